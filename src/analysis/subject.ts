@@ -1,0 +1,116 @@
+import type { GateConfig } from '../config/types.js';
+import type { Finding, NewAccessItem, PolicyDocument, SubjectAnalysis, SubjectPolicies, UsageSummary } from '../model.js';
+import { compileDocuments } from './compile.js';
+import { classifyResource, concreteness } from './concreteness.js';
+import { actionDelta } from './delta.js';
+import { accessNotGranted, publicAccess } from './local-checks.js';
+import { newAccess } from './new-access.js';
+import { recordsFor, replay } from './replay.js';
+import { newEscalationCombos, riskChanges } from './risk.js';
+
+/** Documents that grant the subject's permissions (or, for a bucket, permissions on it); trust policies are who may assume it. */
+const grants = (docs: PolicyDocument[]) => docs.filter((d) => d.kind === 'identity' || d.kind === 'bucket' || d.kind === 'resource');
+const guards = (docs: PolicyDocument[]) => docs.filter((d) => d.kind === 'scp' || d.kind === 'rcp' || d.kind === 'boundary');
+
+export function analyseSubject(s: SubjectPolicies, config: GateConfig, usage?: UsageSummary): { analysis: SubjectAnalysis; findings: Finding[] } {
+  const id = s.subject.id;
+  const baseGrants = compileDocuments(grants(s.base));
+  const headGrants = compileDocuments(grants(s.head));
+  const baseAll = compileDocuments(s.base.filter((d) => !guards([d]).length));
+  const headAll = compileDocuments(s.head.filter((d) => !guards([d]).length));
+  const limits: string[] = [];
+  if (s.subject.type === 'unbound') limits.push('no subject: CloudTrail replay and per-principal aggregation need a principal or bucket (map the file in the config)');
+
+  const delta = actionDelta(baseGrants, headGrants);
+  const risk = riskChanges(baseGrants, headGrants);
+  const items = newAccess(baseAll, headAll);
+  let replaySummary;
+  if (usage) {
+    if (s.subject.arn) replaySummary = replay(s.subject, grants(s.base), grants(s.head), recordsFor(s.subject, usage.records));
+  }
+
+  const findings: Finding[] = [];
+  for (const item of items) findings.push(newAccessFinding(id, item));
+  for (const r of risk.added) {
+    // Reading data from one named table or bucket is the job of most roles: worth a look, not a block.
+    const scopedData = r.categories.every((c) => c === 'data-access') && classifyResource(r.resource) !== 'wildcard';
+    findings.push({
+      ruleId: scopedData ? 'data-access-added' : 'high-risk-added',
+      severity: scopedData ? 'low' : 'high',
+      subject: id,
+      location: r.location,
+      message: `${id} gains high-risk ${r.action} (${r.categories.join(', ')}) on ${r.resource}`,
+      evidence: { action: r.action, categories: r.categories, resource: r.resource },
+      identity: `${scopedData ? 'data-access-added' : 'high-risk-added'}|${id}|${r.action}|${r.resource}`,
+      origin: 'local',
+    });
+  }
+  for (const combo of newEscalationCombos(baseGrants, headGrants)) {
+    const loc = headGrants.find((st) => st.effect === 'Allow')?.loc;
+    findings.push({
+      ruleId: 'privilege-escalation-path',
+      severity: 'critical',
+      subject: id,
+      location: loc,
+      message: `${id} now holds ${combo.actions.join(' + ')}: ${combo.description}`,
+      evidence: combo as unknown as Record<string, unknown>,
+      identity: `privilege-escalation-path|${id}|${combo.id}`,
+      origin: 'local',
+    });
+  }
+  if (config.neverGrant.length) findings.push(...accessNotGranted(s.subject, headGrants, config.neverGrant));
+  findings.push(...publicAccess(s.subject, headAll, config.trustedAccounts));
+  for (const p of replaySummary?.predicted ?? []) {
+    findings.push({
+      ruleId: 'access-denied-predicted',
+      severity: 'medium',
+      subject: id,
+      location: p.location ?? headGrants[0]?.loc ?? { file: s.files[0], line: 1, column: 1 },
+      message: `${p.action}${p.resource ? ` on ${p.resource}` : ''} is no longer allowed for ${p.principal} but was called ${p.count} time(s), last on ${p.lastSeen.slice(0, 10)}${p.note ? ` (${p.note})` : ''}`,
+      evidence: { action: p.action, resource: p.resource, calls: p.count, lastSeen: p.lastSeen, base: p.base, head: p.head },
+      identity: `access-denied-predicted|${id}|${p.principal}|${p.action}|${p.resource ?? ''}`,
+      origin: 'cloudtrail',
+    });
+  }
+  const undecided = replaySummary?.undecided ?? [];
+  if (undecided.length) {
+    findings.push({
+      ruleId: 'replay-undecided',
+      severity: 'low',
+      subject: id,
+      location: { file: s.files[0], line: 1, column: 1 },
+      message: `${undecided.reduce((n, u) => n + u.count, 0)} call(s) to ${new Set(undecided.map((u) => u.action)).size} action(s) by ${id} could not be decided against head: ${undecided[0].note ?? 'a condition the log does not carry'}`,
+      evidence: { items: undecided.length },
+      identity: `replay-undecided|${id}`,
+      origin: 'cloudtrail',
+    });
+  }
+
+  return {
+    analysis: {
+      subject: s.subject,
+      files: [...s.files].sort(),
+      delta,
+      concreteness: { base: concreteness(baseGrants), head: concreteness(headGrants) },
+      risk,
+      newAccess: items,
+      ...(replaySummary ? { replay: replaySummary } : {}),
+      limits,
+    },
+    findings,
+  };
+}
+
+function newAccessFinding(subject: string, item: NewAccessItem): Finding {
+  const shown = item.actions.slice(0, 8).join(', ') + (item.actions.length > 8 ? ` and ${item.actions.length - 8} more` : '');
+  return {
+    ruleId: 'new-access',
+    severity: item.certainty === 'new' ? 'high' : 'medium',
+    subject,
+    location: item.location,
+    message: `${subject} ${item.certainty === 'new' ? 'gains' : 'may gain'} ${shown} on ${item.resource}${item.principal ? ` for ${item.principal}` : ''}${item.condition ? ` when ${item.condition}` : ''}: ${item.reason}`,
+    evidence: { actions: item.actions, resource: item.resource, principal: item.principal, condition: item.condition, certainty: item.certainty },
+    identity: `new-access|${subject}|${item.location.file}|${item.actions.join(',')}|${item.resource}|${item.principal ?? ''}|${item.certainty}`,
+    origin: 'local',
+  };
+}

@@ -1,0 +1,122 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml';
+import { CONFIG_SCHEMA } from './schema.js';
+import { defaultConfig, type GateConfig, type NeverGrant, type Waiver } from './types.js';
+
+/** A configuration problem: the run stops with exit code 2. Each message names the file and line. */
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+let validator: ReturnType<Ajv['compile']> | undefined;
+function validate(value: unknown): ErrorObject[] {
+  validator ??= new Ajv({ allErrors: true, strict: false }).compile(CONFIG_SCHEMA);
+  return validator(value) ? [] : (validator.errors ?? []);
+}
+
+/** Parses and validates the text of `.iam-policy-gate.yml`. Throws ConfigError with located messages. */
+export function parseConfig(text: string, file: string): GateConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const at = (offset: number | undefined) => {
+    const pos = lineCounter.linePos(offset ?? 0);
+    return `${file}:${pos.line}:${pos.col}`;
+  };
+  const syntax = [...doc.errors, ...doc.warnings].map((e) => `${at(e.pos[0])}: ${e.message.split('\n')[0]}`);
+  if (doc.errors.length) throw new ConfigError(syntax);
+  const value = doc.toJS({ maxAliasCount: 50 }) ?? {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError([`${file}:1:1: the config must be a mapping of settings, got ${Array.isArray(value) ? 'a list' : typeof value}`]);
+  }
+  const errors = validate(value);
+  if (errors.length) {
+    const seen = new Set<string>();
+    const messages: string[] = [];
+    for (const err of errors) {
+      // oneOf/anyOf produce a cascade; keep the most specific message per path.
+      if (err.keyword === 'oneOf' || err.keyword === 'anyOf' || err.keyword === 'if') continue;
+      const node = nodeAt(doc.contents as YamlNode | null, err.instancePath);
+      const where = at(node?.range?.[0]);
+      const path = err.instancePath || '(top level)';
+      const detail =
+        err.keyword === 'additionalProperties'
+          ? `unknown setting "${(err.params as { additionalProperty: string }).additionalProperty}"`
+          : err.keyword === 'enum'
+            ? `must be one of ${(err.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
+            : err.message ?? 'is invalid';
+      const line = `${where}: ${path} ${detail}`;
+      if (!seen.has(line)) messages.push(line), seen.add(line);
+    }
+    if (messages.length === 0) messages.push(`${at(0)}: ${errors[0].instancePath} ${errors[0].message}`);
+    throw new ConfigError(messages);
+  }
+  return toConfig(value as Record<string, any>, file, (pointer) => {
+    const node = nodeAt(doc.contents as YamlNode | null, pointer);
+    return node?.range ? lineCounter.linePos(node.range[0]).line : 1;
+  });
+}
+
+function nodeAt(root: YamlNode | null, pointer: string): YamlNode | undefined {
+  let node: YamlNode | null | undefined = root;
+  for (const raw of pointer.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (isMap(node)) {
+      const pair: { key: unknown; value: unknown } | undefined = node.items.find((p) => isScalar(p.key) && String(p.key.value) === part);
+      node = (pair?.value as YamlNode | undefined) ?? (pair?.key as YamlNode | undefined);
+    } else if (isSeq(node)) {
+      node = node.items[Number(part)] as YamlNode | undefined;
+    } else break;
+  }
+  return node ?? undefined;
+}
+
+function toConfig(v: Record<string, any>, file: string, lineOf: (pointer: string) => number): GateConfig {
+  const c = defaultConfig();
+  c.source = file;
+  if (v['policy-files']) {
+    c.policyFiles.include = v['policy-files'].include ?? [];
+    c.policyFiles.exclude = [...c.policyFiles.exclude, ...(v['policy-files'].exclude ?? [])];
+  }
+  c.subjects = v.subjects ?? [];
+  c.rules = v.rules ?? {};
+  const ng = v['never-grant'];
+  c.neverGrant = (ng === undefined ? [] : Array.isArray(ng) ? ng : [ng]).map(
+    (n: Partial<NeverGrant>): NeverGrant => ({ actions: n.actions ?? [], resources: n.resources ?? [], subjects: n.subjects }),
+  );
+  c.trustedAccounts = v['trusted-accounts'] ?? [];
+  if (v.cloudtrail) {
+    c.cloudtrail.since = v.cloudtrail.since ?? c.cloudtrail.since;
+    c.cloudtrail.until = v.cloudtrail.until;
+    c.cloudtrail.sources = v.cloudtrail.sources ?? [];
+  }
+  if (v.limits) {
+    c.limits.maxFileBytes = v.limits['max-file-bytes'] ?? c.limits.maxFileBytes;
+    c.limits.maxChangedFiles = v.limits['max-changed-files'] ?? c.limits.maxChangedFiles;
+  }
+  if (v.context) c.context = { scps: v.context.scps ?? [], rcps: v.context.rcps ?? [], boundaries: v.context.boundaries ?? [] };
+  c.waivers = (v.waivers ?? []).map(
+    (w: Record<string, any>, i: number): Waiver & { line: number } => ({
+      rule: w.rule,
+      files: w.files,
+      subject: w.subject,
+      actions: w.actions,
+      resources: w.resources,
+      fingerprint: w.fingerprint,
+      reason: w.reason,
+      expires: w.expires,
+      approvedBy: w['approved-by'],
+      'allow-wildcard': w['allow-wildcard'],
+      line: lineOf(`/waivers/${i}`),
+    }),
+  );
+  c.approvals = v.approvals ?? {};
+  if (v['access-analyzer']) {
+    const a = v['access-analyzer'];
+    c.accessAnalyzer = { enabled: a.enabled ?? 'auto', region: a.region, unusedAccessAnalyzer: a['unused-access-analyzer'] };
+  }
+  if (v.cloudformation) c.cloudformation = { ...v.cloudformation, parameters: v.cloudformation.parameters ?? {} };
+  return c;
+}

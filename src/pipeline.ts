@@ -1,0 +1,236 @@
+// The gate as one pure function: changed files, config and usage in; the report out.
+// load changes → extract policies → (usage, gathered by the caller) → analyse → decide → report data.
+import { catalogInfo } from './catalog/catalog.js';
+import { compileMappings, bindSubject } from './config/subjects.js';
+import type { GateConfig } from './config/types.js';
+import type {
+  ChangeSet,
+  CheckResult,
+  ConcretenessCounts,
+  ExtractedFile,
+  Finding,
+  PolicyDocument,
+  Report,
+  RiskCategory,
+  SubjectAnalysis,
+  SubjectPolicies,
+  Totals,
+  UsageSummary,
+} from './model.js';
+import { analyseSubject } from './analysis/subject.js';
+import { extractPolicies } from './policies/extract.js';
+import { decide } from './verdict/decide.js';
+import { globWithPlaceholders } from './config/subjects.js';
+
+export interface GateInput {
+  changes: ChangeSet;
+  config: GateConfig;
+  /** Usage gathered by the usage stage, when CloudTrail sources were given. */
+  usage?: UsageSummary;
+  /** Checks run (or skipped) outside the pure core, e.g. Access Analyzer, and their findings. */
+  extraChecks?: CheckResult[];
+  extraFindings?: Finding[];
+  toolVersion: string;
+  now: Date;
+}
+
+export interface ExtractedChange {
+  path: string;
+  basePath?: string;
+  status: ChangeSet['files'][number]['status'];
+  base?: ExtractedFile;
+  head?: ExtractedFile;
+  findings: Finding[];
+}
+
+/** Extract both sides of every changed file. Files that are not policies on either side are ignored. */
+export function extractChanges(changes: ChangeSet, config: GateConfig): { policyFiles: ExtractedChange[]; ignored: number } {
+  const forced = config.policyFiles.include.map(globWithPlaceholders);
+  const policyFiles: ExtractedChange[] = [];
+  let ignored = 0;
+  for (const f of changes.files) {
+    const forcePolicy = forced.some((r) => r.test(f.path));
+    if (f.error) {
+      const looksLikePolicy = forcePolicy || /\.(json|ya?ml|template)$/i.test(f.path);
+      if (!looksLikePolicy) {
+        ignored++;
+        continue;
+      }
+      policyFiles.push({
+        path: f.path,
+        basePath: f.basePath,
+        status: f.status,
+        findings: [
+          {
+            ruleId: 'unsupported-file',
+            severity: 'medium',
+            message: `${f.path}: ${f.error}`,
+            location: { file: f.path, line: 1, column: 1 },
+            identity: `unsupported-file|${f.path}|${f.error}`,
+            origin: 'local',
+          },
+        ],
+      });
+      continue;
+    }
+    const opts = { maxBytes: config.limits.maxFileBytes, forcePolicy };
+    const base = f.base ? extractPolicies(f.basePath ?? f.path, f.base, opts) : undefined;
+    const head = f.head ? extractPolicies(f.path, f.head, opts) : undefined;
+    const isPolicy = (x?: ExtractedFile) => x !== undefined && x.status !== 'not-policy';
+    if (!isPolicy(base) && !isPolicy(head)) {
+      ignored++;
+      continue;
+    }
+    // Findings are about the head version; a broken base only matters as a note (everything then looks new).
+    const findings = [...(head?.findings ?? [])];
+    if (base?.status === 'error' && f.status !== 'deleted') {
+      findings.push({
+        ruleId: 'parse-error',
+        severity: 'high',
+        message: `${f.basePath ?? f.path} (base version) could not be parsed: its grants are unknown, so everything head grants is compared with nothing`,
+        location: { file: f.path, line: 1, column: 1 },
+        identity: `parse-error|${f.path}|base`,
+        origin: 'local',
+      });
+    }
+    policyFiles.push({ path: f.path, basePath: f.basePath, status: f.status, base, head, findings });
+  }
+  return { policyFiles, ignored };
+}
+
+/** Groups documents by the subject they govern; unchanged files of a subject are context on both sides. */
+export function groupBySubject(files: ExtractedChange[], config: GateConfig): SubjectPolicies[] {
+  const mappings = compileMappings(config);
+  const subjects = new Map<string, SubjectPolicies>();
+  const add = (doc: PolicyDocument, side: 'base' | 'head', path: string) => {
+    const subject = bindSubject(side === 'base' ? { ...doc, file: path } : doc, mappings);
+    let entry = subjects.get(subject.id);
+    if (!entry) subjects.set(subject.id, (entry = { subject, base: [], head: [], files: [] }));
+    entry[side].push(doc);
+    if (!entry.files.includes(path)) entry.files.push(path);
+  };
+  for (const f of files) {
+    for (const d of f.base?.documents ?? []) add(d, 'base', f.path);
+    for (const d of f.head?.documents ?? []) add(d, 'head', f.path);
+  }
+  return [...subjects.values()].sort((a, b) => a.subject.id.localeCompare(b.subject.id));
+}
+
+export function runGate(input: GateInput): Report {
+  const { config, usage } = input;
+  const { policyFiles, ignored } = extractChanges(input.changes, config);
+  const subjects = groupBySubject(policyFiles, config);
+  const findings: Finding[] = policyFiles.flatMap((f) => f.findings);
+  const checks: CheckResult[] = [];
+  const analyses: SubjectAnalysis[] = [];
+  const changedSubjects = subjects.filter((s) => s.subject.id && policyFiles.some((f) => f.status !== 'unchanged' && s.files.includes(f.path)));
+
+  for (const s of changedSubjects) {
+    const { analysis, findings: subjectFindings } = analyseSubject(s, config, usage);
+    analyses.push(analysis);
+    findings.push(...subjectFindings);
+  }
+
+  const parseErrors = findings.filter((f) => f.ruleId === 'parse-error' || f.ruleId === 'unsupported-file').length;
+  checks.push({
+    id: 'policy-parse',
+    status: parseErrors ? 'not-run' : 'ran',
+    detail: parseErrors ? `${parseErrors} file(s) could not be read as policies` : `${policyFiles.length} policy file(s) parsed`,
+  });
+  checks.push({ id: 'local-no-new-access', status: 'ran', detail: `${analyses.length} subject(s) compared base → head` });
+  checks.push({
+    id: 'local-access-not-granted',
+    status: config.neverGrant.length ? 'ran' : 'skipped',
+    detail: config.neverGrant.length ? `${config.neverGrant.length} never-grant rule(s)` : 'no never-grant rules in the config',
+  });
+  checks.push({ id: 'local-no-public-access', status: 'ran', detail: 'bucket and trust policies checked for public and cross-account access' });
+  checks.push(usageCheck(usage, config, findings));
+  checks.push(...(input.extraChecks ?? []));
+  findings.push(...(input.extraFindings ?? []));
+
+  const sorted = findings.sort(
+    (a, b) => a.ruleId.localeCompare(b.ruleId) || (a.location?.file ?? '').localeCompare(b.location?.file ?? '') || (a.location?.line ?? 0) - (b.location?.line ?? 0) || a.identity.localeCompare(b.identity),
+  );
+  const verdict = decide(sorted, config.rules, analyses.length);
+  const { records, ...usageMeta } = usage ?? ({} as UsageSummary);
+  return {
+    schemaVersion: '1.0',
+    tool: { name: 'iam-policy-gate', version: input.toolVersion, catalog: catalogInfo() },
+    generatedAt: input.now.toISOString(),
+    change: {
+      base: input.changes.baseLabel,
+      head: input.changes.headLabel,
+      policyFiles: policyFiles.filter((f) => f.status !== 'unchanged').length,
+      ignoredFiles: ignored,
+      files: policyFiles
+        .filter((f) => f.status !== 'unchanged')
+        .map((f) => ({ path: f.path, ...(f.basePath ? { basePath: f.basePath } : {}), status: f.status, documents: { base: f.base?.documents.length ?? 0, head: f.head?.documents.length ?? 0 } })),
+    },
+    subjects: analyses,
+    totals: totals(analyses),
+    findings: sorted,
+    checks,
+    ...(usage ? { usage: { ...usageMeta, records: records.length } } : {}),
+    verdict,
+  };
+}
+
+/** CloudTrail: skipped when nobody asked; not run (and a failing finding) when a source failed or was cut short. */
+function usageCheck(usage: UsageSummary | undefined, config: GateConfig, findings: Finding[]): CheckResult {
+  if (!usage) {
+    const asked = config.cloudtrail.sources.length > 0;
+    if (asked) {
+      findings.push(notRun('cloudtrail', 'CloudTrail sources are configured but no usage was gathered'));
+      return { id: 'cloudtrail', status: 'not-run', detail: 'configured sources were not read' };
+    }
+    return { id: 'cloudtrail', status: 'skipped', detail: 'no CloudTrail source given' };
+  }
+  const failed = usage.sources.filter((s) => s.status !== 'ran');
+  for (const s of failed) findings.push(notRun(`cloudtrail:${s.id}`, `CloudTrail source ${s.id} ${s.status === 'failed' ? 'failed' : 'was read only in part'}: ${s.errors.slice(0, 3).join('; ')}`));
+  const detail = `${usage.sources.length} source(s), ${usage.totalEvents} events${usage.window.start ? `, ${usage.window.start.slice(0, 10)} to ${(usage.window.end ?? '').slice(0, 10)}` : ''}, ${usage.unmapped.reduce((n, u) => n + u.count, 0)} unmapped`;
+  return { id: 'cloudtrail', status: failed.length ? 'not-run' : 'ran', detail };
+}
+
+function notRun(what: string, message: string): Finding {
+  return { ruleId: 'check-not-run', severity: 'high', message, identity: `check-not-run|${what}`, origin: 'local' };
+}
+
+const ZERO: ConcretenessCounts = { concrete: 0, scoped: 0, wildcard: 0, noResourceLevel: 0, ratio: null };
+
+function sumConcreteness(list: ConcretenessCounts[]): ConcretenessCounts {
+  const c = list.reduce(
+    (acc, x) => ({ concrete: acc.concrete + x.concrete, scoped: acc.scoped + x.scoped, wildcard: acc.wildcard + x.wildcard, noResourceLevel: acc.noResourceLevel + x.noResourceLevel, ratio: null }),
+    { ...ZERO },
+  );
+  const d = c.concrete + c.scoped + c.wildcard;
+  return { ...c, ratio: d ? (c.concrete + c.scoped) / d : null };
+}
+
+function totals(analyses: SubjectAnalysis[]): Totals {
+  const byCat = (changes: { categories: RiskCategory[] }[]) => {
+    const out: Partial<Record<RiskCategory, number>> = {};
+    for (const c of changes) for (const cat of c.categories) out[cat] = (out[cat] ?? 0) + 1;
+    return out;
+  };
+  const predicted = analyses.flatMap((a) => a.replay?.predicted ?? []);
+  const fixed = analyses.flatMap((a) => a.replay?.fixed ?? []);
+  const distinct = (items: { action: string; resource?: string }[]) => new Set(items.map((i) => i.action)).size;
+  return {
+    actions: {
+      base: analyses.reduce((n, a) => n + a.delta.baseCount, 0),
+      head: analyses.reduce((n, a) => n + a.delta.headCount, 0),
+      added: analyses.reduce((n, a) => n + a.delta.added.length, 0),
+      removed: analyses.reduce((n, a) => n + a.delta.removed.length, 0),
+    },
+    concreteness: { base: sumConcreteness(analyses.map((a) => a.concreteness.base)), head: sumConcreteness(analyses.map((a) => a.concreteness.head)) },
+    predictedDenied: { actions: distinct(predicted), calls: predicted.reduce((n, i) => n + i.count, 0) },
+    fixedDenied: { actions: distinct(fixed), denials: fixed.reduce((n, i) => n + i.count, 0) },
+    risk: {
+      added: analyses.reduce((n, a) => n + a.risk.added.length, 0),
+      removed: analyses.reduce((n, a) => n + a.risk.removed.length, 0),
+      byCategoryAdded: byCat(analyses.flatMap((a) => a.risk.added)),
+      byCategoryRemoved: byCat(analyses.flatMap((a) => a.risk.removed)),
+    },
+    newAccess: analyses.reduce((n, a) => n + a.newAccess.length, 0),
+  };
+}

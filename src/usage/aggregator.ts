@@ -1,0 +1,156 @@
+// Folds mapped events into UsageRecords while they stream past. Pure: no I/O, mergeable across
+// sources and worker threads. Memory is O(distinct keys), not O(events).
+import type { UnmappedEvent, UsageRecord, UsageSourceReport, UsageSummary } from '../model.js';
+import type { MappedEvent } from './map-event.js';
+
+const SEP = '\u0000';
+
+export interface AggregatorOptions {
+  /** Lower-cased condition keys the policies use; only these context values split records. */
+  contextKeys?: string[];
+}
+
+export class UsageAggregator {
+  private readonly records = new Map<string, UsageRecord>();
+  private readonly unmapped = new Map<string, UnmappedEvent>();
+  private readonly contextKeys: string[];
+  private permissionless = 0;
+  private mappedEvents = 0;
+  private duplicates = 0;
+  private bad = 0;
+  private start?: string;
+  private end?: string;
+
+  constructor(opts: AggregatorOptions = {}) {
+    this.contextKeys = [...new Set((opts.contextKeys ?? []).map((k) => k.toLowerCase()))].sort();
+  }
+
+  /** Adds one mapped event: one record per (action, resource) target. */
+  add(ev: MappedEvent): void {
+    this.mappedEvents++;
+    this.widenWindow(ev.time, ev.time);
+    const context: Record<string, string> = {};
+    let contextKey = '';
+    for (const k of this.contextKeys) {
+      const v = ev.context[k];
+      if (v === undefined) continue;
+      context[k] = v;
+      contextKey += `${SEP}${k}=${v}`;
+    }
+    const base = `${ev.principal}${SEP}${ev.outcome}${SEP}${ev.errorCode ?? ''}${contextKey}`;
+    for (const t of ev.targets) {
+      const resources = t.resources.length > 0 ? t.resources : [undefined];
+      for (const resource of resources) {
+        const key = `${t.action}${SEP}${resource ?? ''}${SEP}${base}`;
+        const existing = this.records.get(key);
+        if (existing) {
+          existing.count++;
+          if (ev.time < existing.firstSeen) existing.firstSeen = ev.time;
+          if (ev.time > existing.lastSeen) existing.lastSeen = ev.time;
+          continue;
+        }
+        const record: UsageRecord = {
+          principal: ev.principal,
+          principalType: ev.principalType,
+          action: t.action,
+          outcome: ev.outcome,
+          count: 1,
+          firstSeen: ev.time,
+          lastSeen: ev.time,
+          context: { ...context },
+          eventSource: ev.eventSource,
+          eventName: ev.eventName,
+        };
+        if (resource !== undefined) record.resource = resource;
+        if (ev.account !== undefined) record.account = ev.account;
+        if (ev.errorCode !== undefined) record.errorCode = ev.errorCode;
+        this.records.set(key, record);
+      }
+    }
+  }
+
+  addUnmapped(eventSource: string, eventName: string, time?: string): void {
+    if (time) this.widenWindow(time, time);
+    const key = `${eventSource}${SEP}${eventName}`;
+    const u = this.unmapped.get(key);
+    if (u) u.count++;
+    else this.unmapped.set(key, { eventSource, eventName, count: 1 });
+  }
+
+  addPermissionless(): void {
+    this.permissionless++;
+  }
+
+  addDuplicate(): void {
+    this.duplicates++;
+  }
+
+  addBad(): void {
+    this.bad++;
+  }
+
+  /** Events seen, duplicates and bad records excluded. */
+  get totalEvents(): number {
+    let unmapped = 0;
+    for (const u of this.unmapped.values()) unmapped += u.count;
+    return this.mappedEvents + unmapped + this.permissionless;
+  }
+
+  /** Folds another aggregator (e.g. from a worker or another source) into this one. */
+  merge(other: UsageAggregator): this {
+    for (const [key, r] of other.records) {
+      const mine = this.records.get(key);
+      if (!mine) {
+        this.records.set(key, { ...r, context: { ...r.context } });
+        continue;
+      }
+      mine.count += r.count;
+      if (r.firstSeen < mine.firstSeen) {
+        mine.firstSeen = r.firstSeen;
+        // eventSource/eventName are "first seen": take the earlier one's.
+        mine.eventSource = r.eventSource;
+        mine.eventName = r.eventName;
+      }
+      if (r.lastSeen > mine.lastSeen) mine.lastSeen = r.lastSeen;
+    }
+    for (const [key, u] of other.unmapped) {
+      const mine = this.unmapped.get(key);
+      if (mine) mine.count += u.count;
+      else this.unmapped.set(key, { ...u });
+    }
+    this.permissionless += other.permissionless;
+    this.mappedEvents += other.mappedEvents;
+    this.duplicates += other.duplicates;
+    this.bad += other.bad;
+    if (other.start && other.end) this.widenWindow(other.start, other.end);
+    return this;
+  }
+
+  /** The summary, records sorted for stable output. Sources are the caller's to report. */
+  summary(sources: UsageSourceReport[] = []): UsageSummary {
+    const records = [...this.records.values()].sort(
+      (a, b) =>
+        cmp(a.principal, b.principal) || cmp(a.action, b.action) || cmp(a.resource ?? '', b.resource ?? '') || cmp(a.outcome, b.outcome) ||
+        cmp(a.errorCode ?? '', b.errorCode ?? '') || cmp(JSON.stringify(a.context), JSON.stringify(b.context)),
+    );
+    const unmapped = [...this.unmapped.values()].sort((a, b) => b.count - a.count || cmp(a.eventSource, b.eventSource) || cmp(a.eventName, b.eventName));
+    return {
+      window: { start: this.start, end: this.end },
+      sources,
+      records,
+      unmapped,
+      permissionless: this.permissionless,
+      totalEvents: this.totalEvents,
+      duplicateEvents: this.duplicates,
+      badRecords: this.bad,
+      complete: sources.every((s) => s.status === 'ran'),
+    };
+  }
+
+  private widenWindow(start: string, end: string): void {
+    if (this.start === undefined || start < this.start) this.start = start;
+    if (this.end === undefined || end > this.end) this.end = end;
+  }
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

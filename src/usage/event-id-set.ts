@@ -1,0 +1,77 @@
+// A compact set of CloudTrail eventIDs for cross-file dedupe. eventIDs are UUIDs: each is stored as 16 bytes in
+// an open-addressing table (4 x uint32, linear probing, load <= 0.5), i.e. 32-64 bytes per event instead of the
+// ~100 bytes a Set<string> entry costs. Ids that are not UUIDs (re-exported or synthetic logs) go in a Set.
+// Memory grows with the number of distinct events: about 48 bytes each on average (plus a 2x spike while the
+// table grows), e.g. ~0.5 GB for 10 million events.
+
+const HEX = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class EventIdSet {
+  private table: Uint32Array;
+  private used: Uint8Array;
+  private mask: number;
+  private count = 0;
+  private readonly other = new Set<string>();
+  private readonly words = new Uint32Array(4);
+
+  constructor(initialSlots = 1 << 12) {
+    let slots = 1;
+    while (slots < initialSlots) slots <<= 1;
+    this.table = new Uint32Array(slots * 4);
+    this.used = new Uint8Array(slots);
+    this.mask = slots - 1;
+  }
+
+  get size(): number {
+    return this.count + this.other.size;
+  }
+
+  /** Adds the id; returns false when it was already there. */
+  add(id: string): boolean {
+    if (id.length !== 36 || !HEX.test(id)) {
+      if (this.other.has(id)) return false;
+      this.other.add(id);
+      return true;
+    }
+    const w = this.words;
+    const hex = id.replace(/-/g, '');
+    for (let i = 0; i < 4; i++) w[i] = parseInt(hex.slice(i * 8, i * 8 + 8), 16);
+    if (!this.insert(w[0], w[1], w[2], w[3])) return false;
+    if (++this.count * 2 > this.used.length) this.grow();
+    return true;
+  }
+
+  private insert(a: number, b: number, c: number, d: number): boolean {
+    const t = this.table;
+    // Mix all words: UUIDv4 is random, but synthetic ids may share a leading word.
+    let slot = ((a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ d) >>> 0) & this.mask;
+    for (;;) {
+      if (!this.used[slot]) {
+        this.used[slot] = 1;
+        const o = slot * 4;
+        t[o] = a;
+        t[o + 1] = b;
+        t[o + 2] = c;
+        t[o + 3] = d;
+        return true;
+      }
+      const o = slot * 4;
+      if (t[o] === a && t[o + 1] === b && t[o + 2] === c && t[o + 3] === d) return false;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  private grow(): void {
+    const oldTable = this.table;
+    const oldUsed = this.used;
+    const slots = oldUsed.length * 2;
+    this.table = new Uint32Array(slots * 4);
+    this.used = new Uint8Array(slots);
+    this.mask = slots - 1;
+    for (let s = 0; s < oldUsed.length; s++) {
+      if (!oldUsed[s]) continue;
+      const o = s * 4;
+      this.insert(oldTable[o], oldTable[o + 1], oldTable[o + 2], oldTable[o + 3]);
+    }
+  }
+}

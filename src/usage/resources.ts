@@ -1,0 +1,122 @@
+// Resource ARNs an event acted on, per action. Only where the event says so reliably; otherwise none
+// (the caller treats "none" as "resource unknown", never as "*").
+import { isS3ObjectAction } from './event-actions.js';
+
+type Obj = Record<string, unknown>;
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const obj = (v: unknown): Obj | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
+
+export interface ResourceContext {
+  eventSource: string;
+  eventName: string;
+  partition: string;
+  region?: string;
+  /** The caller's account: a resource named without an ARN lives there. */
+  account?: string;
+  requestParameters?: Obj;
+  /** The event's `resources[]` array, raw. */
+  resources?: unknown;
+}
+
+const ARN_RE = /^arn:[^:]+:([^:]+):/;
+const serviceOfArn = (arn: string): string | undefined => ARN_RE.exec(arn)?.[1];
+
+/** `resources[].ARN` values (also `arn`/`Arn`, seen in re-exported logs), access keys left out. */
+function eventResourceArns(resources: unknown): string[] {
+  if (!Array.isArray(resources)) return [];
+  const out: string[] = [];
+  for (const r of resources) {
+    const o = obj(r);
+    const arn = str(o?.ARN) ?? str(o?.arn) ?? str(o?.Arn);
+    if (!arn || !arn.startsWith('arn:') || o?.type === 'AWS::IAM::AccessKey' || arn.includes(':accesskey/')) continue;
+    out.push(arn);
+  }
+  return out;
+}
+
+function s3Resources(ctx: ResourceContext, action: string, index: number): string[] {
+  const rp = ctx.requestParameters;
+  const bucket = str(rp?.bucketName);
+  if (!bucket || bucket.includes('/') || bucket.startsWith('arn:')) return eventResourceArns(ctx.resources).filter((a) => serviceOfArn(a) === 's3');
+  const bucketArn = `arn:${ctx.partition}:s3:::${bucket}`;
+  if (!isS3ObjectAction(action)) return [bucketArn];
+  // CopyObject / UploadPartCopy: the second action (s3:GetObject) reads the copy source "bucket/key[?versionId=]".
+  if ((ctx.eventName === 'CopyObject' || ctx.eventName === 'UploadPartCopy') && index === 1) {
+    const source = str(rp?.['x-amz-copy-source']);
+    if (!source) return [];
+    const path = decodeURIComponentSafe(source.replace(/^\//, '').split('?')[0]);
+    return path && path.includes('/') ? [`arn:${ctx.partition}:s3:::${path}`] : [];
+  }
+  const key = str(rp?.key);
+  return key ? [`${bucketArn}/${key}`] : [];
+}
+
+function decodeURIComponentSafe(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A name or an ARN; names become ARNs in the caller's account and the event's region. */
+function nameOrArn(value: unknown, ctx: ResourceContext, service: string, typePath: string): string | undefined {
+  const v = str(value);
+  if (!v) return undefined;
+  if (v.startsWith('arn:')) return v;
+  if (!ctx.region || !ctx.account || v.includes(':') || v.includes('/')) return undefined;
+  return `arn:${ctx.partition}:${service}:${ctx.region}:${ctx.account}:${typePath}${v}`;
+}
+
+function kmsReEncrypt(ctx: ResourceContext, index: number): string[] {
+  const keys = eventResourceArns(ctx.resources).filter((a) => serviceOfArn(a) === 'kms');
+  const dest = str(ctx.requestParameters?.destinationKeyId);
+  if (!dest) return [];
+  const isDest = (arn: string) => arn === dest || arn.endsWith(`:key/${dest}`);
+  const destKeys = keys.filter(isDest);
+  // Only when the destination can be told apart from the source.
+  if (destKeys.length !== 1) return [];
+  return index === 1 ? destKeys : keys.filter((a) => !isDest(a));
+}
+
+/** Resource ARNs for the index-th action of an event (actions as returned by the mapping). */
+export function resourcesFor(ctx: ResourceContext, action: string, index: number): string[] {
+  const service = action.slice(0, action.indexOf(':'));
+  const rp = ctx.requestParameters;
+  switch (service) {
+    case 's3':
+      return s3Resources(ctx, action, index);
+    case 'kms':
+      if (ctx.eventName === 'ReEncrypt') return kmsReEncrypt(ctx, index);
+      break;
+    case 'dynamodb': {
+      const table = nameOrArn(rp?.tableName, ctx, 'dynamodb', 'table/');
+      if (table) return [table];
+      break;
+    }
+    case 'lambda': {
+      const fn = nameOrArn(rp?.functionName, ctx, 'lambda', 'function:');
+      if (fn) return [fn];
+      break;
+    }
+    case 'sqs': {
+      // https://sqs.<region>.amazonaws.com/<account>/<name>
+      const m = /^https?:\/\/[^/]*?(?:sqs\.)?([a-z0-9-]+)\.amazonaws\.com[^/]*\/(\d{12})\/([\w.-]+)$/.exec(str(rp?.queueUrl) ?? '');
+      if (m) return [`arn:${ctx.partition}:sqs:${m[1]}:${m[2]}:${m[3]}`];
+      break;
+    }
+    case 'sns': {
+      const topic = str(rp?.topicArn);
+      if (topic?.startsWith('arn:')) return [topic];
+      break;
+    }
+    case 'secretsmanager': {
+      const secret = str(rp?.secretId);
+      if (secret?.startsWith('arn:')) return [secret];
+      break;
+    }
+  }
+  // Single-action events: `resources[]` ARNs of the action's own service (sts:AssumeRole* acts on an IAM role).
+  const wanted = service === 'sts' ? 'iam' : service;
+  return eventResourceArns(ctx.resources).filter((a) => serviceOfArn(a) === wanted);
+}

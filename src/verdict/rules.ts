@@ -1,0 +1,192 @@
+import type { RuleAction, Severity } from '../model.js';
+
+export interface RuleInfo {
+  id: string;
+  name: string;
+  shortDescription: string;
+  help: string;
+  severity: Severity;
+  /** GitHub code scanning's security-severity (0.0–10.0). */
+  securitySeverity: number;
+  defaultAction: RuleAction;
+}
+
+/** Every rule the gate reports. SARIF rules, `iam-policy-gate rules` and README are views of this table. */
+export const RULES: RuleInfo[] = [
+  {
+    id: 'new-access',
+    name: 'NewAccess',
+    shortDescription: 'The change grants access that the base policies did not grant.',
+    help: 'Head allows a request (action, resource, principal, conditions) that no base statement allows. Narrow the statement to what was granted before, or get the new access reviewed and approved. "Possibly new" means the engine could not prove containment (e.g. different conditions) and errs toward reporting.',
+    severity: 'high',
+    securitySeverity: 7.5,
+    defaultAction: 'fail',
+  },
+  {
+    id: 'high-risk-added',
+    name: 'HighRiskPermissionAdded',
+    shortDescription: 'A high-risk permission (privilege escalation, permissions management, exposure, credentials, data access) is granted where it was not before.',
+    help: 'The action is on one or more public high-risk lists (see README, "High-risk classification"). Scope it to concrete resources, add conditions, or remove it.',
+    severity: 'high',
+    securitySeverity: 8.0,
+    defaultAction: 'fail',
+  },
+  {
+    id: 'data-access-added',
+    name: 'ScopedDataAccessAdded',
+    shortDescription: 'A data-access permission is granted on a concrete or scoped resource where it was not before.',
+    help: 'Reading secrets, keys or data from named resources is a normal need but worth a reviewer\'s look. On a wildcard resource the same grant is reported as high-risk-added.',
+    severity: 'low',
+    securitySeverity: 3.5,
+    defaultAction: 'warn',
+  },
+  {
+    id: 'privilege-escalation-path',
+    name: 'PrivilegeEscalationPath',
+    shortDescription: 'The change completes a known privilege-escalation combination of permissions.',
+    help: 'Together these permissions let the principal obtain more privileges than it was granted (e.g. iam:PassRole with lambda:CreateFunction runs code as another role). Remove one of them or scope them to concrete resources.',
+    severity: 'critical',
+    securitySeverity: 9.0,
+    defaultAction: 'fail',
+  },
+  {
+    id: 'access-not-granted',
+    name: 'ForbiddenAccessGranted',
+    shortDescription: 'A policy grants an action or resource that the config says must never be granted.',
+    help: 'The config file lists actions and resources under never-grant (the local equivalent of Access Analyzer CheckAccessNotGranted). Remove the grant or change the config through review.',
+    severity: 'high',
+    securitySeverity: 8.5,
+    defaultAction: 'fail',
+  },
+  {
+    id: 'public-access',
+    name: 'PublicOrCrossAccountAccess',
+    shortDescription: 'A bucket or trust policy grants access to anyone or to an untrusted account without a restricting condition.',
+    help: 'Principal "*" or an account outside trusted-accounts is allowed without a condition AWS treats as restricting (aws:SourceAccount, aws:SourceArn, aws:PrincipalOrgID, aws:SourceVpce ...). Restrict the principal or add such a condition.',
+    severity: 'critical',
+    securitySeverity: 9.3,
+    defaultAction: 'fail',
+  },
+  {
+    id: 'access-denied-predicted',
+    name: 'PredictedAccessDenied',
+    shortDescription: 'An action the principal used in the CloudTrail window would be denied by the new policy.',
+    help: 'CloudTrail shows calls that base allows and head does not: merging will break them. Keep the permission or confirm the caller no longer needs it.',
+    severity: 'medium',
+    securitySeverity: 5.0,
+    defaultAction: 'warn',
+  },
+  {
+    id: 'replay-undecided',
+    name: 'ReplayUndecided',
+    shortDescription: 'Some CloudTrail calls could not be decided against the new policy.',
+    help: 'A condition key the log does not record, or an unknown resource, keeps the local evaluator from deciding. These calls are counted apart, never as allowed.',
+    severity: 'low',
+    securitySeverity: 3.0,
+    defaultAction: 'warn',
+  },
+  {
+    id: 'check-not-run',
+    name: 'CheckNotRun',
+    shortDescription: 'A check that was asked for could not run or ran only in part.',
+    help: 'The gate fails closed by default when it cannot complete a check (a CloudTrail source failed, AWS did not answer). Fix the cause, or set the rule to warn if you accept the gap.',
+    severity: 'high',
+    securitySeverity: 7.0,
+    defaultAction: 'fail',
+  },
+  {
+    id: 'parse-error',
+    name: 'PolicyParseError',
+    shortDescription: 'A policy file could not be parsed, so it could not be analysed.',
+    help: 'Malformed JSON or YAML, a binary or non-UTF-8 file, a file over the size limit. The gate cannot tell what it grants, so it fails closed.',
+    severity: 'high',
+    securitySeverity: 7.0,
+    defaultAction: 'fail',
+  },
+  {
+    id: 'invalid-grammar',
+    name: 'InvalidPolicyGrammar',
+    shortDescription: 'The policy does not follow the IAM policy grammar.',
+    help: 'IAM would reject the policy or read it differently than written (missing Effect, Principal in an identity policy, unknown condition operator, wrong value type). Fix the element named in the message.',
+    severity: 'medium',
+    securitySeverity: 5.5,
+    defaultAction: 'fail',
+  },
+  {
+    id: 'unknown-action',
+    name: 'UnknownAction',
+    shortDescription: 'An action or action pattern matches nothing in the IAM action catalogue.',
+    help: 'A typo, a retired action or an unknown service. In an Allow it grants nothing; in a Deny it protects nothing. The message suggests the closest known action.',
+    severity: 'medium',
+    securitySeverity: 4.0,
+    defaultAction: 'warn',
+  },
+  {
+    id: 'policy-too-large',
+    name: 'PolicyTooLarge',
+    shortDescription: 'The policy exceeds the size quota of its policy type.',
+    help: 'IAM counts characters without whitespace. Split the policy or shorten it (wildcards, fewer statements).',
+    severity: 'medium',
+    securitySeverity: 4.0,
+    defaultAction: 'fail',
+  },
+  {
+    id: 'duplicate-key',
+    name: 'DuplicateJsonKey',
+    shortDescription: 'A JSON object has the same key twice.',
+    help: 'Parsers disagree on which value wins; IAM keeps one of them. Remove the duplicate so the policy means one thing.',
+    severity: 'low',
+    securitySeverity: 3.0,
+    defaultAction: 'warn',
+  },
+  {
+    id: 'unsupported-file',
+    name: 'UnsupportedFile',
+    shortDescription: 'A file named as a policy by the config could not be read as one.',
+    help: 'The config globs say the file is a policy, but it is not one the gate can read (symlink out of the workspace, not a policy document).',
+    severity: 'medium',
+    securitySeverity: 5.0,
+    defaultAction: 'fail',
+  },
+];
+
+const byId = new Map(RULES.map((r) => [r.id, r]));
+
+export function ruleInfo(id: string): RuleInfo {
+  return (
+    byId.get(id) ?? {
+      id,
+      name: id.replace(/(^|[-/_])(\w)/g, (_, __, c: string) => c.toUpperCase()),
+      shortDescription: `Finding ${id}.`,
+      help: `Reported by ${id}.`,
+      severity: 'medium',
+      securitySeverity: 5.0,
+      defaultAction: 'warn',
+    }
+  );
+}
+
+const SEVERITY_ORDER: Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+
+function globToRegex(glob: string): RegExp {
+  return new RegExp('^' + glob.replace(/[.+^$()|[\]\\{}]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+}
+
+/**
+ * The action for a finding: an exact rule id in `rules` wins over a glob of ids (the longest glob
+ * first), which wins over a severity threshold (`severity>=high: fail`), which wins over the rule's default.
+ */
+export function resolveAction(ruleId: string, severity: Severity, rules: Record<string, RuleAction>): RuleAction {
+  if (rules[ruleId]) return rules[ruleId];
+  const globs = Object.keys(rules)
+    .filter((k) => /[*?]/.test(k) && !k.startsWith('severity>='))
+    .sort((a, b) => b.length - a.length);
+  for (const g of globs) if (globToRegex(g).test(ruleId)) return rules[g];
+  const thresholds = Object.keys(rules)
+    .filter((k) => k.startsWith('severity>='))
+    .sort((a, b) => SEVERITY_ORDER.indexOf(b.slice(10) as Severity) - SEVERITY_ORDER.indexOf(a.slice(10) as Severity));
+  for (const t of thresholds) {
+    if (SEVERITY_ORDER.indexOf(severity) >= SEVERITY_ORDER.indexOf(t.slice(10) as Severity)) return rules[t];
+  }
+  return ruleInfo(ruleId).defaultAction;
+}

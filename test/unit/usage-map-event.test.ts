@@ -1,0 +1,289 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { lookupAction } from '../../src/catalog/catalog.js';
+import eventMap from '../../src/usage/event-map.generated.js';
+import { allTableActions, resolveActions, stripVersionSuffix } from '../../src/usage/event-actions.js';
+import { mapEvent, outcomeOf, isoTime, type MappedEvent } from '../../src/usage/map-event.js';
+import { normalisePrincipal, roleArnFromSessionArn } from '../../src/usage/principal.js';
+
+const FIX = join(process.cwd(), 'fixtures/cloudtrail/good');
+const records: Record<string, unknown>[] = JSON.parse(
+  gunzipSync(readFileSync(join(FIX, '111122223333_CloudTrail_us-east-1_20240501T1005Z_Abc123Def456Ghij.json.gz'))).toString('utf8'),
+).Records;
+const lines: Record<string, unknown>[] = readFileSync(join(FIX, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+const byName = (name: string, from = records) => {
+  const r = from.find((e) => e.eventName === name);
+  if (!r) throw new Error(`fixture has no ${name}`);
+  return r;
+};
+const mapped = (name: string, from = records): MappedEvent => {
+  const m = mapEvent(byName(name, from));
+  if (!('actions' in m)) throw new Error(`${name} did not map: ${JSON.stringify(m)}`);
+  return m;
+};
+
+describe('event map table', () => {
+  test('every action the table emits is a catalogue action, in catalogue casing', () => {
+    const actions = allTableActions();
+    expect(actions.length).toBeGreaterThan(40);
+    for (const a of actions) expect(lookupAction(a)?.id).toBe(a);
+  });
+
+  test('every S3 object action exists in the catalogue', () => {
+    for (const a of eventMap.s3ObjectActions) expect(lookupAction(a)?.id).toBe(a);
+  });
+
+  test('eventSource prefixes resolve to catalogue services for the renamed ones', () => {
+    expect(eventMap.sourcePrefixes['monitoring.amazonaws.com']).toBe('cloudwatch');
+    expect(eventMap.sourcePrefixes['streams.dynamodb.amazonaws.com']).toBe('dynamodb');
+    expect(eventMap.sourcePrefixes['email.amazonaws.com']).toBe('ses');
+    expect(eventMap.sourcePrefixes['tagging.amazonaws.com']).toBe('tag');
+  });
+
+  test.each([
+    ['s3.amazonaws.com', 'HeadObject', ['s3:GetObject']],
+    ['s3.amazonaws.com', 'ListObjectsV2', ['s3:ListBucket']],
+    ['s3.amazonaws.com', 'ListObjects', ['s3:ListBucket']],
+    ['s3.amazonaws.com', 'HeadBucket', ['s3:ListBucket']],
+    ['s3.amazonaws.com', 'ListBuckets', ['s3:ListAllMyBuckets']],
+    ['s3.amazonaws.com', 'PutBucketReplication', ['s3:PutReplicationConfiguration']],
+    ['s3.amazonaws.com', 'DeleteBucketReplication', ['s3:PutReplicationConfiguration']],
+    ['s3.amazonaws.com', 'DeleteBucketCors', ['s3:PutBucketCORS']],
+    ['s3.amazonaws.com', 'PutBucketCors', ['s3:PutBucketCORS']],
+    ['s3.amazonaws.com', 'DeleteObjects', ['s3:DeleteObject']],
+    ['s3.amazonaws.com', 'UploadPart', ['s3:PutObject']],
+    ['s3.amazonaws.com', 'GetObject', ['s3:GetObject']],
+    ['lambda.amazonaws.com', 'Invoke', ['lambda:InvokeFunction']],
+    ['lambda.amazonaws.com', 'GetFunction20150331v2', ['lambda:GetFunction']],
+    ['lambda.amazonaws.com', 'ListVersionsByFunction20150331', ['lambda:ListVersionsByFunction']],
+    ['cloudfront.amazonaws.com', 'GetDistribution2020_05_31', ['cloudfront:GetDistribution']],
+    ['cloudfront.amazonaws.com', 'UpdateDistribution2016_11_25', ['cloudfront:UpdateDistribution']],
+    ['monitoring.amazonaws.com', 'PutMetricData', ['cloudwatch:PutMetricData']],
+    ['kms.amazonaws.com', 'ReEncrypt', ['kms:ReEncryptFrom', 'kms:ReEncryptTo']],
+    ['sqs.amazonaws.com', 'SendMessageBatch', ['sqs:SendMessage']],
+    ['iam.amazonaws.com', 'createrole', ['iam:CreateRole']],
+  ])('%s %s -> %j', (source, name, actions) => {
+    expect(resolveActions(source, name, lookupAction)).toEqual({ actions });
+  });
+
+  test.each([
+    ['sts.amazonaws.com', 'GetCallerIdentity'],
+    ['sts.amazonaws.com', 'GetSessionToken'],
+    ['signin.amazonaws.com', 'ConsoleLogin'],
+    ['dynamodb.amazonaws.com', 'DescribeEndpoints'],
+  ])('%s %s needs no permission', (source, name) => {
+    expect(resolveActions(source, name, lookupAction)).toEqual({ permissionless: true });
+  });
+
+  test('a known source with an event that is no catalogue action is unmapped, never guessed', () => {
+    expect(resolveActions('s3.amazonaws.com', 'NoSuchOperation', lookupAction)).toEqual({ unmapped: true });
+    expect(resolveActions('madeup.amazonaws.com', 'DoThing', lookupAction)).toEqual({ unmapped: true });
+    expect(resolveActions('not a host', 'DoThing', lookupAction)).toEqual({ unmapped: true });
+  });
+
+  test('version suffixes are stripped only when they look like API dates', () => {
+    expect(stripVersionSuffix('GetFunctionConfiguration20150331v2')).toBe('GetFunctionConfiguration');
+    expect(stripVersionSuffix('CreateInvalidation2019_03_26')).toBe('CreateInvalidation');
+    expect(stripVersionSuffix('ListObjectsV2')).toBe('ListObjectsV2');
+    expect(stripVersionSuffix('PutObjectV2')).toBe('PutObjectV2');
+    expect(stripVersionSuffix('Ec2')).toBe('Ec2');
+  });
+});
+
+describe('mapEvent', () => {
+  test('HeadObject by an assumed role: s3:GetObject on the object, role principal, context', () => {
+    const m = mapped('HeadObject');
+    expect(m.actions).toEqual(['s3:GetObject']);
+    expect(m.resources).toEqual(['arn:aws:s3:::app-data/reports/2024/a.csv']);
+    expect(m.principal).toBe('arn:aws:iam::111122223333:role/service/app-worker');
+    expect(m.principalType).toBe('AssumedRole');
+    expect(m.account).toBe('111122223333');
+    expect(m.outcome).toBe('allowed');
+    expect(m.time).toBe('2024-05-01T10:00:00.000Z');
+    expect(m.eventId).toBe('0e1c4a52-0001-4c1e-9a6e-5f0c3b9d0001');
+    expect(m.recipientAccountId).toBe('111122223333');
+    expect(m.context).toMatchObject({
+      'aws:sourceip': '203.0.113.10',
+      'aws:requestedregion': 'us-east-1',
+      'aws:principalarn': 'arn:aws:iam::111122223333:role/service/app-worker',
+      'aws:principalaccount': '111122223333',
+      'aws:sourcevpce': 'vpce-0a1b2c3d',
+      'aws:securetransport': 'true',
+      'aws:userid': 'AROAEXAMPLEROLEID0001:i-0abc123',
+      'aws:principaltype': 'AssumedRole',
+      'aws:multifactorauthpresent': 'false',
+    });
+  });
+
+  test('ListObjectsV2: s3:ListBucket on the bucket ARN, s3:prefix in context', () => {
+    const m = mapped('ListObjectsV2');
+    expect(m.targets).toEqual([{ action: 's3:ListBucket', resources: ['arn:aws:s3:::app-data'] }]);
+    expect(m.context['s3:prefix']).toBe('reports/');
+  });
+
+  test('bucket-level S3 events get the bucket ARN', () => {
+    expect(mapped('PutBucketReplication').targets).toEqual([{ action: 's3:PutReplicationConfiguration', resources: ['arn:aws:s3:::app-data'] }]);
+    expect(mapped('DeleteBucketCors').targets).toEqual([{ action: 's3:PutBucketCORS', resources: ['arn:aws:s3:::app-data'] }]);
+  });
+
+  test('CopyObject writes the destination and reads the source', () => {
+    expect(mapped('CopyObject').targets).toEqual([
+      { action: 's3:PutObject', resources: ['arn:aws:s3:::app-archive/reports/a.csv'] },
+      { action: 's3:GetObject', resources: ['arn:aws:s3:::app-data/reports/2024/a.csv'] },
+    ]);
+  });
+
+  test('kms ReEncrypt: ReEncryptFrom on the source key, ReEncryptTo on the destination key', () => {
+    expect(mapped('ReEncrypt').targets).toEqual([
+      { action: 'kms:ReEncryptFrom', resources: ['arn:aws:kms:us-east-1:111122223333:key/1111aaaa-1111-1111-1111-111111111111'] },
+      { action: 'kms:ReEncryptTo', resources: ['arn:aws:kms:us-east-1:111122223333:key/2222aaaa-2222-2222-2222-222222222222'] },
+    ]);
+  });
+
+  test('lambda Invoke data event -> lambda:InvokeFunction on the function; role derived without sessionIssuer', () => {
+    const m = mapped('Invoke');
+    expect(m.actions).toEqual(['lambda:InvokeFunction']);
+    expect(m.resources).toEqual(['arn:aws:lambda:us-east-1:111122223333:function:resize']);
+    expect(m.principal).toBe('arn:aws:iam::111122223333:role/invoker');
+    expect(m.note).toMatch(/path is lost/);
+  });
+
+  test('names without ARNs become ARNs in the caller account and region (lambda, dynamodb)', () => {
+    expect(mapped('GetFunction20150331v2').targets).toEqual([{ action: 'lambda:GetFunction', resources: ['arn:aws:lambda:us-east-1:111122223333:function:resize'] }]);
+    expect(mapped('GetItem').targets).toEqual([{ action: 'dynamodb:GetItem', resources: ['arn:aws:dynamodb:us-east-1:111122223333:table/Orders'] }]);
+  });
+
+  test('monitoring -> cloudwatch; email -> ses; resources unknown stay empty', () => {
+    expect(mapped('PutMetricData')).toMatchObject({ actions: ['cloudwatch:PutMetricData'], resources: [] });
+    expect(mapped('SendEmail')).toMatchObject({ actions: ['ses:SendEmail'], resources: [] });
+  });
+
+  test('sts GetCallerIdentity and console sign-in are permissionless', () => {
+    expect(mapEvent(byName('GetCallerIdentity'))).toEqual({ permissionless: true });
+    expect(mapEvent(byName('ConsoleLogin'))).toEqual({ permissionless: true });
+  });
+
+  test('unknown service -> unmapped with its source and name', () => {
+    expect(mapEvent(byName('DoThing'))).toEqual({ unmapped: { eventSource: 'madeup.amazonaws.com', eventName: 'DoThing' } });
+  });
+
+  test('Client.UnauthorizedOperation is denied', () => {
+    const m = mapped('RunInstances');
+    expect(m).toMatchObject({ actions: ['ec2:RunInstances'], outcome: 'denied', errorCode: 'Client.UnauthorizedOperation', principalType: 'IAMUser' });
+    expect(m.principal).toBe('arn:aws:iam::111122223333:user/alice');
+    expect(m.context['aws:username']).toBe('alice');
+  });
+
+  test('AccessDenied takes the action and resource from the denial message', () => {
+    expect(mapped('DeleteRole')).toMatchObject({
+      outcome: 'denied',
+      errorCode: 'AccessDenied',
+      targets: [{ action: 'iam:DeleteRole', resources: ['arn:aws:iam::111122223333:role/admin'] }],
+    });
+  });
+
+  test('other errors are "error"', () => {
+    expect(mapped('PutObject')).toMatchObject({ outcome: 'error', errorCode: 'NoSuchBucket', resources: ['arn:aws:s3:::app-data-missing/a.txt'] });
+  });
+
+  test.each([
+    ['AccessDenied', 'denied'],
+    ['AccessDeniedException', 'denied'],
+    ['Client.UnauthorizedOperation', 'denied'],
+    ['UnauthorizedOperation', 'denied'],
+    ['KMS.AccessDeniedException', 'denied'],
+    ['ThrottlingException', 'error'],
+    [undefined, 'allowed'],
+  ])('errorCode %s -> %s', (code, outcome) => {
+    expect(outcomeOf(code)).toBe(outcome);
+  });
+
+  test('an unrecognised errorCode with a not-authorized message is denied', () => {
+    expect(outcomeOf('Forbidden', 'User: x is not authorized to perform: sns:Publish')).toBe('denied');
+  });
+
+  test('records that are not events are bad, never thrown', () => {
+    expect(mapEvent(null)).toHaveProperty('bad');
+    expect(mapEvent(42)).toHaveProperty('bad');
+    expect(mapEvent({ note: 'hi' })).toHaveProperty('bad');
+    expect(mapEvent({ eventSource: 's3.amazonaws.com', eventName: 'GetObject', eventTime: 'yesterday' })).toHaveProperty('bad');
+    expect(mapEvent({ eventSource: 's3.amazonaws.com', eventName: 'GetObject', eventTime: '2024-05-01T00:00:00Z' })).toHaveProperty('bad');
+  });
+
+  test('event times in re-exported formats are read as UTC', () => {
+    expect(isoTime('2024-12-12 16:04:32.000000000')).toBe('2024-12-12T16:04:32.000Z');
+    expect(isoTime('2024-05-01T10:00:00Z')).toBe('2024-05-01T10:00:00.000Z');
+    expect(isoTime('2024-05-01T12:00:00+02:00')).toBe('2024-05-01T10:00:00.000Z');
+    expect(isoTime('not a date')).toBeUndefined();
+  });
+
+  test('dynamodb ExecuteStatement maps by statement verb', () => {
+    const base = { ...byName('GetItem'), eventName: 'ExecuteStatement' };
+    const m = mapEvent({ ...base, requestParameters: { statement: 'UPDATE "Orders" SET a=1' } });
+    expect('actions' in m && m.actions).toEqual(['dynamodb:PartiQLUpdate']);
+    expect(mapEvent({ ...base, requestParameters: {} })).toEqual({ unmapped: { eventSource: 'dynamodb.amazonaws.com', eventName: 'ExecuteStatement' } });
+  });
+});
+
+describe('principal normalisation', () => {
+  test('IAMUser -> its ARN', () => {
+    expect(normalisePrincipal(byName('PutBucketReplication').userIdentity)).toMatchObject({ principal: 'arn:aws:iam::111122223333:user/alice', type: 'IAMUser' });
+  });
+  test('AssumedRole -> sessionIssuer ARN (with path)', () => {
+    expect(normalisePrincipal(byName('HeadObject').userIdentity)?.principal).toBe('arn:aws:iam::111122223333:role/service/app-worker');
+  });
+  test('AssumedRole without sessionIssuer -> role ARN from the STS ARN', () => {
+    expect(roleArnFromSessionArn('arn:aws:sts::111122223333:assumed-role/Admin/jdoe@example.com')).toBe('arn:aws:iam::111122223333:role/Admin');
+    expect(roleArnFromSessionArn('arn:aws-cn:sts::111122223333:assumed-role/A/s/x')).toBe('arn:aws-cn:iam::111122223333:role/A');
+    expect(roleArnFromSessionArn('arn:aws:iam::111122223333:user/bob')).toBeUndefined();
+  });
+  test('Root -> account root', () => {
+    expect(normalisePrincipal(byName('DeleteBucketCors').userIdentity)).toMatchObject({ principal: 'arn:aws:iam::111122223333:root', type: 'Root' });
+  });
+  test('FederatedUser -> the issuing IAM user; aws:principalarn is the federated user', () => {
+    const m = mapped('UpdateFunctionConfiguration20150331v2', lines);
+    expect(m).toMatchObject({ principal: 'arn:aws:iam::111122223333:user/ci', principalType: 'FederatedUser', actions: ['lambda:UpdateFunctionConfiguration'] });
+    expect(m.context['aws:principalarn']).toBe('arn:aws:sts::111122223333:federated-user/ci-bot');
+    expect(m.context['aws:principaltype']).toBe('FederatedUser');
+  });
+  test('FederatedUser without sessionIssuer -> the federated-user ARN', () => {
+    expect(normalisePrincipal({ type: 'FederatedUser', arn: 'arn:aws:sts::111122223333:federated-user/x', accountId: '111122223333' })?.principal).toBe(
+      'arn:aws:sts::111122223333:federated-user/x',
+    );
+  });
+  test('WebIdentityUser -> identity provider', () => {
+    const m = mapped('AssumeRoleWithWebIdentity', lines);
+    expect(m).toMatchObject({ principal: 'arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com', principalType: 'WebIdentityUser' });
+    expect(m.targets).toEqual([{ action: 'sts:AssumeRoleWithWebIdentity', resources: ['arn:aws:iam::111122223333:role/gha-deploy'] }]);
+  });
+  test('SAMLUser -> identity provider', () => {
+    expect(mapped('AssumeRoleWithSAML', lines)).toMatchObject({ principal: 'SAMLEXAMPLE1234=', principalType: 'SAMLUser' });
+  });
+  test('IdentityCenterUser -> identity store user', () => {
+    expect(mapped('ListInstances', lines)).toMatchObject({
+      principal: 'arn:aws:identitystore:::user/94482488-3041-7026-18f3-be45837cd0e4',
+      principalType: 'IdentityCenterUser',
+      actions: ['sso:ListInstances'],
+    });
+  });
+  test('AWSService -> the service principal; access-key resources ignored', () => {
+    const m = mapped('AssumeRole', lines);
+    expect(m).toMatchObject({ principal: 'lambda.amazonaws.com', principalType: 'AWSService' });
+    expect(m.resources).toEqual(['arn:aws:iam::111122223333:role/resize-exec']);
+    expect(m.context['aws:principalservicename']).toBe('lambda.amazonaws.com');
+    expect(m.context['aws:sourceip']).toBeUndefined();
+  });
+  test('AWSAccount (cross-account, principalId only) -> that account root', () => {
+    const m = mapped('GetObject');
+    expect(m).toMatchObject({ principal: 'arn:aws:iam::444455556666:root', principalType: 'AWSAccount', account: '444455556666' });
+    expect(m.resources).toEqual(['arn:aws:s3:::app-data/exports/x.parquet']);
+    expect(m.context['aws:userid']).toBe('AROAEXAMPLEOTHER0001:etl');
+  });
+  test('no identity -> undefined', () => {
+    expect(normalisePrincipal(undefined)).toBeUndefined();
+    expect(normalisePrincipal({ type: 'IAMUser' })).toBeUndefined();
+    expect(normalisePrincipal('x')).toBeUndefined();
+  });
+});

@@ -1,0 +1,215 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { readLocalLogs } from '../../src/usage/read-local.js';
+
+const GOOD = join(process.cwd(), 'fixtures/cloudtrail/good');
+const BAD = join(process.cwd(), 'fixtures/cloudtrail/bad');
+const GZ = join(GOOD, '111122223333_CloudTrail_us-east-1_20240501T1005Z_Abc123Def456Ghij.json.gz');
+
+let tmp: string;
+beforeEach(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'usage-read-'));
+});
+afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('readLocalLogs', () => {
+  test('reads a folder of .json.gz and JSON lines; skips the digest file and says so; dedupes', async () => {
+    const notes: string[] = [];
+    const problems: string[] = [];
+    const s = await readLocalLogs([GOOD], { onNote: (m) => notes.push(m), onProblem: (m) => problems.push(m) });
+    expect(problems).toEqual([]);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/CloudTrail-Digest.*digest file.*skipped/);
+    expect(s.sources).toHaveLength(1);
+    expect(s.sources[0]).toMatchObject({ id: `file:${GOOD}`, kind: 'file', status: 'ran', events: 26, objects: 2, errors: [], accounts: ['111122223333'], regions: ['us-east-1'] });
+    expect(s.sources[0].bytes).toBeGreaterThan(0);
+    expect(s.complete).toBe(true);
+    // 20 + 6 records, one delivered twice.
+    expect(s.duplicateEvents).toBe(1);
+    expect(s.totalEvents).toBe(25);
+    expect(s.permissionless).toBe(2);
+    expect(s.badRecords).toBe(0);
+    expect(s.unmapped).toEqual([{ eventSource: 'madeup.amazonaws.com', eventName: 'DoThing', count: 1 }]);
+    expect(s.window).toEqual({ start: '2024-05-01T10:00:00.000Z', end: '2024-05-01T12:00:00.000Z' });
+  });
+
+  test('aggregates counts with first/last seen per (principal, action, resource, outcome)', async () => {
+    const s = await readLocalLogs([GZ]);
+    const head = s.records.filter((r) => r.action === 's3:GetObject' && r.principal.endsWith('role/service/app-worker'));
+    // Two HeadObjects and CopyObject's read of its source: one record, eventName from the first seen.
+    expect(head).toEqual([
+      expect.objectContaining({
+        resource: 'arn:aws:s3:::app-data/reports/2024/a.csv',
+        count: 3,
+        firstSeen: '2024-05-01T10:00:00.000Z',
+        lastSeen: '2024-05-01T12:00:00.000Z',
+        outcome: 'allowed',
+        eventName: 'HeadObject',
+        account: '111122223333',
+        principalType: 'AssumedRole',
+        context: {},
+      }),
+    ]);
+    const denied = s.records.filter((r) => r.outcome === 'denied').map((r) => [r.principal, r.action, r.errorCode]);
+    expect(denied).toEqual([
+      ['arn:aws:iam::111122223333:user/alice', 'ec2:RunInstances', 'Client.UnauthorizedOperation'],
+      ['arn:aws:iam::111122223333:user/alice', 'iam:DeleteRole', 'AccessDenied'],
+    ]);
+    const reencrypt = s.records.filter((r) => r.eventName === 'ReEncrypt').map((r) => [r.action, r.resource]);
+    expect(reencrypt).toEqual([
+      ['kms:ReEncryptFrom', 'arn:aws:kms:us-east-1:111122223333:key/1111aaaa-1111-1111-1111-111111111111'],
+      ['kms:ReEncryptTo', 'arn:aws:kms:us-east-1:111122223333:key/2222aaaa-2222-2222-2222-222222222222'],
+    ]);
+    // No resource known -> no resource field (not "*").
+    expect(s.records.find((r) => r.action === 'cloudwatch:PutMetricData')).not.toHaveProperty('resource');
+  });
+
+  test('context keys split records only when the policies use them', async () => {
+    const without = await readLocalLogs([GZ]);
+    const withKeys = await readLocalLogs([GZ], { contextKeys: ['aws:SourceVpce', 'aws:securetransport'] });
+    const pick = (s: typeof without) => s.records.filter((r) => r.action === 's3:GetObject' && r.principal.endsWith('app-worker'));
+    expect(pick(without)).toHaveLength(1);
+    const split = pick(withKeys);
+    expect(split.map((r) => [r.count, r.context])).toEqual([
+      [2, { 'aws:securetransport': 'true', 'aws:sourcevpce': 'vpce-0a1b2c3d' }],
+      [1, {}], // CopyObject's read: no VPC endpoint, no TLS details
+    ]);
+  });
+
+  test('since/until filter by event time', async () => {
+    const s = await readLocalLogs([GZ], { since: new Date('2024-05-01T11:30:00Z') });
+    expect(s.totalEvents).toBe(1);
+    expect(s.records.map((r) => r.eventName)).toEqual(['HeadObject']);
+    expect(s.window.start).toBe('2024-05-01T11:30:00.000Z');
+  });
+
+  test('the same input read twice is deduped by eventID across files', async () => {
+    copyFileSync(GZ, join(tmp, 'a.json.gz'));
+    copyFileSync(GZ, join(tmp, 'b.json.gz'));
+    const s = await readLocalLogs([tmp]);
+    expect(s.duplicateEvents).toBe(20);
+    expect(s.totalEvents).toBe(20);
+    expect(s.sources[0].objects).toBe(2);
+  });
+
+  test('a record that is not an event, a scalar and an invalid object are reported with index; the rest goes on', async () => {
+    const problems: string[] = [];
+    const s = await readLocalLogs([join(BAD, 'not-events.json')], { onProblem: (m) => problems.push(m) });
+    expect(s.sources[0].status).toBe('partial');
+    expect(s.complete).toBe(false);
+    expect(problems).toEqual([
+      expect.stringMatching(/not-events\.json: record 1 \(line 1\): not a JSON object/),
+      expect.stringMatching(/not-events\.json: record has no eventSource\/eventName/),
+      expect.stringMatching(/not-events\.json: record 3 \(line 1\): invalid JSON/),
+    ]);
+    expect(s.badRecords).toBe(1);
+    expect(s.records.map((r) => r.action).sort()).toEqual(['s3:PutBucketCORS', 's3:PutReplicationConfiguration']);
+    expect(s.sources[0].errors).toEqual(problems);
+  });
+
+  test('truncated JSON keeps the complete records and names the file', async () => {
+    const problems: string[] = [];
+    const s = await readLocalLogs([join(BAD, 'truncated.json')], { onProblem: (m) => problems.push(m) });
+    expect(s.sources[0].status).toBe('partial');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/truncated\.json: truncated JSON: record 2 starting at line 1 never ends/);
+    expect(s.totalEvents).toBe(2);
+  });
+
+  test('a corrupt JSON line is reported by line number; other lines are read', async () => {
+    const problems: string[] = [];
+    const s = await readLocalLogs([join(BAD, 'bad-line.jsonl')], { onProblem: (m) => problems.push(m) });
+    expect(problems).toEqual([expect.stringMatching(/bad-line\.jsonl: line 2: invalid JSON/)]);
+    expect(s.records.map((r) => r.action).sort()).toEqual(['cloudwatch:PutMetricData', 'dynamodb:GetItem']);
+  });
+
+  test('a corrupt .gz is reported; records before the damage are kept; other files still read', async () => {
+    const problems: string[] = [];
+    const s = await readLocalLogs([join(BAD, 'corrupt.json.gz'), GZ], { onProblem: (m) => problems.push(m) });
+    expect(problems).toEqual([expect.stringMatching(/corrupt\.json\.gz: corrupt gzip/)]);
+    expect(s.sources.map((x) => x.status)).toEqual(['partial', 'ran']);
+    const fromCorrupt = s.records.filter((r) => r.resource?.includes(':table/T'));
+    expect(fromCorrupt.length).toBeGreaterThan(0);
+    expect(fromCorrupt.length).toBeLessThan(200);
+  });
+
+  test('a gzip file that is not gzip at all is reported', async () => {
+    writeFileSync(join(tmp, 'x.json.gz'), 'not gzip');
+    const problems: string[] = [];
+    const s = await readLocalLogs([tmp], { onProblem: (m) => problems.push(m) });
+    expect(problems).toEqual([expect.stringMatching(/x\.json\.gz: corrupt gzip/)]);
+    expect(s.sources[0].status).toBe('partial');
+  });
+
+  test('symlinks out of the root are refused; symlinks inside are followed once', async () => {
+    const root = join(tmp, 'root');
+    const outside = join(tmp, 'outside');
+    mkdirSync(join(root, 'sub'), { recursive: true });
+    mkdirSync(outside);
+    copyFileSync(GZ, join(outside, 'secret.json.gz'));
+    copyFileSync(join(GOOD, 'events.jsonl'), join(root, 'sub', 'events.jsonl'));
+    symlinkSync(join(outside, 'secret.json.gz'), join(root, 'link-out.json.gz'));
+    symlinkSync(outside, join(root, 'dir-out'));
+    symlinkSync(join(root, 'sub'), join(root, 'again'));
+    symlinkSync(root, join(root, 'sub', 'loop'));
+    const problems: string[] = [];
+    const s = await readLocalLogs([root], { onProblem: (m) => problems.push(m) });
+    expect(problems.sort()).toEqual([
+      expect.stringMatching(/dir-out: symlink points outside/),
+      expect.stringMatching(/link-out\.json\.gz: symlink points outside/),
+    ]);
+    expect(s.sources[0]).toMatchObject({ status: 'partial', objects: 1, events: 6 });
+  });
+
+  test('a missing path fails its source without throwing', async () => {
+    const s = await readLocalLogs([join(tmp, 'nope'), GZ]);
+    expect(s.sources.map((x) => x.status)).toEqual(['failed', 'ran']);
+    expect(s.sources[0].errors[0]).toMatch(/nope: cannot read/);
+    expect(s.complete).toBe(false);
+  });
+
+  test('top-level arrays, pretty-printed objects, and plain .json Records files are read', async () => {
+    const ev = {
+      eventVersion: '1.08',
+      userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/bob', accountId: '111122223333' },
+      eventTime: '2024-05-02T00:00:00Z',
+      eventSource: 'sqs.amazonaws.com',
+      eventName: 'SendMessageBatch',
+      awsRegion: 'eu-west-1',
+      requestParameters: { queueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/jobs' },
+    };
+    writeFileSync(join(tmp, 'array.json'), JSON.stringify([{ ...ev, eventID: 'a' }, { ...ev, eventID: 'b' }], null, 2));
+    writeFileSync(join(tmp, 'pretty.json'), `${JSON.stringify({ ...ev, eventID: 'c' }, null, 2)}\n${JSON.stringify({ ...ev, eventID: 'd' }, null, 2)}`);
+    writeFileSync(join(tmp, 'records.json'), JSON.stringify({ Records: [{ ...ev, eventID: 'e' }] }, null, 2));
+    writeFileSync(join(tmp, 'records-later.jsonl'), JSON.stringify({ other: 1, Records: [{ ...ev, eventID: 'f' }] }) + '\n');
+    writeFileSync(join(tmp, 'empty.json'), '');
+    const problems: string[] = [];
+    const s = await readLocalLogs([tmp], { onProblem: (m) => problems.push(m) });
+    expect(problems).toEqual([]);
+    expect(s.records).toEqual([
+      expect.objectContaining({ action: 'sqs:SendMessage', resource: 'arn:aws:sqs:eu-west-1:111122223333:jobs', count: 6, principal: 'arn:aws:iam::111122223333:user/bob' }),
+    ]);
+  });
+
+  test('strings with braces, escaped quotes and multi-byte characters across chunk borders', async () => {
+    const ev = (i: number) => ({
+      eventVersion: '1.08',
+      userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/bob', accountId: '111122223333' },
+      eventTime: '2024-05-02T00:00:00Z',
+      eventSource: 's3.amazonaws.com',
+      eventName: 'GetObject',
+      eventID: `id-${i}`,
+      requestParameters: { bucketName: 'b', key: `k{[\\"]}\u00e9\u{1F600}"${'x'.repeat(i * 211)}\\` },
+    });
+    const records = Array.from({ length: 300 }, (_, i) => ev(i));
+    writeFileSync(join(tmp, 'big.json.gz'), gzipSync(JSON.stringify({ Records: records })));
+    const problems: string[] = [];
+    const s = await readLocalLogs([tmp], { onProblem: (m) => problems.push(m) });
+    expect(problems).toEqual([]);
+    expect(s.totalEvents).toBe(300);
+    expect(s.records).toHaveLength(300);
+    expect(s.records.map((r) => r.resource).sort()).toEqual(records.map((r) => `arn:aws:s3:::b/${r.requestParameters.key}`).sort());
+  });
+});
