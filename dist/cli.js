@@ -16761,7 +16761,8 @@ function renderTable(header, rows, cap) {
         lines.push(renderRow(cells));
     }
     if (shown.length < rows.length) {
-        const more = [`… ${rows.length - shown.length} more rows`, ...Array.from({ length: width - 1 }, () => ' ')];
+        const hidden = rows.length - shown.length;
+        const more = [`… ${hidden} more row${hidden === 1 ? '' : 's'}`, ...Array.from({ length: width - 1 }, () => ' ')];
         lines.push(renderRow(more));
     }
     return lines.join('\n');
@@ -16771,7 +16772,7 @@ function renderPart(part, cap) {
         case 'text':
             return part.text;
         case 'table':
-            return renderTable(part.header, part.rows, cap);
+            return renderTable(part.header, part.rows, part.whole ? undefined : cap);
         case 'list': {
             const shown = cap === undefined ? part.items : part.items.slice(0, cap);
             const lines = shown.map((item) => `- ${item}`);
@@ -16795,7 +16796,7 @@ function longestList(block) {
     for (const part of block.parts) {
         if (part.kind === 'list')
             longest = Math.max(longest, part.items.length);
-        if (part.kind !== 'table')
+        if (part.kind !== 'table' || part.whole)
             continue;
         longest = Math.max(longest, part.rows.length);
         for (const row of part.rows)
@@ -16830,14 +16831,14 @@ function encodePath(path) {
  * "path:line" for a location: a link to the line when a link base is given (a trusted URL such as
  * https://github.com/o/r/blob/<sha>/), otherwise inline code.
  */
-function sourceRef(loc, linkBase) {
+function sourceRef(loc, linkBase, context = 'table') {
     if (!loc)
         return '';
     const line = Number.isInteger(loc.line) && loc.line > 0 ? loc.line : 1;
     const label = `${clip(plainText(loc.file), 200)}:${line}`;
     const path = repoRelativePath(loc.file);
     if (!linkBase || path === null)
-        return code(label);
+        return code(label, context);
     const base = linkBase.endsWith('/') ? linkBase : `${linkBase}/`;
     return `[${escapeMarkdown(label)}](${base}${encodePath(path)}#L${line})`;
 }
@@ -16979,7 +16980,7 @@ function sortedReasons(reasons) {
 function whyItems(report, linkBase) {
     return sortedReasons(report.verdict.reasons).map((r) => {
         const count = r.count > 1 ? ` (×${formatCount(r.count)})` : '';
-        const where = r.location ? ` — ${sourceRef(r.location, linkBase)}` : '';
+        const where = r.location ? ` — ${sourceRef(r.location, linkBase, 'text')}` : '';
         return `${code(clip(plainText(r.ruleId), 80), 'text')} (${escapeMarkdown(r.action)}): ${cellText(r.message)}${count}${where}`;
     });
 }
@@ -17112,6 +17113,7 @@ function subjectBlock(s, linkBase) {
         kind: 'table',
         header: ['concreteness', 'concrete', 'scoped', 'wildcard', 'no resource-level', 'ratio'],
         rows: concretenessRows(s),
+        whole: true,
     });
     for (const part of [
         newAccessTable(s, linkBase),
@@ -24373,7 +24375,7 @@ function renderDiffMd(report, opts = {}) {
     const omitted = new Set();
     const shortened = new Set();
     let whyCap = Math.min(MAX_WHY, why.length);
-    const note = () => shorteningNote([...omitted].sort((a, b) => a - b).map((i) => blocks[i].name), [...shortened].sort((a, b) => a - b).map((i) => blocks[i].name), why.length - whyCap > 0 && whyCap < Math.min(MAX_WHY, why.length) ? why.length - whyCap : 0);
+    const note = () => shorteningNote([...omitted].sort((a, b) => a - b).map((i) => blocks[i].name), [...shortened].sort((a, b) => a - b).map((i) => blocks[i].name), whyCap < Math.min(MAX_WHY, why.length) ? why.length - whyCap : 0);
     const compose = () => [top, whySection(why, whyCap), note(), ...rendered.filter((r) => r !== null), checks]
         .filter((s) => s.length > 0)
         .join(SEPARATOR);
@@ -24773,8 +24775,6 @@ function renderSarif(report, rules, opts) {
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: external "node:zlib"
 const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 ;// CONCATENATED MODULE: ./src/usage/aggregator.ts
@@ -24932,7 +24932,29 @@ const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 // ~100 bytes a Set<string> entry costs. Ids that are not UUIDs (re-exported or synthetic logs) go in a Set.
 // Memory grows with the number of distinct events: about 48 bytes each on average (plus a 2x spike while the
 // table grows), e.g. ~0.5 GB for 10 million events.
-const HEX = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Parses "8-4-4-4-12" hex into four uint32 words; false when `id` is not a UUID. */
+function parseUuid(id, out) {
+    if (id.length !== 36 || id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45)
+        return false;
+    let word = 0;
+    let digits = 0;
+    let w = 0;
+    for (let i = 0; i < 36; i++) {
+        if (i === 8 || i === 13 || i === 18 || i === 23)
+            continue;
+        const c = id.charCodeAt(i);
+        const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+        if (v < 0)
+            return false;
+        word = (word << 4) | v;
+        if (++digits === 8) {
+            out[w++] = word >>> 0;
+            word = 0;
+            digits = 0;
+        }
+    }
+    return true;
+}
 class EventIdSet {
     table;
     used;
@@ -24953,16 +24975,13 @@ class EventIdSet {
     }
     /** Adds the id; returns false when it was already there. */
     add(id) {
-        if (id.length !== 36 || !HEX.test(id)) {
+        const w = this.words;
+        if (!parseUuid(id, w)) {
             if (this.other.has(id))
                 return false;
             this.other.add(id);
             return true;
         }
-        const w = this.words;
-        const hex = id.replace(/-/g, '');
-        for (let i = 0; i < 4; i++)
-            w[i] = parseInt(hex.slice(i * 8, i * 8 + 8), 16);
         if (!this.insert(w[0], w[1], w[2], w[3]))
             return false;
         if (++this.count * 2 > this.used.length)
@@ -26133,10 +26152,14 @@ function deniedDetails(message) {
     return m ? { action: m[1], resource: m[2] } : {};
 }
 /** CloudTrail writes "2024-05-01T10:00:00Z"; re-exported logs may use a space and nanoseconds. */
+const CANONICAL_TIME = /^\d{4}-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-6]\dZ$/;
 function isoTime(value) {
     const s = map_event_str(value);
     if (!s)
         return undefined;
+    // Fast path for CloudTrail's own format (the hot loop): no Date round trip.
+    if (s.length === 20 && CANONICAL_TIME.test(s))
+        return `${s.slice(0, 19)}.000Z`;
     const m = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$/.exec(s.trim());
     if (!m)
         return undefined;
@@ -26299,7 +26322,7 @@ class RecordSplitter {
     targetDepth = 0;
     depth = 0;
     inString = false;
-    carryBackslashes = 0;
+    escaped = false;
     line = 1;
     recordsOpen = false;
     recordsDone = false;
@@ -26452,6 +26475,17 @@ class RecordSplitter {
         let i = 0;
         this.captureStart = this.pending.length > 0 ? 0 : -1;
         while (i < n) {
+            // Inside a record (the hot path): only find where it ends.
+            if (this.captureStart >= 0 || this.skipping) {
+                const end = this.scanRecord(chunk, i);
+                if (end < 0)
+                    break;
+                this.emit(chunk, end + 1);
+                if (this.depth === this.targetDepth)
+                    this.inScalarItem = false;
+                i = end + 1;
+                continue;
+            }
             if (this.inString) {
                 i = this.skipString(chunk, i);
                 continue;
@@ -26459,7 +26493,6 @@ class RecordSplitter {
             const b = chunk[i];
             if (b === record_stream_QUOTE) {
                 this.inString = true;
-                this.carryBackslashes = 0;
                 if (this.depth === this.targetDepth && this.itemsOpen())
                     this.badItem();
                 i++;
@@ -26483,14 +26516,9 @@ class RecordSplitter {
                 if (this.depth < 0) {
                     this.sink.problem(`line ${this.line}: unbalanced '${String.fromCharCode(b)}'; the rest of the file is not read`);
                     this.depth = 0;
-                    this.captureStart = -1;
-                    this.pending = [];
-                    this.pendingBytes = 0;
                     this.stopped = true;
                     return;
                 }
-                if (this.depth === this.targetDepth && b === CLOSE_BRACE && (this.captureStart >= 0 || this.skipping))
-                    this.emit(chunk, i + 1);
                 if (this.depth === this.targetDepth)
                     this.inScalarItem = false;
                 if (this.mode === 'records' && this.depth === 1 && b === CLOSE_BRACKET && this.recordsOpen) {
@@ -26540,37 +26568,62 @@ class RecordSplitter {
         this.sink.problem(`record ${this.index} (line ${this.line}): not a JSON object`);
         this.index++;
     }
-    /** From inside a string, returns the index just past its closing quote (or n if it continues). */
+    /** From inside a string (outside records), returns the index just past its closing quote (or n). */
     skipString(chunk, from) {
-        let i = from;
-        for (;;) {
-            const q = chunk.indexOf(record_stream_QUOTE, i);
-            if (q < 0) {
-                // Remember trailing backslashes: the quote that opens the next chunk may be escaped.
-                let k = chunk.length - 1;
-                let run = 0;
-                while (k >= i && chunk[k] === BACKSLASH) {
-                    run++;
-                    k--;
-                }
-                this.carryBackslashes = k < i ? this.carryBackslashes + run : run;
-                return chunk.length;
-            }
-            let k = q - 1;
-            let run = 0;
-            while (k >= i && chunk[k] === BACKSLASH) {
-                run++;
-                k--;
-            }
-            if (k < i && i === from)
-                run += this.carryBackslashes;
-            this.carryBackslashes = 0;
-            if (run % 2 === 0) {
+        let escaped = this.escaped;
+        for (let i = from; i < chunk.length; i++) {
+            const b = chunk[i];
+            if (escaped)
+                escaped = false;
+            else if (b === BACKSLASH)
+                escaped = true;
+            else if (b === record_stream_QUOTE) {
                 this.inString = false;
-                return q + 1;
+                this.escaped = false;
+                return i + 1;
             }
-            i = q + 1;
         }
+        this.escaped = escaped;
+        return chunk.length;
+    }
+    /**
+     * Inside a record: the index of the byte that closes it, or -1 when the chunk ends first. One tight loop
+     * with the state in locals: this is where the bytes go (a per-string indexOf costs more on short strings).
+     */
+    scanRecord(chunk, from) {
+        const n = chunk.length;
+        const target = this.targetDepth;
+        let depth = this.depth;
+        let inString = this.inString;
+        let escaped = this.escaped;
+        let lines = 0;
+        let i = from;
+        for (; i < n; i++) {
+            const b = chunk[i];
+            if (inString) {
+                if (escaped)
+                    escaped = false;
+                else if (b === BACKSLASH)
+                    escaped = true;
+                else if (b === record_stream_QUOTE)
+                    inString = false;
+            }
+            else if (b === record_stream_QUOTE)
+                inString = true;
+            else if (b === OPEN_BRACE || b === OPEN_BRACKET)
+                depth++;
+            else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
+                if (--depth === target)
+                    break;
+            }
+            else if (b === NEWLINE)
+                lines++;
+        }
+        this.depth = depth;
+        this.inString = inString;
+        this.escaped = escaped;
+        this.line += lines;
+        return i < n ? i : -1;
     }
     emit(chunk, endExclusive) {
         if (this.skipping) {
@@ -26618,7 +26671,6 @@ function record_stream_isObject(v) {
 // Reads CloudTrail log files from local paths into a UsageSummary, streaming: one record in memory at a time,
 // aggregated as it goes. Memory holds the aggregate (O(distinct principal x action x resource x outcome x context))
 // and the eventID dedupe set (~48 bytes per distinct event, see event-id-set.ts).
-
 
 
 
@@ -26724,17 +26776,8 @@ async function readOneFile(file, state, problem, onRecord) {
         problem: (msg) => problem(`${file}: ${msg}`),
     });
     const gz = /\.gz$/i.test(file);
-    const input = (0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: 256 * 1024 });
-    input.on('data', (c) => (state.report.bytes = (state.report.bytes ?? 0) + c.length));
-    const sink = async (source) => {
-        for await (const chunk of source)
-            splitter.push(chunk);
-    };
     try {
-        if (gz)
-            await (0,external_node_stream_promises_namespaceObject.pipeline)(input, (0,external_node_zlib_namespaceObject.createGunzip)({ chunkSize: 256 * 1024 }), sink);
-        else
-            await (0,external_node_stream_promises_namespaceObject.pipeline)(input, sink);
+        await streamChunks(file, gz, (chunk) => splitter.push(chunk), (n) => (state.report.bytes = (state.report.bytes ?? 0) + n));
     }
     catch (e) {
         const err = e;
@@ -26744,6 +26787,50 @@ async function readOneFile(file, state, problem, onRecord) {
     }
     splitter.end();
     state.report.objects = (state.report.objects ?? 0) + 1;
+}
+/**
+ * Streams a file's (decompressed) bytes to `onChunk`. Plain stream events rather than an async iterator:
+ * gunzip runs on the libuv pool and overlaps with parsing on the main thread.
+ */
+function streamChunks(file, gz, onChunk, onRead) {
+    return new Promise((resolve, reject) => {
+        const input = (0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: 256 * 1024 });
+        input.on('error', reject);
+        if (!gz) {
+            input.on('data', (c) => {
+                const b = c;
+                onRead(b.length);
+                try {
+                    onChunk(b);
+                }
+                catch (e) {
+                    input.destroy();
+                    reject(e);
+                }
+            });
+            input.on('end', resolve);
+            return;
+        }
+        const gunzip = (0,external_node_zlib_namespaceObject.createGunzip)({ chunkSize: 256 * 1024 });
+        gunzip.on('error', (e) => {
+            input.destroy();
+            reject(e);
+        });
+        gunzip.on('data', (c) => {
+            try {
+                onChunk(c);
+            }
+            catch (e) {
+                // A bug in parsing must fail this file, not crash the process from a stream callback.
+                input.destroy();
+                gunzip.destroy();
+                reject(e);
+            }
+        });
+        gunzip.on('end', resolve);
+        input.on('data', (c) => onRead(c.length));
+        input.pipe(gunzip);
+    });
 }
 /**
  * Log files under a path, sorted. Symlinks are followed only while they stay inside the given root.

@@ -44,7 +44,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       err(`iam-policy-gate: ${e.message}`);
       return 2;
     }
-    if (e instanceof TypeError && /Unknown option|Option '--/.test(e.message)) {
+    if (String((e as { code?: string }).code ?? '').startsWith('ERR_PARSE_ARGS')) {
       err(`iam-policy-gate: ${e.message}`);
       return 2;
     }

@@ -1,3 +1,7 @@
+import type { AccessAnalyzerCheck } from './analyzer/types.js';
+import type { SuggestedPolicy, UnusedAccessReport } from './leastpriv/types.js';
+import type { WaiverStatus } from './review/types.js';
+
 // The data that flows through the pipeline. Every stage takes and returns these plain shapes;
 // nothing here touches git, AWS, GitHub or the file system.
 
@@ -356,6 +360,12 @@ export interface SubjectAnalysis {
   replay?: ReplaySummary;
   /** Subject-level checks that could not run for this subject, with why. */
   limits: string[];
+  /** Granted but unused in the CloudTrail window ([least-privilege]). */
+  unused?: UnusedAccessReport;
+  /** A least-privilege policy supported by the usage ([least-privilege]). */
+  suggestion?: SuggestedPolicy;
+  /** Access Analyzer answers for this subject's policies, beside the local ones ([analyzer]). */
+  accessAnalyzer?: AccessAnalyzerCheck[];
 }
 
 export interface Totals {
@@ -383,5 +393,9 @@ export interface Report {
   findings: Finding[];
   checks: CheckResult[];
   usage?: Omit<UsageSummary, 'records'> & { records: number };
+  /** Waivers from the config and what became of each ([review]). */
+  waivers?: WaiverStatus[];
+  /** An approval label that turned failing new access into a warning ([github]). */
+  approval?: { label: string; by: string; at?: string };
   verdict: Verdict;
 }

@@ -4,8 +4,11 @@ import { promises as fsp, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { changesBetweenDirectories } from './changes/directories.js';
 import { changesBetweenRefs, isGitRef } from './changes/git.js';
+import { runGit } from './changes/git-exec.js';
 import { UsageError } from './changes/errors.js';
+import { contextFromDirectory, contextFromGit } from './changes/context-files.js';
 import { ConfigError, parseConfig } from './config/load.js';
+import { compileMappings } from './config/subjects.js';
 import { defaultConfig, type GateConfig } from './config/types.js';
 import type { ChangeSet, Report, UsageSummary } from './model.js';
 import { extractChanges, runGate } from './pipeline.js';
@@ -56,33 +59,53 @@ async function isDirectory(p: string): Promise<boolean> {
 export async function loadChanges(opts: CheckOptions, config: GateConfig): Promise<ChangeSet> {
   const limits = { maxFileBytes: config.limits.maxFileBytes, include: (p: string) => CANDIDATE.test(p) || config.policyFiles.include.length > 0 };
   const [baseDir, headDir] = [await isDirectory(opts.base), await isDirectory(opts.head)];
-  if (baseDir && headDir) return changesBetweenDirectories(opts.base, opts.head, limits);
+  const mappings = compileMappings(config);
+  const context = (changes: ChangeSet) => ({
+    matches: (p: string) => mappings.some((m) => m.regex.test(p)),
+    changed: new Set(changes.files.flatMap((f) => [f.path, ...(f.basePath ? [f.basePath] : [])])),
+    maxFileBytes: config.limits.maxFileBytes,
+    maxFiles: config.limits.maxChangedFiles,
+  });
+  if (baseDir && headDir) {
+    const changes = await changesBetweenDirectories(opts.base, opts.head, limits);
+    if (mappings.length) changes.files.push(...(await contextFromDirectory(opts.head, context(changes))));
+    return changes;
+  }
   const repo = opts.repo ?? process.cwd();
   if (baseDir !== headDir) throw new UsageError('--base and --head must both be directories or both be git refs.');
   for (const [role, ref] of [['base', opts.base], ['head', opts.head]] as const) {
     if (!(await isGitRef(repo, ref))) throw new UsageError(`--${role} ${ref} is neither a directory nor a git ref in ${repo}.`);
   }
-  return changesBetweenRefs(repo, opts.base, opts.head, limits);
+  const changes = await changesBetweenRefs(repo, opts.base, opts.head, limits);
+  if (mappings.length && changes.commits) changes.files.push(...(await contextFromGit(repo, changes.commits.head, context(changes))));
+  return changes;
 }
 
 /**
- * The config is read from the base side when there is one: a pull request must not be able to
- * switch off the rules that judge it. An explicit --config wins.
+ * The config is read from the base side: a pull request must not be able to switch off the rules
+ * that judge it. Directories: <base>/.iam-policy-gate.yml; git refs: the file in the base commit.
+ * An explicit --config wins.
  */
 export async function loadConfig(opts: CheckOptions): Promise<GateConfig> {
-  let file = opts.config;
-  if (!file) {
-    const candidates = [path.join(opts.base, CONFIG_FILE), path.join(opts.repo ?? '.', CONFIG_FILE)];
-    file = candidates.find((c) => existsSync(c) && statSync(c).isFile());
-    if (!file) return defaultConfig();
+  if (opts.config) {
+    let text: string;
+    try {
+      text = await fsp.readFile(opts.config, 'utf8');
+    } catch {
+      throw new ConfigError([`${opts.config}: cannot read the config file`]);
+    }
+    return parseConfig(text, opts.config);
   }
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch {
-    throw new ConfigError([`${file}: cannot read the config file`]);
+  if (await isDirectory(opts.base)) {
+    const file = path.join(opts.base, CONFIG_FILE);
+    if (!existsSync(file) || !statSync(file).isFile()) return defaultConfig();
+    return parseConfig(await fsp.readFile(file, 'utf8'), file);
   }
-  return parseConfig(text, file);
+  const repo = opts.repo ?? process.cwd();
+  if (!(await isGitRef(repo, opts.base))) return defaultConfig(); // loadChanges reports the bad ref
+  const run = await runGit(repo, ['cat-file', 'blob', `${opts.base}:${CONFIG_FILE}`], { maxBytes: 1024 * 1024 });
+  if (run.code !== 0) return defaultConfig();
+  return parseConfig(run.stdout.toString('utf8'), `${CONFIG_FILE} (at ${opts.base})`);
 }
 
 export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
@@ -91,7 +114,10 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   if (opts.since) config.cloudtrail.since = opts.since;
   const changes = await loadChanges(opts, config);
   const usage = await gatherUsage(opts, config, changes, log);
-  const report = runGate({ changes, config, usage, toolVersion: VERSION, now: opts.now ?? new Date() });
+  const extraChecks = changes.files.some((f) => f.path === CONFIG_FILE && f.status !== 'unchanged')
+    ? [{ id: 'config', status: 'ran' as const, detail: `${CONFIG_FILE} changes in this change: the base version judged it; the new one applies after merge` }]
+    : [];
+  const report = runGate({ changes, config, usage, extraChecks, toolVersion: VERSION, now: opts.now ?? new Date() });
   const files = await writeOutputs(report, opts);
   return { report, files, exitCode: report.verdict.status === 'fail' ? 1 : 0 };
 }

@@ -34,6 +34,8 @@ export interface Waiver {
   expires: string;
   approvedBy?: string;
   'allow-wildcard'?: boolean;
+  /** Line of the waiver in the config file (1-based). */
+  line?: number;
 }
 
 export interface GateConfig {
@@ -50,6 +52,8 @@ export interface GateConfig {
   /** Guards that can only narrow: SCPs, RCPs, permission boundaries per subject glob. */
   context: { scps: string[]; rcps: string[]; boundaries: Array<{ subject: string; file: string }> };
   waivers: Waiver[];
+  /** Days before a waiver's expiry in which `waiver-expiring` warns. */
+  waiverExpiry: { warnDays: number };
   approvals: { label?: string };
   accessAnalyzer: { enabled: 'auto' | 'on' | 'off'; region?: string; unusedAccessAnalyzer?: string };
   cloudformation: { account?: string; region?: string; partition?: string; parameters: Record<string, string> };
@@ -70,6 +74,7 @@ export function defaultConfig(): GateConfig {
     limits: { maxFileBytes: 2 * 1024 * 1024, maxChangedFiles: 5000 },
     context: { scps: [], rcps: [], boundaries: [] },
     waivers: [],
+    waiverExpiry: { warnDays: 7 },
     approvals: {},
     accessAnalyzer: { enabled: 'auto' },
     cloudformation: { parameters: {} },

@@ -45,7 +45,12 @@ export class UsageAggregator {
         const existing = this.records.get(key);
         if (existing) {
           existing.count++;
-          if (ev.time < existing.firstSeen) existing.firstSeen = ev.time;
+          if (ev.time < existing.firstSeen || (ev.time === existing.firstSeen && ev.eventName < existing.eventName)) {
+            // Order-independent (files are read concurrently): the earliest event names the record.
+            existing.firstSeen = ev.time;
+            existing.eventSource = ev.eventSource;
+            existing.eventName = ev.eventName;
+          }
           if (ev.time > existing.lastSeen) existing.lastSeen = ev.time;
           continue;
         }
@@ -105,7 +110,7 @@ export class UsageAggregator {
         continue;
       }
       mine.count += r.count;
-      if (r.firstSeen < mine.firstSeen) {
+      if (r.firstSeen < mine.firstSeen || (r.firstSeen === mine.firstSeen && r.eventName < mine.eventName)) {
         mine.firstSeen = r.firstSeen;
         // eventSource/eventName are "first seen": take the earlier one's.
         mine.eventSource = r.eventSource;

@@ -4,7 +4,26 @@
 // Memory grows with the number of distinct events: about 48 bytes each on average (plus a 2x spike while the
 // table grows), e.g. ~0.5 GB for 10 million events.
 
-const HEX = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Parses "8-4-4-4-12" hex into four uint32 words; false when `id` is not a UUID. */
+function parseUuid(id: string, out: Uint32Array): boolean {
+  if (id.length !== 36 || id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) return false;
+  let word = 0;
+  let digits = 0;
+  let w = 0;
+  for (let i = 0; i < 36; i++) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) continue;
+    const c = id.charCodeAt(i);
+    const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (v < 0) return false;
+    word = (word << 4) | v;
+    if (++digits === 8) {
+      out[w++] = word >>> 0;
+      word = 0;
+      digits = 0;
+    }
+  }
+  return true;
+}
 
 export class EventIdSet {
   private table: Uint32Array;
@@ -28,14 +47,12 @@ export class EventIdSet {
 
   /** Adds the id; returns false when it was already there. */
   add(id: string): boolean {
-    if (id.length !== 36 || !HEX.test(id)) {
+    const w = this.words;
+    if (!parseUuid(id, w)) {
       if (this.other.has(id)) return false;
       this.other.add(id);
       return true;
     }
-    const w = this.words;
-    const hex = id.replace(/-/g, '');
-    for (let i = 0; i < 4; i++) w[i] = parseInt(hex.slice(i * 8, i * 8 + 8), 16);
     if (!this.insert(w[0], w[1], w[2], w[3])) return false;
     if (++this.count * 2 > this.used.length) this.grow();
     return true;

@@ -4,7 +4,6 @@
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep, isAbsolute } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { UsageSourceReport, UsageSummary } from '../model.js';
 import { UsageAggregator } from './aggregator.js';
@@ -29,6 +28,7 @@ export interface ReadLocalOptions {
 const LOG_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 const MAX_ERRORS_PER_SOURCE = 100;
 const MAX_LISTED = 1000;
+const FILES_IN_FLIGHT = 2;
 
 interface SourceState {
   report: UsageSourceReport;
@@ -63,8 +63,9 @@ export async function readLocalLogs(paths: string[], opts: ReadLocalOptions = {}
     if (files === undefined) {
       state.report.status = 'failed';
     } else {
-      for (const file of files) {
-        await readOneFile(file, state, problem, (record) => {
+      // Two files in flight: one gunzips on the libuv pool while the other is parsed on this thread.
+      await forEachConcurrently(files, FILES_IN_FLIGHT, (file) =>
+        readOneFile(file, state, problem, (record) => {
           state.report.events++;
           const ev = record as Record<string, unknown> | null;
           if (ev && typeof ev === 'object') {
@@ -92,8 +93,8 @@ export async function readLocalLogs(paths: string[], opts: ReadLocalOptions = {}
           } else {
             agg.add(mapped);
           }
-        });
-      }
+        }),
+      );
       if (state.report.errors.length > 0 || state.suppressedErrors > 0) state.report.status = 'partial';
     }
     if (state.suppressedErrors > 0) state.report.errors.push(`... and ${state.suppressedErrors} more problems`);
@@ -108,6 +109,14 @@ export async function readLocalLogs(paths: string[], opts: ReadLocalOptions = {}
   return summary;
 }
 
+async function forEachConcurrently<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 async function readOneFile(file: string, state: SourceState, problem: (m: string) => void, onRecord: (r: unknown) => void): Promise<void> {
   const splitter = new RecordSplitter({
     record: (value, index, line) => {
@@ -120,14 +129,8 @@ async function readOneFile(file: string, state: SourceState, problem: (m: string
     problem: (msg) => problem(`${file}: ${msg}`),
   });
   const gz = /\.gz$/i.test(file);
-  const input = createReadStream(file, { highWaterMark: 256 * 1024 });
-  input.on('data', (c) => (state.report.bytes = (state.report.bytes ?? 0) + c.length));
-  const sink = async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) splitter.push(chunk);
-  };
   try {
-    if (gz) await pipeline(input, createGunzip({ chunkSize: 256 * 1024 }), sink);
-    else await pipeline(input, sink);
+    await streamChunks(file, gz, (chunk) => splitter.push(chunk), (n) => (state.report.bytes = (state.report.bytes ?? 0) + n));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     problem(gz && err.code?.startsWith('Z_') ? `${file}: corrupt gzip (${err.message}); records before the damage were kept` : `${file}: cannot read (${err.message})`);
@@ -136,6 +139,49 @@ async function readOneFile(file: string, state: SourceState, problem: (m: string
   }
   splitter.end();
   state.report.objects = (state.report.objects ?? 0) + 1;
+}
+
+/**
+ * Streams a file's (decompressed) bytes to `onChunk`. Plain stream events rather than an async iterator:
+ * gunzip runs on the libuv pool and overlaps with parsing on the main thread.
+ */
+function streamChunks(file: string, gz: boolean, onChunk: (c: Buffer) => void, onRead: (bytes: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const input = createReadStream(file, { highWaterMark: 256 * 1024 });
+    input.on('error', reject);
+    if (!gz) {
+      input.on('data', (c) => {
+        const b = c as Buffer;
+        onRead(b.length);
+        try {
+          onChunk(b);
+        } catch (e) {
+          input.destroy();
+          reject(e);
+        }
+      });
+      input.on('end', resolve);
+      return;
+    }
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    gunzip.on('error', (e) => {
+      input.destroy();
+      reject(e);
+    });
+    gunzip.on('data', (c: Buffer) => {
+      try {
+        onChunk(c);
+      } catch (e) {
+        // A bug in parsing must fail this file, not crash the process from a stream callback.
+        input.destroy();
+        gunzip.destroy();
+        reject(e);
+      }
+    });
+    gunzip.on('end', resolve);
+    input.on('data', (c) => onRead(c.length));
+    input.pipe(gunzip);
+  });
 }
 
 /**

@@ -38,7 +38,7 @@ export class RecordSplitter {
   private targetDepth = 0;
   private depth = 0;
   private inString = false;
-  private carryBackslashes = 0;
+  private escaped = false;
   private line = 1;
   private recordsOpen = false;
   private recordsDone = false;
@@ -181,6 +181,15 @@ export class RecordSplitter {
     let i = 0;
     this.captureStart = this.pending.length > 0 ? 0 : -1;
     while (i < n) {
+      // Inside a record (the hot path): only find where it ends.
+      if (this.captureStart >= 0 || this.skipping) {
+        const end = this.scanRecord(chunk, i);
+        if (end < 0) break;
+        this.emit(chunk, end + 1);
+        if (this.depth === this.targetDepth) this.inScalarItem = false;
+        i = end + 1;
+        continue;
+      }
       if (this.inString) {
         i = this.skipString(chunk, i);
         continue;
@@ -188,7 +197,6 @@ export class RecordSplitter {
       const b = chunk[i];
       if (b === QUOTE) {
         this.inString = true;
-        this.carryBackslashes = 0;
         if (this.depth === this.targetDepth && this.itemsOpen()) this.badItem();
         i++;
         continue;
@@ -207,13 +215,9 @@ export class RecordSplitter {
         if (this.depth < 0) {
           this.sink.problem(`line ${this.line}: unbalanced '${String.fromCharCode(b)}'; the rest of the file is not read`);
           this.depth = 0;
-          this.captureStart = -1;
-          this.pending = [];
-          this.pendingBytes = 0;
           this.stopped = true;
           return;
         }
-        if (this.depth === this.targetDepth && b === CLOSE_BRACE && (this.captureStart >= 0 || this.skipping)) this.emit(chunk, i + 1);
         if (this.depth === this.targetDepth) this.inScalarItem = false;
         if (this.mode === 'records' && this.depth === 1 && b === CLOSE_BRACKET && this.recordsOpen) {
           this.recordsOpen = false;
@@ -258,36 +262,74 @@ export class RecordSplitter {
     this.index++;
   }
 
-  /** From inside a string, returns the index just past its closing quote (or n if it continues). */
+  /** From inside a string (outside records), returns the index just past its closing quote (or n). */
   private skipString(chunk: Buffer, from: number): number {
-    let i = from;
-    for (;;) {
-      const q = chunk.indexOf(QUOTE, i);
-      if (q < 0) {
-        // Remember trailing backslashes: the quote that opens the next chunk may be escaped.
-        let k = chunk.length - 1;
-        let run = 0;
-        while (k >= i && chunk[k] === BACKSLASH) {
-          run++;
-          k--;
-        }
-        this.carryBackslashes = k < i ? this.carryBackslashes + run : run;
-        return chunk.length;
-      }
-      let k = q - 1;
-      let run = 0;
-      while (k >= i && chunk[k] === BACKSLASH) {
-        run++;
-        k--;
-      }
-      if (k < i && i === from) run += this.carryBackslashes;
-      this.carryBackslashes = 0;
-      if (run % 2 === 0) {
+    let escaped = this.escaped;
+    for (let i = from; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (escaped) escaped = false;
+      else if (b === BACKSLASH) escaped = true;
+      else if (b === QUOTE) {
         this.inString = false;
-        return q + 1;
+        this.escaped = false;
+        return i + 1;
       }
-      i = q + 1;
     }
+    this.escaped = escaped;
+    return chunk.length;
+  }
+
+  /**
+   * Inside a record: the index of the byte that closes it, or -1 when the chunk ends first. State in locals;
+   * strings are skipped with indexOf (native), structure is walked byte by byte. This is where the time goes.
+   */
+  private scanRecord(chunk: Buffer, from: number): number {
+    const n = chunk.length;
+    const target = this.targetDepth;
+    let depth = this.depth;
+    let inString = this.inString;
+    let escaped = this.escaped;
+    let lines = 0;
+    let i = from;
+    let closed = -1;
+    while (i < n) {
+      if (inString) {
+        if (escaped) {
+          escaped = false;
+          i++;
+          continue;
+        }
+        const q = chunk.indexOf(QUOTE, i);
+        if (q < 0) {
+          // The string goes on into the next chunk; an odd run of trailing backslashes escapes its first byte.
+          let k = n - 1;
+          while (k >= i && chunk[k] === BACKSLASH) k--;
+          escaped = (n - 1 - k) % 2 === 1;
+          i = n;
+          break;
+        }
+        let k = q - 1;
+        while (k >= i && chunk[k] === BACKSLASH) k--;
+        if ((q - 1 - k) % 2 === 0) inString = false;
+        i = q + 1;
+        continue;
+      }
+      const b = chunk[i];
+      if (b === QUOTE) inString = true;
+      else if (b === OPEN_BRACE || b === OPEN_BRACKET) depth++;
+      else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
+        if (--depth === target) {
+          closed = i;
+          break;
+        }
+      } else if (b === NEWLINE) lines++;
+      i++;
+    }
+    this.depth = depth;
+    this.inString = inString;
+    this.escaped = escaped;
+    this.line += lines;
+    return closed;
   }
 
   private emit(chunk: Buffer, endExclusive: number): void {

@@ -24,7 +24,8 @@ describe('UsageAggregator', () => {
     a.add(event({ outcome: 'denied', errorCode: 'AccessDenied' }));
     const s = a.summary();
     expect(s.records).toEqual([
-      expect.objectContaining({ outcome: 'allowed', count: 2, firstSeen: '2024-05-01T09:00:00.000Z', lastSeen: '2024-05-01T12:00:00.000Z', eventName: 'GetObject', context: {} }),
+      // the earliest event names the record, whatever the order they arrive in
+      expect.objectContaining({ outcome: 'allowed', count: 2, firstSeen: '2024-05-01T09:00:00.000Z', lastSeen: '2024-05-01T12:00:00.000Z', eventName: 'HeadObject', context: {} }),
       expect.objectContaining({ outcome: 'denied', errorCode: 'AccessDenied', count: 1 }),
     ]);
     expect(s.window).toEqual({ start: '2024-05-01T09:00:00.000Z', end: '2024-05-01T12:00:00.000Z' });

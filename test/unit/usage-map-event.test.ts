@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -285,5 +286,33 @@ describe('principal normalisation', () => {
     expect(normalisePrincipal(undefined)).toBeUndefined();
     expect(normalisePrincipal({ type: 'IAMUser' })).toBeUndefined();
     expect(normalisePrincipal('x')).toBeUndefined();
+  });
+});
+
+describe('mapEvent on untrusted input', () => {
+  test('never throws, whatever the record holds', () => {
+    const fields = fc.record(
+      {
+        eventSource: fc.oneof(fc.constantFrom('s3.amazonaws.com', 'kms.amazonaws.com', 'lambda.amazonaws.com', 'dynamodb.amazonaws.com', 'sqs.amazonaws.com'), fc.anything()),
+        eventName: fc.oneof(fc.constantFrom('GetObject', 'ReEncrypt', 'Invoke', 'CopyObject', 'ExecuteStatement', 'SendMessage'), fc.anything()),
+        eventTime: fc.oneof(fc.constant('2024-05-01T10:00:00Z'), fc.anything()),
+        userIdentity: fc.oneof(
+          fc.record({ type: fc.constantFrom('IAMUser', 'AssumedRole', 'Root', 'FederatedUser', 'AWSService', 'AWSAccount', 'IdentityCenterUser'), arn: fc.anything(), accountId: fc.anything(), sessionContext: fc.anything(), invokedBy: fc.anything(), onBehalfOf: fc.anything() }, { requiredKeys: ['type'] }),
+          fc.anything(),
+        ),
+        requestParameters: fc.oneof(fc.record({ bucketName: fc.anything(), key: fc.anything(), 'x-amz-copy-source': fc.anything(), tableName: fc.anything(), functionName: fc.anything(), queueUrl: fc.anything(), destinationKeyId: fc.anything(), statement: fc.anything() }), fc.anything()),
+        resources: fc.anything(),
+        errorCode: fc.anything(),
+        errorMessage: fc.anything(),
+        tlsDetails: fc.anything(),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fields, (r) => {
+        expect(() => mapEvent(r)).not.toThrow();
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -38,7 +38,7 @@ describe('readLocalLogs', () => {
   test('aggregates counts with first/last seen per (principal, action, resource, outcome)', async () => {
     const s = await readLocalLogs([GZ]);
     const head = s.records.filter((r) => r.action === 's3:GetObject' && r.principal.endsWith('role/service/app-worker'));
-    // Two HeadObjects and CopyObject's read of its source: one record, eventName from the first seen.
+    // Two HeadObjects and CopyObject's read of its source: one record; CopyObject (10:00, first by name) names it.
     expect(head).toEqual([
       expect.objectContaining({
         resource: 'arn:aws:s3:::app-data/reports/2024/a.csv',
@@ -46,7 +46,7 @@ describe('readLocalLogs', () => {
         firstSeen: '2024-05-01T10:00:00.000Z',
         lastSeen: '2024-05-01T12:00:00.000Z',
         outcome: 'allowed',
-        eventName: 'HeadObject',
+        eventName: 'CopyObject',
         account: '111122223333',
         principalType: 'AssumedRole',
         context: {},

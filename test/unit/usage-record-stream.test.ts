@@ -55,3 +55,20 @@ describe('RecordSplitter', () => {
     expect(problems).toEqual([expect.stringMatching(/unbalanced/)]);
   });
 });
+
+describe('RecordSplitter on arbitrary bytes', () => {
+  test('never throws; every outcome is a record or a problem', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 17 }), (bytes, size) => {
+        expect(() => split(Buffer.from(bytes), size)).not.toThrow();
+      }),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(fc.json(), fc.integer({ min: 1, max: 9 }), (text, size) => {
+        expect(() => split(`{"Records":[${text}`, size)).not.toThrow();
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

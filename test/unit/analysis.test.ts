@@ -1,0 +1,204 @@
+import { compileDocuments } from '../../src/analysis/compile.js';
+import { classifyResource, concreteness } from '../../src/analysis/concreteness.js';
+import { actionDelta } from '../../src/analysis/delta.js';
+import { newAccess } from '../../src/analysis/new-access.js';
+import { newEscalationCombos, riskChanges } from '../../src/analysis/risk.js';
+import { replay } from '../../src/analysis/replay.js';
+import { accessNotGranted, publicAccess } from '../../src/analysis/local-checks.js';
+import { extractPolicies } from '../../src/policies/extract.js';
+import type { PolicyDocument, UsageRecord } from '../../src/model.js';
+
+function doc(statements: object[], file = 'p.json'): PolicyDocument {
+  const text = JSON.stringify({ Version: '2012-10-17', Statement: statements }, null, 2);
+  const out = extractPolicies(file, new TextEncoder().encode(text), { maxBytes: 1e6 });
+  expect(out.documents).toHaveLength(1);
+  return out.documents[0];
+}
+const allow = (Action: unknown, Resource: unknown = '*', extra: object = {}) => ({ Effect: 'Allow', Action, Resource, ...extra });
+const deny = (Action: unknown, Resource: unknown = '*', extra: object = {}) => ({ Effect: 'Deny', Action, Resource, ...extra });
+const c = (d: PolicyDocument) => compileDocuments([d]);
+
+describe('allowed-action delta', () => {
+  test('expands wildcards and reports added and removed actions with access levels', () => {
+    const base = c(doc([allow(['s3:GetObject', 's3:PutObject'])]));
+    const head = c(doc([allow(['s3:GetObject', 'dynamodb:Query'])]));
+    const d = actionDelta(base, head);
+    expect(d.baseCount).toBe(2);
+    expect(d.headCount).toBe(2);
+    expect(d.added.map((a) => a.action)).toEqual(['dynamodb:Query']);
+    expect(d.added[0].accessLevel).toBe('Read');
+    expect(d.removed.map((a) => a.action)).toEqual(['s3:PutObject']);
+    expect(d.removed[0].accessLevel).toBe('Write');
+  });
+
+  test('a wildcard counts every catalogue action it matches; a blanket Deny subtracts', () => {
+    const star = c(doc([allow('s3:Get*')]));
+    const withDeny = c(doc([allow('s3:Get*'), deny('s3:GetObject')]));
+    const d = actionDelta(star, withDeny);
+    expect(d.baseCount).toBeGreaterThan(30);
+    expect(d.headCount).toBe(d.baseCount - 1);
+    expect(d.removed.map((a) => a.action)).toEqual(['s3:GetObject']);
+  });
+
+  test('NotAction allows everything else; conditional grants are marked conditional', () => {
+    const base = c(doc([]));
+    const head = c(doc([{ Effect: 'Allow', NotAction: 'iam:*', Resource: '*', Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } } }]));
+    const d = actionDelta(base, head);
+    expect(d.headCount).toBeGreaterThan(10000);
+    expect(d.added.some((a) => a.action.startsWith('iam:'))).toBe(false);
+    expect(d.added.every((a) => a.conditional)).toBe(true);
+  });
+});
+
+describe('resource concreteness', () => {
+  test.each([
+    ['arn:aws:s3:::logs', 'concrete'],
+    ['arn:aws:s3:::logs/*', 'scoped'],
+    ['arn:aws:dynamodb:us-east-1:123456789012:table/orders/index/*', 'scoped'],
+    ['arn:aws:dynamodb:us-east-1:123456789012:table/*', 'wildcard'],
+    ['arn:aws:iam::123456789012:role/app-*', 'wildcard'],
+    ['arn:aws:s3:::*', 'wildcard'],
+    ['arn:aws:lambda:*:123456789012:function:f', 'wildcard'],
+    ['*', 'wildcard'],
+  ])('%s is %s', (arn, cls) => expect(classifyResource(arn)).toBe(cls));
+
+  test('counts allowed (action, resource) pairs; actions without resource-level permissions are apart', () => {
+    const counts = concreteness(c(doc([allow(['s3:GetObject', 's3:PutObject'], ['arn:aws:s3:::b/*', 'arn:aws:s3:::b']), allow('s3:ListAllMyBuckets'), allow('sqs:SendMessage')])));
+    expect(counts).toEqual({ concrete: 2, scoped: 2, wildcard: 1, noResourceLevel: 1, ratio: 4 / 5 });
+  });
+});
+
+describe('high-risk changes', () => {
+  test('added, removed, and narrowed from a wildcard to a concrete resource', () => {
+    const base = c(doc([allow('iam:CreateAccessKey'), allow('iam:PassRole')]));
+    const head = c(doc([allow('iam:PassRole', 'arn:aws:iam::123456789012:role/app'), allow('s3:PutBucketPolicy')]));
+    const r = riskChanges(base, head);
+    expect(r.added.map((x) => [x.action, x.direction])).toEqual([['s3:PutBucketPolicy', 'added']]);
+    expect(r.added[0].categories).toContain('resource-exposure');
+    const removed = Object.fromEntries(r.removed.map((x) => [x.action, x.direction]));
+    expect(removed).toEqual({ 'iam:CreateAccessKey': 'removed', 'iam:PassRole': 'narrowed' });
+  });
+
+  test('a privilege-escalation combination completed by head is reported once', () => {
+    const base = c(doc([allow('lambda:CreateFunction')]));
+    const head = c(doc([allow(['lambda:CreateFunction', 'lambda:InvokeFunction', 'iam:PassRole'])]));
+    const combos = newEscalationCombos(base, head);
+    expect(combos.some((x) => x.actions.includes('iam:PassRole') && x.actions.includes('lambda:CreateFunction'))).toBe(true);
+    expect(newEscalationCombos(head, head)).toEqual([]);
+  });
+});
+
+describe('new access', () => {
+  test('identical policies: nothing new', () => {
+    const p = doc([allow('s3:Get*', 'arn:aws:s3:::b/*'), allow('sqs:SendMessage', 'arn:aws:sqs:us-east-1:1:q')]);
+    expect(newAccess(c(p), c(doc([allow('s3:Get*', 'arn:aws:s3:::b/*'), allow('sqs:SendMessage', 'arn:aws:sqs:us-east-1:1:q')])))).toEqual([]);
+  });
+
+  test('a narrower resource is covered; a broader one is new', () => {
+    const base = c(doc([allow('s3:GetObject', 'arn:aws:s3:::b/*')]));
+    expect(newAccess(base, c(doc([allow('s3:GetObject', 'arn:aws:s3:::b/reports/*')])))).toEqual([]);
+    const items = newAccess(base, c(doc([allow('s3:GetObject', 'arn:aws:s3:::*')])));
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ actions: ['s3:GetObject'], resource: 'arn:aws:s3:::*', certainty: 'new' });
+    expect(items[0].location.line).toBe(4); // the statement object opens on line 4
+  });
+
+  test('dropping a condition is new; adding one is not', () => {
+    const cond = { Condition: { StringEquals: { 'aws:SourceVpce': 'vpce-1' } } };
+    const withCond = c(doc([allow('s3:GetObject', '*', cond)]));
+    const without = c(doc([allow('s3:GetObject')]));
+    expect(newAccess(without, withCond)).toEqual([]);
+    expect(newAccess(withCond, without).map((i) => i.certainty)).toEqual(['new']);
+  });
+
+  test('conditions that differ in ways not compared are possibly new, never covered', () => {
+    const base = c(doc([allow('s3:GetObject', '*', { Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } })]));
+    const head = c(doc([allow('s3:GetObject', '*', { Condition: { IpAddress: { 'aws:SourceIp': '10.1.0.0/16' } } })]));
+    expect(newAccess(base, head).map((i) => i.certainty)).toEqual(['possibly-new']);
+  });
+
+  test('removing a Deny reopens what it blocked', () => {
+    const base = c(doc([allow('s3:*'), deny('s3:DeleteObject')]));
+    const head = c(doc([allow('s3:*')]));
+    const items = newAccess(base, head);
+    expect(items).toHaveLength(1);
+    expect(items[0].actions).toEqual(['s3:DeleteObject']);
+    expect(items[0].reason).toMatch(/Deny/);
+  });
+
+  test('resource policies: a new principal is new access; an ARN inside a trusted account root is covered', () => {
+    const bucket = (principal: unknown) => doc([{ Effect: 'Allow', Principal: { AWS: principal }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }], 'b.json');
+    expect(newAccess(c(bucket('111122223333')), c(bucket('arn:aws:iam::111122223333:role/r')))).toEqual([]);
+    const items = newAccess(c(bucket('111122223333')), c(bucket(['111122223333', '444455556666'])));
+    expect(items.map((i) => i.principal)).toEqual(['AWS:444455556666']);
+  });
+});
+
+describe('replay of CloudTrail usage', () => {
+  const record = (action: string, resource: string | undefined, outcome: UsageRecord['outcome'], count = 1): UsageRecord => ({
+    principal: 'arn:aws:iam::123456789012:role/app',
+    principalType: 'AssumedRole',
+    action,
+    resource,
+    account: '123456789012',
+    outcome,
+    count,
+    firstSeen: '2026-10-01T00:00:00Z',
+    lastSeen: '2026-11-01T00:00:00Z',
+    context: {},
+    eventSource: 'x',
+    eventName: 'y',
+  });
+  const subject = { type: 'role' as const, arn: 'arn:aws:iam::123456789012:role/app', id: 'arn:aws:iam::123456789012:role/app' };
+
+  test('predicts new denials, fixed denials, and groups calls by the deciding resource pattern', () => {
+    const base = [doc([allow(['s3:GetObject', 's3:PutObject'], 'arn:aws:s3:::b/*')])];
+    const head = [doc([allow(['s3:GetObject', 'dynamodb:Query'], ['arn:aws:s3:::b/*', 'arn:aws:dynamodb:us-east-1:123456789012:table/t'])])];
+    const r = replay(subject, base, head, [
+      record('s3:PutObject', 'arn:aws:s3:::b/k1', 'allowed', 5),
+      record('s3:PutObject', 'arn:aws:s3:::b/k2', 'allowed', 7),
+      record('s3:GetObject', 'arn:aws:s3:::b/k1', 'allowed', 3),
+      record('dynamodb:Query', 'arn:aws:dynamodb:us-east-1:123456789012:table/t', 'denied', 2),
+    ]);
+    expect(r.eventsReplayed).toBe(17);
+    expect(r.predicted).toHaveLength(1);
+    expect(r.predicted[0]).toMatchObject({ action: 's3:PutObject', resource: 'arn:aws:s3:::b/*', count: 12, base: 'allow', head: 'implicit-deny' });
+    expect(r.fixed).toHaveLength(1);
+    expect(r.fixed[0]).toMatchObject({ action: 'dynamodb:Query', count: 2 });
+  });
+
+  test('a condition the log cannot evaluate is undecided, not allowed', () => {
+    const base = [doc([allow('s3:GetObject')])];
+    const head = [doc([allow('s3:GetObject', '*', { Condition: { StringEquals: { 'aws:PrincipalTag/team': 'a' } } })])];
+    const r = replay(subject, base, head, [record('s3:GetObject', 'arn:aws:s3:::b/k', 'allowed', 4)]);
+    expect(r.predicted).toEqual([]);
+    expect(r.undecided.map((u) => u.count)).toEqual([4]);
+  });
+});
+
+describe('local custom checks', () => {
+  const subject = { type: 'role' as const, arn: 'arn:aws:iam::123456789012:role/app', id: 'arn:aws:iam::123456789012:role/app' };
+  test('never-grant catches forbidden actions through wildcards and NotAction', () => {
+    const rules = [{ actions: ['iam:CreateAccessKey'], resources: [] }];
+    expect(accessNotGranted(subject, c(doc([allow('iam:Create*')])), rules)).toHaveLength(1);
+    expect(accessNotGranted(subject, c(doc([{ Effect: 'Allow', NotAction: 's3:*', Resource: '*' }])), rules)).toHaveLength(1);
+    expect(accessNotGranted(subject, c(doc([allow('iam:Create*'), deny('iam:CreateAccessKey')])), rules)).toHaveLength(0);
+    expect(accessNotGranted(subject, c(doc([allow('s3:*')])), rules)).toHaveLength(0);
+  });
+
+  test('public and cross-account bucket access without a restricting condition', () => {
+    const bucketSubject = { type: 'bucket' as const, arn: 'arn:aws:s3:::b', id: 'arn:aws:s3:::b' };
+    const stmt = (Principal: unknown, extra: object = {}) => doc([{ Effect: 'Allow', Principal, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*', ...extra }], 'b.json');
+    expect(publicAccess(bucketSubject, c(stmt('*')), [])).toHaveLength(1);
+    expect(publicAccess(bucketSubject, c(stmt('*', { Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abc1234567' } } })), [])).toHaveLength(0);
+    expect(publicAccess(bucketSubject, c(stmt({ AWS: '444455556666' })), [])).toHaveLength(1);
+    expect(publicAccess(bucketSubject, c(stmt({ AWS: '444455556666' })), ['444455556666'])).toHaveLength(0);
+  });
+
+  test('a GitHub OIDC trust policy without a sub condition is public', () => {
+    const trust = (cond: object) =>
+      doc([{ Effect: 'Allow', Principal: { Federated: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com' }, Action: 'sts:AssumeRoleWithWebIdentity', ...cond }], 'trust.json');
+    expect(publicAccess(subject, c(trust({ Condition: { StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' } } })), [])).toHaveLength(1);
+    expect(publicAccess(subject, c(trust({ Condition: { StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:acme/app:*' } } })), [])).toHaveLength(0);
+  });
+});
