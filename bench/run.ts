@@ -16,6 +16,7 @@ const suites: Suite[] = [
   await optional('engine', async () => (await import('./engine.js')).benchEngine),
   await optional('cloudtrail', async () => (await import('./cloudtrail.js')).benchCloudTrail),
   await optional('least-privilege', async () => (await import('./leastpriv.js')).benchLeastPrivilege),
+  await optional('robustness', async () => (await import('./robustness.js')).benchRobustness),
 ];
 
 const only = process.argv.slice(2);

@@ -3,27 +3,44 @@ import { parseArgs } from 'node:util';
 import { UsageError } from './changes/errors.js';
 import { ConfigError } from './config/load.js';
 import { renderConsoleSummary } from './report/summary.js';
-import { runCheck, type CheckOptions } from './run.js';
-import { RULES, resolveAction } from './verdict/rules.js';
+import { loadConfig, runCheck, type CheckOptions } from './run.js';
+import { RULES } from './verdict/rules.js';
 import { VERSION } from './version.js';
+import { GENERATE_HELP, generateCommand } from './leastpriv/generate.js';
+import { EXPLAIN_HELP, explainCommand } from './explain/command.js';
+import { rulesTable } from './review/rules-view.js';
 
 const HELP = `iam-policy-gate ${VERSION}: gate changes to AWS IAM and S3 bucket policies
 
 Usage:
   iam-policy-gate check --base <dir|git-ref> --head <dir|git-ref> [options]
-  iam-policy-gate rules [--format table|json]
+  iam-policy-gate rules [--format table|json] [--config <file>]
+  iam-policy-gate explain --base <dir|git-ref> --head <dir|git-ref> (--subject <arn> | --principal <arn>) --action <svc:Action> [options]
+  iam-policy-gate explain --base <dir|git-ref> --head <dir|git-ref> --cases <file.yaml> [--format json]
+  iam-policy-gate generate --subject <arn> (--policies <dir> | --base <dir|git-ref> --head <dir|git-ref>) --cloudtrail <path> [--out <file>]
   iam-policy-gate --version
 
 check options:
   --repo <dir>           git repository for refs (default: current directory)
   --config <file>        config file (default: .iam-policy-gate.yml of the base side)
   --cloudtrail <path>    CloudTrail log file or folder (.json, .json.gz, JSON lines); repeatable
+  --plan <file>          Terraform plan JSON (terraform show -json); before vs after is compared; repeatable
   --since <90d|date>     CloudTrail window start (default from config: 90d)
   --out <dir>            output folder (default: iam-policy-gate-report)
   --format <list>        comma-separated: md,sarif,json (default: all)
   --now <iso-date>       the clock for windows and expiries (default: now)
+  --offline              local checks only: never ask IAM Access Analyzer, even with AWS credentials
+  --aws-region <region>  region for IAM Access Analyzer (default: config, then AWS_REGION, then us-east-1)
 
-Exit codes: 0 pass (or warnings), 1 the gate failed, 2 usage or configuration error.`;
+${EXPLAIN_HELP}
+
+${GENERATE_HELP}
+
+rules options:
+  --format <table|json>  output (default table)
+  --config <file>        show the action each rule gets under this config's rules:
+
+Exit codes: 0 pass (or warnings), 1 the gate failed (explain: an expectation failed), 2 usage or configuration error.`;
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
   const [command, ...rest] = argv;
@@ -36,16 +53,20 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       out(VERSION);
       return 0;
     }
-    if (command === 'rules') return rulesCommand(rest, out);
+    if (command === 'rules') return await rulesCommand(rest, out);
+    if (command === 'explain') return await explainCommand(rest, out);
     if (command === 'check') return await checkCommand(rest, out, err);
+    if (command === 'generate') return await generateCommand(rest, out, err);
     throw new UsageError(`unknown command "${command}"; see iam-policy-gate --help`);
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError) {
       err(`iam-policy-gate: ${e.message}`);
       return 2;
     }
-    if (String((e as { code?: string }).code ?? '').startsWith('ERR_PARSE_ARGS')) {
-      err(`iam-policy-gate: ${e.message}`);
+    // parseArgs errors carry a code; checked by shape because they may come from another realm (jest VM).
+    const parseError = e as { code?: unknown; message?: unknown } | null;
+    if (typeof parseError?.code === 'string' && parseError.code.startsWith('ERR_PARSE_ARGS')) {
+      err(`iam-policy-gate: ${String(parseError.message)}`);
       return 2;
     }
     throw e;
@@ -61,10 +82,13 @@ async function checkCommand(args: string[], out: (s: string) => void, err: (s: s
       repo: { type: 'string' },
       config: { type: 'string' },
       cloudtrail: { type: 'string', multiple: true },
+      plan: { type: 'string', multiple: true },
       since: { type: 'string' },
       out: { type: 'string' },
       format: { type: 'string' },
       now: { type: 'string' },
+      offline: { type: 'boolean' },
+      'aws-region': { type: 'string' },
     },
     strict: true,
   });
@@ -79,11 +103,14 @@ async function checkCommand(args: string[], out: (s: string) => void, err: (s: s
     repo: values.repo,
     config: values.config,
     cloudtrail: values.cloudtrail ?? [],
+    plans: values.plan ?? [],
     since: values.since,
     outDir: values.out ?? 'iam-policy-gate-report',
     formats: formats as CheckOptions['formats'],
     now,
     log: err,
+    offline: values.offline === true,
+    awsRegion: values['aws-region'],
   };
   const result = await runCheck(opts);
   out(renderConsoleSummary(result.report));
@@ -91,15 +118,10 @@ async function checkCommand(args: string[], out: (s: string) => void, err: (s: s
   return result.exitCode;
 }
 
-function rulesCommand(args: string[], out: (s: string) => void): number {
-  const { values } = parseArgs({ args, options: { format: { type: 'string' } }, strict: true });
-  if (values.format === 'json') {
-    out(JSON.stringify(RULES.map((r) => ({ ...r, action: resolveAction(r.id, r.severity, {}) })), null, 2));
-    return 0;
-  }
-  const rows = RULES.map((r) => [r.id, r.defaultAction, r.severity, r.shortDescription]);
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i].length), 8));
-  out(['rule', 'default', 'severity', 'description'].map((h, i) => (i < 3 ? h.padEnd(widths[i]) : h)).join('  '));
-  for (const row of rows) out(row.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c)).join('  '));
+async function rulesCommand(args: string[], out: (s: string) => void): Promise<number> {
+  const { values } = parseArgs({ args, options: { format: { type: 'string' }, config: { type: 'string' } }, strict: true });
+  if (values.format && values.format !== 'json' && values.format !== 'table') throw new UsageError(`unknown format "${values.format}" (table, json)`);
+  const configured = values.config ? (await loadConfig({ base: '.', head: '.', config: values.config, cloudtrail: [], outDir: '.', formats: [] })).rules : {};
+  out(rulesTable(RULES, configured, values.format === 'json' ? 'json' : 'table'));
   return 0;
 }

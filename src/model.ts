@@ -198,6 +198,8 @@ export interface UsageSourceReport {
   regions?: string[];
   /** What this source cannot see (e.g. LookupEvents: no data events). */
   blindSpots?: string[];
+  /** Trails behind this source and their data-event selectors, when the source can know them. */
+  trails?: Array<{ name?: string; arn?: string; dataEventSelectors?: string[] }>;
   errors: string[];
 }
 

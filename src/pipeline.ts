@@ -19,8 +19,13 @@ import type {
 } from './model.js';
 import { analyseSubject } from './analysis/subject.js';
 import { extractPolicies } from './policies/extract.js';
+import { PSEUDO_PLACEHOLDERS, type IacOptions } from './iac/index.js';
 import { decide } from './verdict/decide.js';
+import { mergeAnalyzerResults } from './analyzer/merge.js';
+import type { AnalyzerOutcome } from './analyzer/types.js';
 import { globWithPlaceholders } from './config/subjects.js';
+import { guardsForSubject, type GuardDocuments } from './config/guards.js';
+import { waiverStage } from './review/stage.js';
 
 export interface GateInput {
   changes: ChangeSet;
@@ -30,6 +35,12 @@ export interface GateInput {
   /** Checks run (or skipped) outside the pure core, e.g. Access Analyzer, and their findings. */
   extraChecks?: CheckResult[];
   extraFindings?: Finding[];
+  /** .tf sources for plan locations ([iac]); templates' settings come from config.cloudformation. */
+  iac?: IacOptions;
+  /** Access Analyzer answers gathered by the caller ([analyzer]), merged beside the local ones before the verdict. */
+  accessAnalyzer?: AnalyzerOutcome;
+  /** SCPs, RCPs and boundaries from the config's context, read by the caller ([engine]); they only narrow. */
+  guards?: GuardDocuments;
   toolVersion: string;
   now: Date;
 }
@@ -44,7 +55,7 @@ export interface ExtractedChange {
 }
 
 /** Extract both sides of every changed file. Files that are not policies on either side are ignored. */
-export function extractChanges(changes: ChangeSet, config: GateConfig): { policyFiles: ExtractedChange[]; ignored: number } {
+export function extractChanges(changes: ChangeSet, config: GateConfig, iac?: IacOptions): { policyFiles: ExtractedChange[]; ignored: number } {
   const forced = config.policyFiles.include.map(globWithPlaceholders);
   const policyFiles: ExtractedChange[] = [];
   let ignored = 0;
@@ -73,9 +84,10 @@ export function extractChanges(changes: ChangeSet, config: GateConfig): { policy
       });
       continue;
     }
-    const opts = { maxBytes: config.limits.maxFileBytes, forcePolicy };
-    const base = f.base ? extractPolicies(f.basePath ?? f.path, f.base, opts) : undefined;
-    const head = f.head ? extractPolicies(f.path, f.head, opts) : undefined;
+    const opts = { maxBytes: config.limits.maxFileBytes, forcePolicy, iac: { ...iac, cloudformation: config.cloudformation } };
+    // A Terraform plan carries both sides: `side` picks before (base) or after (head).
+    const base = f.base ? extractPolicies(f.basePath ?? f.path, f.base, { ...opts, side: 'base' }) : undefined;
+    const head = f.head ? extractPolicies(f.path, f.head, { ...opts, side: 'head' }) : undefined;
     const isPolicy = (x?: ExtractedFile) => x !== undefined && x.status !== 'not-policy';
     if (!isPolicy(base) && !isPolicy(head)) {
       ignored++;
@@ -118,7 +130,7 @@ export function groupBySubject(files: ExtractedChange[], config: GateConfig): Su
 
 export function runGate(input: GateInput): Report {
   const { config, usage } = input;
-  const { policyFiles, ignored } = extractChanges(input.changes, config);
+  const { policyFiles, ignored } = extractChanges(input.changes, config, input.iac);
   const subjects = groupBySubject(policyFiles, config);
   const findings: Finding[] = policyFiles.flatMap((f) => f.findings);
   const checks: CheckResult[] = [];
@@ -126,7 +138,10 @@ export function runGate(input: GateInput): Report {
   const changedSubjects = subjects.filter((s) => s.subject.id && policyFiles.some((f) => f.status !== 'unchanged' && s.files.includes(f.path)));
 
   for (const s of changedSubjects) {
-    const { analysis, findings: subjectFindings } = analyseSubject(s, config, usage);
+    // A template's own account, when not configured, is the {AccountId} stand-in: trusted like the account itself.
+    const guardDocs = input.guards ? guardsForSubject(s.subject, input.guards) : [];
+    const subject = guardDocs.length ? { ...s, guards: { base: guardDocs, head: guardDocs } } : s;
+    const { analysis, findings: subjectFindings } = analyseSubject(subject, { ...config, trustedAccounts: [...config.trustedAccounts, PSEUDO_PLACEHOLDERS.account] }, usage);
     analyses.push(analysis);
     findings.push(...subjectFindings);
   }
@@ -145,10 +160,23 @@ export function runGate(input: GateInput): Report {
   });
   checks.push({ id: 'local-no-public-access', status: 'ran', detail: 'bucket and trust policies checked for public and cross-account access' });
   checks.push(usageCheck(usage, config, findings));
+  if (input.accessAnalyzer) {
+    const merged = mergeAnalyzerResults(analyses, findings, input.accessAnalyzer);
+    checks.push(...merged.checks);
+    findings.push(...merged.findings);
+  }
   checks.push(...(input.extraChecks ?? []));
   findings.push(...(input.extraFindings ?? []));
 
-  const sorted = findings.sort(
+  // Waivers of the base config, applied before the verdict; the change's own waivers are only shown.
+  const reviewed = waiverStage({
+    changes: input.changes,
+    config,
+    findings,
+    scope: { files: policyFiles.filter((f) => f.status !== 'unchanged').map((f) => f.path), subjects: analyses.map((a) => a.subject.id) },
+    now: input.now,
+  });
+  const sorted = reviewed.findings.sort(
     (a, b) => a.ruleId.localeCompare(b.ruleId) || (a.location?.file ?? '').localeCompare(b.location?.file ?? '') || (a.location?.line ?? 0) - (b.location?.line ?? 0) || a.identity.localeCompare(b.identity),
   );
   const verdict = decide(sorted, config.rules, analyses.length);
@@ -171,6 +199,7 @@ export function runGate(input: GateInput): Report {
     findings: sorted,
     checks,
     ...(usage ? { usage: { ...usageMeta, records: records.length } } : {}),
+    ...(reviewed.waivers.length ? { waivers: reviewed.waivers } : {}),
     verdict,
   };
 }

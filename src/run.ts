@@ -2,9 +2,12 @@
 // Shared by the CLI and the action.
 import { promises as fsp, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { accessAnalyzerStage, type StageInput } from './analyzer/stage.js';
 import { changesBetweenDirectories } from './changes/directories.js';
+import { withPlanInputs } from './iac/load.js';
 import { changesBetweenRefs, isGitRef } from './changes/git.js';
 import { runGit } from './changes/git-exec.js';
+import { loadGuardDocuments, type GuardDocuments, type GuardReader } from './config/guards.js';
 import { UsageError } from './changes/errors.js';
 import { contextFromDirectory, contextFromGit } from './changes/context-files.js';
 import { ConfigError, parseConfig } from './config/load.js';
@@ -37,6 +40,14 @@ export interface CheckOptions {
   automationId?: string;
   now?: Date;
   log?: (line: string) => void;
+  /** Local checks only: Access Analyzer is not asked even with credentials ([analyzer]). */
+  offline?: boolean;
+  /** Region for Access Analyzer calls (wins over the config and AWS_REGION). */
+  awsRegion?: string;
+  /** Test seams for the Access Analyzer stage: a client, an environment, call limits. */
+  analyzer?: Pick<StageInput, 'client' | 'env' | 'run' | 'generation'>;
+  /** Terraform plan JSON files (`terraform show -json`): each is its own base/head pair ([iac]). */
+  plans?: string[];
 }
 
 export interface CheckResult {
@@ -112,18 +123,42 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const log = opts.log ?? (() => {});
   const config = await loadConfig(opts);
   if (opts.since) config.cloudtrail.since = opts.since;
-  const changes = await loadChanges(opts, config);
+  const planned = await withPlanInputs(await loadChanges(opts, config), opts.plans ?? [], (await isDirectory(opts.head)) ? opts.head : (opts.repo ?? process.cwd()));
+  const { changes, iac } = planned;
   const usage = await gatherUsage(opts, config, changes, log);
   const extraChecks = changes.files.some((f) => f.path === CONFIG_FILE && f.status !== 'unchanged')
     ? [{ id: 'config', status: 'ran' as const, detail: `${CONFIG_FILE} changes in this change: the base version judged it; the new one applies after merge` }]
     : [];
-  const report = runGate({ changes, config, usage, extraChecks, toolVersion: VERSION, now: opts.now ?? new Date() });
+  const accessAnalyzer = await accessAnalyzerStage({ changes, config, usage, offline: opts.offline, region: opts.awsRegion, log, ...opts.analyzer });
+  const guards = await loadGuards(opts, config, log);
+  const report = runGate({ changes, config, usage, extraChecks, accessAnalyzer, iac, guards, toolVersion: VERSION, now: opts.now ?? new Date() });
   const files = await writeOutputs(report, opts);
   return { report, files, exitCode: report.verdict.status === 'fail' ? 1 : 0 };
 }
 
+/**
+ * The config's context files (SCPs, RCPs, boundaries), read from the base side like the config
+ * itself: a pull request must not be able to add a guard that hides its own new access.
+ */
+async function loadGuards(opts: CheckOptions, config: GateConfig, log: (l: string) => void): Promise<GuardDocuments | undefined> {
+  const ctx = config.context;
+  if (!ctx.scps.length && !ctx.rcps.length && !ctx.boundaries.length) return undefined;
+  const maxBytes = config.limits.maxFileBytes;
+  const baseDir = (await isDirectory(opts.base)) ? opts.base : undefined;
+  const repo = opts.repo ?? process.cwd();
+  const read: GuardReader = async (file) => {
+    if (path.isAbsolute(file) || file.split(/[\\/]/).includes('..')) return undefined;
+    if (baseDir) return fsp.readFile(path.join(baseDir, file)).catch(() => undefined);
+    const run = await runGit(repo, ['cat-file', 'blob', `${opts.base}:${file}`], { maxBytes }).catch(() => undefined);
+    return run?.code === 0 ? run.stdout : undefined;
+  };
+  const { guards, problems } = await loadGuardDocuments(ctx, read, maxBytes);
+  for (const p of problems) log(`warning: ${p}`);
+  return guards;
+}
+
 /** Local CloudTrail files from --cloudtrail and the config's `path` sources. */
-async function gatherUsage(opts: CheckOptions, config: GateConfig, changes: ChangeSet, log: (l: string) => void): Promise<UsageSummary | undefined> {
+export async function gatherUsage(opts: CheckOptions, config: GateConfig, changes: ChangeSet, log: (l: string) => void): Promise<UsageSummary | undefined> {
   const paths = [...opts.cloudtrail, ...config.cloudtrail.sources.flatMap((s) => ('path' in s ? [s.path] : []))];
   if (paths.length === 0) return undefined;
   const { policyFiles } = extractChanges(changes, config);

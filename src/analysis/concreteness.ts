@@ -1,4 +1,4 @@
-import { actionById } from '../catalog/catalog.js';
+import { ActionSet, actionById, allActionCount } from '../catalog/catalog.js';
 import type { ConcretenessCounts } from '../model.js';
 import { isBlanketDeny, type CompiledStatement } from './compile.js';
 
@@ -31,34 +31,47 @@ export function classifyResource(pattern: string): ResourceClass {
   return 'concrete';
 }
 
+let noResourceActions: ActionSet | undefined;
+
+/** Catalogue actions that support no resource-level permission, computed once. */
+function noResourceLevelSet(): ActionSet {
+  if (!noResourceActions) {
+    const indices: number[] = [];
+    for (let i = 0; i < allActionCount(); i++) if (actionById(i).noResourceLevel) indices.push(i);
+    noResourceActions = ActionSet.fromIndices(indices);
+  }
+  return noResourceActions;
+}
+
 /**
  * Counts every allowed (action, resource) pair by class. Actions that support no resource-level
  * permission are counted once each, apart, and left out of the ratio: `*` is the only thing they can name.
+ * Works on bitsets: per resource pattern, the actions already counted for it.
  */
 export function concreteness(stmts: CompiledStatement[]): ConcretenessCounts {
   const counts = { concrete: 0, scoped: 0, wildcard: 0, noResourceLevel: 0 };
-  const blanket = stmts.filter(isBlanketDeny);
-  const pairs = new Set<string>();
-  const noResource = new Set<number>();
+  const denied = ActionSet.empty();
+  for (const d of stmts) if (isBlanketDeny(d)) denied.addAll(d.actions);
+  const noResource = noResourceLevelSet();
+  const noResourceSeen = ActionSet.empty();
+  const seen = new Map<string, ActionSet>();
   for (const s of stmts) {
     if (s.effect !== 'Allow') continue;
-    const classes = s.notResource ? (['wildcard'] as ResourceClass[]) : s.resources.map(classifyResource);
+    const allowed = s.actions.minus(denied);
+    noResourceSeen.addAll(allowed.intersect(noResource));
+    const withResources = allowed.minus(noResource);
+    if (withResources.isEmpty()) continue;
     const keys = s.notResource ? ['NotResource:' + s.resources.join(',')] : s.resources;
-    for (const index of s.actions.indices()) {
-      if (blanket.some((d) => d.actions.has(index))) continue;
-      if (actionById(index).noResourceLevel) {
-        noResource.add(index);
-        continue;
-      }
-      for (let i = 0; i < keys.length; i++) {
-        const key = index + '|' + keys[i];
-        if (pairs.has(key)) continue;
-        pairs.add(key);
-        counts[classes[i]]++;
-      }
+    for (const key of keys) {
+      const before = seen.get(key);
+      const fresh = before ? withResources.minus(before) : withResources;
+      if (fresh.isEmpty()) continue;
+      counts[s.notResource ? 'wildcard' : classifyResource(key)] += fresh.size();
+      if (before) before.addAll(fresh);
+      else seen.set(key, fresh.clone());
     }
   }
-  counts.noResourceLevel = noResource.size;
+  counts.noResourceLevel = noResourceSeen.size();
   const denominator = counts.concrete + counts.scoped + counts.wildcard;
   return { ...counts, ratio: denominator ? (counts.concrete + counts.scoped) / denominator : null };
 }

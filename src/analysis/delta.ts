@@ -26,7 +26,7 @@ export function grantsFor(set: ActionSet, stmts: CompiledStatement[]): ActionGra
     for (const s of allows) {
       if (!s.actions.has(index)) continue;
       for (const r of s.resources) resources.add(s.notResource ? `NotResource ${r}` : r);
-      locations.push(s.loc);
+      locations.push({ file: s.loc.file, line: s.loc.line, column: s.loc.column });
       if (!s.conditional) conditional = false;
     }
     grants.push({ action: action.id, accessLevel: action.accessLevel, resources: [...resources].sort(), conditional, locations });

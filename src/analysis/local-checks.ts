@@ -3,7 +3,7 @@ import { ActionSet, actionById } from '../catalog/catalog.js';
 import type { NeverGrant } from '../config/types.js';
 import type { ConditionClause, Finding, PrincipalEntry, SubjectRef } from '../model.js';
 import { isBlanketDeny, type CompiledStatement } from './compile.js';
-import { arnMatches, globContainment } from './evaluate/match.js';
+import { arnContains, arnMatches, globContainment } from './evaluate/match.js';
 
 /**
  * CheckAccessNotGranted, locally: head grants one of the forbidden actions (through any wildcard or
@@ -29,7 +29,7 @@ export function accessNotGranted(subject: SubjectRef, head: CompiledStatement[],
         severity: 'high',
         subject: subject.id,
         location: s.loc,
-        message: `${subject.id} is granted ${ids.join(', ')}${more}${rule.resources.length ? ` on ${resources.join(', ')}` : ''}, which never-grant forbids`,
+        message: `${subject.id} is granted ${ids.join(', ')}${more}${rule.resources.length ? ` on ${resources.join(', ')}` : ''}, which never-grant forbids (computed locally)`,
         evidence: { actions: hit.indices().map((i) => actionById(i).id), resources, forbidden: rule },
         identity: `access-not-granted|${subject.id}|${s.doc.file}|${[...rule.actions, ...rule.resources].join(',')}|${s.stmt.sid ?? s.stmt.index}`,
         origin: 'local',
@@ -53,7 +53,12 @@ function prefixCompatible(a: string, b: string): boolean {
   return pa.startsWith(pb) || pb.startsWith(pa);
 }
 
-/** Condition keys that AWS treats as restricting who can use a public or cross-account grant. */
+/**
+ * Condition keys that AWS treats as restricting who can use a public or cross-account grant, when
+ * they are tested for fixed values (no wildcard, no policy variable): the S3 user guide's "The meaning
+ * of public" list (access-control-block-public-access.md) plus the organisation and principal keys
+ * IAM Access Analyzer recognises.
+ */
 export const RESTRICTING_KEYS = new Set(
   [
     'aws:SourceAccount',
@@ -69,24 +74,62 @@ export const RESTRICTING_KEYS = new Set(
     'aws:SourceVpc',
     'aws:SourceIp',
     'aws:userid',
-    'aws:username',
     'aws:PrincipalServiceName',
     's3:DataAccessPointAccount',
     's3:DataAccessPointArn',
+    's3:x-amz-server-side-encryption-aws-kms-key-id',
     'kms:CallerAccount',
-    'lambda:FunctionArn',
   ].map((k) => k.toLowerCase()),
 );
 
+/** Keys whose values are accounts (or ARNs naming one): restricting only to trusted accounts, when any are known. */
+const ACCOUNT_KEYS = new Set(['aws:sourceaccount', 'aws:principalaccount', 'aws:sourceowner', 'kms:calleraccount', 's3:dataaccesspointaccount']);
+const ARN_KEYS = new Set(['aws:sourcearn', 'aws:principalarn', 's3:dataaccesspointarn']);
+
 const PRIVATE_V4 = [/^10\./, /^172\.(1[6-9]|2\d|3[01])\./, /^192\.168\./, /^127\./];
 
-function restricts(c: ConditionClause): boolean {
+/** A value AWS counts as fixed: no wildcard and no variable (org paths may end in "/*": they name a subtree). */
+function fixedValue(key: string, v: string): boolean {
+  const body = key.endsWith('orgpaths') ? v.replace(/\/\*$/, '') : key === 'aws:userid' ? v.replace(/:\*$/, '') : v;
+  return body.length > 0 && !/[*?]/.test(body) && !body.includes('${');
+}
+
+function restricts(c: ConditionClause, trusted: Set<string>): boolean {
   const key = c.key.toLowerCase();
   const op = c.operator.toLowerCase();
-  if (op.includes('not') || op.includes('ifexists') || op.startsWith('forallvalues:')) return false; // these let requests without the key through
-  if (c.values.length === 0 || c.values.some((v) => v === '*')) return false;
+  if (!RESTRICTING_KEYS.has(key)) return false;
+  if (op.includes('not') || op.includes('ifexists') || op.startsWith('forallvalues:') || op === 'null') return false; // these let requests without the key through
+  if (c.values.length === 0 || !c.values.every((v) => fixedValue(key, v))) return false;
   if (key === 'aws:sourceip') return c.values.every((v) => PRIVATE_V4.some((r) => r.test(v)) || /^f[cd]/i.test(v));
-  return RESTRICTING_KEYS.has(key);
+  // An account condition that names an untrusted account still lets that account in.
+  if (trusted.size && ACCOUNT_KEYS.has(key)) return c.values.every((v) => trusted.has(v));
+  if (trusted.size && ARN_KEYS.has(key)) return c.values.every((v) => !v.split(':')[4] || trusted.has(v.split(':')[4]));
+  return true;
+}
+
+/**
+ * A Deny for everyone that applies unless a restricting key matches (the data-perimeter pattern:
+ * Deny * when aws:PrincipalOrgID is not o-...): the Allow it shadows is restricted too.
+ */
+function denyRestricts(deny: CompiledStatement, allow: CompiledStatement, trusted: Set<string>): boolean {
+  if (deny.effect !== 'Deny' || deny.notPrincipal || (deny.principal && !isBlanketPrincipal(deny.principal))) return false;
+  if (!allow.actions.isSubsetOf(deny.actions)) return false;
+  if (deny.notResource || !allow.resources.every((r) => deny.resources.some((d) => d === '*' || arnContains(d, r)))) return false;
+  if (allow.notResource && !deny.resources.includes('*')) return false;
+  return deny.stmt.conditions.length > 0 && deny.stmt.conditions.every((c) => negatedRestriction(c, trusted));
+}
+
+function isBlanketPrincipal(p: NonNullable<CompiledStatement['principal']>): boolean {
+  return p.any || p.entries.some((e) => e.type === 'AWS' && e.value === '*');
+}
+
+/** StringNotEquals / ArnNotLike / NotIpAddress (IfExists or not) on a restricting key: the positive form restricts. */
+function negatedRestriction(c: ConditionClause, trusted: Set<string>): boolean {
+  const op = c.operator.toLowerCase();
+  if (op.startsWith('for')) return false;
+  const positive = op.replace('ifexists', '').replace('stringnot', 'string').replace('arnnot', 'arn').replace('notipaddress', 'ipaddress');
+  if (positive === op.replace('ifexists', '')) return false;
+  return restricts({ ...c, operator: positive }, trusted);
 }
 
 /**
@@ -100,7 +143,7 @@ export function publicAccess(subject: SubjectRef, head: CompiledStatement[], tru
   const findings: Finding[] = [];
   for (const s of head) {
     if (s.effect !== 'Allow' || (s.doc.kind !== 'bucket' && s.doc.kind !== 'trust' && s.doc.kind !== 'resource')) continue;
-    const restricted = s.stmt.conditions.some(restricts);
+    const restricted = s.stmt.conditions.some((c) => restricts(c, trusted)) || head.some((d) => d.doc === s.doc && denyRestricts(d, s, trusted));
     const exposures: string[] = [];
     if (s.notPrincipal) exposures.push('everyone except the NotPrincipal list');
     if (s.principal?.any) exposures.push('anyone ("*")');
@@ -115,7 +158,7 @@ export function publicAccess(subject: SubjectRef, head: CompiledStatement[], tru
       severity: 'critical',
       subject: subject.id,
       location: s.loc,
-      message: `${subject.id}: ${s.doc.kind} policy allows ${exposures.join('; ')}${s.stmt.conditions.length ? ' (its conditions do not restrict the caller)' : ' without a condition'}`,
+      message: `${subject.id}: ${s.doc.kind} policy allows ${exposures.join('; ')}${s.stmt.conditions.length ? ' (its conditions do not restrict the caller)' : ' without a condition'} (computed locally)`,
       evidence: { exposures, sid: s.stmt.sid },
       identity: `public-access|${subject.id}|${s.doc.file}|${exposures.join(',')}|${s.stmt.sid ?? s.stmt.index}`,
       origin: 'local',

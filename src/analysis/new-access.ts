@@ -1,183 +1,396 @@
 import { ActionSet, actionById, allActionCount } from '../catalog/catalog.js';
-import type { ConditionClause, NewAccessItem, PrincipalBlock, PrincipalEntry } from '../model.js';
-import { arnContains, globContains } from './evaluate/match.js';
-import { isBlanketDeny, principalIsAnyone, renderConditions, type CompiledStatement } from './compile.js';
+import type { NewAccessItem, PolicyDocument } from '../model.js';
+import { compileDocuments, renderConditions, type CompiledStatement } from './compile.js';
+import { parseOperator } from './evaluate/conditions.js';
+import { arnMatches } from './evaluate/match.js';
+import { hasVariables } from './evaluate/variables.js';
+import { conditionsImply } from './new-access-conditions.js';
+import {
+  principalCovers,
+  principalMayOverlap,
+  principalScopes,
+  resourceCovers,
+  resourcesMayOverlap,
+  widenVariables,
+  type PrincipalScope,
+  type ResourceScope,
+} from './new-access-scope.js';
 
 /**
- * What head allows that base does not, computed symbolically per head Allow statement and resource:
- * the head statement's actions minus those a base Allow statement covers (its resource pattern
- * contains the head's, its principals contain the head's, and the head's conditions imply the base's)
- * minus those a head blanket Deny removes. Where containment cannot be decided (conditions that differ
- * in ways this engine does not compare, NotResource in base), the access is reported as possibly new,
- * never as covered. Removed or weakened base Deny statements are new access too.
+ * Upper bound on the comparisons one subject may cost: (head grants × their resources × their
+ * principals) × (base and head statements compared with each). Beyond it the subject is undecided
+ * and every head grant is reported as possibly new: the run never hangs and never passes on it.
  */
-export function newAccess(base: CompiledStatement[], head: CompiledStatement[]): NewAccessItem[] {
-  const items: NewAccessItem[] = [];
+export const MAX_COMPARISONS = 250_000;
+/** Wall-clock bound per subject, for patterns whose containment is costly (each test has its own budget too). */
+export const MAX_MILLISECONDS = 2_000;
+
+/** Context that can only narrow, compiled: one level each (the files of a level are alternatives). */
+export interface CompiledGuards {
+  scps: CompiledStatement[];
+  rcps: CompiledStatement[];
+  boundary: CompiledStatement[];
+}
+
+/** Guard documents by kind; every file of a kind is taken as one level (the widest reading). */
+export function compileGuards(docs: PolicyDocument[]): CompiledGuards {
+  const of = (kind: PolicyDocument['kind']) => compileDocuments(docs.filter((d) => d.kind === kind));
+  return { scps: of('scp'), rcps: of('rcp'), boundary: of('boundary') };
+}
+
+export interface NewAccessResult {
+  items: NewAccessItem[];
+  /** What the guards removed, and whether the bound was hit. */
+  notes: string[];
+}
+
+/** What head allows that base does not (see compareAccess). */
+export function newAccess(base: CompiledStatement[], head: CompiledStatement[], guards?: CompiledGuards): NewAccessItem[] {
+  return compareAccess(base, head, { guards }).items;
+}
+
+/** One head grant: a head Allow statement restricted to one of its resources and one of its principals. */
+interface Grant {
+  stmt: CompiledStatement;
+  resource: ResourceScope;
+  principal: PrincipalScope;
+}
+
+/**
+ * What head allows that base does not, symbolically. For every head grant and action:
+ * - gone when a head Deny (or a guard) covers the whole grant, or no guard allow-list can allow it;
+ * - covered when one base Allow covers it: its actions contain the action, its resource and
+ *   principal contain the grant's, and the head conditions imply the base conditions, and no base
+ *   Deny that head dropped could take part of it away;
+ * - otherwise reported: "new", or "possibly new" when a base statement might cover it but
+ *   containment could not be decided (conditions on other keys or operators, variables, a union of
+ *   several base statements).
+ * Covered is only ever said when proven; everything else is reported.
+ */
+export function compareAccess(
+  base: CompiledStatement[],
+  head: CompiledStatement[],
+  opts: { guards?: CompiledGuards; maxComparisons?: number; maxMilliseconds?: number } = {},
+): NewAccessResult {
   const baseAllows = base.filter((s) => s.effect === 'Allow');
-  const headBlanket = head.filter(isBlanketDeny);
-  let headDenied = ActionSet.empty();
-  for (const d of headBlanket) headDenied = headDenied.union(d.actions);
-
-  for (const s of head) {
-    if (s.effect !== 'Allow') continue;
-    const principals = principalList(s.principal);
-    const resources = s.notResource ? ['*'] : s.resources;
-    for (const resource of resources) {
-      for (const principal of principals) {
-        let covered = ActionSet.empty();
-        let maybe = ActionSet.empty();
-        for (const b of baseAllows) {
-          if (b.notResource || !b.resources.some((br) => resourceCovers(br, resource))) continue;
-          if (!principalCovers(b, principal, s)) continue;
-          const implied = conditionsImply(s.stmt.conditions, b.stmt.conditions);
-          if (implied === true) covered = covered.union(b.actions);
-          else if (implied === undefined) maybe = maybe.union(b.actions);
-        }
-        const uncovered = s.actions.minus(covered).minus(headDenied);
-        if (uncovered.isEmpty()) continue;
-        const possibly = uncovered.intersect(maybe);
-        const definitely = uncovered.minus(maybe);
-        const base = {
-          resource,
-          principal: principal?.label,
-          condition: renderConditions(s.stmt),
-          location: s.loc,
-        };
-        const note = s.notResource ? ' (NotResource: treated as every resource but the listed ones)' : '';
-        if (!definitely.isEmpty())
-          items.push({ ...base, actions: compressActions(definitely), certainty: 'new', reason: `no base statement grants this${note}` });
-        if (!possibly.isEmpty())
-          items.push({
-            ...base,
-            actions: compressActions(possibly),
-            certainty: 'possibly-new',
-            reason: `a base statement grants it under other conditions; containment of the conditions could not be decided${note}`,
-          });
-      }
-    }
-  }
-  items.push(...removedDenies(base, head, headDenied));
-  return items;
-}
-
-/** Base Deny statements that head no longer has: what they blocked and head allows is new access. */
-function removedDenies(base: CompiledStatement[], head: CompiledStatement[], headDenied: ActionSet): NewAccessItem[] {
-  const headDenyKeys = new Set(head.filter((s) => s.effect === 'Deny').map(statementKey));
+  const baseDenies = base.filter((s) => s.effect === 'Deny');
   const headAllows = head.filter((s) => s.effect === 'Allow');
-  let headAllowed = ActionSet.empty();
-  for (const s of headAllows) headAllowed = headAllowed.union(s.actions);
+  const headDenies = head.filter((s) => s.effect === 'Deny');
+  const guards = opts.guards;
+  const guardCount = guards ? guards.scps.length + guards.rcps.length + guards.boundary.length : 0;
+
+  const grants = headAllows.flatMap((stmt) => grantsOf(stmt));
+  const cost = grants.length * (base.length + headDenies.length + guardCount + baseDenies.length * headDenies.length);
+  const bound = opts.maxComparisons ?? MAX_COMPARISONS;
+  const undecided = (why: string): NewAccessResult => {
+    const text = `undecided, treated as new access: ${why}`;
+    return { items: headAllows.map((s) => undecidedItem(s, text)), notes: [text] };
+  };
+  if (cost > bound) return undecided(`comparing would take ${cost} statement comparisons, over the bound of ${bound}`);
+  const deadline = Date.now() + (opts.maxMilliseconds ?? MAX_MILLISECONDS);
+
   const items: NewAccessItem[] = [];
-  for (const d of base) {
-    if (d.effect !== 'Deny' || headDenyKeys.has(statementKey(d))) continue;
-    const reopened = headAllowed.intersect(d.actions).minus(headDenied);
-    if (reopened.isEmpty()) continue;
-    const grantor = headAllows.find((s) => !s.actions.intersect(reopened).isEmpty())!;
-    items.push({
-      actions: compressActions(reopened),
-      resource: d.notResource ? `NotResource ${d.resources.join(', ')}` : d.resources.join(', '),
-      condition: renderConditions(d.stmt),
-      location: grantor.loc,
-      certainty: d.conditional ? 'possibly-new' : 'new',
-      reason: `the base Deny statement${d.stmt.sid ? ` "${d.stmt.sid}"` : ''} (${d.doc.file}:${d.loc.line}) was removed or changed`,
-    });
+  const notes: string[] = [];
+  for (const g of grants) {
+    if (Date.now() > deadline) return undecided(`comparing took longer than ${opts.maxMilliseconds ?? MAX_MILLISECONDS} ms`);
+    const c = g.stmt;
+    let live = c.actions.minus(coveringDenies(headDenies, g));
+    if (live.isEmpty()) continue;
+    if (guards) {
+      const blocked = live.intersect(guardDenied(guards, g));
+      if (!blocked.isEmpty()) {
+        live = live.minus(blocked);
+        notes.push(`${c.doc.file}:${c.loc.line}: ${blocked.size()} action(s) on ${describe(g.resource)} are not counted as new: the SCP/RCP/permissions-boundary context denies them (${compressActions(blocked).slice(0, 5).join(', ')})`);
+      }
+      if (live.isEmpty()) continue;
+    }
+    items.push(...compareGrant(g, live, baseAllows, baseDenies, headDenies));
   }
-  return items;
+  for (const s of headAllows) items.push(...unknownActionItems(s, baseAllows));
+  return { items: dedupe(items), notes };
 }
 
-function statementKey(s: CompiledStatement): string {
-  const st = s.stmt;
-  return JSON.stringify([
-    st.effect,
-    (st.actions ?? []).map((a) => a.value.toLowerCase()).sort(),
-    (st.notActions ?? []).map((a) => a.value.toLowerCase()).sort(),
-    (st.resources ?? []).map((r) => r.value).sort(),
-    (st.notResources ?? []).map((r) => r.value).sort(),
-    principalKey(st.principal),
-    principalKey(st.notPrincipal),
-    s.conditionKeys,
-  ]);
+function grantsOf(stmt: CompiledStatement): Grant[] {
+  const resources: ResourceScope[] = stmt.notResource ? [{ kind: 'not-in', patterns: stmt.resources }] : stmt.resources.map((pattern) => ({ kind: 'in', pattern }));
+  const principals = principalScopes(stmt.principal, stmt.notPrincipal);
+  return resources.flatMap((resource) => principals.map((principal) => ({ stmt, resource, principal })));
 }
 
-function principalKey(p?: PrincipalBlock): string {
-  if (!p) return '';
-  return p.any ? '*' : p.entries.map((e) => `${e.type}:${e.value}`).sort().join(',');
+function scopesOf(s: CompiledStatement): ResourceScope[] {
+  return s.notResource ? [{ kind: 'not-in', patterns: s.resources }] : s.resources.map((pattern) => ({ kind: 'in', pattern }));
 }
 
-function resourceCovers(outer: string, inner: string): boolean {
-  if (outer === '*') return true;
-  return arnContains(outer, inner);
+// ---------- fast action-set tests ----------
+// ActionSet tests walk every word of the catalogue bitset; most statements name a few services, so a
+// sparse copy (the non-empty 32-action words, in order) answers "do these meet?" in a few steps.
+interface Sparse {
+  at: Int32Array;
+  bits: Uint32Array;
+}
+const sparseCache = new WeakMap<ActionSet, Sparse>();
+function sparse(set: ActionSet): Sparse {
+  let sp = sparseCache.get(set);
+  if (!sp) {
+    const at: number[] = [];
+    const bits: number[] = [];
+    for (const i of set.indices()) {
+      const w = i >>> 5;
+      if (at[at.length - 1] !== w) {
+        at.push(w);
+        bits.push(0);
+      }
+      bits[bits.length - 1] |= 1 << (i & 31);
+    }
+    sp = { at: Int32Array.from(at), bits: Uint32Array.from(bits.map((b) => b >>> 0)) };
+    sparseCache.set(set, sp);
+  }
+  return sp;
 }
 
-interface PrincipalItem {
-  entry?: PrincipalEntry;
-  any: boolean;
-  label: string;
+/** a ∩ b ≠ ∅, by a merge over the sparse words. The sparse copy is cached: never pass a set mutated later. */
+function meets(a: ActionSet, b: ActionSet): boolean {
+  const x = sparse(a);
+  const y = sparse(b);
+  let i = 0;
+  let j = 0;
+  while (i < x.at.length && j < y.at.length) {
+    if (x.at[i] < y.at[j]) i++;
+    else if (x.at[i] > y.at[j]) j++;
+    else if (x.bits[i++] & y.bits[j++]) return true;
+  }
+  return false;
 }
 
-/** A head statement's principals one by one; identity statements have one implicit principal (the subject). */
-function principalList(p?: PrincipalBlock): Array<PrincipalItem | undefined> {
-  if (!p) return [undefined];
-  if (p.any) return [{ any: true, label: '*' }];
-  return p.entries.map((entry) => ({ entry, any: entry.type === 'AWS' && entry.value === '*', label: `${entry.type}:${entry.value}` }));
+/** Policy variables mean the same on both sides only under the same policy version. */
+const sameVariables = (a: CompiledStatement, b: CompiledStatement) => a.doc.version === b.doc.version;
+
+/**
+ * A statement whose Resource or NotResource uses a variable does not apply at all when the request
+ * lacks the key (reference_policies_variables.md): it covers another statement only when that one
+ * can only apply with those keys present.
+ */
+function keysSatisfied(cover: CompiledStatement, inner: CompiledStatement): boolean {
+  const needed = resourceVariableKeys(cover);
+  if (!needed.length) return true;
+  const present = presentKeys(inner);
+  return needed.every((k) => present.has(k));
 }
 
-function principalCovers(b: CompiledStatement, item: PrincipalItem | undefined, head: CompiledStatement): boolean {
-  if (!item) return !b.principal && !b.notPrincipal;
-  if (head.notPrincipal || b.notPrincipal) return false; // NotPrincipal is compared conservatively: never covers
-  if (!b.principal) return false;
-  if (principalIsAnyone(b.principal)) return true;
-  if (item.any || !item.entry) return false;
-  const e = item.entry;
-  return b.principal.entries.some((be) => be.type === e.type && principalValueCovers(be.value, e.value));
+const variableKeyCache = new WeakMap<CompiledStatement, string[]>();
+function resourceVariableKeys(s: CompiledStatement): string[] {
+  let keys = variableKeyCache.get(s);
+  if (!keys) {
+    keys = s.doc.version === '2012-10-17' ? s.resources.flatMap(variableKeysOf) : [];
+    variableKeyCache.set(s, keys);
+  }
+  return keys;
 }
 
-const ACCOUNT = /^\d{12}$/;
-function accountOf(value: string): string | undefined {
-  if (ACCOUNT.test(value)) return value;
-  return value.split(':')[4];
+function variableKeysOf(text: string): string[] {
+  return [...text.matchAll(/\$\{\s*([^},\s]+)\s*\}/g)].map((m) => m[1].toLowerCase()).filter((k) => k !== '*' && k !== '?' && k !== '$');
 }
 
-function principalValueCovers(outer: string, inner: string): boolean {
-  if (outer === inner || outer === '*') return true;
-  const rootOuter = ACCOUNT.test(outer) || /^arn:aws[a-z-]*:iam::\d{12}:root$/.test(outer);
-  return rootOuter && accountOf(outer) === accountOf(inner);
+/** Keys every request the statement applies to carries: its resource variables, its positive condition keys. */
+function presentKeys(s: CompiledStatement): Set<string> {
+  const keys = new Set(resourceVariableKeys(s));
+  for (const c of s.stmt.conditions) {
+    const op = parseOperator(c.operator);
+    if (!op) continue;
+    const absentMatches = op.family === 'null' ? c.values.some((v) => v.trim().toLowerCase() !== 'false') : op.ifExists || op.set === 'all' || (op.set === undefined && op.negated);
+    if (!absentMatches) keys.add(c.key.toLowerCase());
+  }
+  return keys;
+}
+
+/** Does statement `s` apply to every request of the grant (for the actions it names)? */
+function statementCovers(s: CompiledStatement, g: Grant): boolean {
+  const same = sameVariables(s, g.stmt);
+  return (
+    keysSatisfied(s, g.stmt) &&
+    scopesOf(s).some((r) => resourceCovers(r, g.resource, same)) &&
+    principalCovers(s.principal, s.notPrincipal, g.principal) &&
+    conditionsImply(g.stmt.stmt.conditions, s.stmt.conditions, same) === true
+  );
+}
+
+/** Could statement `s` apply to some request of the grant? */
+function statementMayOverlap(s: CompiledStatement, g: Grant): boolean {
+  return scopesOf(s).some((r) => resourcesMayOverlap(r, g.resource)) && principalMayOverlap(s.principal, s.notPrincipal, g.principal);
+}
+
+function coveringDenies(denies: CompiledStatement[], g: Grant): ActionSet {
+  const out = ActionSet.empty();
+  for (const d of denies) if (meets(g.stmt.actions, d.actions) && statementCovers(d, g)) out.addAll(d.actions);
+  return out;
+}
+
+/** Does Deny `outer` apply whenever Deny `inner` does? */
+function denyContains(outer: CompiledStatement, inner: CompiledStatement): boolean {
+  const same = sameVariables(outer, inner);
+  const resources = scopesOf(inner).every((r) => scopesOf(outer).some((o) => resourceCovers(o, r, same)));
+  const principals = principalScopes(inner.principal, inner.notPrincipal).every((p) => principalCovers(outer.principal, outer.notPrincipal, p));
+  return keysSatisfied(outer, inner) && resources && principals && conditionsImply(inner.stmt.conditions, outer.stmt.conditions, same) === true;
+}
+
+function compareGrant(g: Grant, live: ActionSet, baseAllows: CompiledStatement[], baseDenies: CompiledStatement[], headDenies: CompiledStatement[]): NewAccessItem[] {
+  const covered = ActionSet.empty();
+  const maybe = ActionSet.empty();
+  const partial: CompiledStatement[] = [];
+  const dropped: CompiledStatement[] = [];
+  for (const b of baseAllows) {
+    if (!meets(g.stmt.actions, b.actions)) continue;
+    const same = sameVariables(b, g.stmt);
+    const resourceOk = keysSatisfied(b, g.stmt) && scopesOf(b).some((r) => resourceCovers(r, g.resource, same));
+    const principalOk = principalCovers(b.principal, b.notPrincipal, g.principal);
+    if (resourceOk && principalOk) {
+      const implied = conditionsImply(g.stmt.stmt.conditions, b.stmt.conditions, same);
+      if (implied === true) covered.addAll(b.actions);
+      else if (implied === undefined) {
+        maybe.addAll(b.actions);
+        partial.push(b);
+      } else dropped.push(b);
+    } else if (statementMayOverlap(b, g)) partial.push(b);
+  }
+  const out: NewAccessItem[] = [];
+  const item = (actions: ActionSet, certainty: NewAccessItem['certainty'], reason: string) => out.push(makeItem(g, actions, certainty, reason));
+  const touching = (list: CompiledStatement[], set: ActionSet) => list.filter((b) => meets(b.actions, set));
+  const refs = (list: CompiledStatement[]) => `${list.slice(0, 2).map(ref).join(' and ')}${list.length > 2 ? ` and ${list.length - 2} more` : ''}`;
+
+  const fresh = live.minus(covered).minus(maybe);
+  if (!fresh.isEmpty()) {
+    const near = touching(partial, fresh);
+    const loosened = touching(dropped, fresh);
+    const example = witness(g.resource, near);
+    if (near.length && example !== undefined) item(fresh, 'new', `no base statement grants it on ${example}, for example`);
+    else if (near.length) item(fresh, 'possibly-new', `no single base statement covers it; ${refs(near)} grant part of it (another resource, principal or condition), and unions of base statements are not compared`);
+    else if (loosened.length) item(fresh, 'new', `${refs(loosened)} grant it only under conditions on keys that head does not constrain`);
+    else item(fresh, 'new', 'no base statement grants this');
+  }
+  const undecided = live.intersect(maybe).minus(covered);
+  if (!undecided.isEmpty()) {
+    item(undecided, 'possibly-new', `${refs(touching(partial, undecided))} grant it under other conditions; whether the head conditions imply them could not be decided`);
+  }
+
+  // A base Deny that head dropped took part of a covering base Allow away: that part is new.
+  const coveredLive = live.intersect(covered);
+  for (const d of baseDenies) {
+    if (!meets(g.stmt.actions, d.actions)) continue;
+    let reopened = coveredLive.intersect(d.actions);
+    if (reopened.isEmpty() || !statementMayOverlap(d, g)) continue;
+    for (const hd of headDenies) if (meets(d.actions, hd.actions) && meets(reopened, hd.actions) && denyContains(hd, d)) reopened = reopened.minus(hd.actions);
+    if (reopened.isEmpty()) continue;
+    const whole = !d.conditional && statementCovers(d, g) && !headDenies.some((hd) => meets(hd.actions, reopened));
+    item(reopened, whole ? 'new' : 'possibly-new', `base grants it only with ${ref(d)} (a Deny${d.conditional ? ' with conditions' : ''}) in force, and head has no Deny that covers it`);
+  }
+  return out;
 }
 
 /**
- * Does the head statement's condition block imply the base one's? true when every base clause is
- * implied by a head clause on the same key and operator; false when base has conditions and head has
- * none on that key (head is then strictly broader); undefined when they differ in ways not compared.
+ * A concrete resource inside the grant's pattern that none of `near` can apply to: the wildcards
+ * filled with a character none of the patterns names. Its existence makes the access certainly new.
  */
-export function conditionsImply(head: ConditionClause[], base: ConditionClause[]): boolean | undefined {
-  if (base.length === 0) return true;
-  let unknown = false;
-  for (const bc of base) {
-    const sameKey = head.filter((hc) => hc.key.toLowerCase() === bc.key.toLowerCase());
-    if (sameKey.length === 0) return false;
-    if (sameKey.some((hc) => clauseImplies(hc, bc))) continue;
-    unknown = true;
-  }
-  return unknown ? undefined : true;
+function witness(resource: ResourceScope, near: CompiledStatement[]): string | undefined {
+  if (resource.kind !== 'in' || hasVariables(resource.pattern)) return undefined;
+  const patterns = [resource.pattern, ...near.flatMap((b) => b.resources)];
+  const fill = ['~', '#', '^', '|', '§'].find((ch) => !patterns.some((p) => p.includes(ch)));
+  if (!fill) return undefined;
+  const example = resource.pattern.replace(/[*?]/g, fill);
+  const admits = (b: CompiledStatement) =>
+    b.notResource ? b.resources.some(hasVariables) || !b.resources.some((p) => arnMatches(p, example)) : b.resources.some((p) => arnMatches(widenVariables(p), example));
+  return near.some(admits) ? undefined : example;
 }
 
-function clauseImplies(h: ConditionClause, b: ConditionClause): boolean {
-  const op = h.operator.toLowerCase();
-  if (op !== b.operator.toLowerCase()) return false;
-  const ci = op.includes('ignorecase');
-  const like = op.includes('like');
-  if (op.includes('not')) {
-    // Negated: the head must exclude at least what base excludes.
-    return b.values.every((bv) => h.values.some((hv) => (like ? globContains(hv, bv, ci) : eq(hv, bv, ci))));
+/** Guards (SCPs, RCPs, permissions boundary) deny an action of the grant for every request. */
+function guardDenied(guards: CompiledGuards, g: Grant): ActionSet {
+  const identity = !g.principal.any && !g.principal.entry && !g.principal.except;
+  // SCPs and boundaries govern the subject's own (identity) requests; RCPs govern requests to the
+  // resource by other principals, but never AWS service principals, which "*" and NotPrincipal include.
+  const e = g.principal.entry;
+  const rcpApplies = !!e && e.type !== 'Service' && !(e.type === 'AWS' && e.value.trim() === '*');
+  const layers = [...(identity ? [guards.scps, guards.boundary] : []), ...(rcpApplies ? [guards.rcps] : [])].filter((l) => l.length > 0);
+  let denied = ActionSet.empty();
+  for (const layer of layers) {
+    // An explicit Deny in the layer that covers the grant.
+    for (const d of layer) if (d.effect === 'Deny' && meets(d.actions, g.stmt.actions) && guardStatementCovers(d, g)) denied = denied.union(d.actions);
+    // An allow-list layer: what no Allow of the layer might allow is denied.
+    let mayAllow = ActionSet.empty();
+    for (const a of layer) if (a.effect === 'Allow' && scopesOf(a).some((r) => resourcesMayOverlap(r, g.resource))) mayAllow = mayAllow.union(a.actions);
+    denied = denied.union(g.stmt.actions.minus(mayAllow));
   }
-  if (op.startsWith('forallvalues:') || op.startsWith('foranyvalue:') || /^(string|arn)/.test(op.replace(/^for(all|any)values?:/, ''))) {
-    return h.values.every((hv) => b.values.some((bv) => (like ? globContains(bv, hv, ci) : eq(hv, bv, ci))));
-  }
-  // Bool, Null, numeric, date, IP, binary: implied when the values are the same.
-  return h.values.length === b.values.length && h.values.every((v) => b.values.includes(v));
+  return denied;
 }
 
-function eq(a: string, b: string, ci: boolean): boolean {
-  return ci ? a.toLowerCase() === b.toLowerCase() : a === b;
+/** A guard statement applies to every request of the grant. Guard statements name no principal, or "*". */
+function guardStatementCovers(d: CompiledStatement, g: Grant): boolean {
+  const anyone = !d.notPrincipal && (!d.principal || d.principal.any || d.principal.entries.some((x) => x.type === 'AWS' && x.value.trim() === '*'));
+  return (
+    anyone &&
+    keysSatisfied(d, g.stmt) &&
+    scopesOf(d).some((r) => resourceCovers(r, g.resource, sameVariables(d, g.stmt))) &&
+    conditionsImply(g.stmt.stmt.conditions, d.stmt.conditions, sameVariables(d, g.stmt)) === true
+  );
+}
+
+/** Action patterns the catalogue does not know may name real actions: new unless base names them too. */
+function unknownActionItems(s: CompiledStatement, baseAllows: CompiledStatement[]): NewAccessItem[] {
+  if (!s.unknownActions.length || s.stmt.notActions) return [];
+  const known = new Set(baseAllows.flatMap((b) => b.unknownActions.map((a) => a.toLowerCase())));
+  const missing = s.unknownActions.filter((a) => !known.has(a.toLowerCase()));
+  if (!missing.length) return [];
+  return [
+    {
+      actions: missing,
+      resource: !s.notResource && s.resources.length === 1 ? s.resources[0] : '*',
+      ...(s.conditional ? { condition: renderConditions(s.stmt) } : {}),
+      location: s.loc,
+      certainty: 'possibly-new',
+      reason: 'the action catalogue does not know these actions and base does not name them',
+    },
+  ];
+}
+
+function makeItem(g: Grant, actions: ActionSet, certainty: NewAccessItem['certainty'], reason: string): NewAccessItem {
+  const notResource = g.resource.kind === 'not-in' ? ` (NotResource ${g.resource.patterns.join(', ')}: every resource but those)` : '';
+  return {
+    actions: compressActions(actions),
+    resource: g.resource.kind === 'in' ? g.resource.pattern : '*',
+    ...(g.principal.label ? { principal: g.principal.label } : {}),
+    ...(g.stmt.conditional ? { condition: renderConditions(g.stmt.stmt) } : {}),
+    location: g.stmt.loc,
+    certainty,
+    reason: reason + notResource,
+  };
+}
+
+function undecidedItem(s: CompiledStatement, why: string): NewAccessItem {
+  return {
+    actions: compressActions(s.actions).concat(s.stmt.notActions ? [] : s.unknownActions),
+    resource: s.notResource ? '*' : s.resources.length === 1 ? s.resources[0] : '*',
+    ...(s.conditional ? { condition: renderConditions(s.stmt) } : {}),
+    location: s.loc,
+    certainty: 'possibly-new',
+    reason: why,
+  };
+}
+
+function describe(r: ResourceScope): string {
+  return r.kind === 'in' ? r.pattern : `everything but ${r.patterns.join(', ')}`;
+}
+
+function ref(s: CompiledStatement): string {
+  return `base statement ${s.stmt.sid ? `"${s.stmt.sid}"` : `#${s.stmt.index}`} (${s.doc.file}:${s.loc.line})`;
+}
+
+/** Same grant, same wording: one item (a statement listing a resource twice, a Principal listed twice). */
+function dedupe(items: NewAccessItem[]): NewAccessItem[] {
+  const seen = new Map<string, NewAccessItem>();
+  for (const it of items) {
+    const key = JSON.stringify([it.location.file, it.location.line, it.location.column, it.resource, it.principal ?? '', it.certainty, it.reason]);
+    const prev = seen.get(key);
+    if (!prev) seen.set(key, it);
+    else prev.actions = [...new Set([...prev.actions, ...it.actions])].sort();
+  }
+  return [...seen.values()];
 }
 
 let serviceCounts: Map<string, number> | undefined;

@@ -19,12 +19,17 @@ export function conditionKeysOf(docs: PolicyDocument[]): string[] {
   return [...keys].sort();
 }
 
-function inputFor(subject: SubjectRef, docs: PolicyDocument[], record: UsageRecord): EvaluationInput {
+function inputFor(subject: SubjectRef, docs: PolicyDocument[], record: UsageRecord, guards: PolicyDocument[] = []): EvaluationInput {
+  // Guards (config context): RCPs narrow access to the bucket; SCPs and a boundary narrow the principal's own calls.
+  const level = (kind: PolicyDocument['kind']) => {
+    const l = guards.filter((d) => d.kind === kind);
+    return l.length ? [l] : undefined;
+  };
   if (subject.type === 'bucket') {
     const bucketAccount = subject.arn?.split(':')[4] || undefined;
-    return { identity: [], resource: docs, principalAccount: record.account, resourceAccount: bucketAccount || record.account };
+    return { identity: [], resource: docs, rcps: level('rcp'), principalAccount: record.account, resourceAccount: bucketAccount || record.account };
   }
-  return { identity: docs };
+  return { identity: docs, scps: level('scp'), boundary: guards.filter((d) => d.kind === 'boundary') };
 }
 
 function requestFor(record: UsageRecord, keys: string[]): RequestContext {
@@ -47,8 +52,14 @@ function requestFor(record: UsageRecord, keys: string[]): RequestContext {
  * For a bucket policy, a same-account caller may also be allowed by its own identity policy, which
  * the gate does not see: such predictions are marked as depending on it.
  */
-export function replay(subject: SubjectRef, base: PolicyDocument[], head: PolicyDocument[], records: UsageRecord[]): ReplaySummary {
-  const keys = conditionKeysOf([...base, ...head]);
+export function replay(
+  subject: SubjectRef,
+  base: PolicyDocument[],
+  head: PolicyDocument[],
+  records: UsageRecord[],
+  guards?: { base: PolicyDocument[]; head: PolicyDocument[] },
+): ReplaySummary {
+  const keys = conditionKeysOf([...base, ...head, ...(guards?.base ?? []), ...(guards?.head ?? [])]);
   const summary: ReplaySummary = { eventsReplayed: 0, predicted: [], fixed: [], undecided: [] };
   const groups = new Map<string, ReplayItem & { resources: Set<string> }>();
   const docs = new Map([...base, ...head].map((d) => [d.id, d]));
@@ -81,8 +92,8 @@ export function replay(subject: SubjectRef, base: PolicyDocument[], head: Policy
     summary.eventsReplayed += record.count;
     if (record.outcome === 'error') continue;
     const request = requestFor(record, keys);
-    const b = base.length ? evaluate(request, inputFor(subject, base, record)) : implicit();
-    const h = head.length ? evaluate(request, inputFor(subject, head, record)) : implicit();
+    const b = base.length ? evaluate(request, inputFor(subject, base, record, guards?.base)) : implicit();
+    const h = head.length ? evaluate(request, inputFor(subject, head, record, guards?.head)) : implicit();
     const item = (kind: ReplayItem['kind'], note?: string): ReplayItem => ({
       kind,
       principal: record.principal,

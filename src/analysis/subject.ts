@@ -4,8 +4,9 @@ import { compileDocuments } from './compile.js';
 import { classifyResource, concreteness } from './concreteness.js';
 import { actionDelta } from './delta.js';
 import { accessNotGranted, publicAccess } from './local-checks.js';
-import { newAccess } from './new-access.js';
+import { compareAccess, compileGuards } from './new-access.js';
 import { recordsFor, replay } from './replay.js';
+import { leastPrivilege } from '../leastpriv/index.js';
 import { newEscalationCombos, riskChanges } from './risk.js';
 
 /** Documents that grant the subject's permissions (or, for a bucket, permissions on it); trust policies are who may assume it. */
@@ -23,25 +24,45 @@ export function analyseSubject(s: SubjectPolicies, config: GateConfig, usage?: U
 
   const delta = actionDelta(baseGrants, headGrants);
   const risk = riskChanges(baseGrants, headGrants);
-  const items = newAccess(baseAll, headAll);
+  // Guards (SCPs, RCPs, boundaries from the config context or mapped files) only narrow; they are
+  // used only when both sides have the same ones, else a widened guard could hide new access.
+  const guardDocs = { base: [...(s.guards?.base ?? []), ...guards(s.base)], head: [...(s.guards?.head ?? []), ...guards(s.head)] };
+  const sameGuards = JSON.stringify(guardDocs.base.map((d) => d.statements)) === JSON.stringify(guardDocs.head.map((d) => d.statements));
+  if (!sameGuards) limits.push('the SCP/RCP/permissions-boundary context differs between base and head: it was not used to narrow new access');
+  const compared = compareAccess(baseAll, headAll, { guards: sameGuards && guardDocs.head.length ? compileGuards(guardDocs.head) : undefined });
+  const items = compared.items;
+  limits.push(...compared.notes);
   let replaySummary;
   if (usage) {
-    if (s.subject.arn) replaySummary = replay(s.subject, grants(s.base), grants(s.head), recordsFor(s.subject, usage.records));
+    if (s.subject.arn) replaySummary = replay(s.subject, grants(s.base), grants(s.head), recordsFor(s.subject, usage.records), guardDocs);
   }
+  // Unused access and a suggested policy ([least-privilege]): only where usage exists for a known subject.
+  const leastPriv = usage && s.subject.arn ? leastPrivilege(s, usage, config.leastPrivilege) : {};
 
   const findings: Finding[] = [];
   for (const item of items) findings.push(newAccessFinding(id, item));
+  // One finding per granting statement and resource, naming its high-risk actions (not one per action).
+  const riskGroups = new Map<string, typeof risk.added>();
   for (const r of risk.added) {
     // Reading data from one named table or bucket is the job of most roles: worth a look, not a block.
     const scopedData = r.categories.every((c) => c === 'data-access') && classifyResource(r.resource) !== 'wildcard';
+    const key = `${scopedData}|${r.location?.file}:${r.location?.line}|${r.resource}`;
+    riskGroups.set(key, [...(riskGroups.get(key) ?? []), r]);
+  }
+  for (const [key, group] of riskGroups) {
+    const scopedData = key.startsWith('true|');
+    const ruleId = scopedData ? 'data-access-added' : 'high-risk-added';
+    const categories = [...new Set(group.flatMap((r) => r.categories))].sort();
+    const actions = group.map((r) => r.action);
+    const shown = actions.slice(0, 6).join(', ') + (actions.length > 6 ? ` and ${actions.length - 6} more` : '');
     findings.push({
-      ruleId: scopedData ? 'data-access-added' : 'high-risk-added',
+      ruleId,
       severity: scopedData ? 'low' : 'high',
       subject: id,
-      location: r.location,
-      message: `${id} gains high-risk ${r.action} (${r.categories.join(', ')}) on ${r.resource}`,
-      evidence: { action: r.action, categories: r.categories, resource: r.resource },
-      identity: `${scopedData ? 'data-access-added' : 'high-risk-added'}|${id}|${r.action}|${r.resource}`,
+      location: group[0].location,
+      message: `${id} gains high-risk ${shown} (${categories.join(', ')}) on ${group[0].resource}`,
+      evidence: { actions, categories, resource: group[0].resource },
+      identity: `${ruleId}|${id}|${actions.join(',')}|${group[0].resource}`,
       origin: 'local',
     });
   }
@@ -95,6 +116,8 @@ export function analyseSubject(s: SubjectPolicies, config: GateConfig, usage?: U
       risk,
       newAccess: items,
       ...(replaySummary ? { replay: replaySummary } : {}),
+      ...(leastPriv.unused ? { unused: leastPriv.unused } : {}),
+      ...(leastPriv.suggestion ? { suggestion: leastPriv.suggestion } : {}),
       limits,
     },
     findings,

@@ -40,7 +40,7 @@ function fromPullRequest(event: string, payload: any): EventRefs {
   if (event === 'pull_request_target') {
     notes.push('pull_request_target: head commit read as data only (never checked out or run).');
   }
-  if (refs.isFork) notes.push('fork pull request: GITHUB_TOKEN is read-only, so comments and SARIF upload may be refused.');
+  if (refs.isFork && event === 'pull_request') notes.push('fork pull request: GITHUB_TOKEN is read-only, so comments and SARIF upload may be refused.');
   if (notes.length > 0) refs.note = notes.join(' ');
   return refs;
 }

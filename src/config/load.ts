@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml';
+import { waiverProblems } from '../review/validate.js';
 import { CONFIG_SCHEMA } from './schema.js';
 import { defaultConfig, type GateConfig, type NeverGrant, type Waiver } from './types.js';
 
@@ -112,11 +113,15 @@ function toConfig(v: Record<string, any>, file: string, lineOf: (pointer: string
       line: lineOf(`/waivers/${i}`),
     }),
   );
+  if (v['waiver-expiry']) c.waiverExpiry = { warnDays: v['waiver-expiry']['warn-days'] ?? c.waiverExpiry.warnDays };
+  const problems = c.waivers.flatMap((w) => waiverProblems(w).map((p) => `${file}:${w.line}:1: waiver of ${w.rule} ${p}`));
+  if (problems.length) throw new ConfigError(problems);
   c.approvals = v.approvals ?? {};
   if (v['access-analyzer']) {
     const a = v['access-analyzer'];
     c.accessAnalyzer = { enabled: a.enabled ?? 'auto', region: a.region, unusedAccessAnalyzer: a['unused-access-analyzer'] };
   }
   if (v.cloudformation) c.cloudformation = { ...v.cloudformation, parameters: v.cloudformation.parameters ?? {} };
+  if (v['least-privilege']) c.leastPrivilege = { allow: v['least-privilege'].allow ?? [], exclude: v['least-privilege'].exclude ?? [] };
   return c;
 }

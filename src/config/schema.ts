@@ -85,7 +85,7 @@ export const CONFIG_SCHEMA: Record<string, unknown> = {
     },
     "rules": {
       "type": "object",
-      "propertyNames": { "pattern": "^[a-z0-9*?/_.:-]+$|^severity>=(critical|high|medium|low|info)$" },
+      "propertyNames": { "pattern": "^[A-Za-z0-9*?/_.:-]+$|^severity>=(critical|high|medium|low|info)$" },
       "additionalProperties": { "$ref": "#/definitions/ruleAction" }
     },
     "never-grant": {
@@ -149,6 +149,11 @@ export const CONFIG_SCHEMA: Record<string, unknown> = {
         }
       }
     },
+    "waiver-expiry": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": { "warn-days": { "type": "integer", "minimum": 0, "maximum": 365 } }
+    },
     "approvals": {
       "type": "object",
       "additionalProperties": false,
@@ -171,6 +176,15 @@ export const CONFIG_SCHEMA: Record<string, unknown> = {
         "region": { "type": "string" },
         "partition": { "type": "string" },
         "parameters": { "type": "object", "additionalProperties": { "type": "string" } }
+      }
+    },
+    "least-privilege": {
+      "type": "object",
+      "additionalProperties": false,
+      "description": "Suggested policies: allow = action patterns kept as currently granted even when unused; exclude = action patterns never suggested.",
+      "properties": {
+        "allow": { "$ref": "#/definitions/stringList" },
+        "exclude": { "$ref": "#/definitions/stringList" }
       }
     }
   }

@@ -57,6 +57,8 @@ export interface GateConfig {
   approvals: { label?: string };
   accessAnalyzer: { enabled: 'auto' | 'on' | 'off'; region?: string; unusedAccessAnalyzer?: string };
   cloudformation: { account?: string; region?: string; partition?: string; parameters: Record<string, string> };
+  /** Suggested policies: action patterns always kept as granted (allow) or never suggested (exclude). */
+  leastPrivilege: { allow: string[]; exclude: string[] };
   /** Where the config came from ("defaults" or a path), for messages. */
   source: string;
 }
@@ -78,6 +80,7 @@ export function defaultConfig(): GateConfig {
     approvals: {},
     accessAnalyzer: { enabled: 'auto' },
     cloudformation: { parameters: {} },
+    leastPrivilege: { allow: [], exclude: [] },
     source: 'defaults',
   };
 }

@@ -4,6 +4,7 @@ import { findPolicyCandidates, looksLikePolicyText, type PolicyCandidate } from 
 import { documentFromValue } from './document.js';
 import { decodeText, embeddedStringMapper, parseLocatedJson, type JsonProblem, type PositionMapper } from './json-located.js';
 import type { LNode } from './located.js';
+import { DEFAULT_MAX_PLAN_BYTES, extractIacJson, extractIacText, extractLargePlan, looksLikeIac, type IacOptions } from '../iac/index.js';
 
 export interface ExtractOptions {
   /** Files larger than this are not parsed. */
@@ -15,6 +16,10 @@ export interface ExtractOptions {
   /** Overrides the size quota of the kind. */
   sizeLimit?: number;
   maxDepth?: number;
+  /** Which side this is, for files that hold both (a Terraform plan: before = base, after = head). Default head. */
+  side?: 'base' | 'head';
+  /** CloudFormation settings and Terraform sources ([iac]). */
+  iac?: IacOptions;
 }
 
 const at = (file: string, line = 1, column = 1): SourceLocation => ({ file, line, column });
@@ -91,7 +96,13 @@ export function extractPolicies(path: string, bytes: Uint8Array, opts: ExtractOp
   const meantAsPolicy = (text: () => string): boolean => force || (jsonName && looksLikePolicyText(text()));
 
   if (bytes.length > opts.maxBytes) {
-    if (!meantAsPolicy(() => lossyText(bytes))) return notPolicy(path);
+    // Plans have their own, larger limit; a template or plan over the limit is an error, not "not a policy".
+    if (bytes.length <= (opts.iac?.maxPlanBytes ?? DEFAULT_MAX_PLAN_BYTES) && jsonName) {
+      const plan = decodeText(bytes, path).text;
+      const extracted = plan === undefined ? undefined : extractLargePlan(path, plan, opts);
+      if (extracted) return extracted;
+    }
+    if (!meantAsPolicy(() => lossyText(bytes)) && !looksLikeIac(lossyText(bytes))) return notPolicy(path);
     return failed(path, [finding('unsupported-file', 'medium', `File is ${bytes.length} bytes, over the limit of ${opts.maxBytes}; not analysed.`, at(path), 'too-large')]);
   }
   const decoded = decodeText(bytes, path);
@@ -100,12 +111,16 @@ export function extractPolicies(path: string, bytes: Uint8Array, opts: ExtractOp
     return failed(path, decoded.problem ? [problemFinding(decoded.problem, '')] : []);
   }
   const text = decoded.text;
+  const template = extractIacText(path, text, opts);
+  if (template) return template;
   const parsed = parseLocatedJson(text, { file: path, maxDepth: opts.maxDepth });
   if (!parsed.root) {
     if (!meantAsPolicy(() => text)) return notPolicy(path);
     return failed(path, parsed.problems.map((p) => problemFinding(p, '')));
   }
 
+  const iac = extractIacJson(path, text, parsed.root, opts);
+  if (iac) return { ...iac, findings: [...parsed.problems.map((p) => problemFinding(p, '')), ...iac.findings] };
   const candidates = findPolicyCandidates(parsed.root);
   if (candidates.length === 0) {
     if (!force) return notPolicy(path);

@@ -15,6 +15,7 @@ import {
   sourceRef,
   waiverOf,
 } from './format.js';
+import { leastPrivilegeParts } from '../leastpriv/render.js';
 
 /** At most this many verdict reasons are listed in the header; the findings blocks hold the rest. */
 export const MAX_WHY = 30;
@@ -240,6 +241,46 @@ function subjectSummary(s: SubjectAnalysis): string {
   return `${htmlCode(clip(plainText(s.subject.id), 150))}: ${escapeHtml(bits.join(', '))}`;
 }
 
+// Access Analyzer ([analyzer]): AWS's answer beside the local engine's, one row per question.
+function analyzerResult(result: string): string {
+  return result === 'FAIL' ? '**FAIL**' : result === 'not-run' ? '**not run**' : escapeMarkdown(result);
+}
+
+function analyzerDetails(c: NonNullable<SubjectAnalysis['accessAnalyzer']>[number], linkBase?: string): Cell {
+  const items: string[] = [];
+  if (c.disagreement) items.push(`**disagrees with the local engine: gated on the stricter (FAIL)**`);
+  if (c.findings?.length) {
+    for (const f of c.findings) items.push(`${cellCode(f.issueCode, 80)} ${escapeMarkdown(f.findingType)}${f.location ? ` ${sourceRef(f.location, linkBase)}` : ''}`);
+    return items;
+  }
+  if (c.unused) {
+    if (c.unused.length === 0) items.push(cellText(c.message));
+    for (const u of c.unused) {
+      const what = u.kind === 'UnusedPermission' ? `${cellCode(u.service ?? '?', 60)} unused` : escapeMarkdown(u.kind);
+      const last = u.lastAccessed ? `last used ${isoDate(u.lastAccessed)}` : 'never used in the tracking period';
+      const trail = u.cloudTrail ? `; CloudTrail: ${plural(u.cloudTrail.calls, 'call')}${u.cloudTrail.lastSeen ? `, last ${isoDate(u.cloudTrail.lastSeen)}` : ''}` : '';
+      items.push(`${what} (${last}${trail})`);
+    }
+    return items;
+  }
+  const refs = (c.reasons ?? []).flatMap((r) => (r.location ? [sourceRef(r.location, linkBase)] : [])).slice(0, 10);
+  items.push(`${cellText(c.message, 200)}${refs.length ? ` (${refs.join(', ')})` : ''}`);
+  return items;
+}
+
+function accessAnalyzerTable(s: SubjectAnalysis, linkBase?: string): Part | null {
+  const checks = s.accessAnalyzer ?? [];
+  if (checks.length === 0) return null;
+  const rows: Cell[][] = checks.map((c) => [
+    escapeMarkdown(c.check),
+    cellCode(c.document, 150),
+    analyzerResult(c.result),
+    c.local ? analyzerResult(c.local) : '—',
+    analyzerDetails(c, linkBase),
+  ]);
+  return { kind: 'table', header: ['Access Analyzer', 'policy', 'AWS', 'local', 'details'], rows };
+}
+
 export function subjectBlock(s: SubjectAnalysis, linkBase?: string): Block {
   const parts: Part[] = [];
   const delta = deltaRows(s.delta.added, s.delta.removed);
@@ -255,6 +296,7 @@ export function subjectBlock(s: SubjectAnalysis, linkBase?: string): Block {
     newAccessTable(s, linkBase),
     riskTable('high-risk', s.risk.added.filter((r) => r.direction === 'added'), linkBase),
     accessDeniedTable(s),
+    accessAnalyzerTable(s, linkBase),
   ]) {
     if (part) parts.push(part);
   }
@@ -266,6 +308,7 @@ export function subjectBlock(s: SubjectAnalysis, linkBase?: string): Block {
       text: `Undecided: ${plural(undecided.length, 'action')} (${plural(calls, 'call')}) could not be decided from the logs.`,
     });
   }
+  parts.push(...leastPrivilegeParts(s)); // unused access and the suggested policy ([least-privilege])
   const files = s.files.slice().sort(compareText);
   if (files.length) parts.push({ kind: 'text', text: `Files: ${files.slice(0, 20).map((f) => cellCode(f, 200)).join(', ')}${files.length > 20 ? ` … +${files.length - 20} more` : ''}` });
   if (s.limits.length) parts.push({ kind: 'list', items: s.limits.slice().sort(compareText).map((l) => `not checked: ${cellText(l)}`) });

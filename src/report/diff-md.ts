@@ -4,6 +4,7 @@
 import type { Report } from '../model.js';
 import { checksLine, findingBlocks, heading, MAX_WHY, metricsTable, reductionsBlock, subjectBlock, whyItems } from './diff-md-sections.js';
 import { compareText } from './format.js';
+import { waivedBlock, waiverNotice } from '../review/render-md.js';
 import { clip, escapeMarkdown, plainText } from './markdown.js';
 import { longestList, renderBlock, type Block } from './md-blocks.js';
 
@@ -61,7 +62,8 @@ function shorteningNote(omitted: string[], shortened: string[], whyCut: number):
 export function renderDiffMd(report: Report, opts: DiffMdOptions = {}): string {
   const maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
   const linkBase = opts.linkBase;
-  const top = [safeMarker(opts.marker), heading(report), metricsTable(report)].join(SEPARATOR);
+  // A waiver the change adds or widens is what a reviewer must notice: right under the verdict.
+  const top = [safeMarker(opts.marker), heading(report), waiverNotice(report, linkBase), metricsTable(report)].filter((p) => p.length > 0).join(SEPARATOR);
   const why = whyItems(report, linkBase);
   const checks = checksLine(report);
 
@@ -69,7 +71,9 @@ export function renderDiffMd(report: Report, opts: DiffMdOptions = {}): string {
   const blocks: Block[] = [
     ...subjects.map((s) => subjectBlock(s, linkBase)),
     ...[reductionsBlock(report, linkBase)].filter((b): b is Block => b !== null),
-    ...findingBlocks(report.findings, linkBase),
+    // With waivers reported, waived findings are listed once, in the Waived section.
+    ...findingBlocks(report.waivers ? report.findings.filter((f) => !f.evidence?.waiver) : report.findings, linkBase),
+    ...[waivedBlock(report, linkBase)].filter((b): b is Block => b !== null),
   ];
   const rendered: Array<string | null> = blocks.map((b) => renderBlock(b));
   const omitted = new Set<number>();

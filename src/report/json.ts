@@ -14,6 +14,8 @@ const TOP_LEVEL_ORDER: Array<keyof Report> = [
   'findings',
   'checks',
   'usage',
+  'waivers',
+  'approval',
 ];
 const MAX_DEPTH = 64;
 

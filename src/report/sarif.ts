@@ -154,14 +154,33 @@ function resultLocation(finding: Finding, report: Report, configPath: string): {
 function waiverSuppression(finding: Finding): Sarif.Suppression[] | undefined {
   const waiver = waiverOf(finding);
   if (!waiver) return undefined;
+  // Where the waiver is written (config file and line), when the finding says so.
+  const declared = finding.evidence?.waiver as { file?: unknown; line?: unknown; approvedBy?: unknown } | undefined;
+  const file = typeof declared?.file === 'string' ? repoRelativePath(declared.file) : null;
+  const line = typeof declared?.line === 'number' ? declared.line : undefined;
+  const approvedBy = typeof declared?.approvedBy === 'string' ? clip(plainText(declared.approvedBy), 200) : undefined;
+  const properties = { ...(waiver.expires ? { expires: waiver.expires } : {}), ...(approvedBy ? { approvedBy } : {}) };
   return [
     {
       kind: 'external',
       status: 'accepted',
-      justification: waiver.reason + (waiver.expires ? ` (expires ${waiver.expires})` : ''),
-      ...(waiver.expires ? { properties: { expires: waiver.expires } } : {}),
+      justification: clip(plainText(waiver.reason), MAX_MESSAGE) + (waiver.expires ? ` (expires ${waiver.expires})` : ''),
+      ...(file && line ? { location: physical(file, region({ file, line, column: 1 })) } : {}),
+      ...(Object.keys(properties).length ? { properties } : {}),
     },
   ];
+}
+
+/**
+ * The log without suppressed (waived) results, for uploading to GitHub code scanning: it does not
+ * read `suppressions` (not among its supported SARIF properties), so a waived result would open an
+ * alert. The full log, suppressions included, stays the artifact.
+ */
+export function withoutSuppressed(log: Sarif.Log): Sarif.Log {
+  return {
+    ...log,
+    runs: log.runs.map((run) => ({ ...run, results: (run.results ?? []).filter((r) => !(r.suppressions && r.suppressions.length > 0)) })),
+  };
 }
 
 function byPriority(a: Finding, b: Finding): number {

@@ -21,6 +21,7 @@ export function isWildcardWaiver(w: Pick<Waiver, 'actions' | 'resources'>): bool
 /** Problems with one waiver, as messages without a location (the caller prefixes file:line). */
 export function waiverProblems(w: Waiver): string[] {
   const problems: string[] = [];
+  if (/^waiver-|^config-invalid$/.test(w.rule)) problems.push(`rule "${w.rule}" is about waivers themselves and cannot be waived`);
   if (!isCalendarDate(w.expires)) problems.push(`expires "${w.expires}" is not a calendar date (YYYY-MM-DD)`);
   if (!w.files && !w.subject) problems.push('says neither where it applies: give files (a path glob) and/or subject');
   const hasActions = (w.actions?.length ?? 0) > 0;

@@ -27,8 +27,17 @@ export class UsageAggregator {
 
   /** Adds one mapped event: one record per (action, resource) target. */
   add(ev: MappedEvent): void {
-    this.mappedEvents++;
-    this.widenWindow(ev.time, ev.time);
+    this.addCounted(ev, 1, ev.time, ev.time);
+  }
+
+  /**
+   * Adds `count` events that all map like `ev` and were seen between `first` and `last` (ISO): what an aggregate
+   * query (Lake, Athena) or a worker's per-signature tally returns. `ev.time` is ignored.
+   */
+  addCounted(ev: Omit<MappedEvent, 'time'>, count: number, first: string, last: string): void {
+    if (!(count > 0)) return;
+    this.mappedEvents += count;
+    this.widenWindow(first, last);
     const context: Record<string, string> = {};
     let contextKey = '';
     for (const k of this.contextKeys) {
@@ -44,14 +53,14 @@ export class UsageAggregator {
         const key = `${t.action}${SEP}${resource ?? ''}${SEP}${base}`;
         const existing = this.records.get(key);
         if (existing) {
-          existing.count++;
-          if (ev.time < existing.firstSeen || (ev.time === existing.firstSeen && ev.eventName < existing.eventName)) {
+          existing.count += count;
+          if (first < existing.firstSeen || (first === existing.firstSeen && ev.eventName < existing.eventName)) {
             // Order-independent (files are read concurrently): the earliest event names the record.
-            existing.firstSeen = ev.time;
+            existing.firstSeen = first;
             existing.eventSource = ev.eventSource;
             existing.eventName = ev.eventName;
           }
-          if (ev.time > existing.lastSeen) existing.lastSeen = ev.time;
+          if (last > existing.lastSeen) existing.lastSeen = last;
           continue;
         }
         const record: UsageRecord = {
@@ -59,9 +68,9 @@ export class UsageAggregator {
           principalType: ev.principalType,
           action: t.action,
           outcome: ev.outcome,
-          count: 1,
-          firstSeen: ev.time,
-          lastSeen: ev.time,
+          count,
+          firstSeen: first,
+          lastSeen: last,
           context: { ...context },
           eventSource: ev.eventSource,
           eventName: ev.eventName,
@@ -74,24 +83,24 @@ export class UsageAggregator {
     }
   }
 
-  addUnmapped(eventSource: string, eventName: string, time?: string): void {
-    if (time) this.widenWindow(time, time);
+  addUnmapped(eventSource: string, eventName: string, time?: string, count = 1, lastTime = time): void {
+    if (time && lastTime) this.widenWindow(time, lastTime);
     const key = `${eventSource}${SEP}${eventName}`;
     const u = this.unmapped.get(key);
-    if (u) u.count++;
-    else this.unmapped.set(key, { eventSource, eventName, count: 1 });
+    if (u) u.count += count;
+    else this.unmapped.set(key, { eventSource, eventName, count });
   }
 
-  addPermissionless(): void {
-    this.permissionless++;
+  addPermissionless(count = 1): void {
+    this.permissionless += count;
   }
 
-  addDuplicate(): void {
-    this.duplicates++;
+  addDuplicate(count = 1): void {
+    this.duplicates += count;
   }
 
-  addBad(): void {
-    this.bad++;
+  addBad(count = 1): void {
+    this.bad += count;
   }
 
   /** Events seen, duplicates and bad records excluded. */

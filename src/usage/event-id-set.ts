@@ -5,6 +5,10 @@
 // table grows), e.g. ~0.5 GB for 10 million events.
 
 /** Parses "8-4-4-4-12" hex into four uint32 words; false when `id` is not a UUID. */
+export function uuidWords(id: string, out: Uint32Array): boolean {
+  return parseUuid(id, out);
+}
+
 function parseUuid(id: string, out: Uint32Array): boolean {
   if (id.length !== 36 || id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) return false;
   let word = 0;
@@ -55,6 +59,20 @@ export class EventIdSet {
     }
     if (!this.insert(w[0], w[1], w[2], w[3])) return false;
     if (++this.count * 2 > this.used.length) this.grow();
+    return true;
+  }
+
+  /** Adds a UUID given as its four 32-bit words (as `uuidWords` returns them); false when already there. */
+  addWords(a: number, b: number, c: number, d: number): boolean {
+    if (!this.insert(a, b, c, d)) return false;
+    if (++this.count * 2 > this.used.length) this.grow();
+    return true;
+  }
+
+  /** Adds an id that is not a UUID (kept as a string). */
+  addOther(id: string): boolean {
+    if (this.other.has(id)) return false;
+    this.other.add(id);
     return true;
   }
 

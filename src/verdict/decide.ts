@@ -8,6 +8,8 @@ export function decide(findings: Finding[], rules: Record<string, RuleAction>, s
   const reasons = new Map<string, VerdictReason>();
   const failingSubjects = new Set<string>();
   for (const f of findings) {
+    // A finding covered by a waiver stays in the report but does not count.
+    if (f.evidence?.waiver) continue;
     const action = resolveAction(f.ruleId, f.severity, rules);
     if (action === 'off') continue;
     if (action === 'fail' && f.subject) failingSubjects.add(f.subject);

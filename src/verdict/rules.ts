@@ -148,6 +148,69 @@ export const RULES: RuleInfo[] = [
     securitySeverity: 5.0,
     defaultAction: 'fail',
   },
+  {
+    id: 'access-analyzer/no-new-access',
+    name: 'AccessAnalyzerNewAccess',
+    shortDescription: 'IAM Access Analyzer CheckNoNewAccess: the changed policy grants access its base version did not.',
+    help: 'AWS compared this policy with its base version (a new policy with an empty one) and found new access in the statement named. When the local engine disagrees, both answers are shown and the gate keeps the stricter one: AWS judges each policy alone, the local engine the subject\'s policies together (a statement moved between two policies of one role is new to AWS, not to the role).',
+    severity: 'high',
+    securitySeverity: 7.5,
+    defaultAction: 'fail',
+  },
+  {
+    id: 'access-analyzer/access-not-granted',
+    name: 'AccessAnalyzerForbiddenAccess',
+    shortDescription: 'IAM Access Analyzer CheckAccessNotGranted: the policy grants an action or resource that never-grant forbids.',
+    help: 'AWS checked the never-grant actions and resources of the config (in batches of 100, the API limit) against the policy. Remove the grant or change the config through review.',
+    severity: 'high',
+    securitySeverity: 8.5,
+    defaultAction: 'fail',
+  },
+  {
+    id: 'access-analyzer/public-access',
+    name: 'AccessAnalyzerPublicAccess',
+    shortDescription: 'IAM Access Analyzer CheckNoPublicAccess: the resource policy can grant public access.',
+    help: 'AWS found that the bucket, trust or other resource policy grants access to anyone for its resource type. Restrict the principal or add a condition AWS treats as restricting (aws:SourceAccount, aws:PrincipalOrgID, aws:SourceVpce ...).',
+    severity: 'critical',
+    securitySeverity: 9.3,
+    defaultAction: 'fail',
+  },
+  {
+    id: 'waiver-expired',
+    name: 'WaiverExpired',
+    shortDescription: 'A waiver in the config is past its expiry date and no longer applies.',
+    help: 'Waivers are temporary by design: after the expires date the findings they covered count again. Renew the waiver through review (a new expires date and reason) or fix what it covered, then remove it.',
+    severity: 'high',
+    securitySeverity: 6.0,
+    defaultAction: 'fail',
+  },
+  {
+    id: 'waiver-expiring',
+    name: 'WaiverExpiring',
+    shortDescription: 'A waiver in the config expires soon.',
+    help: 'The waiver still applies but expires within the warning window (waiver-expiry.warn-days, default 7). Renew it through review or fix what it covers before it lapses and the gate fails.',
+    severity: 'low',
+    securitySeverity: 2.0,
+    defaultAction: 'warn',
+  },
+  {
+    id: 'waiver-unused',
+    name: 'WaiverUnused',
+    shortDescription: 'A waiver matched nothing although the files or subject it names were part of the change.',
+    help: 'A stale waiver silently covers whatever matches it later. Remove it, or narrow it to what still needs an exception.',
+    severity: 'low',
+    securitySeverity: 2.0,
+    defaultAction: 'warn',
+  },
+  {
+    id: 'config-invalid',
+    name: 'ChangedConfigInvalid',
+    shortDescription: 'The change edits the gate config into a file that does not load.',
+    help: 'The gate judges a change with the config of its base, so this run used the old one; once merged, every run would stop with a configuration error. Fix the lines named in the message.',
+    severity: 'high',
+    securitySeverity: 5.0,
+    defaultAction: 'fail',
+  },
 ];
 
 const byId = new Map(RULES.map((r) => [r.id, r]));
@@ -188,5 +251,7 @@ export function resolveAction(ruleId: string, severity: Severity, rules: Record<
   for (const t of thresholds) {
     if (SEVERITY_ORDER.indexOf(severity) >= SEVERITY_ORDER.indexOf(t.slice(10) as Severity)) return rules[t];
   }
+  // ValidatePolicy findings (validate/<issueCode>): ERROR and SECURITY_WARNING block, WARNING and SUGGESTION warn.
+  if (ruleId.startsWith('validate/') && !byId.has(ruleId)) return SEVERITY_ORDER.indexOf(severity) >= SEVERITY_ORDER.indexOf('high') ? 'fail' : 'warn';
   return ruleInfo(ruleId).defaultAction;
 }

@@ -113,7 +113,7 @@ describe('new access', () => {
 
   test('conditions that differ in ways not compared are possibly new, never covered', () => {
     const base = c(doc([allow('s3:GetObject', '*', { Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } })]));
-    const head = c(doc([allow('s3:GetObject', '*', { Condition: { IpAddress: { 'aws:SourceIp': '10.1.0.0/16' } } })]));
+    const head = c(doc([allow('s3:GetObject', '*', { Condition: { NotIpAddress: { 'aws:SourceIp': '192.168.0.0/16' } } })]));
     expect(newAccess(base, head).map((i) => i.certainty)).toEqual(['possibly-new']);
   });
 

@@ -1,0 +1,348 @@
+// CloudFormation template (JSON or YAML tree) -> policy documents bound to their principals and buckets.
+import type { ExtractedFile, Finding, PolicyDocument, PolicyKind, SourceLocation, SubjectRef } from '../model.js';
+import { documentFromValue } from '../policies/document.js';
+import { parseLocatedJson } from '../policies/json-located.js';
+import { fromPlain, valueOf, type LNode } from '../policies/located.js';
+import { AWS_MANAGED_POLICIES, awsManagedName } from './aws-managed.js';
+import { CfnResolver, type CfnResource, type CfnSettings, type Placeholder } from './cfn-resolve.js';
+import { at, iacFinding } from './findings.js';
+
+/** Quotas IAM applies per policy type (characters without whitespace). */
+const SIZE = { roleInline: 10240, userInline: 2048, groupInline: 5120, managed: 6144 };
+/** CloudFormation allows 500 resources per stack; a little headroom, then refuse. */
+export const MAX_RESOURCES = 2000;
+
+const PRINCIPAL_TYPES: Readonly<Record<string, 'role' | 'user' | 'group'>> = {
+  'AWS::IAM::Role': 'role',
+  'AWS::IAM::User': 'user',
+  'AWS::IAM::Group': 'group',
+};
+
+export type TemplateShape = 'cloudformation' | 'not-cloudformation' | 'malformed';
+
+/** Does this tree look like a CloudFormation template, and is it a readable one? */
+export function templateShape(root: LNode): { shape: TemplateShape; why?: string; loc?: SourceLocation } {
+  if (root.kind !== 'object') return { shape: 'not-cloudformation' };
+  const version = valueOf(root, 'AWSTemplateFormatVersion');
+  const resources = valueOf(root, 'Resources');
+  const typed = resources?.kind === 'object' && resources.entries.some((e) => /^(AWS|Custom|Alexa)::/.test(str(valueOf(e.value, 'Type')) ?? ''));
+  if (!version && !typed) return { shape: 'not-cloudformation' };
+  if (!resources || resources.kind !== 'object') {
+    return { shape: 'malformed', why: 'Resources must be a mapping of logical ids to resources', loc: resources?.loc ?? version?.loc ?? root.loc };
+  }
+  for (const e of resources.entries) {
+    if (e.value.kind !== 'object' || !str(valueOf(e.value, 'Type'))) return { shape: 'malformed', why: `resource ${e.key} has no Type`, loc: e.keyLoc };
+  }
+  return { shape: 'cloudformation' };
+}
+
+const str = (n: LNode | undefined): string | undefined => (n?.kind === 'string' ? n.value : undefined);
+
+interface Attachment {
+  subject: SubjectRef;
+  /** Where the attachment is written (for the per-principal label). */
+  via: string;
+}
+
+export function extractCloudFormation(path: string, root: LNode, settings: CfnSettings, parseFindings: Finding[] = []): ExtractedFile {
+  const shape = templateShape(root);
+  if (shape.shape === 'malformed') {
+    const loc = shape.loc ?? at(path);
+    return errorFile(path, [...parseFindings, iacFinding('parse-error', 'high', `${path}:${loc.line}: not a valid CloudFormation template: ${shape.why}`, loc, 'malformed')]);
+  }
+  const cfn = new CfnResolver(path, root, settings);
+  const resources = cfn.allResources();
+  if (resources.length > MAX_RESOURCES) {
+    return errorFile(path, [...parseFindings, iacFinding('unsupported-file', 'high', `${path}: the template has ${resources.length} resources, over the limit of ${MAX_RESOURCES}; not analysed`, at(path), 'too-many')]);
+  }
+  const out = new TemplateExtraction(path, cfn, settings);
+  out.findings.push(...parseFindings);
+  out.run(root);
+  out.findings.push(...cfn.errors);
+  const failed = out.documents.length === 0 && out.findings.some((f) => f.ruleId === 'parse-error');
+  return { path, status: failed ? 'error' : 'policy', format: 'cloudformation', documents: out.documents, findings: out.findings };
+}
+
+function errorFile(path: string, findings: Finding[]): ExtractedFile {
+  return { path, status: 'error', format: 'cloudformation', documents: [], findings };
+}
+
+class TemplateExtraction {
+  readonly documents: PolicyDocument[] = [];
+  readonly findings: Finding[] = [];
+  private readonly seenPlaceholders = new Set<string>();
+
+  constructor(
+    private readonly file: string,
+    private readonly cfn: CfnResolver,
+    private readonly settings: CfnSettings,
+  ) {}
+
+  run(root: LNode): void {
+    this.noteTransform(root);
+    const live = this.cfn.allResources().filter((r) => this.exists(r));
+    const managedAttachments = this.managedAttachments(live);
+    for (const r of live) {
+      switch (r.type) {
+        case 'AWS::IAM::Role':
+        case 'AWS::IAM::User':
+        case 'AWS::IAM::Group':
+          this.principal(r);
+          break;
+        case 'AWS::IAM::Policy':
+          this.policyResource(r, this.listedPrincipals(r), SIZE.roleInline);
+          break;
+        case 'AWS::IAM::ManagedPolicy':
+          this.policyResource(r, managedAttachments.get(r.logicalId) ?? [], SIZE.managed);
+          break;
+        case 'AWS::IAM::RolePolicy':
+        case 'AWS::IAM::UserPolicy':
+        case 'AWS::IAM::GroupPolicy':
+          this.singlePrincipalPolicy(r);
+          break;
+        case 'AWS::S3::BucketPolicy':
+          this.bucketPolicy(r);
+          break;
+        default:
+          if (r.type.startsWith('AWS::Serverless::') && r.props && valueOf(r.props, 'Policies')) {
+            this.findings.push(iacFinding('iac-not-analysed', 'medium', `${this.file}:${r.keyLoc.line}: ${r.logicalId} (${r.type}) declares SAM Policies, which are expanded by the SAM transform and not analysed here`, r.keyLoc, `sam|${r.logicalId}`));
+          }
+      }
+    }
+  }
+
+  /** A resource whose Condition is false is never created. */
+  private exists(r: CfnResource): boolean {
+    const c = str(valueOf(r.node, 'Condition'));
+    return c === undefined || this.cfn.condition(c, r.keyLoc) !== false;
+  }
+
+  private noteTransform(root: LNode): void {
+    const t = valueOf(root, 'Transform');
+    if (!t) return;
+    const names = (t.kind === 'array' ? t.items : [t]).map((n) => str(n) ?? '?').filter((n) => n !== 'AWS::LanguageExtensions');
+    if (names.length === 0) return;
+    this.findings.push(
+      iacFinding('iac-not-analysed', 'medium', `${this.file}:${t.loc.line}: Transform ${names.join(', ')} rewrites the template at deployment; resources it generates are not analysed (run the analysis on the processed template, e.g. cdk synth or sam build output)`, t.loc, `transform|${names.join(',')}`),
+    );
+  }
+
+  private pointer(r: CfnResource, ...parts: (string | number)[]): string {
+    return ['Resources', r.logicalId, 'Properties', ...parts].join('/');
+  }
+
+  /** The subject for a role, user or group of this template. */
+  private principalSubject(r: CfnResource): SubjectRef {
+    const type = PRINCIPAL_TYPES[r.type];
+    const before = this.cfn.placeholders.length;
+    const nameProp = r.props ? valueOf(r.props, type === 'role' ? 'RoleName' : type === 'user' ? 'UserName' : 'GroupName') : undefined;
+    const arn = nameProp ? this.cfn.arnOf(r.logicalId, r.keyLoc) : undefined;
+    const exact = this.cfn.placeholders.length === before && this.settings.account !== undefined && arn !== undefined && !arn.includes('{');
+    this.cfn.placeholders.splice(before); // a name placeholder matters for the subject, not for a statement
+    return exact ? { type, arn, id: arn } : { type, id: `${this.file}#${r.logicalId}` };
+  }
+
+  /** A principal named by a Ref to this template, or by its name (outside the template). */
+  private namedPrincipal(node: LNode, type: 'role' | 'user' | 'group'): SubjectRef | undefined {
+    const logical = this.cfn.referencedResource(node);
+    const res = logical ? this.cfn.resource(logical) : undefined;
+    if (res && PRINCIPAL_TYPES[res.type]) return this.principalSubject(res);
+    const { value, exact } = this.cfn.exactScalar(node);
+    if (!value) return undefined;
+    const name = value.startsWith('arn:') ? value.split(/[:/]/).pop()! : value;
+    if (exact && this.settings.account) {
+      const arn = `arn:${this.cfn.partition}:iam::${this.settings.account}:${type}/${name}`;
+      return { type, arn, id: arn };
+    }
+    return { type, id: `${type}/${name}` };
+  }
+
+  private listedPrincipals(r: CfnResource): Attachment[] {
+    const out: Attachment[] = [];
+    for (const [prop, type] of [['Roles', 'role'], ['Users', 'user'], ['Groups', 'group']] as const) {
+      const list = r.props ? valueOf(r.props, prop) : undefined;
+      for (const item of list?.kind === 'array' ? list.items : []) {
+        const s = this.namedPrincipal(item, type);
+        if (s) out.push({ subject: s, via: `${prop}` });
+      }
+    }
+    return out;
+  }
+
+  /** Managed policy logical id -> principals attaching it (its own lists and principals' ManagedPolicyArns). */
+  private managedAttachments(live: CfnResource[]): Map<string, Attachment[]> {
+    const map = new Map<string, Attachment[]>();
+    const add = (id: string, a: Attachment) => {
+      const list = map.get(id) ?? [];
+      if (!list.some((x) => x.subject.id === a.subject.id)) list.push(a);
+      map.set(id, list);
+    };
+    for (const r of live) {
+      if (r.type === 'AWS::IAM::ManagedPolicy') for (const a of this.listedPrincipals(r)) add(r.logicalId, a);
+      if (!PRINCIPAL_TYPES[r.type] || !r.props) continue;
+      const arns = valueOf(r.props, 'ManagedPolicyArns');
+      for (const item of arns?.kind === 'array' ? arns.items : []) {
+        const target = this.cfn.referencedResource(item);
+        if (target && this.cfn.resource(target)?.type === 'AWS::IAM::ManagedPolicy') add(target, { subject: this.principalSubject(r), via: `${r.logicalId}.ManagedPolicyArns` });
+      }
+    }
+    return map;
+  }
+
+  private principal(r: CfnResource): void {
+    if (!r.props) return;
+    const subject = this.principalSubject(r);
+    const type = PRINCIPAL_TYPES[r.type];
+    if (type === 'role') {
+      const trust = valueOf(r.props, 'AssumeRolePolicyDocument');
+      if (trust) this.add(trust, { pointer: this.pointer(r, 'AssumeRolePolicyDocument'), label: `${r.logicalId} trust policy`, kind: 'trust', subject });
+    }
+    const inline = valueOf(r.props, 'Policies');
+    const limit = type === 'role' ? SIZE.roleInline : type === 'user' ? SIZE.userInline : SIZE.groupInline;
+    const before = this.cfn.placeholders.length;
+    const items = inline ? this.cfn.resolve(inline) : undefined;
+    const found = this.cfn.placeholders.slice(before);
+    if (items?.kind === 'array') {
+      items.items.forEach((p, i) => {
+        const doc = valueOf(p, 'PolicyDocument');
+        const name = str(valueOf(p, 'PolicyName')) ?? `#${i}`;
+        const mine = found.filter((x) => x.loc.line >= p.loc.line && x.loc.line <= (p.loc.endLine ?? p.loc.line));
+        if (doc) this.addResolved(doc, { pointer: this.pointer(r, 'Policies', i, 'PolicyDocument'), label: `${r.logicalId} inline policy ${name}`, kind: 'identity', subject, sizeLimit: limit }, mine);
+      });
+    }
+    const arns = valueOf(r.props, 'ManagedPolicyArns');
+    (arns?.kind === 'array' ? arns.items : []).forEach((item, i) => this.externalManaged(r, item, subject, 'identity', this.pointer(r, 'ManagedPolicyArns', i)));
+    const boundary = valueOf(r.props, 'PermissionsBoundary');
+    if (boundary) this.externalManaged(r, boundary, subject, 'boundary', this.pointer(r, 'PermissionsBoundary'));
+  }
+
+  /** A managed policy ARN on a principal: this template's policy is attached elsewhere; AWS-managed ones are expanded or reported. */
+  private externalManaged(r: CfnResource, item: LNode, subject: SubjectRef, kind: PolicyKind, pointer: string): void {
+    const target = this.cfn.referencedResource(item);
+    const targetRes = target ? this.cfn.resource(target) : undefined;
+    if (targetRes?.type === 'AWS::IAM::ManagedPolicy') {
+      if (kind === 'boundary') {
+        const doc = targetRes.props ? valueOf(targetRes.props, 'PolicyDocument') : undefined;
+        if (doc) this.add(doc, { pointer: this.pointer(targetRes, 'PolicyDocument'), label: `${target} as permissions boundary of ${r.logicalId}`, kind: 'boundary', subject, idSuffix: `boundary@${subject.id}` });
+      }
+      return; // identity attachment handled with the policy resource
+    }
+    const before = this.cfn.placeholders.length;
+    const arn = this.cfn.scalar(item) ?? '?';
+    const placeholders = this.cfn.placeholders.slice(before);
+    const name = awsManagedName(arn);
+    const known = name ? AWS_MANAGED_POLICIES[name] : undefined;
+    if (known && placeholders.length === 0) {
+      this.addResolved(fromPlain(known, item.loc), { pointer, label: `${r.logicalId} ${kind === 'boundary' ? 'permissions boundary' : 'managed policy'} ${name} (AWS managed)`, kind, subject }, []);
+      return;
+    }
+    const what = kind === 'boundary' ? 'permissions boundary' : 'managed policy';
+    const why = placeholders.length ? `its ARN is not known (${placeholders[0].expr})` : name ? 'it is an AWS-managed policy whose content the gate does not carry' : 'its content is not in this template';
+    this.findings.push(
+      iacFinding('iac-external-policy', 'medium', `${this.file}:${item.loc.line}: ${r.logicalId} attaches ${what} ${arn}; ${why}, so what it grants is not analysed`, item.loc, `${r.logicalId}|${arn}`, { arn, kind }, subject.id),
+    );
+  }
+
+  private policyResource(r: CfnResource, attached: Attachment[], sizeLimit: number): void {
+    const doc = r.props ? valueOf(r.props, 'PolicyDocument') : undefined;
+    if (!doc) return;
+    const name = str(r.props && valueOf(r.props, 'PolicyName')) ?? str(r.props && valueOf(r.props, 'ManagedPolicyName')) ?? r.logicalId;
+    const pointer = this.pointer(r, 'PolicyDocument');
+    if (attached.length === 0) {
+      const subject: SubjectRef = { type: 'unbound', id: `${this.file}#${r.logicalId} (unattached)` };
+      this.findings.push(
+        iacFinding('iac-unattached', 'info', `${this.file}:${r.keyLoc.line}: ${r.logicalId} (${r.type}) is attached to no role, user or group in this template; it is analysed on its own`, r.keyLoc, `unattached|${r.logicalId}`, undefined, subject.id),
+      );
+      this.add(doc, { pointer, label: `${r.logicalId} (${name}, unattached)`, kind: 'identity', subject, sizeLimit });
+      return;
+    }
+    // One document per principal: the same statements count toward each principal's permissions.
+    this.add(doc, { pointer, label: `${r.logicalId} (${name})`, kind: 'identity', subject: attached[0].subject, sizeLimit }, attached.slice(1));
+  }
+
+  private singlePrincipalPolicy(r: CfnResource): void {
+    const [prop, type, limit] =
+      r.type === 'AWS::IAM::RolePolicy' ? (['RoleName', 'role', SIZE.roleInline] as const) : r.type === 'AWS::IAM::UserPolicy' ? (['UserName', 'user', SIZE.userInline] as const) : (['GroupName', 'group', SIZE.groupInline] as const);
+    const target = r.props ? valueOf(r.props, prop) : undefined;
+    const subject = target ? this.namedPrincipal(target, type) : undefined;
+    this.policyResource(r, subject ? [{ subject, via: prop }] : [], limit);
+  }
+
+  private bucketPolicy(r: CfnResource): void {
+    const doc = r.props ? valueOf(r.props, 'PolicyDocument') : undefined;
+    const bucket = r.props ? valueOf(r.props, 'Bucket') : undefined;
+    if (!doc) return;
+    let subject: SubjectRef = { type: 'bucket', id: `${this.file}#${r.logicalId}` };
+    if (bucket) {
+      const logical = this.cfn.referencedResource(bucket);
+      const res = logical ? this.cfn.resource(logical) : undefined;
+      const before = this.cfn.placeholders.length;
+      const name = res?.type === 'AWS::S3::Bucket' ? this.cfn.physicalName(res, bucket.loc) : this.cfn.scalar(bucket);
+      const exact = this.cfn.placeholders.length === before && name !== undefined && !/[{*]/.test(name);
+      this.cfn.placeholders.splice(before);
+      if (exact) subject = { type: 'bucket', arn: `arn:${this.cfn.partition}:s3:::${name}`, id: `arn:${this.cfn.partition}:s3:::${name}` };
+      else if (logical) subject = { type: 'bucket', id: `${this.file}#${logical}` };
+    }
+    this.add(doc, { pointer: this.pointer(r, 'PolicyDocument'), label: `${r.logicalId} bucket policy`, kind: 'bucket', subject });
+  }
+
+  private add(node: LNode, meta: DocMeta, more: Attachment[] = []): void {
+    const before = this.cfn.placeholders.length;
+    const resolved = this.cfn.resolve(node);
+    const placeholders = this.cfn.placeholders.slice(before);
+    if (!resolved) return;
+    this.addResolved(resolved, meta, placeholders, more);
+  }
+
+  private addResolved(value: LNode, meta: DocMeta, placeholders: Placeholder[], more: Attachment[] = []): void {
+    let node: LNode | undefined = value;
+    if (value.kind === 'string') {
+      // A PolicyDocument may be given as JSON text; positions inside it all point at the string.
+      const here = { line: value.loc.line, column: value.loc.column };
+      const parsed = parseLocatedJson(value.value, { file: this.file, mapPosition: () => here });
+      node = parsed.root;
+      if (!node) {
+        this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${value.loc.line}: ${meta.label}: the policy text is not valid JSON`, value.loc, `json|${meta.pointer}`));
+        return;
+      }
+    }
+    for (const p of placeholders) this.placeholderFinding(p, meta);
+    const targets = [{ subject: meta.subject, suffix: meta.idSuffix }, ...more.map((a) => ({ subject: a.subject, suffix: `@${a.subject.id}` }))];
+    targets.forEach((t, i) => {
+      const built = documentFromValue(node!, {
+        file: this.file,
+        pointer: meta.pointer,
+        label: meta.label,
+        kindHint: meta.kind,
+        subjectHint: t.subject,
+        ...(meta.sizeLimit ? { sizeLimit: meta.sizeLimit } : {}),
+        validate: i === 0, // grammar findings once per document, not once per principal
+      });
+      if (i === 0) this.findings.push(...built.findings);
+      if (!built.document) return;
+      if (t.suffix) built.document.id = `${built.document.id}#${t.suffix}`;
+      this.documents.push(built.document);
+    });
+  }
+
+  private placeholderFinding(p: Placeholder, meta: DocMeta): void {
+    const key = `${p.loc.line}:${p.loc.column}|${p.expr}`;
+    if (this.seenPlaceholders.has(key)) return;
+    this.seenPlaceholders.add(key);
+    this.findings.push(
+      iacFinding('iac-unresolved', 'low', `${this.file}:${p.loc.line}: ${p.expr} in ${meta.label} cannot be resolved (${p.reason}); it is analysed as "*" (could be anything)`, p.loc, `${meta.pointer}|${p.expr}`, {
+        placeholder: p.expr,
+        analysedAs: '*',
+      }),
+    );
+  }
+}
+
+interface DocMeta {
+  pointer: string;
+  label: string;
+  kind: PolicyKind;
+  subject: SubjectRef;
+  sizeLimit?: number;
+  idSuffix?: string;
+}

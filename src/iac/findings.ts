@@ -1,0 +1,35 @@
+// Finding helpers shared by the CloudFormation and Terraform extractors.
+import type { Finding, Severity, SourceLocation } from '../model.js';
+
+/**
+ * Rule ids this folder reports beside the shared ones (parse-error, unsupported-file):
+ * - iac-unresolved: a template value or plan value is not known; it is analysed as "*" (could be anything).
+ * - iac-unattached: a policy attached to nothing in the template or plan; analysed on its own.
+ * - iac-external-policy: a managed policy named by ARN whose content is not in the input.
+ * - iac-not-analysed: a construct read but not expanded (SAM transform, nested stack parameters).
+ */
+export const IAC_RULES = ['iac-unresolved', 'iac-unattached', 'iac-external-policy', 'iac-not-analysed'] as const;
+
+export function iacFinding(
+  ruleId: string,
+  severity: Severity,
+  message: string,
+  location: SourceLocation,
+  what: string,
+  evidence?: Record<string, unknown>,
+  subject?: string,
+): Finding {
+  const f: Finding = {
+    ruleId,
+    severity,
+    message,
+    location: { file: location.file, line: location.line, column: location.column },
+    identity: `${ruleId}|${location.file}|${what}`,
+    origin: 'local',
+  };
+  if (evidence) f.evidence = evidence;
+  if (subject) f.subject = subject;
+  return f;
+}
+
+export const at = (file: string, line = 1, column = 1): SourceLocation => ({ file, line, column });

@@ -1,0 +1,600 @@
+// Terraform plan JSON (`terraform show -json <plan>`) -> policy documents. One plan holds both sides:
+// `change.before` is the base, `change.after` the head. Values unknown until apply are said so, never guessed.
+import type { ExtractedFile, Finding, PolicyDocument, PolicyKind, SourceLocation, SubjectRef } from '../model.js';
+import { documentFromValue } from '../policies/document.js';
+import { embeddedStringMapper, parseLocatedJson } from '../policies/json-located.js';
+import { fromPlain, toPlain, valueOf, type LNode } from '../policies/located.js';
+import { AWS_MANAGED_POLICIES, awsManagedName } from './aws-managed.js';
+import { at, iacFinding } from './findings.js';
+import { keyValue, parseModulePath } from './tf-address.js';
+import { lineWithin, moduleDirOf, type TfSourceIndex } from './tf-sources.js';
+
+export type PlanSide = 'base' | 'head';
+
+export interface TfPlanOptions {
+  side: PlanSide;
+  /** .tf declarations in the repository, to point findings at source lines. */
+  sources?: TfSourceIndex;
+}
+
+/** `format_version` values whose resource_changes shape this reader knows. */
+const SUPPORTED_FORMAT = /^(0\.[12]|1\.\d+)$/;
+const SIZE = { inline: 10240, managed: 6144, trust: 2048, bucket: 20480 };
+
+type Plain = Record<string, unknown>;
+
+interface Change {
+  address: string;
+  moduleAddress: string;
+  type: string;
+  name: string;
+  index?: unknown;
+  mode: string;
+  node: LNode;
+  before?: LNode;
+  after?: LNode;
+  afterUnknown: unknown;
+}
+
+export function isTerraformPlan(root: LNode): boolean {
+  if (root.kind !== 'object') return false;
+  const fv = valueOf(root, 'format_version');
+  return fv !== undefined && (valueOf(root, 'resource_changes') !== undefined || valueOf(root, 'planned_values') !== undefined || valueOf(root, 'terraform_version') !== undefined);
+}
+
+const str = (n: LNode | undefined): string | undefined => (n?.kind === 'string' ? n.value : undefined);
+
+export function extractTerraformPlan(path: string, text: string, root: LNode, opts: TfPlanOptions): ExtractedFile {
+  const fv = valueOf(root, 'format_version')!;
+  const version = str(fv) ?? String(toPlain(fv));
+  if (!SUPPORTED_FORMAT.test(version)) {
+    const loc = startLoc(fv.loc);
+    return {
+      path,
+      status: 'error',
+      format: 'terraform-plan',
+      documents: [],
+      findings: [iacFinding('parse-error', 'high', `${path}:${loc.line}:${loc.column}: Terraform plan format_version "${version}" is not supported (supported: 0.1, 0.2, 1.x); no policy in it was analysed`, loc, `format|${version}`)],
+    };
+  }
+  const changes = valueOf(root, 'resource_changes');
+  if (changes === undefined && valueOf(root, 'values') !== undefined) {
+    return { path, status: 'error', format: 'terraform-plan', documents: [], findings: [iacFinding('parse-error', 'high', `${path}:1: this is Terraform state JSON, not a plan: run terraform show -json on a saved plan`, at(path), 'state')] };
+  }
+  const reader = new PlanReader(path, text, root, opts);
+  reader.run();
+  return { path, status: 'policy', format: 'terraform-plan', documents: reader.documents, findings: reader.findings };
+}
+
+function startLoc(loc: SourceLocation): SourceLocation {
+  return { file: loc.file, line: loc.line, column: loc.column };
+}
+
+class PlanReader {
+  readonly documents: PolicyDocument[] = [];
+  readonly findings: Finding[] = [];
+  private readonly changes: Change[] = [];
+  private readonly byAddress = new Map<string, Change>();
+  private account?: string;
+  private partition = 'aws';
+  private readonly planDir: string;
+  private lines?: string[];
+
+  constructor(
+    private readonly file: string,
+    private readonly text: string,
+    private readonly root: LNode,
+    private readonly opts: TfPlanOptions,
+  ) {
+    this.planDir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '';
+    const rcs = valueOf(root, 'resource_changes');
+    for (const rc of rcs?.kind === 'array' ? rcs.items : []) {
+      const change = valueOf(rc, 'change');
+      const address = str(valueOf(rc, 'address'));
+      const type = str(valueOf(rc, 'type'));
+      if (!change || !address || !type) continue;
+      const c: Change = {
+        address,
+        moduleAddress: str(valueOf(rc, 'module_address')) ?? '',
+        type,
+        name: str(valueOf(rc, 'name')) ?? '',
+        index: valueOf(rc, 'index') ? toPlain(valueOf(rc, 'index')!) : undefined,
+        mode: str(valueOf(rc, 'mode')) ?? 'managed',
+        node: rc,
+        before: objectOrUndefined(valueOf(change, 'before')),
+        after: objectOrUndefined(valueOf(change, 'after')),
+        afterUnknown: valueOf(change, 'after_unknown') ? toPlain(valueOf(change, 'after_unknown')!) : {},
+      };
+      this.changes.push(c);
+      this.byAddress.set(address, c);
+    }
+    this.findAccount();
+  }
+
+  run(): void {
+    const side = this.opts.side;
+    const attached = this.policyAttachments();
+    for (const c of this.changes) {
+      if (c.mode !== 'managed') continue;
+      const values = side === 'base' ? c.before : c.after;
+      if (!values) continue;
+      switch (c.type) {
+        case 'aws_iam_role':
+          this.role(c, values);
+          break;
+        case 'aws_iam_role_policy':
+          this.inlinePolicy(c, values, 'role');
+          break;
+        case 'aws_iam_user_policy':
+          this.inlinePolicy(c, values, 'user');
+          break;
+        case 'aws_iam_group_policy':
+          this.inlinePolicy(c, values, 'group');
+          break;
+        case 'aws_iam_policy':
+          this.managedPolicy(c, values, attached.get(c.address) ?? []);
+          break;
+        case 'aws_iam_role_policy_attachment':
+        case 'aws_iam_user_policy_attachment':
+        case 'aws_iam_group_policy_attachment':
+        case 'aws_iam_policy_attachment':
+          this.externalAttachment(c, values);
+          break;
+        case 'aws_s3_bucket_policy':
+          this.bucketPolicy(c, values, 'policy');
+          break;
+        case 'aws_s3_bucket':
+          if (str(valueOf(values, 'policy'))) this.bucketPolicy(c, values, 'policy');
+          break;
+      }
+    }
+  }
+
+  // ---------- values, unknowns, references ----------
+
+  private unknown(c: Change, ...path: (string | number)[]): boolean {
+    if (this.opts.side === 'base') return false;
+    let u: unknown = c.afterUnknown;
+    for (const p of path) {
+      if (u === true) return true;
+      if (u === null || typeof u !== 'object') return false;
+      u = (u as Plain)[p as string];
+    }
+    return u === true;
+  }
+
+  private findAccount(): void {
+    const prior = valueOf(this.root, 'prior_state');
+    const stack: LNode[] = prior ? [prior] : [];
+    let guard = 0;
+    while (stack.length && guard++ < 100_000) {
+      const n = stack.pop()!;
+      if (n.kind === 'object') {
+        if (str(valueOf(n, 'type')) === 'aws_caller_identity') {
+          const v = valueOf(n, 'values');
+          const acct = v ? str(valueOf(v, 'account_id')) : undefined;
+          const arn = v ? str(valueOf(v, 'arn')) : undefined;
+          if (acct && /^\d{12}$/.test(acct)) this.account = acct;
+          if (arn?.startsWith('arn:')) this.partition = arn.split(':')[1];
+          return;
+        }
+        for (const e of n.entries) if (e.value.kind === 'object' || e.value.kind === 'array') stack.push(e.value);
+      } else if (n.kind === 'array') stack.push(...n.items);
+    }
+    for (const c of this.changes) {
+      const arn = str(c.before && valueOf(c.before, 'arn')) ?? str(c.after && valueOf(c.after, 'arn'));
+      const m = arn ? /^arn:([^:]+):iam::(\d{12}):/.exec(arn) : null;
+      if (m) {
+        this.partition = m[1];
+        this.account = m[2];
+        return;
+      }
+    }
+  }
+
+  /** The configuration block of a change's module, and that module's folder (for source lines). */
+  private moduleConfig(c: Change): { module?: LNode; dir?: string } {
+    const steps = parseModulePath(c.moduleAddress);
+    let module = valueOf(valueOf(this.root, 'configuration') ?? { kind: 'null', loc: at(this.file) }, 'root_module');
+    let dir: string | undefined = '';
+    for (const s of steps ?? []) {
+      const call = module ? valueOf(valueOf(module, 'module_calls') ?? module, s.name) : undefined;
+      dir = dir === undefined ? undefined : moduleDirOf(str(call && valueOf(call, 'source')), dir);
+      module = call ? valueOf(call, 'module') : undefined;
+    }
+    return { module, dir: steps ? dir : undefined };
+  }
+
+  /** Addresses a change's attribute expression refers to (`aws_iam_role.r`), made absolute in its module instance. */
+  private references(c: Change, attr: string): Change[] {
+    const { module } = this.moduleConfig(c);
+    const resources = module ? valueOf(module, 'resources') : undefined;
+    const cfgAddress = `${c.type}.${c.name}`;
+    const cfg = resources?.kind === 'array' ? resources.items.find((r) => str(valueOf(r, 'address')) === cfgAddress) : undefined;
+    const expr = cfg ? valueOf(valueOf(cfg, 'expressions') ?? cfg, attr) : undefined;
+    const refs = new Set<string>();
+    const collect = (n: LNode | undefined, depth: number) => {
+      if (!n || depth > 12) return;
+      const r = valueOf(n, 'references');
+      if (r?.kind === 'array') for (const i of r.items) if (i.kind === 'string') refs.add(i.value);
+      if (n.kind === 'object') for (const e of n.entries) if (e.key !== 'references') collect(e.value, depth + 1);
+      if (n.kind === 'array') for (const i of n.items) collect(i, depth + 1);
+    };
+    collect(expr, 0);
+    const prefix = c.moduleAddress ? `${c.moduleAddress}.` : '';
+    const out: Change[] = [];
+    for (const ref of refs) {
+      const m = /^(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)/.exec(ref);
+      if (!m) continue;
+      const base = `${prefix}${m[1] ?? ''}${m[2]}.${m[3]}`;
+      const candidates = this.changes.filter((x) => x.address === base || (x.address.startsWith(base + '[') && x.moduleAddress === c.moduleAddress));
+      const same = candidates.find((x) => x.index !== undefined && keyValue(x.index as string | number) === keyValue(c.index as string | number));
+      const pick = same ?? (candidates.length === 1 ? candidates[0] : undefined);
+      if (pick && !out.includes(pick)) out.push(pick);
+    }
+    return out;
+  }
+
+  // ---------- subjects ----------
+
+  private principalSubject(type: 'role' | 'user' | 'group', change: Change | undefined, name: string | undefined): SubjectRef {
+    if (change) {
+      const arn = str(change.before && valueOf(change.before, 'arn')) ?? (this.unknown(change, 'arn') ? undefined : str(change.after && valueOf(change.after, 'arn')));
+      if (arn) return { type, arn, id: arn };
+      const n = str(change.after && valueOf(change.after, 'name')) ?? str(change.before && valueOf(change.before, 'name'));
+      const path = str(change.after && valueOf(change.after, 'path')) ?? '/';
+      if (n && this.account && !this.unknown(change, 'name')) {
+        const synth = `arn:${this.partition}:iam::${this.account}:${type}${path}${n}`;
+        return { type, arn: synth, id: synth };
+      }
+      return { type, id: `${this.file}#${change.address}` };
+    }
+    if (name && this.account) {
+      const arn = `arn:${this.partition}:iam::${this.account}:${type}/${name}`;
+      return { type, arn, id: arn };
+    }
+    return { type, id: `${type}/${name ?? '?'}` };
+  }
+
+  /** The role/user/group a resource names in `attr` (a name), by value or, when unknown, by reference. */
+  private namedPrincipal(c: Change, values: LNode, attr: string, type: 'role' | 'user' | 'group'): SubjectRef | undefined {
+    const tfType = `aws_iam_${type}`;
+    const name = this.unknown(c, attr) ? undefined : str(valueOf(values, attr));
+    if (name !== undefined) {
+      const sideValues = (x: Change) => (this.opts.side === 'base' ? x.before : x.after);
+      const inPlan = this.changes.find((x) => x.type === tfType && x.mode === 'managed' && [sideValues(x), x.before, x.after].some((v) => v && (str(valueOf(v, 'name')) === name || str(valueOf(v, 'id')) === name)));
+      return this.principalSubject(type, inPlan, name);
+    }
+    const ref = this.references(c, attr).find((x) => x.type === tfType);
+    if (ref) return this.principalSubject(type, ref, undefined);
+    return undefined;
+  }
+
+  /** aws_iam_policy address -> principals it is attached to on this side (attachment resources and roles' managed_policy_arns). */
+  private policyAttachments(): Map<string, SubjectRef[]> {
+    const map = new Map<string, SubjectRef[]>();
+    const add = (addr: string, s: SubjectRef) => {
+      const list = map.get(addr) ?? [];
+      if (!list.some((x) => x.id === s.id)) list.push(s);
+      map.set(addr, list);
+    };
+    for (const c of this.changes) {
+      const values = this.opts.side === 'base' ? c.before : c.after;
+      if (!values || c.mode !== 'managed') continue;
+      if (c.type === 'aws_iam_role') {
+        const arns = this.unknown(c, 'managed_policy_arns') ? undefined : valueOf(values, 'managed_policy_arns');
+        for (const a of arns?.kind === 'array' ? arns.items : []) {
+          const target = this.policyByArn(str(a));
+          if (target) add(target.address, this.principalSubject('role', c, undefined));
+        }
+        continue;
+      }
+      const kinds = ATTACHMENT_TARGETS[c.type];
+      if (!kinds) continue;
+      const target = this.attachedPolicy(c, values);
+      if (!target) continue;
+      for (const s of this.attachmentPrincipals(c, values, kinds)) add(target.address, s);
+    }
+    return map;
+  }
+
+  private policyByArn(arn: string | undefined): Change | undefined {
+    if (!arn) return undefined;
+    return this.changes.find((x) => x.type === 'aws_iam_policy' && [x.before, x.after].some((v) => v && str(valueOf(v, 'arn')) === arn));
+  }
+
+  private attachedPolicy(c: Change, values: LNode): Change | undefined {
+    if (!this.unknown(c, 'policy_arn')) return this.policyByArn(str(valueOf(values, 'policy_arn')));
+    return this.references(c, 'policy_arn').find((x) => x.type === 'aws_iam_policy');
+  }
+
+  private attachmentPrincipals(c: Change, values: LNode, kinds: Array<[string, 'role' | 'user' | 'group']>): SubjectRef[] {
+    const out: SubjectRef[] = [];
+    for (const [attr, type] of kinds) {
+      const v = valueOf(values, attr);
+      if (v?.kind === 'array' && !this.unknown(c, attr)) {
+        v.items.forEach((item, i) => {
+          const s = this.namedPrincipal(c, fromPlain({ [attr]: str(item) }, item.loc), attr, type);
+          if (s && !this.unknown(c, attr, i)) out.push(s);
+        });
+      } else {
+        const s = this.namedPrincipal(c, values, attr, type);
+        if (s) out.push(s);
+      }
+    }
+    return out;
+  }
+
+  // ---------- resources ----------
+
+  private role(c: Change, values: LNode): void {
+    const subject = this.principalSubject('role', c, undefined);
+    this.policyAttr(c, values, ['assume_role_policy'], { kind: 'trust', subject, label: `${c.address} assume_role_policy`, sizeLimit: SIZE.trust });
+    const inline = valueOf(values, 'inline_policy');
+    (inline?.kind === 'array' ? inline.items : []).forEach((block, i) => {
+      const name = str(valueOf(block, 'name')) ?? `#${i}`;
+      // The provider mirrors aws_iam_role_policy resources into the role's computed inline_policy: count them once.
+      if (this.hasRolePolicy(c, name)) return;
+      this.policyAttr(c, block, ['inline_policy', i, 'policy'], { kind: 'identity', subject, label: `${c.address} inline_policy ${name}`, sizeLimit: SIZE.inline });
+    });
+    if (!this.unknown(c, 'managed_policy_arns')) {
+      const arns = valueOf(values, 'managed_policy_arns');
+      for (const a of arns?.kind === 'array' ? arns.items : []) if (!this.policyByArn(str(a))) this.managedArn(c, str(a) ?? '?', subject, 'identity');
+    }
+    const boundary = this.unknown(c, 'permissions_boundary') ? undefined : str(valueOf(values, 'permissions_boundary'));
+    if (boundary) {
+      const target = this.policyByArn(boundary);
+      const tv = target && (this.opts.side === 'base' ? target.before : target.after);
+      if (target && tv) this.policyAttr(target, tv, ['policy'], { kind: 'boundary', subject, label: `${target.address} as permissions boundary of ${c.address}`, idSuffix: `boundary@${subject.id}` });
+      else this.managedArn(c, boundary, subject, 'boundary');
+    }
+  }
+
+  /** An aws_iam_role_policy named `name` on this role exists in the plan (on either side). */
+  private hasRolePolicy(role: Change, name: string): boolean {
+    const roleNames = [role.before, role.after].map((v) => v && str(valueOf(v, 'name'))).filter((n): n is string => !!n);
+    return this.changes.some(
+      (x) =>
+        x.type === 'aws_iam_role_policy' &&
+        [x.before, x.after].some((v) => v && str(valueOf(v, 'name')) === name && (roleNames.includes(str(valueOf(v, 'role')) ?? '') || this.references(x, 'role').includes(role))),
+    );
+  }
+
+  private inlinePolicy(c: Change, values: LNode, type: 'role' | 'user' | 'group'): void {
+    const subject = this.namedPrincipal(c, values, type, type) ?? { type: 'unbound', id: `${this.file}#${c.address} (${type} unknown)` };
+    this.policyAttr(c, values, ['policy'], { kind: 'identity', subject, label: `${c.address} policy`, sizeLimit: SIZE.inline });
+  }
+
+  private managedPolicy(c: Change, values: LNode, principals: SubjectRef[]): void {
+    if (principals.length === 0) {
+      const subject: SubjectRef = { type: 'unbound', id: `${this.file}#${c.address} (unattached)` };
+      this.findings.push(iacFinding('iac-unattached', 'info', `${c.address} is attached to no role, user or group in this plan; it is analysed on its own`, this.resourceLoc(c), `unattached|${c.address}`, { address: c.address }, subject.id));
+      this.policyAttr(c, values, ['policy'], { kind: 'identity', subject, label: `${c.address} (unattached)`, sizeLimit: SIZE.managed });
+      return;
+    }
+    principals.forEach((subject, i) => this.policyAttr(c, values, ['policy'], { kind: 'identity', subject, label: `${c.address} policy`, sizeLimit: SIZE.managed, idSuffix: i ? `@${subject.id}` : undefined, quiet: i > 0 }));
+  }
+
+  /** An attachment of a policy that is not in the plan: AWS-managed ones are expanded, others reported. */
+  private externalAttachment(c: Change, values: LNode): void {
+    if (this.attachedPolicy(c, values)) return;
+    const arn = this.unknown(c, 'policy_arn') ? undefined : str(valueOf(values, 'policy_arn'));
+    const kinds = ATTACHMENT_TARGETS[c.type];
+    for (const subject of this.attachmentPrincipals(c, values, kinds)) {
+      if (arn) this.managedArn(c, arn, subject, 'identity');
+      else this.findings.push(iacFinding('iac-unresolved', 'medium', `${c.address}: policy_arn is known only after apply; the attached policy is not analysed`, this.resourceLoc(c), `arn|${c.address}`, { address: c.address }, subject.id));
+    }
+  }
+
+  private managedArn(c: Change, arn: string, subject: SubjectRef, kind: PolicyKind): void {
+    const name = awsManagedName(arn);
+    const known = name ? AWS_MANAGED_POLICIES[name] : undefined;
+    const where = this.resourceLoc(c);
+    if (known) {
+      const node = fromPlain(known, where);
+      this.build(node, { kind, subject, label: `${c.address} ${name} (AWS managed)`, pointer: `${c.address}.${kind === 'boundary' ? 'permissions_boundary' : 'policy_arn'}:${name}`, idSuffix: subject.id });
+      return;
+    }
+    const why = name ? 'an AWS-managed policy whose content the gate does not carry' : 'a policy that is not in this plan';
+    this.findings.push(iacFinding('iac-external-policy', 'medium', `${c.address} attaches ${arn} (${why}); what it grants is not analysed`, where, `${c.address}|${arn}`, { arn, address: c.address, kind }, subject.id));
+  }
+
+  private bucketPolicy(c: Change, values: LNode, attr: string): void {
+    let subject: SubjectRef = { type: 'bucket', id: `${this.file}#${c.address}` };
+    const name = c.type === 'aws_s3_bucket' ? str(valueOf(values, 'bucket')) : this.unknown(c, 'bucket') ? undefined : str(valueOf(values, 'bucket'));
+    if (name) subject = { type: 'bucket', arn: `arn:${this.partition}:s3:::${name}`, id: `arn:${this.partition}:s3:::${name}` };
+    else {
+      const ref = this.references(c, 'bucket').find((x) => x.type === 'aws_s3_bucket');
+      const refName = ref && (str(ref.after && valueOf(ref.after, 'bucket')) ?? str(ref.before && valueOf(ref.before, 'bucket')));
+      if (refName) subject = { type: 'bucket', arn: `arn:${this.partition}:s3:::${refName}`, id: `arn:${this.partition}:s3:::${refName}` };
+      else if (ref) subject = { type: 'bucket', id: `${this.file}#${ref.address}` };
+    }
+    this.policyAttr(c, values, [attr], { kind: 'bucket', subject, label: `${c.address} ${attr}`, sizeLimit: SIZE.bucket });
+  }
+
+  // ---------- documents ----------
+
+  /** The policy JSON string at `path` in a resource's values (relative to `values`: its last element). */
+  private policyAttr(c: Change, values: LNode, path: (string | number)[], meta: PlanDocMeta): void {
+    const attr = String(path[path.length - 1]);
+    const node = valueOf(values, attr);
+    const pointer = `${c.address}.${path.join('.')}`;
+    if (this.unknown(c, ...path)) {
+      const rendered = this.renderFromDataSource(c, path);
+      if (rendered) {
+        this.build(rendered.node, { ...meta, pointer });
+        for (const what of rendered.unknowns) {
+          this.findings.push(iacFinding('iac-unresolved', 'low', `${c.address}: ${what} in ${meta.label} is known only after apply; it is analysed as "*" (could be anything)`, this.resourceLoc(c), `${pointer}|${what}`, { address: c.address, analysedAs: '*' }, meta.subject.id));
+        }
+        return;
+      }
+      this.findings.push(
+        iacFinding('check-not-run', 'high', `${c.address}: ${path.join('.')} is known only after apply, so the policy of ${meta.subject.id} could not be analysed (fails closed; render it with a data source or apply the resources it references first)`, this.resourceLoc(c), `unknown|${pointer}`, { address: c.address }, meta.subject.id),
+      );
+      return;
+    }
+    if (node?.kind !== 'string' || node.value.trim() === '') return;
+    const parsed = parseLocatedJson(node.value, { file: this.file, mapPosition: this.mapperFor(node) });
+    for (const p of parsed.problems) this.findings.push(iacFinding('parse-error', 'high', `${c.address}: ${path.join('.')} is not valid policy JSON: ${p.message}`, p.loc, `${pointer}|${p.code}`));
+    if (!parsed.root) return;
+    this.build(this.relocate(c, parsed.root), { ...meta, pointer });
+  }
+
+  private build(node: LNode, meta: PlanDocMeta & { pointer: string }): void {
+    const built = documentFromValue(node, {
+      file: this.file,
+      pointer: meta.pointer,
+      label: meta.label,
+      kindHint: meta.kind,
+      subjectHint: meta.subject,
+      ...(meta.sizeLimit ? { sizeLimit: meta.sizeLimit } : {}),
+      validate: !meta.quiet,
+    });
+    this.findings.push(...built.findings);
+    if (!built.document) return;
+    if (meta.idSuffix) built.document.id = `${built.document.id}#${meta.idSuffix}`;
+    this.documents.push(built.document);
+  }
+
+  /** Maps positions inside a JSON string literal of the plan to the plan's line and column. */
+  private mapperFor(node: LNode) {
+    const loc = node.loc;
+    if (loc.endLine === loc.line && loc.endColumn !== undefined) {
+      this.lines ??= this.text.split(/\r\n|\r|\n/);
+      const raw = (this.lines[loc.line - 1] ?? '').slice(loc.column - 1, loc.endColumn - 1);
+      return embeddedStringMapper(raw, loc.line, loc.column);
+    }
+    return () => ({ line: loc.line, column: loc.column });
+  }
+
+  /** Where the resource is declared in the .tf sources, when they are in the repository. */
+  private declaration(c: Change) {
+    if (!this.opts.sources) return undefined;
+    const { dir } = this.moduleConfig(c);
+    const key = `${c.mode === 'data' ? 'data.' : ''}${c.type}.${c.name}`;
+    return this.opts.sources.find(key, dir, this.planDir);
+  }
+
+  private resourceLoc(c: Change): SourceLocation {
+    const decl = this.declaration(c);
+    return decl ? { file: decl.file, line: decl.line, column: 1 } : startLoc(c.node.loc);
+  }
+
+  /** Moves a policy's locations from the plan to the .tf declaration: each statement to the line that writes it. */
+  private relocate(c: Change, policy: LNode): LNode {
+    const decl = this.declaration(c);
+    if (!decl) return policy;
+    const move = (n: LNode, line: number, depth: number): LNode => {
+      const loc = { file: decl.file, line, column: 1 };
+      if (depth > 32) return { ...n, loc } as LNode;
+      if (n.kind === 'object') return { kind: 'object', loc, entries: n.entries.map((e) => ({ key: e.key, keyLoc: loc, value: move(e.value, line, depth + 1) })) };
+      if (n.kind === 'array') return { kind: 'array', loc, items: n.items.map((i) => move(i, line, depth + 1)) };
+      return { ...n, loc } as LNode;
+    };
+    if (policy.kind !== 'object') return move(policy, decl.line, 0);
+    const entries = policy.entries.map((e) => {
+      if (e.key !== 'Statement') return { key: e.key, keyLoc: { file: decl.file, line: decl.line, column: 1 }, value: move(e.value, decl.line, 1) };
+      const items = e.value.kind === 'array' ? e.value.items : [e.value];
+      const moved = items.map((s) => move(s, lineWithin(decl, needles(s)), 2));
+      return { key: e.key, keyLoc: { file: decl.file, line: decl.line, column: 1 }, value: e.value.kind === 'array' ? ({ kind: 'array', items: moved, loc: { file: decl.file, line: decl.line, column: 1 } } as LNode) : moved[0] };
+    });
+    return { kind: 'object', entries, loc: { file: decl.file, line: decl.line, column: 1 } };
+  }
+
+  /**
+   * A policy unknown until apply, rebuilt from the aws_iam_policy_document data source it references:
+   * the data source's statement blocks are in the plan with only their unknown parts missing.
+   */
+  private renderFromDataSource(c: Change, path: (string | number)[]): { node: LNode; unknowns: string[] } | undefined {
+    const ds = this.references(c, String(path[0])).find((x) => x.mode === 'data' && x.type === 'aws_iam_policy_document');
+    const after = ds?.after;
+    if (!ds || !after) return undefined;
+    const stmts = valueOf(after, 'statement');
+    if (stmts?.kind !== 'array' || this.unknown(ds, 'statement')) return undefined;
+    const unknowns: string[] = [];
+    const where = this.resourceLoc(ds);
+    const list = (s: LNode, i: number, attr: string): string[] | undefined => {
+      const v = valueOf(s, attr);
+      if (this.unknown(ds, 'statement', i, attr)) {
+        unknowns.push(`${ds.address} statement[${i}].${attr}`);
+        return ['*'];
+      }
+      if (v?.kind !== 'array') return undefined;
+      return v.items.map((x, j) => {
+        if (this.unknown(ds, 'statement', i, attr, j) || x.kind !== 'string') {
+          unknowns.push(`${ds.address} statement[${i}].${attr}[${j}]`);
+          return '*';
+        }
+        return x.value;
+      });
+    };
+    const statements = stmts.items.map((s, i) => {
+      const out: Plain = { Effect: str(valueOf(s, 'effect')) ?? 'Allow' };
+      const sid = str(valueOf(s, 'sid'));
+      if (sid) out.Sid = sid;
+      for (const [attr, key] of [['actions', 'Action'], ['not_actions', 'NotAction'], ['resources', 'Resource'], ['not_resources', 'NotResource']] as const) {
+        const v = list(s, i, attr);
+        if (v && v.length) out[key] = v;
+      }
+      for (const [attr, key] of [['principals', 'Principal'], ['not_principals', 'NotPrincipal']] as const) {
+        const blocks = valueOf(s, attr);
+        if (blocks?.kind !== 'array' || blocks.items.length === 0) continue;
+        const p: Record<string, string[]> = {};
+        let any = false;
+        blocks.items.forEach((b, j) => {
+          const type = str(valueOf(b, 'type')) ?? 'AWS';
+          const ids = this.unknown(ds, 'statement', i, attr, j, 'identifiers') ? (unknowns.push(`${ds.address} statement[${i}].${attr}[${j}].identifiers`), ['*']) : ((toPlain(valueOf(b, 'identifiers') ?? fromPlain([], where)) as string[]) ?? []);
+          if (type === '*') any = true;
+          else p[type] = [...(p[type] ?? []), ...ids];
+        });
+        out[key] = any ? '*' : p;
+      }
+      const conds = valueOf(s, 'condition');
+      if (conds?.kind === 'array' && conds.items.length) {
+        const c2: Record<string, Record<string, string[]>> = {};
+        conds.items.forEach((cnd, j) => {
+          const test = str(valueOf(cnd, 'test')) ?? '?';
+          const variable = str(valueOf(cnd, 'variable')) ?? '?';
+          const values = this.unknown(ds, 'statement', i, 'condition', j, 'values') ? (unknowns.push(`${ds.address} statement[${i}].condition[${j}].values`), ['*']) : ((toPlain(valueOf(cnd, 'values') ?? fromPlain([], where)) as string[]) ?? []);
+          c2[test] = { ...(c2[test] ?? {}), [variable]: values };
+        });
+        out.Condition = c2;
+      }
+      return out;
+    });
+    const version = str(valueOf(after, 'version')) ?? '2012-10-17';
+    return { node: this.relocate(ds, fromPlain({ Version: version, Statement: statements }, where)), unknowns };
+  }
+}
+
+interface PlanDocMeta {
+  kind: PolicyKind;
+  subject: SubjectRef;
+  label: string;
+  sizeLimit?: number;
+  idSuffix?: string;
+  /** Skip grammar findings (the same document already reported for another principal). */
+  quiet?: boolean;
+}
+
+const ATTACHMENT_TARGETS: Readonly<Record<string, Array<[string, 'role' | 'user' | 'group']>>> = {
+  aws_iam_role_policy_attachment: [['role', 'role']],
+  aws_iam_user_policy_attachment: [['user', 'user']],
+  aws_iam_group_policy_attachment: [['group', 'group']],
+  aws_iam_policy_attachment: [
+    ['roles', 'role'],
+    ['users', 'user'],
+    ['groups', 'group'],
+  ],
+};
+
+function objectOrUndefined(n: LNode | undefined): LNode | undefined {
+  return n?.kind === 'object' ? n : undefined;
+}
+
+/** Text that identifies a statement in HCL: its Sid, then its first action and resource. */
+function needles(stmt: LNode): string[] {
+  const first = (n: LNode | undefined) => (n?.kind === 'string' ? n.value : n?.kind === 'array' && n.items[0]?.kind === 'string' ? n.items[0].value : undefined);
+  const sid = first(valueOf(stmt, 'Sid'));
+  return [sid ? `"${sid}"` : '', `"${first(valueOf(stmt, 'Action')) ?? first(valueOf(stmt, 'NotAction')) ?? '\u0000'}"`, `"${first(valueOf(stmt, 'Resource')) ?? '\u0000'}"`].filter(Boolean);
+}

@@ -1,0 +1,296 @@
+// The worker half of bulk reading: records -> compact batches. Each event becomes (signature id, time, event id);
+// a signature is everything the aggregate keys on (principal, action targets, outcome, context ...), interned once
+// per worker and sent once. The main thread dedupes ids and counts signatures (see tally.ts), so workers never
+// need to share state and a batch costs ~30 bytes per event to send.
+import type { MappedEvent } from './map-event.js';
+import { contextOf, MapMemo, timeMs, mapEvent, outcomeOf, partitionOf, type MapResult } from './map-event.js';
+import type { ActionLookup, ActionResolution } from './event-actions.js';
+import { lookupAction as defaultLookup } from '../catalog/catalog.js';
+import type { NormalisedPrincipal } from './principal.js';
+import { resourcesFor, type ResourceContext } from './resources.js';
+import { uuidWords } from './event-id-set.js';
+
+/** What a signature stands for. */
+export type SigDef =
+  | { kind: 'mapped'; event: Omit<MappedEvent, 'time' | 'eventId' | 'note' | 'recipientAccountId' | 'region'> }
+  | { kind: 'unmapped'; eventSource: string; eventName: string }
+  | { kind: 'permissionless' };
+
+export const ID_UUID = 0;
+export const ID_OTHER = 1;
+export const ID_NONE = 2;
+
+/** One object's (or one page's) events, ready to post to the main thread (typed arrays are transferable). */
+export interface EventBatch {
+  /** Events in the window. */
+  count: number;
+  sigs: Uint32Array;
+  /** Epoch milliseconds. */
+  times: Float64Array;
+  /** ID_UUID (4 words in `ids`), ID_OTHER (next string of `otherIds`) or ID_NONE. */
+  idKinds: Uint8Array;
+  ids: Uint32Array;
+  otherIds: string[];
+  /** Signatures first used in this batch; their ids run on from `firstSig`. */
+  newSigs: SigDef[];
+  firstSig: number;
+  /** Records read (in the window or not). */
+  records: number;
+  badRecords: number;
+  /** Problems in reading order, already prefixed with the object's name; capped, see `suppressed`. */
+  problems: string[];
+  suppressed: number;
+  bytes: number;
+  accounts: string[];
+  regions: string[];
+  /** The object could not be read completely (the source becomes partial). */
+  incomplete: boolean;
+}
+
+export interface ProcessorOptions {
+  contextKeys?: readonly string[];
+  /** ISO bounds of the window (inclusive). */
+  since?: string;
+  until?: string;
+  lookup?: ActionLookup;
+}
+
+const MAX_PROBLEMS_PER_BATCH = 100;
+const MAX_LISTED = 1000;
+
+/** Collects one batch; arrays grow as records arrive (the count is unknown while streaming). */
+export class BatchBuilder {
+  count = 0;
+  private sigs = new Uint32Array(256);
+  private times = new Float64Array(256);
+  private idKinds = new Uint8Array(256);
+  private ids = new Uint32Array(1024);
+  private readonly otherIds: string[] = [];
+  readonly problems: string[] = [];
+  suppressed = 0;
+  records = 0;
+  badRecords = 0;
+  bytes = 0;
+  incomplete = false;
+  readonly accounts = new Set<string>();
+  readonly regions = new Set<string>();
+  lastAccount?: string;
+  lastRegion?: string;
+  private readonly words = new Uint32Array(4);
+
+  constructor(readonly name: string) {}
+
+  problem(message: string, incomplete = true): void {
+    if (incomplete) this.incomplete = true;
+    if (this.problems.length < MAX_PROBLEMS_PER_BATCH) this.problems.push(`${this.name}: ${message}`);
+    else this.suppressed++;
+  }
+
+  push(sig: number, timeMs: number, id: string | undefined): void {
+    const i = this.count++;
+    if (i === this.sigs.length) this.grow();
+    this.sigs[i] = sig;
+    this.times[i] = timeMs;
+    if (id === undefined) this.idKinds[i] = ID_NONE;
+    else if (uuidWords(id, this.words)) {
+      this.idKinds[i] = ID_UUID;
+      this.ids.set(this.words, i * 4);
+    } else {
+      this.idKinds[i] = ID_OTHER;
+      this.otherIds.push(id);
+    }
+  }
+
+  private grow(): void {
+    const n = this.sigs.length * 2;
+    const sigs = new Uint32Array(n);
+    sigs.set(this.sigs);
+    this.sigs = sigs;
+    const times = new Float64Array(n);
+    times.set(this.times);
+    this.times = times;
+    const kinds = new Uint8Array(n);
+    kinds.set(this.idKinds);
+    this.idKinds = kinds;
+    const ids = new Uint32Array(n * 4);
+    ids.set(this.ids);
+    this.ids = ids;
+  }
+
+  finish(newSigs: SigDef[], firstSig: number): EventBatch {
+    const n = this.count;
+    return {
+      count: n,
+      sigs: this.sigs.slice(0, n),
+      times: this.times.slice(0, n),
+      idKinds: this.idKinds.slice(0, n),
+      ids: this.ids.slice(0, n * 4),
+      otherIds: this.otherIds,
+      newSigs,
+      firstSig,
+      records: this.records,
+      badRecords: this.badRecords,
+      problems: this.problems,
+      suppressed: this.suppressed,
+      bytes: this.bytes,
+      accounts: [...this.accounts],
+      regions: [...this.regions],
+      incomplete: this.incomplete,
+    };
+  }
+}
+
+/** Buffers a batch's typed arrays, for postMessage's transfer list. */
+export function transferables(b: EventBatch): ArrayBuffer[] {
+  return [b.sigs.buffer, b.times.buffer, b.idKinds.buffer, b.ids.buffer] as ArrayBuffer[];
+}
+
+type Obj = Record<string, unknown>;
+
+/** Maps records and interns their signatures. One per worker (or one in-process). Not thread-safe, not needed. */
+export class EventProcessor {
+  private readonly memo = new MapMemo();
+  /** Fast-path signatures: principal -> action resolution -> rest of the key (see fastSignature). */
+  private readonly fast = new Map<NormalisedPrincipal, Map<ActionResolution, Map<string, number>>>();
+  private readonly sigIds = new Map<string, number>();
+  private pendingSigs: SigDef[] = [];
+  private nextSig = 0;
+  private readonly contextKeys: ReadonlySet<string>;
+  private readonly sinceMs: number;
+  private readonly untilMs: number;
+  private readonly lookup?: ActionLookup;
+
+  constructor(opts: ProcessorOptions = {}) {
+    this.contextKeys = new Set((opts.contextKeys ?? []).map((k) => k.toLowerCase()));
+    this.sinceMs = opts.since ? Date.parse(opts.since) : -Infinity;
+    this.untilMs = opts.until ? Date.parse(opts.until) : Infinity;
+    this.lookup = opts.lookup;
+  }
+
+  /** Adds one record (already known to be a JSON object) to the batch. */
+  record(ev: Obj, b: BatchBuilder): void {
+    b.records++;
+    const account = ev.recipientAccountId;
+    if (typeof account === 'string' && account !== b.lastAccount && b.accounts.size < MAX_LISTED) b.accounts.add((b.lastAccount = account));
+    const region = ev.awsRegion;
+    if (typeof region === 'string' && region !== b.lastRegion && b.regions.size < MAX_LISTED) b.regions.add((b.lastRegion = region));
+    const t = timeMs(ev.eventTime ?? ev['@timestamp']);
+    if (t < this.sinceMs || t > this.untilMs) return;
+    let sig = t === t ? this.fastSignature(ev) : -1;
+    if (sig < 0) {
+      const mapped = mapEvent(ev, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
+      if ('bad' in mapped) {
+        b.badRecords++;
+        b.problem(mapped.bad);
+        return;
+      }
+      sig = this.signature(mapped);
+    }
+    // Cross-account calls reach both accounts' trails under one sharedEventID: count them once.
+    const shared = ev.sharedEventID;
+    const eventId = typeof shared === 'string' && shared !== '' ? shared : typeof ev.eventID === 'string' && ev.eventID !== '' ? ev.eventID : undefined;
+    b.push(sig, t, eventId);
+  }
+
+  /**
+   * The signature of a common event without building its MappedEvent: keyed on the memo's (canonical) principal and
+   * action resolution plus the outcome, per-action resources and context values, i.e. on everything mapEvent's
+   * result depends on. The first event of a new key is mapped in full to define it. -1: take the general path
+   * (denials, whose message names the action; PartiQL; anything odd).
+   */
+  private fastSignature(ev: Obj): number {
+    const eventSource = ev.eventSource;
+    const eventName = ev.eventName;
+    if (typeof eventSource !== 'string' || typeof eventName !== 'string' || eventSource === '' || eventName === '') return -1;
+    const eventType = ev.eventType;
+    if (eventType === 'AwsConsoleSignIn' || eventType === 'AwsCloudTrailInsight') return -1;
+    const lookup = this.lookup ?? defaultLookup;
+    const resolved = this.memo.resolve(eventSource, eventName, lookup);
+    if ('permissionless' in resolved) return -1;
+    const ui = ev.userIdentity;
+    if (ui === null || typeof ui !== 'object' || Array.isArray(ui)) return -1;
+    const principal = this.memo.principal(ui as Obj);
+    if (!principal) return -1;
+    const errorCode = typeof ev.errorCode === 'string' && ev.errorCode !== '' ? ev.errorCode : undefined;
+    let rest = '';
+    if (errorCode) {
+      const outcome = outcomeOf(errorCode, typeof ev.errorMessage === 'string' ? ev.errorMessage : undefined);
+      if (outcome === 'denied') return -1;
+      rest = `${outcome}\u0000${errorCode}`;
+    }
+    if (eventName === 'ExecuteStatement' && eventSource === 'dynamodb.amazonaws.com') return -1;
+    if ('actions' in resolved) {
+      const region = typeof ev.awsRegion === 'string' && ev.awsRegion !== '' ? ev.awsRegion : undefined;
+      const rp = ev.requestParameters;
+      const arn = (ui as Obj).arn;
+      const rctx: ResourceContext = {
+        eventSource,
+        eventName,
+        partition: partitionOf(region, typeof arn === 'string' && arn !== '' ? arn : undefined),
+        region,
+        account: principal.account,
+        requestParameters: rp !== null && typeof rp === 'object' && !Array.isArray(rp) ? (rp as Obj) : undefined,
+        resources: ev.resources,
+      };
+      const actions = resolved.actions;
+      for (let i = 0; i < actions.length; i++) {
+        rest += '\u0002';
+        for (const r of resourcesFor(rctx, actions[i], i)) rest += `\u0003${r}`;
+      }
+      if (this.contextKeys.size > 0) {
+        const ctx = contextOf(ev, ui as Obj, principal, this.contextKeys);
+        for (const k in ctx) rest += `\u0001${k}=${ctx[k]}`;
+      }
+    }
+    let byAction = this.fast.get(principal);
+    if (!byAction) this.fast.set(principal, (byAction = new Map()));
+    let byRest = byAction.get(resolved);
+    if (!byRest) byAction.set(resolved, (byRest = new Map()));
+    let sig = byRest.get(rest);
+    if (sig === undefined) {
+      const mapped = mapEvent(ev, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
+      if ('bad' in mapped) return -1;
+      sig = this.signature(mapped);
+      byRest.set(rest, sig);
+    }
+    return sig;
+  }
+
+  /** Signatures defined since the last call (each batch carries the ones it introduced). */
+  takeNewSigs(): { newSigs: SigDef[]; firstSig: number } {
+    const newSigs = this.pendingSigs;
+    this.pendingSigs = [];
+    return { newSigs, firstSig: this.nextSig - newSigs.length };
+  }
+
+  private signature(m: Exclude<MapResult, { bad: string }>): number {
+    let key: string;
+    let def: () => SigDef;
+    if ('permissionless' in m) {
+      key = 'p';
+      def = () => ({ kind: 'permissionless' });
+    } else if ('unmapped' in m) {
+      const { eventSource, eventName } = m.unmapped;
+      key = `u\u0000${eventSource}\u0000${eventName}`;
+      def = () => ({ kind: 'unmapped', eventSource, eventName });
+    } else {
+      key = `m\u0000${m.principal}\u0000${m.principalType}\u0000${m.account ?? ''}\u0000${m.outcome}\u0000${m.errorCode ?? ''}\u0000${m.eventSource}\u0000${m.eventName}`;
+      for (const k in m.context) key += `\u0001${k}=${m.context[k]}`;
+      for (const t of m.targets) {
+        key += `\u0002${t.action}`;
+        for (const r of t.resources) key += `\u0003${r}`;
+      }
+      def = () => {
+        const { time: _t, eventId: _i, note: _n, recipientAccountId: _a, region: _r, ...event } = m;
+        return { kind: 'mapped', event };
+      };
+    }
+    let id = this.sigIds.get(key);
+    if (id === undefined) {
+      id = this.nextSig++;
+      this.sigIds.set(key, id);
+      this.pendingSigs.push(def());
+    }
+    return id;
+  }
+}

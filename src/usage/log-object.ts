@@ -1,0 +1,138 @@
+// One CloudTrail log object (a delivered .json.gz, a local file) -> records into a batch.
+// CloudTrail delivers objects of a few MB, so the fast path gunzips and JSON.parses the object whole: memory is
+// O(largest object), not O(events). Anything else goes through the streaming RecordSplitter: objects above
+// MAX_WHOLE_BYTES, JSON lines and other shapes, and damaged input (it keeps the records before the damage).
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { isAscii } from 'node:buffer';
+import { Readable } from 'node:stream';
+import { createGunzip, gunzip } from 'node:zlib';
+import type { BatchBuilder, EventProcessor } from './event-batch.js';
+import { RecordSplitter } from './record-stream.js';
+
+/** Decompressed size up to which an object is parsed whole. */
+export const MAX_WHOLE_BYTES = 64 * 1024 * 1024;
+
+const RECORDS_HEAD = /^\s*\{\s*"Records"\s*:\s*\[/;
+
+type Obj = Record<string, unknown>;
+const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function gunzipWhole(data: Uint8Array, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => gunzip(data, { maxOutputLength: max }, (e, out) => (e ? reject(e) : resolve(out))));
+}
+
+/** Reads an object held in memory. `gz`: gzip-compressed (by name or magic bytes). */
+export async function readLogObject(proc: EventProcessor, b: BatchBuilder, data: Uint8Array, gz: boolean, maxWhole = MAX_WHOLE_BYTES): Promise<void> {
+  b.bytes += data.length;
+  let text: Buffer;
+  if (gz) {
+    try {
+      text = await gunzipWhole(data, maxWhole);
+    } catch {
+      // Too large to hold, or damaged: stream it, which keeps what precedes the damage and says what it was.
+      await streamRecords(proc, b, Readable.from([Buffer.from(data.buffer, data.byteOffset, data.byteLength)]), true);
+      return;
+    }
+  } else {
+    text = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (text.length > maxWhole) {
+      await streamRecords(proc, b, Readable.from([text]), false);
+      return;
+    }
+  }
+  if (!parseWhole(proc, b, text)) splitBuffer(proc, b, text);
+}
+
+/** Reads a local file: whole when small enough, streamed otherwise. */
+export async function readLogFile(proc: EventProcessor, b: BatchBuilder, path: string, maxWhole = MAX_WHOLE_BYTES): Promise<void> {
+  const gz = /\.gz$/i.test(path);
+  try {
+    const size = (await stat(path)).size;
+    // A gzip object is at most ~1/3 of its JSON; beyond that the whole-object path could not hold it anyway.
+    if (size <= (gz ? maxWhole / 3 : maxWhole)) return await readLogObject(proc, b, await readFile(path), gz, maxWhole);
+  } catch (e) {
+    b.problem(`cannot read (${(e as Error).message})`);
+    return;
+  }
+  const input = createReadStream(path, { highWaterMark: 256 * 1024 });
+  input.on('data', (c) => (b.bytes += c.length));
+  await streamRecords(proc, b, input, gz);
+}
+
+/** `{"Records":[...]}` parsed in one go; false when the text is another shape or not valid JSON. */
+function parseWhole(proc: EventProcessor, b: BatchBuilder, text: Buffer): boolean {
+  const head = text.toString('utf8', 0, Math.min(text.length, 64));
+  if (!RECORDS_HEAD.test(head)) return false;
+  let doc: unknown;
+  try {
+    // Logs are nearly always ASCII: then a latin1 copy is the same string, ~10x cheaper than UTF-8 decoding.
+    doc = JSON.parse(isAscii(text) ? text.toString('latin1') : text.toString('utf8'));
+  } catch {
+    return false;
+  }
+  if (!isObject(doc) || !Array.isArray(doc.Records)) return false;
+  const records = doc.Records as unknown[];
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    if (isObject(r)) proc.record(r, b);
+    else b.problem(`record ${i}: not a JSON object`);
+  }
+  return true;
+}
+
+function splitter(proc: EventProcessor, b: BatchBuilder): RecordSplitter {
+  return new RecordSplitter({
+    record: (value, index, line) => {
+      if (isObject(value)) proc.record(value, b);
+      else b.problem(`record ${index} (line ${line}) is not a JSON object`);
+    },
+    problem: (msg) => b.problem(msg),
+  });
+}
+
+function splitBuffer(proc: EventProcessor, b: BatchBuilder, text: Buffer): void {
+  const s = splitter(proc, b);
+  s.push(text);
+  s.end();
+}
+
+/** Streams (and gunzips) into the splitter. A gzip error keeps the records already read and is reported. */
+function streamRecords(proc: EventProcessor, b: BatchBuilder, input: Readable, gz: boolean): Promise<void> {
+  const s = splitter(proc, b);
+  return new Promise<void>((resolve) => {
+    let settled = false;
+    const fail = (e: Error) => {
+      if (settled) return;
+      settled = true;
+      input.destroy();
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      b.problem(gz && code.startsWith('Z_') ? `corrupt gzip (${e.message}); records before the damage were kept` : `cannot read (${e.message})`);
+      resolve();
+    };
+    const onChunk = (c: Buffer) => {
+      try {
+        s.push(c);
+      } catch (e) {
+        fail(e as Error); // a bug in parsing fails this object, never the process
+      }
+    };
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      s.end();
+      resolve();
+    };
+    input.on('error', fail);
+    if (!gz) {
+      input.on('data', onChunk);
+      input.on('end', done);
+      return;
+    }
+    const gunzipper = createGunzip({ chunkSize: 256 * 1024 });
+    gunzipper.on('error', fail);
+    gunzipper.on('data', onChunk);
+    gunzipper.on('end', done);
+    input.pipe(gunzipper);
+  });
+}

@@ -1,0 +1,65 @@
+// The code a usage worker thread runs. A worker is started from the same file as the main thread: the ncc bundle
+// (dist/cli.js, dist/index.js), whose entries call maybeRunUsageWorker() first and stop there when it returns
+// true; or this module compiled by tsc (bench, tests), where the call at the bottom starts the loop.
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { BatchBuilder, EventProcessor, transferables, type EventBatch, type ProcessorOptions } from './event-batch.js';
+import { readLogFile, readLogObject } from './log-object.js';
+
+export const USAGE_WORKER_FLAG = '__iamPolicyGateUsageWorker';
+
+/** A task: a local file, or an object's bytes (S3), named for messages. */
+export type LogInput = { name: string; file: string } | { name: string; data: Uint8Array; gz: boolean };
+export type LogTask = LogInput & { id: number };
+
+export interface WorkerInit {
+  [USAGE_WORKER_FLAG]: true;
+  options: Omit<ProcessorOptions, 'lookup'>;
+  maxWholeBytes?: number;
+}
+
+/** Reads one task into a builder with `proc`. Shared by the worker loop and the in-process fallback. */
+export async function readTask(proc: EventProcessor, task: LogInput, maxWholeBytes?: number): Promise<BatchBuilder> {
+  const b = new BatchBuilder(task.name);
+  try {
+    if ('file' in task) await readLogFile(proc, b, task.file, maxWholeBytes);
+    else await readLogObject(proc, b, task.data, task.gz, maxWholeBytes);
+  } catch (e) {
+    // Reading code must never kill the worker: the object is reported, the rest goes on.
+    b.problem(`cannot read (${(e as Error).message})`);
+  }
+  return b;
+}
+
+/**
+ * Closes a batch with the signatures defined since the previous one. Call synchronously before handing the batch
+ * on: batches must reach their registry in the order they were closed.
+ */
+export function closeBatch(proc: EventProcessor, b: BatchBuilder): EventBatch {
+  const { newSigs, firstSig } = proc.takeNewSigs();
+  return b.finish(newSigs, firstSig);
+}
+
+let started = false;
+
+/** True in a usage worker thread (and starts its loop once); false anywhere else. */
+export function maybeRunUsageWorker(): boolean {
+  if (isMainThread || !parentPort || !(workerData as Partial<WorkerInit> | null)?.[USAGE_WORKER_FLAG]) return false;
+  if (started) return true;
+  started = true;
+  const init = workerData as WorkerInit;
+  const proc = new EventProcessor(init.options);
+  const port = parentPort;
+  port.on('message', (task: LogTask | { close: true }) => {
+    if ('close' in task) {
+      port.close();
+      return;
+    }
+    void readTask(proc, task, init.maxWholeBytes).then((b) => {
+      const batch = closeBatch(proc, b);
+      port.postMessage({ id: task.id, batch }, transferables(batch));
+    });
+  });
+  return true;
+}
+
+maybeRunUsageWorker();

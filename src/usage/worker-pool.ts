@@ -1,0 +1,177 @@
+// Reads log objects on worker threads (gunzip, JSON.parse, mapping and signature interning happen there) and
+// hands each object's batch to the caller on the main thread. With no usable worker script (TypeScript source
+// under ts-jest) or `workers: 0`, the same code runs in-process.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { EventProcessor, type EventBatch, type ProcessorOptions } from './event-batch.js';
+import { SigRegistry } from './tally.js';
+import { closeBatch, readTask, USAGE_WORKER_FLAG, type LogInput, type LogTask, type WorkerInit } from './worker-entry.js';
+
+export type { LogInput };
+
+export interface ReadResult {
+  batch: EventBatch;
+  /** The producer's signatures: pass both to SourceTally.add. */
+  registry: SigRegistry;
+}
+
+export interface PoolOptions extends Omit<ProcessorOptions, 'lookup'> {
+  /** Worker threads; 0 reads in-process. Default: the cores available, at most 4. */
+  workers?: number;
+  /** The script a worker runs; default: this bundle, or worker-entry.js beside this module. */
+  workerScript?: URL;
+  /** Objects parsed whole up to this decompressed size (tests lower it). */
+  maxWholeBytes?: number;
+  /** In-process only: a custom action lookup (tests). */
+  lookup?: ProcessorOptions['lookup'];
+}
+
+/** Objects queued per worker: one being parsed while the next is read and gunzipped on the libuv pool. */
+const PER_WORKER = 2;
+
+export function defaultWorkerCount(): number {
+  const env = Number(process.env.IAM_POLICY_GATE_WORKERS);
+  if (Number.isInteger(env) && env >= 0 && env <= 64) return env;
+  return Math.max(1, Math.min(availableParallelism(), 4));
+}
+
+/** Where a worker can start from, or undefined when no JavaScript file is at hand. */
+export function defaultWorkerScript(): URL | undefined {
+  const here = import.meta.url;
+  if (!here.startsWith('file:') || /\.[cm]?ts$/.test(here)) return undefined;
+  // tsc output keeps modules apart: start the worker module itself. A bundle is one file: start the bundle.
+  if (/\/usage\/worker-pool\.js$/.test(here)) return new URL('./worker-entry' + '.js', here);
+  return new URL(here);
+}
+
+/**
+ * A worker's heap holds one or two objects being parsed plus its signatures; V8 would otherwise let it grow far past
+ * that before collecting. A larger young generation keeps most of a parsed object out of the old one.
+ */
+function workerLimits() {
+  const env = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+  return { maxOldGenerationSizeMb: env('IPG_OLD') ?? 256, maxYoungGenerationSizeMb: env('IPG_YOUNG') ?? 32 };
+}
+
+interface Slot {
+  worker: Worker;
+  registry: SigRegistry;
+  inFlight: number;
+  alive: boolean;
+}
+
+interface Pending {
+  resolve: (r: ReadResult) => void;
+  reject: (e: Error) => void;
+  slot?: Slot;
+}
+
+export class LogReaderPool {
+  private readonly slots: Slot[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private readonly waiting: Array<() => void> = [];
+  private nextId = 1;
+  private local?: { proc: EventProcessor; registry: SigRegistry };
+  private closed = false;
+
+  constructor(private readonly opts: PoolOptions = {}) {
+    const count = opts.workers ?? defaultWorkerCount();
+    const script = count > 0 && !opts.lookup ? (opts.workerScript ?? defaultWorkerScript()) : undefined;
+    if (!script) return;
+    const init: WorkerInit = {
+      [USAGE_WORKER_FLAG]: true,
+      options: { contextKeys: opts.contextKeys, since: opts.since, until: opts.until },
+      maxWholeBytes: opts.maxWholeBytes,
+    };
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(script, { workerData: init, stdout: false, stderr: false, resourceLimits: workerLimits() });
+      const slot: Slot = { worker, registry: new SigRegistry(), inFlight: 0, alive: true };
+      worker.on('message', (m: { id: number; batch: EventBatch }) => this.onBatch(slot, m));
+      worker.on('error', (e) => this.onDeath(slot, e));
+      worker.on('exit', (code) => this.onDeath(slot, new Error(`exited with code ${code}`)));
+      this.slots.push(slot);
+    }
+  }
+
+  /** Worker threads in use (0 when reading in-process). */
+  get workers(): number {
+    return this.slots.filter((s) => s.alive).length;
+  }
+
+  /** Objects worth having in flight at once (for a caller that downloads ahead). */
+  get capacity(): number {
+    return Math.max(1, this.workers) * PER_WORKER;
+  }
+
+  /** Reads one object. Resolves with its batch; never rejects for bad content (that is in batch.problems). */
+  async read(input: LogInput): Promise<ReadResult> {
+    if (this.closed) throw new Error('reader pool is closed');
+    for (;;) {
+      const alive = this.slots.filter((s) => s.alive);
+      if (alive.length === 0) return this.readLocally(input);
+      const slot = alive.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+      if (slot.inFlight < PER_WORKER) return this.send(slot, input);
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private send(slot: Slot, input: LogInput): Promise<ReadResult> {
+    const id = this.nextId++;
+    slot.inFlight++;
+    return new Promise<ReadResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, slot });
+      const task: LogTask = { id, ...input };
+      if ('data' in input) {
+        // Hand the bytes over without a copy when they own their buffer.
+        const whole = input.data.byteOffset === 0 && input.data.byteLength === input.data.buffer.byteLength;
+        slot.worker.postMessage(task, whole ? [input.data.buffer as ArrayBuffer] : []);
+      } else slot.worker.postMessage(task);
+    }).catch((e: Error) => {
+      // The worker died with this object in hand: read it here instead.
+      if ('file' in input || !isDetached(input.data)) return this.readLocally(input);
+      throw e;
+    });
+  }
+
+  private onBatch(slot: Slot, m: { id: number; batch: EventBatch }): void {
+    // Registered in arrival order, before anyone counts the batch.
+    slot.registry.register(m.batch);
+    const p = this.pending.get(m.id);
+    this.pending.delete(m.id);
+    slot.inFlight--;
+    this.waiting.shift()?.();
+    p?.resolve({ batch: m.batch, registry: slot.registry });
+  }
+
+  private onDeath(slot: Slot, e: Error): void {
+    if (!slot.alive) return;
+    slot.alive = false;
+    for (const [id, p] of this.pending) {
+      if (p.slot !== slot) continue;
+      this.pending.delete(id);
+      p.reject(new Error(`usage worker failed: ${e.message}`));
+    }
+    for (const w of this.waiting.splice(0)) w();
+  }
+
+  private async readLocally(input: LogInput): Promise<ReadResult> {
+    this.local ??= {
+      proc: new EventProcessor({ contextKeys: this.opts.contextKeys, since: this.opts.since, until: this.opts.until, lookup: this.opts.lookup }),
+      registry: new SigRegistry(),
+    };
+    const { proc, registry } = this.local;
+    const b = await readTask(proc, input, this.opts.maxWholeBytes);
+    const batch = closeBatch(proc, b);
+    registry.register(batch);
+    return { batch, registry };
+  }
+}
+
+function isDetached(data: Uint8Array): boolean {
+  return data.buffer.byteLength === 0 && data.byteLength === 0;
+}

@@ -1,0 +1,77 @@
+import { compileDocuments } from '../../src/analysis/compile.js';
+import { compareAccess, compileGuards } from '../../src/analysis/new-access.js';
+import { guardsForSubject, loadGuardDocuments } from '../../src/config/guards.js';
+import { defaultConfig } from '../../src/config/types.js';
+import type { ChangeSet } from '../../src/model.js';
+import { runGate } from '../../src/pipeline.js';
+import { doc, policy } from './engine-helpers.js';
+
+const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v, null, 2));
+const allow = (Action: unknown, Resource: unknown = '*') => ({ Effect: 'Allow', Action, Resource });
+
+describe('guards narrow new access, soundly', () => {
+  const base = compileDocuments([doc(policy([allow('s3:GetObject')]), 'identity', 'base.json')]);
+  const head = compileDocuments([doc(policy([allow(['s3:GetObject', 's3:DeleteObject', 'sqs:SendMessage'])]), 'identity', 'head.json')]);
+
+  test('without guards both added actions are new', () => {
+    expect(compareAccess(base, head).items.flatMap((i) => i.actions).sort()).toEqual(['s3:DeleteObject', 'sqs:SendMessage']);
+  });
+
+  test('an SCP Deny covering an action drops it, with a note', () => {
+    const scp = doc(policy([allow('*'), { Effect: 'Deny', Action: 's3:Delete*', Resource: '*' }]), 'scp', 'scp.json');
+    const r = compareAccess(base, head, { guards: compileGuards([scp]) });
+    expect(r.items.flatMap((i) => i.actions)).toEqual(['sqs:SendMessage']);
+    expect(r.notes.join()).toMatch(/SCP\/RCP\/permissions-boundary context denies them/);
+  });
+
+  test('an allow-list boundary denies what it does not allow', () => {
+    const boundary = doc(policy([allow('s3:*')]), 'boundary', 'boundary.json');
+    expect(compareAccess(base, head, { guards: compileGuards([boundary]) }).items.flatMap((i) => i.actions)).toEqual(['s3:DeleteObject']);
+  });
+
+  test('a conditional or partial guard Deny drops nothing', () => {
+    const scp = doc(
+      policy([allow('*'), { Effect: 'Deny', Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::prod/*' }, { Effect: 'Deny', Action: 'sqs:*', Resource: '*', Condition: { StringNotEquals: { 'aws:RequestedRegion': 'eu-west-1' } } }]),
+      'scp',
+      'scp.json',
+    );
+    expect(compareAccess(base, head, { guards: compileGuards([scp]) }).items.flatMap((i) => i.actions).sort()).toEqual(['s3:DeleteObject', 'sqs:SendMessage']);
+  });
+
+  test('RCPs do not narrow grants that may reach AWS service principals', () => {
+    const b = compileDocuments([doc(policy([{ Effect: 'Allow', Principal: { AWS: '111122223333' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::d/*' }]), 'bucket', 'b.json')]);
+    const h = compileDocuments([doc(policy([{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::d/*' }]), 'bucket', 'h.json')]);
+    const rcp = doc(policy([allow('*'), { Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: '*' }]), 'rcp', 'rcp.json');
+    expect(compareAccess(b, h, { guards: compileGuards([rcp]) }).items).toHaveLength(1);
+  });
+});
+
+describe('context files through the pipeline', () => {
+  test('loadGuardDocuments reads, tags and reports what it could not read', async () => {
+    const files: Record<string, unknown> = { 'org/scp.json': policy([allow('*'), { Effect: 'Deny', Action: 's3:DeleteObject', Resource: '*' }]) };
+    const ctx = { scps: ['org/scp.json', 'org/missing.json'], rcps: [], boundaries: [{ subject: 'iam/*', file: 'org/scp.json' }] };
+    const { guards, problems } = await loadGuardDocuments(ctx, async (f) => (files[f] ? enc(files[f]) : undefined), 1 << 20);
+    expect(guards.scps.map((d) => d.kind)).toEqual(['scp']);
+    expect(guards.boundaries[0].documents.map((d) => d.kind)).toEqual(['boundary']);
+    expect(problems).toEqual([expect.stringMatching(/org\/missing.json could not be read/)]);
+    expect(guardsForSubject({ type: 'unbound', id: 'iam/app.json' }, guards)).toHaveLength(2);
+    expect(guardsForSubject({ type: 'unbound', id: 'other/app.json' }, guards)).toHaveLength(1);
+  });
+
+  test('runGate drops new access that the SCP denies and says so in the subject limits', async () => {
+    const changes: ChangeSet = {
+      baseLabel: 'base',
+      headLabel: 'head',
+      notes: [],
+      files: [{ path: 'iam/app.json', status: 'modified', base: enc(policy([allow('s3:GetObject')])), head: enc(policy([allow(['s3:GetObject', 's3:DeleteObject'])])) }],
+    };
+    const config = defaultConfig();
+    const without = runGate({ changes, config, toolVersion: 't', now: new Date(0) });
+    expect(without.totals.newAccess).toBe(1);
+    const { guards } = await loadGuardDocuments({ scps: ['scp.json'], rcps: [], boundaries: [] }, async () => enc(policy([allow('*'), { Effect: 'Deny', Action: 's3:DeleteObject', Resource: '*' }])), 1 << 20);
+    const withScp = runGate({ changes, config, guards, toolVersion: 't', now: new Date(0) });
+    expect(withScp.totals.newAccess).toBe(0);
+    expect(withScp.subjects[0].limits.join()).toMatch(/context denies them/);
+    expect(withScp.findings.filter((f) => f.ruleId === 'new-access')).toHaveLength(0);
+  });
+});

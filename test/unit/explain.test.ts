@@ -1,0 +1,138 @@
+import { join } from 'node:path';
+import { recordsFor, replay } from '../../src/analysis/replay.js';
+import { main } from '../../src/cli.js';
+import { CaseFileError, parseCaseFile } from '../../src/explain/cases.js';
+import { explainCase } from '../../src/explain/explain.js';
+import { loadWorld } from '../../src/explain/load.js';
+import type { ExplainCase, ExplainWorld } from '../../src/explain/types.js';
+import type { PolicyDocument, ReplayItem } from '../../src/model.js';
+import { readLocalLogs } from '../../src/usage/read-local.js';
+import { repoRoot } from '../../fixtures/report/validators.js';
+
+const dir = join(repoRoot, 'fixtures', 'review', 'explain');
+const APP = 'arn:aws:iam::123456789012:role/app';
+let world: ExplainWorld;
+
+beforeAll(async () => {
+  world = (await loadWorld({ base: join(dir, 'base'), head: join(dir, 'head') })).world;
+});
+
+const ask = (c: Partial<ExplainCase>) => explainCase({ subject: APP, action: 's3:GetObject', resource: 'arn:aws:s3:::data/a.csv', context: {}, ...c }, world);
+
+describe('explain: one request against base and head', () => {
+  test('allow on both sides names the deciding statement with file:line', () => {
+    const o = ask({});
+    expect(o.base.decision).toBe('allow');
+    expect(o.head.decision).toBe('allow');
+    expect(o.head.deciding).toEqual([expect.objectContaining({ sid: 'Read', effect: 'Allow', layer: 'identity', loc: expect.objectContaining({ file: 'iam/roles/app/policy.json', line: 4 }) })]);
+    expect(o.change).toBe('unchanged: allow on both sides');
+  });
+
+  test('an explicit deny in head, allowed in base, in one line', () => {
+    const o = ask({ action: 's3:DeleteObject' });
+    expect(o.base.decision).toBe('allow');
+    expect(o.head.decision).toBe('explicit-deny');
+    expect(o.head.deciding[0]).toMatchObject({ sid: 'NoDelete', effect: 'Deny' });
+    expect(o.change).toMatch(/^allow → explicit-deny: no longer allowed/);
+  });
+
+  test('implicit deny when nothing allows', () => {
+    const o = ask({ action: 's3:ListBucket', resource: 'arn:aws:s3:::data' });
+    expect(o.base.decision).toBe('implicit-deny');
+    expect(o.head.decision).toBe('implicit-deny');
+    expect(o.head.deciding).toEqual([]);
+  });
+
+  test('a condition key the request does not give is unknown: undecided, and the condition says so', () => {
+    const o = ask({ action: 's3:PutObject' });
+    expect(o.head.decision).toBe('undecided');
+    expect(o.head.conditions).toEqual([expect.objectContaining({ key: 'aws:SourceVpce', result: 'unknown', sid: 'WriteFromVpc' })]);
+    expect(o.change).toMatch(/implicit-deny → undecided/);
+  });
+
+  test('with the key given the condition matches or fails, and is listed either way', () => {
+    const ok = ask({ action: 's3:PutObject', context: { 'aws:SourceVpce': 'vpce-1234' } });
+    expect(ok.head.decision).toBe('allow');
+    expect(ok.head.conditions[0]).toMatchObject({ result: 'match', operator: 'StringEquals' });
+    const other = ask({ action: 's3:PutObject', context: { 'aws:SourceVpce': 'vpce-9999' } });
+    expect(other.head.decision).toBe('implicit-deny');
+    expect(other.head.conditions[0]).toMatchObject({ result: 'no-match' });
+    const absent = ask({ action: 's3:PutObject', absent: ['aws:SourceVpce'] });
+    expect(absent.head.decision).toBe('implicit-deny');
+  });
+
+  test('expectations: deny accepts either deny; a wrong one is a mismatch', () => {
+    expect(ask({ action: 's3:DeleteObject', expect: { head: 'deny' } }).mismatches).toEqual([]);
+    expect(ask({ action: 's3:DeleteObject', expect: { base: 'implicit-deny' } }).mismatches).toEqual(['base: expected implicit-deny, got allow']);
+  });
+});
+
+describe('explain: case files', () => {
+  test('parses YAML cases with their lines', () => {
+    const cases = parseCaseFile('cases:\n  - subject: arn:aws:iam::1:role/x\n    action: s3:GetObject\n    context: { aws:SourceIp: 10.0.0.1, aws:SourceVpce: null }\n    expect: allow\n', 't.yaml');
+    expect(cases).toEqual([
+      { subject: 'arn:aws:iam::1:role/x', action: 's3:GetObject', context: { 'aws:SourceIp': '10.0.0.1', 'aws:SourceVpce': null }, expect: { head: 'allow' }, loc: { file: 't.yaml', line: 2, column: 1 } },
+    ]);
+  });
+
+  test('bad cases are located errors', () => {
+    expect(() => parseCaseFile('- action: nope\n  expect: maybe\n', 'bad.yaml')).toThrow(CaseFileError);
+    let problems: string[] = [];
+    try {
+      parseCaseFile('- subject: arn:aws:iam::1:role/x\n  action: s3:GetObject\n- action: nope\n  expect: maybe\n', 'bad.yaml');
+    } catch (e) {
+      problems = (e as CaseFileError).problems;
+    }
+    expect(problems).toEqual([
+        'bad.yaml:3: case 2: action "nope" is not service:Action',
+        'bad.yaml:3: case 2: give subject or principal (an ARN)',
+        'bad.yaml:3: case 2: expect must be one of allow, deny, explicit-deny, implicit-deny, undecided',
+    ]);
+  });
+
+  test('the CLI runs an access-test file: exit 0 when all hold, 1 on a mismatch, 2 on a bad file', async () => {
+    const out: string[] = [];
+    const run = (args: string[]) => main(['explain', '--base', join(dir, 'base'), '--head', join(dir, 'head'), ...args], (s) => out.push(s), (s) => out.push(s));
+    expect(await run(['--cases', join(dir, 'access-tests.yaml')])).toBe(0);
+    expect(out.join('\n')).toMatch(/4 cases, 4 with expectations, 0 mismatched/);
+    out.length = 0;
+    expect(await run(['--subject', APP, '--action', 's3:DeleteObject', '--resource', 'arn:aws:s3:::data/x', '--expect', 'allow', '--format', 'json'])).toBe(1);
+    const json = JSON.parse(out.join('\n'));
+    expect(json.mismatches).toBe(1);
+    expect(json.cases[0].head.decision).toBe('explicit-deny');
+    expect(await run(['--cases', join(dir, 'base', '.iam-policy-gate.yml')])).toBe(2);
+    expect(await run(['--subject', APP, '--action', 's3:GetObject', '--context', 'novalue'])).toBe(2);
+  });
+});
+
+describe('explain uses the gate evaluator: the demo CloudTrail replayed both ways agrees', () => {
+  const demo = join(repoRoot, 'fixtures', 'demo');
+  test('predicted, fixed and undecided calls per subject are the same', async () => {
+    const { world: demoWorld } = await loadWorld({ base: join(demo, 'base'), head: join(demo, 'head') });
+    const keys = new Set<string>();
+    for (const s of demoWorld.subjects) for (const d of [...s.base, ...s.head]) for (const st of d.statements) for (const c of st.conditions) keys.add(c.key.toLowerCase());
+    const usage = await readLocalLogs([join(demo, 'cloudtrail')], { contextKeys: [...keys], since: new Date('2026-08-26'), until: new Date('2026-11-24') });
+    const grants = (docs: PolicyDocument[]) => docs.filter((d) => d.kind === 'identity' || d.kind === 'bucket' || d.kind === 'resource');
+    let compared = 0;
+    let gateItems = 0;
+    for (const s of demoWorld.subjects.filter((x) => x.subject.arn && x.subject.type !== 'bucket')) {
+      const records = recordsFor(s.subject, usage.records);
+      const gate = replay(s.subject, grants(s.base), grants(s.head), records);
+      gateItems += gate.predicted.length + gate.fixed.length + gate.undecided.length;
+      const tally = (items: ReplayItem[]) => items.map((i) => `${i.kind}|${i.action}|${i.base}|${i.head}`).reduce<Record<string, number>>((m, k, j) => ((m[k] = (m[k] ?? 0) + items[j].count), m), {});
+      const viaExplain: ReplayItem[] = [];
+      for (const r of records) {
+        if (r.outcome === 'error') continue;
+        const o = explainCase({ subject: s.subject.arn, principal: r.principal, action: r.action, resource: r.resource, context: { ...r.context } }, demoWorld, { repoResourcePolicies: false });
+        compared++;
+        const [b, h] = [o.base.decision, o.head.decision];
+        const item = (kind: ReplayItem['kind']) => viaExplain.push({ kind, principal: r.principal, action: r.action, count: r.count, firstSeen: r.firstSeen, lastSeen: r.lastSeen, base: b, head: h });
+        if (r.outcome === 'allowed' && b === 'allow' && h !== 'allow') item(h === 'undecided' ? 'undecided' : 'predicted-denied');
+        if (r.outcome === 'denied' && b !== 'allow' && (h === 'allow' || h === 'undecided')) item(h === 'allow' ? 'fixed-denied' : 'undecided');
+      }
+      expect(tally(viaExplain)).toEqual(tally([...gate.predicted, ...gate.fixed, ...gate.undecided]));
+    }
+    expect(compared).toBeGreaterThan(10);
+    expect(gateItems).toBeGreaterThanOrEqual(3);
+  });
+});

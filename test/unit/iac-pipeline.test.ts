@@ -1,0 +1,83 @@
+// [iac] Templates and plans through the whole gate: same pipeline, same metrics and checks, located findings.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { defaultConfig } from '../../src/config/types.js';
+import type { ChangeSet } from '../../src/model.js';
+import { runGate } from '../../src/pipeline.js';
+import { runCheck } from '../../src/run.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const template = (statements: string) => `AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  Logs:
+    Type: AWS::S3::Bucket
+  LogsPolicy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Logs
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+${statements}`;
+const ownAccount = `          - Sid: Own
+            Effect: Allow
+            Principal: { AWS: !Sub 'arn:aws:iam::\${AWS::AccountId}:root' }
+            Action: s3:GetObject
+            Resource: !Sub '\${Logs.Arn}/*'
+`;
+const partner = `          - Sid: Partner
+            Effect: Allow
+            Principal: { AWS: 'arn:aws:iam::444455556666:root' }
+            Action: s3:PutObject
+            Resource: !Sub '\${Logs.Arn}/partner/*'
+`;
+
+function gate(base: string, head: string) {
+  const changes: ChangeSet = { baseLabel: 'base', headLabel: 'head', notes: [], files: [{ path: 'infra/logs.yaml', status: 'modified', base: enc(base), head: enc(head) }] };
+  return runGate({ changes, config: defaultConfig(), toolVersion: 'test', now: new Date('2026-11-24T00:00:00Z') });
+}
+
+describe('a CloudFormation change through the gate', () => {
+  test('new access in a bucket policy is found at the template line; the stack account stand-in is not "public"', () => {
+    const report = gate(template(ownAccount), template(ownAccount + partner));
+    expect(report.subjects.map((s) => s.subject.id)).toEqual(['infra/logs.yaml#Logs']);
+    const newAccess = report.findings.filter((f) => f.ruleId === 'new-access');
+    expect(newAccess).toHaveLength(1);
+    expect(newAccess[0].location).toMatchObject({ file: 'infra/logs.yaml', line: 17 });
+    expect(newAccess[0].message).toContain('arn:aws:s3:::{Logs}/partner/*');
+    const pub = report.findings.filter((f) => f.ruleId === 'public-access');
+    expect(pub).toHaveLength(1); // the partner account, not {AccountId}
+    expect(pub[0].message).toContain('444455556666');
+    expect(report.verdict.status).toBe('fail');
+  });
+
+  test('an unchanged template gives no delta and no new access', () => {
+    const report = gate(template(ownAccount), template(ownAccount));
+    expect(report.findings.filter((f) => f.ruleId === 'new-access')).toEqual([]);
+    expect(report.totals.actions.added).toBe(0);
+  });
+});
+
+describe('the demo: a CloudFormation change and a Terraform plan', () => {
+  test('runCheck with --plan: both appear as subjects with ARNs and located new access', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'iac-demo-'));
+    const { report } = await runCheck({
+      base: 'fixtures/demo/base',
+      head: 'fixtures/demo/head',
+      cloudtrail: [],
+      plans: ['fixtures/demo/plan/tfplan.json'],
+      outDir: out,
+      formats: ['json'],
+      offline: true,
+      now: new Date('2026-11-24T00:00:00Z'),
+    });
+    const ids = report.subjects.map((s) => s.subject.id);
+    expect(ids).toEqual(expect.arrayContaining(['arn:aws:iam::123456789012:role/orders-prod', 'arn:aws:s3:::acme-prod-order-exports', 'arn:aws:iam::123456789012:role/reports-exporter']));
+    const plan = report.findings.filter((f) => f.ruleId === 'new-access' && f.subject === 'arn:aws:iam::123456789012:role/reports-exporter');
+    expect(plan.map((f) => `${f.location?.file}:${f.location?.line}`)).toEqual(['fixtures/demo/plan/main.tf:24']);
+    const cfn = report.findings.filter((f) => f.ruleId === 'new-access' && f.location?.file === 'cfn/app-stack.yaml');
+    expect(cfn.map((f) => f.location?.line).sort()).toEqual([33, 55, 55]);
+    expect(report.change.files.find((f) => f.path === 'fixtures/demo/plan/tfplan.json')).toEqual({ path: 'fixtures/demo/plan/tfplan.json', status: 'modified', documents: { base: 2, head: 2 } });
+  });
+});
