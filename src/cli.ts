@@ -23,7 +23,15 @@ Usage:
 check options:
   --repo <dir>           git repository for refs (default: current directory)
   --config <file>        config file (default: .iam-policy-gate.yml of the base side)
-  --cloudtrail <path>    CloudTrail log file or folder (.json, .json.gz, JSON lines); repeatable
+  --cloudtrail <source>  CloudTrail source; repeatable, read in parallel:
+                           <path>                   log file or folder (.json, .json.gz, JSON lines)
+                           s3://bucket[/prefix]     trail bucket (?accounts=..&regions=..&organization=o-..)
+                           lookup-events[:regions]  event history (90 days, management events only)
+                           arn:aws:cloudtrail:..:eventdatastore/..  CloudTrail Lake (?results-bucket=..)
+                           athena:[catalog.]db.table Athena CloudTrail table (?workgroup=..&output-location=s3://..)
+  --cloudtrail-accounts <list>  accounts for s3:// sources that name none (comma-separated)
+  --cloudtrail-regions <list>   regions for s3:// and lookup-events sources that name none
+  --workers <n>          threads that parse log objects (default: cores, at most 4; 0 = none)
   --plan <file>          Terraform plan JSON (terraform show -json); before vs after is compared; repeatable
   --since <90d|date>     CloudTrail window start (default from config: 90d)
   --out <dir>            output folder (default: iam-policy-gate-report)
@@ -82,6 +90,9 @@ async function checkCommand(args: string[], out: (s: string) => void, err: (s: s
       repo: { type: 'string' },
       config: { type: 'string' },
       cloudtrail: { type: 'string', multiple: true },
+      'cloudtrail-accounts': { type: 'string' },
+      'cloudtrail-regions': { type: 'string' },
+      workers: { type: 'string' },
       plan: { type: 'string', multiple: true },
       since: { type: 'string' },
       out: { type: 'string' },
@@ -97,12 +108,18 @@ async function checkCommand(args: string[], out: (s: string) => void, err: (s: s
   for (const f of formats) if (!['md', 'sarif', 'json'].includes(f)) throw new UsageError(`unknown format "${f}" (md, sarif, json)`);
   const now = values.now ? new Date(values.now) : new Date();
   if (Number.isNaN(now.getTime())) throw new UsageError(`--now ${values.now} is not a date`);
+  const list = (v: string | undefined) => v?.split(',').map((x) => x.trim()).filter(Boolean);
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0 && workers <= 64)) throw new UsageError(`--workers ${values.workers} is not a number from 0 to 64`);
   const opts: CheckOptions = {
     base: values.base,
     head: values.head,
     repo: values.repo,
     config: values.config,
     cloudtrail: values.cloudtrail ?? [],
+    cloudtrailAccounts: list(values['cloudtrail-accounts']),
+    cloudtrailRegions: list(values['cloudtrail-regions']),
+    workers,
     plans: values.plan ?? [],
     since: values.since,
     outDir: values.out ?? 'iam-policy-gate-report',

@@ -137,6 +137,9 @@ export async function run(): Promise<void> {
       config: inputs.config,
       cloudtrail: inputs.cloudtrail,
       since: inputs.since,
+      plans: inputs.plans.map((p) => path.resolve(workspace, p)),
+      offline: inputs.offline || undefined,
+      awsRegion: inputs.awsRegion,
       outDir,
       // The files are written below, once the approval is known.
       formats: [],

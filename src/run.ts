@@ -18,7 +18,7 @@ import { extractChanges, runGate } from './pipeline.js';
 import { renderDiffMd } from './report/diff-md.js';
 import { renderReportJson } from './report/json.js';
 import { renderSarif } from './report/sarif.js';
-import { readLocalLogs } from './usage/read-local.js';
+import { parseSourceArg, runUsageSources, specsFromConfig, type UsageSourceSpec } from './usage/sources/index.js';
 import { RULES } from './verdict/rules.js';
 import { VERSION } from './version.js';
 
@@ -30,7 +30,13 @@ export interface CheckOptions {
   /** The git repository for refs (default: the current directory). */
   repo?: string;
   config?: string;
+  /** CloudTrail sources: paths, s3://bucket/prefix, lookup-events[:regions], Lake ARNs, athena:db.table. */
   cloudtrail: string[];
+  /** Accounts and regions for s3:// (and regions for lookup-events) sources that name none. */
+  cloudtrailAccounts?: string[];
+  cloudtrailRegions?: string[];
+  /** Worker threads for reading log objects (default: cores, at most 4; 0 = in-process). */
+  workers?: number;
   since?: string;
   outDir: string;
   formats: Array<'md' | 'sarif' | 'json'>;
@@ -157,17 +163,35 @@ async function loadGuards(opts: CheckOptions, config: GateConfig, log: (l: strin
   return guards;
 }
 
-/** Local CloudTrail files from --cloudtrail and the config's `path` sources. */
+/**
+ * Every CloudTrail source from --cloudtrail (paths, s3://, lookup-events, Lake ARNs, athena:) and the config's
+ * cloudtrail.sources, read in parallel into one summary.
+ */
 export async function gatherUsage(opts: CheckOptions, config: GateConfig, changes: ChangeSet, log: (l: string) => void): Promise<UsageSummary | undefined> {
-  const paths = [...opts.cloudtrail, ...config.cloudtrail.sources.flatMap((s) => ('path' in s ? [s.path] : []))];
-  if (paths.length === 0) return undefined;
+  const defaults = { accounts: opts.cloudtrailAccounts, regions: opts.cloudtrailRegions };
+  const specs: UsageSourceSpec[] = [];
+  for (const arg of opts.cloudtrail) {
+    const spec = parseSourceArg(arg, defaults);
+    if ('error' in spec) throw new UsageError(`--cloudtrail ${spec.error}`);
+    specs.push(spec);
+  }
+  specs.push(...specsFromConfig(config.cloudtrail.sources));
+  if (specs.length === 0) return undefined;
   const { policyFiles } = extractChanges(changes, config);
   const keys = new Set<string>();
   for (const f of policyFiles)
     for (const d of [...(f.base?.documents ?? []), ...(f.head?.documents ?? [])])
       for (const s of d.statements) for (const c of s.conditions) keys.add(c.key.toLowerCase());
   const { since, until } = windowOf(config, opts.now ?? new Date());
-  return readLocalLogs(paths, { contextKeys: [...keys], since, until, onProblem: (m) => log(`warning: ${m}`) });
+  return runUsageSources(specs, {
+    contextKeys: [...keys],
+    since,
+    until,
+    workers: opts.workers,
+    onProblem: (m) => log(`warning: ${m}`),
+    onNote: (m) => log(`note: ${m}`),
+    log,
+  });
 }
 
 export function windowOf(config: GateConfig, now: Date): { since: Date; until?: Date } {

@@ -17,6 +17,11 @@ export interface ActionInputs {
   failOnError: boolean;
   base?: string;
   head?: string;
+  /** Terraform plan JSON files (`terraform show -json`). */
+  plans: string[];
+  /** Never ask AWS (Access Analyzer). */
+  offline: boolean;
+  awsRegion?: string;
 }
 
 const TRUE = new Set(['true', 'True', 'TRUE', 'yes', 'on', '1']);
@@ -59,5 +64,8 @@ export function readInputs(get: (name: string) => string): ActionInputs {
     failOnError: bool(get, 'fail-on-error', true),
     base: opt('base'),
     head: opt('head'),
+    plans: list(get, 'plan'),
+    offline: bool(get, 'offline', false),
+    awsRegion: opt('aws-region'),
   };
 }
