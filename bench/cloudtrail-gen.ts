@@ -110,8 +110,12 @@ export function trailEvent(rand: () => number, account: string, region: string, 
   let management = false;
   switch (kind) {
     case 'data-s3': {
-      const bucket = pick(rand, BUCKETS);
-      const key = `data/${(rand() * 40) | 0}/part-${(rand() * 500) | 0}.parquet`;
+      // Each caller works on its own bucket and set of ~300 objects: the answer stays bounded as the volume grows.
+      const who = String(ui.arn ?? ui.invokedBy ?? ui.accountId).replace(/(assumed-role\/[^/]+)\/.*$/, '$1');
+      let h = 0;
+      for (let i = 0; i < who.length; i++) h = (h * 31 + who.charCodeAt(i)) | 0;
+      const bucket = BUCKETS[Math.abs(h) % BUCKETS.length];
+      const key = `data/${Math.abs(h) % 97}/${(rand() * 12) | 0}/part-${(rand() * 25) | 0}.parquet`;
       eventName = pick(rand, ['GetObject', 'GetObject', 'PutObject', 'HeadObject', 'ListObjects', 'DeleteObject']);
       requestParameters =
         eventName === 'ListObjects'
@@ -138,7 +142,7 @@ export function trailEvent(rand: () => number, account: string, region: string, 
       eventName = pick(rand, ['Decrypt', 'GenerateDataKey', 'Encrypt']);
       management = true;
       requestParameters = { encryptionAlgorithm: 'SYMMETRIC_DEFAULT', encryptionContext: { 'aws:s3:arn': `arn:aws:s3:::${pick(rand, BUCKETS)}` } };
-      resources = [{ accountId: account, type: 'AWS::KMS::Key', ARN: `arn:aws:kms:${region}:${account}:key/${hex(rand, 8)}-0000-4000-a000-000000000001` }];
+      resources = [{ accountId: account, type: 'AWS::KMS::Key', ARN: `arn:aws:kms:${region}:${account}:key/1111aaaa-0000-4000-a000-00000000000${(rand() * 3) | 0}` }];
       break;
     case 'assume': {
       eventSource = 'sts.amazonaws.com';

@@ -1,6 +1,1367 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
+/***/ 8282:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+const { Crc32, Crc32Js, Crc32Node } = __nccwpck_require__(9542);
+exports.Crc32 = Crc32;
+exports.Crc32Js = Crc32Js;
+exports.Crc32Node = Crc32Node;
+
+const T = new Uint32Array(256);
+for (let i = 0; i < 256; ++i) {
+    let c = i;
+    for (let j = 0; j < 8; ++j) {
+        c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    }
+    T[i] = c >>> 0;
+}
+class Crc32cJs {
+    digestLength = 4;
+    crc = 0xffff_ffff;
+    update(data) {
+        let crc = this.crc;
+        for (let i = 0; i < data.length; ++i) {
+            crc = (crc >>> 8) ^ T[(crc ^ data[i]) & 0xff];
+        }
+        this.crc = crc;
+    }
+    async digest() {
+        const value = (this.crc ^ 0xffff_ffff) >>> 0;
+        const out = new Uint8Array(4);
+        out[0] = value >>> 24;
+        out[1] = (value >>> 16) & 0xff;
+        out[2] = (value >>> 8) & 0xff;
+        out[3] = value & 0xff;
+        return out;
+    }
+    reset() {
+        this.crc = 0xffff_ffff;
+    }
+}
+
+const Crc32cNode = Crc32cJs;
+
+const crc64NvmeCrtContainer = {
+    CrtCrc64Nvme: null,
+};
+
+const generateCRC64NVMETable = () => {
+    const sliceLength = 8;
+    const tables = new Array(sliceLength);
+    for (let slice = 0; slice < sliceLength; slice++) {
+        const table = new Array(512);
+        for (let i = 0; i < 256; i++) {
+            let crc = BigInt(i);
+            for (let j = 0; j < 8 * (slice + 1); j++) {
+                if (crc & 1n) {
+                    crc = (crc >> 1n) ^ 0x9a6c9329ac4bc9b5n;
+                }
+                else {
+                    crc = crc >> 1n;
+                }
+            }
+            table[i * 2] = Number((crc >> 32n) & 0xffffffffn);
+            table[i * 2 + 1] = Number(crc & 0xffffffffn);
+        }
+        tables[slice] = new Uint32Array(table);
+    }
+    return tables;
+};
+let CRC64_NVME_REVERSED_TABLE;
+let t0, t1, t2, t3;
+let t4, t5, t6, t7;
+const ensureTablesInitialized = () => {
+    if (!CRC64_NVME_REVERSED_TABLE) {
+        CRC64_NVME_REVERSED_TABLE = generateCRC64NVMETable();
+        [t0, t1, t2, t3, t4, t5, t6, t7] = CRC64_NVME_REVERSED_TABLE;
+    }
+};
+class Crc64NvmeJs {
+    c1 = 0;
+    c2 = 0;
+    constructor() {
+        ensureTablesInitialized();
+        this.reset();
+    }
+    update(data) {
+        const len = data.length;
+        let i = 0;
+        let crc1 = this.c1;
+        let crc2 = this.c2;
+        while (i + 8 <= len) {
+            const idx0 = ((crc2 ^ data[i++]) & 255) << 1;
+            const idx1 = (((crc2 >>> 8) ^ data[i++]) & 255) << 1;
+            const idx2 = (((crc2 >>> 16) ^ data[i++]) & 255) << 1;
+            const idx3 = (((crc2 >>> 24) ^ data[i++]) & 255) << 1;
+            const idx4 = ((crc1 ^ data[i++]) & 255) << 1;
+            const idx5 = (((crc1 >>> 8) ^ data[i++]) & 255) << 1;
+            const idx6 = (((crc1 >>> 16) ^ data[i++]) & 255) << 1;
+            const idx7 = (((crc1 >>> 24) ^ data[i++]) & 255) << 1;
+            crc1 = t7[idx0] ^ t6[idx1] ^ t5[idx2] ^ t4[idx3] ^ t3[idx4] ^ t2[idx5] ^ t1[idx6] ^ t0[idx7];
+            crc2 =
+                t7[idx0 + 1] ^
+                    t6[idx1 + 1] ^
+                    t5[idx2 + 1] ^
+                    t4[idx3 + 1] ^
+                    t3[idx4 + 1] ^
+                    t2[idx5 + 1] ^
+                    t1[idx6 + 1] ^
+                    t0[idx7 + 1];
+        }
+        while (i < len) {
+            const idx = ((crc2 ^ data[i]) & 255) << 1;
+            crc2 = ((crc2 >>> 8) | ((crc1 & 255) << 24)) >>> 0;
+            crc1 = (crc1 >>> 8) ^ t0[idx];
+            crc2 ^= t0[idx + 1];
+            ++i;
+        }
+        this.c1 = crc1;
+        this.c2 = crc2;
+    }
+    async digest() {
+        const c1 = this.c1 ^ 4294967295;
+        const c2 = this.c2 ^ 4294967295;
+        return new Uint8Array([
+            c1 >>> 24,
+            (c1 >>> 16) & 255,
+            (c1 >>> 8) & 255,
+            c1 & 255,
+            c2 >>> 24,
+            (c2 >>> 16) & 255,
+            (c2 >>> 8) & 255,
+            c2 & 255,
+        ]);
+    }
+    reset() {
+        this.c1 = 4294967295;
+        this.c2 = 4294967295;
+    }
+}
+
+class Crc64Nvme {
+    impl;
+    constructor() {
+        const Crt = crc64NvmeCrtContainer.CrtCrc64Nvme;
+        this.impl = Crt ? new Crt() : new Crc64NvmeJs();
+    }
+    update(data) {
+        this.impl.update(data);
+    }
+    async digest() {
+        return this.impl.digest();
+    }
+    reset() {
+        this.impl.reset();
+    }
+}
+
+exports.Crc32c = Crc32cNode;
+exports.Crc32cJs = Crc32cJs;
+exports.Crc32cNode = Crc32cNode;
+exports.Crc64Nvme = Crc64Nvme;
+exports.Crc64NvmeJs = Crc64NvmeJs;
+exports.crc64NvmeCrtContainer = crc64NvmeCrtContainer;
+
+
+/***/ }),
+
+/***/ 238:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+const { setFeature } = __nccwpck_require__(5152);
+const { HttpRequest } = __nccwpck_require__(3422);
+const { isArrayBuffer, toUint8Array, createBufferedReadable, createChecksumStream } = __nccwpck_require__(2430);
+const { Crc64Nvme, Crc32c, Crc32 } = __nccwpck_require__(8282);
+const { normalizeProvider } = __nccwpck_require__(2658);
+
+const RequestChecksumCalculation = {
+    WHEN_SUPPORTED: "WHEN_SUPPORTED",
+    WHEN_REQUIRED: "WHEN_REQUIRED",
+};
+const DEFAULT_REQUEST_CHECKSUM_CALCULATION = RequestChecksumCalculation.WHEN_SUPPORTED;
+const ResponseChecksumValidation = {
+    WHEN_SUPPORTED: "WHEN_SUPPORTED",
+    WHEN_REQUIRED: "WHEN_REQUIRED",
+};
+const DEFAULT_RESPONSE_CHECKSUM_VALIDATION = RequestChecksumCalculation.WHEN_SUPPORTED;
+var ChecksumAlgorithm;
+(function (ChecksumAlgorithm) {
+    ChecksumAlgorithm["MD5"] = "MD5";
+    ChecksumAlgorithm["CRC32"] = "CRC32";
+    ChecksumAlgorithm["CRC32C"] = "CRC32C";
+    ChecksumAlgorithm["CRC64NVME"] = "CRC64NVME";
+    ChecksumAlgorithm["SHA1"] = "SHA1";
+    ChecksumAlgorithm["SHA256"] = "SHA256";
+})(ChecksumAlgorithm || (ChecksumAlgorithm = {}));
+var ChecksumLocation;
+(function (ChecksumLocation) {
+    ChecksumLocation["HEADER"] = "header";
+    ChecksumLocation["TRAILER"] = "trailer";
+})(ChecksumLocation || (ChecksumLocation = {}));
+const DEFAULT_CHECKSUM_ALGORITHM = ChecksumAlgorithm.CRC32;
+
+var SelectorType;
+(function (SelectorType) {
+    SelectorType["ENV"] = "env";
+    SelectorType["CONFIG"] = "shared config entry";
+})(SelectorType || (SelectorType = {}));
+const stringUnionSelector = (obj, key, union, type) => {
+    if (!(key in obj)) {
+        return undefined;
+    }
+    const value = obj[key].toUpperCase();
+    if (!Object.values(union).includes(value)) {
+        throw new TypeError(`Cannot load ${type} '${key}'. Expected one of ${Object.values(union)}, got '${obj[key]}'.`);
+    }
+    return value;
+};
+
+const ENV_REQUEST_CHECKSUM_CALCULATION = "AWS_REQUEST_CHECKSUM_CALCULATION";
+const CONFIG_REQUEST_CHECKSUM_CALCULATION = "request_checksum_calculation";
+const NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS = {
+    environmentVariableSelector: (env) => stringUnionSelector(env, ENV_REQUEST_CHECKSUM_CALCULATION, RequestChecksumCalculation, SelectorType.ENV),
+    configFileSelector: (profile) => stringUnionSelector(profile, CONFIG_REQUEST_CHECKSUM_CALCULATION, RequestChecksumCalculation, SelectorType.CONFIG),
+    default: DEFAULT_REQUEST_CHECKSUM_CALCULATION,
+};
+
+const ENV_RESPONSE_CHECKSUM_VALIDATION = "AWS_RESPONSE_CHECKSUM_VALIDATION";
+const CONFIG_RESPONSE_CHECKSUM_VALIDATION = "response_checksum_validation";
+const NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS = {
+    environmentVariableSelector: (env) => stringUnionSelector(env, ENV_RESPONSE_CHECKSUM_VALIDATION, ResponseChecksumValidation, SelectorType.ENV),
+    configFileSelector: (profile) => stringUnionSelector(profile, CONFIG_RESPONSE_CHECKSUM_VALIDATION, ResponseChecksumValidation, SelectorType.CONFIG),
+    default: DEFAULT_RESPONSE_CHECKSUM_VALIDATION,
+};
+
+const getChecksumAlgorithmForRequest = (input, { requestChecksumRequired, requestAlgorithmMember, requestChecksumCalculation }) => {
+    if (!requestAlgorithmMember) {
+        return requestChecksumCalculation === RequestChecksumCalculation.WHEN_SUPPORTED || requestChecksumRequired
+            ? DEFAULT_CHECKSUM_ALGORITHM
+            : undefined;
+    }
+    if (!input[requestAlgorithmMember]) {
+        return undefined;
+    }
+    const checksumAlgorithm = input[requestAlgorithmMember];
+    return checksumAlgorithm;
+};
+
+const getChecksumLocationName = (algorithm) => algorithm === ChecksumAlgorithm.MD5 ? "content-md5" : `x-amz-checksum-${algorithm.toLowerCase()}`;
+
+const hasHeader = (header, headers) => {
+    const soughtHeader = header.toLowerCase();
+    for (const headerName of Object.keys(headers)) {
+        if (soughtHeader === headerName.toLowerCase()) {
+            return true;
+        }
+    }
+    return false;
+};
+
+const hasHeaderWithPrefix = (headerPrefix, headers) => {
+    const soughtHeaderPrefix = headerPrefix.toLowerCase();
+    for (const headerName of Object.keys(headers)) {
+        if (headerName.toLowerCase().startsWith(soughtHeaderPrefix)) {
+            return true;
+        }
+    }
+    return false;
+};
+
+const isStreaming = (body) => body !== undefined && typeof body !== "string" && !ArrayBuffer.isView(body) && !isArrayBuffer(body);
+
+const CLIENT_SUPPORTED_ALGORITHMS = [
+    ChecksumAlgorithm.CRC32,
+    ChecksumAlgorithm.CRC32C,
+    ChecksumAlgorithm.CRC64NVME,
+    ChecksumAlgorithm.SHA1,
+    ChecksumAlgorithm.SHA256,
+];
+const PRIORITY_ORDER_ALGORITHMS = [
+    ChecksumAlgorithm.SHA256,
+    ChecksumAlgorithm.SHA1,
+    ChecksumAlgorithm.CRC32,
+    ChecksumAlgorithm.CRC32C,
+    ChecksumAlgorithm.CRC64NVME,
+];
+
+const selectChecksumAlgorithmFunction = (checksumAlgorithm, config) => {
+    const { checksumAlgorithms = {} } = config;
+    switch (checksumAlgorithm) {
+        case ChecksumAlgorithm.MD5:
+            return checksumAlgorithms?.MD5 ?? config.md5;
+        case ChecksumAlgorithm.CRC32:
+            return checksumAlgorithms?.CRC32 ?? Crc32;
+        case ChecksumAlgorithm.CRC32C:
+            return checksumAlgorithms?.CRC32C ?? Crc32c;
+        case ChecksumAlgorithm.CRC64NVME:
+            return checksumAlgorithms?.CRC64NVME ?? Crc64Nvme;
+        case ChecksumAlgorithm.SHA1:
+            return checksumAlgorithms?.SHA1 ?? config.sha1;
+        case ChecksumAlgorithm.SHA256:
+            return checksumAlgorithms?.SHA256 ?? config.sha256;
+        default:
+            if (checksumAlgorithms?.[checksumAlgorithm]) {
+                return checksumAlgorithms[checksumAlgorithm];
+            }
+            throw new Error(`The checksum algorithm "${checksumAlgorithm}" is not supported by the client.` +
+                ` Select one of ${CLIENT_SUPPORTED_ALGORITHMS}, or provide an implementation to ` +
+                ` the client constructor checksums field.`);
+    }
+};
+
+const stringHasher = (checksumAlgorithmFn, body) => {
+    const hash = new checksumAlgorithmFn();
+    hash.update(toUint8Array(body || ""));
+    return hash.digest();
+};
+
+const flexibleChecksumsMiddlewareOptions = {
+    name: "flexibleChecksumsMiddleware",
+    step: "build",
+    tags: ["BODY_CHECKSUM"],
+    override: true,
+};
+const flexibleChecksumsMiddleware = (config, middlewareConfig) => (next, context) => async (args) => {
+    if (!HttpRequest.isInstance(args.request)) {
+        return next(args);
+    }
+    if (hasHeaderWithPrefix("x-amz-checksum-", args.request.headers)) {
+        return next(args);
+    }
+    const { request, input } = args;
+    const { body: requestBody, headers } = request;
+    const { base64Encoder, streamHasher } = config;
+    const { requestChecksumRequired, requestAlgorithmMember } = middlewareConfig;
+    const requestChecksumCalculation = await config.requestChecksumCalculation();
+    const requestAlgorithmMemberName = requestAlgorithmMember?.name;
+    const requestAlgorithmMemberHttpHeader = requestAlgorithmMember?.httpHeader;
+    if (requestAlgorithmMemberName && !input[requestAlgorithmMemberName]) {
+        if (requestChecksumCalculation === RequestChecksumCalculation.WHEN_SUPPORTED || requestChecksumRequired) {
+            input[requestAlgorithmMemberName] = DEFAULT_CHECKSUM_ALGORITHM;
+            if (requestAlgorithmMemberHttpHeader) {
+                headers[requestAlgorithmMemberHttpHeader] = DEFAULT_CHECKSUM_ALGORITHM;
+            }
+        }
+    }
+    const checksumAlgorithm = getChecksumAlgorithmForRequest(input, {
+        requestChecksumRequired,
+        requestAlgorithmMember: requestAlgorithmMember?.name,
+        requestChecksumCalculation,
+    });
+    let updatedBody = requestBody;
+    let updatedHeaders = headers;
+    if (checksumAlgorithm) {
+        switch (checksumAlgorithm) {
+            case ChecksumAlgorithm.CRC32:
+                setFeature(context, "FLEXIBLE_CHECKSUMS_REQ_CRC32", "U");
+                break;
+            case ChecksumAlgorithm.CRC32C:
+                setFeature(context, "FLEXIBLE_CHECKSUMS_REQ_CRC32C", "V");
+                break;
+            case ChecksumAlgorithm.CRC64NVME:
+                setFeature(context, "FLEXIBLE_CHECKSUMS_REQ_CRC64", "W");
+                break;
+            case ChecksumAlgorithm.SHA1:
+                setFeature(context, "FLEXIBLE_CHECKSUMS_REQ_SHA1", "X");
+                break;
+            case ChecksumAlgorithm.SHA256:
+                setFeature(context, "FLEXIBLE_CHECKSUMS_REQ_SHA256", "Y");
+                break;
+        }
+        const checksumLocationName = getChecksumLocationName(checksumAlgorithm);
+        const checksumAlgorithmFn = selectChecksumAlgorithmFunction(checksumAlgorithm, config);
+        if (isStreaming(requestBody)) {
+            const { getAwsChunkedEncodingStream, bodyLengthChecker } = config;
+            updatedBody = getAwsChunkedEncodingStream(typeof config.requestStreamBufferSize === "number" && config.requestStreamBufferSize >= 8 * 1024
+                ? createBufferedReadable(requestBody, config.requestStreamBufferSize, context.logger)
+                : requestBody, {
+                base64Encoder,
+                bodyLengthChecker,
+                checksumLocationName,
+                checksumAlgorithmFn,
+                streamHasher,
+            });
+            updatedHeaders = {
+                ...headers,
+                "content-encoding": headers["content-encoding"]
+                    ? `${headers["content-encoding"]},aws-chunked`
+                    : "aws-chunked",
+                "transfer-encoding": "chunked",
+                "x-amz-decoded-content-length": headers["content-length"],
+                "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                "x-amz-trailer": checksumLocationName,
+            };
+            delete updatedHeaders["content-length"];
+        }
+        else if (!hasHeader(checksumLocationName, headers)) {
+            const rawChecksum = await stringHasher(checksumAlgorithmFn, requestBody);
+            updatedHeaders = {
+                ...headers,
+                [checksumLocationName]: base64Encoder(rawChecksum),
+            };
+        }
+    }
+    try {
+        const result = await next({
+            ...args,
+            request: {
+                ...request,
+                headers: updatedHeaders,
+                body: updatedBody,
+            },
+        });
+        return result;
+    }
+    catch (e) {
+        if (e instanceof Error && e.name === "InvalidChunkSizeError") {
+            try {
+                if (!e.message.endsWith(".")) {
+                    e.message += ".";
+                }
+                e.message +=
+                    " Set [requestStreamBufferSize=number e.g. 65_536] in client constructor to instruct AWS SDK to buffer your input stream.";
+            }
+            catch (ignored) {
+            }
+        }
+        throw e;
+    }
+};
+
+const flexibleChecksumsInputMiddlewareOptions = {
+    name: "flexibleChecksumsInputMiddleware",
+    toMiddleware: "serializerMiddleware",
+    relation: "before",
+    tags: ["BODY_CHECKSUM"],
+    override: true,
+};
+const flexibleChecksumsInputMiddleware = (config, middlewareConfig) => (next, context) => async (args) => {
+    const input = args.input;
+    const { requestValidationModeMember } = middlewareConfig;
+    const requestChecksumCalculation = await config.requestChecksumCalculation();
+    const responseChecksumValidation = await config.responseChecksumValidation();
+    switch (requestChecksumCalculation) {
+        case RequestChecksumCalculation.WHEN_REQUIRED:
+            setFeature(context, "FLEXIBLE_CHECKSUMS_REQ_WHEN_REQUIRED", "a");
+            break;
+        case RequestChecksumCalculation.WHEN_SUPPORTED:
+            setFeature(context, "FLEXIBLE_CHECKSUMS_REQ_WHEN_SUPPORTED", "Z");
+            break;
+    }
+    switch (responseChecksumValidation) {
+        case ResponseChecksumValidation.WHEN_REQUIRED:
+            setFeature(context, "FLEXIBLE_CHECKSUMS_RES_WHEN_REQUIRED", "c");
+            break;
+        case ResponseChecksumValidation.WHEN_SUPPORTED:
+            setFeature(context, "FLEXIBLE_CHECKSUMS_RES_WHEN_SUPPORTED", "b");
+            break;
+    }
+    if (requestValidationModeMember && !input[requestValidationModeMember]) {
+        if (responseChecksumValidation === ResponseChecksumValidation.WHEN_SUPPORTED) {
+            input[requestValidationModeMember] = "ENABLED";
+        }
+    }
+    return next(args);
+};
+
+const getChecksumAlgorithmListForResponse = (responseAlgorithms = []) => {
+    const validChecksumAlgorithms = [];
+    let i = PRIORITY_ORDER_ALGORITHMS.length;
+    for (const algorithm of responseAlgorithms) {
+        const priority = PRIORITY_ORDER_ALGORITHMS.indexOf(algorithm);
+        if (priority !== -1) {
+            validChecksumAlgorithms[priority] = algorithm;
+        }
+        else {
+            validChecksumAlgorithms[i++] = algorithm;
+        }
+    }
+    return validChecksumAlgorithms.filter(Boolean);
+};
+
+const isChecksumWithPartNumber = (checksum) => {
+    const lastHyphenIndex = checksum.lastIndexOf("-");
+    if (lastHyphenIndex !== -1) {
+        const numberPart = checksum.slice(lastHyphenIndex + 1);
+        if (!numberPart.startsWith("0")) {
+            const number = parseInt(numberPart, 10);
+            if (!isNaN(number) && number >= 1 && number <= 10000) {
+                return true;
+            }
+        }
+    }
+    return false;
+};
+
+const getChecksum = async (body, { checksumAlgorithmFn, base64Encoder }) => base64Encoder(await stringHasher(checksumAlgorithmFn, body));
+
+const validateChecksumFromResponse = async (response, { config, responseAlgorithms, logger }) => {
+    const checksumAlgorithms = getChecksumAlgorithmListForResponse(responseAlgorithms);
+    const { body: responseBody, headers: responseHeaders } = response;
+    for (const algorithm of checksumAlgorithms) {
+        const responseHeader = getChecksumLocationName(algorithm);
+        const checksumFromResponse = responseHeaders[responseHeader];
+        if (checksumFromResponse) {
+            let checksumAlgorithmFn;
+            try {
+                checksumAlgorithmFn = selectChecksumAlgorithmFunction(algorithm, config);
+            }
+            catch (error) {
+                if (algorithm === ChecksumAlgorithm.CRC64NVME) {
+                    logger?.warn(`Skipping ${ChecksumAlgorithm.CRC64NVME} checksum validation: ${error.message}`);
+                    continue;
+                }
+                throw error;
+            }
+            const { base64Encoder } = config;
+            if (isStreaming(responseBody)) {
+                response.body = createChecksumStream({
+                    expectedChecksum: checksumFromResponse,
+                    checksumSourceLocation: responseHeader,
+                    checksum: new checksumAlgorithmFn(),
+                    source: responseBody,
+                    base64Encoder,
+                });
+                return;
+            }
+            const checksum = await getChecksum(responseBody, { checksumAlgorithmFn, base64Encoder });
+            if (checksum === checksumFromResponse) {
+                break;
+            }
+            throw new Error(`Checksum mismatch: expected "${checksum}" but received "${checksumFromResponse}"` +
+                ` in response header "${responseHeader}".`);
+        }
+    }
+};
+
+const flexibleChecksumsResponseMiddlewareOptions = {
+    name: "flexibleChecksumsResponseMiddleware",
+    toMiddleware: "deserializerMiddleware",
+    relation: "after",
+    tags: ["BODY_CHECKSUM"],
+    override: true,
+};
+const flexibleChecksumsResponseMiddleware = (config, middlewareConfig) => (next, context) => async (args) => {
+    if (!HttpRequest.isInstance(args.request)) {
+        return next(args);
+    }
+    const input = args.input;
+    const result = await next(args);
+    const response = result.response;
+    const { requestValidationModeMember, responseAlgorithms } = middlewareConfig;
+    if (requestValidationModeMember && input[requestValidationModeMember] === "ENABLED") {
+        const { clientName, commandName } = context;
+        const customChecksumAlgorithms = Object.keys(config.checksumAlgorithms ?? {}).filter((algorithm) => {
+            const responseHeader = getChecksumLocationName(algorithm);
+            return response.headers[responseHeader] !== undefined;
+        });
+        const algoList = getChecksumAlgorithmListForResponse([
+            ...(responseAlgorithms ?? []),
+            ...customChecksumAlgorithms,
+        ]);
+        const isS3WholeObjectMultipartGetResponseChecksum = clientName === "S3Client" &&
+            commandName === "GetObjectCommand" &&
+            algoList.every((algorithm) => {
+                const responseHeader = getChecksumLocationName(algorithm);
+                const checksumFromResponse = response.headers[responseHeader];
+                return !checksumFromResponse || isChecksumWithPartNumber(checksumFromResponse);
+            });
+        if (isS3WholeObjectMultipartGetResponseChecksum) {
+            return result;
+        }
+        await validateChecksumFromResponse(response, {
+            config,
+            responseAlgorithms: algoList,
+            logger: context.logger,
+        });
+    }
+    return result;
+};
+
+const getFlexibleChecksumsPlugin = (config, middlewareConfig) => ({
+    applyToStack: (clientStack) => {
+        clientStack.add(flexibleChecksumsMiddleware(config, middlewareConfig), flexibleChecksumsMiddlewareOptions);
+        clientStack.addRelativeTo(flexibleChecksumsInputMiddleware(config, middlewareConfig), flexibleChecksumsInputMiddlewareOptions);
+        clientStack.addRelativeTo(flexibleChecksumsResponseMiddleware(config, middlewareConfig), flexibleChecksumsResponseMiddlewareOptions);
+    },
+});
+
+const resolveFlexibleChecksumsConfig = (input) => {
+    const { requestChecksumCalculation, responseChecksumValidation, requestStreamBufferSize } = input;
+    return Object.assign(input, {
+        requestChecksumCalculation: normalizeProvider(requestChecksumCalculation ?? DEFAULT_REQUEST_CHECKSUM_CALCULATION),
+        responseChecksumValidation: normalizeProvider(responseChecksumValidation ?? DEFAULT_RESPONSE_CHECKSUM_VALIDATION),
+        requestStreamBufferSize: Number(requestStreamBufferSize ?? 0),
+        checksumAlgorithms: input.checksumAlgorithms ?? {},
+    });
+};
+
+exports.CONFIG_REQUEST_CHECKSUM_CALCULATION = CONFIG_REQUEST_CHECKSUM_CALCULATION;
+exports.CONFIG_RESPONSE_CHECKSUM_VALIDATION = CONFIG_RESPONSE_CHECKSUM_VALIDATION;
+exports.ChecksumAlgorithm = ChecksumAlgorithm;
+exports.ChecksumLocation = ChecksumLocation;
+exports.DEFAULT_CHECKSUM_ALGORITHM = DEFAULT_CHECKSUM_ALGORITHM;
+exports.DEFAULT_REQUEST_CHECKSUM_CALCULATION = DEFAULT_REQUEST_CHECKSUM_CALCULATION;
+exports.DEFAULT_RESPONSE_CHECKSUM_VALIDATION = DEFAULT_RESPONSE_CHECKSUM_VALIDATION;
+exports.ENV_REQUEST_CHECKSUM_CALCULATION = ENV_REQUEST_CHECKSUM_CALCULATION;
+exports.ENV_RESPONSE_CHECKSUM_VALIDATION = ENV_RESPONSE_CHECKSUM_VALIDATION;
+exports.NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS = NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS;
+exports.NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS = NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS;
+exports.RequestChecksumCalculation = RequestChecksumCalculation;
+exports.ResponseChecksumValidation = ResponseChecksumValidation;
+exports.flexibleChecksumsMiddleware = flexibleChecksumsMiddleware;
+exports.flexibleChecksumsMiddlewareOptions = flexibleChecksumsMiddlewareOptions;
+exports.getFlexibleChecksumsPlugin = getFlexibleChecksumsPlugin;
+exports.resolveFlexibleChecksumsConfig = resolveFlexibleChecksumsConfig;
+
+
+/***/ }),
+
+/***/ 3242:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+const { toUint8Array, concatBytes } = __nccwpck_require__(2430);
+const { createHmac, createHash } = __nccwpck_require__(7598);
+const { Sha256, Sha256Js, Sha256Node } = __nccwpck_require__(9542);
+exports.Sha256 = Sha256;
+exports.Sha256Js = Sha256Js;
+exports.Sha256Node = Sha256Node;
+
+const BLOCK$1 = 64;
+const DIGEST_LENGTH$1 = 20;
+const INIT$1 = new Int32Array([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0]);
+const K$1 = new Int32Array([0x5a827999, 0x6ed9eba1, 0x8f1bbcdc, 0xca62c1d6]);
+class Sha1Js {
+    digestLength = DIGEST_LENGTH$1;
+    state = Int32Array.from(INIT$1);
+    w;
+    buffer = new Uint8Array(BLOCK$1);
+    bufferLength = 0;
+    bytesHashed = 0;
+    finished = false;
+    inner;
+    outer;
+    constructor(secret) {
+        if (secret) {
+            const key = Sha1Js.normalizeKey(secret);
+            this.inner = new Sha1Js();
+            this.outer = new Sha1Js();
+            const pad = new Uint8Array(BLOCK$1 * 2);
+            for (let i = 0; i < BLOCK$1; ++i) {
+                pad[i] = 0x36 ^ key[i];
+                pad[i + BLOCK$1] = 0x5c ^ key[i];
+            }
+            this.inner.update(pad.subarray(0, BLOCK$1));
+            this.outer.update(pad.subarray(BLOCK$1));
+        }
+    }
+    update(data) {
+        if (this.finished) {
+            throw new Error("Attempted to update an already finished HMAC.");
+        }
+        if (this.inner) {
+            this.inner.update(data);
+            return;
+        }
+        let pos = 0;
+        let { length } = data;
+        this.bytesHashed += length;
+        if (this.bufferLength > 0) {
+            while (length > 0 && this.bufferLength < BLOCK$1) {
+                this.buffer[this.bufferLength++] = data[pos++];
+                --length;
+            }
+            if (this.bufferLength === BLOCK$1) {
+                this.hashBuffer(this.buffer, 0);
+                this.bufferLength = 0;
+            }
+        }
+        while (length >= BLOCK$1) {
+            this.hashBuffer(data, pos);
+            pos += BLOCK$1;
+            length -= BLOCK$1;
+        }
+        while (length > 0) {
+            this.buffer[this.bufferLength++] = data[pos++];
+            --length;
+        }
+    }
+    async digest() {
+        if (this.inner && this.outer) {
+            if (this.finished) {
+                throw new Error("Attempted to digest an already finished HMAC.");
+            }
+            this.finished = true;
+            const innerDigest = this.inner.digestSync();
+            this.outer.update(innerDigest);
+            return this.outer.digestSync();
+        }
+        return this.digestSync();
+    }
+    reset() {
+        this.state = Int32Array.from(INIT$1);
+        this.buffer = new Uint8Array(BLOCK$1);
+        this.bufferLength = 0;
+        this.bytesHashed = 0;
+    }
+    digestSync() {
+        const state = this.state.slice();
+        const buffer = this.buffer.slice();
+        let bufferLength = this.bufferLength;
+        const bitsHi = (this.bytesHashed / 0x20000000) | 0;
+        const bitsLo = this.bytesHashed << 3;
+        buffer[bufferLength++] = 0x80;
+        if (bufferLength > BLOCK$1 - 8) {
+            for (let i = bufferLength; i < BLOCK$1; ++i) {
+                buffer[i] = 0;
+            }
+            this.hashBufferWith(state, buffer, 0);
+            bufferLength = 0;
+        }
+        for (let i = bufferLength; i < BLOCK$1 - 8; ++i) {
+            buffer[i] = 0;
+        }
+        const v = new DataView(buffer.buffer, buffer.byteOffset, BLOCK$1);
+        v.setUint32(BLOCK$1 - 8, bitsHi, false);
+        v.setUint32(BLOCK$1 - 4, bitsLo, false);
+        this.hashBufferWith(state, buffer, 0);
+        const out = new Uint8Array(DIGEST_LENGTH$1);
+        out[0] = (state[0] >>> 24) & 0xff;
+        out[1] = (state[0] >>> 16) & 0xff;
+        out[2] = (state[0] >>> 8) & 0xff;
+        out[3] = state[0] & 0xff;
+        out[4] = (state[1] >>> 24) & 0xff;
+        out[5] = (state[1] >>> 16) & 0xff;
+        out[6] = (state[1] >>> 8) & 0xff;
+        out[7] = state[1] & 0xff;
+        out[8] = (state[2] >>> 24) & 0xff;
+        out[9] = (state[2] >>> 16) & 0xff;
+        out[10] = (state[2] >>> 8) & 0xff;
+        out[11] = state[2] & 0xff;
+        out[12] = (state[3] >>> 24) & 0xff;
+        out[13] = (state[3] >>> 16) & 0xff;
+        out[14] = (state[3] >>> 8) & 0xff;
+        out[15] = state[3] & 0xff;
+        out[16] = (state[4] >>> 24) & 0xff;
+        out[17] = (state[4] >>> 16) & 0xff;
+        out[18] = (state[4] >>> 8) & 0xff;
+        out[19] = state[4] & 0xff;
+        return out;
+    }
+    static normalizeKey(secret) {
+        const key = toUint8Array(secret);
+        if (key.byteLength > BLOCK$1) {
+            const h = new Sha1Js();
+            h.update(key);
+            const digest = h.digestSync();
+            const padded = new Uint8Array(BLOCK$1);
+            padded.set(digest);
+            return padded;
+        }
+        const padded = new Uint8Array(BLOCK$1);
+        padded.set(key);
+        return padded;
+    }
+    hashBuffer(data, offset) {
+        this.hashBufferWith(this.state, data, offset);
+    }
+    hashBufferWith(state, data, offset) {
+        const w = (this.w ??= new Int32Array(80));
+        let s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3], s4 = state[4];
+        for (let t = 0; t < 16; ++t) {
+            w[t] =
+                ((data[offset + t * 4] & 0xff) << 24) |
+                    ((data[offset + t * 4 + 1] & 0xff) << 16) |
+                    ((data[offset + t * 4 + 2] & 0xff) << 8) |
+                    (data[offset + t * 4 + 3] & 0xff);
+        }
+        for (let t = 16; t < 80; ++t) {
+            const x = w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16];
+            w[t] = (x << 1) | (x >>> 31);
+        }
+        for (let t = 0; t < 80; ++t) {
+            const r = t < 20 ? 0 : t < 40 ? 1 : t < 60 ? 2 : 3;
+            const temp = (((((s0 << 5) | (s0 >>> 27)) +
+                (r === 0 ? (s1 & s2) ^ (~s1 & s3) : r === 2 ? (s1 & s2) ^ (s1 & s3) ^ (s2 & s3) : s1 ^ s2 ^ s3)) |
+                0) +
+                ((s4 + ((K$1[r] + w[t]) | 0)) | 0)) |
+                0;
+            s4 = s3;
+            s3 = s2;
+            s2 = (s1 << 30) | (s1 >>> 2);
+            s1 = s0;
+            s0 = temp;
+        }
+        state[0] = (state[0] + s0) | 0;
+        state[1] = (state[1] + s1) | 0;
+        state[2] = (state[2] + s2) | 0;
+        state[3] = (state[3] + s3) | 0;
+        state[4] = (state[4] + s4) | 0;
+    }
+}
+
+const hasNativeCrypto = (() => {
+    try {
+        createHash("sha1");
+        return true;
+    }
+    catch {
+        return false;
+    }
+})();
+const Sha1Node = hasNativeCrypto ? buildNativeClass() : Sha1Js;
+function buildNativeClass() {
+    return class Sha1Node {
+        digestLength = 20;
+        secret;
+        hash;
+        isHmac;
+        finished = false;
+        constructor(secret) {
+            this.secret = secret;
+            this.isHmac = !!secret;
+            this.hash = this.createHash();
+        }
+        update(data) {
+            if (this.finished) {
+                throw new Error("Attempted to update an already finished hash.");
+            }
+            this.hash.update(data);
+        }
+        async digest() {
+            let buf;
+            if (this.isHmac) {
+                this.finished = true;
+                buf = this.hash.digest();
+            }
+            else {
+                buf = this.hash.copy().digest();
+            }
+            return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+        }
+        reset() {
+            this.hash = this.createHash();
+            this.finished = false;
+        }
+        createHash() {
+            return this.secret ? createHmac("sha1", toBuffer$1(this.secret)) : createHash("sha1");
+        }
+    };
+}
+function toBuffer$1(data) {
+    if (typeof data === "string") {
+        return data;
+    }
+    if (ArrayBuffer.isView(data)) {
+        return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    }
+    return Buffer.from(data);
+}
+
+const { digest: digest$1, sign: sign$1, importKey: importKey$1 } = globalThis?.crypto?.subtle ?? {};
+const subtle$1 = typeof digest$1 === "function" && typeof sign$1 === "function" && typeof importKey$1 === "function"
+    ? globalThis.crypto.subtle
+    : undefined;
+const MAX_PENDING_BYTES$1 = 8 * 1024 * 1024;
+class Sha1WebCrypto {
+    digestLength = 20;
+    secret;
+    pending = [];
+    pendingBytes = 0;
+    fallback;
+    finished = false;
+    constructor(secret) {
+        if (secret) {
+            this.secret = toUint8Array(secret);
+        }
+    }
+    update(data) {
+        if (this.finished) {
+            throw new Error("Attempted to update an already finished HMAC.");
+        }
+        if (this.fallback) {
+            this.fallback.update(data);
+            return;
+        }
+        this.pending.push(data.slice());
+        this.pendingBytes += data.byteLength;
+        if (this.pendingBytes >= MAX_PENDING_BYTES$1) {
+            this.switchToFallback();
+        }
+    }
+    async digest() {
+        if (this.fallback) {
+            return this.fallback.digest();
+        }
+        if (this.secret && this.finished) {
+            throw new Error("Attempted to digest an already finished HMAC.");
+        }
+        const data = concatBytes(this.pending);
+        if (subtle$1) {
+            if (this.secret) {
+                this.finished = true;
+                const key = await subtle$1.importKey("raw", this.secret, { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
+                const sig = await subtle$1.sign("HMAC", key, data);
+                return new Uint8Array(sig);
+            }
+            const hash = await subtle$1.digest("SHA-1", data);
+            return new Uint8Array(hash);
+        }
+        const sha1 = new Sha1Js(this.secret);
+        sha1.update(data);
+        return sha1.digest();
+    }
+    reset() {
+        this.pending = [];
+        this.pendingBytes = 0;
+        this.fallback = undefined;
+        this.finished = false;
+    }
+    switchToFallback() {
+        const sha1Js = new Sha1Js(this.secret);
+        for (const chunk of this.pending) {
+            sha1Js.update(chunk);
+        }
+        this.fallback = sha1Js;
+        this.pending = [];
+        this.pendingBytes = 0;
+    }
+}
+
+const BLOCK = 128;
+const DIGEST_LENGTH = 64;
+const MAX_HASHABLE_LENGTH = 2 ** 53 - 1;
+const INIT = new Uint32Array([
+    0x6a09e667, 0xf3bcc908, 0xbb67ae85, 0x84caa73b, 0x3c6ef372, 0xfe94f82b, 0xa54ff53a, 0x5f1d36f1, 0x510e527f,
+    0xade682d1, 0x9b05688c, 0x2b3e6c1f, 0x1f83d9ab, 0xfb41bd6b, 0x5be0cd19, 0x137e2179,
+]);
+const K = new Uint32Array([
+    0x428a2f98, 0xd728ae22, 0x71374491, 0x23ef65cd, 0xb5c0fbcf, 0xec4d3b2f, 0xe9b5dba5, 0x8189dbbc,
+    0x3956c25b, 0xf348b538, 0x59f111f1, 0xb605d019, 0x923f82a4, 0xaf194f9b, 0xab1c5ed5, 0xda6d8118,
+    0xd807aa98, 0xa3030242, 0x12835b01, 0x45706fbe, 0x243185be, 0x4ee4b28c, 0x550c7dc3, 0xd5ffb4e2,
+    0x72be5d74, 0xf27b896f, 0x80deb1fe, 0x3b1696b1, 0x9bdc06a7, 0x25c71235, 0xc19bf174, 0xcf692694,
+    0xe49b69c1, 0x9ef14ad2, 0xefbe4786, 0x384f25e3, 0x0fc19dc6, 0x8b8cd5b5, 0x240ca1cc, 0x77ac9c65,
+    0x2de92c6f, 0x592b0275, 0x4a7484aa, 0x6ea6e483, 0x5cb0a9dc, 0xbd41fbd4, 0x76f988da, 0x831153b5,
+    0x983e5152, 0xee66dfab, 0xa831c66d, 0x2db43210, 0xb00327c8, 0x98fb213f, 0xbf597fc7, 0xbeef0ee4,
+    0xc6e00bf3, 0x3da88fc2, 0xd5a79147, 0x930aa725, 0x06ca6351, 0xe003826f, 0x14292967, 0x0a0e6e70,
+    0x27b70a85, 0x46d22ffc, 0x2e1b2138, 0x5c26c926, 0x4d2c6dfc, 0x5ac42aed, 0x53380d13, 0x9d95b3df,
+    0x650a7354, 0x8baf63de, 0x766a0abb, 0x3c77b2a8, 0x81c2c92e, 0x47edaee6, 0x92722c85, 0x1482353b,
+    0xa2bfe8a1, 0x4cf10364, 0xa81a664b, 0xbc423001, 0xc24b8b70, 0xd0f89791, 0xc76c51a3, 0x0654be30,
+    0xd192e819, 0xd6ef5218, 0xd6990624, 0x5565a910, 0xf40e3585, 0x5771202a, 0x106aa070, 0x32bbd1b8,
+    0x19a4c116, 0xb8d2d0c8, 0x1e376c08, 0x5141ab53, 0x2748774c, 0xdf8eeb99, 0x34b0bcb5, 0xe19b48a8,
+    0x391c0cb3, 0xc5c95a63, 0x4ed8aa4a, 0xe3418acb, 0x5b9cca4f, 0x7763e373, 0x682e6ff3, 0xd6b2b8a3,
+    0x748f82ee, 0x5defb2fc, 0x78a5636f, 0x43172f60, 0x84c87814, 0xa1f0ab72, 0x8cc70208, 0x1a6439ec,
+    0x90befffa, 0x23631e28, 0xa4506ceb, 0xde82bde9, 0xbef9a3f7, 0xb2c67915, 0xc67178f2, 0xe372532b,
+    0xca273ece, 0xea26619c, 0xd186b8c7, 0x21c0c207, 0xeada7dd6, 0xcde0eb1e, 0xf57d4f7f, 0xee6ed178,
+    0x06f067aa, 0x72176fba, 0x0a637dc5, 0xa2c898a6, 0x113f9804, 0xbef90dae, 0x1b710b35, 0x131c471b,
+    0x28db77f5, 0x23047d84, 0x32caab7b, 0x40c72493, 0x3c9ebe0a, 0x15c9bebc, 0x431d67c4, 0x9c100d4c,
+    0x4cc5d4be, 0xcb3e42b6, 0x597f299c, 0xfc657e2a, 0x5fcb6fab, 0x3ad6faec, 0x6c44198c, 0x4a475817,
+]);
+class Sha512Js {
+    digestLength = DIGEST_LENGTH;
+    state = Uint32Array.from(INIT);
+    w;
+    buffer = new Uint8Array(BLOCK);
+    bufferLength = 0;
+    bytesHashed = 0;
+    finished = false;
+    key;
+    inner;
+    outer;
+    constructor(secret) {
+        if (secret !== undefined) {
+            this.key = Sha512Js.normalizeKey(secret);
+            this.initHmac();
+        }
+    }
+    update(data) {
+        if (this.finished) {
+            throw new Error("Attempted to update an already finished HMAC.");
+        }
+        if (this.inner) {
+            this.inner.update(data);
+            return;
+        }
+        const chunk = toUint8Array(data);
+        let position = 0;
+        let { byteLength } = chunk;
+        this.bytesHashed += byteLength;
+        if (this.bytesHashed * 8 > MAX_HASHABLE_LENGTH) {
+            throw new Error("Cannot hash more than 2^53 - 1 bits");
+        }
+        while (byteLength > 0) {
+            this.buffer[this.bufferLength++] = chunk[position++];
+            byteLength--;
+            if (this.bufferLength === BLOCK) {
+                this.hashBuffer();
+                this.bufferLength = 0;
+            }
+        }
+    }
+    async digest() {
+        if (this.inner && this.outer) {
+            if (this.finished) {
+                throw new Error("Attempted to digest an already finished HMAC.");
+            }
+            this.finished = true;
+            const innerDigest = this.inner.digestSync();
+            this.outer.update(innerDigest);
+            return this.outer.digestSync();
+        }
+        return this.digestSync();
+    }
+    reset() {
+        this.state = Uint32Array.from(INIT);
+        this.buffer = new Uint8Array(BLOCK);
+        this.bufferLength = 0;
+        this.bytesHashed = 0;
+        this.finished = false;
+        if (this.key) {
+            this.initHmac();
+        }
+    }
+    initHmac() {
+        const key = this.key;
+        this.inner = new Sha512Js();
+        this.outer = new Sha512Js();
+        const pad = new Uint8Array(BLOCK * 2);
+        for (let i = 0; i < BLOCK; ++i) {
+            pad[i] = 0x36 ^ key[i];
+            pad[i + BLOCK] = 0x5c ^ key[i];
+        }
+        this.inner.update(pad.subarray(0, BLOCK));
+        this.outer.update(pad.subarray(BLOCK));
+    }
+    digestSync() {
+        const state = this.state.slice();
+        const buffer = this.buffer.slice();
+        let bufferLength = this.bufferLength;
+        const bitsHashed = this.bytesHashed * 8;
+        const bitsHi = Math.floor(bitsHashed / 0x100000000);
+        const bitsLo = bitsHashed >>> 0;
+        buffer[bufferLength++] = 0x80;
+        if (bufferLength > BLOCK - 16) {
+            for (let i = bufferLength; i < BLOCK; ++i) {
+                buffer[i] = 0;
+            }
+            this.hashBufferWith(state, buffer);
+            bufferLength = 0;
+        }
+        for (let i = bufferLength; i < BLOCK - 8; ++i) {
+            buffer[i] = 0;
+        }
+        const v = new DataView(buffer.buffer, buffer.byteOffset, BLOCK);
+        v.setUint32(BLOCK - 8, bitsHi, false);
+        v.setUint32(BLOCK - 4, bitsLo, false);
+        this.hashBufferWith(state, buffer);
+        const out = new Uint8Array(DIGEST_LENGTH);
+        const dv = new DataView(out.buffer);
+        for (let i = 0; i < 16; ++i) {
+            dv.setUint32(i * 4, state[i], false);
+        }
+        return out;
+    }
+    static normalizeKey(secret) {
+        const key = toUint8Array(secret);
+        if (key.byteLength > BLOCK) {
+            const h = new Sha512Js();
+            h.update(key);
+            const padded = new Uint8Array(BLOCK);
+            padded.set(h.digestSync());
+            return padded;
+        }
+        const padded = new Uint8Array(BLOCK);
+        padded.set(key);
+        return padded;
+    }
+    hashBuffer() {
+        this.hashBufferWith(this.state, this.buffer);
+    }
+    hashBufferWith(state, buffer) {
+        const w = (this.w ??= new Uint32Array(160));
+        const v = new Uint32Array(16);
+        for (let i = 0; i < 16; ++i) {
+            v[i] = state[i];
+        }
+        for (let i = 0; i < 16; ++i) {
+            const o = i * 8;
+            w[i * 2] = ((buffer[o] << 24) | (buffer[o + 1] << 16) | (buffer[o + 2] << 8) | buffer[o + 3]) >>> 0;
+            w[i * 2 + 1] = ((buffer[o + 4] << 24) | (buffer[o + 5] << 16) | (buffer[o + 6] << 8) | buffer[o + 7]) >>> 0;
+        }
+        for (let i = 16; i < 80; ++i) {
+            const g15h = w[(i - 15) * 2];
+            const g15l = w[(i - 15) * 2 + 1];
+            const s0h = rotrH(g15h, g15l, 1) ^ rotrH(g15h, g15l, 8) ^ shrH(g15h, 7);
+            const s0l = rotrL(g15h, g15l, 1) ^ rotrL(g15h, g15l, 8) ^ shrL(g15h, g15l, 7);
+            const g2h = w[(i - 2) * 2];
+            const g2l = w[(i - 2) * 2 + 1];
+            const s1h = rotrH(g2h, g2l, 19) ^ rotrH(g2h, g2l, 61) ^ shrH(g2h, 6);
+            const s1l = rotrL(g2h, g2l, 19) ^ rotrL(g2h, g2l, 61) ^ shrL(g2h, g2l, 6);
+            const w7h = w[(i - 7) * 2];
+            const w7l = w[(i - 7) * 2 + 1];
+            const w16h = w[(i - 16) * 2];
+            const w16l = w[(i - 16) * 2 + 1];
+            let lo = (w16l >>> 0) + (s0l >>> 0);
+            let hi = (w16h >>> 0) + (s0h >>> 0) + (lo > 0xffffffff ? 1 : 0);
+            lo = (lo >>> 0) + (w7l >>> 0);
+            hi = (hi >>> 0) + (w7h >>> 0) + (lo > 0xffffffff ? 1 : 0);
+            lo = (lo >>> 0) + (s1l >>> 0);
+            hi = (hi >>> 0) + (s1h >>> 0) + (lo > 0xffffffff ? 1 : 0);
+            w[i * 2] = hi >>> 0;
+            w[i * 2 + 1] = lo >>> 0;
+        }
+        let ah = v[0], al = v[1], bh = v[2], bl = v[3], ch = v[4], cl = v[5], dh = v[6], dl = v[7], eh = v[8], el = v[9], fh = v[10], fl = v[11], gh = v[12], gl = v[13], hh = v[14], hl = v[15];
+        for (let i = 0; i < 80; ++i) {
+            const s1h = rotrH(eh, el, 14) ^ rotrH(eh, el, 18) ^ rotrH(eh, el, 41);
+            const s1l = rotrL(eh, el, 14) ^ rotrL(eh, el, 18) ^ rotrL(eh, el, 41);
+            const chh = (eh & fh) ^ (~eh & gh);
+            const chl = (el & fl) ^ (~el & gl);
+            let t1l = (hl >>> 0) + (s1l >>> 0);
+            let t1h = (hh >>> 0) + (s1h >>> 0) + (t1l > 0xffffffff ? 1 : 0);
+            t1l = (t1l >>> 0) + (chl >>> 0);
+            t1h = (t1h >>> 0) + (chh >>> 0) + (t1l > 0xffffffff ? 1 : 0);
+            t1l = (t1l >>> 0) + (K[i * 2 + 1] >>> 0);
+            t1h = (t1h >>> 0) + (K[i * 2] >>> 0) + (t1l > 0xffffffff ? 1 : 0);
+            t1l = (t1l >>> 0) + (w[i * 2 + 1] >>> 0);
+            t1h = (t1h >>> 0) + (w[i * 2] >>> 0) + (t1l > 0xffffffff ? 1 : 0);
+            const s0h = rotrH(ah, al, 28) ^ rotrH(ah, al, 34) ^ rotrH(ah, al, 39);
+            const s0l = rotrL(ah, al, 28) ^ rotrL(ah, al, 34) ^ rotrL(ah, al, 39);
+            const majh = (ah & bh) ^ (ah & ch) ^ (bh & ch);
+            const majl = (al & bl) ^ (al & cl) ^ (bl & cl);
+            let t2l = (s0l >>> 0) + (majl >>> 0);
+            let t2h = (s0h >>> 0) + (majh >>> 0) + (t2l > 0xffffffff ? 1 : 0);
+            t2l = t2l >>> 0;
+            t2h = t2h >>> 0;
+            hh = gh;
+            hl = gl;
+            gh = fh;
+            gl = fl;
+            fh = eh;
+            fl = el;
+            let el2 = (dl >>> 0) + (t1l >>> 0);
+            let eh2 = (dh >>> 0) + (t1h >>> 0) + (el2 > 0xffffffff ? 1 : 0);
+            eh = eh2 >>> 0;
+            el = el2 >>> 0;
+            dh = ch;
+            dl = cl;
+            ch = bh;
+            cl = bl;
+            bh = ah;
+            bl = al;
+            let al2 = (t1l >>> 0) + (t2l >>> 0);
+            let ah2 = (t1h >>> 0) + (t2h >>> 0) + (al2 > 0xffffffff ? 1 : 0);
+            ah = ah2 >>> 0;
+            al = al2 >>> 0;
+        }
+        addInto(state, 0, ah, al);
+        addInto(state, 1, bh, bl);
+        addInto(state, 2, ch, cl);
+        addInto(state, 3, dh, dl);
+        addInto(state, 4, eh, el);
+        addInto(state, 5, fh, fl);
+        addInto(state, 6, gh, gl);
+        addInto(state, 7, hh, hl);
+    }
+}
+function addInto(state, slot, vh, vl) {
+    const i = slot * 2;
+    const lo = (state[i + 1] >>> 0) + (vl >>> 0);
+    const hi = (state[i] >>> 0) + (vh >>> 0) + (lo > 0xffffffff ? 1 : 0);
+    state[i] = hi >>> 0;
+    state[i + 1] = lo >>> 0;
+}
+function rotrH(hi, lo, n) {
+    if (n < 32) {
+        return ((hi >>> n) | (lo << (32 - n))) >>> 0;
+    }
+    if (n === 32) {
+        return lo >>> 0;
+    }
+    return ((lo >>> (n - 32)) | (hi << (64 - n))) >>> 0;
+}
+function rotrL(hi, lo, n) {
+    if (n < 32) {
+        return ((lo >>> n) | (hi << (32 - n))) >>> 0;
+    }
+    if (n === 32) {
+        return hi >>> 0;
+    }
+    return ((hi >>> (n - 32)) | (lo << (64 - n))) >>> 0;
+}
+function shrH(hi, n) {
+    if (n < 32) {
+        return hi >>> n;
+    }
+    return 0;
+}
+function shrL(hi, lo, n) {
+    if (n < 32) {
+        return ((lo >>> n) | (hi << (32 - n))) >>> 0;
+    }
+    if (n === 32) {
+        return hi >>> 0;
+    }
+    return hi >>> (n - 32);
+}
+
+let nativeSupported;
+function detectNative() {
+    if (nativeSupported === undefined) {
+        try {
+            createHash("sha512");
+            nativeSupported = true;
+        }
+        catch {
+            nativeSupported = false;
+        }
+    }
+    return nativeSupported;
+}
+class Sha512 extends Sha512Js {
+    native;
+    nativeSecret;
+    nativeFinished = false;
+    constructor(secret) {
+        super(secret);
+        this.nativeSecret = secret;
+        if (detectNative()) {
+            this.native = this.createNative();
+        }
+    }
+    update(data) {
+        if (!this.native) {
+            super.update(data);
+            return;
+        }
+        if (this.nativeFinished) {
+            throw new Error("Attempted to update an already finished hash.");
+        }
+        this.native.update(data);
+    }
+    async digest() {
+        if (!this.native) {
+            return super.digest();
+        }
+        let buf;
+        if (this.nativeSecret !== undefined) {
+            this.nativeFinished = true;
+            buf = this.native.digest();
+        }
+        else {
+            buf = this.native.copy().digest();
+        }
+        return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    reset() {
+        if (!this.native) {
+            super.reset();
+            return;
+        }
+        this.native = this.createNative();
+        this.nativeFinished = false;
+    }
+    createNative() {
+        return this.nativeSecret !== undefined ? createHmac("sha512", toBuffer(this.nativeSecret)) : createHash("sha512");
+    }
+}
+function toBuffer(data) {
+    if (typeof data === "string") {
+        return data;
+    }
+    if (ArrayBuffer.isView(data)) {
+        return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    }
+    return Buffer.from(data);
+}
+
+const { digest, sign, importKey } = globalThis?.crypto?.subtle ?? {};
+const subtle = typeof digest === "function" && typeof sign === "function" && typeof importKey === "function"
+    ? globalThis.crypto.subtle
+    : undefined;
+const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+const BLOCK_SIZE = 128;
+class Sha512WebCrypto {
+    digestLength = 64;
+    secret;
+    pending = [];
+    pendingBytes = 0;
+    fallback;
+    finished = false;
+    constructor(secret) {
+        if (secret !== undefined) {
+            const key = toUint8Array(secret);
+            this.secret = key.byteLength === 0 ? new Uint8Array(BLOCK_SIZE) : key;
+        }
+        if (!subtle) {
+            this.fallback = new Sha512Js(secret);
+        }
+    }
+    update(data) {
+        if (this.finished) {
+            throw new Error("Attempted to update an already finished HMAC.");
+        }
+        if (this.fallback) {
+            this.fallback.update(data);
+            return;
+        }
+        this.pending.push(data.slice());
+        this.pendingBytes += data.byteLength;
+        if (this.pendingBytes >= MAX_PENDING_BYTES) {
+            this.switchToFallback();
+        }
+    }
+    async digest() {
+        if (this.fallback) {
+            return this.fallback.digest();
+        }
+        if (this.secret && this.finished) {
+            throw new Error("Attempted to digest an already finished HMAC.");
+        }
+        const data = concatBytes(this.pending);
+        if (this.secret) {
+            this.finished = true;
+            const key = await subtle.importKey("raw", this.secret, { name: "HMAC", hash: "SHA-512" }, false, ["sign"]);
+            const sig = await subtle.sign("HMAC", key, data);
+            return new Uint8Array(sig);
+        }
+        const hash = await subtle.digest("SHA-512", data);
+        return new Uint8Array(hash);
+    }
+    reset() {
+        this.pending = [];
+        this.pendingBytes = 0;
+        this.finished = false;
+        if (subtle) {
+            this.fallback = undefined;
+        }
+        else {
+            this.fallback = new Sha512Js(this.secret);
+        }
+    }
+    switchToFallback() {
+        const sha512Js = new Sha512Js(this.secret);
+        for (const chunk of this.pending) {
+            sha512Js.update(chunk);
+        }
+        this.fallback = sha512Js;
+        this.pending = [];
+        this.pendingBytes = 0;
+    }
+}
+
+exports.Sha1 = Sha1Node;
+exports.Sha1Js = Sha1Js;
+exports.Sha1Node = Sha1Node;
+exports.Sha1WebCrypto = Sha1WebCrypto;
+exports.Sha512 = Sha512;
+exports.Sha512Js = Sha512Js;
+exports.Sha512WebCrypto = Sha512WebCrypto;
+
+
+/***/ }),
+
 /***/ 1645:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -2730,6 +4091,14318 @@ __webpack_unused_export__ = paginateListFindings;
 __webpack_unused_export__ = paginateListFindingsV2;
 __webpack_unused_export__ = paginateListPolicyGenerations;
 __webpack_unused_export__ = paginateValidatePolicy;
+
+
+/***/ }),
+
+/***/ 2204:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+var __webpack_unused_export__;
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
+const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
+__webpack_unused_export__ = $Command;
+__webpack_unused_export__ = Client;
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { defaultProvider } = __nccwpck_require__(5861);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { AwsJson1_1Protocol } = __nccwpck_require__(7288);
+const { Sha256 } = __nccwpck_require__(9542);
+
+const defaultAthenaHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    return {
+        operation: getSmithyContext(context).operation,
+        region: await normalizeProvider(config.region)() || (() => {
+            throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
+        })(),
+    };
+};
+function createAwsAuthSigv4HttpAuthOption(authParameters) {
+    return {
+        schemeId: "aws.auth#sigv4",
+        signingProperties: {
+            name: "athena",
+            region: authParameters.region,
+        },
+        propertiesExtractor: (config, context) => ({
+            signingProperties: {
+                config,
+                context,
+            },
+        }),
+    };
+}
+const defaultAthenaHttpAuthSchemeProvider = (authParameters) => {
+    const options = [];
+    switch (authParameters.operation) {
+        default: {
+            options.push(createAwsAuthSigv4HttpAuthOption(authParameters));
+        }
+    }
+    return options;
+};
+const resolveHttpAuthSchemeConfig = (config) => {
+    const config_0 = resolveAwsSdkSigV4Config(config);
+    return Object.assign(config_0, {
+        authSchemePreference: normalizeProvider(config.authSchemePreference ?? []),
+    });
+};
+
+const resolveClientEndpointParameters = (options) => {
+    return Object.assign(options, {
+        useDualstackEndpoint: options.useDualstackEndpoint ?? false,
+        useFipsEndpoint: options.useFipsEndpoint ?? false,
+        defaultSigningName: "athena",
+    });
+};
+const commonParams = {
+    UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
+    Endpoint: { type: "builtInParams", name: "endpoint" },
+    Region: { type: "builtInParams", name: "region" },
+    UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" },
+};
+
+var version = "3.1161.0";
+var packageInfo = {
+	version: version};
+
+const k = "ref";
+const a = -1, b = true, c = "isSet", d = "PartitionResult", e = "booleanEquals", f = "getAttr", g = { [k]: "Endpoint" }, h = { [k]: d }, i = {}, j = [{ [k]: "Region" }];
+const _data = {
+    conditions: [
+        [c, [g]],
+        [c, j],
+        ["aws.partition", j, d],
+        [e, [{ [k]: "UseFIPS" }, b]],
+        [e, [{ [k]: "UseDualStack" }, b]],
+        [e, [{ fn: f, argv: [h, "supportsDualStack"] }, b]],
+        [e, [{ fn: f, argv: [h, "supportsFIPS"] }, b]]
+    ],
+    results: [
+        [a],
+        [a, "Invalid Configuration: FIPS and custom endpoint are not supported"],
+        [a, "Invalid Configuration: Dualstack and custom endpoint are not supported"],
+        [g, i],
+        ["https://athena-fips.{Region}.{PartitionResult#dualStackDnsSuffix}", i],
+        [a, "FIPS and DualStack are enabled, but this partition does not support one or both"],
+        ["https://athena-fips.{Region}.{PartitionResult#dnsSuffix}", i],
+        [a, "FIPS is enabled but this partition does not support FIPS"],
+        ["https://athena.{Region}.{PartitionResult#dualStackDnsSuffix}", i],
+        [a, "DualStack is enabled but this partition does not support DualStack"],
+        ["https://athena.{Region}.{PartitionResult#dnsSuffix}", i],
+        [a, "Invalid Configuration: Missing Region"]
+    ]
+};
+const root = 2;
+const r = 100_000_000;
+const nodes = new Int32Array([
+    -1, 1, -1,
+    0, 12, 3,
+    1, 4, r + 11,
+    2, 5, r + 11,
+    3, 8, 6,
+    4, 7, r + 10,
+    5, r + 8, r + 9,
+    4, 10, 9,
+    6, r + 6, r + 7,
+    5, 11, r + 5,
+    6, r + 4, r + 5,
+    3, r + 1, 13,
+    4, r + 2, r + 3,
+]);
+const bdd = BinaryDecisionDiagram.from(nodes, root, _data.conditions, _data.results);
+
+const cache = new EndpointCache({
+    size: 50,
+    params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"],
+});
+const defaultEndpointResolver = (endpointParams, context = {}) => {
+    return cache.get(endpointParams, () => decideEndpoint(bdd, {
+        endpointParams: endpointParams,
+        logger: context.logger,
+    }));
+};
+customEndpointFunctions.aws = awsEndpointFunctions;
+
+class AthenaServiceException extends ServiceException {
+    static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.athena#AthenaServiceException";
+    constructor(options) {
+        super(options);
+        Object.setPrototypeOf(this, AthenaServiceException.prototype);
+    }
+}
+
+class InternalServerException extends AthenaServiceException {
+    static shapeId = "com.amazonaws.athena#InternalServerException";
+    name = "InternalServerException";
+    $fault = "server";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InternalServerException",
+            $fault: "server",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InternalServerException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidRequestException extends AthenaServiceException {
+    static shapeId = "com.amazonaws.athena#InvalidRequestException";
+    name = "InvalidRequestException";
+    $fault = "client";
+    AthenaErrorCode;
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidRequestException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidRequestException.prototype);
+        this.AthenaErrorCode = opts.AthenaErrorCode;
+        this.Message = opts.Message;
+    }
+}
+class TooManyRequestsException extends AthenaServiceException {
+    static shapeId = "com.amazonaws.athena#TooManyRequestsException";
+    name = "TooManyRequestsException";
+    $fault = "client";
+    Message;
+    Reason;
+    constructor(opts) {
+        super({
+            name: "TooManyRequestsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyRequestsException.prototype);
+        this.Message = opts.Message;
+        this.Reason = opts.Reason;
+    }
+}
+class ResourceNotFoundException extends AthenaServiceException {
+    static shapeId = "com.amazonaws.athena#ResourceNotFoundException";
+    name = "ResourceNotFoundException";
+    $fault = "client";
+    Message;
+    ResourceName;
+    constructor(opts) {
+        super({
+            name: "ResourceNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceNotFoundException.prototype);
+        this.Message = opts.Message;
+        this.ResourceName = opts.ResourceName;
+    }
+}
+class MetadataException extends AthenaServiceException {
+    static shapeId = "com.amazonaws.athena#MetadataException";
+    name = "MetadataException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "MetadataException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, MetadataException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class SessionAlreadyExistsException extends AthenaServiceException {
+    static shapeId = "com.amazonaws.athena#SessionAlreadyExistsException";
+    name = "SessionAlreadyExistsException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "SessionAlreadyExistsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, SessionAlreadyExistsException.prototype);
+        this.Message = opts.Message;
+    }
+}
+
+const _AC = "AclConfiguration";
+const _ACd = "AdditionalConfigs";
+const _ACdd = "AdditionalConfiguration";
+const _AD = "AllocatedDpus";
+const _ADPUS = "ApplicationDPUSizes";
+const _ADPUSL = "ApplicationDPUSizesList";
+const _AE = "AthenaError";
+const _AEC = "AthenaErrorCode";
+const _ARI = "ApplicationRuntimeId";
+const _AT = "AuthToken";
+const _ATET = "AuthTokenExpirationTime";
+const _ATu = "AuthenticationType";
+const _BGNQ = "BatchGetNamedQuery";
+const _BGNQI = "BatchGetNamedQueryInput";
+const _BGNQO = "BatchGetNamedQueryOutput";
+const _BGPS = "BatchGetPreparedStatement";
+const _BGPSI = "BatchGetPreparedStatementInput";
+const _BGPSO = "BatchGetPreparedStatementOutput";
+const _BGQE = "BatchGetQueryExecution";
+const _BGQEI = "BatchGetQueryExecutionInput";
+const _BGQEO = "BatchGetQueryExecutionOutput";
+const _BSCPQ = "BytesScannedCutoffPerQuery";
+const _C = "Classification";
+const _CA = "CapacityAllocation";
+const _CAC = "CapacityAssignmentConfiguration";
+const _CAL = "CapacityAssignmentsList";
+const _CAa = "CapacityAssignment";
+const _CAap = "CapacityAssignments";
+const _CB = "CodeBlock";
+const _CC = "CalculationConfiguration";
+const _CCEC = "CustomerContentEncryptionConfiguration";
+const _CCR = "CancelCapacityReservation";
+const _CCRI = "CancelCapacityReservationInput";
+const _CCRIr = "CreateCapacityReservationInput";
+const _CCRO = "CancelCapacityReservationOutput";
+const _CCROr = "CreateCapacityReservationOutput";
+const _CCRr = "CreateCapacityReservation";
+const _CDC = "CreateDataCatalog";
+const _CDCI = "CreateDataCatalogInput";
+const _CDCO = "CreateDataCatalogOutput";
+const _CDS = "CoordinatorDpuSize";
+const _CDT = "CompletionDateTime";
+const _CEI = "CalculationExecutionId";
+const _CI = "ColumnInfo";
+const _CIL = "ColumnInfoList";
+const _CL = "CalculationsList";
+const _CLl = "ClassificationList";
+const _CLo = "ColumnList";
+const _CN = "CatalogName";
+const _CNI = "CreateNotebookInput";
+const _CNO = "CreateNotebookOutput";
+const _CNQ = "CreateNamedQuery";
+const _CNQI = "CreateNamedQueryInput";
+const _CNQO = "CreateNamedQueryOutput";
+const _CNr = "CreateNotebook";
+const _CPNU = "CreatePresignedNotebookUrl";
+const _CPNUR = "CreatePresignedNotebookUrlRequest";
+const _CPNURr = "CreatePresignedNotebookUrlResponse";
+const _CPS = "CreatePreparedStatement";
+const _CPSI = "CreatePreparedStatementInput";
+const _CPSO = "CreatePreparedStatementOutput";
+const _CR = "CalculationResult";
+const _CRL = "CapacityReservationsList";
+const _CRN = "CapacityReservationName";
+const _CRT = "ClientRequestToken";
+const _CRa = "CapacityReservation";
+const _CRap = "CapacityReservations";
+const _CS = "CalculationStatistics";
+const _CSa = "CalculationStatus";
+const _CSal = "CalculationSummary";
+const _CSas = "CaseSensitive";
+const _CT = "CreationTime";
+const _CTo = "ConnectionType";
+const _CTr = "CreateTime";
+const _CU = "ConfigurationUpdates";
+const _CULP = "CreateUserLevelPrefix";
+const _CWG = "CreateWorkGroup";
+const _CWGI = "CreateWorkGroupInput";
+const _CWGO = "CreateWorkGroupOutput";
+const _CWGT = "CopyWorkGroupTags";
+const _CWLC = "CloudWatchLoggingConfiguration";
+const _Ca = "Calculations";
+const _Cat = "Catalog";
+const _Ch = "Children";
+const _Cl = "Classifications";
+const _Co = "Column";
+const _Col = "Columns";
+const _Com = "Comment";
+const _Con = "Configuration";
+const _D = "Description";
+const _DC = "DataCatalog";
+const _DCO = "DeleteCatalogOnly";
+const _DCR = "DeleteCapacityReservation";
+const _DCRI = "DeleteCapacityReservationInput";
+const _DCRO = "DeleteCapacityReservationOutput";
+const _DCS = "DataCatalogSummary";
+const _DCSL = "DataCatalogSummaryList";
+const _DCSa = "DataCatalogsSummary";
+const _DCp = "DpuCount";
+const _DDC = "DeleteDataCatalog";
+const _DDCI = "DeleteDataCatalogInput";
+const _DDCO = "DeleteDataCatalogOutput";
+const _DEDS = "DefaultExecutorDpuSize";
+const _DEIM = "DpuExecutionInMillis";
+const _DL = "DatabaseList";
+const _DML = "DataManifestLocation";
+const _DN = "DatabaseName";
+const _DNI = "DeleteNotebookInput";
+const _DNO = "DeleteNotebookOutput";
+const _DNQ = "DeleteNamedQuery";
+const _DNQI = "DeleteNamedQueryInput";
+const _DNQO = "DeleteNamedQueryOutput";
+const _DNe = "DeleteNotebook";
+const _DPS = "DeletePreparedStatement";
+const _DPSI = "DeletePreparedStatementInput";
+const _DPSO = "DeletePreparedStatementOutput";
+const _DSIB = "DataScannedInBytes";
+const _DWG = "DeleteWorkGroup";
+const _DWGI = "DeleteWorkGroupInput";
+const _DWGO = "DeleteWorkGroupOutput";
+const _Da = "Database";
+const _Dat = "Datum";
+const _Data = "Data";
+const _E = "Enabled";
+const _EBO = "ExpectedBucketOwner";
+const _EC = "ErrorCategory";
+const _ECn = "EncryptionConfiguration";
+const _ECng = "EngineConfiguration";
+const _ECr = "ErrorCode";
+const _EDT = "EndDateTime";
+const _EETIM = "EngineExecutionTimeInMillis";
+const _EEV = "EffectiveEngineVersion";
+const _EI = "ExecutorId";
+const _EIC = "EnableIdentityCenter";
+const _EM = "ErrorMessage";
+const _EMEC = "EnableMinimumEncryptionConfiguration";
+const _EN = "ExportNotebook";
+const _ENI = "ExportNotebookInput";
+const _ENO = "ExportNotebookOutput";
+const _EO = "EncryptionOption";
+const _EP = "ExecutionParameters";
+const _ER = "ExecutionRole";
+const _ES = "ExecutorsSummary";
+const _ESAG = "EnableS3AccessGrants";
+const _ESF = "ExecutorStateFilter";
+const _ESL = "ExecutorsSummaryList";
+const _ESx = "ExecutorState";
+const _ESxe = "ExecutorSize";
+const _ET = "ErrorType";
+const _ETx = "ExecutorType";
+const _ETxe = "ExecutionTime";
+const _EU = "EndpointUrl";
+const _EV = "EngineVersion";
+const _EVL = "EngineVersionsList";
+const _EVn = "EngineVersions";
+const _EWGC = "EnforceWorkGroupConfiguration";
+const _Er = "Error";
+const _Ex = "Expression";
+const _F = "Filters";
+const _FD = "FilterDefinition";
+const _GCAC = "GetCapacityAssignmentConfiguration";
+const _GCACI = "GetCapacityAssignmentConfigurationInput";
+const _GCACO = "GetCapacityAssignmentConfigurationOutput";
+const _GCE = "GetCalculationExecution";
+const _GCEC = "GetCalculationExecutionCode";
+const _GCECR = "GetCalculationExecutionCodeRequest";
+const _GCECRe = "GetCalculationExecutionCodeResponse";
+const _GCER = "GetCalculationExecutionRequest";
+const _GCERe = "GetCalculationExecutionResponse";
+const _GCES = "GetCalculationExecutionStatus";
+const _GCESR = "GetCalculationExecutionStatusRequest";
+const _GCESRe = "GetCalculationExecutionStatusResponse";
+const _GCR = "GetCapacityReservation";
+const _GCRI = "GetCapacityReservationInput";
+const _GCRO = "GetCapacityReservationOutput";
+const _GD = "GetDatabase";
+const _GDC = "GetDataCatalog";
+const _GDCI = "GetDataCatalogInput";
+const _GDCO = "GetDataCatalogOutput";
+const _GDI = "GetDatabaseInput";
+const _GDO = "GetDatabaseOutput";
+const _GNM = "GetNotebookMetadata";
+const _GNMI = "GetNotebookMetadataInput";
+const _GNMO = "GetNotebookMetadataOutput";
+const _GNQ = "GetNamedQuery";
+const _GNQI = "GetNamedQueryInput";
+const _GNQO = "GetNamedQueryOutput";
+const _GPS = "GetPreparedStatement";
+const _GPSI = "GetPreparedStatementInput";
+const _GPSO = "GetPreparedStatementOutput";
+const _GQE = "GetQueryExecution";
+const _GQEI = "GetQueryExecutionInput";
+const _GQEO = "GetQueryExecutionOutput";
+const _GQR = "GetQueryResults";
+const _GQRI = "GetQueryResultsInput";
+const _GQRO = "GetQueryResultsOutput";
+const _GQRS = "GetQueryRuntimeStatistics";
+const _GQRSI = "GetQueryRuntimeStatisticsInput";
+const _GQRSO = "GetQueryRuntimeStatisticsOutput";
+const _GRD = "GetResourceDashboard";
+const _GRDR = "GetResourceDashboardRequest";
+const _GRDRe = "GetResourceDashboardResponse";
+const _GS = "GetSession";
+const _GSE = "GetSessionEndpoint";
+const _GSER = "GetSessionEndpointRequest";
+const _GSERe = "GetSessionEndpointResponse";
+const _GSR = "GetSessionRequest";
+const _GSRe = "GetSessionResponse";
+const _GSS = "GetSessionStatus";
+const _GSSR = "GetSessionStatusRequest";
+const _GSSRe = "GetSessionStatusResponse";
+const _GTM = "GetTableMetadata";
+const _GTMI = "GetTableMetadataInput";
+const _GTMO = "GetTableMetadataOutput";
+const _GWG = "GetWorkGroup";
+const _GWGI = "GetWorkGroupInput";
+const _GWGO = "GetWorkGroupOutput";
+const _I = "Identifier";
+const _IB = "InputBytes";
+const _ICAA = "IdentityCenterApplicationArn";
+const _ICC = "IdentityCenterConfiguration";
+const _ICIA = "IdentityCenterInstanceArn";
+const _IN = "ImportNotebook";
+const _INI = "ImportNotebookInput";
+const _INO = "ImportNotebookOutput";
+const _IR = "InputRows";
+const _IRE = "InvalidRequestException";
+const _ISDT = "IdleSinceDateTime";
+const _ISE = "InternalServerException";
+const _ITS = "IdleTimeoutSeconds";
+const _K = "Key";
+const _KK = "KmsKey";
+const _L = "Label";
+const _LA = "LastAllocation";
+const _LADPUS = "ListApplicationDPUSizes";
+const _LADPUSI = "ListApplicationDPUSizesInput";
+const _LADPUSO = "ListApplicationDPUSizesOutput";
+const _LAT = "LastAccessTime";
+const _LCE = "ListCalculationExecutions";
+const _LCER = "ListCalculationExecutionsRequest";
+const _LCERi = "ListCalculationExecutionsResponse";
+const _LCR = "ListCapacityReservations";
+const _LCRI = "ListCapacityReservationsInput";
+const _LCRO = "ListCapacityReservationsOutput";
+const _LD = "ListDatabases";
+const _LDC = "ListDataCatalogs";
+const _LDCI = "ListDataCatalogsInput";
+const _LDCO = "ListDataCatalogsOutput";
+const _LDI = "ListDatabasesInput";
+const _LDO = "ListDatabasesOutput";
+const _LE = "ListExecutors";
+const _LER = "ListExecutorsRequest";
+const _LERi = "ListExecutorsResponse";
+const _LEV = "ListEngineVersions";
+const _LEVI = "ListEngineVersionsInput";
+const _LEVO = "ListEngineVersionsOutput";
+const _LG = "LogGroup";
+const _LL = "LogLocation";
+const _LMDT = "LastModifiedDateTime";
+const _LMT = "LastModifiedTime";
+const _LNM = "ListNotebookMetadata";
+const _LNMI = "ListNotebookMetadataInput";
+const _LNMO = "ListNotebookMetadataOutput";
+const _LNQ = "ListNamedQueries";
+const _LNQI = "ListNamedQueriesInput";
+const _LNQO = "ListNamedQueriesOutput";
+const _LNS = "ListNotebookSessions";
+const _LNSR = "ListNotebookSessionsRequest";
+const _LNSRi = "ListNotebookSessionsResponse";
+const _LPS = "ListPreparedStatements";
+const _LPSI = "ListPreparedStatementsInput";
+const _LPSO = "ListPreparedStatementsOutput";
+const _LQE = "ListQueryExecutions";
+const _LQEI = "ListQueryExecutionsInput";
+const _LQEO = "ListQueryExecutionsOutput";
+const _LS = "ListSessions";
+const _LSAT = "LastSuccessfulAllocationTime";
+const _LSNP = "LogStreamNamePrefix";
+const _LSR = "ListSessionsRequest";
+const _LSRi = "ListSessionsResponse";
+const _LT = "LogTypes";
+const _LTFR = "ListTagsForResource";
+const _LTFRI = "ListTagsForResourceInput";
+const _LTFRO = "ListTagsForResourceOutput";
+const _LTM = "LogTypesMap";
+const _LTMI = "ListTableMetadataInput";
+const _LTMO = "ListTableMetadataOutput";
+const _LTMi = "ListTableMetadata";
+const _LWG = "ListWorkGroups";
+const _LWGI = "ListWorkGroupsInput";
+const _LWGO = "ListWorkGroupsOutput";
+const _M = "Message";
+const _MAIM = "MaxAgeInMinutes";
+const _MC = "MonitoringConfiguration";
+const _MCD = "MaxConcurrentDpus";
+const _ME = "MetadataException";
+const _MLC = "ManagedLoggingConfiguration";
+const _MQRC = "ManagedQueryResultsConfiguration";
+const _MQRCU = "ManagedQueryResultsConfigurationUpdates";
+const _MQREC = "ManagedQueryResultsEncryptionConfiguration";
+const _MR = "MaxResults";
+const _N = "Name";
+const _NI = "NotebookId";
+const _NM = "NotebookMetadata";
+const _NMA = "NotebookMetadataArray";
+const _NML = "NotebookMetadataList";
+const _NQ = "NamedQueries";
+const _NQI = "NamedQueryIds";
+const _NQIa = "NamedQueryId";
+const _NQL = "NamedQueryList";
+const _NQa = "NamedQuery";
+const _NSL = "NotebookSessionsList";
+const _NSLU = "NotebookS3LocationUri";
+const _NSS = "NotebookSessionSummary";
+const _NT = "NextToken";
+const _NU = "NotebookUrl";
+const _NV = "NotebookVersion";
+const _Nu = "Nullable";
+const _OB = "OutputBytes";
+const _OL = "OutputLocation";
+const _OR = "OutputRows";
+const _OS = "OutputStage";
+const _P = "Progress";
+const _PCAC = "PutCapacityAssignmentConfiguration";
+const _PCACI = "PutCapacityAssignmentConfigurationInput";
+const _PCACO = "PutCapacityAssignmentConfigurationOutput";
+const _PCWME = "PublishCloudWatchMetricsEnabled";
+const _PK = "PartitionKeys";
+const _PS = "PreparedStatements";
+const _PSDL = "PreparedStatementDetailsList";
+const _PSL = "PreparedStatementsList";
+const _PSN = "PreparedStatementNames";
+const _PSS = "PreparedStatementSummary";
+const _PSr = "PreparedStatement";
+const _Pa = "Parameters";
+const _Pay = "Payload";
+const _Pr = "Properties";
+const _Pre = "Precision";
+const _Q = "Query";
+const _QE = "QueryExecutions";
+const _QEC = "QueryExecutionContext";
+const _QEI = "QueryExecutionIds";
+const _QEIu = "QueryExecutionId";
+const _QEL = "QueryExecutionList";
+const _QES = "QueryExecutionStatistics";
+const _QESu = "QueryExecutionStatus";
+const _QEu = "QueryExecution";
+const _QPTIM = "QueryPlanningTimeInMillis";
+const _QQTIM = "QueryQueueTimeInMillis";
+const _QRS = "QueryRuntimeStatistics";
+const _QRSAGC = "QueryResultsS3AccessGrantsConfiguration";
+const _QRSR = "QueryRuntimeStatisticsRows";
+const _QRST = "QueryRuntimeStatisticsTimeline";
+const _QRT = "QueryResultType";
+const _QS = "QueryString";
+const _QSP = "QueryStagePlan";
+const _QSPN = "QueryStagePlanNode";
+const _QSPNu = "QueryStagePlanNodes";
+const _QSu = "QueryStatement";
+const _QSue = "QueryStage";
+const _QSuer = "QueryStages";
+const _R = "Reason";
+const _RAC = "RemoveAclConfiguration";
+const _RARN = "ResourceARN";
+const _RBSCPQ = "RemoveBytesScannedCutoffPerQuery";
+const _RC = "ResultConfiguration";
+const _RCCEC = "RemoveCustomerContentEncryptionConfiguration";
+const _RCT = "RequestCompletionTime";
+const _RCU = "ResultConfigurationUpdates";
+const _RDO = "RecursiveDeleteOption";
+const _REBO = "RemoveExpectedBucketOwner";
+const _REC = "RemoveEncryptionConfiguration";
+const _RL = "RowList";
+const _RN = "ResourceName";
+const _RNFE = "ResourceNotFoundException";
+const _ROL = "RemoveOutputLocation";
+const _RPE = "RequesterPaysEnabled";
+const _RPR = "ReusedPreviousResult";
+const _RRBAC = "ResultReuseByAgeConfiguration";
+const _RRC = "ResultReuseConfiguration";
+const _RRI = "ResultReuseInformation";
+const _RS = "ResultSet";
+const _RSM = "ResultSetMetadata";
+const _RSU = "ResultS3Uri";
+const _RSe = "RemoteSources";
+const _RT = "ResultType";
+const _RTe = "RequestTime";
+const _Re = "Retryable";
+const _Res = "Result";
+const _Ro = "Rows";
+const _Row = "Row";
+const _S = "State";
+const _SAEE = "SessionAlreadyExistsException";
+const _SAO = "S3AclOption";
+const _SC = "SessionConfiguration";
+const _SCE = "StartCalculationExecution";
+const _SCER = "StartCalculationExecutionRequest";
+const _SCERt = "StartCalculationExecutionResponse";
+const _SCERto = "StopCalculationExecutionRequest";
+const _SCERtop = "StopCalculationExecutionResponse";
+const _SCEt = "StopCalculationExecution";
+const _SCR = "StateChangeReason";
+const _SDPUS = "SupportedDPUSizes";
+const _SDT = "SubmissionDateTime";
+const _SDTt = "StartDateTime";
+const _SESU = "StdErrorS3Uri";
+const _SEV = "SelectedEngineVersion";
+const _SF = "StateFilter";
+const _SI = "SessionId";
+const _SITIM = "SessionIdleTimeoutInMinutes";
+const _SIt = "StageId";
+const _SL = "SessionsList";
+const _SLC = "S3LoggingConfiguration";
+const _SM = "StatusMessage";
+const _SN = "SchemaName";
+const _SNt = "StatementName";
+const _SOSU = "StdOutS3Uri";
+const _SP = "SparkProperties";
+const _SPPTIM = "ServicePreProcessingTimeInMillis";
+const _SPTIM = "ServiceProcessingTimeInMillis";
+const _SQE = "StartQueryExecution";
+const _SQEI = "StartQueryExecutionInput";
+const _SQEIt = "StopQueryExecutionInput";
+const _SQEO = "StartQueryExecutionOutput";
+const _SQEOt = "StopQueryExecutionOutput";
+const _SQEt = "StopQueryExecution";
+const _SS = "SubStages";
+const _SSR = "StartSessionRequest";
+const _SSRt = "StartSessionResponse";
+const _SSe = "SessionStatistics";
+const _SSes = "SessionStatus";
+const _SSess = "SessionSummary";
+const _SSt = "StartSession";
+const _ST = "StatementType";
+const _STu = "SubstatementType";
+const _Sc = "Scale";
+const _Se = "Sessions";
+const _St = "Status";
+const _Sta = "Statistics";
+const _T = "Type";
+const _TD = "TargetDpus";
+const _TDT = "TerminationDateTime";
+const _TETIM = "TotalExecutionTimeInMillis";
+const _TK = "TagKeys";
+const _TL = "TagList";
+const _TM = "TableMetadata";
+const _TML = "TableMetadataList";
+const _TMRE = "TooManyRequestsException";
+const _TN = "TableName";
+const _TR = "TagResource";
+const _TRI = "TagResourceInput";
+const _TRO = "TagResourceOutput";
+const _TS = "TerminateSession";
+const _TSR = "TerminateSessionRequest";
+const _TSRe = "TerminateSessionResponse";
+const _TT = "TableType";
+const _Ta = "Tags";
+const _Tag = "Tag";
+const _Ti = "Timeline";
+const _U = "Url";
+const _UC = "UpdateCount";
+const _UCR = "UpdateCapacityReservation";
+const _UCRI = "UpdateCapacityReservationInput";
+const _UCRO = "UpdateCapacityReservationOutput";
+const _UDC = "UpdateDataCatalog";
+const _UDCI = "UpdateDataCatalogInput";
+const _UDCO = "UpdateDataCatalogOutput";
+const _UN = "UpdateNotebook";
+const _UNI = "UpdateNotebookInput";
+const _UNM = "UpdateNotebookMetadata";
+const _UNMI = "UpdateNotebookMetadataInput";
+const _UNMO = "UpdateNotebookMetadataOutput";
+const _UNO = "UpdateNotebookOutput";
+const _UNQ = "UpdateNamedQuery";
+const _UNQI = "UnprocessedNamedQueryIds";
+const _UNQIL = "UnprocessedNamedQueryIdList";
+const _UNQIn = "UnprocessedNamedQueryId";
+const _UNQIp = "UpdateNamedQueryInput";
+const _UNQO = "UpdateNamedQueryOutput";
+const _UPS = "UpdatePreparedStatement";
+const _UPSI = "UpdatePreparedStatementInput";
+const _UPSN = "UnprocessedPreparedStatementNames";
+const _UPSNL = "UnprocessedPreparedStatementNameList";
+const _UPSNn = "UnprocessedPreparedStatementName";
+const _UPSO = "UpdatePreparedStatementOutput";
+const _UQEI = "UnprocessedQueryExecutionIds";
+const _UQEIL = "UnprocessedQueryExecutionIdList";
+const _UQEIn = "UnprocessedQueryExecutionId";
+const _UR = "UntagResource";
+const _URI = "UntagResourceInput";
+const _URO = "UntagResourceOutput";
+const _UWG = "UpdateWorkGroup";
+const _UWGI = "UpdateWorkGroupInput";
+const _UWGO = "UpdateWorkGroupOutput";
+const _V = "Value";
+const _VCV = "VarCharValue";
+const _WD = "WorkingDirectory";
+const _WG = "WorkGroup";
+const _WGC = "WorkGroupConfiguration";
+const _WGCU = "WorkGroupConfigurationUpdates";
+const _WGL = "WorkGroupsList";
+const _WGN = "WorkGroupNames";
+const _WGNo = "WorkGroupName";
+const _WGS = "WorkGroupSummary";
+const _WGo = "WorkGroups";
+const _c = "client";
+const _dL = "datumList";
+const _e = "error";
+const _s = "smithy.ts.sdk.synthetic.com.amazonaws.athena";
+const _se = "server";
+const n0 = "com.amazonaws.athena";
+const _s_registry = new TypeRegistry(_s);
+var AthenaServiceException$ = [-3, _s, "AthenaServiceException", 0, [], []];
+_s_registry.registerError(AthenaServiceException$, AthenaServiceException);
+const n0_registry = new TypeRegistry(n0);
+var InternalServerException$ = [-3, n0, _ISE,
+    { [_e]: _se },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InternalServerException$, InternalServerException);
+var InvalidRequestException$ = [-3, n0, _IRE,
+    { [_e]: _c },
+    [_AEC, _M],
+    [0, 0]
+];
+n0_registry.registerError(InvalidRequestException$, InvalidRequestException);
+var MetadataException$ = [-3, n0, _ME,
+    { [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(MetadataException$, MetadataException);
+var ResourceNotFoundException$ = [-3, n0, _RNFE,
+    { [_e]: _c },
+    [_M, _RN],
+    [0, 0]
+];
+n0_registry.registerError(ResourceNotFoundException$, ResourceNotFoundException);
+var SessionAlreadyExistsException$ = [-3, n0, _SAEE,
+    { [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(SessionAlreadyExistsException$, SessionAlreadyExistsException);
+var TooManyRequestsException$ = [-3, n0, _TMRE,
+    { [_e]: _c },
+    [_M, _R],
+    [0, 0]
+];
+n0_registry.registerError(TooManyRequestsException$, TooManyRequestsException);
+const errorTypeRegistries = [
+    _s_registry,
+    n0_registry,
+];
+var AclConfiguration$ = [3, n0, _AC,
+    0,
+    [_SAO],
+    [0], 1
+];
+var ApplicationDPUSizes$ = [3, n0, _ADPUS,
+    0,
+    [_ARI, _SDPUS],
+    [0, 64 | 1]
+];
+var AthenaError$ = [3, n0, _AE,
+    0,
+    [_EC, _ET, _Re, _EM],
+    [1, 1, 2, 0]
+];
+var BatchGetNamedQueryInput$ = [3, n0, _BGNQI,
+    0,
+    [_NQI],
+    [64 | 0], 1
+];
+var BatchGetNamedQueryOutput$ = [3, n0, _BGNQO,
+    0,
+    [_NQ, _UNQI],
+    [() => NamedQueryList, () => UnprocessedNamedQueryIdList]
+];
+var BatchGetPreparedStatementInput$ = [3, n0, _BGPSI,
+    0,
+    [_PSN, _WG],
+    [64 | 0, 0], 2
+];
+var BatchGetPreparedStatementOutput$ = [3, n0, _BGPSO,
+    0,
+    [_PS, _UPSN],
+    [() => PreparedStatementDetailsList, () => UnprocessedPreparedStatementNameList]
+];
+var BatchGetQueryExecutionInput$ = [3, n0, _BGQEI,
+    0,
+    [_QEI],
+    [64 | 0], 1
+];
+var BatchGetQueryExecutionOutput$ = [3, n0, _BGQEO,
+    0,
+    [_QE, _UQEI],
+    [() => QueryExecutionList, () => UnprocessedQueryExecutionIdList]
+];
+var CalculationConfiguration$ = [3, n0, _CC,
+    0,
+    [_CB],
+    [0]
+];
+var CalculationResult$ = [3, n0, _CR,
+    0,
+    [_SOSU, _SESU, _RSU, _RT],
+    [0, 0, 0, 0]
+];
+var CalculationStatistics$ = [3, n0, _CS,
+    0,
+    [_DEIM, _P],
+    [1, 0]
+];
+var CalculationStatus$ = [3, n0, _CSa,
+    0,
+    [_SDT, _CDT, _S, _SCR],
+    [4, 4, 0, 0]
+];
+var CalculationSummary$ = [3, n0, _CSal,
+    0,
+    [_CEI, _D, _St],
+    [0, 0, () => CalculationStatus$]
+];
+var CancelCapacityReservationInput$ = [3, n0, _CCRI,
+    0,
+    [_N],
+    [0], 1
+];
+var CancelCapacityReservationOutput$ = [3, n0, _CCRO,
+    0,
+    [],
+    []
+];
+var CapacityAllocation$ = [3, n0, _CA,
+    0,
+    [_St, _RTe, _SM, _RCT],
+    [0, 4, 0, 4], 2
+];
+var CapacityAssignment$ = [3, n0, _CAa,
+    0,
+    [_WGN],
+    [64 | 0]
+];
+var CapacityAssignmentConfiguration$ = [3, n0, _CAC,
+    0,
+    [_CRN, _CAap],
+    [0, () => CapacityAssignmentsList]
+];
+var CapacityReservation$ = [3, n0, _CRa,
+    0,
+    [_N, _St, _TD, _AD, _CT, _LA, _LSAT],
+    [0, 0, 1, 1, 4, () => CapacityAllocation$, 4], 5
+];
+var Classification$ = [3, n0, _C,
+    0,
+    [_N, _Pr],
+    [0, 128 | 0]
+];
+var CloudWatchLoggingConfiguration$ = [3, n0, _CWLC,
+    0,
+    [_E, _LG, _LSNP, _LT],
+    [2, 0, 0, [2, n0, _LTM, 0, 0, 64 | 0]], 1
+];
+var Column$ = [3, n0, _Co,
+    0,
+    [_N, _T, _Com],
+    [0, 0, 0], 1
+];
+var ColumnInfo$ = [3, n0, _CI,
+    0,
+    [_N, _T, _CN, _SN, _TN, _L, _Pre, _Sc, _Nu, _CSas],
+    [0, 0, 0, 0, 0, 0, 1, 1, 0, 2], 2
+];
+var CreateCapacityReservationInput$ = [3, n0, _CCRIr,
+    0,
+    [_TD, _N, _Ta],
+    [1, 0, () => TagList], 2
+];
+var CreateCapacityReservationOutput$ = [3, n0, _CCROr,
+    0,
+    [],
+    []
+];
+var CreateDataCatalogInput$ = [3, n0, _CDCI,
+    0,
+    [_N, _T, _D, _Pa, _Ta],
+    [0, 0, 0, 128 | 0, () => TagList], 2
+];
+var CreateDataCatalogOutput$ = [3, n0, _CDCO,
+    0,
+    [_DC],
+    [() => DataCatalog$]
+];
+var CreateNamedQueryInput$ = [3, n0, _CNQI,
+    0,
+    [_N, _Da, _QS, _D, _CRT, _WG],
+    [0, 0, 0, 0, [0, 4], 0], 3
+];
+var CreateNamedQueryOutput$ = [3, n0, _CNQO,
+    0,
+    [_NQIa],
+    [0]
+];
+var CreateNotebookInput$ = [3, n0, _CNI,
+    0,
+    [_WG, _N, _CRT],
+    [0, 0, 0], 2
+];
+var CreateNotebookOutput$ = [3, n0, _CNO,
+    0,
+    [_NI],
+    [0]
+];
+var CreatePreparedStatementInput$ = [3, n0, _CPSI,
+    0,
+    [_SNt, _WG, _QSu, _D],
+    [0, 0, 0, 0], 3
+];
+var CreatePreparedStatementOutput$ = [3, n0, _CPSO,
+    0,
+    [],
+    []
+];
+var CreatePresignedNotebookUrlRequest$ = [3, n0, _CPNUR,
+    0,
+    [_SI],
+    [0], 1
+];
+var CreatePresignedNotebookUrlResponse$ = [3, n0, _CPNURr,
+    0,
+    [_NU, _AT, _ATET],
+    [0, 0, 1], 3
+];
+var CreateWorkGroupInput$ = [3, n0, _CWGI,
+    0,
+    [_N, _Con, _D, _Ta],
+    [0, () => WorkGroupConfiguration$, 0, () => TagList], 1
+];
+var CreateWorkGroupOutput$ = [3, n0, _CWGO,
+    0,
+    [],
+    []
+];
+var CustomerContentEncryptionConfiguration$ = [3, n0, _CCEC,
+    0,
+    [_KK],
+    [0], 1
+];
+var Database$ = [3, n0, _Da,
+    0,
+    [_N, _D, _Pa],
+    [0, 0, 128 | 0], 1
+];
+var DataCatalog$ = [3, n0, _DC,
+    0,
+    [_N, _T, _D, _Pa, _St, _CTo, _Er],
+    [0, 0, 0, 128 | 0, 0, 0, 0], 2
+];
+var DataCatalogSummary$ = [3, n0, _DCS,
+    0,
+    [_CN, _T, _St, _CTo, _Er],
+    [0, 0, 0, 0, 0]
+];
+var Datum$ = [3, n0, _Dat,
+    0,
+    [_VCV],
+    [0]
+];
+var DeleteCapacityReservationInput$ = [3, n0, _DCRI,
+    0,
+    [_N],
+    [0], 1
+];
+var DeleteCapacityReservationOutput$ = [3, n0, _DCRO,
+    0,
+    [],
+    []
+];
+var DeleteDataCatalogInput$ = [3, n0, _DDCI,
+    0,
+    [_N, _DCO],
+    [0, 2], 1
+];
+var DeleteDataCatalogOutput$ = [3, n0, _DDCO,
+    0,
+    [_DC],
+    [() => DataCatalog$]
+];
+var DeleteNamedQueryInput$ = [3, n0, _DNQI,
+    0,
+    [_NQIa],
+    [[0, 4]]
+];
+var DeleteNamedQueryOutput$ = [3, n0, _DNQO,
+    0,
+    [],
+    []
+];
+var DeleteNotebookInput$ = [3, n0, _DNI,
+    0,
+    [_NI],
+    [0], 1
+];
+var DeleteNotebookOutput$ = [3, n0, _DNO,
+    0,
+    [],
+    []
+];
+var DeletePreparedStatementInput$ = [3, n0, _DPSI,
+    0,
+    [_SNt, _WG],
+    [0, 0], 2
+];
+var DeletePreparedStatementOutput$ = [3, n0, _DPSO,
+    0,
+    [],
+    []
+];
+var DeleteWorkGroupInput$ = [3, n0, _DWGI,
+    0,
+    [_WG, _RDO],
+    [0, 2], 1
+];
+var DeleteWorkGroupOutput$ = [3, n0, _DWGO,
+    0,
+    [],
+    []
+];
+var EncryptionConfiguration$ = [3, n0, _ECn,
+    0,
+    [_EO, _KK],
+    [0, 0], 1
+];
+var EngineConfiguration$ = [3, n0, _ECng,
+    0,
+    [_CDS, _MCD, _DEDS, _ACd, _SP, _Cl],
+    [1, 1, 1, 128 | 0, 128 | 0, () => ClassificationList]
+];
+var EngineVersion$ = [3, n0, _EV,
+    0,
+    [_SEV, _EEV],
+    [0, 0]
+];
+var ExecutorsSummary$ = [3, n0, _ES,
+    0,
+    [_EI, _ETx, _SDTt, _TDT, _ESx, _ESxe],
+    [0, 0, 1, 1, 0, 1], 1
+];
+var ExportNotebookInput$ = [3, n0, _ENI,
+    0,
+    [_NI],
+    [0], 1
+];
+var ExportNotebookOutput$ = [3, n0, _ENO,
+    0,
+    [_NM, _Pay],
+    [() => NotebookMetadata$, 0]
+];
+var FilterDefinition$ = [3, n0, _FD,
+    0,
+    [_N],
+    [0]
+];
+var GetCalculationExecutionCodeRequest$ = [3, n0, _GCECR,
+    0,
+    [_CEI],
+    [0], 1
+];
+var GetCalculationExecutionCodeResponse$ = [3, n0, _GCECRe,
+    0,
+    [_CB],
+    [0]
+];
+var GetCalculationExecutionRequest$ = [3, n0, _GCER,
+    0,
+    [_CEI],
+    [0], 1
+];
+var GetCalculationExecutionResponse$ = [3, n0, _GCERe,
+    0,
+    [_CEI, _SI, _D, _WD, _St, _Sta, _Res],
+    [0, 0, 0, 0, () => CalculationStatus$, () => CalculationStatistics$, () => CalculationResult$]
+];
+var GetCalculationExecutionStatusRequest$ = [3, n0, _GCESR,
+    0,
+    [_CEI],
+    [0], 1
+];
+var GetCalculationExecutionStatusResponse$ = [3, n0, _GCESRe,
+    0,
+    [_St, _Sta],
+    [() => CalculationStatus$, () => CalculationStatistics$]
+];
+var GetCapacityAssignmentConfigurationInput$ = [3, n0, _GCACI,
+    0,
+    [_CRN],
+    [0], 1
+];
+var GetCapacityAssignmentConfigurationOutput$ = [3, n0, _GCACO,
+    0,
+    [_CAC],
+    [() => CapacityAssignmentConfiguration$], 1
+];
+var GetCapacityReservationInput$ = [3, n0, _GCRI,
+    0,
+    [_N],
+    [0], 1
+];
+var GetCapacityReservationOutput$ = [3, n0, _GCRO,
+    0,
+    [_CRa],
+    [() => CapacityReservation$], 1
+];
+var GetDatabaseInput$ = [3, n0, _GDI,
+    0,
+    [_CN, _DN, _WG],
+    [0, 0, 0], 2
+];
+var GetDatabaseOutput$ = [3, n0, _GDO,
+    0,
+    [_Da],
+    [() => Database$]
+];
+var GetDataCatalogInput$ = [3, n0, _GDCI,
+    0,
+    [_N, _WG],
+    [0, 0], 1
+];
+var GetDataCatalogOutput$ = [3, n0, _GDCO,
+    0,
+    [_DC],
+    [() => DataCatalog$]
+];
+var GetNamedQueryInput$ = [3, n0, _GNQI,
+    0,
+    [_NQIa],
+    [0], 1
+];
+var GetNamedQueryOutput$ = [3, n0, _GNQO,
+    0,
+    [_NQa],
+    [() => NamedQuery$]
+];
+var GetNotebookMetadataInput$ = [3, n0, _GNMI,
+    0,
+    [_NI],
+    [0], 1
+];
+var GetNotebookMetadataOutput$ = [3, n0, _GNMO,
+    0,
+    [_NM],
+    [() => NotebookMetadata$]
+];
+var GetPreparedStatementInput$ = [3, n0, _GPSI,
+    0,
+    [_SNt, _WG],
+    [0, 0], 2
+];
+var GetPreparedStatementOutput$ = [3, n0, _GPSO,
+    0,
+    [_PSr],
+    [() => PreparedStatement$]
+];
+var GetQueryExecutionInput$ = [3, n0, _GQEI,
+    0,
+    [_QEIu],
+    [0], 1
+];
+var GetQueryExecutionOutput$ = [3, n0, _GQEO,
+    0,
+    [_QEu],
+    [() => QueryExecution$]
+];
+var GetQueryResultsInput$ = [3, n0, _GQRI,
+    0,
+    [_QEIu, _NT, _MR, _QRT],
+    [0, 0, 1, 0], 1
+];
+var GetQueryResultsOutput$ = [3, n0, _GQRO,
+    0,
+    [_UC, _RS, _NT],
+    [1, () => ResultSet$, 0]
+];
+var GetQueryRuntimeStatisticsInput$ = [3, n0, _GQRSI,
+    0,
+    [_QEIu],
+    [0], 1
+];
+var GetQueryRuntimeStatisticsOutput$ = [3, n0, _GQRSO,
+    0,
+    [_QRS],
+    [() => QueryRuntimeStatistics$]
+];
+var GetResourceDashboardRequest$ = [3, n0, _GRDR,
+    0,
+    [_RARN],
+    [0], 1
+];
+var GetResourceDashboardResponse$ = [3, n0, _GRDRe,
+    0,
+    [_U],
+    [0], 1
+];
+var GetSessionEndpointRequest$ = [3, n0, _GSER,
+    0,
+    [_SI],
+    [0], 1
+];
+var GetSessionEndpointResponse$ = [3, n0, _GSERe,
+    0,
+    [_EU, _AT, _ATET],
+    [0, 0, 4], 3
+];
+var GetSessionRequest$ = [3, n0, _GSR,
+    0,
+    [_SI],
+    [0], 1
+];
+var GetSessionResponse$ = [3, n0, _GSRe,
+    0,
+    [_SI, _D, _WG, _EV, _ECng, _NV, _MC, _SC, _St, _Sta],
+    [0, 0, 0, 0, () => EngineConfiguration$, 0, () => MonitoringConfiguration$, () => SessionConfiguration$, () => SessionStatus$, () => SessionStatistics$]
+];
+var GetSessionStatusRequest$ = [3, n0, _GSSR,
+    0,
+    [_SI],
+    [0], 1
+];
+var GetSessionStatusResponse$ = [3, n0, _GSSRe,
+    0,
+    [_SI, _St],
+    [0, () => SessionStatus$]
+];
+var GetTableMetadataInput$ = [3, n0, _GTMI,
+    0,
+    [_CN, _DN, _TN, _WG],
+    [0, 0, 0, 0], 3
+];
+var GetTableMetadataOutput$ = [3, n0, _GTMO,
+    0,
+    [_TM],
+    [() => TableMetadata$]
+];
+var GetWorkGroupInput$ = [3, n0, _GWGI,
+    0,
+    [_WG],
+    [0], 1
+];
+var GetWorkGroupOutput$ = [3, n0, _GWGO,
+    0,
+    [_WG],
+    [() => WorkGroup$]
+];
+var IdentityCenterConfiguration$ = [3, n0, _ICC,
+    0,
+    [_EIC, _ICIA],
+    [2, 0]
+];
+var ImportNotebookInput$ = [3, n0, _INI,
+    0,
+    [_WG, _N, _T, _Pay, _NSLU, _CRT],
+    [0, 0, 0, 0, 0, 0], 3
+];
+var ImportNotebookOutput$ = [3, n0, _INO,
+    0,
+    [_NI],
+    [0]
+];
+var ListApplicationDPUSizesInput$ = [3, n0, _LADPUSI,
+    0,
+    [_MR, _NT],
+    [1, 0]
+];
+var ListApplicationDPUSizesOutput$ = [3, n0, _LADPUSO,
+    0,
+    [_ADPUS, _NT],
+    [() => ApplicationDPUSizesList, 0]
+];
+var ListCalculationExecutionsRequest$ = [3, n0, _LCER,
+    0,
+    [_SI, _SF, _MR, _NT],
+    [0, 0, 1, 0], 1
+];
+var ListCalculationExecutionsResponse$ = [3, n0, _LCERi,
+    0,
+    [_NT, _Ca],
+    [0, () => CalculationsList]
+];
+var ListCapacityReservationsInput$ = [3, n0, _LCRI,
+    0,
+    [_NT, _MR],
+    [0, 1]
+];
+var ListCapacityReservationsOutput$ = [3, n0, _LCRO,
+    0,
+    [_CRap, _NT],
+    [() => CapacityReservationsList, 0], 1
+];
+var ListDatabasesInput$ = [3, n0, _LDI,
+    0,
+    [_CN, _NT, _MR, _WG],
+    [0, 0, 1, 0], 1
+];
+var ListDatabasesOutput$ = [3, n0, _LDO,
+    0,
+    [_DL, _NT],
+    [() => DatabaseList, 0]
+];
+var ListDataCatalogsInput$ = [3, n0, _LDCI,
+    0,
+    [_NT, _MR, _WG],
+    [0, 1, 0]
+];
+var ListDataCatalogsOutput$ = [3, n0, _LDCO,
+    0,
+    [_DCSa, _NT],
+    [() => DataCatalogSummaryList, 0]
+];
+var ListEngineVersionsInput$ = [3, n0, _LEVI,
+    0,
+    [_NT, _MR],
+    [0, 1]
+];
+var ListEngineVersionsOutput$ = [3, n0, _LEVO,
+    0,
+    [_EVn, _NT],
+    [() => EngineVersionsList, 0]
+];
+var ListExecutorsRequest$ = [3, n0, _LER,
+    0,
+    [_SI, _ESF, _MR, _NT],
+    [0, 0, 1, 0], 1
+];
+var ListExecutorsResponse$ = [3, n0, _LERi,
+    0,
+    [_SI, _NT, _ES],
+    [0, 0, () => ExecutorsSummaryList], 1
+];
+var ListNamedQueriesInput$ = [3, n0, _LNQI,
+    0,
+    [_NT, _MR, _WG],
+    [0, 1, 0]
+];
+var ListNamedQueriesOutput$ = [3, n0, _LNQO,
+    0,
+    [_NQI, _NT],
+    [64 | 0, 0]
+];
+var ListNotebookMetadataInput$ = [3, n0, _LNMI,
+    0,
+    [_WG, _F, _NT, _MR],
+    [0, () => FilterDefinition$, 0, 1], 1
+];
+var ListNotebookMetadataOutput$ = [3, n0, _LNMO,
+    0,
+    [_NT, _NML],
+    [0, () => NotebookMetadataArray]
+];
+var ListNotebookSessionsRequest$ = [3, n0, _LNSR,
+    0,
+    [_NI, _MR, _NT],
+    [0, 1, 0], 1
+];
+var ListNotebookSessionsResponse$ = [3, n0, _LNSRi,
+    0,
+    [_NSL, _NT],
+    [() => NotebookSessionsList, 0], 1
+];
+var ListPreparedStatementsInput$ = [3, n0, _LPSI,
+    0,
+    [_WG, _NT, _MR],
+    [0, 0, 1], 1
+];
+var ListPreparedStatementsOutput$ = [3, n0, _LPSO,
+    0,
+    [_PS, _NT],
+    [() => PreparedStatementsList, 0]
+];
+var ListQueryExecutionsInput$ = [3, n0, _LQEI,
+    0,
+    [_NT, _MR, _WG],
+    [0, 1, 0]
+];
+var ListQueryExecutionsOutput$ = [3, n0, _LQEO,
+    0,
+    [_QEI, _NT],
+    [64 | 0, 0]
+];
+var ListSessionsRequest$ = [3, n0, _LSR,
+    0,
+    [_WG, _SF, _MR, _NT],
+    [0, 0, 1, 0], 1
+];
+var ListSessionsResponse$ = [3, n0, _LSRi,
+    0,
+    [_NT, _Se],
+    [0, () => SessionsList]
+];
+var ListTableMetadataInput$ = [3, n0, _LTMI,
+    0,
+    [_CN, _DN, _Ex, _NT, _MR, _WG],
+    [0, 0, 0, 0, 1, 0], 2
+];
+var ListTableMetadataOutput$ = [3, n0, _LTMO,
+    0,
+    [_TML, _NT],
+    [() => TableMetadataList, 0]
+];
+var ListTagsForResourceInput$ = [3, n0, _LTFRI,
+    0,
+    [_RARN, _NT, _MR],
+    [0, 0, 1], 1
+];
+var ListTagsForResourceOutput$ = [3, n0, _LTFRO,
+    0,
+    [_Ta, _NT],
+    [() => TagList, 0]
+];
+var ListWorkGroupsInput$ = [3, n0, _LWGI,
+    0,
+    [_NT, _MR],
+    [0, 1]
+];
+var ListWorkGroupsOutput$ = [3, n0, _LWGO,
+    0,
+    [_WGo, _NT],
+    [() => WorkGroupsList, 0]
+];
+var ManagedLoggingConfiguration$ = [3, n0, _MLC,
+    0,
+    [_E, _KK],
+    [2, 0], 1
+];
+var ManagedQueryResultsConfiguration$ = [3, n0, _MQRC,
+    0,
+    [_E, _ECn],
+    [2, () => ManagedQueryResultsEncryptionConfiguration$], 1
+];
+var ManagedQueryResultsConfigurationUpdates$ = [3, n0, _MQRCU,
+    0,
+    [_E, _ECn, _REC],
+    [2, () => ManagedQueryResultsEncryptionConfiguration$, 2]
+];
+var ManagedQueryResultsEncryptionConfiguration$ = [3, n0, _MQREC,
+    0,
+    [_KK],
+    [0], 1
+];
+var MonitoringConfiguration$ = [3, n0, _MC,
+    0,
+    [_CWLC, _MLC, _SLC],
+    [() => CloudWatchLoggingConfiguration$, () => ManagedLoggingConfiguration$, () => S3LoggingConfiguration$]
+];
+var NamedQuery$ = [3, n0, _NQa,
+    0,
+    [_N, _Da, _QS, _D, _NQIa, _WG],
+    [0, 0, 0, 0, 0, 0], 3
+];
+var NotebookMetadata$ = [3, n0, _NM,
+    0,
+    [_NI, _N, _WG, _CT, _T, _LMT],
+    [0, 0, 0, 4, 0, 4]
+];
+var NotebookSessionSummary$ = [3, n0, _NSS,
+    0,
+    [_SI, _CT],
+    [0, 4]
+];
+var PreparedStatement$ = [3, n0, _PSr,
+    0,
+    [_SNt, _QSu, _WGNo, _D, _LMT],
+    [0, 0, 0, 0, 4]
+];
+var PreparedStatementSummary$ = [3, n0, _PSS,
+    0,
+    [_SNt, _LMT],
+    [0, 4]
+];
+var PutCapacityAssignmentConfigurationInput$ = [3, n0, _PCACI,
+    0,
+    [_CRN, _CAap],
+    [0, () => CapacityAssignmentsList], 2
+];
+var PutCapacityAssignmentConfigurationOutput$ = [3, n0, _PCACO,
+    0,
+    [],
+    []
+];
+var QueryExecution$ = [3, n0, _QEu,
+    0,
+    [_QEIu, _Q, _ST, _MQRC, _RC, _RRC, _QEC, _St, _Sta, _WG, _EV, _EP, _STu, _QRSAGC],
+    [0, 0, 0, () => ManagedQueryResultsConfiguration$, () => ResultConfiguration$, () => ResultReuseConfiguration$, () => QueryExecutionContext$, () => QueryExecutionStatus$, () => QueryExecutionStatistics$, 0, () => EngineVersion$, 64 | 0, 0, () => QueryResultsS3AccessGrantsConfiguration$]
+];
+var QueryExecutionContext$ = [3, n0, _QEC,
+    0,
+    [_Da, _Cat],
+    [0, 0]
+];
+var QueryExecutionStatistics$ = [3, n0, _QES,
+    0,
+    [_EETIM, _DSIB, _DML, _TETIM, _QQTIM, _SPPTIM, _QPTIM, _SPTIM, _RRI, _DCp],
+    [1, 1, 0, 1, 1, 1, 1, 1, () => ResultReuseInformation$, 1]
+];
+var QueryExecutionStatus$ = [3, n0, _QESu,
+    0,
+    [_S, _SCR, _SDT, _CDT, _AE],
+    [0, 0, 4, 4, () => AthenaError$]
+];
+var QueryResultsS3AccessGrantsConfiguration$ = [3, n0, _QRSAGC,
+    0,
+    [_ESAG, _ATu, _CULP],
+    [2, 0, 2], 2
+];
+var QueryRuntimeStatistics$ = [3, n0, _QRS,
+    0,
+    [_Ti, _Ro, _OS],
+    [() => QueryRuntimeStatisticsTimeline$, () => QueryRuntimeStatisticsRows$, () => QueryStage$]
+];
+var QueryRuntimeStatisticsRows$ = [3, n0, _QRSR,
+    0,
+    [_IR, _IB, _OB, _OR],
+    [1, 1, 1, 1]
+];
+var QueryRuntimeStatisticsTimeline$ = [3, n0, _QRST,
+    0,
+    [_QQTIM, _SPPTIM, _QPTIM, _EETIM, _SPTIM, _TETIM],
+    [1, 1, 1, 1, 1, 1]
+];
+var QueryStage$ = [3, n0, _QSue,
+    0,
+    [_SIt, _S, _OB, _OR, _IB, _IR, _ETxe, _QSP, _SS],
+    [1, 0, 1, 1, 1, 1, 1, () => QueryStagePlanNode$, () => QueryStages]
+];
+var QueryStagePlanNode$ = [3, n0, _QSPN,
+    0,
+    [_N, _I, _Ch, _RSe],
+    [0, 0, () => QueryStagePlanNodes, 64 | 0]
+];
+var ResultConfiguration$ = [3, n0, _RC,
+    0,
+    [_OL, _ECn, _EBO, _AC],
+    [0, () => EncryptionConfiguration$, 0, () => AclConfiguration$]
+];
+var ResultConfigurationUpdates$ = [3, n0, _RCU,
+    0,
+    [_OL, _ROL, _ECn, _REC, _EBO, _REBO, _AC, _RAC],
+    [0, 2, () => EncryptionConfiguration$, 2, 0, 2, () => AclConfiguration$, 2]
+];
+var ResultReuseByAgeConfiguration$ = [3, n0, _RRBAC,
+    0,
+    [_E, _MAIM],
+    [2, 1], 1
+];
+var ResultReuseConfiguration$ = [3, n0, _RRC,
+    0,
+    [_RRBAC],
+    [() => ResultReuseByAgeConfiguration$]
+];
+var ResultReuseInformation$ = [3, n0, _RRI,
+    0,
+    [_RPR],
+    [2], 1
+];
+var ResultSet$ = [3, n0, _RS,
+    0,
+    [_Ro, _RSM],
+    [() => RowList, () => ResultSetMetadata$]
+];
+var ResultSetMetadata$ = [3, n0, _RSM,
+    0,
+    [_CI],
+    [() => ColumnInfoList]
+];
+var Row$ = [3, n0, _Row,
+    0,
+    [_Data],
+    [() => datumList]
+];
+var S3LoggingConfiguration$ = [3, n0, _SLC,
+    0,
+    [_E, _KK, _LL],
+    [2, 0, 0], 1
+];
+var SessionConfiguration$ = [3, n0, _SC,
+    0,
+    [_ER, _WD, _ITS, _SITIM, _ECn],
+    [0, 0, 1, 1, () => EncryptionConfiguration$]
+];
+var SessionStatistics$ = [3, n0, _SSe,
+    0,
+    [_DEIM],
+    [1]
+];
+var SessionStatus$ = [3, n0, _SSes,
+    0,
+    [_SDTt, _LMDT, _EDT, _ISDT, _S, _SCR],
+    [4, 4, 4, 4, 0, 0]
+];
+var SessionSummary$ = [3, n0, _SSess,
+    0,
+    [_SI, _D, _EV, _NV, _St],
+    [0, 0, () => EngineVersion$, 0, () => SessionStatus$]
+];
+var StartCalculationExecutionRequest$ = [3, n0, _SCER,
+    0,
+    [_SI, _D, _CC, _CB, _CRT],
+    [0, 0, () => CalculationConfiguration$, 0, 0], 1
+];
+var StartCalculationExecutionResponse$ = [3, n0, _SCERt,
+    0,
+    [_CEI, _S],
+    [0, 0]
+];
+var StartQueryExecutionInput$ = [3, n0, _SQEI,
+    0,
+    [_QS, _CRT, _QEC, _RC, _WG, _EP, _RRC, _ECng],
+    [0, [0, 4], () => QueryExecutionContext$, () => ResultConfiguration$, 0, 64 | 0, () => ResultReuseConfiguration$, () => EngineConfiguration$], 1
+];
+var StartQueryExecutionOutput$ = [3, n0, _SQEO,
+    0,
+    [_QEIu],
+    [0]
+];
+var StartSessionRequest$ = [3, n0, _SSR,
+    0,
+    [_WG, _ECng, _D, _ER, _MC, _NV, _SITIM, _CRT, _Ta, _CWGT],
+    [0, () => EngineConfiguration$, 0, 0, () => MonitoringConfiguration$, 0, 1, 0, () => TagList, 2], 2
+];
+var StartSessionResponse$ = [3, n0, _SSRt,
+    0,
+    [_SI, _S],
+    [0, 0]
+];
+var StopCalculationExecutionRequest$ = [3, n0, _SCERto,
+    0,
+    [_CEI],
+    [0], 1
+];
+var StopCalculationExecutionResponse$ = [3, n0, _SCERtop,
+    0,
+    [_S],
+    [0]
+];
+var StopQueryExecutionInput$ = [3, n0, _SQEIt,
+    0,
+    [_QEIu],
+    [[0, 4]]
+];
+var StopQueryExecutionOutput$ = [3, n0, _SQEOt,
+    0,
+    [],
+    []
+];
+var TableMetadata$ = [3, n0, _TM,
+    0,
+    [_N, _CTr, _LAT, _TT, _Col, _PK, _Pa],
+    [0, 4, 4, 0, () => ColumnList, () => ColumnList, 128 | 0], 1
+];
+var Tag$ = [3, n0, _Tag,
+    0,
+    [_K, _V],
+    [0, 0]
+];
+var TagResourceInput$ = [3, n0, _TRI,
+    0,
+    [_RARN, _Ta],
+    [0, () => TagList], 2
+];
+var TagResourceOutput$ = [3, n0, _TRO,
+    0,
+    [],
+    []
+];
+var TerminateSessionRequest$ = [3, n0, _TSR,
+    0,
+    [_SI],
+    [0], 1
+];
+var TerminateSessionResponse$ = [3, n0, _TSRe,
+    0,
+    [_S],
+    [0]
+];
+var UnprocessedNamedQueryId$ = [3, n0, _UNQIn,
+    0,
+    [_NQIa, _ECr, _EM],
+    [0, 0, 0]
+];
+var UnprocessedPreparedStatementName$ = [3, n0, _UPSNn,
+    0,
+    [_SNt, _ECr, _EM],
+    [0, 0, 0]
+];
+var UnprocessedQueryExecutionId$ = [3, n0, _UQEIn,
+    0,
+    [_QEIu, _ECr, _EM],
+    [0, 0, 0]
+];
+var UntagResourceInput$ = [3, n0, _URI,
+    0,
+    [_RARN, _TK],
+    [0, 64 | 0], 2
+];
+var UntagResourceOutput$ = [3, n0, _URO,
+    0,
+    [],
+    []
+];
+var UpdateCapacityReservationInput$ = [3, n0, _UCRI,
+    0,
+    [_TD, _N],
+    [1, 0], 2
+];
+var UpdateCapacityReservationOutput$ = [3, n0, _UCRO,
+    0,
+    [],
+    []
+];
+var UpdateDataCatalogInput$ = [3, n0, _UDCI,
+    0,
+    [_N, _T, _D, _Pa],
+    [0, 0, 0, 128 | 0], 2
+];
+var UpdateDataCatalogOutput$ = [3, n0, _UDCO,
+    0,
+    [],
+    []
+];
+var UpdateNamedQueryInput$ = [3, n0, _UNQIp,
+    0,
+    [_NQIa, _N, _QS, _D],
+    [0, 0, 0, 0], 3
+];
+var UpdateNamedQueryOutput$ = [3, n0, _UNQO,
+    0,
+    [],
+    []
+];
+var UpdateNotebookInput$ = [3, n0, _UNI,
+    0,
+    [_NI, _Pay, _T, _SI, _CRT],
+    [0, 0, 0, 0, 0], 3
+];
+var UpdateNotebookMetadataInput$ = [3, n0, _UNMI,
+    0,
+    [_NI, _N, _CRT],
+    [0, 0, 0], 2
+];
+var UpdateNotebookMetadataOutput$ = [3, n0, _UNMO,
+    0,
+    [],
+    []
+];
+var UpdateNotebookOutput$ = [3, n0, _UNO,
+    0,
+    [],
+    []
+];
+var UpdatePreparedStatementInput$ = [3, n0, _UPSI,
+    0,
+    [_SNt, _WG, _QSu, _D],
+    [0, 0, 0, 0], 3
+];
+var UpdatePreparedStatementOutput$ = [3, n0, _UPSO,
+    0,
+    [],
+    []
+];
+var UpdateWorkGroupInput$ = [3, n0, _UWGI,
+    0,
+    [_WG, _D, _CU, _S],
+    [0, 0, () => WorkGroupConfigurationUpdates$, 0], 1
+];
+var UpdateWorkGroupOutput$ = [3, n0, _UWGO,
+    0,
+    [],
+    []
+];
+var WorkGroup$ = [3, n0, _WG,
+    0,
+    [_N, _S, _Con, _D, _CT, _ICAA],
+    [0, 0, () => WorkGroupConfiguration$, 0, 4, 0], 1
+];
+var WorkGroupConfiguration$ = [3, n0, _WGC,
+    0,
+    [_RC, _MQRC, _EWGC, _PCWME, _BSCPQ, _RPE, _EV, _ACdd, _ER, _MC, _ECng, _CCEC, _EMEC, _ICC, _QRSAGC],
+    [() => ResultConfiguration$, () => ManagedQueryResultsConfiguration$, 2, 2, 1, 2, () => EngineVersion$, 0, 0, () => MonitoringConfiguration$, () => EngineConfiguration$, () => CustomerContentEncryptionConfiguration$, 2, () => IdentityCenterConfiguration$, () => QueryResultsS3AccessGrantsConfiguration$]
+];
+var WorkGroupConfigurationUpdates$ = [3, n0, _WGCU,
+    0,
+    [_EWGC, _RCU, _MQRCU, _PCWME, _BSCPQ, _RBSCPQ, _RPE, _EV, _RCCEC, _ACdd, _ER, _CCEC, _EMEC, _QRSAGC, _MC, _ECng],
+    [2, () => ResultConfigurationUpdates$, () => ManagedQueryResultsConfigurationUpdates$, 2, 1, 2, 2, () => EngineVersion$, 2, 0, 0, () => CustomerContentEncryptionConfiguration$, 2, () => QueryResultsS3AccessGrantsConfiguration$, () => MonitoringConfiguration$, () => EngineConfiguration$]
+];
+var WorkGroupSummary$ = [3, n0, _WGS,
+    0,
+    [_N, _S, _D, _CT, _EV, _ICAA],
+    [0, 0, 0, 4, () => EngineVersion$, 0]
+];
+var ApplicationDPUSizesList = [1, n0, _ADPUSL,
+    0, () => ApplicationDPUSizes$
+];
+var CalculationsList = [1, n0, _CL,
+    0, () => CalculationSummary$
+];
+var CapacityAssignmentsList = [1, n0, _CAL,
+    0, () => CapacityAssignment$
+];
+var CapacityReservationsList = [1, n0, _CRL,
+    0, () => CapacityReservation$
+];
+var ClassificationList = [1, n0, _CLl,
+    0, () => Classification$
+];
+var ColumnInfoList = [1, n0, _CIL,
+    0, () => ColumnInfo$
+];
+var ColumnList = [1, n0, _CLo,
+    0, () => Column$
+];
+var DatabaseList = [1, n0, _DL,
+    0, () => Database$
+];
+var DataCatalogSummaryList = [1, n0, _DCSL,
+    0, () => DataCatalogSummary$
+];
+var datumList = [1, n0, _dL,
+    0, () => Datum$
+];
+var EngineVersionsList = [1, n0, _EVL,
+    0, () => EngineVersion$
+];
+var ExecutorsSummaryList = [1, n0, _ESL,
+    0, () => ExecutorsSummary$
+];
+var NamedQueryList = [1, n0, _NQL,
+    0, () => NamedQuery$
+];
+var NotebookMetadataArray = [1, n0, _NMA,
+    0, () => NotebookMetadata$
+];
+var NotebookSessionsList = [1, n0, _NSL,
+    0, () => NotebookSessionSummary$
+];
+var PreparedStatementDetailsList = [1, n0, _PSDL,
+    0, () => PreparedStatement$
+];
+var PreparedStatementsList = [1, n0, _PSL,
+    0, () => PreparedStatementSummary$
+];
+var QueryExecutionList = [1, n0, _QEL,
+    0, () => QueryExecution$
+];
+var QueryStagePlanNodes = [1, n0, _QSPNu,
+    0, () => QueryStagePlanNode$
+];
+var QueryStages = [1, n0, _QSuer,
+    0, () => QueryStage$
+];
+var RowList = [1, n0, _RL,
+    0, () => Row$
+];
+var SessionsList = [1, n0, _SL,
+    0, () => SessionSummary$
+];
+var TableMetadataList = [1, n0, _TML,
+    0, () => TableMetadata$
+];
+var TagList = [1, n0, _TL,
+    0, () => Tag$
+];
+var UnprocessedNamedQueryIdList = [1, n0, _UNQIL,
+    0, () => UnprocessedNamedQueryId$
+];
+var UnprocessedPreparedStatementNameList = [1, n0, _UPSNL,
+    0, () => UnprocessedPreparedStatementName$
+];
+var UnprocessedQueryExecutionIdList = [1, n0, _UQEIL,
+    0, () => UnprocessedQueryExecutionId$
+];
+var WorkGroupsList = [1, n0, _WGL,
+    0, () => WorkGroupSummary$
+];
+var BatchGetNamedQuery$ = [9, n0, _BGNQ,
+    0, () => BatchGetNamedQueryInput$, () => BatchGetNamedQueryOutput$
+];
+var BatchGetPreparedStatement$ = [9, n0, _BGPS,
+    0, () => BatchGetPreparedStatementInput$, () => BatchGetPreparedStatementOutput$
+];
+var BatchGetQueryExecution$ = [9, n0, _BGQE,
+    0, () => BatchGetQueryExecutionInput$, () => BatchGetQueryExecutionOutput$
+];
+var CancelCapacityReservation$ = [9, n0, _CCR,
+    2, () => CancelCapacityReservationInput$, () => CancelCapacityReservationOutput$
+];
+var CreateCapacityReservation$ = [9, n0, _CCRr,
+    2, () => CreateCapacityReservationInput$, () => CreateCapacityReservationOutput$
+];
+var CreateDataCatalog$ = [9, n0, _CDC,
+    0, () => CreateDataCatalogInput$, () => CreateDataCatalogOutput$
+];
+var CreateNamedQuery$ = [9, n0, _CNQ,
+    2, () => CreateNamedQueryInput$, () => CreateNamedQueryOutput$
+];
+var CreateNotebook$ = [9, n0, _CNr,
+    0, () => CreateNotebookInput$, () => CreateNotebookOutput$
+];
+var CreatePreparedStatement$ = [9, n0, _CPS,
+    0, () => CreatePreparedStatementInput$, () => CreatePreparedStatementOutput$
+];
+var CreatePresignedNotebookUrl$ = [9, n0, _CPNU,
+    0, () => CreatePresignedNotebookUrlRequest$, () => CreatePresignedNotebookUrlResponse$
+];
+var CreateWorkGroup$ = [9, n0, _CWG,
+    0, () => CreateWorkGroupInput$, () => CreateWorkGroupOutput$
+];
+var DeleteCapacityReservation$ = [9, n0, _DCR,
+    2, () => DeleteCapacityReservationInput$, () => DeleteCapacityReservationOutput$
+];
+var DeleteDataCatalog$ = [9, n0, _DDC,
+    0, () => DeleteDataCatalogInput$, () => DeleteDataCatalogOutput$
+];
+var DeleteNamedQuery$ = [9, n0, _DNQ,
+    2, () => DeleteNamedQueryInput$, () => DeleteNamedQueryOutput$
+];
+var DeleteNotebook$ = [9, n0, _DNe,
+    0, () => DeleteNotebookInput$, () => DeleteNotebookOutput$
+];
+var DeletePreparedStatement$ = [9, n0, _DPS,
+    0, () => DeletePreparedStatementInput$, () => DeletePreparedStatementOutput$
+];
+var DeleteWorkGroup$ = [9, n0, _DWG,
+    2, () => DeleteWorkGroupInput$, () => DeleteWorkGroupOutput$
+];
+var ExportNotebook$ = [9, n0, _EN,
+    0, () => ExportNotebookInput$, () => ExportNotebookOutput$
+];
+var GetCalculationExecution$ = [9, n0, _GCE,
+    0, () => GetCalculationExecutionRequest$, () => GetCalculationExecutionResponse$
+];
+var GetCalculationExecutionCode$ = [9, n0, _GCEC,
+    0, () => GetCalculationExecutionCodeRequest$, () => GetCalculationExecutionCodeResponse$
+];
+var GetCalculationExecutionStatus$ = [9, n0, _GCES,
+    0, () => GetCalculationExecutionStatusRequest$, () => GetCalculationExecutionStatusResponse$
+];
+var GetCapacityAssignmentConfiguration$ = [9, n0, _GCAC,
+    0, () => GetCapacityAssignmentConfigurationInput$, () => GetCapacityAssignmentConfigurationOutput$
+];
+var GetCapacityReservation$ = [9, n0, _GCR,
+    0, () => GetCapacityReservationInput$, () => GetCapacityReservationOutput$
+];
+var GetDatabase$ = [9, n0, _GD,
+    0, () => GetDatabaseInput$, () => GetDatabaseOutput$
+];
+var GetDataCatalog$ = [9, n0, _GDC,
+    0, () => GetDataCatalogInput$, () => GetDataCatalogOutput$
+];
+var GetNamedQuery$ = [9, n0, _GNQ,
+    0, () => GetNamedQueryInput$, () => GetNamedQueryOutput$
+];
+var GetNotebookMetadata$ = [9, n0, _GNM,
+    0, () => GetNotebookMetadataInput$, () => GetNotebookMetadataOutput$
+];
+var GetPreparedStatement$ = [9, n0, _GPS,
+    0, () => GetPreparedStatementInput$, () => GetPreparedStatementOutput$
+];
+var GetQueryExecution$ = [9, n0, _GQE,
+    0, () => GetQueryExecutionInput$, () => GetQueryExecutionOutput$
+];
+var GetQueryResults$ = [9, n0, _GQR,
+    0, () => GetQueryResultsInput$, () => GetQueryResultsOutput$
+];
+var GetQueryRuntimeStatistics$ = [9, n0, _GQRS,
+    0, () => GetQueryRuntimeStatisticsInput$, () => GetQueryRuntimeStatisticsOutput$
+];
+var GetResourceDashboard$ = [9, n0, _GRD,
+    0, () => GetResourceDashboardRequest$, () => GetResourceDashboardResponse$
+];
+var GetSession$ = [9, n0, _GS,
+    0, () => GetSessionRequest$, () => GetSessionResponse$
+];
+var GetSessionEndpoint$ = [9, n0, _GSE,
+    0, () => GetSessionEndpointRequest$, () => GetSessionEndpointResponse$
+];
+var GetSessionStatus$ = [9, n0, _GSS,
+    0, () => GetSessionStatusRequest$, () => GetSessionStatusResponse$
+];
+var GetTableMetadata$ = [9, n0, _GTM,
+    0, () => GetTableMetadataInput$, () => GetTableMetadataOutput$
+];
+var GetWorkGroup$ = [9, n0, _GWG,
+    0, () => GetWorkGroupInput$, () => GetWorkGroupOutput$
+];
+var ImportNotebook$ = [9, n0, _IN,
+    0, () => ImportNotebookInput$, () => ImportNotebookOutput$
+];
+var ListApplicationDPUSizes$ = [9, n0, _LADPUS,
+    0, () => ListApplicationDPUSizesInput$, () => ListApplicationDPUSizesOutput$
+];
+var ListCalculationExecutions$ = [9, n0, _LCE,
+    0, () => ListCalculationExecutionsRequest$, () => ListCalculationExecutionsResponse$
+];
+var ListCapacityReservations$ = [9, n0, _LCR,
+    0, () => ListCapacityReservationsInput$, () => ListCapacityReservationsOutput$
+];
+var ListDatabases$ = [9, n0, _LD,
+    0, () => ListDatabasesInput$, () => ListDatabasesOutput$
+];
+var ListDataCatalogs$ = [9, n0, _LDC,
+    0, () => ListDataCatalogsInput$, () => ListDataCatalogsOutput$
+];
+var ListEngineVersions$ = [9, n0, _LEV,
+    0, () => ListEngineVersionsInput$, () => ListEngineVersionsOutput$
+];
+var ListExecutors$ = [9, n0, _LE,
+    0, () => ListExecutorsRequest$, () => ListExecutorsResponse$
+];
+var ListNamedQueries$ = [9, n0, _LNQ,
+    0, () => ListNamedQueriesInput$, () => ListNamedQueriesOutput$
+];
+var ListNotebookMetadata$ = [9, n0, _LNM,
+    0, () => ListNotebookMetadataInput$, () => ListNotebookMetadataOutput$
+];
+var ListNotebookSessions$ = [9, n0, _LNS,
+    0, () => ListNotebookSessionsRequest$, () => ListNotebookSessionsResponse$
+];
+var ListPreparedStatements$ = [9, n0, _LPS,
+    0, () => ListPreparedStatementsInput$, () => ListPreparedStatementsOutput$
+];
+var ListQueryExecutions$ = [9, n0, _LQE,
+    0, () => ListQueryExecutionsInput$, () => ListQueryExecutionsOutput$
+];
+var ListSessions$ = [9, n0, _LS,
+    0, () => ListSessionsRequest$, () => ListSessionsResponse$
+];
+var ListTableMetadata$ = [9, n0, _LTMi,
+    0, () => ListTableMetadataInput$, () => ListTableMetadataOutput$
+];
+var ListTagsForResource$ = [9, n0, _LTFR,
+    0, () => ListTagsForResourceInput$, () => ListTagsForResourceOutput$
+];
+var ListWorkGroups$ = [9, n0, _LWG,
+    0, () => ListWorkGroupsInput$, () => ListWorkGroupsOutput$
+];
+var PutCapacityAssignmentConfiguration$ = [9, n0, _PCAC,
+    2, () => PutCapacityAssignmentConfigurationInput$, () => PutCapacityAssignmentConfigurationOutput$
+];
+var StartCalculationExecution$ = [9, n0, _SCE,
+    0, () => StartCalculationExecutionRequest$, () => StartCalculationExecutionResponse$
+];
+var StartQueryExecution$ = [9, n0, _SQE,
+    2, () => StartQueryExecutionInput$, () => StartQueryExecutionOutput$
+];
+var StartSession$ = [9, n0, _SSt,
+    0, () => StartSessionRequest$, () => StartSessionResponse$
+];
+var StopCalculationExecution$ = [9, n0, _SCEt,
+    0, () => StopCalculationExecutionRequest$, () => StopCalculationExecutionResponse$
+];
+var StopQueryExecution$ = [9, n0, _SQEt,
+    2, () => StopQueryExecutionInput$, () => StopQueryExecutionOutput$
+];
+var TagResource$ = [9, n0, _TR,
+    0, () => TagResourceInput$, () => TagResourceOutput$
+];
+var TerminateSession$ = [9, n0, _TS,
+    0, () => TerminateSessionRequest$, () => TerminateSessionResponse$
+];
+var UntagResource$ = [9, n0, _UR,
+    0, () => UntagResourceInput$, () => UntagResourceOutput$
+];
+var UpdateCapacityReservation$ = [9, n0, _UCR,
+    0, () => UpdateCapacityReservationInput$, () => UpdateCapacityReservationOutput$
+];
+var UpdateDataCatalog$ = [9, n0, _UDC,
+    0, () => UpdateDataCatalogInput$, () => UpdateDataCatalogOutput$
+];
+var UpdateNamedQuery$ = [9, n0, _UNQ,
+    2, () => UpdateNamedQueryInput$, () => UpdateNamedQueryOutput$
+];
+var UpdateNotebook$ = [9, n0, _UN,
+    0, () => UpdateNotebookInput$, () => UpdateNotebookOutput$
+];
+var UpdateNotebookMetadata$ = [9, n0, _UNM,
+    0, () => UpdateNotebookMetadataInput$, () => UpdateNotebookMetadataOutput$
+];
+var UpdatePreparedStatement$ = [9, n0, _UPS,
+    0, () => UpdatePreparedStatementInput$, () => UpdatePreparedStatementOutput$
+];
+var UpdateWorkGroup$ = [9, n0, _UWG,
+    0, () => UpdateWorkGroupInput$, () => UpdateWorkGroupOutput$
+];
+
+const getRuntimeConfig$1 = (config) => {
+    return {
+        apiVersion: "2017-05-18",
+        base64Decoder: config?.base64Decoder ?? fromBase64,
+        base64Encoder: config?.base64Encoder ?? toBase64,
+        disableHostPrefix: config?.disableHostPrefix ?? false,
+        endpointProvider: config?.endpointProvider ?? defaultEndpointResolver,
+        extensions: config?.extensions ?? [],
+        httpAuthSchemeProvider: config?.httpAuthSchemeProvider ?? defaultAthenaHttpAuthSchemeProvider,
+        httpAuthSchemes: config?.httpAuthSchemes ?? [
+            {
+                schemeId: "aws.auth#sigv4",
+                identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+                signer: new AwsSdkSigV4Signer(),
+            },
+        ],
+        logger: config?.logger ?? new NoOpLogger(),
+        protocol: config?.protocol ?? AwsJson1_1Protocol,
+        protocolSettings: config?.protocolSettings ?? {
+            defaultNamespace: "com.amazonaws.athena",
+            errorTypeRegistries,
+            version: "2017-05-18",
+            serviceTarget: "AmazonAthena",
+        },
+        serviceId: config?.serviceId ?? "Athena",
+        sha256: config?.sha256 ?? Sha256,
+        urlParser: config?.urlParser ?? parseUrl,
+        utf8Decoder: config?.utf8Decoder ?? fromUtf8,
+        utf8Encoder: config?.utf8Encoder ?? toUtf8,
+    };
+};
+
+const getRuntimeConfig = (config) => {
+    emitWarningIfUnsupportedVersion(process.version);
+    const defaultsMode = resolveDefaultsModeConfig(config);
+    const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+    const clientSharedValues = getRuntimeConfig$1(config);
+    emitWarningIfUnsupportedVersion$1(process.version);
+    const loaderConfig = {
+        profile: config?.profile,
+        logger: clientSharedValues.logger,
+    };
+    return {
+        ...clientSharedValues,
+        ...config,
+        runtime: "node",
+        defaultsMode,
+        authSchemePreference: config?.authSchemePreference ?? loadConfig(NODE_AUTH_SCHEME_PREFERENCE_OPTIONS, loaderConfig),
+        bodyLengthChecker: config?.bodyLengthChecker ?? calculateBodyLength,
+        credentialDefaultProvider: config?.credentialDefaultProvider ?? defaultProvider,
+        defaultSocketTimeout: getDefaultSocketTimeout(config?.requestHandler, 900_000),
+        defaultUserAgentProvider: config?.defaultUserAgentProvider ?? createDefaultUserAgentProvider({ serviceId: clientSharedValues.serviceId, clientVersion: packageInfo.version }),
+        maxAttempts: config?.maxAttempts ?? loadConfig(NODE_MAX_ATTEMPT_CONFIG_OPTIONS, config),
+        region: config?.region ?? loadConfig(NODE_REGION_CONFIG_OPTIONS, { ...NODE_REGION_CONFIG_FILE_OPTIONS, ...loaderConfig }),
+        requestHandler: NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
+        retryMode: config?.retryMode ??
+            loadConfig({
+                ...NODE_RETRY_MODE_CONFIG_OPTIONS,
+                default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE,
+            }, config),
+        streamCollector: config?.streamCollector ?? streamCollector,
+        useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig),
+    };
+};
+
+const getHttpAuthExtensionConfiguration = (runtimeConfig) => {
+    const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
+    let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
+    let _credentials = runtimeConfig.credentials;
+    return {
+        setHttpAuthScheme(httpAuthScheme) {
+            const index = _httpAuthSchemes.findIndex((scheme) => scheme.schemeId === httpAuthScheme.schemeId);
+            if (index === -1) {
+                _httpAuthSchemes.push(httpAuthScheme);
+            }
+            else {
+                _httpAuthSchemes.splice(index, 1, httpAuthScheme);
+            }
+        },
+        httpAuthSchemes() {
+            return _httpAuthSchemes;
+        },
+        setHttpAuthSchemeProvider(httpAuthSchemeProvider) {
+            _httpAuthSchemeProvider = httpAuthSchemeProvider;
+        },
+        httpAuthSchemeProvider() {
+            return _httpAuthSchemeProvider;
+        },
+        setCredentials(credentials) {
+            _credentials = credentials;
+        },
+        credentials() {
+            return _credentials;
+        },
+    };
+};
+const resolveHttpAuthRuntimeConfig = (config) => {
+    return {
+        httpAuthSchemes: config.httpAuthSchemes(),
+        httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
+        credentials: config.credentials(),
+    };
+};
+
+const resolveRuntimeExtensions = (runtimeConfig, extensions) => {
+    const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration(runtimeConfig));
+    extensions.forEach((extension) => extension.configure(extensionConfiguration));
+    return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig(extensionConfiguration));
+};
+
+class AthenaClient extends Client {
+    config;
+    constructor(...[configuration]) {
+        const _config_0 = getRuntimeConfig(configuration || {});
+        super(_config_0);
+        this.initConfig = _config_0;
+        const _config_1 = resolveClientEndpointParameters(_config_0);
+        const _config_2 = resolveUserAgentConfig(_config_1);
+        const _config_3 = resolveRetryConfig(_config_2);
+        const _config_4 = resolveRegionConfig(_config_3);
+        const _config_5 = resolveHostHeaderConfig(_config_4);
+        const _config_6 = resolveEndpointConfig(_config_5);
+        const _config_7 = resolveHttpAuthSchemeConfig(_config_6);
+        const _config_8 = resolveRuntimeExtensions(_config_7, configuration?.extensions || []);
+        this.config = _config_8;
+        this.middlewareStack.use(getSchemaSerdePlugin(this.config));
+        this.middlewareStack.use(getUserAgentPlugin(this.config));
+        this.middlewareStack.use(getRetryPlugin(this.config));
+        this.middlewareStack.use(getContentLengthPlugin(this.config));
+        this.middlewareStack.use(getHostHeaderPlugin(this.config));
+        this.middlewareStack.use(getLoggerPlugin(this.config));
+        this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
+        this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
+            httpAuthSchemeParametersProvider: defaultAthenaHttpAuthSchemeParametersProvider,
+            identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+                "aws.auth#sigv4": config.credentials,
+            }),
+        }));
+        this.middlewareStack.use(getHttpSigningPlugin(this.config));
+    }
+    destroy() {
+        super.destroy();
+    }
+}
+
+const command = makeBuilder(commonParams, "AmazonAthena", "AthenaClient", getEndpointPlugin);
+const _ep0 = {};
+const _mw0 = (Command, cs, config, o) => [];
+
+class BatchGetNamedQueryCommand extends command(_ep0, _mw0, "BatchGetNamedQuery", BatchGetNamedQuery$) {
+}
+
+class BatchGetPreparedStatementCommand extends command(_ep0, _mw0, "BatchGetPreparedStatement", BatchGetPreparedStatement$) {
+}
+
+class BatchGetQueryExecutionCommand extends command(_ep0, _mw0, "BatchGetQueryExecution", BatchGetQueryExecution$) {
+}
+
+class CancelCapacityReservationCommand extends command(_ep0, _mw0, "CancelCapacityReservation", CancelCapacityReservation$) {
+}
+
+class CreateCapacityReservationCommand extends command(_ep0, _mw0, "CreateCapacityReservation", CreateCapacityReservation$) {
+}
+
+class CreateDataCatalogCommand extends command(_ep0, _mw0, "CreateDataCatalog", CreateDataCatalog$) {
+}
+
+class CreateNamedQueryCommand extends command(_ep0, _mw0, "CreateNamedQuery", CreateNamedQuery$) {
+}
+
+class CreateNotebookCommand extends command(_ep0, _mw0, "CreateNotebook", CreateNotebook$) {
+}
+
+class CreatePreparedStatementCommand extends command(_ep0, _mw0, "CreatePreparedStatement", CreatePreparedStatement$) {
+}
+
+class CreatePresignedNotebookUrlCommand extends command(_ep0, _mw0, "CreatePresignedNotebookUrl", CreatePresignedNotebookUrl$) {
+}
+
+class CreateWorkGroupCommand extends command(_ep0, _mw0, "CreateWorkGroup", CreateWorkGroup$) {
+}
+
+class DeleteCapacityReservationCommand extends command(_ep0, _mw0, "DeleteCapacityReservation", DeleteCapacityReservation$) {
+}
+
+class DeleteDataCatalogCommand extends command(_ep0, _mw0, "DeleteDataCatalog", DeleteDataCatalog$) {
+}
+
+class DeleteNamedQueryCommand extends command(_ep0, _mw0, "DeleteNamedQuery", DeleteNamedQuery$) {
+}
+
+class DeleteNotebookCommand extends command(_ep0, _mw0, "DeleteNotebook", DeleteNotebook$) {
+}
+
+class DeletePreparedStatementCommand extends command(_ep0, _mw0, "DeletePreparedStatement", DeletePreparedStatement$) {
+}
+
+class DeleteWorkGroupCommand extends command(_ep0, _mw0, "DeleteWorkGroup", DeleteWorkGroup$) {
+}
+
+class ExportNotebookCommand extends command(_ep0, _mw0, "ExportNotebook", ExportNotebook$) {
+}
+
+class GetCalculationExecutionCodeCommand extends command(_ep0, _mw0, "GetCalculationExecutionCode", GetCalculationExecutionCode$) {
+}
+
+class GetCalculationExecutionCommand extends command(_ep0, _mw0, "GetCalculationExecution", GetCalculationExecution$) {
+}
+
+class GetCalculationExecutionStatusCommand extends command(_ep0, _mw0, "GetCalculationExecutionStatus", GetCalculationExecutionStatus$) {
+}
+
+class GetCapacityAssignmentConfigurationCommand extends command(_ep0, _mw0, "GetCapacityAssignmentConfiguration", GetCapacityAssignmentConfiguration$) {
+}
+
+class GetCapacityReservationCommand extends command(_ep0, _mw0, "GetCapacityReservation", GetCapacityReservation$) {
+}
+
+class GetDatabaseCommand extends command(_ep0, _mw0, "GetDatabase", GetDatabase$) {
+}
+
+class GetDataCatalogCommand extends command(_ep0, _mw0, "GetDataCatalog", GetDataCatalog$) {
+}
+
+class GetNamedQueryCommand extends command(_ep0, _mw0, "GetNamedQuery", GetNamedQuery$) {
+}
+
+class GetNotebookMetadataCommand extends command(_ep0, _mw0, "GetNotebookMetadata", GetNotebookMetadata$) {
+}
+
+class GetPreparedStatementCommand extends command(_ep0, _mw0, "GetPreparedStatement", GetPreparedStatement$) {
+}
+
+class GetQueryExecutionCommand extends command(_ep0, _mw0, "GetQueryExecution", GetQueryExecution$) {
+}
+
+class GetQueryResultsCommand extends command(_ep0, _mw0, "GetQueryResults", GetQueryResults$) {
+}
+
+class GetQueryRuntimeStatisticsCommand extends command(_ep0, _mw0, "GetQueryRuntimeStatistics", GetQueryRuntimeStatistics$) {
+}
+
+class GetResourceDashboardCommand extends command(_ep0, _mw0, "GetResourceDashboard", GetResourceDashboard$) {
+}
+
+class GetSessionCommand extends command(_ep0, _mw0, "GetSession", GetSession$) {
+}
+
+class GetSessionEndpointCommand extends command(_ep0, _mw0, "GetSessionEndpoint", GetSessionEndpoint$) {
+}
+
+class GetSessionStatusCommand extends command(_ep0, _mw0, "GetSessionStatus", GetSessionStatus$) {
+}
+
+class GetTableMetadataCommand extends command(_ep0, _mw0, "GetTableMetadata", GetTableMetadata$) {
+}
+
+class GetWorkGroupCommand extends command(_ep0, _mw0, "GetWorkGroup", GetWorkGroup$) {
+}
+
+class ImportNotebookCommand extends command(_ep0, _mw0, "ImportNotebook", ImportNotebook$) {
+}
+
+class ListApplicationDPUSizesCommand extends command(_ep0, _mw0, "ListApplicationDPUSizes", ListApplicationDPUSizes$) {
+}
+
+class ListCalculationExecutionsCommand extends command(_ep0, _mw0, "ListCalculationExecutions", ListCalculationExecutions$) {
+}
+
+class ListCapacityReservationsCommand extends command(_ep0, _mw0, "ListCapacityReservations", ListCapacityReservations$) {
+}
+
+class ListDatabasesCommand extends command(_ep0, _mw0, "ListDatabases", ListDatabases$) {
+}
+
+class ListDataCatalogsCommand extends command(_ep0, _mw0, "ListDataCatalogs", ListDataCatalogs$) {
+}
+
+class ListEngineVersionsCommand extends command(_ep0, _mw0, "ListEngineVersions", ListEngineVersions$) {
+}
+
+class ListExecutorsCommand extends command(_ep0, _mw0, "ListExecutors", ListExecutors$) {
+}
+
+class ListNamedQueriesCommand extends command(_ep0, _mw0, "ListNamedQueries", ListNamedQueries$) {
+}
+
+class ListNotebookMetadataCommand extends command(_ep0, _mw0, "ListNotebookMetadata", ListNotebookMetadata$) {
+}
+
+class ListNotebookSessionsCommand extends command(_ep0, _mw0, "ListNotebookSessions", ListNotebookSessions$) {
+}
+
+class ListPreparedStatementsCommand extends command(_ep0, _mw0, "ListPreparedStatements", ListPreparedStatements$) {
+}
+
+class ListQueryExecutionsCommand extends command(_ep0, _mw0, "ListQueryExecutions", ListQueryExecutions$) {
+}
+
+class ListSessionsCommand extends command(_ep0, _mw0, "ListSessions", ListSessions$) {
+}
+
+class ListTableMetadataCommand extends command(_ep0, _mw0, "ListTableMetadata", ListTableMetadata$) {
+}
+
+class ListTagsForResourceCommand extends command(_ep0, _mw0, "ListTagsForResource", ListTagsForResource$) {
+}
+
+class ListWorkGroupsCommand extends command(_ep0, _mw0, "ListWorkGroups", ListWorkGroups$) {
+}
+
+class PutCapacityAssignmentConfigurationCommand extends command(_ep0, _mw0, "PutCapacityAssignmentConfiguration", PutCapacityAssignmentConfiguration$) {
+}
+
+class StartCalculationExecutionCommand extends command(_ep0, _mw0, "StartCalculationExecution", StartCalculationExecution$) {
+}
+
+class StartQueryExecutionCommand extends command(_ep0, _mw0, "StartQueryExecution", StartQueryExecution$) {
+}
+
+class StartSessionCommand extends command(_ep0, _mw0, "StartSession", StartSession$) {
+}
+
+class StopCalculationExecutionCommand extends command(_ep0, _mw0, "StopCalculationExecution", StopCalculationExecution$) {
+}
+
+class StopQueryExecutionCommand extends command(_ep0, _mw0, "StopQueryExecution", StopQueryExecution$) {
+}
+
+class TagResourceCommand extends command(_ep0, _mw0, "TagResource", TagResource$) {
+}
+
+class TerminateSessionCommand extends command(_ep0, _mw0, "TerminateSession", TerminateSession$) {
+}
+
+class UntagResourceCommand extends command(_ep0, _mw0, "UntagResource", UntagResource$) {
+}
+
+class UpdateCapacityReservationCommand extends command(_ep0, _mw0, "UpdateCapacityReservation", UpdateCapacityReservation$) {
+}
+
+class UpdateDataCatalogCommand extends command(_ep0, _mw0, "UpdateDataCatalog", UpdateDataCatalog$) {
+}
+
+class UpdateNamedQueryCommand extends command(_ep0, _mw0, "UpdateNamedQuery", UpdateNamedQuery$) {
+}
+
+class UpdateNotebookCommand extends command(_ep0, _mw0, "UpdateNotebook", UpdateNotebook$) {
+}
+
+class UpdateNotebookMetadataCommand extends command(_ep0, _mw0, "UpdateNotebookMetadata", UpdateNotebookMetadata$) {
+}
+
+class UpdatePreparedStatementCommand extends command(_ep0, _mw0, "UpdatePreparedStatement", UpdatePreparedStatement$) {
+}
+
+class UpdateWorkGroupCommand extends command(_ep0, _mw0, "UpdateWorkGroup", UpdateWorkGroup$) {
+}
+
+const paginateGetQueryResults = createPaginator(AthenaClient, GetQueryResultsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListApplicationDPUSizes = createPaginator(AthenaClient, ListApplicationDPUSizesCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListCalculationExecutions = createPaginator(AthenaClient, ListCalculationExecutionsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListCapacityReservations = createPaginator(AthenaClient, ListCapacityReservationsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListDatabases = createPaginator(AthenaClient, ListDatabasesCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListDataCatalogs = createPaginator(AthenaClient, ListDataCatalogsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListEngineVersions = createPaginator(AthenaClient, ListEngineVersionsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListExecutors = createPaginator(AthenaClient, ListExecutorsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListNamedQueries = createPaginator(AthenaClient, ListNamedQueriesCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListPreparedStatements = createPaginator(AthenaClient, ListPreparedStatementsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListQueryExecutions = createPaginator(AthenaClient, ListQueryExecutionsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListSessions = createPaginator(AthenaClient, ListSessionsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListTableMetadata = createPaginator(AthenaClient, ListTableMetadataCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListTagsForResource = createPaginator(AthenaClient, ListTagsForResourceCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListWorkGroups = createPaginator(AthenaClient, ListWorkGroupsCommand, "NextToken", "NextToken", "MaxResults");
+
+const commands = {
+    BatchGetNamedQueryCommand,
+    BatchGetPreparedStatementCommand,
+    BatchGetQueryExecutionCommand,
+    CancelCapacityReservationCommand,
+    CreateCapacityReservationCommand,
+    CreateDataCatalogCommand,
+    CreateNamedQueryCommand,
+    CreateNotebookCommand,
+    CreatePreparedStatementCommand,
+    CreatePresignedNotebookUrlCommand,
+    CreateWorkGroupCommand,
+    DeleteCapacityReservationCommand,
+    DeleteDataCatalogCommand,
+    DeleteNamedQueryCommand,
+    DeleteNotebookCommand,
+    DeletePreparedStatementCommand,
+    DeleteWorkGroupCommand,
+    ExportNotebookCommand,
+    GetCalculationExecutionCommand,
+    GetCalculationExecutionCodeCommand,
+    GetCalculationExecutionStatusCommand,
+    GetCapacityAssignmentConfigurationCommand,
+    GetCapacityReservationCommand,
+    GetDatabaseCommand,
+    GetDataCatalogCommand,
+    GetNamedQueryCommand,
+    GetNotebookMetadataCommand,
+    GetPreparedStatementCommand,
+    GetQueryExecutionCommand,
+    GetQueryResultsCommand,
+    GetQueryRuntimeStatisticsCommand,
+    GetResourceDashboardCommand,
+    GetSessionCommand,
+    GetSessionEndpointCommand,
+    GetSessionStatusCommand,
+    GetTableMetadataCommand,
+    GetWorkGroupCommand,
+    ImportNotebookCommand,
+    ListApplicationDPUSizesCommand,
+    ListCalculationExecutionsCommand,
+    ListCapacityReservationsCommand,
+    ListDatabasesCommand,
+    ListDataCatalogsCommand,
+    ListEngineVersionsCommand,
+    ListExecutorsCommand,
+    ListNamedQueriesCommand,
+    ListNotebookMetadataCommand,
+    ListNotebookSessionsCommand,
+    ListPreparedStatementsCommand,
+    ListQueryExecutionsCommand,
+    ListSessionsCommand,
+    ListTableMetadataCommand,
+    ListTagsForResourceCommand,
+    ListWorkGroupsCommand,
+    PutCapacityAssignmentConfigurationCommand,
+    StartCalculationExecutionCommand,
+    StartQueryExecutionCommand,
+    StartSessionCommand,
+    StopCalculationExecutionCommand,
+    StopQueryExecutionCommand,
+    TagResourceCommand,
+    TerminateSessionCommand,
+    UntagResourceCommand,
+    UpdateCapacityReservationCommand,
+    UpdateDataCatalogCommand,
+    UpdateNamedQueryCommand,
+    UpdateNotebookCommand,
+    UpdateNotebookMetadataCommand,
+    UpdatePreparedStatementCommand,
+    UpdateWorkGroupCommand,
+};
+const paginators = {
+    paginateGetQueryResults,
+    paginateListApplicationDPUSizes,
+    paginateListCalculationExecutions,
+    paginateListCapacityReservations,
+    paginateListDatabases,
+    paginateListDataCatalogs,
+    paginateListEngineVersions,
+    paginateListExecutors,
+    paginateListNamedQueries,
+    paginateListPreparedStatements,
+    paginateListQueryExecutions,
+    paginateListSessions,
+    paginateListTableMetadata,
+    paginateListTagsForResource,
+    paginateListWorkGroups,
+};
+class Athena extends AthenaClient {
+}
+createAggregatedClient(commands, Athena, { paginators });
+
+const S3AclOption = {
+    BUCKET_OWNER_FULL_CONTROL: "BUCKET_OWNER_FULL_CONTROL",
+};
+const AuthenticationType = {
+    DIRECTORY_IDENTITY: "DIRECTORY_IDENTITY",
+};
+const EncryptionOption = {
+    CSE_KMS: "CSE_KMS",
+    SSE_KMS: "SSE_KMS",
+    SSE_S3: "SSE_S3",
+};
+const StatementType = {
+    DDL: "DDL",
+    DML: "DML",
+    UTILITY: "UTILITY",
+};
+const QueryExecutionState = {
+    CANCELLED: "CANCELLED",
+    FAILED: "FAILED",
+    QUEUED: "QUEUED",
+    RUNNING: "RUNNING",
+    SUCCEEDED: "SUCCEEDED",
+};
+const DataCatalogType = {
+    FEDERATED: "FEDERATED",
+    GLUE: "GLUE",
+    HIVE: "HIVE",
+    LAMBDA: "LAMBDA",
+};
+const ConnectionType = {
+    BIGQUERY: "BIGQUERY",
+    CMDB: "CMDB",
+    DATALAKEGEN2: "DATALAKEGEN2",
+    DB2: "DB2",
+    DB2AS400: "DB2AS400",
+    DOCUMENTDB: "DOCUMENTDB",
+    DYNAMODB: "DYNAMODB",
+    GOOGLECLOUDSTORAGE: "GOOGLECLOUDSTORAGE",
+    HBASE: "HBASE",
+    MYSQL: "MYSQL",
+    OPENSEARCH: "OPENSEARCH",
+    ORACLE: "ORACLE",
+    POSTGRESQL: "POSTGRESQL",
+    REDSHIFT: "REDSHIFT",
+    SAPHANA: "SAPHANA",
+    SNOWFLAKE: "SNOWFLAKE",
+    SQLSERVER: "SQLSERVER",
+    SYNAPSE: "SYNAPSE",
+    TIMESTREAM: "TIMESTREAM",
+    TPCDS: "TPCDS",
+};
+const DataCatalogStatus = {
+    CREATE_COMPLETE: "CREATE_COMPLETE",
+    CREATE_FAILED: "CREATE_FAILED",
+    CREATE_FAILED_CLEANUP_COMPLETE: "CREATE_FAILED_CLEANUP_COMPLETE",
+    CREATE_FAILED_CLEANUP_FAILED: "CREATE_FAILED_CLEANUP_FAILED",
+    CREATE_FAILED_CLEANUP_IN_PROGRESS: "CREATE_FAILED_CLEANUP_IN_PROGRESS",
+    CREATE_IN_PROGRESS: "CREATE_IN_PROGRESS",
+    DELETE_COMPLETE: "DELETE_COMPLETE",
+    DELETE_FAILED: "DELETE_FAILED",
+    DELETE_IN_PROGRESS: "DELETE_IN_PROGRESS",
+};
+const ThrottleReason = {
+    CONCURRENT_QUERY_LIMIT_EXCEEDED: "CONCURRENT_QUERY_LIMIT_EXCEEDED",
+};
+const NotebookType = {
+    IPYNB: "IPYNB",
+};
+const CalculationExecutionState = {
+    CANCELED: "CANCELED",
+    CANCELING: "CANCELING",
+    COMPLETED: "COMPLETED",
+    CREATED: "CREATED",
+    CREATING: "CREATING",
+    FAILED: "FAILED",
+    QUEUED: "QUEUED",
+    RUNNING: "RUNNING",
+};
+const CapacityAllocationStatus = {
+    FAILED: "FAILED",
+    PENDING: "PENDING",
+    SUCCEEDED: "SUCCEEDED",
+};
+const CapacityReservationStatus = {
+    ACTIVE: "ACTIVE",
+    CANCELLED: "CANCELLED",
+    CANCELLING: "CANCELLING",
+    FAILED: "FAILED",
+    PENDING: "PENDING",
+    UPDATE_PENDING: "UPDATE_PENDING",
+};
+const QueryResultType = {
+    DATA_MANIFEST: "DATA_MANIFEST",
+    DATA_ROWS: "DATA_ROWS",
+};
+const ColumnNullable = {
+    NOT_NULL: "NOT_NULL",
+    NULLABLE: "NULLABLE",
+    UNKNOWN: "UNKNOWN",
+};
+const SessionState = {
+    BUSY: "BUSY",
+    CREATED: "CREATED",
+    CREATING: "CREATING",
+    DEGRADED: "DEGRADED",
+    FAILED: "FAILED",
+    IDLE: "IDLE",
+    TERMINATED: "TERMINATED",
+    TERMINATING: "TERMINATING",
+};
+const WorkGroupState = {
+    DISABLED: "DISABLED",
+    ENABLED: "ENABLED",
+};
+const ExecutorState = {
+    CREATED: "CREATED",
+    CREATING: "CREATING",
+    FAILED: "FAILED",
+    REGISTERED: "REGISTERED",
+    TERMINATED: "TERMINATED",
+    TERMINATING: "TERMINATING",
+};
+const ExecutorType = {
+    COORDINATOR: "COORDINATOR",
+    GATEWAY: "GATEWAY",
+    WORKER: "WORKER",
+};
+
+__webpack_unused_export__ = AclConfiguration$;
+__webpack_unused_export__ = ApplicationDPUSizes$;
+__webpack_unused_export__ = Athena;
+exports.T7g = AthenaClient;
+__webpack_unused_export__ = AthenaError$;
+__webpack_unused_export__ = AthenaServiceException;
+__webpack_unused_export__ = AthenaServiceException$;
+__webpack_unused_export__ = AuthenticationType;
+__webpack_unused_export__ = BatchGetNamedQuery$;
+__webpack_unused_export__ = BatchGetNamedQueryCommand;
+__webpack_unused_export__ = BatchGetNamedQueryInput$;
+__webpack_unused_export__ = BatchGetNamedQueryOutput$;
+__webpack_unused_export__ = BatchGetPreparedStatement$;
+__webpack_unused_export__ = BatchGetPreparedStatementCommand;
+__webpack_unused_export__ = BatchGetPreparedStatementInput$;
+__webpack_unused_export__ = BatchGetPreparedStatementOutput$;
+__webpack_unused_export__ = BatchGetQueryExecution$;
+__webpack_unused_export__ = BatchGetQueryExecutionCommand;
+__webpack_unused_export__ = BatchGetQueryExecutionInput$;
+__webpack_unused_export__ = BatchGetQueryExecutionOutput$;
+__webpack_unused_export__ = CalculationConfiguration$;
+__webpack_unused_export__ = CalculationExecutionState;
+__webpack_unused_export__ = CalculationResult$;
+__webpack_unused_export__ = CalculationStatistics$;
+__webpack_unused_export__ = CalculationStatus$;
+__webpack_unused_export__ = CalculationSummary$;
+__webpack_unused_export__ = CancelCapacityReservation$;
+__webpack_unused_export__ = CancelCapacityReservationCommand;
+__webpack_unused_export__ = CancelCapacityReservationInput$;
+__webpack_unused_export__ = CancelCapacityReservationOutput$;
+__webpack_unused_export__ = CapacityAllocation$;
+__webpack_unused_export__ = CapacityAllocationStatus;
+__webpack_unused_export__ = CapacityAssignment$;
+__webpack_unused_export__ = CapacityAssignmentConfiguration$;
+__webpack_unused_export__ = CapacityReservation$;
+__webpack_unused_export__ = CapacityReservationStatus;
+__webpack_unused_export__ = Classification$;
+__webpack_unused_export__ = CloudWatchLoggingConfiguration$;
+__webpack_unused_export__ = Column$;
+__webpack_unused_export__ = ColumnInfo$;
+__webpack_unused_export__ = ColumnNullable;
+__webpack_unused_export__ = ConnectionType;
+__webpack_unused_export__ = CreateCapacityReservation$;
+__webpack_unused_export__ = CreateCapacityReservationCommand;
+__webpack_unused_export__ = CreateCapacityReservationInput$;
+__webpack_unused_export__ = CreateCapacityReservationOutput$;
+__webpack_unused_export__ = CreateDataCatalog$;
+__webpack_unused_export__ = CreateDataCatalogCommand;
+__webpack_unused_export__ = CreateDataCatalogInput$;
+__webpack_unused_export__ = CreateDataCatalogOutput$;
+__webpack_unused_export__ = CreateNamedQuery$;
+__webpack_unused_export__ = CreateNamedQueryCommand;
+__webpack_unused_export__ = CreateNamedQueryInput$;
+__webpack_unused_export__ = CreateNamedQueryOutput$;
+__webpack_unused_export__ = CreateNotebook$;
+__webpack_unused_export__ = CreateNotebookCommand;
+__webpack_unused_export__ = CreateNotebookInput$;
+__webpack_unused_export__ = CreateNotebookOutput$;
+__webpack_unused_export__ = CreatePreparedStatement$;
+__webpack_unused_export__ = CreatePreparedStatementCommand;
+__webpack_unused_export__ = CreatePreparedStatementInput$;
+__webpack_unused_export__ = CreatePreparedStatementOutput$;
+__webpack_unused_export__ = CreatePresignedNotebookUrl$;
+__webpack_unused_export__ = CreatePresignedNotebookUrlCommand;
+__webpack_unused_export__ = CreatePresignedNotebookUrlRequest$;
+__webpack_unused_export__ = CreatePresignedNotebookUrlResponse$;
+__webpack_unused_export__ = CreateWorkGroup$;
+__webpack_unused_export__ = CreateWorkGroupCommand;
+__webpack_unused_export__ = CreateWorkGroupInput$;
+__webpack_unused_export__ = CreateWorkGroupOutput$;
+__webpack_unused_export__ = CustomerContentEncryptionConfiguration$;
+__webpack_unused_export__ = DataCatalog$;
+__webpack_unused_export__ = DataCatalogStatus;
+__webpack_unused_export__ = DataCatalogSummary$;
+__webpack_unused_export__ = DataCatalogType;
+__webpack_unused_export__ = Database$;
+__webpack_unused_export__ = Datum$;
+__webpack_unused_export__ = DeleteCapacityReservation$;
+__webpack_unused_export__ = DeleteCapacityReservationCommand;
+__webpack_unused_export__ = DeleteCapacityReservationInput$;
+__webpack_unused_export__ = DeleteCapacityReservationOutput$;
+__webpack_unused_export__ = DeleteDataCatalog$;
+__webpack_unused_export__ = DeleteDataCatalogCommand;
+__webpack_unused_export__ = DeleteDataCatalogInput$;
+__webpack_unused_export__ = DeleteDataCatalogOutput$;
+__webpack_unused_export__ = DeleteNamedQuery$;
+__webpack_unused_export__ = DeleteNamedQueryCommand;
+__webpack_unused_export__ = DeleteNamedQueryInput$;
+__webpack_unused_export__ = DeleteNamedQueryOutput$;
+__webpack_unused_export__ = DeleteNotebook$;
+__webpack_unused_export__ = DeleteNotebookCommand;
+__webpack_unused_export__ = DeleteNotebookInput$;
+__webpack_unused_export__ = DeleteNotebookOutput$;
+__webpack_unused_export__ = DeletePreparedStatement$;
+__webpack_unused_export__ = DeletePreparedStatementCommand;
+__webpack_unused_export__ = DeletePreparedStatementInput$;
+__webpack_unused_export__ = DeletePreparedStatementOutput$;
+__webpack_unused_export__ = DeleteWorkGroup$;
+__webpack_unused_export__ = DeleteWorkGroupCommand;
+__webpack_unused_export__ = DeleteWorkGroupInput$;
+__webpack_unused_export__ = DeleteWorkGroupOutput$;
+__webpack_unused_export__ = EncryptionConfiguration$;
+__webpack_unused_export__ = EncryptionOption;
+__webpack_unused_export__ = EngineConfiguration$;
+__webpack_unused_export__ = EngineVersion$;
+__webpack_unused_export__ = ExecutorState;
+__webpack_unused_export__ = ExecutorType;
+__webpack_unused_export__ = ExecutorsSummary$;
+__webpack_unused_export__ = ExportNotebook$;
+__webpack_unused_export__ = ExportNotebookCommand;
+__webpack_unused_export__ = ExportNotebookInput$;
+__webpack_unused_export__ = ExportNotebookOutput$;
+__webpack_unused_export__ = FilterDefinition$;
+__webpack_unused_export__ = GetCalculationExecution$;
+__webpack_unused_export__ = GetCalculationExecutionCode$;
+__webpack_unused_export__ = GetCalculationExecutionCodeCommand;
+__webpack_unused_export__ = GetCalculationExecutionCodeRequest$;
+__webpack_unused_export__ = GetCalculationExecutionCodeResponse$;
+__webpack_unused_export__ = GetCalculationExecutionCommand;
+__webpack_unused_export__ = GetCalculationExecutionRequest$;
+__webpack_unused_export__ = GetCalculationExecutionResponse$;
+__webpack_unused_export__ = GetCalculationExecutionStatus$;
+__webpack_unused_export__ = GetCalculationExecutionStatusCommand;
+__webpack_unused_export__ = GetCalculationExecutionStatusRequest$;
+__webpack_unused_export__ = GetCalculationExecutionStatusResponse$;
+__webpack_unused_export__ = GetCapacityAssignmentConfiguration$;
+__webpack_unused_export__ = GetCapacityAssignmentConfigurationCommand;
+__webpack_unused_export__ = GetCapacityAssignmentConfigurationInput$;
+__webpack_unused_export__ = GetCapacityAssignmentConfigurationOutput$;
+__webpack_unused_export__ = GetCapacityReservation$;
+__webpack_unused_export__ = GetCapacityReservationCommand;
+__webpack_unused_export__ = GetCapacityReservationInput$;
+__webpack_unused_export__ = GetCapacityReservationOutput$;
+__webpack_unused_export__ = GetDataCatalog$;
+__webpack_unused_export__ = GetDataCatalogCommand;
+__webpack_unused_export__ = GetDataCatalogInput$;
+__webpack_unused_export__ = GetDataCatalogOutput$;
+__webpack_unused_export__ = GetDatabase$;
+__webpack_unused_export__ = GetDatabaseCommand;
+__webpack_unused_export__ = GetDatabaseInput$;
+__webpack_unused_export__ = GetDatabaseOutput$;
+__webpack_unused_export__ = GetNamedQuery$;
+__webpack_unused_export__ = GetNamedQueryCommand;
+__webpack_unused_export__ = GetNamedQueryInput$;
+__webpack_unused_export__ = GetNamedQueryOutput$;
+__webpack_unused_export__ = GetNotebookMetadata$;
+__webpack_unused_export__ = GetNotebookMetadataCommand;
+__webpack_unused_export__ = GetNotebookMetadataInput$;
+__webpack_unused_export__ = GetNotebookMetadataOutput$;
+__webpack_unused_export__ = GetPreparedStatement$;
+__webpack_unused_export__ = GetPreparedStatementCommand;
+__webpack_unused_export__ = GetPreparedStatementInput$;
+__webpack_unused_export__ = GetPreparedStatementOutput$;
+__webpack_unused_export__ = GetQueryExecution$;
+exports.mRu = GetQueryExecutionCommand;
+__webpack_unused_export__ = GetQueryExecutionInput$;
+__webpack_unused_export__ = GetQueryExecutionOutput$;
+__webpack_unused_export__ = GetQueryResults$;
+exports.sAK = GetQueryResultsCommand;
+__webpack_unused_export__ = GetQueryResultsInput$;
+__webpack_unused_export__ = GetQueryResultsOutput$;
+__webpack_unused_export__ = GetQueryRuntimeStatistics$;
+__webpack_unused_export__ = GetQueryRuntimeStatisticsCommand;
+__webpack_unused_export__ = GetQueryRuntimeStatisticsInput$;
+__webpack_unused_export__ = GetQueryRuntimeStatisticsOutput$;
+__webpack_unused_export__ = GetResourceDashboard$;
+__webpack_unused_export__ = GetResourceDashboardCommand;
+__webpack_unused_export__ = GetResourceDashboardRequest$;
+__webpack_unused_export__ = GetResourceDashboardResponse$;
+__webpack_unused_export__ = GetSession$;
+__webpack_unused_export__ = GetSessionCommand;
+__webpack_unused_export__ = GetSessionEndpoint$;
+__webpack_unused_export__ = GetSessionEndpointCommand;
+__webpack_unused_export__ = GetSessionEndpointRequest$;
+__webpack_unused_export__ = GetSessionEndpointResponse$;
+__webpack_unused_export__ = GetSessionRequest$;
+__webpack_unused_export__ = GetSessionResponse$;
+__webpack_unused_export__ = GetSessionStatus$;
+__webpack_unused_export__ = GetSessionStatusCommand;
+__webpack_unused_export__ = GetSessionStatusRequest$;
+__webpack_unused_export__ = GetSessionStatusResponse$;
+__webpack_unused_export__ = GetTableMetadata$;
+exports.rDP = GetTableMetadataCommand;
+__webpack_unused_export__ = GetTableMetadataInput$;
+__webpack_unused_export__ = GetTableMetadataOutput$;
+__webpack_unused_export__ = GetWorkGroup$;
+__webpack_unused_export__ = GetWorkGroupCommand;
+__webpack_unused_export__ = GetWorkGroupInput$;
+__webpack_unused_export__ = GetWorkGroupOutput$;
+__webpack_unused_export__ = IdentityCenterConfiguration$;
+__webpack_unused_export__ = ImportNotebook$;
+__webpack_unused_export__ = ImportNotebookCommand;
+__webpack_unused_export__ = ImportNotebookInput$;
+__webpack_unused_export__ = ImportNotebookOutput$;
+__webpack_unused_export__ = InternalServerException;
+__webpack_unused_export__ = InternalServerException$;
+__webpack_unused_export__ = InvalidRequestException;
+__webpack_unused_export__ = InvalidRequestException$;
+__webpack_unused_export__ = ListApplicationDPUSizes$;
+__webpack_unused_export__ = ListApplicationDPUSizesCommand;
+__webpack_unused_export__ = ListApplicationDPUSizesInput$;
+__webpack_unused_export__ = ListApplicationDPUSizesOutput$;
+__webpack_unused_export__ = ListCalculationExecutions$;
+__webpack_unused_export__ = ListCalculationExecutionsCommand;
+__webpack_unused_export__ = ListCalculationExecutionsRequest$;
+__webpack_unused_export__ = ListCalculationExecutionsResponse$;
+__webpack_unused_export__ = ListCapacityReservations$;
+__webpack_unused_export__ = ListCapacityReservationsCommand;
+__webpack_unused_export__ = ListCapacityReservationsInput$;
+__webpack_unused_export__ = ListCapacityReservationsOutput$;
+__webpack_unused_export__ = ListDataCatalogs$;
+__webpack_unused_export__ = ListDataCatalogsCommand;
+__webpack_unused_export__ = ListDataCatalogsInput$;
+__webpack_unused_export__ = ListDataCatalogsOutput$;
+__webpack_unused_export__ = ListDatabases$;
+__webpack_unused_export__ = ListDatabasesCommand;
+__webpack_unused_export__ = ListDatabasesInput$;
+__webpack_unused_export__ = ListDatabasesOutput$;
+__webpack_unused_export__ = ListEngineVersions$;
+__webpack_unused_export__ = ListEngineVersionsCommand;
+__webpack_unused_export__ = ListEngineVersionsInput$;
+__webpack_unused_export__ = ListEngineVersionsOutput$;
+__webpack_unused_export__ = ListExecutors$;
+__webpack_unused_export__ = ListExecutorsCommand;
+__webpack_unused_export__ = ListExecutorsRequest$;
+__webpack_unused_export__ = ListExecutorsResponse$;
+__webpack_unused_export__ = ListNamedQueries$;
+__webpack_unused_export__ = ListNamedQueriesCommand;
+__webpack_unused_export__ = ListNamedQueriesInput$;
+__webpack_unused_export__ = ListNamedQueriesOutput$;
+__webpack_unused_export__ = ListNotebookMetadata$;
+__webpack_unused_export__ = ListNotebookMetadataCommand;
+__webpack_unused_export__ = ListNotebookMetadataInput$;
+__webpack_unused_export__ = ListNotebookMetadataOutput$;
+__webpack_unused_export__ = ListNotebookSessions$;
+__webpack_unused_export__ = ListNotebookSessionsCommand;
+__webpack_unused_export__ = ListNotebookSessionsRequest$;
+__webpack_unused_export__ = ListNotebookSessionsResponse$;
+__webpack_unused_export__ = ListPreparedStatements$;
+__webpack_unused_export__ = ListPreparedStatementsCommand;
+__webpack_unused_export__ = ListPreparedStatementsInput$;
+__webpack_unused_export__ = ListPreparedStatementsOutput$;
+__webpack_unused_export__ = ListQueryExecutions$;
+__webpack_unused_export__ = ListQueryExecutionsCommand;
+__webpack_unused_export__ = ListQueryExecutionsInput$;
+__webpack_unused_export__ = ListQueryExecutionsOutput$;
+__webpack_unused_export__ = ListSessions$;
+__webpack_unused_export__ = ListSessionsCommand;
+__webpack_unused_export__ = ListSessionsRequest$;
+__webpack_unused_export__ = ListSessionsResponse$;
+__webpack_unused_export__ = ListTableMetadata$;
+__webpack_unused_export__ = ListTableMetadataCommand;
+__webpack_unused_export__ = ListTableMetadataInput$;
+__webpack_unused_export__ = ListTableMetadataOutput$;
+__webpack_unused_export__ = ListTagsForResource$;
+__webpack_unused_export__ = ListTagsForResourceCommand;
+__webpack_unused_export__ = ListTagsForResourceInput$;
+__webpack_unused_export__ = ListTagsForResourceOutput$;
+__webpack_unused_export__ = ListWorkGroups$;
+__webpack_unused_export__ = ListWorkGroupsCommand;
+__webpack_unused_export__ = ListWorkGroupsInput$;
+__webpack_unused_export__ = ListWorkGroupsOutput$;
+__webpack_unused_export__ = ManagedLoggingConfiguration$;
+__webpack_unused_export__ = ManagedQueryResultsConfiguration$;
+__webpack_unused_export__ = ManagedQueryResultsConfigurationUpdates$;
+__webpack_unused_export__ = ManagedQueryResultsEncryptionConfiguration$;
+__webpack_unused_export__ = MetadataException;
+__webpack_unused_export__ = MetadataException$;
+__webpack_unused_export__ = MonitoringConfiguration$;
+__webpack_unused_export__ = NamedQuery$;
+__webpack_unused_export__ = NotebookMetadata$;
+__webpack_unused_export__ = NotebookSessionSummary$;
+__webpack_unused_export__ = NotebookType;
+__webpack_unused_export__ = PreparedStatement$;
+__webpack_unused_export__ = PreparedStatementSummary$;
+__webpack_unused_export__ = PutCapacityAssignmentConfiguration$;
+__webpack_unused_export__ = PutCapacityAssignmentConfigurationCommand;
+__webpack_unused_export__ = PutCapacityAssignmentConfigurationInput$;
+__webpack_unused_export__ = PutCapacityAssignmentConfigurationOutput$;
+__webpack_unused_export__ = QueryExecution$;
+__webpack_unused_export__ = QueryExecutionContext$;
+__webpack_unused_export__ = QueryExecutionState;
+__webpack_unused_export__ = QueryExecutionStatistics$;
+__webpack_unused_export__ = QueryExecutionStatus$;
+__webpack_unused_export__ = QueryResultType;
+__webpack_unused_export__ = QueryResultsS3AccessGrantsConfiguration$;
+__webpack_unused_export__ = QueryRuntimeStatistics$;
+__webpack_unused_export__ = QueryRuntimeStatisticsRows$;
+__webpack_unused_export__ = QueryRuntimeStatisticsTimeline$;
+__webpack_unused_export__ = QueryStage$;
+__webpack_unused_export__ = QueryStagePlanNode$;
+__webpack_unused_export__ = ResourceNotFoundException;
+__webpack_unused_export__ = ResourceNotFoundException$;
+__webpack_unused_export__ = ResultConfiguration$;
+__webpack_unused_export__ = ResultConfigurationUpdates$;
+__webpack_unused_export__ = ResultReuseByAgeConfiguration$;
+__webpack_unused_export__ = ResultReuseConfiguration$;
+__webpack_unused_export__ = ResultReuseInformation$;
+__webpack_unused_export__ = ResultSet$;
+__webpack_unused_export__ = ResultSetMetadata$;
+__webpack_unused_export__ = Row$;
+__webpack_unused_export__ = S3AclOption;
+__webpack_unused_export__ = S3LoggingConfiguration$;
+__webpack_unused_export__ = SessionAlreadyExistsException;
+__webpack_unused_export__ = SessionAlreadyExistsException$;
+__webpack_unused_export__ = SessionConfiguration$;
+__webpack_unused_export__ = SessionState;
+__webpack_unused_export__ = SessionStatistics$;
+__webpack_unused_export__ = SessionStatus$;
+__webpack_unused_export__ = SessionSummary$;
+__webpack_unused_export__ = StartCalculationExecution$;
+__webpack_unused_export__ = StartCalculationExecutionCommand;
+__webpack_unused_export__ = StartCalculationExecutionRequest$;
+__webpack_unused_export__ = StartCalculationExecutionResponse$;
+__webpack_unused_export__ = StartQueryExecution$;
+exports.Wjk = StartQueryExecutionCommand;
+__webpack_unused_export__ = StartQueryExecutionInput$;
+__webpack_unused_export__ = StartQueryExecutionOutput$;
+__webpack_unused_export__ = StartSession$;
+__webpack_unused_export__ = StartSessionCommand;
+__webpack_unused_export__ = StartSessionRequest$;
+__webpack_unused_export__ = StartSessionResponse$;
+__webpack_unused_export__ = StatementType;
+__webpack_unused_export__ = StopCalculationExecution$;
+__webpack_unused_export__ = StopCalculationExecutionCommand;
+__webpack_unused_export__ = StopCalculationExecutionRequest$;
+__webpack_unused_export__ = StopCalculationExecutionResponse$;
+__webpack_unused_export__ = StopQueryExecution$;
+exports.aaO = StopQueryExecutionCommand;
+__webpack_unused_export__ = StopQueryExecutionInput$;
+__webpack_unused_export__ = StopQueryExecutionOutput$;
+__webpack_unused_export__ = TableMetadata$;
+__webpack_unused_export__ = Tag$;
+__webpack_unused_export__ = TagResource$;
+__webpack_unused_export__ = TagResourceCommand;
+__webpack_unused_export__ = TagResourceInput$;
+__webpack_unused_export__ = TagResourceOutput$;
+__webpack_unused_export__ = TerminateSession$;
+__webpack_unused_export__ = TerminateSessionCommand;
+__webpack_unused_export__ = TerminateSessionRequest$;
+__webpack_unused_export__ = TerminateSessionResponse$;
+__webpack_unused_export__ = ThrottleReason;
+__webpack_unused_export__ = TooManyRequestsException;
+__webpack_unused_export__ = TooManyRequestsException$;
+__webpack_unused_export__ = UnprocessedNamedQueryId$;
+__webpack_unused_export__ = UnprocessedPreparedStatementName$;
+__webpack_unused_export__ = UnprocessedQueryExecutionId$;
+__webpack_unused_export__ = UntagResource$;
+__webpack_unused_export__ = UntagResourceCommand;
+__webpack_unused_export__ = UntagResourceInput$;
+__webpack_unused_export__ = UntagResourceOutput$;
+__webpack_unused_export__ = UpdateCapacityReservation$;
+__webpack_unused_export__ = UpdateCapacityReservationCommand;
+__webpack_unused_export__ = UpdateCapacityReservationInput$;
+__webpack_unused_export__ = UpdateCapacityReservationOutput$;
+__webpack_unused_export__ = UpdateDataCatalog$;
+__webpack_unused_export__ = UpdateDataCatalogCommand;
+__webpack_unused_export__ = UpdateDataCatalogInput$;
+__webpack_unused_export__ = UpdateDataCatalogOutput$;
+__webpack_unused_export__ = UpdateNamedQuery$;
+__webpack_unused_export__ = UpdateNamedQueryCommand;
+__webpack_unused_export__ = UpdateNamedQueryInput$;
+__webpack_unused_export__ = UpdateNamedQueryOutput$;
+__webpack_unused_export__ = UpdateNotebook$;
+__webpack_unused_export__ = UpdateNotebookCommand;
+__webpack_unused_export__ = UpdateNotebookInput$;
+__webpack_unused_export__ = UpdateNotebookMetadata$;
+__webpack_unused_export__ = UpdateNotebookMetadataCommand;
+__webpack_unused_export__ = UpdateNotebookMetadataInput$;
+__webpack_unused_export__ = UpdateNotebookMetadataOutput$;
+__webpack_unused_export__ = UpdateNotebookOutput$;
+__webpack_unused_export__ = UpdatePreparedStatement$;
+__webpack_unused_export__ = UpdatePreparedStatementCommand;
+__webpack_unused_export__ = UpdatePreparedStatementInput$;
+__webpack_unused_export__ = UpdatePreparedStatementOutput$;
+__webpack_unused_export__ = UpdateWorkGroup$;
+__webpack_unused_export__ = UpdateWorkGroupCommand;
+__webpack_unused_export__ = UpdateWorkGroupInput$;
+__webpack_unused_export__ = UpdateWorkGroupOutput$;
+__webpack_unused_export__ = WorkGroup$;
+__webpack_unused_export__ = WorkGroupConfiguration$;
+__webpack_unused_export__ = WorkGroupConfigurationUpdates$;
+__webpack_unused_export__ = WorkGroupState;
+__webpack_unused_export__ = WorkGroupSummary$;
+__webpack_unused_export__ = errorTypeRegistries;
+__webpack_unused_export__ = paginateGetQueryResults;
+__webpack_unused_export__ = paginateListApplicationDPUSizes;
+__webpack_unused_export__ = paginateListCalculationExecutions;
+__webpack_unused_export__ = paginateListCapacityReservations;
+__webpack_unused_export__ = paginateListDataCatalogs;
+__webpack_unused_export__ = paginateListDatabases;
+__webpack_unused_export__ = paginateListEngineVersions;
+__webpack_unused_export__ = paginateListExecutors;
+__webpack_unused_export__ = paginateListNamedQueries;
+__webpack_unused_export__ = paginateListPreparedStatements;
+__webpack_unused_export__ = paginateListQueryExecutions;
+__webpack_unused_export__ = paginateListSessions;
+__webpack_unused_export__ = paginateListTableMetadata;
+__webpack_unused_export__ = paginateListTagsForResource;
+__webpack_unused_export__ = paginateListWorkGroups;
+
+
+/***/ }),
+
+/***/ 7392:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+var __webpack_unused_export__;
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
+const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
+__webpack_unused_export__ = $Command;
+__webpack_unused_export__ = Client;
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { defaultProvider } = __nccwpck_require__(5861);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { AwsJson1_1Protocol } = __nccwpck_require__(7288);
+const { Sha256 } = __nccwpck_require__(9542);
+
+const defaultCloudTrailHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    return {
+        operation: getSmithyContext(context).operation,
+        region: await normalizeProvider(config.region)() || (() => {
+            throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
+        })(),
+    };
+};
+function createAwsAuthSigv4HttpAuthOption(authParameters) {
+    return {
+        schemeId: "aws.auth#sigv4",
+        signingProperties: {
+            name: "cloudtrail",
+            region: authParameters.region,
+        },
+        propertiesExtractor: (config, context) => ({
+            signingProperties: {
+                config,
+                context,
+            },
+        }),
+    };
+}
+const defaultCloudTrailHttpAuthSchemeProvider = (authParameters) => {
+    const options = [];
+    switch (authParameters.operation) {
+        default: {
+            options.push(createAwsAuthSigv4HttpAuthOption(authParameters));
+        }
+    }
+    return options;
+};
+const resolveHttpAuthSchemeConfig = (config) => {
+    const config_0 = resolveAwsSdkSigV4Config(config);
+    return Object.assign(config_0, {
+        authSchemePreference: normalizeProvider(config.authSchemePreference ?? []),
+    });
+};
+
+const resolveClientEndpointParameters = (options) => {
+    return Object.assign(options, {
+        useDualstackEndpoint: options.useDualstackEndpoint ?? false,
+        useFipsEndpoint: options.useFipsEndpoint ?? false,
+        defaultSigningName: "cloudtrail",
+    });
+};
+const commonParams = {
+    UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
+    Endpoint: { type: "builtInParams", name: "endpoint" },
+    Region: { type: "builtInParams", name: "region" },
+    UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" },
+};
+
+var version = "3.1136.0";
+var packageInfo = {
+	version: version};
+
+const m = "ref";
+const a = -1, b = true, c = "isSet", d = "PartitionResult", e = "booleanEquals", f = "getAttr", g = "stringEquals", h = { [m]: "Endpoint" }, i = { [m]: d }, j = { [m]: "Region" }, k = {}, l = [j];
+const _data = {
+    conditions: [
+        [c, [h]],
+        [c, l],
+        ["aws.partition", l, d],
+        [e, [{ [m]: "UseFIPS" }, b]],
+        [e, [{ [m]: "UseDualStack" }, b]],
+        [e, [{ fn: f, argv: [i, "supportsDualStack"] }, b]],
+        [e, [{ fn: f, argv: [i, "supportsFIPS"] }, b]],
+        [g, [j, "us-gov-east-1"]],
+        [g, [j, "us-gov-west-1"]]
+    ],
+    results: [
+        [a],
+        [a, "Invalid Configuration: FIPS and custom endpoint are not supported"],
+        [a, "Invalid Configuration: Dualstack and custom endpoint are not supported"],
+        [h, k],
+        ["https://cloudtrail-fips.{Region}.{PartitionResult#dualStackDnsSuffix}", k],
+        [a, "FIPS and DualStack are enabled, but this partition does not support one or both"],
+        ["https://cloudtrail.us-gov-east-1.amazonaws.com", k],
+        ["https://cloudtrail.us-gov-west-1.amazonaws.com", k],
+        ["https://cloudtrail-fips.{Region}.{PartitionResult#dnsSuffix}", k],
+        [a, "FIPS is enabled but this partition does not support FIPS"],
+        ["https://cloudtrail.{Region}.{PartitionResult#dualStackDnsSuffix}", k],
+        [a, "DualStack is enabled but this partition does not support DualStack"],
+        ["https://cloudtrail.{Region}.{PartitionResult#dnsSuffix}", k],
+        [a, "Invalid Configuration: Missing Region"]
+    ]
+};
+const root = 2;
+const r = 100_000_000;
+const nodes = new Int32Array([
+    -1, 1, -1,
+    0, 14, 3,
+    1, 4, r + 13,
+    2, 5, r + 13,
+    3, 8, 6,
+    4, 7, r + 12,
+    5, r + 10, r + 11,
+    4, 12, 9,
+    6, 10, r + 9,
+    7, r + 6, 11,
+    8, r + 7, r + 8,
+    5, 13, r + 5,
+    6, r + 4, r + 5,
+    3, r + 1, 15,
+    4, r + 2, r + 3,
+]);
+const bdd = BinaryDecisionDiagram.from(nodes, root, _data.conditions, _data.results);
+
+const cache = new EndpointCache({
+    size: 50,
+    params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"],
+});
+const defaultEndpointResolver = (endpointParams, context = {}) => {
+    return cache.get(endpointParams, () => decideEndpoint(bdd, {
+        endpointParams: endpointParams,
+        logger: context.logger,
+    }));
+};
+customEndpointFunctions.aws = awsEndpointFunctions;
+
+class CloudTrailServiceException extends ServiceException {
+    constructor(options) {
+        super(options);
+        Object.setPrototypeOf(this, CloudTrailServiceException.prototype);
+    }
+}
+
+class AccessDeniedException extends CloudTrailServiceException {
+    name = "AccessDeniedException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AccessDeniedException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AccessDeniedException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AccountHasOngoingImportException extends CloudTrailServiceException {
+    name = "AccountHasOngoingImportException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AccountHasOngoingImportException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AccountHasOngoingImportException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AccountNotFoundException extends CloudTrailServiceException {
+    name = "AccountNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AccountNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AccountNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AccountNotRegisteredException extends CloudTrailServiceException {
+    name = "AccountNotRegisteredException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AccountNotRegisteredException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AccountNotRegisteredException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AccountRegisteredException extends CloudTrailServiceException {
+    name = "AccountRegisteredException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AccountRegisteredException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AccountRegisteredException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ChannelARNInvalidException extends CloudTrailServiceException {
+    name = "ChannelARNInvalidException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ChannelARNInvalidException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ChannelARNInvalidException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ChannelNotFoundException extends CloudTrailServiceException {
+    name = "ChannelNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ChannelNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ChannelNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class CloudTrailARNInvalidException extends CloudTrailServiceException {
+    name = "CloudTrailARNInvalidException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "CloudTrailARNInvalidException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CloudTrailARNInvalidException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ConflictException extends CloudTrailServiceException {
+    name = "ConflictException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ConflictException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ConflictException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class EventDataStoreARNInvalidException extends CloudTrailServiceException {
+    name = "EventDataStoreARNInvalidException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "EventDataStoreARNInvalidException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, EventDataStoreARNInvalidException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class EventDataStoreNotFoundException extends CloudTrailServiceException {
+    name = "EventDataStoreNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "EventDataStoreNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, EventDataStoreNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InactiveEventDataStoreException extends CloudTrailServiceException {
+    name = "InactiveEventDataStoreException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InactiveEventDataStoreException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InactiveEventDataStoreException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidTagParameterException extends CloudTrailServiceException {
+    name = "InvalidTagParameterException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidTagParameterException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidTagParameterException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidTrailNameException extends CloudTrailServiceException {
+    name = "InvalidTrailNameException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidTrailNameException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidTrailNameException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class NoManagementAccountSLRExistsException extends CloudTrailServiceException {
+    name = "NoManagementAccountSLRExistsException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "NoManagementAccountSLRExistsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, NoManagementAccountSLRExistsException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class NotOrganizationMasterAccountException extends CloudTrailServiceException {
+    name = "NotOrganizationMasterAccountException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "NotOrganizationMasterAccountException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, NotOrganizationMasterAccountException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class OperationNotPermittedException extends CloudTrailServiceException {
+    name = "OperationNotPermittedException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "OperationNotPermittedException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OperationNotPermittedException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ResourceNotFoundException extends CloudTrailServiceException {
+    name = "ResourceNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourceNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ResourceTypeNotSupportedException extends CloudTrailServiceException {
+    name = "ResourceTypeNotSupportedException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourceTypeNotSupportedException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceTypeNotSupportedException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TagsLimitExceededException extends CloudTrailServiceException {
+    name = "TagsLimitExceededException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TagsLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TagsLimitExceededException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class UnsupportedOperationException extends CloudTrailServiceException {
+    name = "UnsupportedOperationException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "UnsupportedOperationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, UnsupportedOperationException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InactiveQueryException extends CloudTrailServiceException {
+    name = "InactiveQueryException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InactiveQueryException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InactiveQueryException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidParameterException extends CloudTrailServiceException {
+    name = "InvalidParameterException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidParameterException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidParameterException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class QueryIdNotFoundException extends CloudTrailServiceException {
+    name = "QueryIdNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "QueryIdNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, QueryIdNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class CannotDelegateManagementAccountException extends CloudTrailServiceException {
+    name = "CannotDelegateManagementAccountException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "CannotDelegateManagementAccountException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CannotDelegateManagementAccountException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ChannelAlreadyExistsException extends CloudTrailServiceException {
+    name = "ChannelAlreadyExistsException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ChannelAlreadyExistsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ChannelAlreadyExistsException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ChannelExistsForEDSException extends CloudTrailServiceException {
+    name = "ChannelExistsForEDSException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ChannelExistsForEDSException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ChannelExistsForEDSException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ChannelMaxLimitExceededException extends CloudTrailServiceException {
+    name = "ChannelMaxLimitExceededException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ChannelMaxLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ChannelMaxLimitExceededException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidEventDataStoreCategoryException extends CloudTrailServiceException {
+    name = "InvalidEventDataStoreCategoryException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidEventDataStoreCategoryException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidEventDataStoreCategoryException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidSourceException extends CloudTrailServiceException {
+    name = "InvalidSourceException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidSourceException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidSourceException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InsufficientEncryptionPolicyException extends CloudTrailServiceException {
+    name = "InsufficientEncryptionPolicyException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InsufficientEncryptionPolicyException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InsufficientEncryptionPolicyException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidQueryStatementException extends CloudTrailServiceException {
+    name = "InvalidQueryStatementException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidQueryStatementException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidQueryStatementException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ServiceQuotaExceededException extends CloudTrailServiceException {
+    name = "ServiceQuotaExceededException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ServiceQuotaExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ServiceQuotaExceededException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class CloudTrailAccessNotEnabledException extends CloudTrailServiceException {
+    name = "CloudTrailAccessNotEnabledException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "CloudTrailAccessNotEnabledException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CloudTrailAccessNotEnabledException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class EventDataStoreAlreadyExistsException extends CloudTrailServiceException {
+    name = "EventDataStoreAlreadyExistsException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "EventDataStoreAlreadyExistsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, EventDataStoreAlreadyExistsException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class EventDataStoreMaxLimitExceededException extends CloudTrailServiceException {
+    name = "EventDataStoreMaxLimitExceededException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "EventDataStoreMaxLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, EventDataStoreMaxLimitExceededException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InsufficientDependencyServiceAccessPermissionException extends CloudTrailServiceException {
+    name = "InsufficientDependencyServiceAccessPermissionException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InsufficientDependencyServiceAccessPermissionException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InsufficientDependencyServiceAccessPermissionException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidEventSelectorsException extends CloudTrailServiceException {
+    name = "InvalidEventSelectorsException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidEventSelectorsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidEventSelectorsException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidKmsKeyIdException extends CloudTrailServiceException {
+    name = "InvalidKmsKeyIdException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidKmsKeyIdException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidKmsKeyIdException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class KmsException extends CloudTrailServiceException {
+    name = "KmsException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "KmsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, KmsException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class KmsKeyNotFoundException extends CloudTrailServiceException {
+    name = "KmsKeyNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "KmsKeyNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, KmsKeyNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class OrganizationNotInAllFeaturesModeException extends CloudTrailServiceException {
+    name = "OrganizationNotInAllFeaturesModeException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "OrganizationNotInAllFeaturesModeException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OrganizationNotInAllFeaturesModeException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class OrganizationsNotInUseException extends CloudTrailServiceException {
+    name = "OrganizationsNotInUseException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "OrganizationsNotInUseException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OrganizationsNotInUseException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ThrottlingException extends CloudTrailServiceException {
+    name = "ThrottlingException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ThrottlingException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ThrottlingException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class CloudTrailInvalidClientTokenIdException extends CloudTrailServiceException {
+    name = "CloudTrailInvalidClientTokenIdException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "CloudTrailInvalidClientTokenIdException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CloudTrailInvalidClientTokenIdException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class CloudWatchLogsDeliveryUnavailableException extends CloudTrailServiceException {
+    name = "CloudWatchLogsDeliveryUnavailableException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "CloudWatchLogsDeliveryUnavailableException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CloudWatchLogsDeliveryUnavailableException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InsufficientS3BucketPolicyException extends CloudTrailServiceException {
+    name = "InsufficientS3BucketPolicyException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InsufficientS3BucketPolicyException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InsufficientS3BucketPolicyException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InsufficientSnsTopicPolicyException extends CloudTrailServiceException {
+    name = "InsufficientSnsTopicPolicyException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InsufficientSnsTopicPolicyException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InsufficientSnsTopicPolicyException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidCloudWatchLogsLogGroupArnException extends CloudTrailServiceException {
+    name = "InvalidCloudWatchLogsLogGroupArnException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidCloudWatchLogsLogGroupArnException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidCloudWatchLogsLogGroupArnException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidCloudWatchLogsRoleArnException extends CloudTrailServiceException {
+    name = "InvalidCloudWatchLogsRoleArnException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidCloudWatchLogsRoleArnException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidCloudWatchLogsRoleArnException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidParameterCombinationException extends CloudTrailServiceException {
+    name = "InvalidParameterCombinationException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidParameterCombinationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidParameterCombinationException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidS3BucketNameException extends CloudTrailServiceException {
+    name = "InvalidS3BucketNameException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidS3BucketNameException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidS3BucketNameException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidS3PrefixException extends CloudTrailServiceException {
+    name = "InvalidS3PrefixException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidS3PrefixException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidS3PrefixException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidSnsTopicNameException extends CloudTrailServiceException {
+    name = "InvalidSnsTopicNameException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidSnsTopicNameException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidSnsTopicNameException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class KmsKeyDisabledException extends CloudTrailServiceException {
+    name = "KmsKeyDisabledException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "KmsKeyDisabledException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, KmsKeyDisabledException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class MaximumNumberOfTrailsExceededException extends CloudTrailServiceException {
+    name = "MaximumNumberOfTrailsExceededException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "MaximumNumberOfTrailsExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, MaximumNumberOfTrailsExceededException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class S3BucketDoesNotExistException extends CloudTrailServiceException {
+    name = "S3BucketDoesNotExistException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "S3BucketDoesNotExistException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, S3BucketDoesNotExistException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TrailAlreadyExistsException extends CloudTrailServiceException {
+    name = "TrailAlreadyExistsException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TrailAlreadyExistsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TrailAlreadyExistsException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TrailNotProvidedException extends CloudTrailServiceException {
+    name = "TrailNotProvidedException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TrailNotProvidedException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TrailNotProvidedException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class EventDataStoreFederationEnabledException extends CloudTrailServiceException {
+    name = "EventDataStoreFederationEnabledException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "EventDataStoreFederationEnabledException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, EventDataStoreFederationEnabledException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class EventDataStoreHasOngoingImportException extends CloudTrailServiceException {
+    name = "EventDataStoreHasOngoingImportException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "EventDataStoreHasOngoingImportException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, EventDataStoreHasOngoingImportException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class EventDataStoreTerminationProtectedException extends CloudTrailServiceException {
+    name = "EventDataStoreTerminationProtectedException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "EventDataStoreTerminationProtectedException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, EventDataStoreTerminationProtectedException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ResourceARNNotValidException extends CloudTrailServiceException {
+    name = "ResourceARNNotValidException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourceARNNotValidException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceARNNotValidException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ResourcePolicyNotFoundException extends CloudTrailServiceException {
+    name = "ResourcePolicyNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourcePolicyNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourcePolicyNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidHomeRegionException extends CloudTrailServiceException {
+    name = "InvalidHomeRegionException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidHomeRegionException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidHomeRegionException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TrailNotFoundException extends CloudTrailServiceException {
+    name = "TrailNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TrailNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TrailNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class NotOrganizationManagementAccountException extends CloudTrailServiceException {
+    name = "NotOrganizationManagementAccountException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "NotOrganizationManagementAccountException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, NotOrganizationManagementAccountException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ConcurrentModificationException extends CloudTrailServiceException {
+    name = "ConcurrentModificationException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ConcurrentModificationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ConcurrentModificationException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class GenerateResponseException extends CloudTrailServiceException {
+    name = "GenerateResponseException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "GenerateResponseException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, GenerateResponseException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidEventDataStoreStatusException extends CloudTrailServiceException {
+    name = "InvalidEventDataStoreStatusException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidEventDataStoreStatusException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidEventDataStoreStatusException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ImportNotFoundException extends CloudTrailServiceException {
+    name = "ImportNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ImportNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ImportNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InsightNotEnabledException extends CloudTrailServiceException {
+    name = "InsightNotEnabledException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InsightNotEnabledException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InsightNotEnabledException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidMaxResultsException extends CloudTrailServiceException {
+    name = "InvalidMaxResultsException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidMaxResultsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidMaxResultsException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidNextTokenException extends CloudTrailServiceException {
+    name = "InvalidNextTokenException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidNextTokenException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidNextTokenException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidTimeRangeException extends CloudTrailServiceException {
+    name = "InvalidTimeRangeException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidTimeRangeException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidTimeRangeException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidTokenException extends CloudTrailServiceException {
+    name = "InvalidTokenException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidTokenException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidTokenException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidDateRangeException extends CloudTrailServiceException {
+    name = "InvalidDateRangeException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidDateRangeException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidDateRangeException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidQueryStatusException extends CloudTrailServiceException {
+    name = "InvalidQueryStatusException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidQueryStatusException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidQueryStatusException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidEventCategoryException extends CloudTrailServiceException {
+    name = "InvalidEventCategoryException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidEventCategoryException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidEventCategoryException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidLookupAttributesException extends CloudTrailServiceException {
+    name = "InvalidLookupAttributesException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidLookupAttributesException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidLookupAttributesException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InsufficientIAMAccessPermissionException extends CloudTrailServiceException {
+    name = "InsufficientIAMAccessPermissionException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InsufficientIAMAccessPermissionException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InsufficientIAMAccessPermissionException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidInsightSelectorsException extends CloudTrailServiceException {
+    name = "InvalidInsightSelectorsException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidInsightSelectorsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidInsightSelectorsException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ResourcePolicyNotValidException extends CloudTrailServiceException {
+    name = "ResourcePolicyNotValidException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourcePolicyNotValidException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourcePolicyNotValidException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class DelegatedAdminAccountLimitExceededException extends CloudTrailServiceException {
+    name = "DelegatedAdminAccountLimitExceededException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "DelegatedAdminAccountLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DelegatedAdminAccountLimitExceededException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidImportSourceException extends CloudTrailServiceException {
+    name = "InvalidImportSourceException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidImportSourceException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidImportSourceException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class MaxConcurrentQueriesException extends CloudTrailServiceException {
+    name = "MaxConcurrentQueriesException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "MaxConcurrentQueriesException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, MaxConcurrentQueriesException.prototype);
+        this.Message = opts.Message;
+    }
+}
+
+const _AC = "AggregationConfiguration";
+const _ACg = "AggregationConfigurations";
+const _ADE = "AccessDeniedException";
+const _AES = "AdvancedEventSelector";
+const _AESd = "AdvancedEventSelectors";
+const _AFS = "AdvancedFieldSelector";
+const _AFSd = "AdvancedFieldSelectors";
+const _AHOIE = "AccountHasOngoingImportException";
+const _AK = "AttributeKey";
+const _AKI = "AccessKeyId";
+const _ANFE = "AccountNotFoundException";
+const _ANRE = "AccountNotRegisteredException";
+const _ARE = "AccountRegisteredException";
+const _AT = "AddTags";
+const _ATAR = "ApplyToAllRegions";
+const _ATR = "AddTagsRequest";
+const _ATRd = "AddTagsResponse";
+const _AV = "AttributeValue";
+const _BM = "BillingMode";
+const _BS = "BytesScanned";
+const _C = "Channel";
+const _CA = "ChannelArn";
+const _CAEE = "ChannelAlreadyExistsException";
+const _CARNIE = "ChannelARNInvalidException";
+const _CC = "CreateChannel";
+const _CCR = "CreateChannelRequest";
+const _CCRr = "CreateChannelResponse";
+const _CD = "CreateDashboard";
+const _CDMAE = "CannotDelegateManagementAccountException";
+const _CDR = "CreateDashboardRequest";
+const _CDRr = "CreateDashboardResponse";
+const _CE = "ConflictException";
+const _CEDS = "CreateEventDataStore";
+const _CEDSR = "CreateEventDataStoreRequest";
+const _CEDSRr = "CreateEventDataStoreResponse";
+const _CEFEDSE = "ChannelExistsForEDSException";
+const _CKS = "ContextKeySelector";
+const _CKSo = "ContextKeySelectors";
+const _CME = "ConcurrentModificationException";
+const _CMLEE = "ChannelMaxLimitExceededException";
+const _CNFE = "ChannelNotFoundException";
+const _CQ = "CancelQuery";
+const _CQR = "CancelQueryRequest";
+const _CQRa = "CancelQueryResponse";
+const _CT = "CreatedTimestamp";
+const _CTANEE = "CloudTrailAccessNotEnabledException";
+const _CTARNIE = "CloudTrailARNInvalidException";
+const _CTE = "CloudTrailEvent";
+const _CTICTIE = "CloudTrailInvalidClientTokenIdException";
+const _CTR = "CreateTrailRequest";
+const _CTRr = "CreateTrailResponse";
+const _CTr = "CreationTime";
+const _CTre = "CreateTrail";
+const _CWLDUE = "CloudWatchLogsDeliveryUnavailableException";
+const _CWLLGA = "CloudWatchLogsLogGroupArn";
+const _CWLRA = "CloudWatchLogsRoleArn";
+const _Ch = "Channels";
+const _D = "Destinations";
+const _DA = "DashboardArn";
+const _DAAI = "DelegatedAdminAccountId";
+const _DAALEE = "DelegatedAdminAccountLimitExceededException";
+const _DARP = "DelegatedAdminResourcePolicy";
+const _DC = "DeleteChannel";
+const _DCR = "DeleteChannelRequest";
+const _DCRe = "DeleteChannelResponse";
+const _DD = "DashboardDetail";
+const _DDR = "DeleteDashboardRequest";
+const _DDRe = "DeleteDashboardResponse";
+const _DDe = "DeleteDashboard";
+const _DEDS = "DeleteEventDataStore";
+const _DEDSR = "DeleteEventDataStoreRequest";
+const _DEDSRe = "DeleteEventDataStoreResponse";
+const _DF = "DisableFederation";
+const _DFR = "DisableFederationRequest";
+const _DFRi = "DisableFederationResponse";
+const _DI = "DashboardId";
+const _DODA = "DeregisterOrganizationDelegatedAdmin";
+const _DODAR = "DeregisterOrganizationDelegatedAdminRequest";
+const _DODARe = "DeregisterOrganizationDelegatedAdminResponse";
+const _DQ = "DescribeQuery";
+const _DQR = "DescribeQueryRequest";
+const _DQRe = "DescribeQueryResponse";
+const _DR = "DataResource";
+const _DRP = "DeleteResourcePolicy";
+const _DRPR = "DeleteResourcePolicyRequest";
+const _DRPRe = "DeleteResourcePolicyResponse";
+const _DRa = "DataResources";
+const _DS = "DeliveryStatus";
+const _DSU = "DeliveryS3Uri";
+const _DT = "DataType";
+const _DTR = "DeleteTrailRequest";
+const _DTRe = "DeleteTrailResponse";
+const _DTRes = "DescribeTrailsRequest";
+const _DTResc = "DescribeTrailsResponse";
+const _DTe = "DeleteTrail";
+const _DTes = "DescribeTrails";
+const _Da = "Dashboards";
+const _De = "Destination";
+const _Des = "Description";
+const _Di = "Dimensions";
+const _E = "Equals";
+const _EC = "EventCategory";
+const _ECr = "ErrorCode";
+const _ECv = "EventsCompleted";
+const _ECve = "EventCategories";
+const _EDS = "EventDataStore";
+const _EDSA = "EventDataStoreArn";
+const _EDSAEE = "EventDataStoreAlreadyExistsException";
+const _EDSARNIE = "EventDataStoreARNInvalidException";
+const _EDSFEE = "EventDataStoreFederationEnabledException";
+const _EDSHOIE = "EventDataStoreHasOngoingImportException";
+const _EDSMLEE = "EventDataStoreMaxLimitExceededException";
+const _EDSNFE = "EventDataStoreNotFoundException";
+const _EDSOAI = "EventDataStoreOwnerAccountId";
+const _EDSTPE = "EventDataStoreTerminationProtectedException";
+const _EDSv = "EventDataStores";
+const _EET = "EndEventTime";
+const _EF = "EnableFederation";
+const _EFR = "EnableFederationRequest";
+const _EFRn = "EnableFederationResponse";
+const _EI = "EventId";
+const _EL = "EventsList";
+const _ELFV = "EnableLogFileValidation";
+const _EM = "ErrorMessage";
+const _EMES = "ExcludeManagementEventSources";
+const _EMv = "EventsMatched";
+const _EN = "EventName";
+const _ES = "EventSource";
+const _ESv = "EventSelector";
+const _ESve = "EventSelectors";
+const _ESven = "EventsScanned";
+const _ET = "EventTime";
+const _ETIM = "ExecutionTimeInMillis";
+const _ETn = "EndTime";
+const _ETr = "ErrorType";
+const _EW = "EndsWith";
+const _Ev = "Event";
+const _Eve = "Events";
+const _F = "Field";
+const _FC = "FilesCompleted";
+const _FE = "FailedEntries";
+const _FRA = "FederationRoleArn";
+const _FS = "FieldSelectors";
+const _FSe = "FederationStatus";
+const _Fa = "Failures";
+const _Fi = "Fingerprint";
+const _Fr = "Frequency";
+const _GC = "GetChannel";
+const _GCR = "GetChannelRequest";
+const _GCRe = "GetChannelResponse";
+const _GD = "GetDashboard";
+const _GDR = "GetDashboardRequest";
+const _GDRe = "GetDashboardResponse";
+const _GEC = "GetEventConfiguration";
+const _GECR = "GetEventConfigurationRequest";
+const _GECRe = "GetEventConfigurationResponse";
+const _GEDS = "GetEventDataStore";
+const _GEDSR = "GetEventDataStoreRequest";
+const _GEDSRe = "GetEventDataStoreResponse";
+const _GES = "GetEventSelectors";
+const _GESR = "GetEventSelectorsRequest";
+const _GESRe = "GetEventSelectorsResponse";
+const _GI = "GetImport";
+const _GIR = "GetImportRequest";
+const _GIRe = "GetImportResponse";
+const _GIS = "GetInsightSelectors";
+const _GISR = "GetInsightSelectorsRequest";
+const _GISRe = "GetInsightSelectorsResponse";
+const _GQ = "GenerateQuery";
+const _GQR = "GenerateQueryRequest";
+const _GQRR = "GetQueryResultsRequest";
+const _GQRRe = "GetQueryResultsResponse";
+const _GQRe = "GenerateQueryResponse";
+const _GQRet = "GetQueryResults";
+const _GRE = "GenerateResponseException";
+const _GRP = "GetResourcePolicy";
+const _GRPR = "GetResourcePolicyRequest";
+const _GRPRe = "GetResourcePolicyResponse";
+const _GT = "GetTrail";
+const _GTR = "GetTrailRequest";
+const _GTRe = "GetTrailResponse";
+const _GTS = "GetTrailStatus";
+const _GTSR = "GetTrailStatusRequest";
+const _GTSRe = "GetTrailStatusResponse";
+const _HCES = "HasCustomEventSelectors";
+const _HIS = "HasInsightSelectors";
+const _HR = "HomeRegion";
+const _I = "Imports";
+const _ICWLLGAE = "InvalidCloudWatchLogsLogGroupArnException";
+const _ICWLRAE = "InvalidCloudWatchLogsRoleArnException";
+const _ID = "InsightsDestination";
+const _IDRE = "InvalidDateRangeException";
+const _IDSAPE = "InsufficientDependencyServiceAccessPermissionException";
+const _IECE = "InvalidEventCategoryException";
+const _IEDSCE = "InvalidEventDataStoreCategoryException";
+const _IEDSE = "InactiveEventDataStoreException";
+const _IEDSSE = "InvalidEventDataStoreStatusException";
+const _IEPE = "InsufficientEncryptionPolicyException";
+const _IESE = "InvalidEventSelectorsException";
+const _IFL = "ImportFailureList";
+const _IFLI = "ImportFailureListItem";
+const _IGSE = "IncludeGlobalServiceEvents";
+const _IHRE = "InvalidHomeRegionException";
+const _II = "ImportId";
+const _IIAMAPE = "InsufficientIAMAccessPermissionException";
+const _IISE = "InvalidImportSourceException";
+const _IISEn = "InvalidInsightSelectorsException";
+const _IKKIE = "InvalidKmsKeyIdException";
+const _IL = "IsLogging";
+const _ILAE = "InvalidLookupAttributesException";
+const _ILI = "ImportsListItem";
+const _ILm = "ImportsList";
+const _IME = "IncludeManagementEvents";
+const _IMRE = "InvalidMaxResultsException";
+const _IMRT = "IsMultiRegionTrail";
+const _INEE = "InsightNotEnabledException";
+const _INFE = "ImportNotFoundException";
+const _INTE = "InvalidNextTokenException";
+const _IOT = "IsOrganizationTrail";
+const _IPCE = "InvalidParameterCombinationException";
+const _IPE = "InvalidParameterException";
+const _IQE = "InactiveQueryException";
+const _IQSE = "InvalidQueryStatementException";
+const _IQSEn = "InvalidQueryStatusException";
+const _IS = "IngestionStatus";
+const _ISBNE = "InvalidS3BucketNameException";
+const _ISBPE = "InsufficientS3BucketPolicyException";
+const _ISE = "InvalidSourceException";
+const _ISPE = "InvalidS3PrefixException";
+const _ISTNE = "InvalidSnsTopicNameException";
+const _ISTPE = "InsufficientSnsTopicPolicyException";
+const _ISm = "ImportSource";
+const _ISmp = "ImportStatus";
+const _ISmpo = "ImportStatistics";
+const _ISn = "InsightSelectors";
+const _ISns = "InsightSelector";
+const _ISnsi = "InsightSource";
+const _IT = "InsightType";
+const _ITE = "InvalidTokenException";
+const _ITNE = "InvalidTrailNameException";
+const _ITPE = "InvalidTagParameterException";
+const _ITRE = "InvalidTimeRangeException";
+const _K = "Key";
+const _KE = "KmsException";
+const _KKDE = "KmsKeyDisabledException";
+const _KKI = "KmsKeyId";
+const _KKNFE = "KmsKeyNotFoundException";
+const _L = "Location";
+const _LA = "LookupAttribute";
+const _LAL = "LookupAttributesList";
+const _LAo = "LookupAttributes";
+const _LC = "ListChannels";
+const _LCR = "ListChannelsRequest";
+const _LCRi = "ListChannelsResponse";
+const _LCWLDE = "LatestCloudWatchLogsDeliveryError";
+const _LCWLDT = "LatestCloudWatchLogsDeliveryTime";
+const _LD = "ListDashboards";
+const _LDAS = "LatestDeliveryAttemptSucceeded";
+const _LDAT = "LatestDeliveryAttemptTime";
+const _LDDE = "LatestDigestDeliveryError";
+const _LDDT = "LatestDigestDeliveryTime";
+const _LDE = "LatestDeliveryError";
+const _LDR = "ListDashboardsRequest";
+const _LDRi = "ListDashboardsResponse";
+const _LDT = "LatestDeliveryTime";
+const _LE = "LookupEvents";
+const _LEDS = "ListEventDataStores";
+const _LEDSR = "ListEventDataStoresRequest";
+const _LEDSRi = "ListEventDataStoresResponse";
+const _LER = "LookupEventsRequest";
+const _LERo = "LookupEventsResponse";
+const _LFVE = "LogFileValidationEnabled";
+const _LI = "ListImports";
+const _LIAEID = "LatestIngestionAttemptEventID";
+const _LIAT = "LatestIngestionAttemptTime";
+const _LID = "ListInsightsData";
+const _LIDR = "ListInsightsDataRequest";
+const _LIDRi = "ListInsightsDataResponse";
+const _LIEC = "LatestIngestionErrorCode";
+const _LIF = "ListImportFailures";
+const _LIFR = "ListImportFailuresRequest";
+const _LIFRi = "ListImportFailuresResponse";
+const _LIMD = "ListInsightsMetricData";
+const _LIMDR = "ListInsightsMetricDataRequest";
+const _LIMDRi = "ListInsightsMetricDataResponse";
+const _LIR = "ListImportsRequest";
+const _LIRi = "ListImportsResponse";
+const _LISEID = "LatestIngestionSuccessEventID";
+const _LIST = "LatestIngestionSuccessTime";
+const _LNAS = "LatestNotificationAttemptSucceeded";
+const _LNAT = "LatestNotificationAttemptTime";
+const _LNE = "LatestNotificationError";
+const _LNT = "LatestNotificationTime";
+const _LPK = "ListPublicKeys";
+const _LPKR = "ListPublicKeysRequest";
+const _LPKRi = "ListPublicKeysResponse";
+const _LQ = "ListQueries";
+const _LQR = "ListQueriesRequest";
+const _LQRi = "ListQueriesResponse";
+const _LRFR = "LastRefreshFailureReason";
+const _LRI = "LastRefreshId";
+const _LT = "ListTags";
+const _LTR = "ListTagsRequest";
+const _LTRi = "ListTagsResponse";
+const _LTRis = "ListTrailsRequest";
+const _LTRist = "ListTrailsResponse";
+const _LTi = "ListTrails";
+const _LUT = "LastUpdatedTime";
+const _M = "Message";
+const _MAI = "MemberAccountId";
+const _MCQE = "MaxConcurrentQueriesException";
+const _MES = "MaxEventSize";
+const _MNOTEE = "MaximumNumberOfTrailsExceededException";
+const _MQR = "MaxQueryResults";
+const _MR = "MaxResults";
+const _MRE = "MultiRegionEnabled";
+const _N = "Name";
+const _NE = "NotEquals";
+const _NEW = "NotEndsWith";
+const _NMASLREE = "NoManagementAccountSLRExistsException";
+const _NOMAE = "NotOrganizationManagementAccountException";
+const _NOMAEo = "NotOrganizationMasterAccountException";
+const _NP = "NamePrefix";
+const _NSW = "NotStartsWith";
+const _NT = "NextToken";
+const _OE = "OrganizationEnabled";
+const _ONIAFME = "OrganizationNotInAllFeaturesModeException";
+const _ONIUE = "OrganizationsNotInUseException";
+const _ONPE = "OperationNotPermittedException";
+const _P = "Prompt";
+const _PC = "PrefixesCompleted";
+const _PEC = "PutEventConfiguration";
+const _PECR = "PutEventConfigurationRequest";
+const _PECRu = "PutEventConfigurationResponse";
+const _PES = "PutEventSelectors";
+const _PESR = "PutEventSelectorsRequest";
+const _PESRu = "PutEventSelectorsResponse";
+const _PF = "PrefixesFound";
+const _PIS = "PutInsightSelectors";
+const _PISR = "PutInsightSelectorsRequest";
+const _PISRu = "PutInsightSelectorsResponse";
+const _PK = "PartitionKeys";
+const _PKL = "PublicKeyList";
+const _PKLa = "PartitionKeyList";
+const _PKa = "PartitionKey";
+const _PKu = "PublicKey";
+const _PRP = "PutResourcePolicy";
+const _PRPR = "PutResourcePolicyRequest";
+const _PRPRu = "PutResourcePolicyResponse";
+const _Pe = "Period";
+const _Q = "Queries";
+const _QA = "QueryAlias";
+const _QI = "QueryId";
+const _QINFE = "QueryIdNotFoundException";
+const _QP = "QueryParameters";
+const _QPV = "QueryParameterValues";
+const _QRR = "QueryResultRows";
+const _QRRu = "QueryResultRow";
+const _QS = "QueryStatus";
+const _QSFDQ = "QueryStatisticsForDescribeQuery";
+const _QSu = "QueryString";
+const _QSue = "QueryStatistics";
+const _QSuer = "QueryStatement";
+const _Qu = "Query";
+const _R = "Resources";
+const _RA = "ResourceArn";
+const _RARNNVE = "ResourceARNNotValidException";
+const _RC = "ResultsCount";
+const _REDS = "RestoreEventDataStore";
+const _REDSR = "RestoreEventDataStoreRequest";
+const _REDSRe = "RestoreEventDataStoreResponse";
+const _RI = "ResourceId";
+const _RIL = "ResourceIdList";
+const _RIe = "RefreshId";
+const _RL = "RecursiveLogging";
+const _RLe = "ResourceList";
+const _RN = "ResourceName";
+const _RNFE = "ResourceNotFoundException";
+const _RO = "ReadOnly";
+const _RODA = "RegisterOrganizationDelegatedAdmin";
+const _RODAR = "RegisterOrganizationDelegatedAdminRequest";
+const _RODARe = "RegisterOrganizationDelegatedAdminResponse";
+const _RP = "RetentionPeriod";
+const _RPNFE = "ResourcePolicyNotFoundException";
+const _RPNVE = "ResourcePolicyNotValidException";
+const _RPe = "ResourcePolicy";
+const _RS = "RefreshSchedule";
+const _RSF = "RefreshScheduleFrequency";
+const _RT = "ResourceType";
+const _RTL = "ResourceTagList";
+const _RTNSE = "ResourceTypeNotSupportedException";
+const _RTR = "RemoveTagsRequest";
+const _RTRe = "RemoveTagsResponse";
+const _RTe = "ResourceTag";
+const _RTem = "RemoveTags";
+const _RW = "RequestWidget";
+const _RWL = "RequestWidgetList";
+const _RWT = "ReadWriteType";
+const _Re = "Resource";
+const _Rel = "Relevance";
+const _S = "Source";
+const _SBARA = "S3BucketAccessRoleArn";
+const _SBDNEE = "S3BucketDoesNotExistException";
+const _SBN = "S3BucketName";
+const _SBR = "S3BucketRegion";
+const _SC = "SourceConfig";
+const _SDR = "StartDashboardRefresh";
+const _SDRR = "StartDashboardRefreshRequest";
+const _SDRRt = "StartDashboardRefreshResponse";
+const _SEDSI = "StartEventDataStoreIngestion";
+const _SEDSIR = "StartEventDataStoreIngestionRequest";
+const _SEDSIRt = "StartEventDataStoreIngestionResponse";
+const _SEDSIRto = "StopEventDataStoreIngestionRequest";
+const _SEDSIRtop = "StopEventDataStoreIngestionResponse";
+const _SEDSIt = "StopEventDataStoreIngestion";
+const _SET = "StartEventTime";
+const _SI = "StartIngestion";
+const _SIR = "StartImportRequest";
+const _SIRt = "StartImportResponse";
+const _SIRto = "StopImportRequest";
+const _SIRtop = "StopImportResponse";
+const _SIS = "S3ImportSource";
+const _SIt = "StartImport";
+const _SIto = "StopImport";
+const _SKP = "S3KeyPrefix";
+const _SL = "StartLogging";
+const _SLR = "StartLoggingRequest";
+const _SLRt = "StartLoggingResponse";
+const _SLRto = "StopLoggingRequest";
+const _SLRtop = "StopLoggingResponse";
+const _SLT = "StartLoggingTime";
+const _SLTt = "StopLoggingTime";
+const _SLU = "S3LocationUri";
+const _SLt = "StopLogging";
+const _SP = "SearchPhrase";
+const _SQ = "StartQuery";
+const _SQEE = "ServiceQuotaExceededException";
+const _SQL = "SQL";
+const _SQR = "StartQueryRequest";
+const _SQRt = "StartQueryResponse";
+const _SR = "SearchResults";
+const _SSQ = "SearchSampleQueries";
+const _SSQR = "SearchSampleQueriesRequest";
+const _SSQRe = "SearchSampleQueriesResponse";
+const _SSQSR = "SearchSampleQueriesSearchResult";
+const _SSQSRe = "SearchSampleQueriesSearchResults";
+const _ST = "StartTime";
+const _STARN = "SnsTopicARN";
+const _STN = "SnsTopicName";
+const _SW = "StartsWith";
+const _S_ = "S3";
+const _St = "Status";
+const _T = "Templates";
+const _TAEE = "TrailAlreadyExistsException";
+const _TARN = "TrailARN";
+const _TE = "ThrottlingException";
+const _TI = "TrailInfo";
+const _TL = "TagsList";
+const _TLEE = "TagsLimitExceededException";
+const _TLS = "TimeLoggingStarted";
+const _TLSi = "TimeLoggingStopped";
+const _TLr = "TrailList";
+const _TN = "TrailName";
+const _TNFE = "TrailNotFoundException";
+const _TNPE = "TrailNotProvidedException";
+const _TOD = "TimeOfDay";
+const _TPE = "TerminationProtectionEnabled";
+const _TRC = "TotalResultsCount";
+const _Ta = "Tags";
+const _Tag = "Tag";
+const _Ti = "Timestamps";
+const _Tr = "Trail";
+const _Tra = "Trails";
+const _Ty = "Type";
+const _U = "Username";
+const _UC = "UpdateChannel";
+const _UCR = "UpdateChannelRequest";
+const _UCRp = "UpdateChannelResponse";
+const _UD = "UpdateDashboard";
+const _UDR = "UpdateDashboardRequest";
+const _UDRp = "UpdateDashboardResponse";
+const _UEDS = "UpdateEventDataStore";
+const _UEDSR = "UpdateEventDataStoreRequest";
+const _UEDSRp = "UpdateEventDataStoreResponse";
+const _UOE = "UnsupportedOperationException";
+const _UT = "UpdatedTimestamp";
+const _UTR = "UpdateTrailRequest";
+const _UTRp = "UpdateTrailResponse";
+const _UTp = "UpdateTrail";
+const _Un = "Unit";
+const _V = "Values";
+const _VET = "ValidityEndTime";
+const _VP = "ViewProperties";
+const _VST = "ValidityStartTime";
+const _Va = "Value";
+const _W = "Widgets";
+const _WL = "WidgetList";
+const _Wi = "Widget";
+const _aQE = "awsQueryError";
+const _c = "client";
+const _e = "error";
+const _hE = "httpError";
+const _iST = "includeShadowTrails";
+const _s = "smithy.ts.sdk.synthetic.com.amazonaws.cloudtrail";
+const _tL = "trailList";
+const _tNL = "trailNameList";
+const n0 = "com.amazonaws.cloudtrail";
+const _s_registry = TypeRegistry.for(_s);
+var CloudTrailServiceException$ = [-3, _s, "CloudTrailServiceException", 0, [], []];
+_s_registry.registerError(CloudTrailServiceException$, CloudTrailServiceException);
+const n0_registry = TypeRegistry.for(n0);
+var AccessDeniedException$ = [-3, n0, _ADE,
+    { [_aQE]: [`ResourceAccessDenied`, 403], [_e]: _c, [_hE]: 403 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AccessDeniedException$, AccessDeniedException);
+var AccountHasOngoingImportException$ = [-3, n0, _AHOIE,
+    { [_aQE]: [`AccountHasOngoingImport`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AccountHasOngoingImportException$, AccountHasOngoingImportException);
+var AccountNotFoundException$ = [-3, n0, _ANFE,
+    { [_aQE]: [`AccountNotFound`, 404], [_e]: _c, [_hE]: 404 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AccountNotFoundException$, AccountNotFoundException);
+var AccountNotRegisteredException$ = [-3, n0, _ANRE,
+    { [_aQE]: [`AccountNotRegistered`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AccountNotRegisteredException$, AccountNotRegisteredException);
+var AccountRegisteredException$ = [-3, n0, _ARE,
+    { [_aQE]: [`AccountRegistered`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AccountRegisteredException$, AccountRegisteredException);
+var CannotDelegateManagementAccountException$ = [-3, n0, _CDMAE,
+    { [_aQE]: [`CannotDelegateManagementAccount`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(CannotDelegateManagementAccountException$, CannotDelegateManagementAccountException);
+var ChannelAlreadyExistsException$ = [-3, n0, _CAEE,
+    { [_aQE]: [`ChannelAlreadyExists`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ChannelAlreadyExistsException$, ChannelAlreadyExistsException);
+var ChannelARNInvalidException$ = [-3, n0, _CARNIE,
+    { [_aQE]: [`ChannelARNInvalid`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ChannelARNInvalidException$, ChannelARNInvalidException);
+var ChannelExistsForEDSException$ = [-3, n0, _CEFEDSE,
+    { [_aQE]: [`ChannelExistsForEDS`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ChannelExistsForEDSException$, ChannelExistsForEDSException);
+var ChannelMaxLimitExceededException$ = [-3, n0, _CMLEE,
+    { [_aQE]: [`ChannelMaxLimitExceeded`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ChannelMaxLimitExceededException$, ChannelMaxLimitExceededException);
+var ChannelNotFoundException$ = [-3, n0, _CNFE,
+    { [_aQE]: [`ChannelNotFound`, 404], [_e]: _c, [_hE]: 404 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ChannelNotFoundException$, ChannelNotFoundException);
+var CloudTrailAccessNotEnabledException$ = [-3, n0, _CTANEE,
+    { [_aQE]: [`CloudTrailAccessNotEnabled`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(CloudTrailAccessNotEnabledException$, CloudTrailAccessNotEnabledException);
+var CloudTrailARNInvalidException$ = [-3, n0, _CTARNIE,
+    { [_aQE]: [`CloudTrailARNInvalid`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(CloudTrailARNInvalidException$, CloudTrailARNInvalidException);
+var CloudTrailInvalidClientTokenIdException$ = [-3, n0, _CTICTIE,
+    { [_aQE]: [`CloudTrailInvalidClientTokenId`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(CloudTrailInvalidClientTokenIdException$, CloudTrailInvalidClientTokenIdException);
+var CloudWatchLogsDeliveryUnavailableException$ = [-3, n0, _CWLDUE,
+    { [_aQE]: [`CloudWatchLogsDeliveryUnavailable`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(CloudWatchLogsDeliveryUnavailableException$, CloudWatchLogsDeliveryUnavailableException);
+var ConcurrentModificationException$ = [-3, n0, _CME,
+    { [_aQE]: [`ConcurrentModification`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ConcurrentModificationException$, ConcurrentModificationException);
+var ConflictException$ = [-3, n0, _CE,
+    { [_aQE]: [`ConflictException`, 409], [_e]: _c, [_hE]: 409 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ConflictException$, ConflictException);
+var DelegatedAdminAccountLimitExceededException$ = [-3, n0, _DAALEE,
+    { [_aQE]: [`DelegatedAdminAccountLimitExceeded`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(DelegatedAdminAccountLimitExceededException$, DelegatedAdminAccountLimitExceededException);
+var EventDataStoreAlreadyExistsException$ = [-3, n0, _EDSAEE,
+    { [_aQE]: [`EventDataStoreAlreadyExists`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(EventDataStoreAlreadyExistsException$, EventDataStoreAlreadyExistsException);
+var EventDataStoreARNInvalidException$ = [-3, n0, _EDSARNIE,
+    { [_aQE]: [`EventDataStoreARNInvalid`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(EventDataStoreARNInvalidException$, EventDataStoreARNInvalidException);
+var EventDataStoreFederationEnabledException$ = [-3, n0, _EDSFEE,
+    { [_aQE]: [`EventDataStoreFederationEnabled`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(EventDataStoreFederationEnabledException$, EventDataStoreFederationEnabledException);
+var EventDataStoreHasOngoingImportException$ = [-3, n0, _EDSHOIE,
+    { [_aQE]: [`EventDataStoreHasOngoingImport`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(EventDataStoreHasOngoingImportException$, EventDataStoreHasOngoingImportException);
+var EventDataStoreMaxLimitExceededException$ = [-3, n0, _EDSMLEE,
+    { [_aQE]: [`EventDataStoreMaxLimitExceeded`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(EventDataStoreMaxLimitExceededException$, EventDataStoreMaxLimitExceededException);
+var EventDataStoreNotFoundException$ = [-3, n0, _EDSNFE,
+    { [_aQE]: [`EventDataStoreNotFound`, 404], [_e]: _c, [_hE]: 404 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(EventDataStoreNotFoundException$, EventDataStoreNotFoundException);
+var EventDataStoreTerminationProtectedException$ = [-3, n0, _EDSTPE,
+    { [_aQE]: [`EventDataStoreTerminationProtectedException`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(EventDataStoreTerminationProtectedException$, EventDataStoreTerminationProtectedException);
+var GenerateResponseException$ = [-3, n0, _GRE,
+    { [_aQE]: [`GenerateResponse`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(GenerateResponseException$, GenerateResponseException);
+var ImportNotFoundException$ = [-3, n0, _INFE,
+    { [_aQE]: [`ImportNotFound`, 404], [_e]: _c, [_hE]: 404 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ImportNotFoundException$, ImportNotFoundException);
+var InactiveEventDataStoreException$ = [-3, n0, _IEDSE,
+    { [_aQE]: [`InactiveEventDataStore`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InactiveEventDataStoreException$, InactiveEventDataStoreException);
+var InactiveQueryException$ = [-3, n0, _IQE,
+    { [_aQE]: [`InactiveQuery`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InactiveQueryException$, InactiveQueryException);
+var InsightNotEnabledException$ = [-3, n0, _INEE,
+    { [_aQE]: [`InsightNotEnabled`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InsightNotEnabledException$, InsightNotEnabledException);
+var InsufficientDependencyServiceAccessPermissionException$ = [-3, n0, _IDSAPE,
+    { [_aQE]: [`InsufficientDependencyServiceAccessPermission`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InsufficientDependencyServiceAccessPermissionException$, InsufficientDependencyServiceAccessPermissionException);
+var InsufficientEncryptionPolicyException$ = [-3, n0, _IEPE,
+    { [_aQE]: [`InsufficientEncryptionPolicy`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InsufficientEncryptionPolicyException$, InsufficientEncryptionPolicyException);
+var InsufficientIAMAccessPermissionException$ = [-3, n0, _IIAMAPE,
+    { [_aQE]: [`InsufficientIAMAccessPermission`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InsufficientIAMAccessPermissionException$, InsufficientIAMAccessPermissionException);
+var InsufficientS3BucketPolicyException$ = [-3, n0, _ISBPE,
+    { [_aQE]: [`InsufficientS3BucketPolicy`, 403], [_e]: _c, [_hE]: 403 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InsufficientS3BucketPolicyException$, InsufficientS3BucketPolicyException);
+var InsufficientSnsTopicPolicyException$ = [-3, n0, _ISTPE,
+    { [_aQE]: [`InsufficientSnsTopicPolicy`, 403], [_e]: _c, [_hE]: 403 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InsufficientSnsTopicPolicyException$, InsufficientSnsTopicPolicyException);
+var InvalidCloudWatchLogsLogGroupArnException$ = [-3, n0, _ICWLLGAE,
+    { [_aQE]: [`InvalidCloudWatchLogsLogGroupArn`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidCloudWatchLogsLogGroupArnException$, InvalidCloudWatchLogsLogGroupArnException);
+var InvalidCloudWatchLogsRoleArnException$ = [-3, n0, _ICWLRAE,
+    { [_aQE]: [`InvalidCloudWatchLogsRoleArn`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidCloudWatchLogsRoleArnException$, InvalidCloudWatchLogsRoleArnException);
+var InvalidDateRangeException$ = [-3, n0, _IDRE,
+    { [_aQE]: [`InvalidDateRange`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidDateRangeException$, InvalidDateRangeException);
+var InvalidEventCategoryException$ = [-3, n0, _IECE,
+    { [_aQE]: [`InvalidEventCategory`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidEventCategoryException$, InvalidEventCategoryException);
+var InvalidEventDataStoreCategoryException$ = [-3, n0, _IEDSCE,
+    { [_aQE]: [`InvalidEventDataStoreCategory`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidEventDataStoreCategoryException$, InvalidEventDataStoreCategoryException);
+var InvalidEventDataStoreStatusException$ = [-3, n0, _IEDSSE,
+    { [_aQE]: [`InvalidEventDataStoreStatus`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidEventDataStoreStatusException$, InvalidEventDataStoreStatusException);
+var InvalidEventSelectorsException$ = [-3, n0, _IESE,
+    { [_aQE]: [`InvalidEventSelectors`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidEventSelectorsException$, InvalidEventSelectorsException);
+var InvalidHomeRegionException$ = [-3, n0, _IHRE,
+    { [_aQE]: [`InvalidHomeRegion`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidHomeRegionException$, InvalidHomeRegionException);
+var InvalidImportSourceException$ = [-3, n0, _IISE,
+    { [_aQE]: [`InvalidImportSource`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidImportSourceException$, InvalidImportSourceException);
+var InvalidInsightSelectorsException$ = [-3, n0, _IISEn,
+    { [_aQE]: [`InvalidInsightSelectors`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidInsightSelectorsException$, InvalidInsightSelectorsException);
+var InvalidKmsKeyIdException$ = [-3, n0, _IKKIE,
+    { [_aQE]: [`InvalidKmsKeyId`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidKmsKeyIdException$, InvalidKmsKeyIdException);
+var InvalidLookupAttributesException$ = [-3, n0, _ILAE,
+    { [_aQE]: [`InvalidLookupAttributes`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidLookupAttributesException$, InvalidLookupAttributesException);
+var InvalidMaxResultsException$ = [-3, n0, _IMRE,
+    { [_aQE]: [`InvalidMaxResults`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidMaxResultsException$, InvalidMaxResultsException);
+var InvalidNextTokenException$ = [-3, n0, _INTE,
+    { [_aQE]: [`InvalidNextToken`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidNextTokenException$, InvalidNextTokenException);
+var InvalidParameterCombinationException$ = [-3, n0, _IPCE,
+    { [_aQE]: [`InvalidParameterCombinationError`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidParameterCombinationException$, InvalidParameterCombinationException);
+var InvalidParameterException$ = [-3, n0, _IPE,
+    { [_aQE]: [`InvalidParameter`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidParameterException$, InvalidParameterException);
+var InvalidQueryStatementException$ = [-3, n0, _IQSE,
+    { [_aQE]: [`InvalidQueryStatement`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidQueryStatementException$, InvalidQueryStatementException);
+var InvalidQueryStatusException$ = [-3, n0, _IQSEn,
+    { [_aQE]: [`InvalidQueryStatus`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidQueryStatusException$, InvalidQueryStatusException);
+var InvalidS3BucketNameException$ = [-3, n0, _ISBNE,
+    { [_aQE]: [`InvalidS3BucketName`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidS3BucketNameException$, InvalidS3BucketNameException);
+var InvalidS3PrefixException$ = [-3, n0, _ISPE,
+    { [_aQE]: [`InvalidS3Prefix`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidS3PrefixException$, InvalidS3PrefixException);
+var InvalidSnsTopicNameException$ = [-3, n0, _ISTNE,
+    { [_aQE]: [`InvalidSnsTopicName`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidSnsTopicNameException$, InvalidSnsTopicNameException);
+var InvalidSourceException$ = [-3, n0, _ISE,
+    { [_aQE]: [`InvalidSource`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidSourceException$, InvalidSourceException);
+var InvalidTagParameterException$ = [-3, n0, _ITPE,
+    { [_aQE]: [`InvalidTagParameter`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidTagParameterException$, InvalidTagParameterException);
+var InvalidTimeRangeException$ = [-3, n0, _ITRE,
+    { [_aQE]: [`InvalidTimeRange`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidTimeRangeException$, InvalidTimeRangeException);
+var InvalidTokenException$ = [-3, n0, _ITE,
+    { [_aQE]: [`InvalidToken`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidTokenException$, InvalidTokenException);
+var InvalidTrailNameException$ = [-3, n0, _ITNE,
+    { [_aQE]: [`InvalidTrailName`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidTrailNameException$, InvalidTrailNameException);
+var KmsException$ = [-3, n0, _KE,
+    { [_aQE]: [`KmsException`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(KmsException$, KmsException);
+var KmsKeyDisabledException$ = [-3, n0, _KKDE,
+    { [_aQE]: [`KmsKeyDisabled`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(KmsKeyDisabledException$, KmsKeyDisabledException);
+var KmsKeyNotFoundException$ = [-3, n0, _KKNFE,
+    { [_aQE]: [`KmsKeyNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(KmsKeyNotFoundException$, KmsKeyNotFoundException);
+var MaxConcurrentQueriesException$ = [-3, n0, _MCQE,
+    { [_aQE]: [`MaxConcurrentQueries`, 429], [_e]: _c, [_hE]: 429 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(MaxConcurrentQueriesException$, MaxConcurrentQueriesException);
+var MaximumNumberOfTrailsExceededException$ = [-3, n0, _MNOTEE,
+    { [_aQE]: [`MaximumNumberOfTrailsExceeded`, 403], [_e]: _c, [_hE]: 403 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(MaximumNumberOfTrailsExceededException$, MaximumNumberOfTrailsExceededException);
+var NoManagementAccountSLRExistsException$ = [-3, n0, _NMASLREE,
+    { [_aQE]: [`NoManagementAccountSLRExists`, 403], [_e]: _c, [_hE]: 403 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(NoManagementAccountSLRExistsException$, NoManagementAccountSLRExistsException);
+var NotOrganizationManagementAccountException$ = [-3, n0, _NOMAE,
+    { [_aQE]: [`NotOrganizationManagementAccount`, 403], [_e]: _c, [_hE]: 403 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(NotOrganizationManagementAccountException$, NotOrganizationManagementAccountException);
+var NotOrganizationMasterAccountException$ = [-3, n0, _NOMAEo,
+    { [_aQE]: [`NotOrganizationMasterAccount`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(NotOrganizationMasterAccountException$, NotOrganizationMasterAccountException);
+var OperationNotPermittedException$ = [-3, n0, _ONPE,
+    { [_aQE]: [`OperationNotPermitted`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(OperationNotPermittedException$, OperationNotPermittedException);
+var OrganizationNotInAllFeaturesModeException$ = [-3, n0, _ONIAFME,
+    { [_aQE]: [`OrganizationNotInAllFeaturesMode`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(OrganizationNotInAllFeaturesModeException$, OrganizationNotInAllFeaturesModeException);
+var OrganizationsNotInUseException$ = [-3, n0, _ONIUE,
+    { [_aQE]: [`OrganizationsNotInUse`, 404], [_e]: _c, [_hE]: 404 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(OrganizationsNotInUseException$, OrganizationsNotInUseException);
+var QueryIdNotFoundException$ = [-3, n0, _QINFE,
+    { [_aQE]: [`QueryIdNotFound`, 404], [_e]: _c, [_hE]: 404 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(QueryIdNotFoundException$, QueryIdNotFoundException);
+var ResourceARNNotValidException$ = [-3, n0, _RARNNVE,
+    { [_aQE]: [`ResourceARNNotValid`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ResourceARNNotValidException$, ResourceARNNotValidException);
+var ResourceNotFoundException$ = [-3, n0, _RNFE,
+    { [_aQE]: [`ResourceNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ResourceNotFoundException$, ResourceNotFoundException);
+var ResourcePolicyNotFoundException$ = [-3, n0, _RPNFE,
+    { [_aQE]: [`ResourcePolicyNotFound`, 404], [_e]: _c, [_hE]: 404 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ResourcePolicyNotFoundException$, ResourcePolicyNotFoundException);
+var ResourcePolicyNotValidException$ = [-3, n0, _RPNVE,
+    { [_aQE]: [`ResourcePolicyNotValid`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ResourcePolicyNotValidException$, ResourcePolicyNotValidException);
+var ResourceTypeNotSupportedException$ = [-3, n0, _RTNSE,
+    { [_aQE]: [`ResourceTypeNotSupported`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ResourceTypeNotSupportedException$, ResourceTypeNotSupportedException);
+var S3BucketDoesNotExistException$ = [-3, n0, _SBDNEE,
+    { [_aQE]: [`S3BucketDoesNotExist`, 404], [_e]: _c, [_hE]: 404 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(S3BucketDoesNotExistException$, S3BucketDoesNotExistException);
+var ServiceQuotaExceededException$ = [-3, n0, _SQEE,
+    { [_aQE]: [`ServiceQuotaExceeded`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ServiceQuotaExceededException$, ServiceQuotaExceededException);
+var TagsLimitExceededException$ = [-3, n0, _TLEE,
+    { [_aQE]: [`TagsLimitExceeded`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TagsLimitExceededException$, TagsLimitExceededException);
+var ThrottlingException$ = [-3, n0, _TE,
+    { [_aQE]: [`ThrottlingException`, 429], [_e]: _c, [_hE]: 429 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ThrottlingException$, ThrottlingException);
+var TrailAlreadyExistsException$ = [-3, n0, _TAEE,
+    { [_aQE]: [`TrailAlreadyExists`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TrailAlreadyExistsException$, TrailAlreadyExistsException);
+var TrailNotFoundException$ = [-3, n0, _TNFE,
+    { [_aQE]: [`TrailNotFound`, 404], [_e]: _c, [_hE]: 404 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TrailNotFoundException$, TrailNotFoundException);
+var TrailNotProvidedException$ = [-3, n0, _TNPE,
+    { [_aQE]: [`TrailNotProvided`, 404], [_e]: _c, [_hE]: 404 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TrailNotProvidedException$, TrailNotProvidedException);
+var UnsupportedOperationException$ = [-3, n0, _UOE,
+    { [_aQE]: [`UnsupportedOperation`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(UnsupportedOperationException$, UnsupportedOperationException);
+const errorTypeRegistries = [
+    _s_registry,
+    n0_registry,
+];
+var AddTagsRequest$ = [3, n0, _ATR,
+    0,
+    [_RI, _TL],
+    [0, () => TagsList], 2
+];
+var AddTagsResponse$ = [3, n0, _ATRd,
+    0,
+    [],
+    []
+];
+var AdvancedEventSelector$ = [3, n0, _AES,
+    0,
+    [_FS, _N],
+    [() => AdvancedFieldSelectors, 0], 1
+];
+var AdvancedFieldSelector$ = [3, n0, _AFS,
+    0,
+    [_F, _E, _SW, _EW, _NE, _NSW, _NEW],
+    [0, 64 | 0, 64 | 0, 64 | 0, 64 | 0, 64 | 0, 64 | 0], 1
+];
+var AggregationConfiguration$ = [3, n0, _AC,
+    0,
+    [_T, _EC],
+    [64 | 0, 0], 2
+];
+var CancelQueryRequest$ = [3, n0, _CQR,
+    0,
+    [_QI, _EDS, _EDSOAI],
+    [0, 0, 0], 1
+];
+var CancelQueryResponse$ = [3, n0, _CQRa,
+    0,
+    [_QI, _QS, _EDSOAI],
+    [0, 0, 0], 2
+];
+var Channel$ = [3, n0, _C,
+    0,
+    [_CA, _N],
+    [0, 0]
+];
+var ContextKeySelector$ = [3, n0, _CKS,
+    0,
+    [_Ty, _E],
+    [0, 64 | 0], 2
+];
+var CreateChannelRequest$ = [3, n0, _CCR,
+    0,
+    [_N, _S, _D, _Ta],
+    [0, 0, () => Destinations, () => TagsList], 3
+];
+var CreateChannelResponse$ = [3, n0, _CCRr,
+    0,
+    [_CA, _N, _S, _D, _Ta],
+    [0, 0, 0, () => Destinations, () => TagsList]
+];
+var CreateDashboardRequest$ = [3, n0, _CDR,
+    0,
+    [_N, _RS, _TL, _TPE, _W],
+    [0, () => RefreshSchedule$, () => TagsList, 2, () => RequestWidgetList], 1
+];
+var CreateDashboardResponse$ = [3, n0, _CDRr,
+    0,
+    [_DA, _N, _Ty, _W, _TL, _RS, _TPE],
+    [0, 0, 0, () => WidgetList, () => TagsList, () => RefreshSchedule$, 2]
+];
+var CreateEventDataStoreRequest$ = [3, n0, _CEDSR,
+    0,
+    [_N, _AESd, _MRE, _OE, _RP, _TPE, _TL, _KKI, _SI, _BM],
+    [0, () => AdvancedEventSelectors, 2, 2, 1, 2, () => TagsList, 0, 2, 0], 1
+];
+var CreateEventDataStoreResponse$ = [3, n0, _CEDSRr,
+    0,
+    [_EDSA, _N, _St, _AESd, _MRE, _OE, _RP, _TPE, _TL, _CT, _UT, _KKI, _BM],
+    [0, 0, 0, () => AdvancedEventSelectors, 2, 2, 1, 2, () => TagsList, 4, 4, 0, 0]
+];
+var CreateTrailRequest$ = [3, n0, _CTR,
+    0,
+    [_N, _SBN, _SKP, _STN, _IGSE, _IMRT, _ELFV, _CWLLGA, _CWLRA, _KKI, _IOT, _TL, _RL],
+    [0, 0, 0, 0, 2, 2, 2, 0, 0, 0, 2, () => TagsList, 2], 2
+];
+var CreateTrailResponse$ = [3, n0, _CTRr,
+    0,
+    [_N, _SBN, _SKP, _STN, _STARN, _IGSE, _IMRT, _TARN, _LFVE, _CWLLGA, _CWLRA, _KKI, _IOT, _RL],
+    [0, 0, 0, 0, 0, 2, 2, 0, 2, 0, 0, 0, 2, 2]
+];
+var DashboardDetail$ = [3, n0, _DD,
+    0,
+    [_DA, _Ty],
+    [0, 0]
+];
+var DataResource$ = [3, n0, _DR,
+    0,
+    [_Ty, _V],
+    [0, 64 | 0]
+];
+var DeleteChannelRequest$ = [3, n0, _DCR,
+    0,
+    [_C],
+    [0], 1
+];
+var DeleteChannelResponse$ = [3, n0, _DCRe,
+    0,
+    [],
+    []
+];
+var DeleteDashboardRequest$ = [3, n0, _DDR,
+    0,
+    [_DI],
+    [0], 1
+];
+var DeleteDashboardResponse$ = [3, n0, _DDRe,
+    0,
+    [],
+    []
+];
+var DeleteEventDataStoreRequest$ = [3, n0, _DEDSR,
+    0,
+    [_EDS],
+    [0], 1
+];
+var DeleteEventDataStoreResponse$ = [3, n0, _DEDSRe,
+    0,
+    [],
+    []
+];
+var DeleteResourcePolicyRequest$ = [3, n0, _DRPR,
+    0,
+    [_RA],
+    [0], 1
+];
+var DeleteResourcePolicyResponse$ = [3, n0, _DRPRe,
+    0,
+    [],
+    []
+];
+var DeleteTrailRequest$ = [3, n0, _DTR,
+    0,
+    [_N],
+    [0], 1
+];
+var DeleteTrailResponse$ = [3, n0, _DTRe,
+    0,
+    [],
+    []
+];
+var DeregisterOrganizationDelegatedAdminRequest$ = [3, n0, _DODAR,
+    0,
+    [_DAAI],
+    [0], 1
+];
+var DeregisterOrganizationDelegatedAdminResponse$ = [3, n0, _DODARe,
+    0,
+    [],
+    []
+];
+var DescribeQueryRequest$ = [3, n0, _DQR,
+    0,
+    [_EDS, _QI, _QA, _RIe, _EDSOAI],
+    [0, 0, 0, 0, 0]
+];
+var DescribeQueryResponse$ = [3, n0, _DQRe,
+    0,
+    [_QI, _QSu, _QS, _QSue, _EM, _DSU, _DS, _P, _EDSOAI],
+    [0, 0, 0, () => QueryStatisticsForDescribeQuery$, 0, 0, 0, 0, 0]
+];
+var DescribeTrailsRequest$ = [3, n0, _DTRes,
+    0,
+    [_tNL, _iST],
+    [64 | 0, 2]
+];
+var DescribeTrailsResponse$ = [3, n0, _DTResc,
+    0,
+    [_tL],
+    [() => TrailList]
+];
+var Destination$ = [3, n0, _De,
+    0,
+    [_Ty, _L],
+    [0, 0], 2
+];
+var DisableFederationRequest$ = [3, n0, _DFR,
+    0,
+    [_EDS],
+    [0], 1
+];
+var DisableFederationResponse$ = [3, n0, _DFRi,
+    0,
+    [_EDSA, _FSe],
+    [0, 0]
+];
+var EnableFederationRequest$ = [3, n0, _EFR,
+    0,
+    [_EDS, _FRA],
+    [0, 0], 2
+];
+var EnableFederationResponse$ = [3, n0, _EFRn,
+    0,
+    [_EDSA, _FSe, _FRA],
+    [0, 0, 0]
+];
+var Event$ = [3, n0, _Ev,
+    0,
+    [_EI, _EN, _RO, _AKI, _ET, _ES, _U, _R, _CTE],
+    [0, 0, 0, 0, 4, 0, 0, () => ResourceList, 0]
+];
+var EventDataStore$ = [3, n0, _EDS,
+    0,
+    [_EDSA, _N, _TPE, _St, _AESd, _MRE, _OE, _RP, _CT, _UT],
+    [0, 0, 2, 0, () => AdvancedEventSelectors, 2, 2, 1, 4, 4]
+];
+var EventSelector$ = [3, n0, _ESv,
+    0,
+    [_RWT, _IME, _DRa, _EMES],
+    [0, 2, () => DataResources, 64 | 0]
+];
+var GenerateQueryRequest$ = [3, n0, _GQR,
+    0,
+    [_EDSv, _P],
+    [64 | 0, 0], 2
+];
+var GenerateQueryResponse$ = [3, n0, _GQRe,
+    0,
+    [_QSuer, _QA, _EDSOAI],
+    [0, 0, 0]
+];
+var GetChannelRequest$ = [3, n0, _GCR,
+    0,
+    [_C],
+    [0], 1
+];
+var GetChannelResponse$ = [3, n0, _GCRe,
+    0,
+    [_CA, _N, _S, _SC, _D, _IS],
+    [0, 0, 0, () => SourceConfig$, () => Destinations, () => IngestionStatus$]
+];
+var GetDashboardRequest$ = [3, n0, _GDR,
+    0,
+    [_DI],
+    [0], 1
+];
+var GetDashboardResponse$ = [3, n0, _GDRe,
+    0,
+    [_DA, _Ty, _St, _W, _RS, _CT, _UT, _LRI, _LRFR, _TPE],
+    [0, 0, 0, () => WidgetList, () => RefreshSchedule$, 4, 4, 0, 0, 2]
+];
+var GetEventConfigurationRequest$ = [3, n0, _GECR,
+    0,
+    [_TN, _EDS],
+    [0, 0]
+];
+var GetEventConfigurationResponse$ = [3, n0, _GECRe,
+    0,
+    [_TARN, _EDSA, _MES, _CKSo, _ACg],
+    [0, 0, 0, () => ContextKeySelectors, () => AggregationConfigurations]
+];
+var GetEventDataStoreRequest$ = [3, n0, _GEDSR,
+    0,
+    [_EDS],
+    [0], 1
+];
+var GetEventDataStoreResponse$ = [3, n0, _GEDSRe,
+    0,
+    [_EDSA, _N, _St, _AESd, _MRE, _OE, _RP, _TPE, _CT, _UT, _KKI, _BM, _FSe, _FRA, _PK],
+    [0, 0, 0, () => AdvancedEventSelectors, 2, 2, 1, 2, 4, 4, 0, 0, 0, 0, () => PartitionKeyList]
+];
+var GetEventSelectorsRequest$ = [3, n0, _GESR,
+    0,
+    [_TN],
+    [0], 1
+];
+var GetEventSelectorsResponse$ = [3, n0, _GESRe,
+    0,
+    [_TARN, _ESve, _AESd],
+    [0, () => EventSelectors, () => AdvancedEventSelectors]
+];
+var GetImportRequest$ = [3, n0, _GIR,
+    0,
+    [_II],
+    [0], 1
+];
+var GetImportResponse$ = [3, n0, _GIRe,
+    0,
+    [_II, _D, _ISm, _SET, _EET, _ISmp, _CT, _UT, _ISmpo],
+    [0, 64 | 0, () => ImportSource$, 4, 4, 0, 4, 4, () => ImportStatistics$]
+];
+var GetInsightSelectorsRequest$ = [3, n0, _GISR,
+    0,
+    [_TN, _EDS],
+    [0, 0]
+];
+var GetInsightSelectorsResponse$ = [3, n0, _GISRe,
+    0,
+    [_TARN, _ISn, _EDSA, _ID],
+    [0, () => InsightSelectors, 0, 0]
+];
+var GetQueryResultsRequest$ = [3, n0, _GQRR,
+    0,
+    [_QI, _EDS, _NT, _MQR, _EDSOAI],
+    [0, 0, 0, 1, 0], 1
+];
+var GetQueryResultsResponse$ = [3, n0, _GQRRe,
+    0,
+    [_QS, _QSue, _QRR, _NT, _EM],
+    [0, () => QueryStatistics$, [1, n0, _QRR, 0, [1, n0, _QRRu, 0, 128 | 0]], 0, 0]
+];
+var GetResourcePolicyRequest$ = [3, n0, _GRPR,
+    0,
+    [_RA],
+    [0], 1
+];
+var GetResourcePolicyResponse$ = [3, n0, _GRPRe,
+    0,
+    [_RA, _RPe, _DARP],
+    [0, 0, 0]
+];
+var GetTrailRequest$ = [3, n0, _GTR,
+    0,
+    [_N],
+    [0], 1
+];
+var GetTrailResponse$ = [3, n0, _GTRe,
+    0,
+    [_Tr],
+    [() => Trail$]
+];
+var GetTrailStatusRequest$ = [3, n0, _GTSR,
+    0,
+    [_N],
+    [0], 1
+];
+var GetTrailStatusResponse$ = [3, n0, _GTSRe,
+    0,
+    [_IL, _LDE, _LNE, _LDT, _LNT, _SLT, _SLTt, _LCWLDE, _LCWLDT, _LDDT, _LDDE, _LDAT, _LNAT, _LNAS, _LDAS, _TLS, _TLSi],
+    [2, 0, 0, 4, 4, 4, 4, 0, 4, 4, 0, 0, 0, 0, 0, 0, 0]
+];
+var ImportFailureListItem$ = [3, n0, _IFLI,
+    0,
+    [_L, _St, _ETr, _EM, _LUT],
+    [0, 0, 0, 0, 4]
+];
+var ImportsListItem$ = [3, n0, _ILI,
+    0,
+    [_II, _ISmp, _D, _CT, _UT],
+    [0, 0, 64 | 0, 4, 4]
+];
+var ImportSource$ = [3, n0, _ISm,
+    0,
+    [_S_],
+    [() => S3ImportSource$], 1
+];
+var ImportStatistics$ = [3, n0, _ISmpo,
+    0,
+    [_PF, _PC, _FC, _ECv, _FE],
+    [1, 1, 1, 1, 1]
+];
+var IngestionStatus$ = [3, n0, _IS,
+    0,
+    [_LIST, _LISEID, _LIEC, _LIAT, _LIAEID],
+    [4, 0, 0, 4, 0]
+];
+var InsightSelector$ = [3, n0, _ISns,
+    0,
+    [_IT, _ECve],
+    [0, 64 | 0]
+];
+var ListChannelsRequest$ = [3, n0, _LCR,
+    0,
+    [_MR, _NT],
+    [1, 0]
+];
+var ListChannelsResponse$ = [3, n0, _LCRi,
+    0,
+    [_Ch, _NT],
+    [() => Channels, 0]
+];
+var ListDashboardsRequest$ = [3, n0, _LDR,
+    0,
+    [_NP, _Ty, _NT, _MR],
+    [0, 0, 0, 1]
+];
+var ListDashboardsResponse$ = [3, n0, _LDRi,
+    0,
+    [_Da, _NT],
+    [() => Dashboards, 0]
+];
+var ListEventDataStoresRequest$ = [3, n0, _LEDSR,
+    0,
+    [_NT, _MR],
+    [0, 1]
+];
+var ListEventDataStoresResponse$ = [3, n0, _LEDSRi,
+    0,
+    [_EDSv, _NT],
+    [() => EventDataStores, 0]
+];
+var ListImportFailuresRequest$ = [3, n0, _LIFR,
+    0,
+    [_II, _MR, _NT],
+    [0, 1, 0], 1
+];
+var ListImportFailuresResponse$ = [3, n0, _LIFRi,
+    0,
+    [_Fa, _NT],
+    [() => ImportFailureList, 0]
+];
+var ListImportsRequest$ = [3, n0, _LIR,
+    0,
+    [_MR, _De, _ISmp, _NT],
+    [1, 0, 0, 0]
+];
+var ListImportsResponse$ = [3, n0, _LIRi,
+    0,
+    [_I, _NT],
+    [() => ImportsList, 0]
+];
+var ListInsightsDataRequest$ = [3, n0, _LIDR,
+    0,
+    [_ISnsi, _DT, _Di, _ST, _ETn, _MR, _NT],
+    [0, 0, 128 | 0, 4, 4, 1, 0], 2
+];
+var ListInsightsDataResponse$ = [3, n0, _LIDRi,
+    0,
+    [_Eve, _NT],
+    [() => EventsList, 0]
+];
+var ListInsightsMetricDataRequest$ = [3, n0, _LIMDR,
+    0,
+    [_ES, _EN, _IT, _TN, _ECr, _ST, _ETn, _Pe, _DT, _MR, _NT],
+    [0, 0, 0, 0, 0, 4, 4, 1, 0, 1, 0], 3
+];
+var ListInsightsMetricDataResponse$ = [3, n0, _LIMDRi,
+    0,
+    [_TARN, _ES, _EN, _IT, _ECr, _Ti, _V, _NT],
+    [0, 0, 0, 0, 0, 64 | 4, 64 | 1, 0]
+];
+var ListPublicKeysRequest$ = [3, n0, _LPKR,
+    0,
+    [_ST, _ETn, _NT],
+    [4, 4, 0]
+];
+var ListPublicKeysResponse$ = [3, n0, _LPKRi,
+    0,
+    [_PKL, _NT],
+    [() => PublicKeyList, 0]
+];
+var ListQueriesRequest$ = [3, n0, _LQR,
+    0,
+    [_EDS, _NT, _MR, _ST, _ETn, _QS],
+    [0, 0, 1, 4, 4, 0], 1
+];
+var ListQueriesResponse$ = [3, n0, _LQRi,
+    0,
+    [_Q, _NT],
+    [() => Queries, 0]
+];
+var ListTagsRequest$ = [3, n0, _LTR,
+    0,
+    [_RIL, _NT],
+    [64 | 0, 0], 1
+];
+var ListTagsResponse$ = [3, n0, _LTRi,
+    0,
+    [_RTL, _NT],
+    [() => ResourceTagList, 0]
+];
+var ListTrailsRequest$ = [3, n0, _LTRis,
+    0,
+    [_NT],
+    [0]
+];
+var ListTrailsResponse$ = [3, n0, _LTRist,
+    0,
+    [_Tra, _NT],
+    [() => Trails, 0]
+];
+var LookupAttribute$ = [3, n0, _LA,
+    0,
+    [_AK, _AV],
+    [0, 0], 2
+];
+var LookupEventsRequest$ = [3, n0, _LER,
+    0,
+    [_LAo, _ST, _ETn, _EC, _MR, _NT],
+    [() => LookupAttributesList, 4, 4, 0, 1, 0]
+];
+var LookupEventsResponse$ = [3, n0, _LERo,
+    0,
+    [_Eve, _NT],
+    [() => EventsList, 0]
+];
+var PartitionKey$ = [3, n0, _PKa,
+    0,
+    [_N, _Ty],
+    [0, 0], 2
+];
+var PublicKey$ = [3, n0, _PKu,
+    0,
+    [_Va, _VST, _VET, _Fi],
+    [21, 4, 4, 0]
+];
+var PutEventConfigurationRequest$ = [3, n0, _PECR,
+    0,
+    [_TN, _EDS, _MES, _CKSo, _ACg],
+    [0, 0, 0, () => ContextKeySelectors, () => AggregationConfigurations]
+];
+var PutEventConfigurationResponse$ = [3, n0, _PECRu,
+    0,
+    [_TARN, _EDSA, _MES, _CKSo, _ACg],
+    [0, 0, 0, () => ContextKeySelectors, () => AggregationConfigurations]
+];
+var PutEventSelectorsRequest$ = [3, n0, _PESR,
+    0,
+    [_TN, _ESve, _AESd],
+    [0, () => EventSelectors, () => AdvancedEventSelectors], 1
+];
+var PutEventSelectorsResponse$ = [3, n0, _PESRu,
+    0,
+    [_TARN, _ESve, _AESd],
+    [0, () => EventSelectors, () => AdvancedEventSelectors]
+];
+var PutInsightSelectorsRequest$ = [3, n0, _PISR,
+    0,
+    [_ISn, _TN, _EDS, _ID],
+    [() => InsightSelectors, 0, 0, 0], 1
+];
+var PutInsightSelectorsResponse$ = [3, n0, _PISRu,
+    0,
+    [_TARN, _ISn, _EDSA, _ID],
+    [0, () => InsightSelectors, 0, 0]
+];
+var PutResourcePolicyRequest$ = [3, n0, _PRPR,
+    0,
+    [_RA, _RPe],
+    [0, 0], 2
+];
+var PutResourcePolicyResponse$ = [3, n0, _PRPRu,
+    0,
+    [_RA, _RPe, _DARP],
+    [0, 0, 0]
+];
+var Query$ = [3, n0, _Qu,
+    0,
+    [_QI, _QS, _CTr],
+    [0, 0, 4]
+];
+var QueryStatistics$ = [3, n0, _QSue,
+    0,
+    [_RC, _TRC, _BS],
+    [1, 1, 1]
+];
+var QueryStatisticsForDescribeQuery$ = [3, n0, _QSFDQ,
+    0,
+    [_EMv, _ESven, _BS, _ETIM, _CTr],
+    [1, 1, 1, 1, 4]
+];
+var RefreshSchedule$ = [3, n0, _RS,
+    0,
+    [_Fr, _St, _TOD],
+    [() => RefreshScheduleFrequency$, 0, 0]
+];
+var RefreshScheduleFrequency$ = [3, n0, _RSF,
+    0,
+    [_Un, _Va],
+    [0, 1]
+];
+var RegisterOrganizationDelegatedAdminRequest$ = [3, n0, _RODAR,
+    0,
+    [_MAI],
+    [0], 1
+];
+var RegisterOrganizationDelegatedAdminResponse$ = [3, n0, _RODARe,
+    0,
+    [],
+    []
+];
+var RemoveTagsRequest$ = [3, n0, _RTR,
+    0,
+    [_RI, _TL],
+    [0, () => TagsList], 2
+];
+var RemoveTagsResponse$ = [3, n0, _RTRe,
+    0,
+    [],
+    []
+];
+var RequestWidget$ = [3, n0, _RW,
+    0,
+    [_QSuer, _VP, _QP],
+    [0, 128 | 0, 64 | 0], 2
+];
+var Resource$ = [3, n0, _Re,
+    0,
+    [_RT, _RN],
+    [0, 0]
+];
+var ResourceTag$ = [3, n0, _RTe,
+    0,
+    [_RI, _TL],
+    [0, () => TagsList]
+];
+var RestoreEventDataStoreRequest$ = [3, n0, _REDSR,
+    0,
+    [_EDS],
+    [0], 1
+];
+var RestoreEventDataStoreResponse$ = [3, n0, _REDSRe,
+    0,
+    [_EDSA, _N, _St, _AESd, _MRE, _OE, _RP, _TPE, _CT, _UT, _KKI, _BM],
+    [0, 0, 0, () => AdvancedEventSelectors, 2, 2, 1, 2, 4, 4, 0, 0]
+];
+var S3ImportSource$ = [3, n0, _SIS,
+    0,
+    [_SLU, _SBR, _SBARA],
+    [0, 0, 0], 3
+];
+var SearchSampleQueriesRequest$ = [3, n0, _SSQR,
+    0,
+    [_SP, _MR, _NT],
+    [0, 1, 0], 1
+];
+var SearchSampleQueriesResponse$ = [3, n0, _SSQRe,
+    0,
+    [_SR, _NT],
+    [() => SearchSampleQueriesSearchResults, 0]
+];
+var SearchSampleQueriesSearchResult$ = [3, n0, _SSQSR,
+    0,
+    [_N, _Des, _SQL, _Rel],
+    [0, 0, 0, 1]
+];
+var SourceConfig$ = [3, n0, _SC,
+    0,
+    [_ATAR, _AESd],
+    [2, () => AdvancedEventSelectors]
+];
+var StartDashboardRefreshRequest$ = [3, n0, _SDRR,
+    0,
+    [_DI, _QPV],
+    [0, 128 | 0], 1
+];
+var StartDashboardRefreshResponse$ = [3, n0, _SDRRt,
+    0,
+    [_RIe],
+    [0]
+];
+var StartEventDataStoreIngestionRequest$ = [3, n0, _SEDSIR,
+    0,
+    [_EDS],
+    [0], 1
+];
+var StartEventDataStoreIngestionResponse$ = [3, n0, _SEDSIRt,
+    0,
+    [],
+    []
+];
+var StartImportRequest$ = [3, n0, _SIR,
+    0,
+    [_D, _ISm, _SET, _EET, _II],
+    [64 | 0, () => ImportSource$, 4, 4, 0]
+];
+var StartImportResponse$ = [3, n0, _SIRt,
+    0,
+    [_II, _D, _ISm, _SET, _EET, _ISmp, _CT, _UT],
+    [0, 64 | 0, () => ImportSource$, 4, 4, 0, 4, 4]
+];
+var StartLoggingRequest$ = [3, n0, _SLR,
+    0,
+    [_N],
+    [0], 1
+];
+var StartLoggingResponse$ = [3, n0, _SLRt,
+    0,
+    [],
+    []
+];
+var StartQueryRequest$ = [3, n0, _SQR,
+    0,
+    [_QSuer, _DSU, _QA, _QP, _EDSOAI],
+    [0, 0, 0, 64 | 0, 0]
+];
+var StartQueryResponse$ = [3, n0, _SQRt,
+    0,
+    [_QI, _EDSOAI],
+    [0, 0]
+];
+var StopEventDataStoreIngestionRequest$ = [3, n0, _SEDSIRto,
+    0,
+    [_EDS],
+    [0], 1
+];
+var StopEventDataStoreIngestionResponse$ = [3, n0, _SEDSIRtop,
+    0,
+    [],
+    []
+];
+var StopImportRequest$ = [3, n0, _SIRto,
+    0,
+    [_II],
+    [0], 1
+];
+var StopImportResponse$ = [3, n0, _SIRtop,
+    0,
+    [_II, _ISm, _D, _ISmp, _CT, _UT, _SET, _EET, _ISmpo],
+    [0, () => ImportSource$, 64 | 0, 0, 4, 4, 4, 4, () => ImportStatistics$]
+];
+var StopLoggingRequest$ = [3, n0, _SLRto,
+    0,
+    [_N],
+    [0], 1
+];
+var StopLoggingResponse$ = [3, n0, _SLRtop,
+    0,
+    [],
+    []
+];
+var Tag$ = [3, n0, _Tag,
+    0,
+    [_K, _Va],
+    [0, 0], 1
+];
+var Trail$ = [3, n0, _Tr,
+    0,
+    [_N, _SBN, _SKP, _STN, _STARN, _IGSE, _IMRT, _HR, _TARN, _LFVE, _CWLLGA, _CWLRA, _KKI, _HCES, _HIS, _IOT, _RL],
+    [0, 0, 0, 0, 0, 2, 2, 0, 0, 2, 0, 0, 0, 2, 2, 2, 2]
+];
+var TrailInfo$ = [3, n0, _TI,
+    0,
+    [_TARN, _N, _HR],
+    [0, 0, 0]
+];
+var UpdateChannelRequest$ = [3, n0, _UCR,
+    0,
+    [_C, _D, _N],
+    [0, () => Destinations, 0], 1
+];
+var UpdateChannelResponse$ = [3, n0, _UCRp,
+    0,
+    [_CA, _N, _S, _D],
+    [0, 0, 0, () => Destinations]
+];
+var UpdateDashboardRequest$ = [3, n0, _UDR,
+    0,
+    [_DI, _W, _RS, _TPE],
+    [0, () => RequestWidgetList, () => RefreshSchedule$, 2], 1
+];
+var UpdateDashboardResponse$ = [3, n0, _UDRp,
+    0,
+    [_DA, _N, _Ty, _W, _RS, _TPE, _CT, _UT],
+    [0, 0, 0, () => WidgetList, () => RefreshSchedule$, 2, 4, 4]
+];
+var UpdateEventDataStoreRequest$ = [3, n0, _UEDSR,
+    0,
+    [_EDS, _N, _AESd, _MRE, _OE, _RP, _TPE, _KKI, _BM],
+    [0, 0, () => AdvancedEventSelectors, 2, 2, 1, 2, 0, 0], 1
+];
+var UpdateEventDataStoreResponse$ = [3, n0, _UEDSRp,
+    0,
+    [_EDSA, _N, _St, _AESd, _MRE, _OE, _RP, _TPE, _CT, _UT, _KKI, _BM, _FSe, _FRA],
+    [0, 0, 0, () => AdvancedEventSelectors, 2, 2, 1, 2, 4, 4, 0, 0, 0, 0]
+];
+var UpdateTrailRequest$ = [3, n0, _UTR,
+    0,
+    [_N, _SBN, _SKP, _STN, _IGSE, _IMRT, _ELFV, _CWLLGA, _CWLRA, _KKI, _IOT, _RL],
+    [0, 0, 0, 0, 2, 2, 2, 0, 0, 0, 2, 2], 1
+];
+var UpdateTrailResponse$ = [3, n0, _UTRp,
+    0,
+    [_N, _SBN, _SKP, _STN, _STARN, _IGSE, _IMRT, _TARN, _LFVE, _CWLLGA, _CWLRA, _KKI, _IOT, _RL],
+    [0, 0, 0, 0, 0, 2, 2, 0, 2, 0, 0, 0, 2, 2]
+];
+var Widget$ = [3, n0, _Wi,
+    0,
+    [_QA, _QSuer, _QP, _VP],
+    [0, 0, 64 | 0, 128 | 0]
+];
+var AdvancedEventSelectors = [1, n0, _AESd,
+    0, () => AdvancedEventSelector$
+];
+var AdvancedFieldSelectors = [1, n0, _AFSd,
+    0, () => AdvancedFieldSelector$
+];
+var AggregationConfigurations = [1, n0, _ACg,
+    0, () => AggregationConfiguration$
+];
+var Channels = [1, n0, _Ch,
+    0, () => Channel$
+];
+var ContextKeySelectors = [1, n0, _CKSo,
+    0, () => ContextKeySelector$
+];
+var Dashboards = [1, n0, _Da,
+    0, () => DashboardDetail$
+];
+var DataResources = [1, n0, _DRa,
+    0, () => DataResource$
+];
+var Destinations = [1, n0, _D,
+    0, () => Destination$
+];
+var EventDataStores = [1, n0, _EDSv,
+    0, () => EventDataStore$
+];
+var EventSelectors = [1, n0, _ESve,
+    0, () => EventSelector$
+];
+var EventsList = [1, n0, _EL,
+    0, () => Event$
+];
+var ImportFailureList = [1, n0, _IFL,
+    0, () => ImportFailureListItem$
+];
+var ImportsList = [1, n0, _ILm,
+    0, () => ImportsListItem$
+];
+var InsightSelectors = [1, n0, _ISn,
+    0, () => InsightSelector$
+];
+var LookupAttributesList = [1, n0, _LAL,
+    0, () => LookupAttribute$
+];
+var PartitionKeyList = [1, n0, _PKLa,
+    0, () => PartitionKey$
+];
+var PublicKeyList = [1, n0, _PKL,
+    0, () => PublicKey$
+];
+var Queries = [1, n0, _Q,
+    0, () => Query$
+];
+var RequestWidgetList = [1, n0, _RWL,
+    0, () => RequestWidget$
+];
+var ResourceList = [1, n0, _RLe,
+    0, () => Resource$
+];
+var ResourceTagList = [1, n0, _RTL,
+    0, () => ResourceTag$
+];
+var SearchSampleQueriesSearchResults = [1, n0, _SSQSRe,
+    0, () => SearchSampleQueriesSearchResult$
+];
+var TagsList = [1, n0, _TL,
+    0, () => Tag$
+];
+var TrailList = [1, n0, _TLr,
+    0, () => Trail$
+];
+var Trails = [1, n0, _Tra,
+    0, () => TrailInfo$
+];
+var WidgetList = [1, n0, _WL,
+    0, () => Widget$
+];
+var AddTags$ = [9, n0, _AT,
+    2, () => AddTagsRequest$, () => AddTagsResponse$
+];
+var CancelQuery$ = [9, n0, _CQ,
+    2, () => CancelQueryRequest$, () => CancelQueryResponse$
+];
+var CreateChannel$ = [9, n0, _CC,
+    0, () => CreateChannelRequest$, () => CreateChannelResponse$
+];
+var CreateDashboard$ = [9, n0, _CD,
+    2, () => CreateDashboardRequest$, () => CreateDashboardResponse$
+];
+var CreateEventDataStore$ = [9, n0, _CEDS,
+    0, () => CreateEventDataStoreRequest$, () => CreateEventDataStoreResponse$
+];
+var CreateTrail$ = [9, n0, _CTre,
+    2, () => CreateTrailRequest$, () => CreateTrailResponse$
+];
+var DeleteChannel$ = [9, n0, _DC,
+    0, () => DeleteChannelRequest$, () => DeleteChannelResponse$
+];
+var DeleteDashboard$ = [9, n0, _DDe,
+    2, () => DeleteDashboardRequest$, () => DeleteDashboardResponse$
+];
+var DeleteEventDataStore$ = [9, n0, _DEDS,
+    0, () => DeleteEventDataStoreRequest$, () => DeleteEventDataStoreResponse$
+];
+var DeleteResourcePolicy$ = [9, n0, _DRP,
+    2, () => DeleteResourcePolicyRequest$, () => DeleteResourcePolicyResponse$
+];
+var DeleteTrail$ = [9, n0, _DTe,
+    2, () => DeleteTrailRequest$, () => DeleteTrailResponse$
+];
+var DeregisterOrganizationDelegatedAdmin$ = [9, n0, _DODA,
+    2, () => DeregisterOrganizationDelegatedAdminRequest$, () => DeregisterOrganizationDelegatedAdminResponse$
+];
+var DescribeQuery$ = [9, n0, _DQ,
+    2, () => DescribeQueryRequest$, () => DescribeQueryResponse$
+];
+var DescribeTrails$ = [9, n0, _DTes,
+    2, () => DescribeTrailsRequest$, () => DescribeTrailsResponse$
+];
+var DisableFederation$ = [9, n0, _DF,
+    0, () => DisableFederationRequest$, () => DisableFederationResponse$
+];
+var EnableFederation$ = [9, n0, _EF,
+    0, () => EnableFederationRequest$, () => EnableFederationResponse$
+];
+var GenerateQuery$ = [9, n0, _GQ,
+    2, () => GenerateQueryRequest$, () => GenerateQueryResponse$
+];
+var GetChannel$ = [9, n0, _GC,
+    2, () => GetChannelRequest$, () => GetChannelResponse$
+];
+var GetDashboard$ = [9, n0, _GD,
+    2, () => GetDashboardRequest$, () => GetDashboardResponse$
+];
+var GetEventConfiguration$ = [9, n0, _GEC,
+    2, () => GetEventConfigurationRequest$, () => GetEventConfigurationResponse$
+];
+var GetEventDataStore$ = [9, n0, _GEDS,
+    2, () => GetEventDataStoreRequest$, () => GetEventDataStoreResponse$
+];
+var GetEventSelectors$ = [9, n0, _GES,
+    2, () => GetEventSelectorsRequest$, () => GetEventSelectorsResponse$
+];
+var GetImport$ = [9, n0, _GI,
+    0, () => GetImportRequest$, () => GetImportResponse$
+];
+var GetInsightSelectors$ = [9, n0, _GIS,
+    2, () => GetInsightSelectorsRequest$, () => GetInsightSelectorsResponse$
+];
+var GetQueryResults$ = [9, n0, _GQRet,
+    0, () => GetQueryResultsRequest$, () => GetQueryResultsResponse$
+];
+var GetResourcePolicy$ = [9, n0, _GRP,
+    2, () => GetResourcePolicyRequest$, () => GetResourcePolicyResponse$
+];
+var GetTrail$ = [9, n0, _GT,
+    2, () => GetTrailRequest$, () => GetTrailResponse$
+];
+var GetTrailStatus$ = [9, n0, _GTS,
+    2, () => GetTrailStatusRequest$, () => GetTrailStatusResponse$
+];
+var ListChannels$ = [9, n0, _LC,
+    2, () => ListChannelsRequest$, () => ListChannelsResponse$
+];
+var ListDashboards$ = [9, n0, _LD,
+    2, () => ListDashboardsRequest$, () => ListDashboardsResponse$
+];
+var ListEventDataStores$ = [9, n0, _LEDS,
+    2, () => ListEventDataStoresRequest$, () => ListEventDataStoresResponse$
+];
+var ListImportFailures$ = [9, n0, _LIF,
+    2, () => ListImportFailuresRequest$, () => ListImportFailuresResponse$
+];
+var ListImports$ = [9, n0, _LI,
+    2, () => ListImportsRequest$, () => ListImportsResponse$
+];
+var ListInsightsData$ = [9, n0, _LID,
+    2, () => ListInsightsDataRequest$, () => ListInsightsDataResponse$
+];
+var ListInsightsMetricData$ = [9, n0, _LIMD,
+    2, () => ListInsightsMetricDataRequest$, () => ListInsightsMetricDataResponse$
+];
+var ListPublicKeys$ = [9, n0, _LPK,
+    2, () => ListPublicKeysRequest$, () => ListPublicKeysResponse$
+];
+var ListQueries$ = [9, n0, _LQ,
+    2, () => ListQueriesRequest$, () => ListQueriesResponse$
+];
+var ListTags$ = [9, n0, _LT,
+    2, () => ListTagsRequest$, () => ListTagsResponse$
+];
+var ListTrails$ = [9, n0, _LTi,
+    2, () => ListTrailsRequest$, () => ListTrailsResponse$
+];
+var LookupEvents$ = [9, n0, _LE,
+    2, () => LookupEventsRequest$, () => LookupEventsResponse$
+];
+var PutEventConfiguration$ = [9, n0, _PEC,
+    2, () => PutEventConfigurationRequest$, () => PutEventConfigurationResponse$
+];
+var PutEventSelectors$ = [9, n0, _PES,
+    2, () => PutEventSelectorsRequest$, () => PutEventSelectorsResponse$
+];
+var PutInsightSelectors$ = [9, n0, _PIS,
+    2, () => PutInsightSelectorsRequest$, () => PutInsightSelectorsResponse$
+];
+var PutResourcePolicy$ = [9, n0, _PRP,
+    2, () => PutResourcePolicyRequest$, () => PutResourcePolicyResponse$
+];
+var RegisterOrganizationDelegatedAdmin$ = [9, n0, _RODA,
+    2, () => RegisterOrganizationDelegatedAdminRequest$, () => RegisterOrganizationDelegatedAdminResponse$
+];
+var RemoveTags$ = [9, n0, _RTem,
+    2, () => RemoveTagsRequest$, () => RemoveTagsResponse$
+];
+var RestoreEventDataStore$ = [9, n0, _REDS,
+    0, () => RestoreEventDataStoreRequest$, () => RestoreEventDataStoreResponse$
+];
+var SearchSampleQueries$ = [9, n0, _SSQ,
+    2, () => SearchSampleQueriesRequest$, () => SearchSampleQueriesResponse$
+];
+var StartDashboardRefresh$ = [9, n0, _SDR,
+    2, () => StartDashboardRefreshRequest$, () => StartDashboardRefreshResponse$
+];
+var StartEventDataStoreIngestion$ = [9, n0, _SEDSI,
+    0, () => StartEventDataStoreIngestionRequest$, () => StartEventDataStoreIngestionResponse$
+];
+var StartImport$ = [9, n0, _SIt,
+    0, () => StartImportRequest$, () => StartImportResponse$
+];
+var StartLogging$ = [9, n0, _SL,
+    2, () => StartLoggingRequest$, () => StartLoggingResponse$
+];
+var StartQuery$ = [9, n0, _SQ,
+    2, () => StartQueryRequest$, () => StartQueryResponse$
+];
+var StopEventDataStoreIngestion$ = [9, n0, _SEDSIt,
+    0, () => StopEventDataStoreIngestionRequest$, () => StopEventDataStoreIngestionResponse$
+];
+var StopImport$ = [9, n0, _SIto,
+    0, () => StopImportRequest$, () => StopImportResponse$
+];
+var StopLogging$ = [9, n0, _SLt,
+    2, () => StopLoggingRequest$, () => StopLoggingResponse$
+];
+var UpdateChannel$ = [9, n0, _UC,
+    2, () => UpdateChannelRequest$, () => UpdateChannelResponse$
+];
+var UpdateDashboard$ = [9, n0, _UD,
+    2, () => UpdateDashboardRequest$, () => UpdateDashboardResponse$
+];
+var UpdateEventDataStore$ = [9, n0, _UEDS,
+    2, () => UpdateEventDataStoreRequest$, () => UpdateEventDataStoreResponse$
+];
+var UpdateTrail$ = [9, n0, _UTp,
+    2, () => UpdateTrailRequest$, () => UpdateTrailResponse$
+];
+
+const getRuntimeConfig$1 = (config) => {
+    return {
+        apiVersion: "2013-11-01",
+        base64Decoder: config?.base64Decoder ?? fromBase64,
+        base64Encoder: config?.base64Encoder ?? toBase64,
+        disableHostPrefix: config?.disableHostPrefix ?? false,
+        endpointProvider: config?.endpointProvider ?? defaultEndpointResolver,
+        extensions: config?.extensions ?? [],
+        httpAuthSchemeProvider: config?.httpAuthSchemeProvider ?? defaultCloudTrailHttpAuthSchemeProvider,
+        httpAuthSchemes: config?.httpAuthSchemes ?? [
+            {
+                schemeId: "aws.auth#sigv4",
+                identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+                signer: new AwsSdkSigV4Signer(),
+            },
+        ],
+        logger: config?.logger ?? new NoOpLogger(),
+        protocol: config?.protocol ?? AwsJson1_1Protocol,
+        protocolSettings: config?.protocolSettings ?? {
+            defaultNamespace: "com.amazonaws.cloudtrail",
+            errorTypeRegistries,
+            xmlNamespace: "http://cloudtrail.amazonaws.com/doc/2013-11-01/",
+            version: "2013-11-01",
+            serviceTarget: "CloudTrail_20131101",
+        },
+        serviceId: config?.serviceId ?? "CloudTrail",
+        sha256: config?.sha256 ?? Sha256,
+        urlParser: config?.urlParser ?? parseUrl,
+        utf8Decoder: config?.utf8Decoder ?? fromUtf8,
+        utf8Encoder: config?.utf8Encoder ?? toUtf8,
+    };
+};
+
+const getRuntimeConfig = (config) => {
+    emitWarningIfUnsupportedVersion(process.version);
+    const defaultsMode = resolveDefaultsModeConfig(config);
+    const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+    const clientSharedValues = getRuntimeConfig$1(config);
+    emitWarningIfUnsupportedVersion$1(process.version);
+    const loaderConfig = {
+        profile: config?.profile,
+        logger: clientSharedValues.logger,
+    };
+    return {
+        ...clientSharedValues,
+        ...config,
+        runtime: "node",
+        defaultsMode,
+        authSchemePreference: config?.authSchemePreference ?? loadConfig(NODE_AUTH_SCHEME_PREFERENCE_OPTIONS, loaderConfig),
+        bodyLengthChecker: config?.bodyLengthChecker ?? calculateBodyLength,
+        credentialDefaultProvider: config?.credentialDefaultProvider ?? defaultProvider,
+        defaultUserAgentProvider: config?.defaultUserAgentProvider ?? createDefaultUserAgentProvider({ serviceId: clientSharedValues.serviceId, clientVersion: packageInfo.version }),
+        maxAttempts: config?.maxAttempts ?? loadConfig(NODE_MAX_ATTEMPT_CONFIG_OPTIONS, config),
+        region: config?.region ?? loadConfig(NODE_REGION_CONFIG_OPTIONS, { ...NODE_REGION_CONFIG_FILE_OPTIONS, ...loaderConfig }),
+        requestHandler: NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
+        retryMode: config?.retryMode ??
+            loadConfig({
+                ...NODE_RETRY_MODE_CONFIG_OPTIONS,
+                default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE,
+            }, config),
+        streamCollector: config?.streamCollector ?? streamCollector,
+        useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig),
+    };
+};
+
+const getHttpAuthExtensionConfiguration = (runtimeConfig) => {
+    const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
+    let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
+    let _credentials = runtimeConfig.credentials;
+    return {
+        setHttpAuthScheme(httpAuthScheme) {
+            const index = _httpAuthSchemes.findIndex((scheme) => scheme.schemeId === httpAuthScheme.schemeId);
+            if (index === -1) {
+                _httpAuthSchemes.push(httpAuthScheme);
+            }
+            else {
+                _httpAuthSchemes.splice(index, 1, httpAuthScheme);
+            }
+        },
+        httpAuthSchemes() {
+            return _httpAuthSchemes;
+        },
+        setHttpAuthSchemeProvider(httpAuthSchemeProvider) {
+            _httpAuthSchemeProvider = httpAuthSchemeProvider;
+        },
+        httpAuthSchemeProvider() {
+            return _httpAuthSchemeProvider;
+        },
+        setCredentials(credentials) {
+            _credentials = credentials;
+        },
+        credentials() {
+            return _credentials;
+        },
+    };
+};
+const resolveHttpAuthRuntimeConfig = (config) => {
+    return {
+        httpAuthSchemes: config.httpAuthSchemes(),
+        httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
+        credentials: config.credentials(),
+    };
+};
+
+const resolveRuntimeExtensions = (runtimeConfig, extensions) => {
+    const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration(runtimeConfig));
+    extensions.forEach((extension) => extension.configure(extensionConfiguration));
+    return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig(extensionConfiguration));
+};
+
+class CloudTrailClient extends Client {
+    config;
+    constructor(...[configuration]) {
+        const _config_0 = getRuntimeConfig(configuration || {});
+        super(_config_0);
+        this.initConfig = _config_0;
+        const _config_1 = resolveClientEndpointParameters(_config_0);
+        const _config_2 = resolveUserAgentConfig(_config_1);
+        const _config_3 = resolveRetryConfig(_config_2);
+        const _config_4 = resolveRegionConfig(_config_3);
+        const _config_5 = resolveHostHeaderConfig(_config_4);
+        const _config_6 = resolveEndpointConfig(_config_5);
+        const _config_7 = resolveHttpAuthSchemeConfig(_config_6);
+        const _config_8 = resolveRuntimeExtensions(_config_7, configuration?.extensions || []);
+        this.config = _config_8;
+        this.middlewareStack.use(getSchemaSerdePlugin(this.config));
+        this.middlewareStack.use(getUserAgentPlugin(this.config));
+        this.middlewareStack.use(getRetryPlugin(this.config));
+        this.middlewareStack.use(getContentLengthPlugin(this.config));
+        this.middlewareStack.use(getHostHeaderPlugin(this.config));
+        this.middlewareStack.use(getLoggerPlugin(this.config));
+        this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
+        this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
+            httpAuthSchemeParametersProvider: defaultCloudTrailHttpAuthSchemeParametersProvider,
+            identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+                "aws.auth#sigv4": config.credentials,
+            }),
+        }));
+        this.middlewareStack.use(getHttpSigningPlugin(this.config));
+    }
+    destroy() {
+        super.destroy();
+    }
+}
+
+const command = makeBuilder(commonParams, "CloudTrail_20131101", "CloudTrailClient", getEndpointPlugin);
+const _ep0 = {};
+const _mw0 = (Command, cs, config, o) => [];
+
+class AddTagsCommand extends command(_ep0, _mw0, "AddTags", AddTags$) {
+}
+
+class CancelQueryCommand extends command(_ep0, _mw0, "CancelQuery", CancelQuery$) {
+}
+
+class CreateChannelCommand extends command(_ep0, _mw0, "CreateChannel", CreateChannel$) {
+}
+
+class CreateDashboardCommand extends command(_ep0, _mw0, "CreateDashboard", CreateDashboard$) {
+}
+
+class CreateEventDataStoreCommand extends command(_ep0, _mw0, "CreateEventDataStore", CreateEventDataStore$) {
+}
+
+class CreateTrailCommand extends command(_ep0, _mw0, "CreateTrail", CreateTrail$) {
+}
+
+class DeleteChannelCommand extends command(_ep0, _mw0, "DeleteChannel", DeleteChannel$) {
+}
+
+class DeleteDashboardCommand extends command(_ep0, _mw0, "DeleteDashboard", DeleteDashboard$) {
+}
+
+class DeleteEventDataStoreCommand extends command(_ep0, _mw0, "DeleteEventDataStore", DeleteEventDataStore$) {
+}
+
+class DeleteResourcePolicyCommand extends command(_ep0, _mw0, "DeleteResourcePolicy", DeleteResourcePolicy$) {
+}
+
+class DeleteTrailCommand extends command(_ep0, _mw0, "DeleteTrail", DeleteTrail$) {
+}
+
+class DeregisterOrganizationDelegatedAdminCommand extends command(_ep0, _mw0, "DeregisterOrganizationDelegatedAdmin", DeregisterOrganizationDelegatedAdmin$) {
+}
+
+class DescribeQueryCommand extends command(_ep0, _mw0, "DescribeQuery", DescribeQuery$) {
+}
+
+class DescribeTrailsCommand extends command(_ep0, _mw0, "DescribeTrails", DescribeTrails$) {
+}
+
+class DisableFederationCommand extends command(_ep0, _mw0, "DisableFederation", DisableFederation$) {
+}
+
+class EnableFederationCommand extends command(_ep0, _mw0, "EnableFederation", EnableFederation$) {
+}
+
+class GenerateQueryCommand extends command(_ep0, _mw0, "GenerateQuery", GenerateQuery$) {
+}
+
+class GetChannelCommand extends command(_ep0, _mw0, "GetChannel", GetChannel$) {
+}
+
+class GetDashboardCommand extends command(_ep0, _mw0, "GetDashboard", GetDashboard$) {
+}
+
+class GetEventConfigurationCommand extends command(_ep0, _mw0, "GetEventConfiguration", GetEventConfiguration$) {
+}
+
+class GetEventDataStoreCommand extends command(_ep0, _mw0, "GetEventDataStore", GetEventDataStore$) {
+}
+
+class GetEventSelectorsCommand extends command(_ep0, _mw0, "GetEventSelectors", GetEventSelectors$) {
+}
+
+class GetImportCommand extends command(_ep0, _mw0, "GetImport", GetImport$) {
+}
+
+class GetInsightSelectorsCommand extends command(_ep0, _mw0, "GetInsightSelectors", GetInsightSelectors$) {
+}
+
+class GetQueryResultsCommand extends command(_ep0, _mw0, "GetQueryResults", GetQueryResults$) {
+}
+
+class GetResourcePolicyCommand extends command(_ep0, _mw0, "GetResourcePolicy", GetResourcePolicy$) {
+}
+
+class GetTrailCommand extends command(_ep0, _mw0, "GetTrail", GetTrail$) {
+}
+
+class GetTrailStatusCommand extends command(_ep0, _mw0, "GetTrailStatus", GetTrailStatus$) {
+}
+
+class ListChannelsCommand extends command(_ep0, _mw0, "ListChannels", ListChannels$) {
+}
+
+class ListDashboardsCommand extends command(_ep0, _mw0, "ListDashboards", ListDashboards$) {
+}
+
+class ListEventDataStoresCommand extends command(_ep0, _mw0, "ListEventDataStores", ListEventDataStores$) {
+}
+
+class ListImportFailuresCommand extends command(_ep0, _mw0, "ListImportFailures", ListImportFailures$) {
+}
+
+class ListImportsCommand extends command(_ep0, _mw0, "ListImports", ListImports$) {
+}
+
+class ListInsightsDataCommand extends command(_ep0, _mw0, "ListInsightsData", ListInsightsData$) {
+}
+
+class ListInsightsMetricDataCommand extends command(_ep0, _mw0, "ListInsightsMetricData", ListInsightsMetricData$) {
+}
+
+class ListPublicKeysCommand extends command(_ep0, _mw0, "ListPublicKeys", ListPublicKeys$) {
+}
+
+class ListQueriesCommand extends command(_ep0, _mw0, "ListQueries", ListQueries$) {
+}
+
+class ListTagsCommand extends command(_ep0, _mw0, "ListTags", ListTags$) {
+}
+
+class ListTrailsCommand extends command(_ep0, _mw0, "ListTrails", ListTrails$) {
+}
+
+class LookupEventsCommand extends command(_ep0, _mw0, "LookupEvents", LookupEvents$) {
+}
+
+class PutEventConfigurationCommand extends command(_ep0, _mw0, "PutEventConfiguration", PutEventConfiguration$) {
+}
+
+class PutEventSelectorsCommand extends command(_ep0, _mw0, "PutEventSelectors", PutEventSelectors$) {
+}
+
+class PutInsightSelectorsCommand extends command(_ep0, _mw0, "PutInsightSelectors", PutInsightSelectors$) {
+}
+
+class PutResourcePolicyCommand extends command(_ep0, _mw0, "PutResourcePolicy", PutResourcePolicy$) {
+}
+
+class RegisterOrganizationDelegatedAdminCommand extends command(_ep0, _mw0, "RegisterOrganizationDelegatedAdmin", RegisterOrganizationDelegatedAdmin$) {
+}
+
+class RemoveTagsCommand extends command(_ep0, _mw0, "RemoveTags", RemoveTags$) {
+}
+
+class RestoreEventDataStoreCommand extends command(_ep0, _mw0, "RestoreEventDataStore", RestoreEventDataStore$) {
+}
+
+class SearchSampleQueriesCommand extends command(_ep0, _mw0, "SearchSampleQueries", SearchSampleQueries$) {
+}
+
+class StartDashboardRefreshCommand extends command(_ep0, _mw0, "StartDashboardRefresh", StartDashboardRefresh$) {
+}
+
+class StartEventDataStoreIngestionCommand extends command(_ep0, _mw0, "StartEventDataStoreIngestion", StartEventDataStoreIngestion$) {
+}
+
+class StartImportCommand extends command(_ep0, _mw0, "StartImport", StartImport$) {
+}
+
+class StartLoggingCommand extends command(_ep0, _mw0, "StartLogging", StartLogging$) {
+}
+
+class StartQueryCommand extends command(_ep0, _mw0, "StartQuery", StartQuery$) {
+}
+
+class StopEventDataStoreIngestionCommand extends command(_ep0, _mw0, "StopEventDataStoreIngestion", StopEventDataStoreIngestion$) {
+}
+
+class StopImportCommand extends command(_ep0, _mw0, "StopImport", StopImport$) {
+}
+
+class StopLoggingCommand extends command(_ep0, _mw0, "StopLogging", StopLogging$) {
+}
+
+class UpdateChannelCommand extends command(_ep0, _mw0, "UpdateChannel", UpdateChannel$) {
+}
+
+class UpdateDashboardCommand extends command(_ep0, _mw0, "UpdateDashboard", UpdateDashboard$) {
+}
+
+class UpdateEventDataStoreCommand extends command(_ep0, _mw0, "UpdateEventDataStore", UpdateEventDataStore$) {
+}
+
+class UpdateTrailCommand extends command(_ep0, _mw0, "UpdateTrail", UpdateTrail$) {
+}
+
+const paginateGetQueryResults = createPaginator(CloudTrailClient, GetQueryResultsCommand, "NextToken", "NextToken", "");
+
+const paginateListChannels = createPaginator(CloudTrailClient, ListChannelsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListEventDataStores = createPaginator(CloudTrailClient, ListEventDataStoresCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListImportFailures = createPaginator(CloudTrailClient, ListImportFailuresCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListImports = createPaginator(CloudTrailClient, ListImportsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListInsightsData = createPaginator(CloudTrailClient, ListInsightsDataCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListInsightsMetricData = createPaginator(CloudTrailClient, ListInsightsMetricDataCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListPublicKeys = createPaginator(CloudTrailClient, ListPublicKeysCommand, "NextToken", "NextToken", "");
+
+const paginateListQueries = createPaginator(CloudTrailClient, ListQueriesCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListTags = createPaginator(CloudTrailClient, ListTagsCommand, "NextToken", "NextToken", "");
+
+const paginateListTrails = createPaginator(CloudTrailClient, ListTrailsCommand, "NextToken", "NextToken", "");
+
+const paginateLookupEvents = createPaginator(CloudTrailClient, LookupEventsCommand, "NextToken", "NextToken", "MaxResults");
+
+const commands = {
+    AddTagsCommand,
+    CancelQueryCommand,
+    CreateChannelCommand,
+    CreateDashboardCommand,
+    CreateEventDataStoreCommand,
+    CreateTrailCommand,
+    DeleteChannelCommand,
+    DeleteDashboardCommand,
+    DeleteEventDataStoreCommand,
+    DeleteResourcePolicyCommand,
+    DeleteTrailCommand,
+    DeregisterOrganizationDelegatedAdminCommand,
+    DescribeQueryCommand,
+    DescribeTrailsCommand,
+    DisableFederationCommand,
+    EnableFederationCommand,
+    GenerateQueryCommand,
+    GetChannelCommand,
+    GetDashboardCommand,
+    GetEventConfigurationCommand,
+    GetEventDataStoreCommand,
+    GetEventSelectorsCommand,
+    GetImportCommand,
+    GetInsightSelectorsCommand,
+    GetQueryResultsCommand,
+    GetResourcePolicyCommand,
+    GetTrailCommand,
+    GetTrailStatusCommand,
+    ListChannelsCommand,
+    ListDashboardsCommand,
+    ListEventDataStoresCommand,
+    ListImportFailuresCommand,
+    ListImportsCommand,
+    ListInsightsDataCommand,
+    ListInsightsMetricDataCommand,
+    ListPublicKeysCommand,
+    ListQueriesCommand,
+    ListTagsCommand,
+    ListTrailsCommand,
+    LookupEventsCommand,
+    PutEventConfigurationCommand,
+    PutEventSelectorsCommand,
+    PutInsightSelectorsCommand,
+    PutResourcePolicyCommand,
+    RegisterOrganizationDelegatedAdminCommand,
+    RemoveTagsCommand,
+    RestoreEventDataStoreCommand,
+    SearchSampleQueriesCommand,
+    StartDashboardRefreshCommand,
+    StartEventDataStoreIngestionCommand,
+    StartImportCommand,
+    StartLoggingCommand,
+    StartQueryCommand,
+    StopEventDataStoreIngestionCommand,
+    StopImportCommand,
+    StopLoggingCommand,
+    UpdateChannelCommand,
+    UpdateDashboardCommand,
+    UpdateEventDataStoreCommand,
+    UpdateTrailCommand,
+};
+const paginators = {
+    paginateGetQueryResults,
+    paginateListChannels,
+    paginateListEventDataStores,
+    paginateListImportFailures,
+    paginateListImports,
+    paginateListInsightsData,
+    paginateListInsightsMetricData,
+    paginateListPublicKeys,
+    paginateListQueries,
+    paginateListTags,
+    paginateListTrails,
+    paginateLookupEvents,
+};
+class CloudTrail extends CloudTrailClient {
+}
+createAggregatedClient(commands, CloudTrail, { paginators });
+
+const EventCategoryAggregation = {
+    Data: "Data",
+};
+const Template = {
+    API_ACTIVITY: "API_ACTIVITY",
+    RESOURCE_ACCESS: "RESOURCE_ACCESS",
+    USER_ACTIONS: "USER_ACTIONS",
+};
+const BillingMode = {
+    EXTENDABLE_RETENTION_PRICING: "EXTENDABLE_RETENTION_PRICING",
+    FIXED_RETENTION_PRICING: "FIXED_RETENTION_PRICING",
+};
+const QueryStatus = {
+    CANCELLED: "CANCELLED",
+    FAILED: "FAILED",
+    FINISHED: "FINISHED",
+    QUEUED: "QUEUED",
+    RUNNING: "RUNNING",
+    TIMED_OUT: "TIMED_OUT",
+};
+const DestinationType = {
+    AWS_SERVICE: "AWS_SERVICE",
+    EVENT_DATA_STORE: "EVENT_DATA_STORE",
+};
+const RefreshScheduleFrequencyUnit = {
+    DAYS: "DAYS",
+    HOURS: "HOURS",
+};
+const RefreshScheduleStatus = {
+    DISABLED: "DISABLED",
+    ENABLED: "ENABLED",
+};
+const DashboardType = {
+    CUSTOM: "CUSTOM",
+    MANAGED: "MANAGED",
+};
+const EventDataStoreStatus = {
+    CREATED: "CREATED",
+    ENABLED: "ENABLED",
+    PENDING_DELETION: "PENDING_DELETION",
+    STARTING_INGESTION: "STARTING_INGESTION",
+    STOPPED_INGESTION: "STOPPED_INGESTION",
+    STOPPING_INGESTION: "STOPPING_INGESTION",
+};
+const DeliveryStatus = {
+    ACCESS_DENIED: "ACCESS_DENIED",
+    ACCESS_DENIED_SIGNING_FILE: "ACCESS_DENIED_SIGNING_FILE",
+    CANCELLED: "CANCELLED",
+    FAILED: "FAILED",
+    FAILED_SIGNING_FILE: "FAILED_SIGNING_FILE",
+    PENDING: "PENDING",
+    RESOURCE_NOT_FOUND: "RESOURCE_NOT_FOUND",
+    SUCCESS: "SUCCESS",
+    UNKNOWN: "UNKNOWN",
+};
+const FederationStatus = {
+    DISABLED: "DISABLED",
+    DISABLING: "DISABLING",
+    ENABLED: "ENABLED",
+    ENABLING: "ENABLING",
+};
+const DashboardStatus = {
+    CREATED: "CREATED",
+    CREATING: "CREATING",
+    DELETING: "DELETING",
+    UPDATED: "UPDATED",
+    UPDATING: "UPDATING",
+};
+const Type = {
+    RequestContext: "RequestContext",
+    TagContext: "TagContext",
+};
+const MaxEventSize = {
+    Large: "Large",
+    Standard: "Standard",
+};
+const ReadWriteType = {
+    All: "All",
+    ReadOnly: "ReadOnly",
+    WriteOnly: "WriteOnly",
+};
+const ImportStatus = {
+    COMPLETED: "COMPLETED",
+    FAILED: "FAILED",
+    INITIALIZING: "INITIALIZING",
+    IN_PROGRESS: "IN_PROGRESS",
+    STOPPED: "STOPPED",
+};
+const SourceEventCategory = {
+    Data: "Data",
+    Management: "Management",
+};
+const InsightType = {
+    ApiCallRateInsight: "ApiCallRateInsight",
+    ApiErrorRateInsight: "ApiErrorRateInsight",
+};
+const ImportFailureStatus = {
+    FAILED: "FAILED",
+    RETRY: "RETRY",
+    SUCCEEDED: "SUCCEEDED",
+};
+const ListInsightsDataType = {
+    INSIGHTS_EVENTS: "InsightsEvents",
+};
+const ListInsightsDataDimensionKey = {
+    EVENT_ID: "EventId",
+    EVENT_NAME: "EventName",
+    EVENT_SOURCE: "EventSource",
+};
+const InsightsMetricDataType = {
+    FILL_WITH_ZEROS: "FillWithZeros",
+    NON_ZERO_DATA: "NonZeroData",
+};
+const EventCategory = {
+    Insight: "insight",
+};
+const LookupAttributeKey = {
+    ACCESS_KEY_ID: "AccessKeyId",
+    EVENT_ID: "EventId",
+    EVENT_NAME: "EventName",
+    EVENT_SOURCE: "EventSource",
+    READ_ONLY: "ReadOnly",
+    RESOURCE_NAME: "ResourceName",
+    RESOURCE_TYPE: "ResourceType",
+    USERNAME: "Username",
+};
+
+__webpack_unused_export__ = AccessDeniedException;
+__webpack_unused_export__ = AccessDeniedException$;
+__webpack_unused_export__ = AccountHasOngoingImportException;
+__webpack_unused_export__ = AccountHasOngoingImportException$;
+__webpack_unused_export__ = AccountNotFoundException;
+__webpack_unused_export__ = AccountNotFoundException$;
+__webpack_unused_export__ = AccountNotRegisteredException;
+__webpack_unused_export__ = AccountNotRegisteredException$;
+__webpack_unused_export__ = AccountRegisteredException;
+__webpack_unused_export__ = AccountRegisteredException$;
+__webpack_unused_export__ = AddTags$;
+__webpack_unused_export__ = AddTagsCommand;
+__webpack_unused_export__ = AddTagsRequest$;
+__webpack_unused_export__ = AddTagsResponse$;
+__webpack_unused_export__ = AdvancedEventSelector$;
+__webpack_unused_export__ = AdvancedFieldSelector$;
+__webpack_unused_export__ = AggregationConfiguration$;
+__webpack_unused_export__ = BillingMode;
+__webpack_unused_export__ = CancelQuery$;
+exports.wY_ = CancelQueryCommand;
+__webpack_unused_export__ = CancelQueryRequest$;
+__webpack_unused_export__ = CancelQueryResponse$;
+__webpack_unused_export__ = CannotDelegateManagementAccountException;
+__webpack_unused_export__ = CannotDelegateManagementAccountException$;
+__webpack_unused_export__ = Channel$;
+__webpack_unused_export__ = ChannelARNInvalidException;
+__webpack_unused_export__ = ChannelARNInvalidException$;
+__webpack_unused_export__ = ChannelAlreadyExistsException;
+__webpack_unused_export__ = ChannelAlreadyExistsException$;
+__webpack_unused_export__ = ChannelExistsForEDSException;
+__webpack_unused_export__ = ChannelExistsForEDSException$;
+__webpack_unused_export__ = ChannelMaxLimitExceededException;
+__webpack_unused_export__ = ChannelMaxLimitExceededException$;
+__webpack_unused_export__ = ChannelNotFoundException;
+__webpack_unused_export__ = ChannelNotFoundException$;
+__webpack_unused_export__ = CloudTrail;
+__webpack_unused_export__ = CloudTrailARNInvalidException;
+__webpack_unused_export__ = CloudTrailARNInvalidException$;
+__webpack_unused_export__ = CloudTrailAccessNotEnabledException;
+__webpack_unused_export__ = CloudTrailAccessNotEnabledException$;
+exports.Vsm = CloudTrailClient;
+__webpack_unused_export__ = CloudTrailInvalidClientTokenIdException;
+__webpack_unused_export__ = CloudTrailInvalidClientTokenIdException$;
+__webpack_unused_export__ = CloudTrailServiceException;
+__webpack_unused_export__ = CloudTrailServiceException$;
+__webpack_unused_export__ = CloudWatchLogsDeliveryUnavailableException;
+__webpack_unused_export__ = CloudWatchLogsDeliveryUnavailableException$;
+__webpack_unused_export__ = ConcurrentModificationException;
+__webpack_unused_export__ = ConcurrentModificationException$;
+__webpack_unused_export__ = ConflictException;
+__webpack_unused_export__ = ConflictException$;
+__webpack_unused_export__ = ContextKeySelector$;
+__webpack_unused_export__ = CreateChannel$;
+__webpack_unused_export__ = CreateChannelCommand;
+__webpack_unused_export__ = CreateChannelRequest$;
+__webpack_unused_export__ = CreateChannelResponse$;
+__webpack_unused_export__ = CreateDashboard$;
+__webpack_unused_export__ = CreateDashboardCommand;
+__webpack_unused_export__ = CreateDashboardRequest$;
+__webpack_unused_export__ = CreateDashboardResponse$;
+__webpack_unused_export__ = CreateEventDataStore$;
+__webpack_unused_export__ = CreateEventDataStoreCommand;
+__webpack_unused_export__ = CreateEventDataStoreRequest$;
+__webpack_unused_export__ = CreateEventDataStoreResponse$;
+__webpack_unused_export__ = CreateTrail$;
+__webpack_unused_export__ = CreateTrailCommand;
+__webpack_unused_export__ = CreateTrailRequest$;
+__webpack_unused_export__ = CreateTrailResponse$;
+__webpack_unused_export__ = DashboardDetail$;
+__webpack_unused_export__ = DashboardStatus;
+__webpack_unused_export__ = DashboardType;
+__webpack_unused_export__ = DataResource$;
+__webpack_unused_export__ = DelegatedAdminAccountLimitExceededException;
+__webpack_unused_export__ = DelegatedAdminAccountLimitExceededException$;
+__webpack_unused_export__ = DeleteChannel$;
+__webpack_unused_export__ = DeleteChannelCommand;
+__webpack_unused_export__ = DeleteChannelRequest$;
+__webpack_unused_export__ = DeleteChannelResponse$;
+__webpack_unused_export__ = DeleteDashboard$;
+__webpack_unused_export__ = DeleteDashboardCommand;
+__webpack_unused_export__ = DeleteDashboardRequest$;
+__webpack_unused_export__ = DeleteDashboardResponse$;
+__webpack_unused_export__ = DeleteEventDataStore$;
+__webpack_unused_export__ = DeleteEventDataStoreCommand;
+__webpack_unused_export__ = DeleteEventDataStoreRequest$;
+__webpack_unused_export__ = DeleteEventDataStoreResponse$;
+__webpack_unused_export__ = DeleteResourcePolicy$;
+__webpack_unused_export__ = DeleteResourcePolicyCommand;
+__webpack_unused_export__ = DeleteResourcePolicyRequest$;
+__webpack_unused_export__ = DeleteResourcePolicyResponse$;
+__webpack_unused_export__ = DeleteTrail$;
+__webpack_unused_export__ = DeleteTrailCommand;
+__webpack_unused_export__ = DeleteTrailRequest$;
+__webpack_unused_export__ = DeleteTrailResponse$;
+__webpack_unused_export__ = DeliveryStatus;
+__webpack_unused_export__ = DeregisterOrganizationDelegatedAdmin$;
+__webpack_unused_export__ = DeregisterOrganizationDelegatedAdminCommand;
+__webpack_unused_export__ = DeregisterOrganizationDelegatedAdminRequest$;
+__webpack_unused_export__ = DeregisterOrganizationDelegatedAdminResponse$;
+__webpack_unused_export__ = DescribeQuery$;
+__webpack_unused_export__ = DescribeQueryCommand;
+__webpack_unused_export__ = DescribeQueryRequest$;
+__webpack_unused_export__ = DescribeQueryResponse$;
+__webpack_unused_export__ = DescribeTrails$;
+__webpack_unused_export__ = DescribeTrailsCommand;
+__webpack_unused_export__ = DescribeTrailsRequest$;
+__webpack_unused_export__ = DescribeTrailsResponse$;
+__webpack_unused_export__ = Destination$;
+__webpack_unused_export__ = DestinationType;
+__webpack_unused_export__ = DisableFederation$;
+__webpack_unused_export__ = DisableFederationCommand;
+__webpack_unused_export__ = DisableFederationRequest$;
+__webpack_unused_export__ = DisableFederationResponse$;
+__webpack_unused_export__ = EnableFederation$;
+__webpack_unused_export__ = EnableFederationCommand;
+__webpack_unused_export__ = EnableFederationRequest$;
+__webpack_unused_export__ = EnableFederationResponse$;
+__webpack_unused_export__ = Event$;
+__webpack_unused_export__ = EventCategory;
+__webpack_unused_export__ = EventCategoryAggregation;
+__webpack_unused_export__ = EventDataStore$;
+__webpack_unused_export__ = EventDataStoreARNInvalidException;
+__webpack_unused_export__ = EventDataStoreARNInvalidException$;
+__webpack_unused_export__ = EventDataStoreAlreadyExistsException;
+__webpack_unused_export__ = EventDataStoreAlreadyExistsException$;
+__webpack_unused_export__ = EventDataStoreFederationEnabledException;
+__webpack_unused_export__ = EventDataStoreFederationEnabledException$;
+__webpack_unused_export__ = EventDataStoreHasOngoingImportException;
+__webpack_unused_export__ = EventDataStoreHasOngoingImportException$;
+__webpack_unused_export__ = EventDataStoreMaxLimitExceededException;
+__webpack_unused_export__ = EventDataStoreMaxLimitExceededException$;
+__webpack_unused_export__ = EventDataStoreNotFoundException;
+__webpack_unused_export__ = EventDataStoreNotFoundException$;
+__webpack_unused_export__ = EventDataStoreStatus;
+__webpack_unused_export__ = EventDataStoreTerminationProtectedException;
+__webpack_unused_export__ = EventDataStoreTerminationProtectedException$;
+__webpack_unused_export__ = EventSelector$;
+__webpack_unused_export__ = FederationStatus;
+__webpack_unused_export__ = GenerateQuery$;
+__webpack_unused_export__ = GenerateQueryCommand;
+__webpack_unused_export__ = GenerateQueryRequest$;
+__webpack_unused_export__ = GenerateQueryResponse$;
+__webpack_unused_export__ = GenerateResponseException;
+__webpack_unused_export__ = GenerateResponseException$;
+__webpack_unused_export__ = GetChannel$;
+__webpack_unused_export__ = GetChannelCommand;
+__webpack_unused_export__ = GetChannelRequest$;
+__webpack_unused_export__ = GetChannelResponse$;
+__webpack_unused_export__ = GetDashboard$;
+__webpack_unused_export__ = GetDashboardCommand;
+__webpack_unused_export__ = GetDashboardRequest$;
+__webpack_unused_export__ = GetDashboardResponse$;
+__webpack_unused_export__ = GetEventConfiguration$;
+__webpack_unused_export__ = GetEventConfigurationCommand;
+__webpack_unused_export__ = GetEventConfigurationRequest$;
+__webpack_unused_export__ = GetEventConfigurationResponse$;
+__webpack_unused_export__ = GetEventDataStore$;
+__webpack_unused_export__ = GetEventDataStoreCommand;
+__webpack_unused_export__ = GetEventDataStoreRequest$;
+__webpack_unused_export__ = GetEventDataStoreResponse$;
+__webpack_unused_export__ = GetEventSelectors$;
+__webpack_unused_export__ = GetEventSelectorsCommand;
+__webpack_unused_export__ = GetEventSelectorsRequest$;
+__webpack_unused_export__ = GetEventSelectorsResponse$;
+__webpack_unused_export__ = GetImport$;
+__webpack_unused_export__ = GetImportCommand;
+__webpack_unused_export__ = GetImportRequest$;
+__webpack_unused_export__ = GetImportResponse$;
+__webpack_unused_export__ = GetInsightSelectors$;
+__webpack_unused_export__ = GetInsightSelectorsCommand;
+__webpack_unused_export__ = GetInsightSelectorsRequest$;
+__webpack_unused_export__ = GetInsightSelectorsResponse$;
+__webpack_unused_export__ = GetQueryResults$;
+exports.sAK = GetQueryResultsCommand;
+__webpack_unused_export__ = GetQueryResultsRequest$;
+__webpack_unused_export__ = GetQueryResultsResponse$;
+__webpack_unused_export__ = GetResourcePolicy$;
+__webpack_unused_export__ = GetResourcePolicyCommand;
+__webpack_unused_export__ = GetResourcePolicyRequest$;
+__webpack_unused_export__ = GetResourcePolicyResponse$;
+__webpack_unused_export__ = GetTrail$;
+__webpack_unused_export__ = GetTrailCommand;
+__webpack_unused_export__ = GetTrailRequest$;
+__webpack_unused_export__ = GetTrailResponse$;
+__webpack_unused_export__ = GetTrailStatus$;
+__webpack_unused_export__ = GetTrailStatusCommand;
+__webpack_unused_export__ = GetTrailStatusRequest$;
+__webpack_unused_export__ = GetTrailStatusResponse$;
+__webpack_unused_export__ = ImportFailureListItem$;
+__webpack_unused_export__ = ImportFailureStatus;
+__webpack_unused_export__ = ImportNotFoundException;
+__webpack_unused_export__ = ImportNotFoundException$;
+__webpack_unused_export__ = ImportSource$;
+__webpack_unused_export__ = ImportStatistics$;
+__webpack_unused_export__ = ImportStatus;
+__webpack_unused_export__ = ImportsListItem$;
+__webpack_unused_export__ = InactiveEventDataStoreException;
+__webpack_unused_export__ = InactiveEventDataStoreException$;
+__webpack_unused_export__ = InactiveQueryException;
+__webpack_unused_export__ = InactiveQueryException$;
+__webpack_unused_export__ = IngestionStatus$;
+__webpack_unused_export__ = InsightNotEnabledException;
+__webpack_unused_export__ = InsightNotEnabledException$;
+__webpack_unused_export__ = InsightSelector$;
+__webpack_unused_export__ = InsightType;
+__webpack_unused_export__ = InsightsMetricDataType;
+__webpack_unused_export__ = InsufficientDependencyServiceAccessPermissionException;
+__webpack_unused_export__ = InsufficientDependencyServiceAccessPermissionException$;
+__webpack_unused_export__ = InsufficientEncryptionPolicyException;
+__webpack_unused_export__ = InsufficientEncryptionPolicyException$;
+__webpack_unused_export__ = InsufficientIAMAccessPermissionException;
+__webpack_unused_export__ = InsufficientIAMAccessPermissionException$;
+__webpack_unused_export__ = InsufficientS3BucketPolicyException;
+__webpack_unused_export__ = InsufficientS3BucketPolicyException$;
+__webpack_unused_export__ = InsufficientSnsTopicPolicyException;
+__webpack_unused_export__ = InsufficientSnsTopicPolicyException$;
+__webpack_unused_export__ = InvalidCloudWatchLogsLogGroupArnException;
+__webpack_unused_export__ = InvalidCloudWatchLogsLogGroupArnException$;
+__webpack_unused_export__ = InvalidCloudWatchLogsRoleArnException;
+__webpack_unused_export__ = InvalidCloudWatchLogsRoleArnException$;
+__webpack_unused_export__ = InvalidDateRangeException;
+__webpack_unused_export__ = InvalidDateRangeException$;
+__webpack_unused_export__ = InvalidEventCategoryException;
+__webpack_unused_export__ = InvalidEventCategoryException$;
+__webpack_unused_export__ = InvalidEventDataStoreCategoryException;
+__webpack_unused_export__ = InvalidEventDataStoreCategoryException$;
+__webpack_unused_export__ = InvalidEventDataStoreStatusException;
+__webpack_unused_export__ = InvalidEventDataStoreStatusException$;
+__webpack_unused_export__ = InvalidEventSelectorsException;
+__webpack_unused_export__ = InvalidEventSelectorsException$;
+__webpack_unused_export__ = InvalidHomeRegionException;
+__webpack_unused_export__ = InvalidHomeRegionException$;
+__webpack_unused_export__ = InvalidImportSourceException;
+__webpack_unused_export__ = InvalidImportSourceException$;
+__webpack_unused_export__ = InvalidInsightSelectorsException;
+__webpack_unused_export__ = InvalidInsightSelectorsException$;
+__webpack_unused_export__ = InvalidKmsKeyIdException;
+__webpack_unused_export__ = InvalidKmsKeyIdException$;
+__webpack_unused_export__ = InvalidLookupAttributesException;
+__webpack_unused_export__ = InvalidLookupAttributesException$;
+__webpack_unused_export__ = InvalidMaxResultsException;
+__webpack_unused_export__ = InvalidMaxResultsException$;
+__webpack_unused_export__ = InvalidNextTokenException;
+__webpack_unused_export__ = InvalidNextTokenException$;
+__webpack_unused_export__ = InvalidParameterCombinationException;
+__webpack_unused_export__ = InvalidParameterCombinationException$;
+__webpack_unused_export__ = InvalidParameterException;
+__webpack_unused_export__ = InvalidParameterException$;
+__webpack_unused_export__ = InvalidQueryStatementException;
+__webpack_unused_export__ = InvalidQueryStatementException$;
+__webpack_unused_export__ = InvalidQueryStatusException;
+__webpack_unused_export__ = InvalidQueryStatusException$;
+__webpack_unused_export__ = InvalidS3BucketNameException;
+__webpack_unused_export__ = InvalidS3BucketNameException$;
+__webpack_unused_export__ = InvalidS3PrefixException;
+__webpack_unused_export__ = InvalidS3PrefixException$;
+__webpack_unused_export__ = InvalidSnsTopicNameException;
+__webpack_unused_export__ = InvalidSnsTopicNameException$;
+__webpack_unused_export__ = InvalidSourceException;
+__webpack_unused_export__ = InvalidSourceException$;
+__webpack_unused_export__ = InvalidTagParameterException;
+__webpack_unused_export__ = InvalidTagParameterException$;
+__webpack_unused_export__ = InvalidTimeRangeException;
+__webpack_unused_export__ = InvalidTimeRangeException$;
+__webpack_unused_export__ = InvalidTokenException;
+__webpack_unused_export__ = InvalidTokenException$;
+__webpack_unused_export__ = InvalidTrailNameException;
+__webpack_unused_export__ = InvalidTrailNameException$;
+__webpack_unused_export__ = KmsException;
+__webpack_unused_export__ = KmsException$;
+__webpack_unused_export__ = KmsKeyDisabledException;
+__webpack_unused_export__ = KmsKeyDisabledException$;
+__webpack_unused_export__ = KmsKeyNotFoundException;
+__webpack_unused_export__ = KmsKeyNotFoundException$;
+__webpack_unused_export__ = ListChannels$;
+__webpack_unused_export__ = ListChannelsCommand;
+__webpack_unused_export__ = ListChannelsRequest$;
+__webpack_unused_export__ = ListChannelsResponse$;
+__webpack_unused_export__ = ListDashboards$;
+__webpack_unused_export__ = ListDashboardsCommand;
+__webpack_unused_export__ = ListDashboardsRequest$;
+__webpack_unused_export__ = ListDashboardsResponse$;
+__webpack_unused_export__ = ListEventDataStores$;
+__webpack_unused_export__ = ListEventDataStoresCommand;
+__webpack_unused_export__ = ListEventDataStoresRequest$;
+__webpack_unused_export__ = ListEventDataStoresResponse$;
+__webpack_unused_export__ = ListImportFailures$;
+__webpack_unused_export__ = ListImportFailuresCommand;
+__webpack_unused_export__ = ListImportFailuresRequest$;
+__webpack_unused_export__ = ListImportFailuresResponse$;
+__webpack_unused_export__ = ListImports$;
+__webpack_unused_export__ = ListImportsCommand;
+__webpack_unused_export__ = ListImportsRequest$;
+__webpack_unused_export__ = ListImportsResponse$;
+__webpack_unused_export__ = ListInsightsData$;
+__webpack_unused_export__ = ListInsightsDataCommand;
+__webpack_unused_export__ = ListInsightsDataDimensionKey;
+__webpack_unused_export__ = ListInsightsDataRequest$;
+__webpack_unused_export__ = ListInsightsDataResponse$;
+__webpack_unused_export__ = ListInsightsDataType;
+__webpack_unused_export__ = ListInsightsMetricData$;
+__webpack_unused_export__ = ListInsightsMetricDataCommand;
+__webpack_unused_export__ = ListInsightsMetricDataRequest$;
+__webpack_unused_export__ = ListInsightsMetricDataResponse$;
+__webpack_unused_export__ = ListPublicKeys$;
+__webpack_unused_export__ = ListPublicKeysCommand;
+__webpack_unused_export__ = ListPublicKeysRequest$;
+__webpack_unused_export__ = ListPublicKeysResponse$;
+__webpack_unused_export__ = ListQueries$;
+__webpack_unused_export__ = ListQueriesCommand;
+__webpack_unused_export__ = ListQueriesRequest$;
+__webpack_unused_export__ = ListQueriesResponse$;
+__webpack_unused_export__ = ListTags$;
+__webpack_unused_export__ = ListTagsCommand;
+__webpack_unused_export__ = ListTagsRequest$;
+__webpack_unused_export__ = ListTagsResponse$;
+__webpack_unused_export__ = ListTrails$;
+__webpack_unused_export__ = ListTrailsCommand;
+__webpack_unused_export__ = ListTrailsRequest$;
+__webpack_unused_export__ = ListTrailsResponse$;
+__webpack_unused_export__ = LookupAttribute$;
+__webpack_unused_export__ = LookupAttributeKey;
+__webpack_unused_export__ = LookupEvents$;
+exports.nau = LookupEventsCommand;
+__webpack_unused_export__ = LookupEventsRequest$;
+__webpack_unused_export__ = LookupEventsResponse$;
+__webpack_unused_export__ = MaxConcurrentQueriesException;
+__webpack_unused_export__ = MaxConcurrentQueriesException$;
+__webpack_unused_export__ = MaxEventSize;
+__webpack_unused_export__ = MaximumNumberOfTrailsExceededException;
+__webpack_unused_export__ = MaximumNumberOfTrailsExceededException$;
+__webpack_unused_export__ = NoManagementAccountSLRExistsException;
+__webpack_unused_export__ = NoManagementAccountSLRExistsException$;
+__webpack_unused_export__ = NotOrganizationManagementAccountException;
+__webpack_unused_export__ = NotOrganizationManagementAccountException$;
+__webpack_unused_export__ = NotOrganizationMasterAccountException;
+__webpack_unused_export__ = NotOrganizationMasterAccountException$;
+__webpack_unused_export__ = OperationNotPermittedException;
+__webpack_unused_export__ = OperationNotPermittedException$;
+__webpack_unused_export__ = OrganizationNotInAllFeaturesModeException;
+__webpack_unused_export__ = OrganizationNotInAllFeaturesModeException$;
+__webpack_unused_export__ = OrganizationsNotInUseException;
+__webpack_unused_export__ = OrganizationsNotInUseException$;
+__webpack_unused_export__ = PartitionKey$;
+__webpack_unused_export__ = PublicKey$;
+__webpack_unused_export__ = PutEventConfiguration$;
+__webpack_unused_export__ = PutEventConfigurationCommand;
+__webpack_unused_export__ = PutEventConfigurationRequest$;
+__webpack_unused_export__ = PutEventConfigurationResponse$;
+__webpack_unused_export__ = PutEventSelectors$;
+__webpack_unused_export__ = PutEventSelectorsCommand;
+__webpack_unused_export__ = PutEventSelectorsRequest$;
+__webpack_unused_export__ = PutEventSelectorsResponse$;
+__webpack_unused_export__ = PutInsightSelectors$;
+__webpack_unused_export__ = PutInsightSelectorsCommand;
+__webpack_unused_export__ = PutInsightSelectorsRequest$;
+__webpack_unused_export__ = PutInsightSelectorsResponse$;
+__webpack_unused_export__ = PutResourcePolicy$;
+__webpack_unused_export__ = PutResourcePolicyCommand;
+__webpack_unused_export__ = PutResourcePolicyRequest$;
+__webpack_unused_export__ = PutResourcePolicyResponse$;
+__webpack_unused_export__ = Query$;
+__webpack_unused_export__ = QueryIdNotFoundException;
+__webpack_unused_export__ = QueryIdNotFoundException$;
+__webpack_unused_export__ = QueryStatistics$;
+__webpack_unused_export__ = QueryStatisticsForDescribeQuery$;
+__webpack_unused_export__ = QueryStatus;
+__webpack_unused_export__ = ReadWriteType;
+__webpack_unused_export__ = RefreshSchedule$;
+__webpack_unused_export__ = RefreshScheduleFrequency$;
+__webpack_unused_export__ = RefreshScheduleFrequencyUnit;
+__webpack_unused_export__ = RefreshScheduleStatus;
+__webpack_unused_export__ = RegisterOrganizationDelegatedAdmin$;
+__webpack_unused_export__ = RegisterOrganizationDelegatedAdminCommand;
+__webpack_unused_export__ = RegisterOrganizationDelegatedAdminRequest$;
+__webpack_unused_export__ = RegisterOrganizationDelegatedAdminResponse$;
+__webpack_unused_export__ = RemoveTags$;
+__webpack_unused_export__ = RemoveTagsCommand;
+__webpack_unused_export__ = RemoveTagsRequest$;
+__webpack_unused_export__ = RemoveTagsResponse$;
+__webpack_unused_export__ = RequestWidget$;
+__webpack_unused_export__ = Resource$;
+__webpack_unused_export__ = ResourceARNNotValidException;
+__webpack_unused_export__ = ResourceARNNotValidException$;
+__webpack_unused_export__ = ResourceNotFoundException;
+__webpack_unused_export__ = ResourceNotFoundException$;
+__webpack_unused_export__ = ResourcePolicyNotFoundException;
+__webpack_unused_export__ = ResourcePolicyNotFoundException$;
+__webpack_unused_export__ = ResourcePolicyNotValidException;
+__webpack_unused_export__ = ResourcePolicyNotValidException$;
+__webpack_unused_export__ = ResourceTag$;
+__webpack_unused_export__ = ResourceTypeNotSupportedException;
+__webpack_unused_export__ = ResourceTypeNotSupportedException$;
+__webpack_unused_export__ = RestoreEventDataStore$;
+__webpack_unused_export__ = RestoreEventDataStoreCommand;
+__webpack_unused_export__ = RestoreEventDataStoreRequest$;
+__webpack_unused_export__ = RestoreEventDataStoreResponse$;
+__webpack_unused_export__ = S3BucketDoesNotExistException;
+__webpack_unused_export__ = S3BucketDoesNotExistException$;
+__webpack_unused_export__ = S3ImportSource$;
+__webpack_unused_export__ = SearchSampleQueries$;
+__webpack_unused_export__ = SearchSampleQueriesCommand;
+__webpack_unused_export__ = SearchSampleQueriesRequest$;
+__webpack_unused_export__ = SearchSampleQueriesResponse$;
+__webpack_unused_export__ = SearchSampleQueriesSearchResult$;
+__webpack_unused_export__ = ServiceQuotaExceededException;
+__webpack_unused_export__ = ServiceQuotaExceededException$;
+__webpack_unused_export__ = SourceConfig$;
+__webpack_unused_export__ = SourceEventCategory;
+__webpack_unused_export__ = StartDashboardRefresh$;
+__webpack_unused_export__ = StartDashboardRefreshCommand;
+__webpack_unused_export__ = StartDashboardRefreshRequest$;
+__webpack_unused_export__ = StartDashboardRefreshResponse$;
+__webpack_unused_export__ = StartEventDataStoreIngestion$;
+__webpack_unused_export__ = StartEventDataStoreIngestionCommand;
+__webpack_unused_export__ = StartEventDataStoreIngestionRequest$;
+__webpack_unused_export__ = StartEventDataStoreIngestionResponse$;
+__webpack_unused_export__ = StartImport$;
+__webpack_unused_export__ = StartImportCommand;
+__webpack_unused_export__ = StartImportRequest$;
+__webpack_unused_export__ = StartImportResponse$;
+__webpack_unused_export__ = StartLogging$;
+__webpack_unused_export__ = StartLoggingCommand;
+__webpack_unused_export__ = StartLoggingRequest$;
+__webpack_unused_export__ = StartLoggingResponse$;
+__webpack_unused_export__ = StartQuery$;
+exports.qbV = StartQueryCommand;
+__webpack_unused_export__ = StartQueryRequest$;
+__webpack_unused_export__ = StartQueryResponse$;
+__webpack_unused_export__ = StopEventDataStoreIngestion$;
+__webpack_unused_export__ = StopEventDataStoreIngestionCommand;
+__webpack_unused_export__ = StopEventDataStoreIngestionRequest$;
+__webpack_unused_export__ = StopEventDataStoreIngestionResponse$;
+__webpack_unused_export__ = StopImport$;
+__webpack_unused_export__ = StopImportCommand;
+__webpack_unused_export__ = StopImportRequest$;
+__webpack_unused_export__ = StopImportResponse$;
+__webpack_unused_export__ = StopLogging$;
+__webpack_unused_export__ = StopLoggingCommand;
+__webpack_unused_export__ = StopLoggingRequest$;
+__webpack_unused_export__ = StopLoggingResponse$;
+__webpack_unused_export__ = Tag$;
+__webpack_unused_export__ = TagsLimitExceededException;
+__webpack_unused_export__ = TagsLimitExceededException$;
+__webpack_unused_export__ = Template;
+__webpack_unused_export__ = ThrottlingException;
+__webpack_unused_export__ = ThrottlingException$;
+__webpack_unused_export__ = Trail$;
+__webpack_unused_export__ = TrailAlreadyExistsException;
+__webpack_unused_export__ = TrailAlreadyExistsException$;
+__webpack_unused_export__ = TrailInfo$;
+__webpack_unused_export__ = TrailNotFoundException;
+__webpack_unused_export__ = TrailNotFoundException$;
+__webpack_unused_export__ = TrailNotProvidedException;
+__webpack_unused_export__ = TrailNotProvidedException$;
+__webpack_unused_export__ = Type;
+__webpack_unused_export__ = UnsupportedOperationException;
+__webpack_unused_export__ = UnsupportedOperationException$;
+__webpack_unused_export__ = UpdateChannel$;
+__webpack_unused_export__ = UpdateChannelCommand;
+__webpack_unused_export__ = UpdateChannelRequest$;
+__webpack_unused_export__ = UpdateChannelResponse$;
+__webpack_unused_export__ = UpdateDashboard$;
+__webpack_unused_export__ = UpdateDashboardCommand;
+__webpack_unused_export__ = UpdateDashboardRequest$;
+__webpack_unused_export__ = UpdateDashboardResponse$;
+__webpack_unused_export__ = UpdateEventDataStore$;
+__webpack_unused_export__ = UpdateEventDataStoreCommand;
+__webpack_unused_export__ = UpdateEventDataStoreRequest$;
+__webpack_unused_export__ = UpdateEventDataStoreResponse$;
+__webpack_unused_export__ = UpdateTrail$;
+__webpack_unused_export__ = UpdateTrailCommand;
+__webpack_unused_export__ = UpdateTrailRequest$;
+__webpack_unused_export__ = UpdateTrailResponse$;
+__webpack_unused_export__ = Widget$;
+__webpack_unused_export__ = errorTypeRegistries;
+__webpack_unused_export__ = paginateGetQueryResults;
+__webpack_unused_export__ = paginateListChannels;
+__webpack_unused_export__ = paginateListEventDataStores;
+__webpack_unused_export__ = paginateListImportFailures;
+__webpack_unused_export__ = paginateListImports;
+__webpack_unused_export__ = paginateListInsightsData;
+__webpack_unused_export__ = paginateListInsightsMetricData;
+__webpack_unused_export__ = paginateListPublicKeys;
+__webpack_unused_export__ = paginateListQueries;
+__webpack_unused_export__ = paginateListTags;
+__webpack_unused_export__ = paginateListTrails;
+__webpack_unused_export__ = paginateLookupEvents;
+
+
+/***/ }),
+
+/***/ 3711:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+var __webpack_unused_export__;
+const { getFlexibleChecksumsPlugin, NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS, NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS, resolveFlexibleChecksumsConfig } = __nccwpck_require__(238);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
+const { getThrow200ExceptionsPlugin, getSsecPlugin, getLocationConstraintPlugin, getS3ExpiresMiddlewarePlugin, getCheckContentLengthHeaderPlugin, S3RestXmlProtocol, NODE_USE_ARN_REGION_CONFIG_OPTIONS, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS, resolveS3Config, getValidateBucketNamePlugin, getAddExpectContinuePlugin, getRegionRedirectMiddlewarePlugin, getS3ExpressPlugin, getS3ExpressHttpSigningPlugin } = __nccwpck_require__(5028);
+const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, makeBuilder, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, createWaiter, checkExceptions, WaiterState, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
+__webpack_unused_export__ = $Command;
+__webpack_unused_export__ = Client;
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, getEndpointPlugin, resolveEndpointConfig } = __nccwpck_require__(2085);
+const { eventStreamSerdeProvider, resolveEventStreamSerdeConfig } = __nccwpck_require__(6579);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { SignatureV4MultiRegion } = __nccwpck_require__(5785);
+const { defaultProvider } = __nccwpck_require__(5861);
+const { Sha256, Md5, readableStreamHasher } = __nccwpck_require__(9542);
+const { toUtf8, fromUtf8, sdkStreamMixin, getAwsChunkedEncodingStream, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { Sha1 } = __nccwpck_require__(3242);
+
+const aw = "ref", ax = "argv", ay = "backend", az = "authSchemes", aA = "disableDoubleEncoding", aB = "signingName", aC = "signingRegion", aD = "signingRegionSet";
+const a = -1, b = true, c = false, d = "isSet", e = "booleanEquals", f = "stringEquals", g = "coalesce", h = "substring", i = "", j = "aws.partition", k = "partitionResult", l = "accessPointSuffix", m = "regionPrefix", n = (n) => "outpostId_ssa_" + n + i, o = "hardwareType", p = "ite", q = "isValidHostLabel", s = "sigv4", t = "aws.isVirtualHostableS3Bucket", u = "url", v = "getAttr", w = "bucketArn", x = "--", y = "arnType", z = "accesspoint", A = (n) => "accessPointName_ssa_" + n + i, B = "s3-object-lambda", C = "s3-outposts", D = "bucketPartition", E = "us-east-1", F = "outpostType", G = "name", H = "s3", I = "{url#scheme}://{Bucket}.{url#authority}{url#path}", J = "{url#scheme}://{url#authority}{url#path}", K = "{url#scheme}://{url#authority}{url#normalizedPath}{Bucket}", L = "https://{Bucket}.s3-accelerate.{partitionResult#dnsSuffix}", M = "https://{Bucket}.s3.{partitionResult#dnsSuffix}", N = (n) => "{url#scheme}://{accessPointName_ssa_" + n + "}-{bucketArn#accountId}.{url#authority}{url#path}", O = (n) => "Invalid ARN: The access point name may only contain a-z, A-Z, 0-9 and `-`. Found: `{accessPointName_ssa_" + n + "}`", P = "sigv4a", Q = "{url#scheme}://{url#authority}{url#normalizedPath}{uri_encoded_bucket}", R = "https://s3.{partitionResult#dnsSuffix}/{uri_encoded_bucket}", S = "https://s3.{partitionResult#dnsSuffix}", T = { [aw]: "UseFIPS" }, U = { [aw]: "UseDualStack" }, V = { [aw]: "Bucket" }, W = { "fn": v, [ax]: [{ [aw]: k }, G] }, X = { [aw]: u }, Y = { [aw]: "Region" }, Z = { [aw]: w }, aa = { [aw]: y }, ab = { [aw]: "accessPointName_ssa_1" }, ac = { "fn": v, [ax]: [Z, "region"] }, ad = { [aw]: o }, ae = { "fn": v, [ax]: [Z, "service"] }, af = { "fn": v, [ax]: [Z, "accountId"] }, ag = { [ay]: "S3Express", [az]: [{ [aA]: true, [G]: "{_s3e_auth}", [aB]: "s3express", [aC]: "{Region}" }] }, ah = { [ay]: "S3Express", [az]: [{ [aA]: true, [G]: s, [aB]: "s3express", [aC]: "{Region}" }] }, ai = { [az]: [{ [aA]: true, [G]: P, [aB]: C, [aD]: ["*"] }, { [aA]: true, [G]: s, [aB]: C, [aC]: "{Region}" }] }, aj = { [az]: [{ [aA]: true, [G]: s, [aB]: H, [aC]: E }] }, ak = { [az]: [{ [aA]: true, [G]: s, [aB]: H, [aC]: "{Region}" }] }, al = { [az]: [{ [aA]: true, [G]: s, [aB]: B, [aC]: "{bucketArn#region}" }] }, am = { [az]: [{ [aA]: true, [G]: s, [aB]: H, [aC]: "{bucketArn#region}" }] }, an = { [az]: [{ [aA]: true, [G]: P, [aB]: C, [aD]: ["*"] }, { [aA]: true, [G]: s, [aB]: C, [aC]: "{bucketArn#region}" }] }, ao = { [az]: [{ [aA]: true, [G]: s, [aB]: B, [aC]: "{Region}" }] }, ap = [Y], aq = [{ [aw]: "Endpoint" }], as = [V], at = [V, 0, 7, true], au = [Z, "resourceId[1]"], av = ["*"];
+const _data = {
+    conditions: [
+        [d, ap],
+        [e, [{ [aw]: "Accelerate" }, b]],
+        [e, [T, b]],
+        [e, [U, b]],
+        [d, aq],
+        [d, as],
+        [f, [{ fn: g, [ax]: [{ fn: h, [ax]: [V, 0, 6, b] }, i] }, "--x-s3"]],
+        [f, [{ fn: g, [ax]: [{ fn: h, [ax]: at }, i] }, "--xa-s3"]],
+        [j, ap, k],
+        [h, at, l],
+        [f, [{ [aw]: l }, "--op-s3"]],
+        [h, [V, 8, 12, b], m],
+        [h, [V, 32, 49, b], n(2)],
+        [h, [V, 49, 50, b], o],
+        [e, [{ [aw]: "ForcePathStyle" }, b]],
+        [f, [W, "aws-cn"]],
+        [p, [U, ".dualstack", i], "_s3e_ds"],
+        [q, [{ [aw]: n(2) }, c]],
+        [p, [T, "-fips", i], "_s3e_fips"],
+        [p, [{ fn: g, [ax]: [{ [aw]: "DisableS3ExpressSessionAuth" }, c] }, s, "sigv4-s3express"], "_s3e_auth"],
+        [t, [V, c]],
+        ["parseURL", aq, u],
+        [e, [{ fn: g, [ax]: [{ [aw]: "UseS3ExpressControlEndpoint" }, c] }, b]],
+        [t, [V, b]],
+        [f, [{ fn: v, [ax]: [X, "scheme"] }, "http"]],
+        [q, [Y, c]],
+        ["aws.parseArn", as, w],
+        [v, [{ fn: "split", [ax]: [V, x, 0] }, "[-2]"], "s3expressAvailabilityZoneId"],
+        [f, [{ fn: g, [ax]: [{ fn: h, [ax]: [V, 0, 4, c] }, i] }, "arn:"]],
+        [f, [{ fn: g, [ax]: [{ fn: h, [ax]: [V, 16, 18, b] }, i] }, x]],
+        [e, [{ fn: v, [ax]: [X, "isIp"] }, b]],
+        [f, [{ fn: g, [ax]: [{ fn: h, [ax]: [V, 21, 23, b] }, i] }, x]],
+        [f, [{ fn: g, [ax]: [{ fn: h, [ax]: [V, 27, 29, b] }, i] }, x]],
+        [f, [{ [aw]: m }, "beta"]],
+        ["uriEncode", as, "uri_encoded_bucket"],
+        [q, [Y, b]],
+        [e, [{ fn: g, [ax]: [{ [aw]: "UseObjectLambdaEndpoint" }, c] }, b]],
+        [v, [Z, "resourceId[0]"], y],
+        [f, [aa, i]],
+        [f, [aa, z]],
+        [v, au, A(1)],
+        [f, [ab, i]],
+        [f, [ac, i]],
+        [f, [{ fn: g, [ax]: [{ fn: h, [ax]: [V, 14, 16, b] }, i] }, x]],
+        [f, [ad, "e"]],
+        [f, [ad, "o"]],
+        [f, [Y, "aws-global"]],
+        [f, [{ fn: g, [ax]: [{ fn: h, [ax]: [V, 19, 21, b] }, i] }, x]],
+        [f, [ae, B]],
+        [e, [{ fn: g, [ax]: [{ [aw]: "DisableAccessPoints" }, c] }, b]],
+        [f, [ae, C]],
+        [j, [ac], D],
+        [q, [ab, b]],
+        [f, [{ fn: g, [ax]: [{ fn: h, [ax]: [V, 26, 28, b] }, i] }, x]],
+        [f, [{ fn: g, [ax]: [{ fn: h, [ax]: [V, 15, 17, b] }, i] }, x]],
+        [v, [Z, "resourceId[4]"]],
+        [f, [{ fn: g, [ax]: [{ fn: h, [ax]: [V, 20, 22, b] }, i] }, x]],
+        [e, [{ [aw]: "UseGlobalEndpoint" }, b]],
+        [f, [Y, E]],
+        [v, au, n(1)],
+        [e, [{ fn: g, [ax]: [{ [aw]: "UseArnRegion" }, b] }, b]],
+        [q, [{ [aw]: n(1) }, c]],
+        [v, [Z, "resourceId[2]"], F],
+        [f, [Y, ac]],
+        [f, [{ fn: v, [ax]: [{ [aw]: D }, G] }, W]],
+        [e, [{ [aw]: "DisableMultiRegionAccessPoints" }, b]],
+        [q, [ac, b]],
+        [f, [{ fn: v, [ax]: [Z, "partition"] }, W]],
+        [f, [af, i]],
+        [f, [ae, H]],
+        [q, [af, c]],
+        [v, [Z, "resourceId[3]"], A(2)],
+        [q, [ab, c]],
+        [f, [{ [aw]: F }, z]],
+        [q, [{ [aw]: A(2) }, c]]
+    ],
+    results: [
+        [a],
+        [a, "Accelerate cannot be used with FIPS"],
+        [a, "Cannot set dual-stack in combination with a custom endpoint."],
+        [a, "A custom endpoint cannot be combined with FIPS"],
+        [a, "A custom endpoint cannot be combined with S3 Accelerate"],
+        [a, "Partition does not support FIPS"],
+        [a, "S3Express does not support S3 Accelerate."],
+        ["{url#scheme}://{url#authority}/{uri_encoded_bucket}{url#path}", ag],
+        [I, ag],
+        [a, "S3Express bucket name is not a valid virtual hostable name."],
+        ["https://s3express-control{_s3e_fips}{_s3e_ds}.{Region}.{partitionResult#dnsSuffix}/{uri_encoded_bucket}", ah],
+        ["https://{Bucket}.s3express{_s3e_fips}-{s3expressAvailabilityZoneId}{_s3e_ds}.{Region}.{partitionResult#dnsSuffix}", ag],
+        [a, "Unrecognized S3Express bucket name format."],
+        [J, ag],
+        ["https://s3express-control{_s3e_fips}{_s3e_ds}.{Region}.{partitionResult#dnsSuffix}", ah],
+        [a, "Expected a endpoint to be specified but no endpoint was found"],
+        ["https://{Bucket}.ec2.{url#authority}", ai],
+        ["https://{Bucket}.ec2.s3-outposts.{Region}.{partitionResult#dnsSuffix}", ai],
+        ["https://{Bucket}.op-{outpostId_ssa_2}.{url#authority}", ai],
+        ["https://{Bucket}.op-{outpostId_ssa_2}.s3-outposts.{Region}.{partitionResult#dnsSuffix}", ai],
+        [a, "Unrecognized hardware type: \"Expected hardware type o or e but got {hardwareType}\""],
+        [a, "Invalid Outposts Bucket alias - it must be a valid bucket name."],
+        [a, "Invalid ARN: The outpost Id must only contain a-z, A-Z, 0-9 and `-`."],
+        [a, "Custom endpoint `{Endpoint}` was not a valid URI"],
+        [a, "S3 Accelerate cannot be used in this region"],
+        ["https://{Bucket}.s3-fips.dualstack.us-east-1.{partitionResult#dnsSuffix}", aj],
+        ["https://{Bucket}.s3-fips.dualstack.{Region}.{partitionResult#dnsSuffix}", ak],
+        ["https://{Bucket}.s3-fips.us-east-1.{partitionResult#dnsSuffix}", aj],
+        ["https://{Bucket}.s3-fips.{Region}.{partitionResult#dnsSuffix}", ak],
+        ["https://{Bucket}.s3-accelerate.dualstack.us-east-1.{partitionResult#dnsSuffix}", aj],
+        ["https://{Bucket}.s3-accelerate.dualstack.{partitionResult#dnsSuffix}", ak],
+        ["https://{Bucket}.s3.dualstack.us-east-1.{partitionResult#dnsSuffix}", aj],
+        ["https://{Bucket}.s3.dualstack.{Region}.{partitionResult#dnsSuffix}", ak],
+        [K, aj],
+        [I, aj],
+        [K, ak],
+        [I, ak],
+        [L, aj],
+        [L, ak],
+        [M, aj],
+        [M, ak],
+        ["https://{Bucket}.s3.{Region}.{partitionResult#dnsSuffix}", ak],
+        [a, "Invalid region: region was not a valid DNS name."],
+        [a, "S3 Object Lambda does not support Dual-stack"],
+        [a, "S3 Object Lambda does not support S3 Accelerate"],
+        [a, "Access points are not supported for this operation"],
+        [a, "Invalid configuration: region from ARN `{bucketArn#region}` does not match client region `{Region}` and UseArnRegion is `false`"],
+        [a, "Invalid ARN: Missing account id"],
+        [N(1), al],
+        ["https://{accessPointName_ssa_1}-{bucketArn#accountId}.s3-object-lambda-fips.{bucketArn#region}.{bucketPartition#dnsSuffix}", al],
+        ["https://{accessPointName_ssa_1}-{bucketArn#accountId}.s3-object-lambda.{bucketArn#region}.{bucketPartition#dnsSuffix}", al],
+        [a, O(1)],
+        [a, "Invalid ARN: The account id may only contain a-z, A-Z, 0-9 and `-`. Found: `{bucketArn#accountId}`"],
+        [a, "Invalid region in ARN: `{bucketArn#region}` (invalid DNS name)"],
+        [a, "Client was configured for partition `{partitionResult#name}` but ARN (`{Bucket}`) has `{bucketPartition#name}`"],
+        [a, "Invalid ARN: The ARN may only contain a single resource component after `accesspoint`."],
+        [a, "Invalid ARN: bucket ARN is missing a region"],
+        [a, "Invalid ARN: Expected a resource of the format `accesspoint:<accesspoint name>` but no name was provided"],
+        [a, "Invalid ARN: Object Lambda ARNs only support `accesspoint` arn types, but found: `{arnType}`"],
+        [a, "Access Points do not support S3 Accelerate"],
+        ["https://{accessPointName_ssa_1}-{bucketArn#accountId}.s3-accesspoint-fips.dualstack.{bucketArn#region}.{bucketPartition#dnsSuffix}", am],
+        ["https://{accessPointName_ssa_1}-{bucketArn#accountId}.s3-accesspoint-fips.{bucketArn#region}.{bucketPartition#dnsSuffix}", am],
+        ["https://{accessPointName_ssa_1}-{bucketArn#accountId}.s3-accesspoint.dualstack.{bucketArn#region}.{bucketPartition#dnsSuffix}", am],
+        [N(1), am],
+        ["https://{accessPointName_ssa_1}-{bucketArn#accountId}.s3-accesspoint.{bucketArn#region}.{bucketPartition#dnsSuffix}", am],
+        [a, "Invalid ARN: The ARN was not for the S3 service, found: {bucketArn#service}"],
+        [a, "S3 MRAP does not support dual-stack"],
+        [a, "S3 MRAP does not support FIPS"],
+        [a, "S3 MRAP does not support S3 Accelerate"],
+        [a, "Invalid configuration: Multi-Region Access Point ARNs are disabled."],
+        ["https://{accessPointName_ssa_1}.accesspoint.s3-global.{partitionResult#dnsSuffix}", { [az]: [{ [aA]: b, name: P, [aB]: H, [aD]: av }] }],
+        [a, "Client was configured for partition `{partitionResult#name}` but bucket referred to partition `{bucketArn#partition}`"],
+        [a, "Invalid Access Point Name"],
+        [a, "S3 Outposts does not support Dual-stack"],
+        [a, "S3 Outposts does not support FIPS"],
+        [a, "S3 Outposts does not support S3 Accelerate"],
+        [a, "Invalid Arn: Outpost Access Point ARN contains sub resources"],
+        ["https://{accessPointName_ssa_2}-{bucketArn#accountId}.{outpostId_ssa_1}.{url#authority}", an],
+        ["https://{accessPointName_ssa_2}-{bucketArn#accountId}.{outpostId_ssa_1}.s3-outposts.{bucketArn#region}.{bucketPartition#dnsSuffix}", an],
+        [a, O(2)],
+        [a, "Expected an outpost type `accesspoint`, found {outpostType}"],
+        [a, "Invalid ARN: expected an access point name"],
+        [a, "Invalid ARN: Expected a 4-component resource"],
+        [a, "Invalid ARN: The outpost Id may only contain a-z, A-Z, 0-9 and `-`. Found: `{outpostId_ssa_1}`"],
+        [a, "Invalid ARN: The Outpost Id was not set"],
+        [a, "Invalid ARN: Unrecognized format: {Bucket} (type: {arnType})"],
+        [a, "Invalid ARN: No ARN type specified"],
+        [a, "Invalid ARN: `{Bucket}` was not a valid ARN"],
+        [a, "Path-style addressing cannot be used with ARN buckets"],
+        ["https://s3-fips.dualstack.us-east-1.{partitionResult#dnsSuffix}/{uri_encoded_bucket}", aj],
+        ["https://s3-fips.dualstack.{Region}.{partitionResult#dnsSuffix}/{uri_encoded_bucket}", ak],
+        ["https://s3-fips.us-east-1.{partitionResult#dnsSuffix}/{uri_encoded_bucket}", aj],
+        ["https://s3-fips.{Region}.{partitionResult#dnsSuffix}/{uri_encoded_bucket}", ak],
+        ["https://s3.dualstack.us-east-1.{partitionResult#dnsSuffix}/{uri_encoded_bucket}", aj],
+        ["https://s3.dualstack.{Region}.{partitionResult#dnsSuffix}/{uri_encoded_bucket}", ak],
+        [Q, aj],
+        [Q, ak],
+        [R, aj],
+        [R, ak],
+        ["https://s3.{Region}.{partitionResult#dnsSuffix}/{uri_encoded_bucket}", ak],
+        [a, "Path-style addressing cannot be used with S3 Accelerate"],
+        [J, ao],
+        ["https://s3-object-lambda-fips.{Region}.{partitionResult#dnsSuffix}", ao],
+        ["https://s3-object-lambda.{Region}.{partitionResult#dnsSuffix}", ao],
+        ["https://s3-fips.dualstack.us-east-1.{partitionResult#dnsSuffix}", aj],
+        ["https://s3-fips.dualstack.{Region}.{partitionResult#dnsSuffix}", ak],
+        ["https://s3-fips.us-east-1.{partitionResult#dnsSuffix}", aj],
+        ["https://s3-fips.{Region}.{partitionResult#dnsSuffix}", ak],
+        ["https://s3.dualstack.us-east-1.{partitionResult#dnsSuffix}", aj],
+        ["https://s3.dualstack.{Region}.{partitionResult#dnsSuffix}", ak],
+        [J, aj],
+        [J, ak],
+        [S, aj],
+        [S, ak],
+        ["https://s3.{Region}.{partitionResult#dnsSuffix}", ak],
+        [a, "A region must be set when sending requests to S3."]
+    ]
+};
+const root = 2;
+const r = 100_000_000;
+const nodes = new Int32Array([
+    -1, 1, -1,
+    0, 3, r + 115,
+    1, 424, 4,
+    2, 272, 5,
+    3, 233, 6,
+    4, 85, 7,
+    5, 15, 8,
+    8, 9, r + 115,
+    16, 10, 13,
+    18, 11, 13,
+    19, 12, 13,
+    22, r + 14, 13,
+    35, 14, r + 42,
+    36, r + 103, 435,
+    6, 271, 16,
+    7, 270, 17,
+    8, 19, 18,
+    14, 501, 106,
+    9, 20, 24,
+    10, 21, 24,
+    11, 22, 24,
+    12, 23, 24,
+    13, 547, 24,
+    14, 77, 25,
+    20, 73, 26,
+    26, 27, 78,
+    37, 28, r + 86,
+    38, r + 86, 29,
+    39, 47, 30,
+    48, r + 58, 31,
+    50, 32, r + 85,
+    51, 33, 136,
+    55, r + 76, 34,
+    59, 35, r + 84,
+    60, 39, 36,
+    61, 37, r + 83,
+    62, 38, 146,
+    63, 41, r + 46,
+    61, 40, r + 83,
+    62, 41, 150,
+    64, 42, r + 54,
+    66, 43, r + 53,
+    70, 44, r + 52,
+    71, 45, r + 81,
+    73, 46, r + 80,
+    74, r + 78, r + 79,
+    40, 48, r + 57,
+    41, r + 57, 49,
+    42, 185, 50,
+    48, 62, 51,
+    49, r + 45, 52,
+    51, 53, 526,
+    60, 56, 54,
+    62, r + 55, 55,
+    63, 57, r + 46,
+    62, r + 55, 57,
+    64, 58, r + 54,
+    66, 59, r + 53,
+    69, 60, r + 65,
+    70, 61, r + 52,
+    72, r + 64, r + 51,
+    49, r + 45, 63,
+    51, 64, 526,
+    60, 67, 65,
+    62, r + 55, 66,
+    63, 68, r + 46,
+    62, r + 55, 68,
+    64, 69, r + 54,
+    66, 70, r + 53,
+    68, r + 47, 71,
+    70, 72, r + 52,
+    72, r + 50, r + 51,
+    25, 74, r + 42,
+    46, r + 39, 75,
+    57, 76, r + 41,
+    58, r + 40, r + 41,
+    26, r + 88, 78,
+    28, r + 87, 79,
+    34, 82, 80,
+    35, 81, 545,
+    36, r + 103, r + 115,
+    46, r + 97, 83,
+    57, 84, r + 99,
+    58, r + 98, r + 99,
+    5, 101, 86,
+    8, 87, r + 115,
+    16, 88, 89,
+    18, 91, 89,
+    19, 90, 92,
+    21, 97, 95,
+    19, 93, 92,
+    21, 98, 95,
+    21, 97, 94,
+    22, r + 14, 95,
+    35, 96, r + 42,
+    36, r + 103, r + 42,
+    22, r + 13, 98,
+    35, 99, r + 42,
+    36, r + 101, 100,
+    46, r + 110, r + 111,
+    6, 214, 102,
+    7, 208, 103,
+    8, 119, 104,
+    14, 118, 105,
+    21, 106, r + 23,
+    26, 107, 502,
+    37, 108, r + 86,
+    38, r + 86, 109,
+    39, 112, 110,
+    48, r + 58, 111,
+    50, 136, r + 85,
+    40, 113, r + 57,
+    41, r + 57, 114,
+    42, 115, 500,
+    48, r + 56, 116,
+    52, 117, r + 72,
+    65, r + 69, r + 72,
+    21, 501, r + 23,
+    9, 120, 124,
+    10, 121, 124,
+    11, 122, 124,
+    12, 123, 124,
+    13, 202, 124,
+    14, 195, 125,
+    20, 190, 126,
+    21, 127, r + 23,
+    23, 128, 129,
+    24, 189, 129,
+    26, 130, 197,
+    37, 131, r + 86,
+    38, r + 86, 132,
+    39, 159, 133,
+    48, r + 58, 134,
+    50, 135, r + 85,
+    51, 141, 136,
+    55, r + 76, 137,
+    59, 138, r + 84,
+    60, r + 83, 139,
+    61, 140, r + 83,
+    63, r + 83, r + 46,
+    55, r + 76, 142,
+    59, 143, r + 84,
+    60, 148, 144,
+    61, 145, r + 83,
+    62, 147, 146,
+    63, 150, r + 46,
+    63, 153, r + 46,
+    61, 149, r + 83,
+    62, 153, 150,
+    64, 151, r + 54,
+    66, 152, r + 53,
+    70, r + 82, r + 52,
+    64, 154, r + 54,
+    66, 155, r + 53,
+    70, 156, r + 52,
+    71, 157, r + 81,
+    73, 158, r + 80,
+    74, r + 77, r + 79,
+    40, 160, r + 57,
+    41, r + 57, 161,
+    42, 185, 162,
+    48, 174, 163,
+    49, r + 45, 164,
+    51, 165, 526,
+    60, 168, 166,
+    62, r + 55, 167,
+    63, 169, r + 46,
+    62, r + 55, 169,
+    64, 170, r + 54,
+    66, 171, r + 53,
+    69, 172, r + 65,
+    70, 173, r + 52,
+    72, r + 63, r + 51,
+    49, r + 45, 175,
+    51, 176, 526,
+    60, 179, 177,
+    62, r + 55, 178,
+    63, 180, r + 46,
+    62, r + 55, 180,
+    64, 181, r + 54,
+    66, 182, r + 53,
+    68, r + 47, 183,
+    70, 184, r + 52,
+    72, r + 48, r + 51,
+    48, r + 56, 186,
+    52, 187, r + 72,
+    65, r + 69, 188,
+    67, r + 70, r + 71,
+    25, r + 36, r + 42,
+    21, 191, r + 23,
+    25, 192, r + 42,
+    30, 194, 193,
+    46, r + 34, r + 36,
+    46, r + 33, r + 35,
+    21, 196, r + 23,
+    26, r + 88, 197,
+    28, r + 87, 198,
+    34, 201, 199,
+    35, 200, 545,
+    36, r + 101, r + 115,
+    46, r + 95, r + 96,
+    17, 203, r + 22,
+    20, 204, r + 21,
+    21, 205, 550,
+    33, 206, 550,
+    44, r + 16, 207,
+    45, r + 18, r + 20,
+    8, 209, 215,
+    16, 210, 220,
+    18, 211, 220,
+    19, 212, 224,
+    20, 213, 227,
+    21, 231, 401,
+    8, 218, 215,
+    19, 216, r + 9,
+    20, 217, 227,
+    21, 231, r + 9,
+    16, 219, 220,
+    18, 223, 220,
+    19, 221, 224,
+    20, 222, 227,
+    21, 231, r + 12,
+    19, 226, 224,
+    20, 225, r + 9,
+    21, r + 9, r + 12,
+    20, 230, 227,
+    21, 228, r + 9,
+    30, 229, r + 9,
+    34, r + 7, r + 9,
+    21, 231, 415,
+    30, 232, r + 8,
+    34, r + 7, r + 8,
+    4, r + 2, 234,
+    5, 235, 480,
+    6, 271, 236,
+    7, 270, 237,
+    8, 238, 491,
+    9, 239, 243,
+    10, 240, 243,
+    11, 241, 243,
+    12, 242, 243,
+    13, 547, 243,
+    14, 266, 244,
+    20, 264, 245,
+    26, 246, 267,
+    37, 247, r + 86,
+    38, r + 86, 248,
+    39, 249, 518,
+    40, 250, r + 57,
+    41, r + 57, 251,
+    42, 538, 252,
+    48, r + 43, 253,
+    49, r + 45, 254,
+    51, 255, 526,
+    60, 258, 256,
+    62, r + 55, 257,
+    63, 259, r + 46,
+    62, r + 55, 259,
+    64, 260, r + 54,
+    66, 261, r + 53,
+    69, 262, r + 65,
+    70, 263, r + 52,
+    72, r + 62, r + 51,
+    25, 265, r + 42,
+    46, r + 31, r + 32,
+    26, r + 88, 267,
+    28, r + 87, 268,
+    34, 269, 544,
+    46, r + 93, r + 94,
+    8, 397, r + 9,
+    8, 407, r + 9,
+    3, 346, 273,
+    4, r + 3, 274,
+    5, 284, 275,
+    8, 276, r + 115,
+    15, r + 5, 277,
+    16, 278, 281,
+    18, 279, 281,
+    19, 280, 281,
+    22, r + 14, 281,
+    35, 282, r + 42,
+    36, r + 102, 283,
+    46, r + 106, r + 107,
+    6, 405, 285,
+    7, 395, 286,
+    8, 295, 287,
+    14, 501, 288,
+    26, 289, 502,
+    37, 290, r + 86,
+    38, r + 86, 291,
+    39, 292, 307,
+    40, 293, r + 57,
+    41, r + 57, 294,
+    42, 335, 500,
+    9, 296, 300,
+    10, 297, 300,
+    11, 298, 300,
+    12, 299, 300,
+    13, 394, 300,
+    14, 339, 301,
+    15, r + 5, 302,
+    20, 337, 303,
+    26, 304, 341,
+    37, 305, r + 86,
+    38, r + 86, 306,
+    39, 309, 307,
+    48, r + 58, 308,
+    50, r + 74, r + 85,
+    40, 310, r + 57,
+    41, r + 57, 311,
+    42, 335, 312,
+    48, 324, 313,
+    49, r + 45, 314,
+    51, 315, 526,
+    60, 318, 316,
+    62, r + 55, 317,
+    63, 319, r + 46,
+    62, r + 55, 319,
+    64, 320, r + 54,
+    66, 321, r + 53,
+    69, 322, r + 65,
+    70, 323, r + 52,
+    72, r + 61, r + 51,
+    49, r + 45, 325,
+    51, 326, 526,
+    60, 329, 327,
+    62, r + 55, 328,
+    63, 330, r + 46,
+    62, r + 55, 330,
+    64, 331, r + 54,
+    66, 332, r + 53,
+    68, r + 47, 333,
+    70, 334, r + 52,
+    72, r + 49, r + 51,
+    48, r + 56, 336,
+    52, r + 67, r + 72,
+    25, 338, r + 42,
+    46, r + 27, r + 28,
+    15, r + 5, 340,
+    26, r + 88, 341,
+    28, r + 87, 342,
+    34, 345, 343,
+    35, 344, 545,
+    36, r + 102, r + 115,
+    46, r + 91, r + 92,
+    4, r + 2, 347,
+    5, 357, 348,
+    8, 349, r + 115,
+    15, r + 5, 350,
+    16, 351, 354,
+    18, 352, 354,
+    19, 353, 354,
+    22, r + 14, 354,
+    35, 355, r + 42,
+    36, r + 43, 356,
+    46, r + 104, r + 105,
+    6, 405, 358,
+    7, 395, 359,
+    8, 360, 491,
+    9, 361, 365,
+    10, 362, 365,
+    11, 363, 365,
+    12, 364, 365,
+    13, 394, 365,
+    14, 389, 366,
+    15, r + 5, 367,
+    20, 387, 368,
+    26, 369, 391,
+    37, 370, r + 86,
+    38, r + 86, 371,
+    39, 372, 518,
+    40, 373, r + 57,
+    41, r + 57, 374,
+    42, 538, 375,
+    48, r + 43, 376,
+    49, r + 45, 377,
+    51, 378, 526,
+    60, 381, 379,
+    62, r + 55, 380,
+    63, 382, r + 46,
+    62, r + 55, 382,
+    64, 383, r + 54,
+    66, 384, r + 53,
+    69, 385, r + 65,
+    70, 386, r + 52,
+    72, r + 60, r + 51,
+    25, 388, r + 42,
+    46, r + 25, r + 26,
+    15, r + 5, 390,
+    26, r + 88, 391,
+    28, r + 87, 392,
+    34, 393, 544,
+    46, r + 89, r + 90,
+    15, r + 5, 547,
+    8, 396, r + 9,
+    15, r + 5, 397,
+    16, 398, 410,
+    18, 399, 410,
+    19, 400, 410,
+    20, 401, r + 9,
+    27, 402, r + 12,
+    29, r + 11, 403,
+    31, r + 11, 404,
+    32, r + 11, 422,
+    8, 406, r + 9,
+    15, r + 5, 407,
+    16, 408, 410,
+    18, 409, 410,
+    19, 411, 410,
+    20, r + 12, r + 9,
+    20, 414, 412,
+    22, 413, r + 9,
+    34, r + 10, r + 9,
+    22, 416, 415,
+    27, 419, r + 12,
+    27, 418, 417,
+    34, r + 10, r + 12,
+    34, r + 10, 419,
+    43, r + 11, 420,
+    47, r + 11, 421,
+    53, r + 11, 422,
+    54, r + 11, 423,
+    56, r + 11, r + 12,
+    2, r + 1, 425,
+    3, 478, 426,
+    4, r + 4, 427,
+    5, 438, 428,
+    8, 429, r + 115,
+    16, 430, 433,
+    18, 431, 433,
+    19, 432, 433,
+    22, r + 14, 433,
+    35, 434, r + 42,
+    36, r + 44, 435,
+    46, r + 112, 436,
+    57, 437, r + 114,
+    58, r + 113, r + 114,
+    6, r + 6, 439,
+    7, r + 6, 440,
+    8, 450, 441,
+    14, 501, 442,
+    26, 443, 502,
+    37, 444, r + 86,
+    38, r + 86, 445,
+    39, 446, 465,
+    40, 447, r + 57,
+    41, r + 57, 448,
+    42, 471, 449,
+    48, r + 44, 500,
+    9, 451, 455,
+    10, 452, 455,
+    11, 453, 455,
+    12, 454, 455,
+    13, 547, 455,
+    14, 473, 456,
+    15, 460, 457,
+    20, 458, 461,
+    25, 459, r + 42,
+    46, r + 37, r + 38,
+    20, 540, 461,
+    26, 462, 474,
+    37, 463, r + 86,
+    38, r + 86, 464,
+    39, 467, 465,
+    48, r + 58, 466,
+    50, r + 75, r + 85,
+    40, 468, r + 57,
+    41, r + 57, 469,
+    42, 471, 470,
+    48, r + 44, 524,
+    48, r + 44, 472,
+    52, r + 68, r + 72,
+    26, r + 88, 474,
+    28, r + 87, 475,
+    34, r + 100, 476,
+    35, 477, 545,
+    36, r + 44, r + 115,
+    4, r + 2, 479,
+    5, 488, 480,
+    8, 481, r + 115,
+    16, 482, 485,
+    18, 483, 485,
+    19, 484, 485,
+    22, r + 14, 485,
+    35, 486, r + 42,
+    36, r + 43, 487,
+    46, r + 108, r + 109,
+    6, r + 6, 489,
+    7, r + 6, 490,
+    8, 503, 491,
+    14, 501, 492,
+    26, 493, 502,
+    37, 494, r + 86,
+    38, r + 86, 495,
+    39, 496, 518,
+    40, 497, r + 57,
+    41, r + 57, 498,
+    42, 538, 499,
+    48, r + 43, 500,
+    49, r + 45, 526,
+    26, r + 88, 502,
+    28, r + 87, r + 115,
+    9, 504, 508,
+    10, 505, 508,
+    11, 506, 508,
+    12, 507, 508,
+    13, 547, 508,
+    14, 541, 509,
+    15, 513, 510,
+    20, 511, 514,
+    25, 512, r + 42,
+    46, r + 29, r + 30,
+    20, 540, 514,
+    26, 515, 542,
+    37, 516, r + 86,
+    38, r + 86, 517,
+    39, 520, 518,
+    48, r + 58, 519,
+    50, r + 73, r + 85,
+    40, 521, r + 57,
+    41, r + 57, 522,
+    42, 538, 523,
+    48, r + 43, 524,
+    49, r + 45, 525,
+    51, 529, 526,
+    60, r + 55, 527,
+    62, r + 55, 528,
+    63, r + 55, r + 46,
+    60, 532, 530,
+    62, r + 55, 531,
+    63, 533, r + 46,
+    62, r + 55, 533,
+    64, 534, r + 54,
+    66, 535, r + 53,
+    69, 536, r + 65,
+    70, 537, r + 52,
+    72, r + 59, r + 51,
+    48, r + 43, 539,
+    52, r + 66, r + 72,
+    25, r + 24, r + 42,
+    26, r + 88, 542,
+    28, r + 87, 543,
+    34, r + 100, 544,
+    35, 546, 545,
+    36, r + 42, r + 115,
+    36, r + 43, r + 115,
+    17, 548, r + 22,
+    20, 549, r + 21,
+    33, 552, 550,
+    44, r + 17, 551,
+    45, r + 19, r + 20,
+    44, r + 15, 553,
+    45, r + 15, r + 20,
+]);
+const bdd = BinaryDecisionDiagram.from(nodes, root, _data.conditions, _data.results);
+
+const cache = new EndpointCache({
+    size: 50,
+    params: [
+        "Accelerate",
+        "Bucket",
+        "DisableAccessPoints",
+        "DisableMultiRegionAccessPoints",
+        "DisableS3ExpressSessionAuth",
+        "Endpoint",
+        "ForcePathStyle",
+        "Region",
+        "UseArnRegion",
+        "UseDualStack",
+        "UseFIPS",
+        "UseGlobalEndpoint",
+        "UseObjectLambdaEndpoint",
+        "UseS3ExpressControlEndpoint",
+    ],
+});
+const defaultEndpointResolver = (endpointParams, context = {}) => {
+    return cache.get(endpointParams, () => decideEndpoint(bdd, {
+        endpointParams: endpointParams,
+        logger: context.logger,
+    }));
+};
+customEndpointFunctions.aws = awsEndpointFunctions;
+
+const createEndpointRuleSetHttpAuthSchemeParametersProvider = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
+    if (!input) {
+        throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
+    }
+    const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input);
+    const instructionsFn = getSmithyContext(context)?.commandInstance?.constructor
+        ?.getEndpointParameterInstructions;
+    if (!instructionsFn) {
+        throw new Error(`getEndpointParameterInstructions() is not defined on '${context.commandName}'`);
+    }
+    const endpointParameters = await resolveParams(input, { getEndpointParameterInstructions: instructionsFn }, config);
+    return Object.assign(defaultParameters, endpointParameters);
+};
+const _defaultS3HttpAuthSchemeParametersProvider = async (config, context, input) => {
+    return {
+        operation: getSmithyContext(context).operation,
+        region: await normalizeProvider(config.region)() || (() => {
+            throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
+        })(),
+    };
+};
+const defaultS3HttpAuthSchemeParametersProvider = createEndpointRuleSetHttpAuthSchemeParametersProvider(_defaultS3HttpAuthSchemeParametersProvider);
+function createAwsAuthSigv4HttpAuthOption(authParameters) {
+    return {
+        schemeId: "aws.auth#sigv4",
+        signingProperties: {
+            name: "s3",
+            region: authParameters.region,
+        },
+        propertiesExtractor: (config, context) => ({
+            signingProperties: {
+                config,
+                context,
+            },
+        }),
+    };
+}
+function createAwsAuthSigv4aHttpAuthOption(authParameters) {
+    return {
+        schemeId: "aws.auth#sigv4a",
+        signingProperties: {
+            name: "s3",
+            region: authParameters.region,
+        },
+        propertiesExtractor: (config, context) => ({
+            signingProperties: {
+                config,
+                context,
+            },
+        }),
+    };
+}
+const createEndpointRuleSetHttpAuthSchemeProvider = (defaultEndpointResolver, defaultHttpAuthSchemeResolver, createHttpAuthOptionFunctions) => {
+    const endpointRuleSetHttpAuthSchemeProvider = (authParameters) => {
+        const endpoint = defaultEndpointResolver(authParameters);
+        const authSchemes = endpoint.properties?.authSchemes;
+        if (!authSchemes) {
+            return defaultHttpAuthSchemeResolver(authParameters);
+        }
+        const options = [];
+        for (const scheme of authSchemes) {
+            const { name: resolvedName, properties = {}, ...rest } = scheme;
+            const name = resolvedName.toLowerCase();
+            if (resolvedName !== name) {
+                console.warn(`HttpAuthScheme has been normalized with lowercasing: '${resolvedName}' to '${name}'`);
+            }
+            let schemeId;
+            if (name === "sigv4a") {
+                schemeId = "aws.auth#sigv4a";
+                const sigv4Present = authSchemes.find((s) => {
+                    const name = s.name.toLowerCase();
+                    return name !== "sigv4a" && name.startsWith("sigv4");
+                });
+                if (SignatureV4MultiRegion.sigv4aDependency() === "none" && sigv4Present) {
+                    continue;
+                }
+            }
+            else if (name.startsWith("sigv4")) {
+                schemeId = "aws.auth#sigv4";
+            }
+            else {
+                throw new Error(`Unknown HttpAuthScheme found in '@smithy.rules#endpointRuleSet': '${name}'`);
+            }
+            const createOption = createHttpAuthOptionFunctions[schemeId];
+            if (!createOption) {
+                throw new Error(`Could not find HttpAuthOption create function for '${schemeId}'`);
+            }
+            const option = createOption(authParameters);
+            option.schemeId = schemeId;
+            option.signingProperties = { ...(option.signingProperties || {}), ...rest, ...properties };
+            options.push(option);
+        }
+        return options;
+    };
+    return endpointRuleSetHttpAuthSchemeProvider;
+};
+const _defaultS3HttpAuthSchemeProvider = (authParameters) => {
+    const options = [];
+    switch (authParameters.operation) {
+        default: {
+            options.push(createAwsAuthSigv4HttpAuthOption(authParameters));
+            options.push(createAwsAuthSigv4aHttpAuthOption(authParameters));
+        }
+    }
+    return options;
+};
+const defaultS3HttpAuthSchemeProvider = createEndpointRuleSetHttpAuthSchemeProvider(defaultEndpointResolver, _defaultS3HttpAuthSchemeProvider, {
+    "aws.auth#sigv4": createAwsAuthSigv4HttpAuthOption,
+    "aws.auth#sigv4a": createAwsAuthSigv4aHttpAuthOption,
+});
+const resolveHttpAuthSchemeConfig = (config) => {
+    const config_0 = resolveAwsSdkSigV4Config(config);
+    const config_1 = resolveAwsSdkSigV4AConfig(config_0);
+    return Object.assign(config_1, {
+        authSchemePreference: normalizeProvider(config.authSchemePreference ?? []),
+    });
+};
+
+const resolveClientEndpointParameters = (options) => {
+    return Object.assign(options, {
+        useFipsEndpoint: options.useFipsEndpoint ?? false,
+        useDualstackEndpoint: options.useDualstackEndpoint ?? false,
+        forcePathStyle: options.forcePathStyle ?? false,
+        useAccelerateEndpoint: options.useAccelerateEndpoint ?? false,
+        useGlobalEndpoint: options.useGlobalEndpoint ?? false,
+        disableMultiregionAccessPoints: options.disableMultiregionAccessPoints ?? false,
+        defaultSigningName: "s3",
+        clientContextParams: options.clientContextParams ?? {},
+    });
+};
+const commonParams = {
+    ForcePathStyle: { type: "clientContextParams", name: "forcePathStyle" },
+    UseArnRegion: { type: "clientContextParams", name: "useArnRegion" },
+    DisableMultiRegionAccessPoints: { type: "clientContextParams", name: "disableMultiregionAccessPoints" },
+    Accelerate: { type: "clientContextParams", name: "useAccelerateEndpoint" },
+    DisableS3ExpressSessionAuth: { type: "clientContextParams", name: "disableS3ExpressSessionAuth" },
+    UseGlobalEndpoint: { type: "builtInParams", name: "useGlobalEndpoint" },
+    UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
+    Endpoint: { type: "builtInParams", name: "endpoint" },
+    Region: { type: "builtInParams", name: "region" },
+    UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" },
+};
+
+const command = makeBuilder(commonParams, "AmazonS3", "S3Client", getEndpointPlugin);
+const _ep0 = {
+    Bucket: { type: "contextParams", name: "Bucket" },
+    Key: { type: "contextParams", name: "Key" },
+};
+const _ep1 = {
+    DisableS3ExpressSessionAuth: { type: "staticContextParams", value: true },
+    Bucket: { type: "contextParams", name: "Bucket" },
+    Key: { type: "contextParams", name: "Key" },
+    CopySource: { type: "contextParams", name: "CopySource" },
+};
+const _ep2 = {
+    UseS3ExpressControlEndpoint: { type: "staticContextParams", value: true },
+    DisableAccessPoints: { type: "staticContextParams", value: true },
+    Bucket: { type: "contextParams", name: "Bucket" },
+};
+const _ep3 = {
+    UseS3ExpressControlEndpoint: { type: "staticContextParams", value: true },
+    Bucket: { type: "contextParams", name: "Bucket" },
+};
+const _ep4 = {
+    DisableS3ExpressSessionAuth: { type: "staticContextParams", value: true },
+    Bucket: { type: "contextParams", name: "Bucket" },
+};
+const _ep5 = {
+    Bucket: { type: "contextParams", name: "Bucket" },
+};
+const _ep6 = {};
+const _ep7 = {
+    UseS3ExpressControlEndpoint: { type: "staticContextParams", value: true },
+};
+const _ep8 = {
+    Bucket: { type: "contextParams", name: "Bucket" },
+    Prefix: { type: "contextParams", name: "Prefix" },
+};
+const _ep9 = {
+    UseObjectLambdaEndpoint: { type: "staticContextParams", value: true },
+};
+const _mw0 = (Command, cs, config, o) => [
+    getThrow200ExceptionsPlugin(config),
+];
+const _mw1 = (Command, cs, config, o) => [
+    getThrow200ExceptionsPlugin(config),
+    getSsecPlugin(config),
+];
+const _mw2 = (Command, cs, config, o) => [
+    getThrow200ExceptionsPlugin(config),
+    getLocationConstraintPlugin(config),
+];
+const _mw3 = (Command, cs, config, o) => [
+    getFlexibleChecksumsPlugin(config, {
+        requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm", },
+        requestChecksumRequired: true,
+    }),
+];
+const _mw4 = (Command, cs, config, o) => [];
+const _mw5 = (Command, cs, config, o) => [
+    getFlexibleChecksumsPlugin(config, {
+        requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm", },
+        requestChecksumRequired: true,
+    }),
+    getThrow200ExceptionsPlugin(config),
+];
+const _mw6 = (Command, cs, config, o) => [
+    getFlexibleChecksumsPlugin(config, {
+        requestChecksumRequired: false,
+        requestValidationModeMember: "ChecksumMode",
+        responseAlgorithms: ["CRC64NVME", "CRC32", "CRC32C", "SHA256", "SHA1", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128"],
+    }),
+];
+const _mw7 = (Command, cs, config, o) => [
+    getFlexibleChecksumsPlugin(config, {
+        requestChecksumRequired: false,
+        requestValidationModeMember: "ChecksumMode",
+        responseAlgorithms: ["CRC64NVME", "CRC32", "CRC32C", "SHA256", "SHA1", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128"],
+    }),
+    getSsecPlugin(config),
+    getS3ExpiresMiddlewarePlugin(config),
+];
+const _mw8 = (Command, cs, config, o) => [
+    getThrow200ExceptionsPlugin(config),
+    getSsecPlugin(config),
+    getS3ExpiresMiddlewarePlugin(config),
+];
+const _mw9 = (Command, cs, config, o) => [
+    getFlexibleChecksumsPlugin(config, {
+        requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm", },
+        requestChecksumRequired: false,
+    }),
+];
+const _mw10 = (Command, cs, config, o) => [
+    getFlexibleChecksumsPlugin(config, {
+        requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm", },
+        requestChecksumRequired: false,
+    }),
+    getThrow200ExceptionsPlugin(config),
+];
+const _mw11 = (Command, cs, config, o) => [
+    getFlexibleChecksumsPlugin(config, {
+        requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm", },
+        requestChecksumRequired: false,
+    }),
+    getCheckContentLengthHeaderPlugin(config),
+    getThrow200ExceptionsPlugin(config),
+    getSsecPlugin(config),
+];
+const _mw12 = (Command, cs, config, o) => [
+    getSsecPlugin(config),
+];
+const _mw13 = (Command, cs, config, o) => [
+    getFlexibleChecksumsPlugin(config, {
+        requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm", },
+        requestChecksumRequired: false,
+    }),
+    getThrow200ExceptionsPlugin(config),
+    getSsecPlugin(config),
+];
+
+class S3ServiceException extends ServiceException {
+    static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.s3#S3ServiceException";
+    constructor(options) {
+        super(options);
+        Object.setPrototypeOf(this, S3ServiceException.prototype);
+    }
+}
+
+class NoSuchUpload extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#NoSuchUpload";
+    name = "NoSuchUpload";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "NoSuchUpload",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, NoSuchUpload.prototype);
+    }
+}
+class AccessDenied extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#AccessDenied";
+    name = "AccessDenied";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "AccessDenied",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AccessDenied.prototype);
+    }
+}
+class ObjectNotInActiveTierError extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#ObjectNotInActiveTierError";
+    name = "ObjectNotInActiveTierError";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ObjectNotInActiveTierError",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ObjectNotInActiveTierError.prototype);
+    }
+}
+class BucketAlreadyExists extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#BucketAlreadyExists";
+    name = "BucketAlreadyExists";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "BucketAlreadyExists",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, BucketAlreadyExists.prototype);
+    }
+}
+class BucketAlreadyOwnedByYou extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#BucketAlreadyOwnedByYou";
+    name = "BucketAlreadyOwnedByYou";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "BucketAlreadyOwnedByYou",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, BucketAlreadyOwnedByYou.prototype);
+    }
+}
+class NoSuchBucket extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#NoSuchBucket";
+    name = "NoSuchBucket";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "NoSuchBucket",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, NoSuchBucket.prototype);
+    }
+}
+class NoSuchKey extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#NoSuchKey";
+    name = "NoSuchKey";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "NoSuchKey",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, NoSuchKey.prototype);
+    }
+}
+class InvalidObjectState extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#InvalidObjectState";
+    name = "InvalidObjectState";
+    $fault = "client";
+    StorageClass;
+    AccessTier;
+    constructor(opts) {
+        super({
+            name: "InvalidObjectState",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidObjectState.prototype);
+        this.StorageClass = opts.StorageClass;
+        this.AccessTier = opts.AccessTier;
+    }
+}
+class NoSuchAnnotation extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#NoSuchAnnotation";
+    name = "NoSuchAnnotation";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "NoSuchAnnotation",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, NoSuchAnnotation.prototype);
+    }
+}
+class NotFound extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#NotFound";
+    name = "NotFound";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "NotFound",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, NotFound.prototype);
+    }
+}
+class InvalidPrefix extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#InvalidPrefix";
+    name = "InvalidPrefix";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidPrefix",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidPrefix.prototype);
+    }
+}
+class EncryptionTypeMismatch extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#EncryptionTypeMismatch";
+    name = "EncryptionTypeMismatch";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "EncryptionTypeMismatch",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, EncryptionTypeMismatch.prototype);
+    }
+}
+class InvalidRequest extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#InvalidRequest";
+    name = "InvalidRequest";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidRequest",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidRequest.prototype);
+    }
+}
+class InvalidWriteOffset extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#InvalidWriteOffset";
+    name = "InvalidWriteOffset";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidWriteOffset",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidWriteOffset.prototype);
+    }
+}
+class TooManyParts extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#TooManyParts";
+    name = "TooManyParts";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "TooManyParts",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyParts.prototype);
+    }
+}
+class AnnotationLimitExceeded extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#AnnotationLimitExceeded";
+    name = "AnnotationLimitExceeded";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "AnnotationLimitExceeded",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AnnotationLimitExceeded.prototype);
+    }
+}
+class AnnotationNameTooLong extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#AnnotationNameTooLong";
+    name = "AnnotationNameTooLong";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "AnnotationNameTooLong",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AnnotationNameTooLong.prototype);
+    }
+}
+class InvalidAnnotationName extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#InvalidAnnotationName";
+    name = "InvalidAnnotationName";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidAnnotationName",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidAnnotationName.prototype);
+    }
+}
+class UnsupportedMediaType extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#UnsupportedMediaType";
+    name = "UnsupportedMediaType";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "UnsupportedMediaType",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, UnsupportedMediaType.prototype);
+    }
+}
+class IdempotencyParameterMismatch extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#IdempotencyParameterMismatch";
+    name = "IdempotencyParameterMismatch";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "IdempotencyParameterMismatch",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, IdempotencyParameterMismatch.prototype);
+    }
+}
+class ObjectAlreadyInActiveTierError extends S3ServiceException {
+    static shapeId = "com.amazonaws.s3#ObjectAlreadyInActiveTierError";
+    name = "ObjectAlreadyInActiveTierError";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ObjectAlreadyInActiveTierError",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ObjectAlreadyInActiveTierError.prototype);
+    }
+}
+
+const _A = "Account";
+const _AAO = "AnalyticsAndOperator";
+const _AC = "AccelerateConfiguration";
+const _ACL = "AccessControlList";
+const _ACL_ = "ACL";
+const _ACLn = "AnalyticsConfigurationList";
+const _ACP = "AccessControlPolicy";
+const _ACT = "AccessControlTranslation";
+const _ACn = "AnalyticsConfiguration";
+const _ACnn = "AnnotationCount";
+const _AD = "AccessDenied";
+const _ADb = "AbortDate";
+const _ADn = "AnnotationDirective";
+const _AE = "AnnotationEntry";
+const _AED = "AnalyticsExportDestination";
+const _AF = "AnalyticsFilter";
+const _AH = "AllowedHeaders";
+const _AHl = "AllowedHeader";
+const _AI = "AccountId";
+const _AIMU = "AbortIncompleteMultipartUpload";
+const _AKI = "AccessKeyId";
+const _AL = "AnnotationList";
+const _ALE = "AnnotationLimitExceeded";
+const _AM = "AllowedMethods";
+const _AMU = "AbortMultipartUpload";
+const _AMUO = "AbortMultipartUploadOutput";
+const _AMUR = "AbortMultipartUploadRequest";
+const _AMl = "AllowedMethod";
+const _AN = "AnnotationName";
+const _ANTL = "AnnotationNameTooLong";
+const _AO = "AllowedOrigins";
+const _AOl = "AllowedOrigin";
+const _AP = "AnnotationPayload";
+const _APA = "AccessPointAlias";
+const _APAc = "AccessPointArn";
+const _APn = "AnnotationPrefix";
+const _AQRD = "AllowQuotedRecordDelimiter";
+const _AR = "AcceptRanges";
+const _ARI = "AbortRuleId";
+const _AS = "AbacStatus";
+const _ASBD = "AnalyticsS3BucketDestination";
+const _ASSEBD = "ApplyServerSideEncryptionByDefault";
+const _ASr = "ArchiveStatus";
+const _AT = "AccessTier";
+const _ATC = "AnnotationTableConfiguration";
+const _ATCR = "AnnotationTableConfigurationResult";
+const _ATCU = "AnnotationTableConfigurationUpdates";
+const _An = "And";
+const _Ann = "Annotations";
+const _B = "Bucket";
+const _BA = "BucketArn";
+const _BAE = "BucketAlreadyExists";
+const _BAI = "BucketAccountId";
+const _BAOBY = "BucketAlreadyOwnedByYou";
+const _BET = "BlockedEncryptionTypes";
+const _BGR = "BypassGovernanceRetention";
+const _BI = "BucketInfo";
+const _BKE = "BucketKeyEnabled";
+const _BLC = "BucketLifecycleConfiguration";
+const _BLN = "BucketLocationName";
+const _BLS = "BucketLoggingStatus";
+const _BLT = "BucketLocationType";
+const _BN = "BucketNamespace";
+const _BNu = "BucketName";
+const _BP = "BytesProcessed";
+const _BPA = "BlockPublicAcls";
+const _BPP = "BlockPublicPolicy";
+const _BR = "BucketRegion";
+const _BRy = "BytesReturned";
+const _BS = "BytesScanned";
+const _Bo = "Body";
+const _Bu = "Buckets";
+const _C = "Checksum";
+const _CA = "ChecksumAlgorithm";
+const _CACL = "CannedACL";
+const _CB = "CreateBucket";
+const _CBC = "CreateBucketConfiguration";
+const _CBMC = "CreateBucketMetadataConfiguration";
+const _CBMCR = "CreateBucketMetadataConfigurationRequest";
+const _CBMTC = "CreateBucketMetadataTableConfiguration";
+const _CBMTCR = "CreateBucketMetadataTableConfigurationRequest";
+const _CBO = "CreateBucketOutput";
+const _CBR = "CreateBucketRequest";
+const _CC = "CacheControl";
+const _CCRC = "ChecksumCRC32";
+const _CCRCC = "ChecksumCRC32C";
+const _CCRCNVME = "ChecksumCRC64NVME";
+const _CC_ = "Cache-Control";
+const _CD = "CreationDate";
+const _CD_ = "Content-Disposition";
+const _CDo = "ContentDisposition";
+const _CE = "ContinuationEvent";
+const _CE_ = "Content-Encoding";
+const _CEo = "ContentEncoding";
+const _CF = "CloudFunction";
+const _CFC = "CloudFunctionConfiguration";
+const _CL = "ContentLanguage";
+const _CL_ = "Content-Language";
+const _CL__ = "Content-Length";
+const _CLo = "ContentLength";
+const _CM = "Content-MD5";
+const _CMD = "ChecksumMD5";
+const _CMDo = "ContentMD5";
+const _CMU = "CompletedMultipartUpload";
+const _CMUO = "CompleteMultipartUploadOutput";
+const _CMUOr = "CreateMultipartUploadOutput";
+const _CMUR = "CompleteMultipartUploadResult";
+const _CMURo = "CompleteMultipartUploadRequest";
+const _CMURr = "CreateMultipartUploadRequest";
+const _CMUo = "CompleteMultipartUpload";
+const _CMUr = "CreateMultipartUpload";
+const _CMh = "ChecksumMode";
+const _CO = "CopyObject";
+const _COO = "CopyObjectOutput";
+const _COR = "CopyObjectResult";
+const _CORSC = "CORSConfiguration";
+const _CORSR = "CORSRules";
+const _CORSRu = "CORSRule";
+const _CORo = "CopyObjectRequest";
+const _CP = "CommonPrefix";
+const _CPL = "CommonPrefixList";
+const _CPLo = "CompletedPartList";
+const _CPR = "CopyPartResult";
+const _CPo = "CompletedPart";
+const _CPom = "CommonPrefixes";
+const _CR = "ContentRange";
+const _CRSBA = "ConfirmRemoveSelfBucketAccess";
+const _CR_ = "Content-Range";
+const _CS = "ConfigurationState";
+const _CSHA = "ChecksumSHA1";
+const _CSHAh = "ChecksumSHA256";
+const _CSHAhe = "ChecksumSHA512";
+const _CSIM = "CopySourceIfMatch";
+const _CSIMS = "CopySourceIfModifiedSince";
+const _CSINM = "CopySourceIfNoneMatch";
+const _CSIUS = "CopySourceIfUnmodifiedSince";
+const _CSO = "CreateSessionOutput";
+const _CSR = "CreateSessionResult";
+const _CSRo = "CopySourceRange";
+const _CSRr = "CreateSessionRequest";
+const _CSSSECA = "CopySourceSSECustomerAlgorithm";
+const _CSSSECK = "CopySourceSSECustomerKey";
+const _CSSSECKMD = "CopySourceSSECustomerKeyMD5";
+const _CSV = "CSV";
+const _CSVI = "CopySourceVersionId";
+const _CSVIn = "CSVInput";
+const _CSVO = "CSVOutput";
+const _CSo = "CopySource";
+const _CSr = "CreateSession";
+const _CT = "ChecksumType";
+const _CT_ = "Content-Type";
+const _CTl = "ClientToken";
+const _CTo = "ContentType";
+const _CTom = "CompressionType";
+const _CTon = "ContinuationToken";
+const _CXXHASH = "ChecksumXXHASH64";
+const _CXXHASHh = "ChecksumXXHASH3";
+const _CXXHASHhe = "ChecksumXXHASH128";
+const _Co = "Condition";
+const _Cod = "Code";
+const _Com = "Comments";
+const _Con = "Contents";
+const _Cont = "Cont";
+const _Cr = "Credentials";
+const _D = "Days";
+const _DAI = "DaysAfterInitiation";
+const _DB = "DeleteBucket";
+const _DBAC = "DeleteBucketAnalyticsConfiguration";
+const _DBACR = "DeleteBucketAnalyticsConfigurationRequest";
+const _DBC = "DeleteBucketCors";
+const _DBCR = "DeleteBucketCorsRequest";
+const _DBE = "DeleteBucketEncryption";
+const _DBER = "DeleteBucketEncryptionRequest";
+const _DBIC = "DeleteBucketInventoryConfiguration";
+const _DBICR = "DeleteBucketInventoryConfigurationRequest";
+const _DBITC = "DeleteBucketIntelligentTieringConfiguration";
+const _DBITCR = "DeleteBucketIntelligentTieringConfigurationRequest";
+const _DBL = "DeleteBucketLifecycle";
+const _DBLR = "DeleteBucketLifecycleRequest";
+const _DBMC = "DeleteBucketMetadataConfiguration";
+const _DBMCR = "DeleteBucketMetadataConfigurationRequest";
+const _DBMCRe = "DeleteBucketMetricsConfigurationRequest";
+const _DBMCe = "DeleteBucketMetricsConfiguration";
+const _DBMTC = "DeleteBucketMetadataTableConfiguration";
+const _DBMTCR = "DeleteBucketMetadataTableConfigurationRequest";
+const _DBOC = "DeleteBucketOwnershipControls";
+const _DBOCR = "DeleteBucketOwnershipControlsRequest";
+const _DBP = "DeleteBucketPolicy";
+const _DBPR = "DeleteBucketPolicyRequest";
+const _DBR = "DeleteBucketRequest";
+const _DBRR = "DeleteBucketReplicationRequest";
+const _DBRe = "DeleteBucketReplication";
+const _DBT = "DeleteBucketTagging";
+const _DBTR = "DeleteBucketTaggingRequest";
+const _DBW = "DeleteBucketWebsite";
+const _DBWR = "DeleteBucketWebsiteRequest";
+const _DE = "DataExport";
+const _DEH = "DefaultEventHold";
+const _DIM = "DestinationIfMatch";
+const _DIMS = "DestinationIfModifiedSince";
+const _DINM = "DestinationIfNoneMatch";
+const _DIUS = "DestinationIfUnmodifiedSince";
+const _DM = "DeleteMarker";
+const _DME = "DeleteMarkerEntry";
+const _DMR = "DeleteMarkerReplication";
+const _DMVI = "DeleteMarkerVersionId";
+const _DMe = "DeleteMarkers";
+const _DN = "DisplayName";
+const _DO = "DeletedObject";
+const _DOA = "DeleteObjectAnnotation";
+const _DOAO = "DeleteObjectAnnotationOutput";
+const _DOAR = "DeleteObjectAnnotationRequest";
+const _DOO = "DeleteObjectOutput";
+const _DOOe = "DeleteObjectsOutput";
+const _DOR = "DeleteObjectRequest";
+const _DORe = "DeleteObjectsRequest";
+const _DOT = "DeleteObjectTagging";
+const _DOTO = "DeleteObjectTaggingOutput";
+const _DOTR = "DeleteObjectTaggingRequest";
+const _DOe = "DeletedObjects";
+const _DOel = "DeleteObject";
+const _DOele = "DeleteObjects";
+const _DPAB = "DeletePublicAccessBlock";
+const _DPABR = "DeletePublicAccessBlockRequest";
+const _DR = "DataRedundancy";
+const _DRe = "DefaultRetention";
+const _DRel = "DeleteResult";
+const _DRes = "DestinationResult";
+const _Da = "Date";
+const _De = "Delete";
+const _Del = "Deleted";
+const _Deli = "Delimiter";
+const _Des = "Destination";
+const _Desc = "Description";
+const _Det = "Details";
+const _E = "Error";
+const _EA = "EmailAddress";
+const _EBC = "EventBridgeConfiguration";
+const _EBO = "ExpectedBucketOwner";
+const _EC = "EncryptionConfiguration";
+const _ECr = "ErrorCode";
+const _ED = "ErrorDetails";
+const _EDr = "ErrorDocument";
+const _EE = "EndEvent";
+const _EH = "ExposeHeaders";
+const _EHD = "EventHoldDuration";
+const _EHv = "EventHold";
+const _EHx = "ExposeHeader";
+const _EM = "ErrorMessage";
+const _EODM = "ExpiredObjectDeleteMarker";
+const _EOR = "ExistingObjectReplication";
+const _ES = "ExpiresString";
+const _ESBO = "ExpectedSourceBucketOwner";
+const _ET = "ETag";
+const _ETL = "EncryptionTypeList";
+const _ETM = "EncryptionTypeMismatch";
+const _ETn = "EncryptionType";
+const _ETnc = "EncodingType";
+const _ETv = "EventThreshold";
+const _ETx = "ExpressionType";
+const _En = "Encryption";
+const _Ena = "Enabled";
+const _End = "End";
+const _Er = "Errors";
+const _Ev = "Events";
+const _Eve = "Event";
+const _Ex = "Expiration";
+const _Exp = "Expires";
+const _Expr = "Expression";
+const _F = "Filter";
+const _FD = "FieldDelimiter";
+const _FHI = "FileHeaderInfo";
+const _FO = "FetchOwner";
+const _FR = "FilterRule";
+const _FRL = "FilterRuleList";
+const _FRi = "FilterRules";
+const _Fi = "Field";
+const _Fo = "Format";
+const _Fr = "Frequency";
+const _G = "Grants";
+const _GBA = "GetBucketAbac";
+const _GBAC = "GetBucketAccelerateConfiguration";
+const _GBACO = "GetBucketAccelerateConfigurationOutput";
+const _GBACOe = "GetBucketAnalyticsConfigurationOutput";
+const _GBACR = "GetBucketAccelerateConfigurationRequest";
+const _GBACRe = "GetBucketAnalyticsConfigurationRequest";
+const _GBACe = "GetBucketAnalyticsConfiguration";
+const _GBAO = "GetBucketAbacOutput";
+const _GBAOe = "GetBucketAclOutput";
+const _GBAR = "GetBucketAbacRequest";
+const _GBARe = "GetBucketAclRequest";
+const _GBAe = "GetBucketAcl";
+const _GBC = "GetBucketCors";
+const _GBCO = "GetBucketCorsOutput";
+const _GBCR = "GetBucketCorsRequest";
+const _GBE = "GetBucketEncryption";
+const _GBEO = "GetBucketEncryptionOutput";
+const _GBER = "GetBucketEncryptionRequest";
+const _GBIC = "GetBucketInventoryConfiguration";
+const _GBICO = "GetBucketInventoryConfigurationOutput";
+const _GBICR = "GetBucketInventoryConfigurationRequest";
+const _GBITC = "GetBucketIntelligentTieringConfiguration";
+const _GBITCO = "GetBucketIntelligentTieringConfigurationOutput";
+const _GBITCR = "GetBucketIntelligentTieringConfigurationRequest";
+const _GBL = "GetBucketLocation";
+const _GBLC = "GetBucketLifecycleConfiguration";
+const _GBLCO = "GetBucketLifecycleConfigurationOutput";
+const _GBLCR = "GetBucketLifecycleConfigurationRequest";
+const _GBLO = "GetBucketLocationOutput";
+const _GBLOe = "GetBucketLoggingOutput";
+const _GBLR = "GetBucketLocationRequest";
+const _GBLRe = "GetBucketLoggingRequest";
+const _GBLe = "GetBucketLogging";
+const _GBMC = "GetBucketMetadataConfiguration";
+const _GBMCO = "GetBucketMetadataConfigurationOutput";
+const _GBMCOe = "GetBucketMetricsConfigurationOutput";
+const _GBMCR = "GetBucketMetadataConfigurationResult";
+const _GBMCRe = "GetBucketMetadataConfigurationRequest";
+const _GBMCRet = "GetBucketMetricsConfigurationRequest";
+const _GBMCe = "GetBucketMetricsConfiguration";
+const _GBMTC = "GetBucketMetadataTableConfiguration";
+const _GBMTCO = "GetBucketMetadataTableConfigurationOutput";
+const _GBMTCR = "GetBucketMetadataTableConfigurationResult";
+const _GBMTCRe = "GetBucketMetadataTableConfigurationRequest";
+const _GBNC = "GetBucketNotificationConfiguration";
+const _GBNCR = "GetBucketNotificationConfigurationRequest";
+const _GBOC = "GetBucketOwnershipControls";
+const _GBOCO = "GetBucketOwnershipControlsOutput";
+const _GBOCR = "GetBucketOwnershipControlsRequest";
+const _GBP = "GetBucketPolicy";
+const _GBPO = "GetBucketPolicyOutput";
+const _GBPR = "GetBucketPolicyRequest";
+const _GBPS = "GetBucketPolicyStatus";
+const _GBPSO = "GetBucketPolicyStatusOutput";
+const _GBPSR = "GetBucketPolicyStatusRequest";
+const _GBR = "GetBucketReplication";
+const _GBRO = "GetBucketReplicationOutput";
+const _GBRP = "GetBucketRequestPayment";
+const _GBRPO = "GetBucketRequestPaymentOutput";
+const _GBRPR = "GetBucketRequestPaymentRequest";
+const _GBRR = "GetBucketReplicationRequest";
+const _GBT = "GetBucketTagging";
+const _GBTO = "GetBucketTaggingOutput";
+const _GBTR = "GetBucketTaggingRequest";
+const _GBV = "GetBucketVersioning";
+const _GBVO = "GetBucketVersioningOutput";
+const _GBVR = "GetBucketVersioningRequest";
+const _GBW = "GetBucketWebsite";
+const _GBWO = "GetBucketWebsiteOutput";
+const _GBWR = "GetBucketWebsiteRequest";
+const _GFC = "GrantFullControl";
+const _GJP = "GlacierJobParameters";
+const _GO = "GetObject";
+const _GOA = "GetObjectAcl";
+const _GOAO = "GetObjectAclOutput";
+const _GOAOe = "GetObjectAnnotationOutput";
+const _GOAOet = "GetObjectAttributesOutput";
+const _GOAP = "GetObjectAttributesParts";
+const _GOAR = "GetObjectAclRequest";
+const _GOARe = "GetObjectAnnotationRequest";
+const _GOARet = "GetObjectAttributesResponse";
+const _GOARetb = "GetObjectAttributesRequest";
+const _GOAe = "GetObjectAnnotation";
+const _GOAet = "GetObjectAttributes";
+const _GOLC = "GetObjectLockConfiguration";
+const _GOLCO = "GetObjectLockConfigurationOutput";
+const _GOLCR = "GetObjectLockConfigurationRequest";
+const _GOLH = "GetObjectLegalHold";
+const _GOLHO = "GetObjectLegalHoldOutput";
+const _GOLHR = "GetObjectLegalHoldRequest";
+const _GOO = "GetObjectOutput";
+const _GOR = "GetObjectRequest";
+const _GORO = "GetObjectRetentionOutput";
+const _GORR = "GetObjectRetentionRequest";
+const _GORe = "GetObjectRetention";
+const _GOT = "GetObjectTagging";
+const _GOTO = "GetObjectTaggingOutput";
+const _GOTOe = "GetObjectTorrentOutput";
+const _GOTR = "GetObjectTaggingRequest";
+const _GOTRe = "GetObjectTorrentRequest";
+const _GOTe = "GetObjectTorrent";
+const _GPAB = "GetPublicAccessBlock";
+const _GPABO = "GetPublicAccessBlockOutput";
+const _GPABR = "GetPublicAccessBlockRequest";
+const _GR = "GrantRead";
+const _GRACP = "GrantReadACP";
+const _GW = "GrantWrite";
+const _GWACP = "GrantWriteACP";
+const _Gr = "Grant";
+const _Gra = "Grantee";
+const _HB = "HeadBucket";
+const _HBO = "HeadBucketOutput";
+const _HBR = "HeadBucketRequest";
+const _HECRE = "HttpErrorCodeReturnedEquals";
+const _HN = "HostName";
+const _HO = "HeadObject";
+const _HOO = "HeadObjectOutput";
+const _HOR = "HeadObjectRequest";
+const _HRC = "HttpRedirectCode";
+const _I = "Id";
+const _IAN = "InvalidAnnotationName";
+const _IC = "InventoryConfiguration";
+const _ICL = "InventoryConfigurationList";
+const _ID = "ID";
+const _IDn = "IndexDocument";
+const _IDnv = "InventoryDestination";
+const _IE = "IsEnabled";
+const _IEn = "InventoryEncryption";
+const _IF = "InventoryFilter";
+const _IL = "IsLatest";
+const _IM = "IfMatch";
+const _IMIT = "IfMatchInitiatedTime";
+const _IMLMT = "IfMatchLastModifiedTime";
+const _IMS = "IfMatchSize";
+const _IMS_ = "If-Modified-Since";
+const _IMSf = "IfModifiedSince";
+const _IMUR = "InitiateMultipartUploadResult";
+const _IM_ = "If-Match";
+const _INM = "IfNoneMatch";
+const _INM_ = "If-None-Match";
+const _IOF = "InventoryOptionalFields";
+const _IOS = "InvalidObjectState";
+const _IOV = "IncludedObjectVersions";
+const _IP = "InvalidPrefix";
+const _IPA = "IgnorePublicAcls";
+const _IPM = "IdempotencyParameterMismatch";
+const _IPs = "IsPublic";
+const _IR = "InvalidRequest";
+const _IRIP = "IsRestoreInProgress";
+const _IS = "InputSerialization";
+const _ISBD = "InventoryS3BucketDestination";
+const _ISn = "InventorySchedule";
+const _IT = "IsTruncated";
+const _ITAO = "IntelligentTieringAndOperator";
+const _ITC = "IntelligentTieringConfiguration";
+const _ITCL = "IntelligentTieringConfigurationList";
+const _ITCR = "InventoryTableConfigurationResult";
+const _ITCU = "InventoryTableConfigurationUpdates";
+const _ITCn = "InventoryTableConfiguration";
+const _ITF = "IntelligentTieringFilter";
+const _IUS = "IfUnmodifiedSince";
+const _IUS_ = "If-Unmodified-Since";
+const _IWO = "InvalidWriteOffset";
+const _In = "Initiator";
+const _Ini = "Initiated";
+const _JSON = "JSON";
+const _JSONI = "JSONInput";
+const _JSONO = "JSONOutput";
+const _JTC = "JournalTableConfiguration";
+const _JTCR = "JournalTableConfigurationResult";
+const _JTCU = "JournalTableConfigurationUpdates";
+const _K = "Key";
+const _KC = "KeyCount";
+const _KI = "KeyId";
+const _KKA = "KmsKeyArn";
+const _KM = "KeyMarker";
+const _KMSC = "KMSContext";
+const _KMSKA = "KMSKeyArn";
+const _KMSKI = "KMSKeyId";
+const _KMSMKID = "KMSMasterKeyID";
+const _KPE = "KeyPrefixEquals";
+const _L = "Location";
+const _LAMBR = "ListAllMyBucketsResult";
+const _LAMDBR = "ListAllMyDirectoryBucketsResult";
+const _LB = "ListBuckets";
+const _LBAC = "ListBucketAnalyticsConfigurations";
+const _LBACO = "ListBucketAnalyticsConfigurationsOutput";
+const _LBACR = "ListBucketAnalyticsConfigurationResult";
+const _LBACRi = "ListBucketAnalyticsConfigurationsRequest";
+const _LBIC = "ListBucketInventoryConfigurations";
+const _LBICO = "ListBucketInventoryConfigurationsOutput";
+const _LBICR = "ListBucketInventoryConfigurationsRequest";
+const _LBITC = "ListBucketIntelligentTieringConfigurations";
+const _LBITCO = "ListBucketIntelligentTieringConfigurationsOutput";
+const _LBITCR = "ListBucketIntelligentTieringConfigurationsRequest";
+const _LBMC = "ListBucketMetricsConfigurations";
+const _LBMCO = "ListBucketMetricsConfigurationsOutput";
+const _LBMCR = "ListBucketMetricsConfigurationsRequest";
+const _LBO = "ListBucketsOutput";
+const _LBR = "ListBucketsRequest";
+const _LBRi = "ListBucketResult";
+const _LC = "LocationConstraint";
+const _LCi = "LifecycleConfiguration";
+const _LDB = "ListDirectoryBuckets";
+const _LDBO = "ListDirectoryBucketsOutput";
+const _LDBR = "ListDirectoryBucketsRequest";
+const _LE = "LoggingEnabled";
+const _LEi = "LifecycleExpiration";
+const _LFA = "LambdaFunctionArn";
+const _LFC = "LambdaFunctionConfiguration";
+const _LFCL = "LambdaFunctionConfigurationList";
+const _LFCa = "LambdaFunctionConfigurations";
+const _LH = "LegalHold";
+const _LI = "LocationInfo";
+const _LICR = "ListInventoryConfigurationsResult";
+const _LM = "LastModified";
+const _LMCR = "ListMetricsConfigurationsResult";
+const _LMT = "LastModifiedTime";
+const _LMU = "ListMultipartUploads";
+const _LMUO = "ListMultipartUploadsOutput";
+const _LMUR = "ListMultipartUploadsResult";
+const _LMURi = "ListMultipartUploadsRequest";
+const _LM_ = "Last-Modified";
+const _LO = "ListObjects";
+const _LOA = "ListObjectAnnotations";
+const _LOAO = "ListObjectAnnotationsOutput";
+const _LOAR = "ListObjectAnnotationsRequest";
+const _LOO = "ListObjectsOutput";
+const _LOR = "ListObjectsRequest";
+const _LOV = "ListObjectsV2";
+const _LOVO = "ListObjectsV2Output";
+const _LOVOi = "ListObjectVersionsOutput";
+const _LOVR = "ListObjectsV2Request";
+const _LOVRi = "ListObjectVersionsRequest";
+const _LOVi = "ListObjectVersions";
+const _LP = "ListParts";
+const _LPO = "ListPartsOutput";
+const _LPR = "ListPartsResult";
+const _LPRi = "ListPartsRequest";
+const _LR = "LifecycleRule";
+const _LRAO = "LifecycleRuleAndOperator";
+const _LRF = "LifecycleRuleFilter";
+const _LRi = "LifecycleRules";
+const _LVR = "ListVersionsResult";
+const _M = "Metadata";
+const _MAO = "MetricsAndOperator";
+const _MAR = "MaxAnnotationResults";
+const _MAS = "MaxAgeSeconds";
+const _MB = "MaxBuckets";
+const _MC = "MetadataConfiguration";
+const _MCL = "MetricsConfigurationList";
+const _MCR = "MetadataConfigurationResult";
+const _MCe = "MetricsConfiguration";
+const _MD = "MetadataDirective";
+const _MDB = "MaxDirectoryBuckets";
+const _MDf = "MfaDelete";
+const _ME = "MetadataEntry";
+const _MF = "MetricsFilter";
+const _MFA = "MFA";
+const _MFAD = "MFADelete";
+const _MK = "MaxKeys";
+const _MM = "MissingMeta";
+const _MOS = "MpuObjectSize";
+const _MP = "MaxParts";
+const _MTC = "MetadataTableConfiguration";
+const _MTCR = "MetadataTableConfigurationResult";
+const _MTEC = "MetadataTableEncryptionConfiguration";
+const _MU = "MultipartUpload";
+const _MUL = "MultipartUploadList";
+const _MUa = "MaxUploads";
+const _Ma = "Marker";
+const _Me = "Metrics";
+const _Mes = "Message";
+const _Mi = "Minutes";
+const _Mo = "Mode";
+const _N = "Name";
+const _NC = "NotificationConfiguration";
+const _NCF = "NotificationConfigurationFilter";
+const _NCT = "NextContinuationToken";
+const _ND = "NoncurrentDays";
+const _NEKKAS = "NonEmptyKmsKeyArnString";
+const _NF = "NotFound";
+const _NKM = "NextKeyMarker";
+const _NM = "NextMarker";
+const _NNV = "NewerNoncurrentVersions";
+const _NPNM = "NextPartNumberMarker";
+const _NSA = "NoSuchAnnotation";
+const _NSB = "NoSuchBucket";
+const _NSK = "NoSuchKey";
+const _NSU = "NoSuchUpload";
+const _NUIM = "NextUploadIdMarker";
+const _NVE = "NoncurrentVersionExpiration";
+const _NVIM = "NextVersionIdMarker";
+const _NVT = "NoncurrentVersionTransitions";
+const _NVTL = "NoncurrentVersionTransitionList";
+const _NVTo = "NoncurrentVersionTransition";
+const _O = "Owner";
+const _OA = "ObjectAttributes";
+const _OAIATE = "ObjectAlreadyInActiveTierError";
+const _OC = "OwnershipControls";
+const _OCR = "OwnershipControlsRule";
+const _OCRw = "OwnershipControlsRules";
+const _OE = "ObjectEncryption";
+const _OF = "OptionalFields";
+const _OI = "ObjectIdentifier";
+const _OIL = "ObjectIdentifierList";
+const _OIM = "ObjectIfMatch";
+const _OL = "OutputLocation";
+const _OLC = "ObjectLockConfiguration";
+const _OLE = "ObjectLockEnabled";
+const _OLEFB = "ObjectLockEnabledForBucket";
+const _OLEH = "ObjectLockEventHold";
+const _OLEHDD = "ObjectLockEventHoldDurationDays";
+const _OLEHDY = "ObjectLockEventHoldDurationYears";
+const _OLLH = "ObjectLockLegalHold";
+const _OLLHS = "ObjectLockLegalHoldStatus";
+const _OLM = "ObjectLockMode";
+const _OLR = "ObjectLockRetention";
+const _OLRUD = "ObjectLockRetainUntilDate";
+const _OLRb = "ObjectLockRule";
+const _OLb = "ObjectList";
+const _ONIATE = "ObjectNotInActiveTierError";
+const _OO = "ObjectOwnership";
+const _OOA = "OptionalObjectAttributes";
+const _OP = "ObjectParts";
+const _OPb = "ObjectPart";
+const _OS = "ObjectSize";
+const _OSGT = "ObjectSizeGreaterThan";
+const _OSLT = "ObjectSizeLessThan";
+const _OSV = "OutputSchemaVersion";
+const _OSu = "OutputSerialization";
+const _OV = "ObjectVersion";
+const _OVI = "ObjectVersionId";
+const _OVL = "ObjectVersionList";
+const _Ob = "Objects";
+const _Obj = "Object";
+const _P = "Prefix";
+const _PABC = "PublicAccessBlockConfiguration";
+const _PBA = "PutBucketAbac";
+const _PBAC = "PutBucketAccelerateConfiguration";
+const _PBACR = "PutBucketAccelerateConfigurationRequest";
+const _PBACRu = "PutBucketAnalyticsConfigurationRequest";
+const _PBACu = "PutBucketAnalyticsConfiguration";
+const _PBAR = "PutBucketAbacRequest";
+const _PBARu = "PutBucketAclRequest";
+const _PBAu = "PutBucketAcl";
+const _PBC = "PutBucketCors";
+const _PBCR = "PutBucketCorsRequest";
+const _PBE = "PutBucketEncryption";
+const _PBER = "PutBucketEncryptionRequest";
+const _PBIC = "PutBucketInventoryConfiguration";
+const _PBICR = "PutBucketInventoryConfigurationRequest";
+const _PBITC = "PutBucketIntelligentTieringConfiguration";
+const _PBITCR = "PutBucketIntelligentTieringConfigurationRequest";
+const _PBL = "PutBucketLogging";
+const _PBLC = "PutBucketLifecycleConfiguration";
+const _PBLCO = "PutBucketLifecycleConfigurationOutput";
+const _PBLCR = "PutBucketLifecycleConfigurationRequest";
+const _PBLR = "PutBucketLoggingRequest";
+const _PBMC = "PutBucketMetricsConfiguration";
+const _PBMCR = "PutBucketMetricsConfigurationRequest";
+const _PBNC = "PutBucketNotificationConfiguration";
+const _PBNCR = "PutBucketNotificationConfigurationRequest";
+const _PBOC = "PutBucketOwnershipControls";
+const _PBOCR = "PutBucketOwnershipControlsRequest";
+const _PBP = "PutBucketPolicy";
+const _PBPR = "PutBucketPolicyRequest";
+const _PBR = "PutBucketReplication";
+const _PBRP = "PutBucketRequestPayment";
+const _PBRPR = "PutBucketRequestPaymentRequest";
+const _PBRR = "PutBucketReplicationRequest";
+const _PBT = "PutBucketTagging";
+const _PBTR = "PutBucketTaggingRequest";
+const _PBV = "PutBucketVersioning";
+const _PBVR = "PutBucketVersioningRequest";
+const _PBW = "PutBucketWebsite";
+const _PBWR = "PutBucketWebsiteRequest";
+const _PC = "PartsCount";
+const _PDS = "PartitionDateSource";
+const _PE = "ProgressEvent";
+const _PI = "ParquetInput";
+const _PL = "PartsList";
+const _PN = "PartNumber";
+const _PNM = "PartNumberMarker";
+const _PO = "PutObject";
+const _POA = "PutObjectAcl";
+const _POAO = "PutObjectAclOutput";
+const _POAOu = "PutObjectAnnotationOutput";
+const _POAR = "PutObjectAclRequest";
+const _POARu = "PutObjectAnnotationRequest";
+const _POAu = "PutObjectAnnotation";
+const _POLC = "PutObjectLockConfiguration";
+const _POLCO = "PutObjectLockConfigurationOutput";
+const _POLCR = "PutObjectLockConfigurationRequest";
+const _POLH = "PutObjectLegalHold";
+const _POLHO = "PutObjectLegalHoldOutput";
+const _POLHR = "PutObjectLegalHoldRequest";
+const _POO = "PutObjectOutput";
+const _POR = "PutObjectRequest";
+const _PORO = "PutObjectRetentionOutput";
+const _PORR = "PutObjectRetentionRequest";
+const _PORu = "PutObjectRetention";
+const _POT = "PutObjectTagging";
+const _POTO = "PutObjectTaggingOutput";
+const _POTR = "PutObjectTaggingRequest";
+const _PP = "PartitionedPrefix";
+const _PPAB = "PutPublicAccessBlock";
+const _PPABR = "PutPublicAccessBlockRequest";
+const _PS = "PolicyStatus";
+const _Pa = "Parts";
+const _Par = "Part";
+const _Parq = "Parquet";
+const _Pay = "Payer";
+const _Payl = "Payload";
+const _Pe = "Permission";
+const _Po = "Policy";
+const _Pr = "Progress";
+const _Pri = "Priority";
+const _Pro = "Protocol";
+const _Q = "Quiet";
+const _QA = "QueueArn";
+const _QC = "QuoteCharacter";
+const _QCL = "QueueConfigurationList";
+const _QCu = "QueueConfigurations";
+const _QCue = "QueueConfiguration";
+const _QEC = "QuoteEscapeCharacter";
+const _QF = "QuoteFields";
+const _Qu = "Queue";
+const _R = "Role";
+const _RART = "RedirectAllRequestsTo";
+const _RC = "RequestCharged";
+const _RCC = "ResponseCacheControl";
+const _RCD = "ResponseContentDisposition";
+const _RCE = "ResponseContentEncoding";
+const _RCL = "ResponseContentLanguage";
+const _RCT = "ResponseContentType";
+const _RCe = "ReplicationConfiguration";
+const _RD = "RecordDelimiter";
+const _RE = "ResponseExpires";
+const _RED = "RestoreExpiryDate";
+const _REe = "RecordExpiration";
+const _REec = "RecordsEvent";
+const _RKKID = "ReplicaKmsKeyID";
+const _RKPW = "ReplaceKeyPrefixWith";
+const _RKW = "ReplaceKeyWith";
+const _RM = "ReplicaModifications";
+const _RO = "RenameObject";
+const _ROO = "RenameObjectOutput";
+const _ROOe = "RestoreObjectOutput";
+const _ROP = "RestoreOutputPath";
+const _ROR = "RenameObjectRequest";
+const _RORe = "RestoreObjectRequest";
+const _ROe = "RestoreObject";
+const _RP = "RequestPayer";
+const _RPB = "RestrictPublicBuckets";
+const _RPC = "RequestPaymentConfiguration";
+const _RPe = "RequestProgress";
+const _RR = "RoutingRules";
+const _RRAO = "ReplicationRuleAndOperator";
+const _RRF = "ReplicationRuleFilter";
+const _RRe = "ReplicationRule";
+const _RRep = "ReplicationRules";
+const _RReq = "RequestRoute";
+const _RRes = "RestoreRequest";
+const _RRo = "RoutingRule";
+const _RS = "ReplicationStatus";
+const _RSe = "RestoreStatus";
+const _RSen = "RenameSource";
+const _RT = "ReplicationTime";
+const _RTV = "ReplicationTimeValue";
+const _RTe = "RequestToken";
+const _RUD = "RetainUntilDate";
+const _Ra = "Range";
+const _Re = "Restore";
+const _Rec = "Records";
+const _Red = "Redirect";
+const _Ret = "Retention";
+const _Ru = "Rules";
+const _Rul = "Rule";
+const _S = "Status";
+const _SA = "StartAfter";
+const _SAK = "SecretAccessKey";
+const _SAs = "SseAlgorithm";
+const _SB = "StreamingBlob";
+const _SBD = "S3BucketDestination";
+const _SC = "StorageClass";
+const _SCA = "StorageClassAnalysis";
+const _SCADE = "StorageClassAnalysisDataExport";
+const _SCV = "SessionCredentialValue";
+const _SCe = "SessionCredentials";
+const _SCt = "StatusCode";
+const _SDV = "SkipDestinationValidation";
+const _SE = "StatsEvent";
+const _SIM = "SourceIfMatch";
+const _SIMS = "SourceIfModifiedSince";
+const _SINM = "SourceIfNoneMatch";
+const _SIUS = "SourceIfUnmodifiedSince";
+const _SK = "SSE-KMS";
+const _SKEO = "SseKmsEncryptedObjects";
+const _SKF = "S3KeyFilter";
+const _SKe = "S3Key";
+const _SL = "S3Location";
+const _SM = "SessionMode";
+const _SOC = "SelectObjectContent";
+const _SOCES = "SelectObjectContentEventStream";
+const _SOCO = "SelectObjectContentOutput";
+const _SOCR = "SelectObjectContentRequest";
+const _SP = "SelectParameters";
+const _SPi = "SimplePrefix";
+const _SR = "ScanRange";
+const _SS = "SSE-S3";
+const _SSC = "SourceSelectionCriteria";
+const _SSE = "ServerSideEncryption";
+const _SSEA = "SSEAlgorithm";
+const _SSEBD = "ServerSideEncryptionByDefault";
+const _SSEC = "ServerSideEncryptionConfiguration";
+const _SSECA = "SSECustomerAlgorithm";
+const _SSECK = "SSECustomerKey";
+const _SSECKMD = "SSECustomerKeyMD5";
+const _SSEKMS = "SSEKMS";
+const _SSEKMSE = "SSEKMSEncryption";
+const _SSEKMSEC = "SSEKMSEncryptionContext";
+const _SSEKMSKI = "SSEKMSKeyId";
+const _SSER = "ServerSideEncryptionRule";
+const _SSERe = "ServerSideEncryptionRules";
+const _SSES = "SSES3";
+const _ST = "SessionToken";
+const _STD = "S3TablesDestination";
+const _STDR = "S3TablesDestinationResult";
+const _S_ = "S3";
+const _Sc = "Schedule";
+const _Si = "Size";
+const _St = "Start";
+const _Sta = "Stats";
+const _Su = "Suffix";
+const _T = "Tags";
+const _TA = "TableArn";
+const _TAo = "TopicArn";
+const _TB = "TargetBucket";
+const _TBA = "TableBucketArn";
+const _TBT = "TableBucketType";
+const _TC = "TagCount";
+const _TCL = "TopicConfigurationList";
+const _TCo = "TopicConfigurations";
+const _TCop = "TopicConfiguration";
+const _TD = "TaggingDirective";
+const _TDMOS = "TransitionDefaultMinimumObjectSize";
+const _TG = "TargetGrants";
+const _TGa = "TargetGrant";
+const _TL = "TieringList";
+const _TLr = "TransitionList";
+const _TMP = "TooManyParts";
+const _TN = "TableName";
+const _TNa = "TableNamespace";
+const _TOKF = "TargetObjectKeyFormat";
+const _TP = "TargetPrefix";
+const _TPC = "TotalPartsCount";
+const _TS = "TableStatus";
+const _TSa = "TagSet";
+const _Ta = "Tag";
+const _Tag = "Tagging";
+const _Ti = "Tier";
+const _Tie = "Tierings";
+const _Tier = "Tiering";
+const _Tim = "Time";
+const _To = "Token";
+const _Top = "Topic";
+const _Tr = "Transitions";
+const _Tra = "Transition";
+const _Ty = "Type";
+const _U = "Uploads";
+const _UBMATC = "UpdateBucketMetadataAnnotationTableConfiguration";
+const _UBMATCR = "UpdateBucketMetadataAnnotationTableConfigurationRequest";
+const _UBMITC = "UpdateBucketMetadataInventoryTableConfiguration";
+const _UBMITCR = "UpdateBucketMetadataInventoryTableConfigurationRequest";
+const _UBMJTC = "UpdateBucketMetadataJournalTableConfiguration";
+const _UBMJTCR = "UpdateBucketMetadataJournalTableConfigurationRequest";
+const _UI = "UploadId";
+const _UIM = "UploadIdMarker";
+const _UM = "UserMetadata";
+const _UMT = "UnsupportedMediaType";
+const _UOE = "UpdateObjectEncryption";
+const _UOER = "UpdateObjectEncryptionRequest";
+const _UOERp = "UpdateObjectEncryptionResponse";
+const _UP = "UploadPart";
+const _UPC = "UploadPartCopy";
+const _UPCO = "UploadPartCopyOutput";
+const _UPCR = "UploadPartCopyRequest";
+const _UPO = "UploadPartOutput";
+const _UPR = "UploadPartRequest";
+const _URI = "URI";
+const _Up = "Upload";
+const _V = "Value";
+const _VC = "VersioningConfiguration";
+const _VI = "VersionId";
+const _VIM = "VersionIdMarker";
+const _Ve = "Versions";
+const _Ver = "Version";
+const _WC = "WebsiteConfiguration";
+const _WGOR = "WriteGetObjectResponse";
+const _WGORR = "WriteGetObjectResponseRequest";
+const _WOB = "WriteOffsetBytes";
+const _WRL = "WebsiteRedirectLocation";
+const _Y = "Years";
+const _aN = "annotationName";
+const _ap = "annotation-prefix";
+const _ar = "accept-ranges";
+const _br = "bucket-region";
+const _c = "client";
+const _ct = "continuation-token";
+const _d = "delimiter";
+const _e = "error";
+const _eP = "eventPayload";
+const _en = "endpoint";
+const _et = "encoding-type";
+const _fo = "fetch-owner";
+const _h = "http";
+const _hC = "httpChecksum";
+const _hE = "httpError";
+const _hH = "httpHeader";
+const _hL = "hostLabel";
+const _hP = "httpPayload";
+const _hPH = "httpPrefixHeaders";
+const _hQ = "httpQuery";
+const _hi = "http://www.w3.org/2001/XMLSchema-instance";
+const _i = "id";
+const _iT = "idempotencyToken";
+const _km = "key-marker";
+const _m = "marker";
+const _mar = "max-annotation-results";
+const _mb = "max-buckets";
+const _mdb = "max-directory-buckets";
+const _mk = "max-keys";
+const _mp = "max-parts";
+const _mu = "max-uploads";
+const _p = "prefix";
+const _pN = "partNumber";
+const _pnm = "part-number-marker";
+const _rcc = "response-cache-control";
+const _rcd = "response-content-disposition";
+const _rce = "response-content-encoding";
+const _rcl = "response-content-language";
+const _rct = "response-content-type";
+const _re = "response-expires";
+const _s = "smithy.ts.sdk.synthetic.com.amazonaws.s3";
+const _sa = "start-after";
+const _st = "streaming";
+const _uI = "uploadId";
+const _uim = "upload-id-marker";
+const _vI = "versionId";
+const _vim = "version-id-marker";
+const _x = "xsi";
+const _xA = "xmlAttribute";
+const _xF = "xmlFlattened";
+const _xN = "xmlName";
+const _xNm = "xmlNamespace";
+const _xaa = "x-amz-acl";
+const _xaad = "x-amz-abort-date";
+const _xaapa = "x-amz-access-point-alias";
+const _xaari = "x-amz-abort-rule-id";
+const _xaas = "x-amz-archive-status";
+const _xaba = "x-amz-bucket-arn";
+const _xabgr = "x-amz-bypass-governance-retention";
+const _xabln = "x-amz-bucket-location-name";
+const _xablt = "x-amz-bucket-location-type";
+const _xabn = "x-amz-bucket-namespace";
+const _xabole = "x-amz-bucket-object-lock-enabled";
+const _xabolt = "x-amz-bucket-object-lock-token";
+const _xabr = "x-amz-bucket-region";
+const _xaca = "x-amz-checksum-algorithm";
+const _xacc = "x-amz-checksum-crc32";
+const _xacc_ = "x-amz-checksum-crc32c";
+const _xacc__ = "x-amz-checksum-crc64nvme";
+const _xacm = "x-amz-checksum-md5";
+const _xacm_ = "x-amz-checksum-mode";
+const _xacrsba = "x-amz-confirm-remove-self-bucket-access";
+const _xacs = "x-amz-checksum-sha1";
+const _xacs_ = "x-amz-checksum-sha256";
+const _xacs__ = "x-amz-checksum-sha512";
+const _xacs___ = "x-amz-copy-source";
+const _xacsim = "x-amz-copy-source-if-match";
+const _xacsims = "x-amz-copy-source-if-modified-since";
+const _xacsinm = "x-amz-copy-source-if-none-match";
+const _xacsius = "x-amz-copy-source-if-unmodified-since";
+const _xacsm = "x-amz-create-session-mode";
+const _xacsr = "x-amz-copy-source-range";
+const _xacssseca = "x-amz-copy-source-server-side-encryption-customer-algorithm";
+const _xacssseck = "x-amz-copy-source-server-side-encryption-customer-key";
+const _xacssseckM = "x-amz-copy-source-server-side-encryption-customer-key-MD5";
+const _xacsvi = "x-amz-copy-source-version-id";
+const _xact = "x-amz-checksum-type";
+const _xact_ = "x-amz-client-token";
+const _xacx = "x-amz-checksum-xxhash64";
+const _xacx_ = "x-amz-checksum-xxhash3";
+const _xacx__ = "x-amz-checksum-xxhash128";
+const _xadm = "x-amz-delete-marker";
+const _xae = "x-amz-expiration";
+const _xaebo = "x-amz-expected-bucket-owner";
+const _xafec = "x-amz-fwd-error-code";
+const _xafem = "x-amz-fwd-error-message";
+const _xafhCC = "x-amz-fwd-header-Cache-Control";
+const _xafhCD = "x-amz-fwd-header-Content-Disposition";
+const _xafhCE = "x-amz-fwd-header-Content-Encoding";
+const _xafhCL = "x-amz-fwd-header-Content-Language";
+const _xafhCR = "x-amz-fwd-header-Content-Range";
+const _xafhCT = "x-amz-fwd-header-Content-Type";
+const _xafhE = "x-amz-fwd-header-ETag";
+const _xafhE_ = "x-amz-fwd-header-Expires";
+const _xafhLM = "x-amz-fwd-header-Last-Modified";
+const _xafhar = "x-amz-fwd-header-accept-ranges";
+const _xafhxacc = "x-amz-fwd-header-x-amz-checksum-crc32";
+const _xafhxacc_ = "x-amz-fwd-header-x-amz-checksum-crc32c";
+const _xafhxacc__ = "x-amz-fwd-header-x-amz-checksum-crc64nvme";
+const _xafhxacm = "x-amz-fwd-header-x-amz-checksum-md5";
+const _xafhxacs = "x-amz-fwd-header-x-amz-checksum-sha1";
+const _xafhxacs_ = "x-amz-fwd-header-x-amz-checksum-sha256";
+const _xafhxacs__ = "x-amz-fwd-header-x-amz-checksum-sha512";
+const _xafhxacx = "x-amz-fwd-header-x-amz-checksum-xxhash64";
+const _xafhxacx_ = "x-amz-fwd-header-x-amz-checksum-xxhash3";
+const _xafhxacx__ = "x-amz-fwd-header-x-amz-checksum-xxhash128";
+const _xafhxadm = "x-amz-fwd-header-x-amz-delete-marker";
+const _xafhxae = "x-amz-fwd-header-x-amz-expiration";
+const _xafhxamm = "x-amz-fwd-header-x-amz-missing-meta";
+const _xafhxampc = "x-amz-fwd-header-x-amz-mp-parts-count";
+const _xafhxaollh = "x-amz-fwd-header-x-amz-object-lock-legal-hold";
+const _xafhxaolm = "x-amz-fwd-header-x-amz-object-lock-mode";
+const _xafhxaolrud = "x-amz-fwd-header-x-amz-object-lock-retain-until-date";
+const _xafhxar = "x-amz-fwd-header-x-amz-restore";
+const _xafhxarc = "x-amz-fwd-header-x-amz-request-charged";
+const _xafhxars = "x-amz-fwd-header-x-amz-replication-status";
+const _xafhxasc = "x-amz-fwd-header-x-amz-storage-class";
+const _xafhxasse = "x-amz-fwd-header-x-amz-server-side-encryption";
+const _xafhxasseakki = "x-amz-fwd-header-x-amz-server-side-encryption-aws-kms-key-id";
+const _xafhxassebke = "x-amz-fwd-header-x-amz-server-side-encryption-bucket-key-enabled";
+const _xafhxasseca = "x-amz-fwd-header-x-amz-server-side-encryption-customer-algorithm";
+const _xafhxasseckM = "x-amz-fwd-header-x-amz-server-side-encryption-customer-key-MD5";
+const _xafhxatc = "x-amz-fwd-header-x-amz-tagging-count";
+const _xafhxavi = "x-amz-fwd-header-x-amz-version-id";
+const _xafs = "x-amz-fwd-status";
+const _xagfc = "x-amz-grant-full-control";
+const _xagr = "x-amz-grant-read";
+const _xagra = "x-amz-grant-read-acp";
+const _xagw = "x-amz-grant-write";
+const _xagwa = "x-amz-grant-write-acp";
+const _xaimit = "x-amz-if-match-initiated-time";
+const _xaimlmt = "x-amz-if-match-last-modified-time";
+const _xaims = "x-amz-if-match-size";
+const _xam = "x-amz-meta-";
+const _xam_ = "x-amz-mfa";
+const _xamd = "x-amz-metadata-directive";
+const _xamm = "x-amz-missing-meta";
+const _xamos = "x-amz-mp-object-size";
+const _xamp = "x-amz-max-parts";
+const _xampc = "x-amz-mp-parts-count";
+const _xaoa = "x-amz-object-attributes";
+const _xaoad = "x-amz-object-annotation-directive";
+const _xaoim = "x-amz-object-if-match";
+const _xaoleh = "x-amz-object-lock-event-hold";
+const _xaolehdd = "x-amz-object-lock-event-hold-duration-days";
+const _xaolehdy = "x-amz-object-lock-event-hold-duration-years";
+const _xaollh = "x-amz-object-lock-legal-hold";
+const _xaolm = "x-amz-object-lock-mode";
+const _xaolrud = "x-amz-object-lock-retain-until-date";
+const _xaoo = "x-amz-object-ownership";
+const _xaooa = "x-amz-optional-object-attributes";
+const _xaos = "x-amz-object-size";
+const _xaovi = "x-amz-object-version-id";
+const _xapnm = "x-amz-part-number-marker";
+const _xar = "x-amz-restore";
+const _xarc = "x-amz-request-charged";
+const _xarop = "x-amz-restore-output-path";
+const _xarp = "x-amz-request-payer";
+const _xarr = "x-amz-request-route";
+const _xars = "x-amz-replication-status";
+const _xars_ = "x-amz-rename-source";
+const _xarsim = "x-amz-rename-source-if-match";
+const _xarsims = "x-amz-rename-source-if-modified-since";
+const _xarsinm = "x-amz-rename-source-if-none-match";
+const _xarsius = "x-amz-rename-source-if-unmodified-since";
+const _xart = "x-amz-request-token";
+const _xasc = "x-amz-storage-class";
+const _xasca = "x-amz-sdk-checksum-algorithm";
+const _xasdv = "x-amz-skip-destination-validation";
+const _xasebo = "x-amz-source-expected-bucket-owner";
+const _xasse = "x-amz-server-side-encryption";
+const _xasseakki = "x-amz-server-side-encryption-aws-kms-key-id";
+const _xassebke = "x-amz-server-side-encryption-bucket-key-enabled";
+const _xassec = "x-amz-server-side-encryption-context";
+const _xasseca = "x-amz-server-side-encryption-customer-algorithm";
+const _xasseck = "x-amz-server-side-encryption-customer-key";
+const _xasseckM = "x-amz-server-side-encryption-customer-key-MD5";
+const _xat = "x-amz-tagging";
+const _xatc = "x-amz-tagging-count";
+const _xatd = "x-amz-tagging-directive";
+const _xatdmos = "x-amz-transition-default-minimum-object-size";
+const _xavi = "x-amz-version-id";
+const _xawob = "x-amz-write-offset-bytes";
+const _xawrl = "x-amz-website-redirect-location";
+const _xs = "xsi:type";
+const n0 = "com.amazonaws.s3";
+const _s_registry = new TypeRegistry(_s);
+var S3ServiceException$ = [-3, _s, "S3ServiceException", 0, [], []];
+_s_registry.registerError(S3ServiceException$, S3ServiceException);
+const n0_registry = new TypeRegistry(n0);
+var AccessDenied$ = [-3, n0, _AD,
+    { [_e]: _c, [_hE]: 403 },
+    [],
+    []
+];
+n0_registry.registerError(AccessDenied$, AccessDenied);
+var AnnotationLimitExceeded$ = [-3, n0, _ALE,
+    { [_e]: _c, [_hE]: 400 },
+    [],
+    []
+];
+n0_registry.registerError(AnnotationLimitExceeded$, AnnotationLimitExceeded);
+var AnnotationNameTooLong$ = [-3, n0, _ANTL,
+    { [_e]: _c, [_hE]: 400 },
+    [],
+    []
+];
+n0_registry.registerError(AnnotationNameTooLong$, AnnotationNameTooLong);
+var BucketAlreadyExists$ = [-3, n0, _BAE,
+    { [_e]: _c, [_hE]: 409 },
+    [],
+    []
+];
+n0_registry.registerError(BucketAlreadyExists$, BucketAlreadyExists);
+var BucketAlreadyOwnedByYou$ = [-3, n0, _BAOBY,
+    { [_e]: _c, [_hE]: 409 },
+    [],
+    []
+];
+n0_registry.registerError(BucketAlreadyOwnedByYou$, BucketAlreadyOwnedByYou);
+var EncryptionTypeMismatch$ = [-3, n0, _ETM,
+    { [_e]: _c, [_hE]: 400 },
+    [],
+    []
+];
+n0_registry.registerError(EncryptionTypeMismatch$, EncryptionTypeMismatch);
+var IdempotencyParameterMismatch$ = [-3, n0, _IPM,
+    { [_e]: _c, [_hE]: 400 },
+    [],
+    []
+];
+n0_registry.registerError(IdempotencyParameterMismatch$, IdempotencyParameterMismatch);
+var InvalidAnnotationName$ = [-3, n0, _IAN,
+    { [_e]: _c, [_hE]: 400 },
+    [],
+    []
+];
+n0_registry.registerError(InvalidAnnotationName$, InvalidAnnotationName);
+var InvalidObjectState$ = [-3, n0, _IOS,
+    { [_e]: _c, [_hE]: 403 },
+    [_SC, _AT],
+    [0, 0]
+];
+n0_registry.registerError(InvalidObjectState$, InvalidObjectState);
+var InvalidPrefix$ = [-3, n0, _IP,
+    { [_e]: _c, [_hE]: 400 },
+    [],
+    []
+];
+n0_registry.registerError(InvalidPrefix$, InvalidPrefix);
+var InvalidRequest$ = [-3, n0, _IR,
+    { [_e]: _c, [_hE]: 400 },
+    [],
+    []
+];
+n0_registry.registerError(InvalidRequest$, InvalidRequest);
+var InvalidWriteOffset$ = [-3, n0, _IWO,
+    { [_e]: _c, [_hE]: 400 },
+    [],
+    []
+];
+n0_registry.registerError(InvalidWriteOffset$, InvalidWriteOffset);
+var NoSuchAnnotation$ = [-3, n0, _NSA,
+    { [_e]: _c, [_hE]: 404 },
+    [],
+    []
+];
+n0_registry.registerError(NoSuchAnnotation$, NoSuchAnnotation);
+var NoSuchBucket$ = [-3, n0, _NSB,
+    { [_e]: _c, [_hE]: 404 },
+    [],
+    []
+];
+n0_registry.registerError(NoSuchBucket$, NoSuchBucket);
+var NoSuchKey$ = [-3, n0, _NSK,
+    { [_e]: _c, [_hE]: 404 },
+    [],
+    []
+];
+n0_registry.registerError(NoSuchKey$, NoSuchKey);
+var NoSuchUpload$ = [-3, n0, _NSU,
+    { [_e]: _c, [_hE]: 404 },
+    [],
+    []
+];
+n0_registry.registerError(NoSuchUpload$, NoSuchUpload);
+var NotFound$ = [-3, n0, _NF,
+    { [_e]: _c },
+    [],
+    []
+];
+n0_registry.registerError(NotFound$, NotFound);
+var ObjectAlreadyInActiveTierError$ = [-3, n0, _OAIATE,
+    { [_e]: _c, [_hE]: 403 },
+    [],
+    []
+];
+n0_registry.registerError(ObjectAlreadyInActiveTierError$, ObjectAlreadyInActiveTierError);
+var ObjectNotInActiveTierError$ = [-3, n0, _ONIATE,
+    { [_e]: _c, [_hE]: 403 },
+    [],
+    []
+];
+n0_registry.registerError(ObjectNotInActiveTierError$, ObjectNotInActiveTierError);
+var TooManyParts$ = [-3, n0, _TMP,
+    { [_e]: _c, [_hE]: 400 },
+    [],
+    []
+];
+n0_registry.registerError(TooManyParts$, TooManyParts);
+var UnsupportedMediaType$ = [-3, n0, _UMT,
+    { [_e]: _c, [_hE]: 415 },
+    [],
+    []
+];
+n0_registry.registerError(UnsupportedMediaType$, UnsupportedMediaType);
+const errorTypeRegistries = [
+    _s_registry,
+    n0_registry,
+];
+var CopySourceSSECustomerKey = [0, n0, _CSSSECK, 8, 0];
+var NonEmptyKmsKeyArnString = [0, n0, _NEKKAS, 8, 0];
+var SessionCredentialValue = [0, n0, _SCV, 8, 0];
+var SSECustomerKey = [0, n0, _SSECK, 8, 0];
+var SSEKMSEncryptionContext = [0, n0, _SSEKMSEC, 8, 0];
+var SSEKMSKeyId = [0, n0, _SSEKMSKI, 8, 0];
+var StreamingBlob = [0, n0, _SB, { [_st]: 1 }, 42];
+var AbacStatus$ = [3, n0, _AS,
+    0,
+    [_S],
+    [0]
+];
+var AbortIncompleteMultipartUpload$ = [3, n0, _AIMU,
+    0,
+    [_DAI],
+    [1]
+];
+var AbortMultipartUploadOutput$ = [3, n0, _AMUO,
+    0,
+    [_RC],
+    [[0, { [_hH]: _xarc }]]
+];
+var AbortMultipartUploadRequest$ = [3, n0, _AMUR,
+    0,
+    [_B, _K, _UI, _RP, _EBO, _IMIT],
+    [[0, 1], [0, 1], [0, { [_hQ]: _uI }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }], [6, { [_hH]: _xaimit }]], 3
+];
+var AccelerateConfiguration$ = [3, n0, _AC,
+    0,
+    [_S],
+    [0]
+];
+var AccessControlPolicy$ = [3, n0, _ACP,
+    0,
+    [_G, _O],
+    [[() => Grants, { [_xN]: _ACL }], () => Owner$]
+];
+var AccessControlTranslation$ = [3, n0, _ACT,
+    0,
+    [_O],
+    [0], 1
+];
+var AnalyticsAndOperator$ = [3, n0, _AAO,
+    0,
+    [_P, _T],
+    [0, [() => TagSet, { [_xF]: 1, [_xN]: _Ta }]]
+];
+var AnalyticsConfiguration$ = [3, n0, _ACn,
+    0,
+    [_I, _SCA, _F],
+    [0, () => StorageClassAnalysis$, [() => AnalyticsFilter$, 0]], 2
+];
+var AnalyticsExportDestination$ = [3, n0, _AED,
+    0,
+    [_SBD],
+    [() => AnalyticsS3BucketDestination$], 1
+];
+var AnalyticsS3BucketDestination$ = [3, n0, _ASBD,
+    0,
+    [_Fo, _B, _BAI, _P],
+    [0, 0, 0, 0], 2
+];
+var AnnotationEntry$ = [3, n0, _AE,
+    0,
+    [_AN, _LM, _Si, _ET, _CA, _RS],
+    [0, 4, 1, 0, [64 | 0, { [_xF]: 1 }], 0], 3
+];
+var AnnotationTableConfiguration$ = [3, n0, _ATC,
+    0,
+    [_CS, _EC, _R],
+    [0, () => MetadataTableEncryptionConfiguration$, 0], 1
+];
+var AnnotationTableConfigurationResult$ = [3, n0, _ATCR,
+    0,
+    [_CS, _TS, _E, _TN, _TA, _R],
+    [0, 0, () => ErrorDetails$, 0, 0, 0], 1
+];
+var AnnotationTableConfigurationUpdates$ = [3, n0, _ATCU,
+    0,
+    [_CS, _EC, _R],
+    [0, () => MetadataTableEncryptionConfiguration$, 0], 1
+];
+var BlockedEncryptionTypes$ = [3, n0, _BET,
+    0,
+    [_ETn],
+    [[() => EncryptionTypeList, { [_xF]: 1 }]]
+];
+var Bucket$ = [3, n0, _B,
+    0,
+    [_N, _CD, _BR, _BA],
+    [0, 4, 0, 0]
+];
+var BucketInfo$ = [3, n0, _BI,
+    0,
+    [_DR, _Ty],
+    [0, 0]
+];
+var BucketLifecycleConfiguration$ = [3, n0, _BLC,
+    0,
+    [_Ru],
+    [[() => LifecycleRules, { [_xF]: 1, [_xN]: _Rul }]], 1
+];
+var BucketLoggingStatus$ = [3, n0, _BLS,
+    0,
+    [_LE],
+    [[() => LoggingEnabled$, 0]]
+];
+var Checksum$ = [3, n0, _C,
+    0,
+    [_CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe, _CT],
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+];
+var CommonPrefix$ = [3, n0, _CP,
+    0,
+    [_P],
+    [0]
+];
+var CompletedMultipartUpload$ = [3, n0, _CMU,
+    0,
+    [_Pa],
+    [[() => CompletedPartList, { [_xF]: 1, [_xN]: _Par }]]
+];
+var CompletedPart$ = [3, n0, _CPo,
+    0,
+    [_ET, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe, _PN],
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+];
+var CompleteMultipartUploadOutput$ = [3, n0, _CMUO,
+    { [_xN]: _CMUR },
+    [_L, _B, _K, _Ex, _ET, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe, _CT, _SSE, _VI, _SSEKMSKI, _BKE, _RC],
+    [0, 0, 0, [0, { [_hH]: _xae }], 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, [0, { [_hH]: _xasse }], [0, { [_hH]: _xavi }], [() => SSEKMSKeyId, { [_hH]: _xasseakki }], [2, { [_hH]: _xassebke }], [0, { [_hH]: _xarc }]]
+];
+var CompleteMultipartUploadRequest$ = [3, n0, _CMURo,
+    0,
+    [_B, _K, _UI, _MU, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe, _CT, _MOS, _RP, _EBO, _IM, _INM, _SSECA, _SSECK, _SSECKMD],
+    [[0, 1], [0, 1], [0, { [_hQ]: _uI }], [() => CompletedMultipartUpload$, { [_hP]: 1, [_xN]: _CMUo }], [0, { [_hH]: _xacc }], [0, { [_hH]: _xacc_ }], [0, { [_hH]: _xacc__ }], [0, { [_hH]: _xacs }], [0, { [_hH]: _xacs_ }], [0, { [_hH]: _xacs__ }], [0, { [_hH]: _xacm }], [0, { [_hH]: _xacx }], [0, { [_hH]: _xacx_ }], [0, { [_hH]: _xacx__ }], [0, { [_hH]: _xact }], [1, { [_hH]: _xamos }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _IM_ }], [0, { [_hH]: _INM_ }], [0, { [_hH]: _xasseca }], [() => SSECustomerKey, { [_hH]: _xasseck }], [0, { [_hH]: _xasseckM }]], 3
+];
+var Condition$ = [3, n0, _Co,
+    0,
+    [_HECRE, _KPE],
+    [0, 0]
+];
+var ContinuationEvent$ = [3, n0, _CE,
+    0,
+    [],
+    []
+];
+var CopyObjectOutput$ = [3, n0, _COO,
+    0,
+    [_COR, _Ex, _CSVI, _VI, _SSE, _SSECA, _SSECKMD, _SSEKMSKI, _SSEKMSEC, _BKE, _RC],
+    [[() => CopyObjectResult$, 16], [0, { [_hH]: _xae }], [0, { [_hH]: _xacsvi }], [0, { [_hH]: _xavi }], [0, { [_hH]: _xasse }], [0, { [_hH]: _xasseca }], [0, { [_hH]: _xasseckM }], [() => SSEKMSKeyId, { [_hH]: _xasseakki }], [() => SSEKMSEncryptionContext, { [_hH]: _xassec }], [2, { [_hH]: _xassebke }], [0, { [_hH]: _xarc }]]
+];
+var CopyObjectRequest$ = [3, n0, _CORo,
+    0,
+    [_B, _CSo, _K, _ACL_, _CC, _CA, _CDo, _CEo, _CL, _CTo, _CSIM, _CSIMS, _CSINM, _CSIUS, _Exp, _GFC, _GR, _GRACP, _GWACP, _IM, _INM, _M, _MD, _TD, _ADn, _SSE, _SC, _WRL, _SSECA, _SSECK, _SSECKMD, _SSEKMSKI, _SSEKMSEC, _BKE, _CSSSECA, _CSSSECK, _CSSSECKMD, _RP, _Tag, _OLM, _OLRUD, _OLLHS, _OLEH, _OLEHDD, _OLEHDY, _EBO, _ESBO],
+    [[0, 1], [0, { [_hH]: _xacs___ }], [0, 1], [0, { [_hH]: _xaa }], [0, { [_hH]: _CC_ }], [0, { [_hH]: _xaca }], [0, { [_hH]: _CD_ }], [0, { [_hH]: _CE_ }], [0, { [_hH]: _CL_ }], [0, { [_hH]: _CT_ }], [0, { [_hH]: _xacsim }], [4, { [_hH]: _xacsims }], [0, { [_hH]: _xacsinm }], [4, { [_hH]: _xacsius }], [4, { [_hH]: _Exp }], [0, { [_hH]: _xagfc }], [0, { [_hH]: _xagr }], [0, { [_hH]: _xagra }], [0, { [_hH]: _xagwa }], [0, { [_hH]: _IM_ }], [0, { [_hH]: _INM_ }], [128 | 0, { [_hPH]: _xam }], [0, { [_hH]: _xamd }], [0, { [_hH]: _xatd }], [0, { [_hH]: _xaoad }], [0, { [_hH]: _xasse }], [0, { [_hH]: _xasc }], [0, { [_hH]: _xawrl }], [0, { [_hH]: _xasseca }], [() => SSECustomerKey, { [_hH]: _xasseck }], [0, { [_hH]: _xasseckM }], [() => SSEKMSKeyId, { [_hH]: _xasseakki }], [() => SSEKMSEncryptionContext, { [_hH]: _xassec }], [2, { [_hH]: _xassebke }], [0, { [_hH]: _xacssseca }], [() => CopySourceSSECustomerKey, { [_hH]: _xacssseck }], [0, { [_hH]: _xacssseckM }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xat }], [0, { [_hH]: _xaolm }], [5, { [_hH]: _xaolrud }], [0, { [_hH]: _xaollh }], [0, { [_hH]: _xaoleh }], [1, { [_hH]: _xaolehdd }], [1, { [_hH]: _xaolehdy }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xasebo }]], 3
+];
+var CopyObjectResult$ = [3, n0, _COR,
+    0,
+    [_ET, _LM, _CT, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe],
+    [0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+];
+var CopyPartResult$ = [3, n0, _CPR,
+    0,
+    [_ET, _LM, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe],
+    [0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+];
+var CORSConfiguration$ = [3, n0, _CORSC,
+    0,
+    [_CORSR],
+    [[() => CORSRules, { [_xF]: 1, [_xN]: _CORSRu }]], 1
+];
+var CORSRule$ = [3, n0, _CORSRu,
+    0,
+    [_AM, _AO, _ID, _AH, _EH, _MAS],
+    [[64 | 0, { [_xF]: 1, [_xN]: _AMl }], [64 | 0, { [_xF]: 1, [_xN]: _AOl }], 0, [64 | 0, { [_xF]: 1, [_xN]: _AHl }], [64 | 0, { [_xF]: 1, [_xN]: _EHx }], 1], 2
+];
+var CreateBucketConfiguration$ = [3, n0, _CBC,
+    0,
+    [_LC, _L, _B, _T],
+    [0, () => LocationInfo$, () => BucketInfo$, [() => TagSet, 0]]
+];
+var CreateBucketMetadataConfigurationRequest$ = [3, n0, _CBMCR,
+    0,
+    [_B, _MC, _CMDo, _CA, _EBO],
+    [[0, 1], [() => MetadataConfiguration$, { [_hP]: 1, [_xN]: _MC }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 2
+];
+var CreateBucketMetadataTableConfigurationRequest$ = [3, n0, _CBMTCR,
+    0,
+    [_B, _MTC, _CMDo, _CA, _EBO],
+    [[0, 1], [() => MetadataTableConfiguration$, { [_hP]: 1, [_xN]: _MTC }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 2
+];
+var CreateBucketOutput$ = [3, n0, _CBO,
+    0,
+    [_L, _BA],
+    [[0, { [_hH]: _L }], [0, { [_hH]: _xaba }]]
+];
+var CreateBucketRequest$ = [3, n0, _CBR,
+    0,
+    [_B, _ACL_, _CBC, _GFC, _GR, _GRACP, _GW, _GWACP, _OLEFB, _OO, _BN],
+    [[0, 1], [0, { [_hH]: _xaa }], [() => CreateBucketConfiguration$, { [_hP]: 1, [_xN]: _CBC }], [0, { [_hH]: _xagfc }], [0, { [_hH]: _xagr }], [0, { [_hH]: _xagra }], [0, { [_hH]: _xagw }], [0, { [_hH]: _xagwa }], [2, { [_hH]: _xabole }], [0, { [_hH]: _xaoo }], [0, { [_hH]: _xabn }]], 1
+];
+var CreateMultipartUploadOutput$ = [3, n0, _CMUOr,
+    { [_xN]: _IMUR },
+    [_ADb, _ARI, _B, _K, _UI, _SSE, _SSECA, _SSECKMD, _SSEKMSKI, _SSEKMSEC, _BKE, _RC, _CA, _CT],
+    [[4, { [_hH]: _xaad }], [0, { [_hH]: _xaari }], [0, { [_xN]: _B }], 0, 0, [0, { [_hH]: _xasse }], [0, { [_hH]: _xasseca }], [0, { [_hH]: _xasseckM }], [() => SSEKMSKeyId, { [_hH]: _xasseakki }], [() => SSEKMSEncryptionContext, { [_hH]: _xassec }], [2, { [_hH]: _xassebke }], [0, { [_hH]: _xarc }], [0, { [_hH]: _xaca }], [0, { [_hH]: _xact }]]
+];
+var CreateMultipartUploadRequest$ = [3, n0, _CMURr,
+    0,
+    [_B, _K, _ACL_, _CC, _CDo, _CEo, _CL, _CTo, _Exp, _GFC, _GR, _GRACP, _GWACP, _M, _SSE, _SC, _WRL, _SSECA, _SSECK, _SSECKMD, _SSEKMSKI, _SSEKMSEC, _BKE, _RP, _Tag, _OLM, _OLRUD, _OLLHS, _OLEH, _OLEHDD, _OLEHDY, _EBO, _CA, _CT],
+    [[0, 1], [0, 1], [0, { [_hH]: _xaa }], [0, { [_hH]: _CC_ }], [0, { [_hH]: _CD_ }], [0, { [_hH]: _CE_ }], [0, { [_hH]: _CL_ }], [0, { [_hH]: _CT_ }], [4, { [_hH]: _Exp }], [0, { [_hH]: _xagfc }], [0, { [_hH]: _xagr }], [0, { [_hH]: _xagra }], [0, { [_hH]: _xagwa }], [128 | 0, { [_hPH]: _xam }], [0, { [_hH]: _xasse }], [0, { [_hH]: _xasc }], [0, { [_hH]: _xawrl }], [0, { [_hH]: _xasseca }], [() => SSECustomerKey, { [_hH]: _xasseck }], [0, { [_hH]: _xasseckM }], [() => SSEKMSKeyId, { [_hH]: _xasseakki }], [() => SSEKMSEncryptionContext, { [_hH]: _xassec }], [2, { [_hH]: _xassebke }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xat }], [0, { [_hH]: _xaolm }], [5, { [_hH]: _xaolrud }], [0, { [_hH]: _xaollh }], [0, { [_hH]: _xaoleh }], [1, { [_hH]: _xaolehdd }], [1, { [_hH]: _xaolehdy }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xaca }], [0, { [_hH]: _xact }]], 2
+];
+var CreateSessionOutput$ = [3, n0, _CSO,
+    { [_xN]: _CSR },
+    [_Cr, _SSE, _SSEKMSKI, _SSEKMSEC, _BKE],
+    [[() => SessionCredentials$, { [_xN]: _Cr }], [0, { [_hH]: _xasse }], [() => SSEKMSKeyId, { [_hH]: _xasseakki }], [() => SSEKMSEncryptionContext, { [_hH]: _xassec }], [2, { [_hH]: _xassebke }]], 1
+];
+var CreateSessionRequest$ = [3, n0, _CSRr,
+    0,
+    [_B, _SM, _SSE, _SSEKMSKI, _SSEKMSEC, _BKE],
+    [[0, 1], [0, { [_hH]: _xacsm }], [0, { [_hH]: _xasse }], [() => SSEKMSKeyId, { [_hH]: _xasseakki }], [() => SSEKMSEncryptionContext, { [_hH]: _xassec }], [2, { [_hH]: _xassebke }]], 1
+];
+var CSVInput$ = [3, n0, _CSVIn,
+    0,
+    [_FHI, _Com, _QEC, _RD, _FD, _QC, _AQRD],
+    [0, 0, 0, 0, 0, 0, 2]
+];
+var CSVOutput$ = [3, n0, _CSVO,
+    0,
+    [_QF, _QEC, _RD, _FD, _QC],
+    [0, 0, 0, 0, 0]
+];
+var DefaultRetention$ = [3, n0, _DRe,
+    0,
+    [_Mo, _D, _Y, _DEH],
+    [0, 1, 1, () => EventHoldDuration$]
+];
+var Delete$ = [3, n0, _De,
+    0,
+    [_Ob, _Q],
+    [[() => ObjectIdentifierList, { [_xF]: 1, [_xN]: _Obj }], 2], 1
+];
+var DeleteBucketAnalyticsConfigurationRequest$ = [3, n0, _DBACR,
+    0,
+    [_B, _I, _EBO],
+    [[0, 1], [0, { [_hQ]: _i }], [0, { [_hH]: _xaebo }]], 2
+];
+var DeleteBucketCorsRequest$ = [3, n0, _DBCR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var DeleteBucketEncryptionRequest$ = [3, n0, _DBER,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var DeleteBucketIntelligentTieringConfigurationRequest$ = [3, n0, _DBITCR,
+    0,
+    [_B, _I, _EBO],
+    [[0, 1], [0, { [_hQ]: _i }], [0, { [_hH]: _xaebo }]], 2
+];
+var DeleteBucketInventoryConfigurationRequest$ = [3, n0, _DBICR,
+    0,
+    [_B, _I, _EBO],
+    [[0, 1], [0, { [_hQ]: _i }], [0, { [_hH]: _xaebo }]], 2
+];
+var DeleteBucketLifecycleRequest$ = [3, n0, _DBLR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var DeleteBucketMetadataConfigurationRequest$ = [3, n0, _DBMCR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var DeleteBucketMetadataTableConfigurationRequest$ = [3, n0, _DBMTCR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var DeleteBucketMetricsConfigurationRequest$ = [3, n0, _DBMCRe,
+    0,
+    [_B, _I, _EBO],
+    [[0, 1], [0, { [_hQ]: _i }], [0, { [_hH]: _xaebo }]], 2
+];
+var DeleteBucketOwnershipControlsRequest$ = [3, n0, _DBOCR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var DeleteBucketPolicyRequest$ = [3, n0, _DBPR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var DeleteBucketReplicationRequest$ = [3, n0, _DBRR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var DeleteBucketRequest$ = [3, n0, _DBR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var DeleteBucketTaggingRequest$ = [3, n0, _DBTR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var DeleteBucketWebsiteRequest$ = [3, n0, _DBWR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var DeletedObject$ = [3, n0, _DO,
+    0,
+    [_K, _VI, _DM, _DMVI],
+    [0, 0, 2, 0]
+];
+var DeleteMarkerEntry$ = [3, n0, _DME,
+    0,
+    [_O, _K, _VI, _IL, _LM],
+    [() => Owner$, 0, 0, 2, 4]
+];
+var DeleteMarkerReplication$ = [3, n0, _DMR,
+    0,
+    [_S],
+    [0]
+];
+var DeleteObjectAnnotationOutput$ = [3, n0, _DOAO,
+    0,
+    [_OVI, _RC],
+    [[0, { [_hH]: _xaovi }], [0, { [_hH]: _xarc }]]
+];
+var DeleteObjectAnnotationRequest$ = [3, n0, _DOAR,
+    0,
+    [_B, _K, _AN, _VI, _RP, _EBO, _OIM],
+    [[0, 1], [0, 1], [0, { [_hQ]: _aN }], [0, { [_hQ]: _vI }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xaoim }]], 3
+];
+var DeleteObjectOutput$ = [3, n0, _DOO,
+    0,
+    [_DM, _VI, _RC],
+    [[2, { [_hH]: _xadm }], [0, { [_hH]: _xavi }], [0, { [_hH]: _xarc }]]
+];
+var DeleteObjectRequest$ = [3, n0, _DOR,
+    0,
+    [_B, _K, _MFA, _VI, _RP, _BGR, _EBO, _IM, _IMLMT, _IMS],
+    [[0, 1], [0, 1], [0, { [_hH]: _xam_ }], [0, { [_hQ]: _vI }], [0, { [_hH]: _xarp }], [2, { [_hH]: _xabgr }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _IM_ }], [6, { [_hH]: _xaimlmt }], [1, { [_hH]: _xaims }]], 2
+];
+var DeleteObjectsOutput$ = [3, n0, _DOOe,
+    { [_xN]: _DRel },
+    [_Del, _RC, _Er],
+    [[() => DeletedObjects, { [_xF]: 1 }], [0, { [_hH]: _xarc }], [() => Errors, { [_xF]: 1, [_xN]: _E }]]
+];
+var DeleteObjectsRequest$ = [3, n0, _DORe,
+    0,
+    [_B, _De, _MFA, _RP, _BGR, _EBO, _CA],
+    [[0, 1], [() => Delete$, { [_hP]: 1, [_xN]: _De }], [0, { [_hH]: _xam_ }], [0, { [_hH]: _xarp }], [2, { [_hH]: _xabgr }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xasca }]], 2
+];
+var DeleteObjectTaggingOutput$ = [3, n0, _DOTO,
+    0,
+    [_VI],
+    [[0, { [_hH]: _xavi }]]
+];
+var DeleteObjectTaggingRequest$ = [3, n0, _DOTR,
+    0,
+    [_B, _K, _VI, _EBO],
+    [[0, 1], [0, 1], [0, { [_hQ]: _vI }], [0, { [_hH]: _xaebo }]], 2
+];
+var DeletePublicAccessBlockRequest$ = [3, n0, _DPABR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var Destination$ = [3, n0, _Des,
+    0,
+    [_B, _A, _SC, _ACT, _EC, _RT, _Me],
+    [0, 0, 0, () => AccessControlTranslation$, () => EncryptionConfiguration$, () => ReplicationTime$, () => Metrics$], 1
+];
+var DestinationResult$ = [3, n0, _DRes,
+    0,
+    [_TBT, _TBA, _TNa],
+    [0, 0, 0]
+];
+var Encryption$ = [3, n0, _En,
+    0,
+    [_ETn, _KMSKI, _KMSC],
+    [0, [() => SSEKMSKeyId, 0], 0], 1
+];
+var EncryptionConfiguration$ = [3, n0, _EC,
+    0,
+    [_RKKID],
+    [0]
+];
+var EndEvent$ = [3, n0, _EE,
+    0,
+    [],
+    []
+];
+var _Error$ = [3, n0, _E,
+    0,
+    [_K, _VI, _Cod, _Mes],
+    [0, 0, 0, 0]
+];
+var ErrorDetails$ = [3, n0, _ED,
+    0,
+    [_ECr, _EM],
+    [0, 0]
+];
+var ErrorDocument$ = [3, n0, _EDr,
+    0,
+    [_K],
+    [0], 1
+];
+var EventBridgeConfiguration$ = [3, n0, _EBC,
+    0,
+    [],
+    []
+];
+var EventHoldDuration$ = [3, n0, _EHD,
+    0,
+    [_D, _Y],
+    [1, 1]
+];
+var ExistingObjectReplication$ = [3, n0, _EOR,
+    0,
+    [_S],
+    [0], 1
+];
+var FilterRule$ = [3, n0, _FR,
+    0,
+    [_N, _V],
+    [0, 0]
+];
+var GetBucketAbacOutput$ = [3, n0, _GBAO,
+    0,
+    [_AS],
+    [[() => AbacStatus$, 16]]
+];
+var GetBucketAbacRequest$ = [3, n0, _GBAR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketAccelerateConfigurationOutput$ = [3, n0, _GBACO,
+    { [_xN]: _AC },
+    [_S, _RC],
+    [0, [0, { [_hH]: _xarc }]]
+];
+var GetBucketAccelerateConfigurationRequest$ = [3, n0, _GBACR,
+    0,
+    [_B, _EBO, _RP],
+    [[0, 1], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xarp }]], 1
+];
+var GetBucketAclOutput$ = [3, n0, _GBAOe,
+    { [_xN]: _ACP },
+    [_O, _G],
+    [() => Owner$, [() => Grants, { [_xN]: _ACL }]]
+];
+var GetBucketAclRequest$ = [3, n0, _GBARe,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketAnalyticsConfigurationOutput$ = [3, n0, _GBACOe,
+    0,
+    [_ACn],
+    [[() => AnalyticsConfiguration$, 16]]
+];
+var GetBucketAnalyticsConfigurationRequest$ = [3, n0, _GBACRe,
+    0,
+    [_B, _I, _EBO],
+    [[0, 1], [0, { [_hQ]: _i }], [0, { [_hH]: _xaebo }]], 2
+];
+var GetBucketCorsOutput$ = [3, n0, _GBCO,
+    { [_xN]: _CORSC },
+    [_CORSR],
+    [[() => CORSRules, { [_xF]: 1, [_xN]: _CORSRu }]]
+];
+var GetBucketCorsRequest$ = [3, n0, _GBCR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketEncryptionOutput$ = [3, n0, _GBEO,
+    0,
+    [_SSEC],
+    [[() => ServerSideEncryptionConfiguration$, 16]]
+];
+var GetBucketEncryptionRequest$ = [3, n0, _GBER,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketIntelligentTieringConfigurationOutput$ = [3, n0, _GBITCO,
+    0,
+    [_ITC],
+    [[() => IntelligentTieringConfiguration$, 16]]
+];
+var GetBucketIntelligentTieringConfigurationRequest$ = [3, n0, _GBITCR,
+    0,
+    [_B, _I, _EBO],
+    [[0, 1], [0, { [_hQ]: _i }], [0, { [_hH]: _xaebo }]], 2
+];
+var GetBucketInventoryConfigurationOutput$ = [3, n0, _GBICO,
+    0,
+    [_IC],
+    [[() => InventoryConfiguration$, 16]]
+];
+var GetBucketInventoryConfigurationRequest$ = [3, n0, _GBICR,
+    0,
+    [_B, _I, _EBO],
+    [[0, 1], [0, { [_hQ]: _i }], [0, { [_hH]: _xaebo }]], 2
+];
+var GetBucketLifecycleConfigurationOutput$ = [3, n0, _GBLCO,
+    { [_xN]: _LCi },
+    [_Ru, _TDMOS],
+    [[() => LifecycleRules, { [_xF]: 1, [_xN]: _Rul }], [0, { [_hH]: _xatdmos }]]
+];
+var GetBucketLifecycleConfigurationRequest$ = [3, n0, _GBLCR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketLocationOutput$ = [3, n0, _GBLO,
+    { [_xN]: _LC },
+    [_LC],
+    [0]
+];
+var GetBucketLocationRequest$ = [3, n0, _GBLR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketLoggingOutput$ = [3, n0, _GBLOe,
+    { [_xN]: _BLS },
+    [_LE],
+    [[() => LoggingEnabled$, 0]]
+];
+var GetBucketLoggingRequest$ = [3, n0, _GBLRe,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketMetadataConfigurationOutput$ = [3, n0, _GBMCO,
+    0,
+    [_GBMCR],
+    [[() => GetBucketMetadataConfigurationResult$, 16]]
+];
+var GetBucketMetadataConfigurationRequest$ = [3, n0, _GBMCRe,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketMetadataConfigurationResult$ = [3, n0, _GBMCR,
+    0,
+    [_MCR],
+    [() => MetadataConfigurationResult$], 1
+];
+var GetBucketMetadataTableConfigurationOutput$ = [3, n0, _GBMTCO,
+    0,
+    [_GBMTCR],
+    [[() => GetBucketMetadataTableConfigurationResult$, 16]]
+];
+var GetBucketMetadataTableConfigurationRequest$ = [3, n0, _GBMTCRe,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketMetadataTableConfigurationResult$ = [3, n0, _GBMTCR,
+    0,
+    [_MTCR, _S, _E],
+    [() => MetadataTableConfigurationResult$, 0, () => ErrorDetails$], 2
+];
+var GetBucketMetricsConfigurationOutput$ = [3, n0, _GBMCOe,
+    0,
+    [_MCe],
+    [[() => MetricsConfiguration$, 16]]
+];
+var GetBucketMetricsConfigurationRequest$ = [3, n0, _GBMCRet,
+    0,
+    [_B, _I, _EBO],
+    [[0, 1], [0, { [_hQ]: _i }], [0, { [_hH]: _xaebo }]], 2
+];
+var GetBucketNotificationConfigurationRequest$ = [3, n0, _GBNCR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketOwnershipControlsOutput$ = [3, n0, _GBOCO,
+    0,
+    [_OC],
+    [[() => OwnershipControls$, 16]]
+];
+var GetBucketOwnershipControlsRequest$ = [3, n0, _GBOCR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketPolicyOutput$ = [3, n0, _GBPO,
+    0,
+    [_Po],
+    [[0, 16]]
+];
+var GetBucketPolicyRequest$ = [3, n0, _GBPR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketPolicyStatusOutput$ = [3, n0, _GBPSO,
+    0,
+    [_PS],
+    [[() => PolicyStatus$, 16]]
+];
+var GetBucketPolicyStatusRequest$ = [3, n0, _GBPSR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketReplicationOutput$ = [3, n0, _GBRO,
+    0,
+    [_RCe],
+    [[() => ReplicationConfiguration$, 16]]
+];
+var GetBucketReplicationRequest$ = [3, n0, _GBRR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketRequestPaymentOutput$ = [3, n0, _GBRPO,
+    { [_xN]: _RPC },
+    [_Pay],
+    [0]
+];
+var GetBucketRequestPaymentRequest$ = [3, n0, _GBRPR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketTaggingOutput$ = [3, n0, _GBTO,
+    { [_xN]: _Tag },
+    [_TSa],
+    [[() => TagSet, 0]], 1
+];
+var GetBucketTaggingRequest$ = [3, n0, _GBTR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketVersioningOutput$ = [3, n0, _GBVO,
+    { [_xN]: _VC },
+    [_S, _MFAD],
+    [0, [0, { [_xN]: _MDf }]]
+];
+var GetBucketVersioningRequest$ = [3, n0, _GBVR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetBucketWebsiteOutput$ = [3, n0, _GBWO,
+    { [_xN]: _WC },
+    [_RART, _IDn, _EDr, _RR],
+    [() => RedirectAllRequestsTo$, () => IndexDocument$, () => ErrorDocument$, [() => RoutingRules, 0]]
+];
+var GetBucketWebsiteRequest$ = [3, n0, _GBWR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetObjectAclOutput$ = [3, n0, _GOAO,
+    { [_xN]: _ACP },
+    [_O, _G, _RC],
+    [() => Owner$, [() => Grants, { [_xN]: _ACL }], [0, { [_hH]: _xarc }]]
+];
+var GetObjectAclRequest$ = [3, n0, _GOAR,
+    0,
+    [_B, _K, _VI, _RP, _EBO],
+    [[0, 1], [0, 1], [0, { [_hQ]: _vI }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }]], 2
+];
+var GetObjectAnnotationOutput$ = [3, n0, _GOAOe,
+    0,
+    [_AP, _OVI, _LM, _CLo, _ET, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe, _CT, _SSE, _RC, _RS],
+    [[() => StreamingBlob, 16], [0, { [_hH]: _xaovi }], [4, { [_hH]: _LM_ }], [1, { [_hH]: _CL__ }], [0, { [_hH]: _ET }], [0, { [_hH]: _xacc }], [0, { [_hH]: _xacc_ }], [0, { [_hH]: _xacc__ }], [0, { [_hH]: _xacs }], [0, { [_hH]: _xacs_ }], [0, { [_hH]: _xacs__ }], [0, { [_hH]: _xacm }], [0, { [_hH]: _xacx }], [0, { [_hH]: _xacx_ }], [0, { [_hH]: _xacx__ }], [0, { [_hH]: _xact }], [0, { [_hH]: _xasse }], [0, { [_hH]: _xarc }], [0, { [_hH]: _xars }]]
+];
+var GetObjectAnnotationRequest$ = [3, n0, _GOARe,
+    0,
+    [_B, _K, _AN, _VI, _RP, _EBO, _CMh],
+    [[0, 1], [0, 1], [0, { [_hQ]: _aN }], [0, { [_hQ]: _vI }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xacm_ }]], 3
+];
+var GetObjectAttributesOutput$ = [3, n0, _GOAOet,
+    { [_xN]: _GOARet },
+    [_DM, _LM, _VI, _RC, _ET, _C, _OP, _SC, _OS],
+    [[2, { [_hH]: _xadm }], [4, { [_hH]: _LM_ }], [0, { [_hH]: _xavi }], [0, { [_hH]: _xarc }], 0, () => Checksum$, [() => GetObjectAttributesParts$, 0], 0, 1]
+];
+var GetObjectAttributesParts$ = [3, n0, _GOAP,
+    0,
+    [_TPC, _PNM, _NPNM, _MP, _IT, _Pa],
+    [[1, { [_xN]: _PC }], 0, 0, 1, 2, [() => PartsList, { [_xF]: 1, [_xN]: _Par }]]
+];
+var GetObjectAttributesRequest$ = [3, n0, _GOARetb,
+    0,
+    [_B, _K, _OA, _VI, _MP, _PNM, _SSECA, _SSECK, _SSECKMD, _RP, _EBO],
+    [[0, 1], [0, 1], [64 | 0, { [_hH]: _xaoa }], [0, { [_hQ]: _vI }], [1, { [_hH]: _xamp }], [0, { [_hH]: _xapnm }], [0, { [_hH]: _xasseca }], [() => SSECustomerKey, { [_hH]: _xasseck }], [0, { [_hH]: _xasseckM }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }]], 3
+];
+var GetObjectLegalHoldOutput$ = [3, n0, _GOLHO,
+    0,
+    [_LH],
+    [[() => ObjectLockLegalHold$, { [_hP]: 1, [_xN]: _LH }]]
+];
+var GetObjectLegalHoldRequest$ = [3, n0, _GOLHR,
+    0,
+    [_B, _K, _VI, _RP, _EBO],
+    [[0, 1], [0, 1], [0, { [_hQ]: _vI }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }]], 2
+];
+var GetObjectLockConfigurationOutput$ = [3, n0, _GOLCO,
+    0,
+    [_OLC],
+    [[() => ObjectLockConfiguration$, 16]]
+];
+var GetObjectLockConfigurationRequest$ = [3, n0, _GOLCR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GetObjectOutput$ = [3, n0, _GOO,
+    0,
+    [_Bo, _DM, _AR, _Ex, _Re, _LM, _CLo, _ET, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe, _CT, _MM, _VI, _CC, _CDo, _CEo, _CL, _CR, _CTo, _Exp, _ES, _WRL, _SSE, _M, _SSECA, _SSECKMD, _SSEKMSKI, _BKE, _SC, _RC, _RS, _PC, _TC, _OLM, _OLRUD, _OLLHS, _OLEH, _OLEHDD, _OLEHDY],
+    [[() => StreamingBlob, 16], [2, { [_hH]: _xadm }], [0, { [_hH]: _ar }], [0, { [_hH]: _xae }], [0, { [_hH]: _xar }], [4, { [_hH]: _LM_ }], [1, { [_hH]: _CL__ }], [0, { [_hH]: _ET }], [0, { [_hH]: _xacc }], [0, { [_hH]: _xacc_ }], [0, { [_hH]: _xacc__ }], [0, { [_hH]: _xacs }], [0, { [_hH]: _xacs_ }], [0, { [_hH]: _xacs__ }], [0, { [_hH]: _xacm }], [0, { [_hH]: _xacx }], [0, { [_hH]: _xacx_ }], [0, { [_hH]: _xacx__ }], [0, { [_hH]: _xact }], [1, { [_hH]: _xamm }], [0, { [_hH]: _xavi }], [0, { [_hH]: _CC_ }], [0, { [_hH]: _CD_ }], [0, { [_hH]: _CE_ }], [0, { [_hH]: _CL_ }], [0, { [_hH]: _CR_ }], [0, { [_hH]: _CT_ }], [4, { [_hH]: _Exp }], [0, { [_hH]: _ES }], [0, { [_hH]: _xawrl }], [0, { [_hH]: _xasse }], [128 | 0, { [_hPH]: _xam }], [0, { [_hH]: _xasseca }], [0, { [_hH]: _xasseckM }], [() => SSEKMSKeyId, { [_hH]: _xasseakki }], [2, { [_hH]: _xassebke }], [0, { [_hH]: _xasc }], [0, { [_hH]: _xarc }], [0, { [_hH]: _xars }], [1, { [_hH]: _xampc }], [1, { [_hH]: _xatc }], [0, { [_hH]: _xaolm }], [5, { [_hH]: _xaolrud }], [0, { [_hH]: _xaollh }], [0, { [_hH]: _xaoleh }], [1, { [_hH]: _xaolehdd }], [1, { [_hH]: _xaolehdy }]]
+];
+var GetObjectRequest$ = [3, n0, _GOR,
+    0,
+    [_B, _K, _IM, _IMSf, _INM, _IUS, _Ra, _RCC, _RCD, _RCE, _RCL, _RCT, _RE, _VI, _SSECA, _SSECK, _SSECKMD, _RP, _PN, _EBO, _CMh],
+    [[0, 1], [0, 1], [0, { [_hH]: _IM_ }], [4, { [_hH]: _IMS_ }], [0, { [_hH]: _INM_ }], [4, { [_hH]: _IUS_ }], [0, { [_hH]: _Ra }], [0, { [_hQ]: _rcc }], [0, { [_hQ]: _rcd }], [0, { [_hQ]: _rce }], [0, { [_hQ]: _rcl }], [0, { [_hQ]: _rct }], [6, { [_hQ]: _re }], [0, { [_hQ]: _vI }], [0, { [_hH]: _xasseca }], [() => SSECustomerKey, { [_hH]: _xasseck }], [0, { [_hH]: _xasseckM }], [0, { [_hH]: _xarp }], [1, { [_hQ]: _pN }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xacm_ }]], 2
+];
+var GetObjectRetentionOutput$ = [3, n0, _GORO,
+    0,
+    [_Ret],
+    [[() => ObjectLockRetention$, { [_hP]: 1, [_xN]: _Ret }]]
+];
+var GetObjectRetentionRequest$ = [3, n0, _GORR,
+    0,
+    [_B, _K, _VI, _RP, _EBO],
+    [[0, 1], [0, 1], [0, { [_hQ]: _vI }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }]], 2
+];
+var GetObjectTaggingOutput$ = [3, n0, _GOTO,
+    { [_xN]: _Tag },
+    [_TSa, _VI],
+    [[() => TagSet, 0], [0, { [_hH]: _xavi }]], 1
+];
+var GetObjectTaggingRequest$ = [3, n0, _GOTR,
+    0,
+    [_B, _K, _VI, _EBO, _RP],
+    [[0, 1], [0, 1], [0, { [_hQ]: _vI }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xarp }]], 2
+];
+var GetObjectTorrentOutput$ = [3, n0, _GOTOe,
+    0,
+    [_Bo, _RC],
+    [[() => StreamingBlob, 16], [0, { [_hH]: _xarc }]]
+];
+var GetObjectTorrentRequest$ = [3, n0, _GOTRe,
+    0,
+    [_B, _K, _RP, _EBO],
+    [[0, 1], [0, 1], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }]], 2
+];
+var GetPublicAccessBlockOutput$ = [3, n0, _GPABO,
+    0,
+    [_PABC],
+    [[() => PublicAccessBlockConfiguration$, 16]]
+];
+var GetPublicAccessBlockRequest$ = [3, n0, _GPABR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var GlacierJobParameters$ = [3, n0, _GJP,
+    0,
+    [_Ti],
+    [0], 1
+];
+var Grant$ = [3, n0, _Gr,
+    0,
+    [_Gra, _Pe],
+    [[() => Grantee$, { [_xNm]: [_x, _hi] }], 0]
+];
+var Grantee$ = [3, n0, _Gra,
+    0,
+    [_Ty, _DN, _EA, _ID, _URI],
+    [[0, { [_xA]: 1, [_xN]: _xs }], 0, 0, 0, 0], 1
+];
+var HeadBucketOutput$ = [3, n0, _HBO,
+    0,
+    [_BA, _BLT, _BLN, _BR, _APA],
+    [[0, { [_hH]: _xaba }], [0, { [_hH]: _xablt }], [0, { [_hH]: _xabln }], [0, { [_hH]: _xabr }], [2, { [_hH]: _xaapa }]]
+];
+var HeadBucketRequest$ = [3, n0, _HBR,
+    0,
+    [_B, _EBO],
+    [[0, 1], [0, { [_hH]: _xaebo }]], 1
+];
+var HeadObjectOutput$ = [3, n0, _HOO,
+    0,
+    [_DM, _AR, _Ex, _Re, _ASr, _LM, _CLo, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe, _CT, _ET, _MM, _VI, _CC, _CDo, _CEo, _CL, _CTo, _CR, _Exp, _ES, _WRL, _SSE, _M, _SSECA, _SSECKMD, _SSEKMSKI, _BKE, _SC, _RC, _RS, _PC, _TC, _OLM, _OLRUD, _OLLHS, _OLEH, _OLEHDD, _OLEHDY],
+    [[2, { [_hH]: _xadm }], [0, { [_hH]: _ar }], [0, { [_hH]: _xae }], [0, { [_hH]: _xar }], [0, { [_hH]: _xaas }], [4, { [_hH]: _LM_ }], [1, { [_hH]: _CL__ }], [0, { [_hH]: _xacc }], [0, { [_hH]: _xacc_ }], [0, { [_hH]: _xacc__ }], [0, { [_hH]: _xacs }], [0, { [_hH]: _xacs_ }], [0, { [_hH]: _xacs__ }], [0, { [_hH]: _xacm }], [0, { [_hH]: _xacx }], [0, { [_hH]: _xacx_ }], [0, { [_hH]: _xacx__ }], [0, { [_hH]: _xact }], [0, { [_hH]: _ET }], [1, { [_hH]: _xamm }], [0, { [_hH]: _xavi }], [0, { [_hH]: _CC_ }], [0, { [_hH]: _CD_ }], [0, { [_hH]: _CE_ }], [0, { [_hH]: _CL_ }], [0, { [_hH]: _CT_ }], [0, { [_hH]: _CR_ }], [4, { [_hH]: _Exp }], [0, { [_hH]: _ES }], [0, { [_hH]: _xawrl }], [0, { [_hH]: _xasse }], [128 | 0, { [_hPH]: _xam }], [0, { [_hH]: _xasseca }], [0, { [_hH]: _xasseckM }], [() => SSEKMSKeyId, { [_hH]: _xasseakki }], [2, { [_hH]: _xassebke }], [0, { [_hH]: _xasc }], [0, { [_hH]: _xarc }], [0, { [_hH]: _xars }], [1, { [_hH]: _xampc }], [1, { [_hH]: _xatc }], [0, { [_hH]: _xaolm }], [5, { [_hH]: _xaolrud }], [0, { [_hH]: _xaollh }], [0, { [_hH]: _xaoleh }], [1, { [_hH]: _xaolehdd }], [1, { [_hH]: _xaolehdy }]]
+];
+var HeadObjectRequest$ = [3, n0, _HOR,
+    0,
+    [_B, _K, _IM, _IMSf, _INM, _IUS, _Ra, _RCC, _RCD, _RCE, _RCL, _RCT, _RE, _VI, _SSECA, _SSECK, _SSECKMD, _RP, _PN, _EBO, _CMh],
+    [[0, 1], [0, 1], [0, { [_hH]: _IM_ }], [4, { [_hH]: _IMS_ }], [0, { [_hH]: _INM_ }], [4, { [_hH]: _IUS_ }], [0, { [_hH]: _Ra }], [0, { [_hQ]: _rcc }], [0, { [_hQ]: _rcd }], [0, { [_hQ]: _rce }], [0, { [_hQ]: _rcl }], [0, { [_hQ]: _rct }], [6, { [_hQ]: _re }], [0, { [_hQ]: _vI }], [0, { [_hH]: _xasseca }], [() => SSECustomerKey, { [_hH]: _xasseck }], [0, { [_hH]: _xasseckM }], [0, { [_hH]: _xarp }], [1, { [_hQ]: _pN }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xacm_ }]], 2
+];
+var IndexDocument$ = [3, n0, _IDn,
+    0,
+    [_Su],
+    [0], 1
+];
+var Initiator$ = [3, n0, _In,
+    0,
+    [_ID, _DN],
+    [0, 0]
+];
+var InputSerialization$ = [3, n0, _IS,
+    0,
+    [_CSV, _CTom, _JSON, _Parq],
+    [() => CSVInput$, 0, () => JSONInput$, () => ParquetInput$]
+];
+var IntelligentTieringAndOperator$ = [3, n0, _ITAO,
+    0,
+    [_P, _T],
+    [0, [() => TagSet, { [_xF]: 1, [_xN]: _Ta }]]
+];
+var IntelligentTieringConfiguration$ = [3, n0, _ITC,
+    0,
+    [_I, _S, _Tie, _F],
+    [0, 0, [() => TieringList, { [_xF]: 1, [_xN]: _Tier }], [() => IntelligentTieringFilter$, 0]], 3
+];
+var IntelligentTieringFilter$ = [3, n0, _ITF,
+    0,
+    [_P, _Ta, _An],
+    [0, () => Tag$, [() => IntelligentTieringAndOperator$, 0]]
+];
+var InventoryConfiguration$ = [3, n0, _IC,
+    0,
+    [_Des, _IE, _I, _IOV, _Sc, _F, _OF],
+    [[() => InventoryDestination$, 0], 2, 0, 0, () => InventorySchedule$, () => InventoryFilter$, [() => InventoryOptionalFields, 0]], 5
+];
+var InventoryDestination$ = [3, n0, _IDnv,
+    0,
+    [_SBD],
+    [[() => InventoryS3BucketDestination$, 0]], 1
+];
+var InventoryEncryption$ = [3, n0, _IEn,
+    0,
+    [_SSES, _SSEKMS],
+    [[() => SSES3$, { [_xN]: _SS }], [() => SSEKMS$, { [_xN]: _SK }]]
+];
+var InventoryFilter$ = [3, n0, _IF,
+    0,
+    [_P],
+    [0], 1
+];
+var InventoryS3BucketDestination$ = [3, n0, _ISBD,
+    0,
+    [_B, _Fo, _AI, _P, _En],
+    [0, 0, 0, 0, [() => InventoryEncryption$, 0]], 2
+];
+var InventorySchedule$ = [3, n0, _ISn,
+    0,
+    [_Fr],
+    [0], 1
+];
+var InventoryTableConfiguration$ = [3, n0, _ITCn,
+    0,
+    [_CS, _EC],
+    [0, () => MetadataTableEncryptionConfiguration$], 1
+];
+var InventoryTableConfigurationResult$ = [3, n0, _ITCR,
+    0,
+    [_CS, _TS, _E, _TN, _TA],
+    [0, 0, () => ErrorDetails$, 0, 0], 1
+];
+var InventoryTableConfigurationUpdates$ = [3, n0, _ITCU,
+    0,
+    [_CS, _EC],
+    [0, () => MetadataTableEncryptionConfiguration$], 1
+];
+var JournalTableConfiguration$ = [3, n0, _JTC,
+    0,
+    [_REe, _EC],
+    [() => RecordExpiration$, () => MetadataTableEncryptionConfiguration$], 1
+];
+var JournalTableConfigurationResult$ = [3, n0, _JTCR,
+    0,
+    [_TS, _TN, _REe, _E, _TA],
+    [0, 0, () => RecordExpiration$, () => ErrorDetails$, 0], 3
+];
+var JournalTableConfigurationUpdates$ = [3, n0, _JTCU,
+    0,
+    [_REe],
+    [() => RecordExpiration$], 1
+];
+var JSONInput$ = [3, n0, _JSONI,
+    0,
+    [_Ty],
+    [0]
+];
+var JSONOutput$ = [3, n0, _JSONO,
+    0,
+    [_RD],
+    [0]
+];
+var LambdaFunctionConfiguration$ = [3, n0, _LFC,
+    0,
+    [_LFA, _Ev, _I, _F],
+    [[0, { [_xN]: _CF }], [64 | 0, { [_xF]: 1, [_xN]: _Eve }], 0, [() => NotificationConfigurationFilter$, 0]], 2
+];
+var LifecycleExpiration$ = [3, n0, _LEi,
+    0,
+    [_Da, _D, _EODM],
+    [5, 1, 2]
+];
+var LifecycleRule$ = [3, n0, _LR,
+    0,
+    [_S, _Ex, _ID, _P, _F, _Tr, _NVT, _NVE, _AIMU],
+    [0, () => LifecycleExpiration$, 0, 0, [() => LifecycleRuleFilter$, 0], [() => TransitionList, { [_xF]: 1, [_xN]: _Tra }], [() => NoncurrentVersionTransitionList, { [_xF]: 1, [_xN]: _NVTo }], () => NoncurrentVersionExpiration$, () => AbortIncompleteMultipartUpload$], 1
+];
+var LifecycleRuleAndOperator$ = [3, n0, _LRAO,
+    0,
+    [_P, _T, _OSGT, _OSLT],
+    [0, [() => TagSet, { [_xF]: 1, [_xN]: _Ta }], 1, 1]
+];
+var LifecycleRuleFilter$ = [3, n0, _LRF,
+    0,
+    [_P, _Ta, _OSGT, _OSLT, _An],
+    [0, () => Tag$, 1, 1, [() => LifecycleRuleAndOperator$, 0]]
+];
+var ListBucketAnalyticsConfigurationsOutput$ = [3, n0, _LBACO,
+    { [_xN]: _LBACR },
+    [_IT, _CTon, _NCT, _ACLn],
+    [2, 0, 0, [() => AnalyticsConfigurationList, { [_xF]: 1, [_xN]: _ACn }]]
+];
+var ListBucketAnalyticsConfigurationsRequest$ = [3, n0, _LBACRi,
+    0,
+    [_B, _CTon, _EBO],
+    [[0, 1], [0, { [_hQ]: _ct }], [0, { [_hH]: _xaebo }]], 1
+];
+var ListBucketIntelligentTieringConfigurationsOutput$ = [3, n0, _LBITCO,
+    0,
+    [_IT, _CTon, _NCT, _ITCL],
+    [2, 0, 0, [() => IntelligentTieringConfigurationList, { [_xF]: 1, [_xN]: _ITC }]]
+];
+var ListBucketIntelligentTieringConfigurationsRequest$ = [3, n0, _LBITCR,
+    0,
+    [_B, _CTon, _EBO],
+    [[0, 1], [0, { [_hQ]: _ct }], [0, { [_hH]: _xaebo }]], 1
+];
+var ListBucketInventoryConfigurationsOutput$ = [3, n0, _LBICO,
+    { [_xN]: _LICR },
+    [_CTon, _ICL, _IT, _NCT],
+    [0, [() => InventoryConfigurationList, { [_xF]: 1, [_xN]: _IC }], 2, 0]
+];
+var ListBucketInventoryConfigurationsRequest$ = [3, n0, _LBICR,
+    0,
+    [_B, _CTon, _EBO],
+    [[0, 1], [0, { [_hQ]: _ct }], [0, { [_hH]: _xaebo }]], 1
+];
+var ListBucketMetricsConfigurationsOutput$ = [3, n0, _LBMCO,
+    { [_xN]: _LMCR },
+    [_IT, _CTon, _NCT, _MCL],
+    [2, 0, 0, [() => MetricsConfigurationList, { [_xF]: 1, [_xN]: _MCe }]]
+];
+var ListBucketMetricsConfigurationsRequest$ = [3, n0, _LBMCR,
+    0,
+    [_B, _CTon, _EBO],
+    [[0, 1], [0, { [_hQ]: _ct }], [0, { [_hH]: _xaebo }]], 1
+];
+var ListBucketsOutput$ = [3, n0, _LBO,
+    { [_xN]: _LAMBR },
+    [_Bu, _O, _CTon, _P],
+    [[() => Buckets, 0], () => Owner$, 0, 0]
+];
+var ListBucketsRequest$ = [3, n0, _LBR,
+    0,
+    [_MB, _CTon, _P, _BR],
+    [[1, { [_hQ]: _mb }], [0, { [_hQ]: _ct }], [0, { [_hQ]: _p }], [0, { [_hQ]: _br }]]
+];
+var ListDirectoryBucketsOutput$ = [3, n0, _LDBO,
+    { [_xN]: _LAMDBR },
+    [_Bu, _CTon],
+    [[() => Buckets, 0], 0]
+];
+var ListDirectoryBucketsRequest$ = [3, n0, _LDBR,
+    0,
+    [_CTon, _MDB],
+    [[0, { [_hQ]: _ct }], [1, { [_hQ]: _mdb }]]
+];
+var ListMultipartUploadsOutput$ = [3, n0, _LMUO,
+    { [_xN]: _LMUR },
+    [_B, _KM, _UIM, _NKM, _P, _Deli, _NUIM, _MUa, _IT, _U, _CPom, _ETnc, _RC],
+    [0, 0, 0, 0, 0, 0, 0, 1, 2, [() => MultipartUploadList, { [_xF]: 1, [_xN]: _Up }], [() => CommonPrefixList, { [_xF]: 1 }], 0, [0, { [_hH]: _xarc }]]
+];
+var ListMultipartUploadsRequest$ = [3, n0, _LMURi,
+    0,
+    [_B, _Deli, _ETnc, _KM, _MUa, _P, _UIM, _EBO, _RP],
+    [[0, 1], [0, { [_hQ]: _d }], [0, { [_hQ]: _et }], [0, { [_hQ]: _km }], [1, { [_hQ]: _mu }], [0, { [_hQ]: _p }], [0, { [_hQ]: _uim }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xarp }]], 1
+];
+var ListObjectAnnotationsOutput$ = [3, n0, _LOAO,
+    0,
+    [_Ann, _B, _K, _OVI, _APn, _MAR, _ACnn, _CTon, _NCT, _RC],
+    [[() => AnnotationList, 0], 0, 0, [0, { [_hH]: _xaovi }], 0, 1, 1, 0, 0, [0, { [_hH]: _xarc }]]
+];
+var ListObjectAnnotationsRequest$ = [3, n0, _LOAR,
+    0,
+    [_B, _K, _VI, _MAR, _APn, _CTon, _RP, _EBO],
+    [[0, 1], [0, 1], [0, { [_hQ]: _vI }], [1, { [_hQ]: _mar }], [0, { [_hQ]: _ap }], [0, { [_hQ]: _ct }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }]], 2
+];
+var ListObjectsOutput$ = [3, n0, _LOO,
+    { [_xN]: _LBRi },
+    [_IT, _Ma, _NM, _Con, _N, _P, _Deli, _MK, _CPom, _ETnc, _RC],
+    [2, 0, 0, [() => ObjectList, { [_xF]: 1 }], 0, 0, 0, 1, [() => CommonPrefixList, { [_xF]: 1 }], 0, [0, { [_hH]: _xarc }]]
+];
+var ListObjectsRequest$ = [3, n0, _LOR,
+    0,
+    [_B, _Deli, _ETnc, _Ma, _MK, _P, _RP, _EBO, _OOA],
+    [[0, 1], [0, { [_hQ]: _d }], [0, { [_hQ]: _et }], [0, { [_hQ]: _m }], [1, { [_hQ]: _mk }], [0, { [_hQ]: _p }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }], [64 | 0, { [_hH]: _xaooa }]], 1
+];
+var ListObjectsV2Output$ = [3, n0, _LOVO,
+    { [_xN]: _LBRi },
+    [_IT, _Con, _N, _P, _Deli, _MK, _CPom, _ETnc, _KC, _CTon, _NCT, _SA, _RC],
+    [2, [() => ObjectList, { [_xF]: 1 }], 0, 0, 0, 1, [() => CommonPrefixList, { [_xF]: 1 }], 0, 1, 0, 0, 0, [0, { [_hH]: _xarc }]]
+];
+var ListObjectsV2Request$ = [3, n0, _LOVR,
+    0,
+    [_B, _Deli, _ETnc, _MK, _P, _CTon, _FO, _SA, _RP, _EBO, _OOA],
+    [[0, 1], [0, { [_hQ]: _d }], [0, { [_hQ]: _et }], [1, { [_hQ]: _mk }], [0, { [_hQ]: _p }], [0, { [_hQ]: _ct }], [2, { [_hQ]: _fo }], [0, { [_hQ]: _sa }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }], [64 | 0, { [_hH]: _xaooa }]], 1
+];
+var ListObjectVersionsOutput$ = [3, n0, _LOVOi,
+    { [_xN]: _LVR },
+    [_IT, _KM, _VIM, _NKM, _NVIM, _Ve, _DMe, _N, _P, _Deli, _MK, _CPom, _ETnc, _RC],
+    [2, 0, 0, 0, 0, [() => ObjectVersionList, { [_xF]: 1, [_xN]: _Ver }], [() => DeleteMarkers, { [_xF]: 1, [_xN]: _DM }], 0, 0, 0, 1, [() => CommonPrefixList, { [_xF]: 1 }], 0, [0, { [_hH]: _xarc }]]
+];
+var ListObjectVersionsRequest$ = [3, n0, _LOVRi,
+    0,
+    [_B, _Deli, _ETnc, _KM, _MK, _P, _VIM, _EBO, _RP, _OOA],
+    [[0, 1], [0, { [_hQ]: _d }], [0, { [_hQ]: _et }], [0, { [_hQ]: _km }], [1, { [_hQ]: _mk }], [0, { [_hQ]: _p }], [0, { [_hQ]: _vim }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xarp }], [64 | 0, { [_hH]: _xaooa }]], 1
+];
+var ListPartsOutput$ = [3, n0, _LPO,
+    { [_xN]: _LPR },
+    [_ADb, _ARI, _B, _K, _UI, _PNM, _NPNM, _MP, _IT, _Pa, _In, _O, _SC, _RC, _CA, _CT],
+    [[4, { [_hH]: _xaad }], [0, { [_hH]: _xaari }], 0, 0, 0, 0, 0, 1, 2, [() => Parts, { [_xF]: 1, [_xN]: _Par }], () => Initiator$, () => Owner$, 0, [0, { [_hH]: _xarc }], 0, 0]
+];
+var ListPartsRequest$ = [3, n0, _LPRi,
+    0,
+    [_B, _K, _UI, _MP, _PNM, _RP, _EBO, _SSECA, _SSECK, _SSECKMD],
+    [[0, 1], [0, 1], [0, { [_hQ]: _uI }], [1, { [_hQ]: _mp }], [0, { [_hQ]: _pnm }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xasseca }], [() => SSECustomerKey, { [_hH]: _xasseck }], [0, { [_hH]: _xasseckM }]], 3
+];
+var LocationInfo$ = [3, n0, _LI,
+    0,
+    [_Ty, _N],
+    [0, 0]
+];
+var LoggingEnabled$ = [3, n0, _LE,
+    0,
+    [_TB, _TP, _TG, _TOKF],
+    [0, 0, [() => TargetGrants, 0], [() => TargetObjectKeyFormat$, 0]], 2
+];
+var MetadataConfiguration$ = [3, n0, _MC,
+    0,
+    [_JTC, _ITCn, _ATC],
+    [() => JournalTableConfiguration$, () => InventoryTableConfiguration$, () => AnnotationTableConfiguration$], 1
+];
+var MetadataConfigurationResult$ = [3, n0, _MCR,
+    0,
+    [_DRes, _JTCR, _ITCR, _ATCR],
+    [() => DestinationResult$, () => JournalTableConfigurationResult$, () => InventoryTableConfigurationResult$, () => AnnotationTableConfigurationResult$], 1
+];
+var MetadataEntry$ = [3, n0, _ME,
+    0,
+    [_N, _V],
+    [0, 0]
+];
+var MetadataTableConfiguration$ = [3, n0, _MTC,
+    0,
+    [_STD],
+    [() => S3TablesDestination$], 1
+];
+var MetadataTableConfigurationResult$ = [3, n0, _MTCR,
+    0,
+    [_STDR],
+    [() => S3TablesDestinationResult$], 1
+];
+var MetadataTableEncryptionConfiguration$ = [3, n0, _MTEC,
+    0,
+    [_SAs, _KKA],
+    [0, 0], 1
+];
+var Metrics$ = [3, n0, _Me,
+    0,
+    [_S, _ETv],
+    [0, () => ReplicationTimeValue$], 1
+];
+var MetricsAndOperator$ = [3, n0, _MAO,
+    0,
+    [_P, _T, _APAc],
+    [0, [() => TagSet, { [_xF]: 1, [_xN]: _Ta }], 0]
+];
+var MetricsConfiguration$ = [3, n0, _MCe,
+    0,
+    [_I, _F],
+    [0, [() => MetricsFilter$, 0]], 1
+];
+var MultipartUpload$ = [3, n0, _MU,
+    0,
+    [_UI, _K, _Ini, _SC, _O, _In, _CA, _CT],
+    [0, 0, 4, 0, () => Owner$, () => Initiator$, 0, 0]
+];
+var NoncurrentVersionExpiration$ = [3, n0, _NVE,
+    0,
+    [_ND, _NNV],
+    [1, 1]
+];
+var NoncurrentVersionTransition$ = [3, n0, _NVTo,
+    0,
+    [_ND, _SC, _NNV],
+    [1, 0, 1]
+];
+var NotificationConfiguration$ = [3, n0, _NC,
+    0,
+    [_TCo, _QCu, _LFCa, _EBC],
+    [[() => TopicConfigurationList, { [_xF]: 1, [_xN]: _TCop }], [() => QueueConfigurationList, { [_xF]: 1, [_xN]: _QCue }], [() => LambdaFunctionConfigurationList, { [_xF]: 1, [_xN]: _CFC }], () => EventBridgeConfiguration$]
+];
+var NotificationConfigurationFilter$ = [3, n0, _NCF,
+    0,
+    [_K],
+    [[() => S3KeyFilter$, { [_xN]: _SKe }]]
+];
+var _Object$ = [3, n0, _Obj,
+    0,
+    [_K, _LM, _ET, _CA, _CT, _Si, _SC, _O, _RSe],
+    [0, 4, 0, [64 | 0, { [_xF]: 1 }], 0, 1, 0, () => Owner$, () => RestoreStatus$]
+];
+var ObjectIdentifier$ = [3, n0, _OI,
+    0,
+    [_K, _VI, _ET, _LMT, _Si],
+    [0, 0, 0, 6, 1], 1
+];
+var ObjectLockConfiguration$ = [3, n0, _OLC,
+    0,
+    [_OLE, _Rul],
+    [0, () => ObjectLockRule$]
+];
+var ObjectLockLegalHold$ = [3, n0, _OLLH,
+    0,
+    [_S],
+    [0]
+];
+var ObjectLockRetention$ = [3, n0, _OLR,
+    0,
+    [_Mo, _RUD, _EHv, _EHD],
+    [0, 5, 0, () => EventHoldDuration$]
+];
+var ObjectLockRule$ = [3, n0, _OLRb,
+    0,
+    [_DRe],
+    [() => DefaultRetention$]
+];
+var ObjectPart$ = [3, n0, _OPb,
+    0,
+    [_PN, _Si, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe],
+    [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+];
+var ObjectVersion$ = [3, n0, _OV,
+    0,
+    [_ET, _CA, _CT, _Si, _SC, _K, _VI, _IL, _LM, _O, _RSe],
+    [0, [64 | 0, { [_xF]: 1 }], 0, 1, 0, 0, 0, 2, 4, () => Owner$, () => RestoreStatus$]
+];
+var OutputLocation$ = [3, n0, _OL,
+    0,
+    [_S_],
+    [[() => S3Location$, 0]]
+];
+var OutputSerialization$ = [3, n0, _OSu,
+    0,
+    [_CSV, _JSON],
+    [() => CSVOutput$, () => JSONOutput$]
+];
+var Owner$ = [3, n0, _O,
+    0,
+    [_DN, _ID],
+    [0, 0]
+];
+var OwnershipControls$ = [3, n0, _OC,
+    0,
+    [_Ru],
+    [[() => OwnershipControlsRules, { [_xF]: 1, [_xN]: _Rul }]], 1
+];
+var OwnershipControlsRule$ = [3, n0, _OCR,
+    0,
+    [_OO],
+    [0], 1
+];
+var ParquetInput$ = [3, n0, _PI,
+    0,
+    [],
+    []
+];
+var Part$ = [3, n0, _Par,
+    0,
+    [_PN, _LM, _ET, _Si, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe],
+    [1, 4, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+];
+var PartitionedPrefix$ = [3, n0, _PP,
+    { [_xN]: _PP },
+    [_PDS],
+    [0]
+];
+var PolicyStatus$ = [3, n0, _PS,
+    0,
+    [_IPs],
+    [[2, { [_xN]: _IPs }]]
+];
+var Progress$ = [3, n0, _Pr,
+    0,
+    [_BS, _BP, _BRy],
+    [1, 1, 1]
+];
+var ProgressEvent$ = [3, n0, _PE,
+    0,
+    [_Det],
+    [[() => Progress$, { [_eP]: 1 }]]
+];
+var PublicAccessBlockConfiguration$ = [3, n0, _PABC,
+    0,
+    [_BPA, _IPA, _BPP, _RPB],
+    [[2, { [_xN]: _BPA }], [2, { [_xN]: _IPA }], [2, { [_xN]: _BPP }], [2, { [_xN]: _RPB }]]
+];
+var PutBucketAbacRequest$ = [3, n0, _PBAR,
+    0,
+    [_B, _AS, _CMDo, _CA, _EBO],
+    [[0, 1], [() => AbacStatus$, { [_hP]: 1, [_xN]: _AS }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 2
+];
+var PutBucketAccelerateConfigurationRequest$ = [3, n0, _PBACR,
+    0,
+    [_B, _AC, _EBO, _CA],
+    [[0, 1], [() => AccelerateConfiguration$, { [_hP]: 1, [_xN]: _AC }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xasca }]], 2
+];
+var PutBucketAclRequest$ = [3, n0, _PBARu,
+    0,
+    [_B, _ACL_, _ACP, _CMDo, _CA, _GFC, _GR, _GRACP, _GW, _GWACP, _EBO],
+    [[0, 1], [0, { [_hH]: _xaa }], [() => AccessControlPolicy$, { [_hP]: 1, [_xN]: _ACP }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xagfc }], [0, { [_hH]: _xagr }], [0, { [_hH]: _xagra }], [0, { [_hH]: _xagw }], [0, { [_hH]: _xagwa }], [0, { [_hH]: _xaebo }]], 1
+];
+var PutBucketAnalyticsConfigurationRequest$ = [3, n0, _PBACRu,
+    0,
+    [_B, _I, _ACn, _EBO],
+    [[0, 1], [0, { [_hQ]: _i }], [() => AnalyticsConfiguration$, { [_hP]: 1, [_xN]: _ACn }], [0, { [_hH]: _xaebo }]], 3
+];
+var PutBucketCorsRequest$ = [3, n0, _PBCR,
+    0,
+    [_B, _CORSC, _CMDo, _CA, _EBO],
+    [[0, 1], [() => CORSConfiguration$, { [_hP]: 1, [_xN]: _CORSC }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 2
+];
+var PutBucketEncryptionRequest$ = [3, n0, _PBER,
+    0,
+    [_B, _SSEC, _CMDo, _CA, _EBO],
+    [[0, 1], [() => ServerSideEncryptionConfiguration$, { [_hP]: 1, [_xN]: _SSEC }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 2
+];
+var PutBucketIntelligentTieringConfigurationRequest$ = [3, n0, _PBITCR,
+    0,
+    [_B, _I, _ITC, _EBO],
+    [[0, 1], [0, { [_hQ]: _i }], [() => IntelligentTieringConfiguration$, { [_hP]: 1, [_xN]: _ITC }], [0, { [_hH]: _xaebo }]], 3
+];
+var PutBucketInventoryConfigurationRequest$ = [3, n0, _PBICR,
+    0,
+    [_B, _I, _IC, _EBO],
+    [[0, 1], [0, { [_hQ]: _i }], [() => InventoryConfiguration$, { [_hP]: 1, [_xN]: _IC }], [0, { [_hH]: _xaebo }]], 3
+];
+var PutBucketLifecycleConfigurationOutput$ = [3, n0, _PBLCO,
+    0,
+    [_TDMOS],
+    [[0, { [_hH]: _xatdmos }]]
+];
+var PutBucketLifecycleConfigurationRequest$ = [3, n0, _PBLCR,
+    0,
+    [_B, _CA, _LCi, _EBO, _TDMOS],
+    [[0, 1], [0, { [_hH]: _xasca }], [() => BucketLifecycleConfiguration$, { [_hP]: 1, [_xN]: _LCi }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xatdmos }]], 1
+];
+var PutBucketLoggingRequest$ = [3, n0, _PBLR,
+    0,
+    [_B, _BLS, _CMDo, _CA, _EBO],
+    [[0, 1], [() => BucketLoggingStatus$, { [_hP]: 1, [_xN]: _BLS }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 2
+];
+var PutBucketMetricsConfigurationRequest$ = [3, n0, _PBMCR,
+    0,
+    [_B, _I, _MCe, _EBO],
+    [[0, 1], [0, { [_hQ]: _i }], [() => MetricsConfiguration$, { [_hP]: 1, [_xN]: _MCe }], [0, { [_hH]: _xaebo }]], 3
+];
+var PutBucketNotificationConfigurationRequest$ = [3, n0, _PBNCR,
+    0,
+    [_B, _NC, _EBO, _SDV],
+    [[0, 1], [() => NotificationConfiguration$, { [_hP]: 1, [_xN]: _NC }], [0, { [_hH]: _xaebo }], [2, { [_hH]: _xasdv }]], 2
+];
+var PutBucketOwnershipControlsRequest$ = [3, n0, _PBOCR,
+    0,
+    [_B, _OC, _CMDo, _EBO, _CA],
+    [[0, 1], [() => OwnershipControls$, { [_hP]: 1, [_xN]: _OC }], [0, { [_hH]: _CM }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xasca }]], 2
+];
+var PutBucketPolicyRequest$ = [3, n0, _PBPR,
+    0,
+    [_B, _Po, _CMDo, _CA, _CRSBA, _EBO],
+    [[0, 1], [0, 16], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [2, { [_hH]: _xacrsba }], [0, { [_hH]: _xaebo }]], 2
+];
+var PutBucketReplicationRequest$ = [3, n0, _PBRR,
+    0,
+    [_B, _RCe, _CMDo, _CA, _To, _EBO],
+    [[0, 1], [() => ReplicationConfiguration$, { [_hP]: 1, [_xN]: _RCe }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xabolt }], [0, { [_hH]: _xaebo }]], 2
+];
+var PutBucketRequestPaymentRequest$ = [3, n0, _PBRPR,
+    0,
+    [_B, _RPC, _CMDo, _CA, _EBO],
+    [[0, 1], [() => RequestPaymentConfiguration$, { [_hP]: 1, [_xN]: _RPC }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 2
+];
+var PutBucketTaggingRequest$ = [3, n0, _PBTR,
+    0,
+    [_B, _Tag, _CMDo, _CA, _EBO],
+    [[0, 1], [() => Tagging$, { [_hP]: 1, [_xN]: _Tag }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 2
+];
+var PutBucketVersioningRequest$ = [3, n0, _PBVR,
+    0,
+    [_B, _VC, _CMDo, _CA, _MFA, _EBO],
+    [[0, 1], [() => VersioningConfiguration$, { [_hP]: 1, [_xN]: _VC }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xam_ }], [0, { [_hH]: _xaebo }]], 2
+];
+var PutBucketWebsiteRequest$ = [3, n0, _PBWR,
+    0,
+    [_B, _WC, _CMDo, _CA, _EBO],
+    [[0, 1], [() => WebsiteConfiguration$, { [_hP]: 1, [_xN]: _WC }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 2
+];
+var PutObjectAclOutput$ = [3, n0, _POAO,
+    0,
+    [_RC],
+    [[0, { [_hH]: _xarc }]]
+];
+var PutObjectAclRequest$ = [3, n0, _POAR,
+    0,
+    [_B, _K, _ACL_, _ACP, _CMDo, _CA, _GFC, _GR, _GRACP, _GW, _GWACP, _RP, _VI, _EBO],
+    [[0, 1], [0, 1], [0, { [_hH]: _xaa }], [() => AccessControlPolicy$, { [_hP]: 1, [_xN]: _ACP }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xagfc }], [0, { [_hH]: _xagr }], [0, { [_hH]: _xagra }], [0, { [_hH]: _xagw }], [0, { [_hH]: _xagwa }], [0, { [_hH]: _xarp }], [0, { [_hQ]: _vI }], [0, { [_hH]: _xaebo }]], 2
+];
+var PutObjectAnnotationOutput$ = [3, n0, _POAOu,
+    0,
+    [_K, _AN, _OVI, _ET, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe, _CT, _SSE, _RC],
+    [0, 0, [0, { [_hH]: _xaovi }], [0, { [_hH]: _ET }], [0, { [_hH]: _xacc }], [0, { [_hH]: _xacc_ }], [0, { [_hH]: _xacc__ }], [0, { [_hH]: _xacs }], [0, { [_hH]: _xacs_ }], [0, { [_hH]: _xacs__ }], [0, { [_hH]: _xacm }], [0, { [_hH]: _xacx }], [0, { [_hH]: _xacx_ }], [0, { [_hH]: _xacx__ }], [0, { [_hH]: _xact }], [0, { [_hH]: _xasse }], [0, { [_hH]: _xarc }]]
+];
+var PutObjectAnnotationRequest$ = [3, n0, _POARu,
+    0,
+    [_B, _K, _AN, _AP, _VI, _OIM, _CA, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe, _CMDo, _RP, _EBO],
+    [[0, 1], [0, 1], [0, { [_hQ]: _aN }], [() => StreamingBlob, 16], [0, { [_hQ]: _vI }], [0, { [_hH]: _xaoim }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xacc }], [0, { [_hH]: _xacc_ }], [0, { [_hH]: _xacc__ }], [0, { [_hH]: _xacs }], [0, { [_hH]: _xacs_ }], [0, { [_hH]: _xacs__ }], [0, { [_hH]: _xacm }], [0, { [_hH]: _xacx }], [0, { [_hH]: _xacx_ }], [0, { [_hH]: _xacx__ }], [0, { [_hH]: _CM }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }]], 4
+];
+var PutObjectLegalHoldOutput$ = [3, n0, _POLHO,
+    0,
+    [_RC],
+    [[0, { [_hH]: _xarc }]]
+];
+var PutObjectLegalHoldRequest$ = [3, n0, _POLHR,
+    0,
+    [_B, _K, _LH, _RP, _VI, _CMDo, _CA, _EBO],
+    [[0, 1], [0, 1], [() => ObjectLockLegalHold$, { [_hP]: 1, [_xN]: _LH }], [0, { [_hH]: _xarp }], [0, { [_hQ]: _vI }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 2
+];
+var PutObjectLockConfigurationOutput$ = [3, n0, _POLCO,
+    0,
+    [_RC],
+    [[0, { [_hH]: _xarc }]]
+];
+var PutObjectLockConfigurationRequest$ = [3, n0, _POLCR,
+    0,
+    [_B, _OLC, _RP, _To, _CMDo, _CA, _EBO],
+    [[0, 1], [() => ObjectLockConfiguration$, { [_hP]: 1, [_xN]: _OLC }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xabolt }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 1
+];
+var PutObjectOutput$ = [3, n0, _POO,
+    0,
+    [_Ex, _ET, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe, _CT, _SSE, _VI, _SSECA, _SSECKMD, _SSEKMSKI, _SSEKMSEC, _BKE, _Si, _RC],
+    [[0, { [_hH]: _xae }], [0, { [_hH]: _ET }], [0, { [_hH]: _xacc }], [0, { [_hH]: _xacc_ }], [0, { [_hH]: _xacc__ }], [0, { [_hH]: _xacs }], [0, { [_hH]: _xacs_ }], [0, { [_hH]: _xacs__ }], [0, { [_hH]: _xacm }], [0, { [_hH]: _xacx }], [0, { [_hH]: _xacx_ }], [0, { [_hH]: _xacx__ }], [0, { [_hH]: _xact }], [0, { [_hH]: _xasse }], [0, { [_hH]: _xavi }], [0, { [_hH]: _xasseca }], [0, { [_hH]: _xasseckM }], [() => SSEKMSKeyId, { [_hH]: _xasseakki }], [() => SSEKMSEncryptionContext, { [_hH]: _xassec }], [2, { [_hH]: _xassebke }], [1, { [_hH]: _xaos }], [0, { [_hH]: _xarc }]]
+];
+var PutObjectRequest$ = [3, n0, _POR,
+    0,
+    [_B, _K, _ACL_, _Bo, _CC, _CDo, _CEo, _CL, _CLo, _CMDo, _CTo, _CA, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe, _Exp, _IM, _INM, _GFC, _GR, _GRACP, _GWACP, _WOB, _M, _SSE, _SC, _WRL, _SSECA, _SSECK, _SSECKMD, _SSEKMSKI, _SSEKMSEC, _BKE, _RP, _Tag, _OLM, _OLRUD, _OLLHS, _OLEH, _OLEHDD, _OLEHDY, _EBO],
+    [[0, 1], [0, 1], [0, { [_hH]: _xaa }], [() => StreamingBlob, 16], [0, { [_hH]: _CC_ }], [0, { [_hH]: _CD_ }], [0, { [_hH]: _CE_ }], [0, { [_hH]: _CL_ }], [1, { [_hH]: _CL__ }], [0, { [_hH]: _CM }], [0, { [_hH]: _CT_ }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xacc }], [0, { [_hH]: _xacc_ }], [0, { [_hH]: _xacc__ }], [0, { [_hH]: _xacs }], [0, { [_hH]: _xacs_ }], [0, { [_hH]: _xacs__ }], [0, { [_hH]: _xacm }], [0, { [_hH]: _xacx }], [0, { [_hH]: _xacx_ }], [0, { [_hH]: _xacx__ }], [4, { [_hH]: _Exp }], [0, { [_hH]: _IM_ }], [0, { [_hH]: _INM_ }], [0, { [_hH]: _xagfc }], [0, { [_hH]: _xagr }], [0, { [_hH]: _xagra }], [0, { [_hH]: _xagwa }], [1, { [_hH]: _xawob }], [128 | 0, { [_hPH]: _xam }], [0, { [_hH]: _xasse }], [0, { [_hH]: _xasc }], [0, { [_hH]: _xawrl }], [0, { [_hH]: _xasseca }], [() => SSECustomerKey, { [_hH]: _xasseck }], [0, { [_hH]: _xasseckM }], [() => SSEKMSKeyId, { [_hH]: _xasseakki }], [() => SSEKMSEncryptionContext, { [_hH]: _xassec }], [2, { [_hH]: _xassebke }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xat }], [0, { [_hH]: _xaolm }], [5, { [_hH]: _xaolrud }], [0, { [_hH]: _xaollh }], [0, { [_hH]: _xaoleh }], [1, { [_hH]: _xaolehdd }], [1, { [_hH]: _xaolehdy }], [0, { [_hH]: _xaebo }]], 2
+];
+var PutObjectRetentionOutput$ = [3, n0, _PORO,
+    0,
+    [_RC],
+    [[0, { [_hH]: _xarc }]]
+];
+var PutObjectRetentionRequest$ = [3, n0, _PORR,
+    0,
+    [_B, _K, _Ret, _RP, _VI, _BGR, _CMDo, _CA, _EBO],
+    [[0, 1], [0, 1], [() => ObjectLockRetention$, { [_hP]: 1, [_xN]: _Ret }], [0, { [_hH]: _xarp }], [0, { [_hQ]: _vI }], [2, { [_hH]: _xabgr }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 2
+];
+var PutObjectTaggingOutput$ = [3, n0, _POTO,
+    0,
+    [_VI],
+    [[0, { [_hH]: _xavi }]]
+];
+var PutObjectTaggingRequest$ = [3, n0, _POTR,
+    0,
+    [_B, _K, _Tag, _VI, _CMDo, _CA, _EBO, _RP],
+    [[0, 1], [0, 1], [() => Tagging$, { [_hP]: 1, [_xN]: _Tag }], [0, { [_hQ]: _vI }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xarp }]], 3
+];
+var PutPublicAccessBlockRequest$ = [3, n0, _PPABR,
+    0,
+    [_B, _PABC, _CMDo, _CA, _EBO],
+    [[0, 1], [() => PublicAccessBlockConfiguration$, { [_hP]: 1, [_xN]: _PABC }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 2
+];
+var QueueConfiguration$ = [3, n0, _QCue,
+    0,
+    [_QA, _Ev, _I, _F],
+    [[0, { [_xN]: _Qu }], [64 | 0, { [_xF]: 1, [_xN]: _Eve }], 0, [() => NotificationConfigurationFilter$, 0]], 2
+];
+var RecordExpiration$ = [3, n0, _REe,
+    0,
+    [_Ex, _D],
+    [0, 1], 1
+];
+var RecordsEvent$ = [3, n0, _REec,
+    0,
+    [_Payl],
+    [[21, { [_eP]: 1 }]]
+];
+var Redirect$ = [3, n0, _Red,
+    0,
+    [_HN, _HRC, _Pro, _RKPW, _RKW],
+    [0, 0, 0, 0, 0]
+];
+var RedirectAllRequestsTo$ = [3, n0, _RART,
+    0,
+    [_HN, _Pro],
+    [0, 0], 1
+];
+var RenameObjectOutput$ = [3, n0, _ROO,
+    0,
+    [],
+    []
+];
+var RenameObjectRequest$ = [3, n0, _ROR,
+    0,
+    [_B, _K, _RSen, _DIM, _DINM, _DIMS, _DIUS, _SIM, _SINM, _SIMS, _SIUS, _CTl],
+    [[0, 1], [0, 1], [0, { [_hH]: _xars_ }], [0, { [_hH]: _IM_ }], [0, { [_hH]: _INM_ }], [4, { [_hH]: _IMS_ }], [4, { [_hH]: _IUS_ }], [0, { [_hH]: _xarsim }], [0, { [_hH]: _xarsinm }], [6, { [_hH]: _xarsims }], [6, { [_hH]: _xarsius }], [0, { [_hH]: _xact_, [_iT]: 1 }]], 3
+];
+var ReplicaModifications$ = [3, n0, _RM,
+    0,
+    [_S],
+    [0], 1
+];
+var ReplicationConfiguration$ = [3, n0, _RCe,
+    0,
+    [_R, _Ru],
+    [0, [() => ReplicationRules, { [_xF]: 1, [_xN]: _Rul }]], 2
+];
+var ReplicationRule$ = [3, n0, _RRe,
+    0,
+    [_S, _Des, _ID, _Pri, _P, _F, _SSC, _EOR, _DMR],
+    [0, () => Destination$, 0, 1, 0, [() => ReplicationRuleFilter$, 0], () => SourceSelectionCriteria$, () => ExistingObjectReplication$, () => DeleteMarkerReplication$], 2
+];
+var ReplicationRuleAndOperator$ = [3, n0, _RRAO,
+    0,
+    [_P, _T],
+    [0, [() => TagSet, { [_xF]: 1, [_xN]: _Ta }]]
+];
+var ReplicationRuleFilter$ = [3, n0, _RRF,
+    0,
+    [_P, _Ta, _An],
+    [0, () => Tag$, [() => ReplicationRuleAndOperator$, 0]]
+];
+var ReplicationTime$ = [3, n0, _RT,
+    0,
+    [_S, _Tim],
+    [0, () => ReplicationTimeValue$], 2
+];
+var ReplicationTimeValue$ = [3, n0, _RTV,
+    0,
+    [_Mi],
+    [1]
+];
+var RequestPaymentConfiguration$ = [3, n0, _RPC,
+    0,
+    [_Pay],
+    [0], 1
+];
+var RequestProgress$ = [3, n0, _RPe,
+    0,
+    [_Ena],
+    [2]
+];
+var RestoreObjectOutput$ = [3, n0, _ROOe,
+    0,
+    [_RC, _ROP],
+    [[0, { [_hH]: _xarc }], [0, { [_hH]: _xarop }]]
+];
+var RestoreObjectRequest$ = [3, n0, _RORe,
+    0,
+    [_B, _K, _VI, _RRes, _RP, _CA, _EBO],
+    [[0, 1], [0, 1], [0, { [_hQ]: _vI }], [() => RestoreRequest$, { [_hP]: 1, [_xN]: _RRes }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 2
+];
+var RestoreRequest$ = [3, n0, _RRes,
+    0,
+    [_D, _GJP, _Ty, _Ti, _Desc, _SP, _OL],
+    [1, () => GlacierJobParameters$, 0, 0, 0, () => SelectParameters$, [() => OutputLocation$, 0]]
+];
+var RestoreStatus$ = [3, n0, _RSe,
+    0,
+    [_IRIP, _RED],
+    [2, 4]
+];
+var RoutingRule$ = [3, n0, _RRo,
+    0,
+    [_Red, _Co],
+    [() => Redirect$, () => Condition$], 1
+];
+var S3KeyFilter$ = [3, n0, _SKF,
+    0,
+    [_FRi],
+    [[() => FilterRuleList, { [_xF]: 1, [_xN]: _FR }]]
+];
+var S3Location$ = [3, n0, _SL,
+    0,
+    [_BNu, _P, _En, _CACL, _ACL, _Tag, _UM, _SC],
+    [0, 0, [() => Encryption$, 0], 0, [() => Grants, 0], [() => Tagging$, 0], [() => UserMetadata, 0], 0], 2
+];
+var S3TablesDestination$ = [3, n0, _STD,
+    0,
+    [_TBA, _TN],
+    [0, 0], 2
+];
+var S3TablesDestinationResult$ = [3, n0, _STDR,
+    0,
+    [_TBA, _TN, _TA, _TNa],
+    [0, 0, 0, 0], 4
+];
+var ScanRange$ = [3, n0, _SR,
+    0,
+    [_St, _End],
+    [1, 1]
+];
+var SelectObjectContentOutput$ = [3, n0, _SOCO,
+    0,
+    [_Payl],
+    [[() => SelectObjectContentEventStream$, 16]]
+];
+var SelectObjectContentRequest$ = [3, n0, _SOCR,
+    0,
+    [_B, _K, _Expr, _ETx, _IS, _OSu, _SSECA, _SSECK, _SSECKMD, _RPe, _SR, _EBO],
+    [[0, 1], [0, 1], 0, 0, () => InputSerialization$, () => OutputSerialization$, [0, { [_hH]: _xasseca }], [() => SSECustomerKey, { [_hH]: _xasseck }], [0, { [_hH]: _xasseckM }], () => RequestProgress$, () => ScanRange$, [0, { [_hH]: _xaebo }]], 6
+];
+var SelectParameters$ = [3, n0, _SP,
+    0,
+    [_IS, _ETx, _Expr, _OSu],
+    [() => InputSerialization$, 0, 0, () => OutputSerialization$], 4
+];
+var ServerSideEncryptionByDefault$ = [3, n0, _SSEBD,
+    0,
+    [_SSEA, _KMSMKID],
+    [0, [() => SSEKMSKeyId, 0]], 1
+];
+var ServerSideEncryptionConfiguration$ = [3, n0, _SSEC,
+    0,
+    [_Ru],
+    [[() => ServerSideEncryptionRules, { [_xF]: 1, [_xN]: _Rul }]], 1
+];
+var ServerSideEncryptionRule$ = [3, n0, _SSER,
+    0,
+    [_ASSEBD, _BKE, _BET],
+    [[() => ServerSideEncryptionByDefault$, 0], 2, [() => BlockedEncryptionTypes$, 0]]
+];
+var SessionCredentials$ = [3, n0, _SCe,
+    0,
+    [_AKI, _SAK, _ST, _Ex],
+    [[0, { [_xN]: _AKI }], [() => SessionCredentialValue, { [_xN]: _SAK }], [() => SessionCredentialValue, { [_xN]: _ST }], [4, { [_xN]: _Ex }]], 4
+];
+var SimplePrefix$ = [3, n0, _SPi,
+    { [_xN]: _SPi },
+    [],
+    []
+];
+var SourceSelectionCriteria$ = [3, n0, _SSC,
+    0,
+    [_SKEO, _RM],
+    [() => SseKmsEncryptedObjects$, () => ReplicaModifications$]
+];
+var SSEKMS$ = [3, n0, _SSEKMS,
+    { [_xN]: _SK },
+    [_KI],
+    [[() => SSEKMSKeyId, 0]], 1
+];
+var SseKmsEncryptedObjects$ = [3, n0, _SKEO,
+    0,
+    [_S],
+    [0], 1
+];
+var SSEKMSEncryption$ = [3, n0, _SSEKMSE,
+    { [_xN]: _SK },
+    [_KMSKA, _BKE],
+    [[() => NonEmptyKmsKeyArnString, 0], 2], 1
+];
+var SSES3$ = [3, n0, _SSES,
+    { [_xN]: _SS },
+    [],
+    []
+];
+var Stats$ = [3, n0, _Sta,
+    0,
+    [_BS, _BP, _BRy],
+    [1, 1, 1]
+];
+var StatsEvent$ = [3, n0, _SE,
+    0,
+    [_Det],
+    [[() => Stats$, { [_eP]: 1 }]]
+];
+var StorageClassAnalysis$ = [3, n0, _SCA,
+    0,
+    [_DE],
+    [() => StorageClassAnalysisDataExport$]
+];
+var StorageClassAnalysisDataExport$ = [3, n0, _SCADE,
+    0,
+    [_OSV, _Des],
+    [0, () => AnalyticsExportDestination$], 2
+];
+var Tag$ = [3, n0, _Ta,
+    0,
+    [_K, _V],
+    [0, 0], 2
+];
+var Tagging$ = [3, n0, _Tag,
+    0,
+    [_TSa],
+    [[() => TagSet, 0]], 1
+];
+var TargetGrant$ = [3, n0, _TGa,
+    0,
+    [_Gra, _Pe],
+    [[() => Grantee$, { [_xNm]: [_x, _hi] }], 0]
+];
+var TargetObjectKeyFormat$ = [3, n0, _TOKF,
+    0,
+    [_SPi, _PP],
+    [[() => SimplePrefix$, { [_xN]: _SPi }], [() => PartitionedPrefix$, { [_xN]: _PP }]]
+];
+var Tiering$ = [3, n0, _Tier,
+    0,
+    [_D, _AT],
+    [1, 0], 2
+];
+var TopicConfiguration$ = [3, n0, _TCop,
+    0,
+    [_TAo, _Ev, _I, _F],
+    [[0, { [_xN]: _Top }], [64 | 0, { [_xF]: 1, [_xN]: _Eve }], 0, [() => NotificationConfigurationFilter$, 0]], 2
+];
+var Transition$ = [3, n0, _Tra,
+    0,
+    [_Da, _D, _SC],
+    [5, 1, 0]
+];
+var UpdateBucketMetadataAnnotationTableConfigurationRequest$ = [3, n0, _UBMATCR,
+    0,
+    [_B, _ATC, _CMDo, _CA, _EBO],
+    [[0, 1], [() => AnnotationTableConfigurationUpdates$, { [_hP]: 1, [_xN]: _ATC }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 2
+];
+var UpdateBucketMetadataInventoryTableConfigurationRequest$ = [3, n0, _UBMITCR,
+    0,
+    [_B, _ITCn, _CMDo, _CA, _EBO],
+    [[0, 1], [() => InventoryTableConfigurationUpdates$, { [_hP]: 1, [_xN]: _ITCn }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 2
+];
+var UpdateBucketMetadataJournalTableConfigurationRequest$ = [3, n0, _UBMJTCR,
+    0,
+    [_B, _JTC, _CMDo, _CA, _EBO],
+    [[0, 1], [() => JournalTableConfigurationUpdates$, { [_hP]: 1, [_xN]: _JTC }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xaebo }]], 2
+];
+var UpdateObjectEncryptionRequest$ = [3, n0, _UOER,
+    0,
+    [_B, _K, _OE, _VI, _RP, _EBO, _CMDo, _CA],
+    [[0, 1], [0, 1], [() => ObjectEncryption$, 16], [0, { [_hQ]: _vI }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }]], 3
+];
+var UpdateObjectEncryptionResponse$ = [3, n0, _UOERp,
+    0,
+    [_RC],
+    [[0, { [_hH]: _xarc }]]
+];
+var UploadPartCopyOutput$ = [3, n0, _UPCO,
+    0,
+    [_CSVI, _CPR, _SSE, _SSECA, _SSECKMD, _SSEKMSKI, _BKE, _RC],
+    [[0, { [_hH]: _xacsvi }], [() => CopyPartResult$, 16], [0, { [_hH]: _xasse }], [0, { [_hH]: _xasseca }], [0, { [_hH]: _xasseckM }], [() => SSEKMSKeyId, { [_hH]: _xasseakki }], [2, { [_hH]: _xassebke }], [0, { [_hH]: _xarc }]]
+];
+var UploadPartCopyRequest$ = [3, n0, _UPCR,
+    0,
+    [_B, _CSo, _K, _PN, _UI, _CSIM, _CSIMS, _CSINM, _CSIUS, _CSRo, _SSECA, _SSECK, _SSECKMD, _CSSSECA, _CSSSECK, _CSSSECKMD, _RP, _EBO, _ESBO],
+    [[0, 1], [0, { [_hH]: _xacs___ }], [0, 1], [1, { [_hQ]: _pN }], [0, { [_hQ]: _uI }], [0, { [_hH]: _xacsim }], [4, { [_hH]: _xacsims }], [0, { [_hH]: _xacsinm }], [4, { [_hH]: _xacsius }], [0, { [_hH]: _xacsr }], [0, { [_hH]: _xasseca }], [() => SSECustomerKey, { [_hH]: _xasseck }], [0, { [_hH]: _xasseckM }], [0, { [_hH]: _xacssseca }], [() => CopySourceSSECustomerKey, { [_hH]: _xacssseck }], [0, { [_hH]: _xacssseckM }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }], [0, { [_hH]: _xasebo }]], 5
+];
+var UploadPartOutput$ = [3, n0, _UPO,
+    0,
+    [_SSE, _ET, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe, _SSECA, _SSECKMD, _SSEKMSKI, _BKE, _RC],
+    [[0, { [_hH]: _xasse }], [0, { [_hH]: _ET }], [0, { [_hH]: _xacc }], [0, { [_hH]: _xacc_ }], [0, { [_hH]: _xacc__ }], [0, { [_hH]: _xacs }], [0, { [_hH]: _xacs_ }], [0, { [_hH]: _xacs__ }], [0, { [_hH]: _xacm }], [0, { [_hH]: _xacx }], [0, { [_hH]: _xacx_ }], [0, { [_hH]: _xacx__ }], [0, { [_hH]: _xasseca }], [0, { [_hH]: _xasseckM }], [() => SSEKMSKeyId, { [_hH]: _xasseakki }], [2, { [_hH]: _xassebke }], [0, { [_hH]: _xarc }]]
+];
+var UploadPartRequest$ = [3, n0, _UPR,
+    0,
+    [_B, _K, _PN, _UI, _Bo, _CLo, _CMDo, _CA, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe, _SSECA, _SSECK, _SSECKMD, _RP, _EBO],
+    [[0, 1], [0, 1], [1, { [_hQ]: _pN }], [0, { [_hQ]: _uI }], [() => StreamingBlob, 16], [1, { [_hH]: _CL__ }], [0, { [_hH]: _CM }], [0, { [_hH]: _xasca }], [0, { [_hH]: _xacc }], [0, { [_hH]: _xacc_ }], [0, { [_hH]: _xacc__ }], [0, { [_hH]: _xacs }], [0, { [_hH]: _xacs_ }], [0, { [_hH]: _xacs__ }], [0, { [_hH]: _xacm }], [0, { [_hH]: _xacx }], [0, { [_hH]: _xacx_ }], [0, { [_hH]: _xacx__ }], [0, { [_hH]: _xasseca }], [() => SSECustomerKey, { [_hH]: _xasseck }], [0, { [_hH]: _xasseckM }], [0, { [_hH]: _xarp }], [0, { [_hH]: _xaebo }]], 4
+];
+var VersioningConfiguration$ = [3, n0, _VC,
+    0,
+    [_MFAD, _S],
+    [[0, { [_xN]: _MDf }], 0]
+];
+var WebsiteConfiguration$ = [3, n0, _WC,
+    0,
+    [_EDr, _IDn, _RART, _RR],
+    [() => ErrorDocument$, () => IndexDocument$, () => RedirectAllRequestsTo$, [() => RoutingRules, 0]]
+];
+var WriteGetObjectResponseRequest$ = [3, n0, _WGORR,
+    0,
+    [_RReq, _RTe, _Bo, _SCt, _ECr, _EM, _AR, _CC, _CDo, _CEo, _CL, _CLo, _CR, _CTo, _CCRC, _CCRCC, _CCRCNVME, _CSHA, _CSHAh, _CSHAhe, _CMD, _CXXHASH, _CXXHASHh, _CXXHASHhe, _DM, _ET, _Exp, _Ex, _LM, _MM, _M, _OLM, _OLLHS, _OLRUD, _PC, _RS, _RC, _Re, _SSE, _SSECA, _SSEKMSKI, _SSECKMD, _SC, _TC, _VI, _BKE],
+    [[0, { [_hL]: 1, [_hH]: _xarr }], [0, { [_hH]: _xart }], [() => StreamingBlob, 16], [1, { [_hH]: _xafs }], [0, { [_hH]: _xafec }], [0, { [_hH]: _xafem }], [0, { [_hH]: _xafhar }], [0, { [_hH]: _xafhCC }], [0, { [_hH]: _xafhCD }], [0, { [_hH]: _xafhCE }], [0, { [_hH]: _xafhCL }], [1, { [_hH]: _CL__ }], [0, { [_hH]: _xafhCR }], [0, { [_hH]: _xafhCT }], [0, { [_hH]: _xafhxacc }], [0, { [_hH]: _xafhxacc_ }], [0, { [_hH]: _xafhxacc__ }], [0, { [_hH]: _xafhxacs }], [0, { [_hH]: _xafhxacs_ }], [0, { [_hH]: _xafhxacs__ }], [0, { [_hH]: _xafhxacm }], [0, { [_hH]: _xafhxacx }], [0, { [_hH]: _xafhxacx_ }], [0, { [_hH]: _xafhxacx__ }], [2, { [_hH]: _xafhxadm }], [0, { [_hH]: _xafhE }], [4, { [_hH]: _xafhE_ }], [0, { [_hH]: _xafhxae }], [4, { [_hH]: _xafhLM }], [1, { [_hH]: _xafhxamm }], [128 | 0, { [_hPH]: _xam }], [0, { [_hH]: _xafhxaolm }], [0, { [_hH]: _xafhxaollh }], [5, { [_hH]: _xafhxaolrud }], [1, { [_hH]: _xafhxampc }], [0, { [_hH]: _xafhxars }], [0, { [_hH]: _xafhxarc }], [0, { [_hH]: _xafhxar }], [0, { [_hH]: _xafhxasse }], [0, { [_hH]: _xafhxasseca }], [() => SSEKMSKeyId, { [_hH]: _xafhxasseakki }], [0, { [_hH]: _xafhxasseckM }], [0, { [_hH]: _xafhxasc }], [1, { [_hH]: _xafhxatc }], [0, { [_hH]: _xafhxavi }], [2, { [_hH]: _xafhxassebke }]], 2
+];
+var __Unit = "unit";
+var AnalyticsConfigurationList = [1, n0, _ACLn,
+    0, [() => AnalyticsConfiguration$,
+        0]
+];
+var AnnotationList = [1, n0, _AL,
+    0, [() => AnnotationEntry$,
+        { [_xN]: _AE }]
+];
+var Buckets = [1, n0, _Bu,
+    0, [() => Bucket$,
+        { [_xN]: _B }]
+];
+var CommonPrefixList = [1, n0, _CPL,
+    0, () => CommonPrefix$
+];
+var CompletedPartList = [1, n0, _CPLo,
+    0, () => CompletedPart$
+];
+var CORSRules = [1, n0, _CORSR,
+    0, [() => CORSRule$,
+        0]
+];
+var DeletedObjects = [1, n0, _DOe,
+    0, () => DeletedObject$
+];
+var DeleteMarkers = [1, n0, _DMe,
+    0, () => DeleteMarkerEntry$
+];
+var EncryptionTypeList = [1, n0, _ETL,
+    0, [0,
+        { [_xN]: _ETn }]
+];
+var Errors = [1, n0, _Er,
+    0, () => _Error$
+];
+var FilterRuleList = [1, n0, _FRL,
+    0, () => FilterRule$
+];
+var Grants = [1, n0, _G,
+    0, [() => Grant$,
+        { [_xN]: _Gr }]
+];
+var IntelligentTieringConfigurationList = [1, n0, _ITCL,
+    0, [() => IntelligentTieringConfiguration$,
+        0]
+];
+var InventoryConfigurationList = [1, n0, _ICL,
+    0, [() => InventoryConfiguration$,
+        0]
+];
+var InventoryOptionalFields = [1, n0, _IOF,
+    0, [0,
+        { [_xN]: _Fi }]
+];
+var LambdaFunctionConfigurationList = [1, n0, _LFCL,
+    0, [() => LambdaFunctionConfiguration$,
+        0]
+];
+var LifecycleRules = [1, n0, _LRi,
+    0, [() => LifecycleRule$,
+        0]
+];
+var MetricsConfigurationList = [1, n0, _MCL,
+    0, [() => MetricsConfiguration$,
+        0]
+];
+var MultipartUploadList = [1, n0, _MUL,
+    0, () => MultipartUpload$
+];
+var NoncurrentVersionTransitionList = [1, n0, _NVTL,
+    0, () => NoncurrentVersionTransition$
+];
+var ObjectIdentifierList = [1, n0, _OIL,
+    0, () => ObjectIdentifier$
+];
+var ObjectList = [1, n0, _OLb,
+    0, [() => _Object$,
+        0]
+];
+var ObjectVersionList = [1, n0, _OVL,
+    0, [() => ObjectVersion$,
+        0]
+];
+var OwnershipControlsRules = [1, n0, _OCRw,
+    0, () => OwnershipControlsRule$
+];
+var Parts = [1, n0, _Pa,
+    0, () => Part$
+];
+var PartsList = [1, n0, _PL,
+    0, () => ObjectPart$
+];
+var QueueConfigurationList = [1, n0, _QCL,
+    0, [() => QueueConfiguration$,
+        0]
+];
+var ReplicationRules = [1, n0, _RRep,
+    0, [() => ReplicationRule$,
+        0]
+];
+var RoutingRules = [1, n0, _RR,
+    0, [() => RoutingRule$,
+        { [_xN]: _RRo }]
+];
+var ServerSideEncryptionRules = [1, n0, _SSERe,
+    0, [() => ServerSideEncryptionRule$,
+        0]
+];
+var TagSet = [1, n0, _TSa,
+    0, [() => Tag$,
+        { [_xN]: _Ta }]
+];
+var TargetGrants = [1, n0, _TG,
+    0, [() => TargetGrant$,
+        { [_xN]: _Gr }]
+];
+var TieringList = [1, n0, _TL,
+    0, () => Tiering$
+];
+var TopicConfigurationList = [1, n0, _TCL,
+    0, [() => TopicConfiguration$,
+        0]
+];
+var TransitionList = [1, n0, _TLr,
+    0, () => Transition$
+];
+var UserMetadata = [1, n0, _UM,
+    0, [() => MetadataEntry$,
+        { [_xN]: _ME }]
+];
+var AnalyticsFilter$ = [4, n0, _AF,
+    0,
+    [_P, _Ta, _An],
+    [0, () => Tag$, [() => AnalyticsAndOperator$, 0]]
+];
+var MetricsFilter$ = [4, n0, _MF,
+    0,
+    [_P, _Ta, _APAc, _An],
+    [0, () => Tag$, 0, [() => MetricsAndOperator$, 0]]
+];
+var ObjectEncryption$ = [4, n0, _OE,
+    0,
+    [_SSEKMS],
+    [[() => SSEKMSEncryption$, { [_xN]: _SK }]]
+];
+var SelectObjectContentEventStream$ = [4, n0, _SOCES,
+    { [_st]: 1 },
+    [_Rec, _Sta, _Pr, _Cont, _End],
+    [[() => RecordsEvent$, 0], [() => StatsEvent$, 0], [() => ProgressEvent$, 0], () => ContinuationEvent$, () => EndEvent$]
+];
+var AbortMultipartUpload$ = [9, n0, _AMU,
+    { [_h]: ["DELETE", "/{Key+}?x-id=AbortMultipartUpload", 204] }, () => AbortMultipartUploadRequest$, () => AbortMultipartUploadOutput$
+];
+var CompleteMultipartUpload$ = [9, n0, _CMUo,
+    { [_h]: ["POST", "/{Key+}", 200] }, () => CompleteMultipartUploadRequest$, () => CompleteMultipartUploadOutput$
+];
+var CopyObject$ = [9, n0, _CO,
+    { [_h]: ["PUT", "/{Key+}?x-id=CopyObject", 200] }, () => CopyObjectRequest$, () => CopyObjectOutput$
+];
+var CreateBucket$ = [9, n0, _CB,
+    { [_h]: ["PUT", "/", 200] }, () => CreateBucketRequest$, () => CreateBucketOutput$
+];
+var CreateBucketMetadataConfiguration$ = [9, n0, _CBMC,
+    { [_hC]: "-", [_h]: ["POST", "/?metadataConfiguration", 200] }, () => CreateBucketMetadataConfigurationRequest$, () => __Unit
+];
+var CreateBucketMetadataTableConfiguration$ = [9, n0, _CBMTC,
+    { [_hC]: "-", [_h]: ["POST", "/?metadataTable", 200] }, () => CreateBucketMetadataTableConfigurationRequest$, () => __Unit
+];
+var CreateMultipartUpload$ = [9, n0, _CMUr,
+    { [_h]: ["POST", "/{Key+}?uploads", 200] }, () => CreateMultipartUploadRequest$, () => CreateMultipartUploadOutput$
+];
+var CreateSession$ = [9, n0, _CSr,
+    { [_h]: ["GET", "/?session", 200] }, () => CreateSessionRequest$, () => CreateSessionOutput$
+];
+var DeleteBucket$ = [9, n0, _DB,
+    { [_h]: ["DELETE", "/", 204] }, () => DeleteBucketRequest$, () => __Unit
+];
+var DeleteBucketAnalyticsConfiguration$ = [9, n0, _DBAC,
+    { [_h]: ["DELETE", "/?analytics", 204] }, () => DeleteBucketAnalyticsConfigurationRequest$, () => __Unit
+];
+var DeleteBucketCors$ = [9, n0, _DBC,
+    { [_h]: ["DELETE", "/?cors", 204] }, () => DeleteBucketCorsRequest$, () => __Unit
+];
+var DeleteBucketEncryption$ = [9, n0, _DBE,
+    { [_h]: ["DELETE", "/?encryption", 204] }, () => DeleteBucketEncryptionRequest$, () => __Unit
+];
+var DeleteBucketIntelligentTieringConfiguration$ = [9, n0, _DBITC,
+    { [_h]: ["DELETE", "/?intelligent-tiering", 204] }, () => DeleteBucketIntelligentTieringConfigurationRequest$, () => __Unit
+];
+var DeleteBucketInventoryConfiguration$ = [9, n0, _DBIC,
+    { [_h]: ["DELETE", "/?inventory", 204] }, () => DeleteBucketInventoryConfigurationRequest$, () => __Unit
+];
+var DeleteBucketLifecycle$ = [9, n0, _DBL,
+    { [_h]: ["DELETE", "/?lifecycle", 204] }, () => DeleteBucketLifecycleRequest$, () => __Unit
+];
+var DeleteBucketMetadataConfiguration$ = [9, n0, _DBMC,
+    { [_h]: ["DELETE", "/?metadataConfiguration", 204] }, () => DeleteBucketMetadataConfigurationRequest$, () => __Unit
+];
+var DeleteBucketMetadataTableConfiguration$ = [9, n0, _DBMTC,
+    { [_h]: ["DELETE", "/?metadataTable", 204] }, () => DeleteBucketMetadataTableConfigurationRequest$, () => __Unit
+];
+var DeleteBucketMetricsConfiguration$ = [9, n0, _DBMCe,
+    { [_h]: ["DELETE", "/?metrics", 204] }, () => DeleteBucketMetricsConfigurationRequest$, () => __Unit
+];
+var DeleteBucketOwnershipControls$ = [9, n0, _DBOC,
+    { [_h]: ["DELETE", "/?ownershipControls", 204] }, () => DeleteBucketOwnershipControlsRequest$, () => __Unit
+];
+var DeleteBucketPolicy$ = [9, n0, _DBP,
+    { [_h]: ["DELETE", "/?policy", 204] }, () => DeleteBucketPolicyRequest$, () => __Unit
+];
+var DeleteBucketReplication$ = [9, n0, _DBRe,
+    { [_h]: ["DELETE", "/?replication", 204] }, () => DeleteBucketReplicationRequest$, () => __Unit
+];
+var DeleteBucketTagging$ = [9, n0, _DBT,
+    { [_h]: ["DELETE", "/?tagging", 204] }, () => DeleteBucketTaggingRequest$, () => __Unit
+];
+var DeleteBucketWebsite$ = [9, n0, _DBW,
+    { [_h]: ["DELETE", "/?website", 204] }, () => DeleteBucketWebsiteRequest$, () => __Unit
+];
+var DeleteObject$ = [9, n0, _DOel,
+    { [_h]: ["DELETE", "/{Key+}?x-id=DeleteObject", 204] }, () => DeleteObjectRequest$, () => DeleteObjectOutput$
+];
+var DeleteObjectAnnotation$ = [9, n0, _DOA,
+    { [_h]: ["DELETE", "/{Key+}?annotation", 204] }, () => DeleteObjectAnnotationRequest$, () => DeleteObjectAnnotationOutput$
+];
+var DeleteObjects$ = [9, n0, _DOele,
+    { [_hC]: "-", [_h]: ["POST", "/?delete", 200] }, () => DeleteObjectsRequest$, () => DeleteObjectsOutput$
+];
+var DeleteObjectTagging$ = [9, n0, _DOT,
+    { [_h]: ["DELETE", "/{Key+}?tagging", 204] }, () => DeleteObjectTaggingRequest$, () => DeleteObjectTaggingOutput$
+];
+var DeletePublicAccessBlock$ = [9, n0, _DPAB,
+    { [_h]: ["DELETE", "/?publicAccessBlock", 204] }, () => DeletePublicAccessBlockRequest$, () => __Unit
+];
+var GetBucketAbac$ = [9, n0, _GBA,
+    { [_h]: ["GET", "/?abac", 200] }, () => GetBucketAbacRequest$, () => GetBucketAbacOutput$
+];
+var GetBucketAccelerateConfiguration$ = [9, n0, _GBAC,
+    { [_h]: ["GET", "/?accelerate", 200] }, () => GetBucketAccelerateConfigurationRequest$, () => GetBucketAccelerateConfigurationOutput$
+];
+var GetBucketAcl$ = [9, n0, _GBAe,
+    { [_h]: ["GET", "/?acl", 200] }, () => GetBucketAclRequest$, () => GetBucketAclOutput$
+];
+var GetBucketAnalyticsConfiguration$ = [9, n0, _GBACe,
+    { [_h]: ["GET", "/?analytics&x-id=GetBucketAnalyticsConfiguration", 200] }, () => GetBucketAnalyticsConfigurationRequest$, () => GetBucketAnalyticsConfigurationOutput$
+];
+var GetBucketCors$ = [9, n0, _GBC,
+    { [_h]: ["GET", "/?cors", 200] }, () => GetBucketCorsRequest$, () => GetBucketCorsOutput$
+];
+var GetBucketEncryption$ = [9, n0, _GBE,
+    { [_h]: ["GET", "/?encryption", 200] }, () => GetBucketEncryptionRequest$, () => GetBucketEncryptionOutput$
+];
+var GetBucketIntelligentTieringConfiguration$ = [9, n0, _GBITC,
+    { [_h]: ["GET", "/?intelligent-tiering&x-id=GetBucketIntelligentTieringConfiguration", 200] }, () => GetBucketIntelligentTieringConfigurationRequest$, () => GetBucketIntelligentTieringConfigurationOutput$
+];
+var GetBucketInventoryConfiguration$ = [9, n0, _GBIC,
+    { [_h]: ["GET", "/?inventory&x-id=GetBucketInventoryConfiguration", 200] }, () => GetBucketInventoryConfigurationRequest$, () => GetBucketInventoryConfigurationOutput$
+];
+var GetBucketLifecycleConfiguration$ = [9, n0, _GBLC,
+    { [_h]: ["GET", "/?lifecycle", 200] }, () => GetBucketLifecycleConfigurationRequest$, () => GetBucketLifecycleConfigurationOutput$
+];
+var GetBucketLocation$ = [9, n0, _GBL,
+    { [_h]: ["GET", "/?location", 200] }, () => GetBucketLocationRequest$, () => GetBucketLocationOutput$
+];
+var GetBucketLogging$ = [9, n0, _GBLe,
+    { [_h]: ["GET", "/?logging", 200] }, () => GetBucketLoggingRequest$, () => GetBucketLoggingOutput$
+];
+var GetBucketMetadataConfiguration$ = [9, n0, _GBMC,
+    { [_h]: ["GET", "/?metadataConfiguration", 200] }, () => GetBucketMetadataConfigurationRequest$, () => GetBucketMetadataConfigurationOutput$
+];
+var GetBucketMetadataTableConfiguration$ = [9, n0, _GBMTC,
+    { [_h]: ["GET", "/?metadataTable", 200] }, () => GetBucketMetadataTableConfigurationRequest$, () => GetBucketMetadataTableConfigurationOutput$
+];
+var GetBucketMetricsConfiguration$ = [9, n0, _GBMCe,
+    { [_h]: ["GET", "/?metrics&x-id=GetBucketMetricsConfiguration", 200] }, () => GetBucketMetricsConfigurationRequest$, () => GetBucketMetricsConfigurationOutput$
+];
+var GetBucketNotificationConfiguration$ = [9, n0, _GBNC,
+    { [_h]: ["GET", "/?notification", 200] }, () => GetBucketNotificationConfigurationRequest$, () => NotificationConfiguration$
+];
+var GetBucketOwnershipControls$ = [9, n0, _GBOC,
+    { [_h]: ["GET", "/?ownershipControls", 200] }, () => GetBucketOwnershipControlsRequest$, () => GetBucketOwnershipControlsOutput$
+];
+var GetBucketPolicy$ = [9, n0, _GBP,
+    { [_h]: ["GET", "/?policy", 200] }, () => GetBucketPolicyRequest$, () => GetBucketPolicyOutput$
+];
+var GetBucketPolicyStatus$ = [9, n0, _GBPS,
+    { [_h]: ["GET", "/?policyStatus", 200] }, () => GetBucketPolicyStatusRequest$, () => GetBucketPolicyStatusOutput$
+];
+var GetBucketReplication$ = [9, n0, _GBR,
+    { [_h]: ["GET", "/?replication", 200] }, () => GetBucketReplicationRequest$, () => GetBucketReplicationOutput$
+];
+var GetBucketRequestPayment$ = [9, n0, _GBRP,
+    { [_h]: ["GET", "/?requestPayment", 200] }, () => GetBucketRequestPaymentRequest$, () => GetBucketRequestPaymentOutput$
+];
+var GetBucketTagging$ = [9, n0, _GBT,
+    { [_h]: ["GET", "/?tagging", 200] }, () => GetBucketTaggingRequest$, () => GetBucketTaggingOutput$
+];
+var GetBucketVersioning$ = [9, n0, _GBV,
+    { [_h]: ["GET", "/?versioning", 200] }, () => GetBucketVersioningRequest$, () => GetBucketVersioningOutput$
+];
+var GetBucketWebsite$ = [9, n0, _GBW,
+    { [_h]: ["GET", "/?website", 200] }, () => GetBucketWebsiteRequest$, () => GetBucketWebsiteOutput$
+];
+var GetObject$ = [9, n0, _GO,
+    { [_hC]: "-", [_h]: ["GET", "/{Key+}?x-id=GetObject", 200] }, () => GetObjectRequest$, () => GetObjectOutput$
+];
+var GetObjectAcl$ = [9, n0, _GOA,
+    { [_h]: ["GET", "/{Key+}?acl", 200] }, () => GetObjectAclRequest$, () => GetObjectAclOutput$
+];
+var GetObjectAnnotation$ = [9, n0, _GOAe,
+    { [_hC]: "-", [_h]: ["GET", "/{Key+}?annotation&x-id=GetObjectAnnotation", 200] }, () => GetObjectAnnotationRequest$, () => GetObjectAnnotationOutput$
+];
+var GetObjectAttributes$ = [9, n0, _GOAet,
+    { [_h]: ["GET", "/{Key+}?attributes", 200] }, () => GetObjectAttributesRequest$, () => GetObjectAttributesOutput$
+];
+var GetObjectLegalHold$ = [9, n0, _GOLH,
+    { [_h]: ["GET", "/{Key+}?legal-hold", 200] }, () => GetObjectLegalHoldRequest$, () => GetObjectLegalHoldOutput$
+];
+var GetObjectLockConfiguration$ = [9, n0, _GOLC,
+    { [_h]: ["GET", "/?object-lock", 200] }, () => GetObjectLockConfigurationRequest$, () => GetObjectLockConfigurationOutput$
+];
+var GetObjectRetention$ = [9, n0, _GORe,
+    { [_h]: ["GET", "/{Key+}?retention", 200] }, () => GetObjectRetentionRequest$, () => GetObjectRetentionOutput$
+];
+var GetObjectTagging$ = [9, n0, _GOT,
+    { [_h]: ["GET", "/{Key+}?tagging", 200] }, () => GetObjectTaggingRequest$, () => GetObjectTaggingOutput$
+];
+var GetObjectTorrent$ = [9, n0, _GOTe,
+    { [_h]: ["GET", "/{Key+}?torrent", 200] }, () => GetObjectTorrentRequest$, () => GetObjectTorrentOutput$
+];
+var GetPublicAccessBlock$ = [9, n0, _GPAB,
+    { [_h]: ["GET", "/?publicAccessBlock", 200] }, () => GetPublicAccessBlockRequest$, () => GetPublicAccessBlockOutput$
+];
+var HeadBucket$ = [9, n0, _HB,
+    { [_h]: ["HEAD", "/", 200] }, () => HeadBucketRequest$, () => HeadBucketOutput$
+];
+var HeadObject$ = [9, n0, _HO,
+    { [_h]: ["HEAD", "/{Key+}", 200] }, () => HeadObjectRequest$, () => HeadObjectOutput$
+];
+var ListBucketAnalyticsConfigurations$ = [9, n0, _LBAC,
+    { [_h]: ["GET", "/?analytics&x-id=ListBucketAnalyticsConfigurations", 200] }, () => ListBucketAnalyticsConfigurationsRequest$, () => ListBucketAnalyticsConfigurationsOutput$
+];
+var ListBucketIntelligentTieringConfigurations$ = [9, n0, _LBITC,
+    { [_h]: ["GET", "/?intelligent-tiering&x-id=ListBucketIntelligentTieringConfigurations", 200] }, () => ListBucketIntelligentTieringConfigurationsRequest$, () => ListBucketIntelligentTieringConfigurationsOutput$
+];
+var ListBucketInventoryConfigurations$ = [9, n0, _LBIC,
+    { [_h]: ["GET", "/?inventory&x-id=ListBucketInventoryConfigurations", 200] }, () => ListBucketInventoryConfigurationsRequest$, () => ListBucketInventoryConfigurationsOutput$
+];
+var ListBucketMetricsConfigurations$ = [9, n0, _LBMC,
+    { [_h]: ["GET", "/?metrics&x-id=ListBucketMetricsConfigurations", 200] }, () => ListBucketMetricsConfigurationsRequest$, () => ListBucketMetricsConfigurationsOutput$
+];
+var ListBuckets$ = [9, n0, _LB,
+    { [_h]: ["GET", "/?x-id=ListBuckets", 200] }, () => ListBucketsRequest$, () => ListBucketsOutput$
+];
+var ListDirectoryBuckets$ = [9, n0, _LDB,
+    { [_h]: ["GET", "/?x-id=ListDirectoryBuckets", 200] }, () => ListDirectoryBucketsRequest$, () => ListDirectoryBucketsOutput$
+];
+var ListMultipartUploads$ = [9, n0, _LMU,
+    { [_h]: ["GET", "/?uploads", 200] }, () => ListMultipartUploadsRequest$, () => ListMultipartUploadsOutput$
+];
+var ListObjectAnnotations$ = [9, n0, _LOA,
+    { [_h]: ["GET", "/{Key+}?annotation&x-id=ListObjectAnnotations", 200] }, () => ListObjectAnnotationsRequest$, () => ListObjectAnnotationsOutput$
+];
+var ListObjects$ = [9, n0, _LO,
+    { [_h]: ["GET", "/", 200] }, () => ListObjectsRequest$, () => ListObjectsOutput$
+];
+var ListObjectsV2$ = [9, n0, _LOV,
+    { [_h]: ["GET", "/?list-type=2", 200] }, () => ListObjectsV2Request$, () => ListObjectsV2Output$
+];
+var ListObjectVersions$ = [9, n0, _LOVi,
+    { [_h]: ["GET", "/?versions", 200] }, () => ListObjectVersionsRequest$, () => ListObjectVersionsOutput$
+];
+var ListParts$ = [9, n0, _LP,
+    { [_h]: ["GET", "/{Key+}?x-id=ListParts", 200] }, () => ListPartsRequest$, () => ListPartsOutput$
+];
+var PutBucketAbac$ = [9, n0, _PBA,
+    { [_hC]: "-", [_h]: ["PUT", "/?abac", 200] }, () => PutBucketAbacRequest$, () => __Unit
+];
+var PutBucketAccelerateConfiguration$ = [9, n0, _PBAC,
+    { [_hC]: "-", [_h]: ["PUT", "/?accelerate", 200] }, () => PutBucketAccelerateConfigurationRequest$, () => __Unit
+];
+var PutBucketAcl$ = [9, n0, _PBAu,
+    { [_hC]: "-", [_h]: ["PUT", "/?acl", 200] }, () => PutBucketAclRequest$, () => __Unit
+];
+var PutBucketAnalyticsConfiguration$ = [9, n0, _PBACu,
+    { [_h]: ["PUT", "/?analytics", 200] }, () => PutBucketAnalyticsConfigurationRequest$, () => __Unit
+];
+var PutBucketCors$ = [9, n0, _PBC,
+    { [_hC]: "-", [_h]: ["PUT", "/?cors", 200] }, () => PutBucketCorsRequest$, () => __Unit
+];
+var PutBucketEncryption$ = [9, n0, _PBE,
+    { [_hC]: "-", [_h]: ["PUT", "/?encryption", 200] }, () => PutBucketEncryptionRequest$, () => __Unit
+];
+var PutBucketIntelligentTieringConfiguration$ = [9, n0, _PBITC,
+    { [_h]: ["PUT", "/?intelligent-tiering", 200] }, () => PutBucketIntelligentTieringConfigurationRequest$, () => __Unit
+];
+var PutBucketInventoryConfiguration$ = [9, n0, _PBIC,
+    { [_h]: ["PUT", "/?inventory", 200] }, () => PutBucketInventoryConfigurationRequest$, () => __Unit
+];
+var PutBucketLifecycleConfiguration$ = [9, n0, _PBLC,
+    { [_hC]: "-", [_h]: ["PUT", "/?lifecycle", 200] }, () => PutBucketLifecycleConfigurationRequest$, () => PutBucketLifecycleConfigurationOutput$
+];
+var PutBucketLogging$ = [9, n0, _PBL,
+    { [_hC]: "-", [_h]: ["PUT", "/?logging", 200] }, () => PutBucketLoggingRequest$, () => __Unit
+];
+var PutBucketMetricsConfiguration$ = [9, n0, _PBMC,
+    { [_h]: ["PUT", "/?metrics", 200] }, () => PutBucketMetricsConfigurationRequest$, () => __Unit
+];
+var PutBucketNotificationConfiguration$ = [9, n0, _PBNC,
+    { [_h]: ["PUT", "/?notification", 200] }, () => PutBucketNotificationConfigurationRequest$, () => __Unit
+];
+var PutBucketOwnershipControls$ = [9, n0, _PBOC,
+    { [_hC]: "-", [_h]: ["PUT", "/?ownershipControls", 200] }, () => PutBucketOwnershipControlsRequest$, () => __Unit
+];
+var PutBucketPolicy$ = [9, n0, _PBP,
+    { [_hC]: "-", [_h]: ["PUT", "/?policy", 200] }, () => PutBucketPolicyRequest$, () => __Unit
+];
+var PutBucketReplication$ = [9, n0, _PBR,
+    { [_hC]: "-", [_h]: ["PUT", "/?replication", 200] }, () => PutBucketReplicationRequest$, () => __Unit
+];
+var PutBucketRequestPayment$ = [9, n0, _PBRP,
+    { [_hC]: "-", [_h]: ["PUT", "/?requestPayment", 200] }, () => PutBucketRequestPaymentRequest$, () => __Unit
+];
+var PutBucketTagging$ = [9, n0, _PBT,
+    { [_hC]: "-", [_h]: ["PUT", "/?tagging", 200] }, () => PutBucketTaggingRequest$, () => __Unit
+];
+var PutBucketVersioning$ = [9, n0, _PBV,
+    { [_hC]: "-", [_h]: ["PUT", "/?versioning", 200] }, () => PutBucketVersioningRequest$, () => __Unit
+];
+var PutBucketWebsite$ = [9, n0, _PBW,
+    { [_hC]: "-", [_h]: ["PUT", "/?website", 200] }, () => PutBucketWebsiteRequest$, () => __Unit
+];
+var PutObject$ = [9, n0, _PO,
+    { [_hC]: "-", [_h]: ["PUT", "/{Key+}?x-id=PutObject", 200] }, () => PutObjectRequest$, () => PutObjectOutput$
+];
+var PutObjectAcl$ = [9, n0, _POA,
+    { [_hC]: "-", [_h]: ["PUT", "/{Key+}?acl", 200] }, () => PutObjectAclRequest$, () => PutObjectAclOutput$
+];
+var PutObjectAnnotation$ = [9, n0, _POAu,
+    { [_hC]: "-", [_h]: ["PUT", "/{Key+}?annotation", 200] }, () => PutObjectAnnotationRequest$, () => PutObjectAnnotationOutput$
+];
+var PutObjectLegalHold$ = [9, n0, _POLH,
+    { [_hC]: "-", [_h]: ["PUT", "/{Key+}?legal-hold", 200] }, () => PutObjectLegalHoldRequest$, () => PutObjectLegalHoldOutput$
+];
+var PutObjectLockConfiguration$ = [9, n0, _POLC,
+    { [_hC]: "-", [_h]: ["PUT", "/?object-lock", 200] }, () => PutObjectLockConfigurationRequest$, () => PutObjectLockConfigurationOutput$
+];
+var PutObjectRetention$ = [9, n0, _PORu,
+    { [_hC]: "-", [_h]: ["PUT", "/{Key+}?retention", 200] }, () => PutObjectRetentionRequest$, () => PutObjectRetentionOutput$
+];
+var PutObjectTagging$ = [9, n0, _POT,
+    { [_hC]: "-", [_h]: ["PUT", "/{Key+}?tagging", 200] }, () => PutObjectTaggingRequest$, () => PutObjectTaggingOutput$
+];
+var PutPublicAccessBlock$ = [9, n0, _PPAB,
+    { [_hC]: "-", [_h]: ["PUT", "/?publicAccessBlock", 200] }, () => PutPublicAccessBlockRequest$, () => __Unit
+];
+var RenameObject$ = [9, n0, _RO,
+    { [_h]: ["PUT", "/{Key+}?renameObject", 200] }, () => RenameObjectRequest$, () => RenameObjectOutput$
+];
+var RestoreObject$ = [9, n0, _ROe,
+    { [_hC]: "-", [_h]: ["POST", "/{Key+}?restore", 200] }, () => RestoreObjectRequest$, () => RestoreObjectOutput$
+];
+var SelectObjectContent$ = [9, n0, _SOC,
+    { [_h]: ["POST", "/{Key+}?select&select-type=2", 200] }, () => SelectObjectContentRequest$, () => SelectObjectContentOutput$
+];
+var UpdateBucketMetadataAnnotationTableConfiguration$ = [9, n0, _UBMATC,
+    { [_hC]: "-", [_h]: ["PUT", "/?metadataAnnotationTable", 200] }, () => UpdateBucketMetadataAnnotationTableConfigurationRequest$, () => __Unit
+];
+var UpdateBucketMetadataInventoryTableConfiguration$ = [9, n0, _UBMITC,
+    { [_hC]: "-", [_h]: ["PUT", "/?metadataInventoryTable", 200] }, () => UpdateBucketMetadataInventoryTableConfigurationRequest$, () => __Unit
+];
+var UpdateBucketMetadataJournalTableConfiguration$ = [9, n0, _UBMJTC,
+    { [_hC]: "-", [_h]: ["PUT", "/?metadataJournalTable", 200] }, () => UpdateBucketMetadataJournalTableConfigurationRequest$, () => __Unit
+];
+var UpdateObjectEncryption$ = [9, n0, _UOE,
+    { [_hC]: "-", [_h]: ["PUT", "/{Key+}?encryption", 200] }, () => UpdateObjectEncryptionRequest$, () => UpdateObjectEncryptionResponse$
+];
+var UploadPart$ = [9, n0, _UP,
+    { [_hC]: "-", [_h]: ["PUT", "/{Key+}?x-id=UploadPart", 200] }, () => UploadPartRequest$, () => UploadPartOutput$
+];
+var UploadPartCopy$ = [9, n0, _UPC,
+    { [_h]: ["PUT", "/{Key+}?x-id=UploadPartCopy", 200] }, () => UploadPartCopyRequest$, () => UploadPartCopyOutput$
+];
+var WriteGetObjectResponse$ = [9, n0, _WGOR,
+    { [_en]: ["{RequestRoute}."], [_h]: ["POST", "/WriteGetObjectResponse", 200] }, () => WriteGetObjectResponseRequest$, () => __Unit
+];
+
+class CreateSessionCommand extends command(_ep4, _mw0, "CreateSession", CreateSession$) {
+}
+
+var version = "3.1168.0";
+var packageInfo = {
+	version: version};
+
+const getRuntimeConfig$1 = (config) => {
+    return {
+        apiVersion: "2006-03-01",
+        base64Decoder: config?.base64Decoder ?? fromBase64,
+        base64Encoder: config?.base64Encoder ?? toBase64,
+        disableHostPrefix: config?.disableHostPrefix ?? false,
+        endpointProvider: config?.endpointProvider ?? defaultEndpointResolver,
+        extensions: config?.extensions ?? [],
+        getAwsChunkedEncodingStream: config?.getAwsChunkedEncodingStream ?? getAwsChunkedEncodingStream,
+        httpAuthSchemeProvider: config?.httpAuthSchemeProvider ?? defaultS3HttpAuthSchemeProvider,
+        httpAuthSchemes: config?.httpAuthSchemes ?? [
+            {
+                schemeId: "aws.auth#sigv4",
+                identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+                signer: new AwsSdkSigV4Signer(),
+            },
+            {
+                schemeId: "aws.auth#sigv4a",
+                identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"),
+                signer: new AwsSdkSigV4ASigner(),
+            },
+        ],
+        logger: config?.logger ?? new NoOpLogger(),
+        md5: config?.md5 ?? Md5,
+        protocol: config?.protocol ?? S3RestXmlProtocol,
+        protocolSettings: config?.protocolSettings ?? {
+            defaultNamespace: "com.amazonaws.s3",
+            errorTypeRegistries,
+            xmlNamespace: "http://s3.amazonaws.com/doc/2006-03-01/",
+            version: "2006-03-01",
+            serviceTarget: "AmazonS3",
+        },
+        sdkStreamMixin: config?.sdkStreamMixin ?? sdkStreamMixin,
+        serviceId: config?.serviceId ?? "S3",
+        sha1: config?.sha1 ?? Sha1,
+        sha256: config?.sha256 ?? Sha256,
+        signerConstructor: config?.signerConstructor ?? SignatureV4MultiRegion,
+        signingEscapePath: config?.signingEscapePath ?? false,
+        urlParser: config?.urlParser ?? parseUrl,
+        useArnRegion: config?.useArnRegion ?? undefined,
+        utf8Decoder: config?.utf8Decoder ?? fromUtf8,
+        utf8Encoder: config?.utf8Encoder ?? toUtf8,
+    };
+};
+
+const getRuntimeConfig = (config) => {
+    emitWarningIfUnsupportedVersion(process.version);
+    const defaultsMode = resolveDefaultsModeConfig(config);
+    const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+    const clientSharedValues = getRuntimeConfig$1(config);
+    emitWarningIfUnsupportedVersion$1(process.version);
+    const loaderConfig = {
+        profile: config?.profile,
+        logger: clientSharedValues.logger,
+    };
+    return {
+        ...clientSharedValues,
+        ...config,
+        runtime: "node",
+        defaultsMode,
+        authSchemePreference: config?.authSchemePreference ?? loadConfig(NODE_AUTH_SCHEME_PREFERENCE_OPTIONS, loaderConfig),
+        bodyLengthChecker: config?.bodyLengthChecker ?? calculateBodyLength,
+        credentialDefaultProvider: config?.credentialDefaultProvider ?? defaultProvider,
+        defaultUserAgentProvider: config?.defaultUserAgentProvider ?? createDefaultUserAgentProvider({ serviceId: clientSharedValues.serviceId, clientVersion: packageInfo.version }),
+        disableS3ExpressSessionAuth: config?.disableS3ExpressSessionAuth ?? loadConfig(NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS, loaderConfig),
+        eventStreamSerdeProvider: config?.eventStreamSerdeProvider ?? eventStreamSerdeProvider,
+        maxAttempts: config?.maxAttempts ?? loadConfig(NODE_MAX_ATTEMPT_CONFIG_OPTIONS, config),
+        region: config?.region ?? loadConfig(NODE_REGION_CONFIG_OPTIONS, { ...NODE_REGION_CONFIG_FILE_OPTIONS, ...loaderConfig }),
+        requestChecksumCalculation: config?.requestChecksumCalculation ?? loadConfig(NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS, loaderConfig),
+        requestHandler: NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
+        responseChecksumValidation: config?.responseChecksumValidation ?? loadConfig(NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS, loaderConfig),
+        retryMode: config?.retryMode ??
+            loadConfig({
+                ...NODE_RETRY_MODE_CONFIG_OPTIONS,
+                default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE,
+            }, config),
+        sigv4aSigningRegionSet: config?.sigv4aSigningRegionSet ?? loadConfig(NODE_SIGV4A_CONFIG_OPTIONS, loaderConfig),
+        streamCollector: config?.streamCollector ?? streamCollector,
+        streamHasher: config?.streamHasher ?? readableStreamHasher,
+        useArnRegion: config?.useArnRegion ?? loadConfig(NODE_USE_ARN_REGION_CONFIG_OPTIONS, loaderConfig),
+        useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig),
+    };
+};
+
+const getHttpAuthExtensionConfiguration = (runtimeConfig) => {
+    const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
+    let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
+    let _credentials = runtimeConfig.credentials;
+    return {
+        setHttpAuthScheme(httpAuthScheme) {
+            const index = _httpAuthSchemes.findIndex((scheme) => scheme.schemeId === httpAuthScheme.schemeId);
+            if (index === -1) {
+                _httpAuthSchemes.push(httpAuthScheme);
+            }
+            else {
+                _httpAuthSchemes.splice(index, 1, httpAuthScheme);
+            }
+        },
+        httpAuthSchemes() {
+            return _httpAuthSchemes;
+        },
+        setHttpAuthSchemeProvider(httpAuthSchemeProvider) {
+            _httpAuthSchemeProvider = httpAuthSchemeProvider;
+        },
+        httpAuthSchemeProvider() {
+            return _httpAuthSchemeProvider;
+        },
+        setCredentials(credentials) {
+            _credentials = credentials;
+        },
+        credentials() {
+            return _credentials;
+        },
+    };
+};
+const resolveHttpAuthRuntimeConfig = (config) => {
+    return {
+        httpAuthSchemes: config.httpAuthSchemes(),
+        httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
+        credentials: config.credentials(),
+    };
+};
+
+const resolveRuntimeExtensions = (runtimeConfig, extensions) => {
+    const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration(runtimeConfig));
+    extensions.forEach((extension) => extension.configure(extensionConfiguration));
+    return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig(extensionConfiguration));
+};
+
+class S3Client extends Client {
+    config;
+    constructor(...[configuration]) {
+        const _config_0 = getRuntimeConfig(configuration || {});
+        super(_config_0);
+        this.initConfig = _config_0;
+        const _config_1 = resolveClientEndpointParameters(_config_0);
+        const _config_2 = resolveUserAgentConfig(_config_1);
+        const _config_3 = resolveFlexibleChecksumsConfig(_config_2);
+        const _config_4 = resolveRetryConfig(_config_3);
+        const _config_5 = resolveRegionConfig(_config_4);
+        const _config_6 = resolveHostHeaderConfig(_config_5);
+        const _config_7 = resolveEndpointConfig(_config_6);
+        const _config_8 = resolveEventStreamSerdeConfig(_config_7);
+        const _config_9 = resolveHttpAuthSchemeConfig(_config_8);
+        const _config_10 = resolveS3Config(_config_9, { session: [() => this, CreateSessionCommand] });
+        const _config_11 = resolveRuntimeExtensions(_config_10, configuration?.extensions || []);
+        this.config = _config_11;
+        this.middlewareStack.use(getSchemaSerdePlugin(this.config));
+        this.middlewareStack.use(getUserAgentPlugin(this.config));
+        this.middlewareStack.use(getRetryPlugin(this.config));
+        this.middlewareStack.use(getContentLengthPlugin(this.config));
+        this.middlewareStack.use(getHostHeaderPlugin(this.config));
+        this.middlewareStack.use(getLoggerPlugin(this.config));
+        this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
+        this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
+            httpAuthSchemeParametersProvider: defaultS3HttpAuthSchemeParametersProvider,
+            identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+                "aws.auth#sigv4": config.credentials,
+                "aws.auth#sigv4a": config.credentials,
+            }),
+        }));
+        this.middlewareStack.use(getHttpSigningPlugin(this.config));
+        this.middlewareStack.use(getValidateBucketNamePlugin(this.config));
+        this.middlewareStack.use(getAddExpectContinuePlugin(this.config));
+        this.middlewareStack.use(getRegionRedirectMiddlewarePlugin(this.config));
+        this.middlewareStack.use(getS3ExpressPlugin(this.config));
+        this.middlewareStack.use(getS3ExpressHttpSigningPlugin(this.config));
+    }
+    destroy() {
+        super.destroy();
+    }
+}
+
+class AbortMultipartUploadCommand extends command(_ep0, _mw0, "AbortMultipartUpload", AbortMultipartUpload$) {
+}
+
+class CompleteMultipartUploadCommand extends command(_ep0, _mw1, "CompleteMultipartUpload", CompleteMultipartUpload$) {
+}
+
+class CopyObjectCommand extends command(_ep1, _mw1, "CopyObject", CopyObject$) {
+}
+
+class CreateBucketCommand extends command(_ep2, _mw2, "CreateBucket", CreateBucket$) {
+}
+
+class CreateBucketMetadataConfigurationCommand extends command(_ep3, _mw3, "CreateBucketMetadataConfiguration", CreateBucketMetadataConfiguration$) {
+}
+
+class CreateBucketMetadataTableConfigurationCommand extends command(_ep3, _mw3, "CreateBucketMetadataTableConfiguration", CreateBucketMetadataTableConfiguration$) {
+}
+
+class CreateMultipartUploadCommand extends command(_ep0, _mw1, "CreateMultipartUpload", CreateMultipartUpload$) {
+}
+
+class DeleteBucketAnalyticsConfigurationCommand extends command(_ep3, _mw4, "DeleteBucketAnalyticsConfiguration", DeleteBucketAnalyticsConfiguration$) {
+}
+
+class DeleteBucketCommand extends command(_ep3, _mw4, "DeleteBucket", DeleteBucket$) {
+}
+
+class DeleteBucketCorsCommand extends command(_ep3, _mw4, "DeleteBucketCors", DeleteBucketCors$) {
+}
+
+class DeleteBucketEncryptionCommand extends command(_ep3, _mw4, "DeleteBucketEncryption", DeleteBucketEncryption$) {
+}
+
+class DeleteBucketIntelligentTieringConfigurationCommand extends command(_ep3, _mw4, "DeleteBucketIntelligentTieringConfiguration", DeleteBucketIntelligentTieringConfiguration$) {
+}
+
+class DeleteBucketInventoryConfigurationCommand extends command(_ep3, _mw4, "DeleteBucketInventoryConfiguration", DeleteBucketInventoryConfiguration$) {
+}
+
+class DeleteBucketLifecycleCommand extends command(_ep3, _mw4, "DeleteBucketLifecycle", DeleteBucketLifecycle$) {
+}
+
+class DeleteBucketMetadataConfigurationCommand extends command(_ep3, _mw4, "DeleteBucketMetadataConfiguration", DeleteBucketMetadataConfiguration$) {
+}
+
+class DeleteBucketMetadataTableConfigurationCommand extends command(_ep3, _mw4, "DeleteBucketMetadataTableConfiguration", DeleteBucketMetadataTableConfiguration$) {
+}
+
+class DeleteBucketMetricsConfigurationCommand extends command(_ep3, _mw4, "DeleteBucketMetricsConfiguration", DeleteBucketMetricsConfiguration$) {
+}
+
+class DeleteBucketOwnershipControlsCommand extends command(_ep3, _mw4, "DeleteBucketOwnershipControls", DeleteBucketOwnershipControls$) {
+}
+
+class DeleteBucketPolicyCommand extends command(_ep3, _mw4, "DeleteBucketPolicy", DeleteBucketPolicy$) {
+}
+
+class DeleteBucketReplicationCommand extends command(_ep3, _mw4, "DeleteBucketReplication", DeleteBucketReplication$) {
+}
+
+class DeleteBucketTaggingCommand extends command(_ep3, _mw4, "DeleteBucketTagging", DeleteBucketTagging$) {
+}
+
+class DeleteBucketWebsiteCommand extends command(_ep3, _mw4, "DeleteBucketWebsite", DeleteBucketWebsite$) {
+}
+
+class DeleteObjectAnnotationCommand extends command(_ep5, _mw0, "DeleteObjectAnnotation", DeleteObjectAnnotation$) {
+}
+
+class DeleteObjectCommand extends command(_ep0, _mw0, "DeleteObject", DeleteObject$) {
+}
+
+class DeleteObjectsCommand extends command(_ep5, _mw5, "DeleteObjects", DeleteObjects$) {
+}
+
+class DeleteObjectTaggingCommand extends command(_ep5, _mw0, "DeleteObjectTagging", DeleteObjectTagging$) {
+}
+
+class DeletePublicAccessBlockCommand extends command(_ep3, _mw4, "DeletePublicAccessBlock", DeletePublicAccessBlock$) {
+}
+
+class GetBucketAbacCommand extends command(_ep5, _mw0, "GetBucketAbac", GetBucketAbac$) {
+}
+
+class GetBucketAccelerateConfigurationCommand extends command(_ep3, _mw0, "GetBucketAccelerateConfiguration", GetBucketAccelerateConfiguration$) {
+}
+
+class GetBucketAclCommand extends command(_ep3, _mw0, "GetBucketAcl", GetBucketAcl$) {
+}
+
+class GetBucketAnalyticsConfigurationCommand extends command(_ep3, _mw0, "GetBucketAnalyticsConfiguration", GetBucketAnalyticsConfiguration$) {
+}
+
+class GetBucketCorsCommand extends command(_ep3, _mw0, "GetBucketCors", GetBucketCors$) {
+}
+
+class GetBucketEncryptionCommand extends command(_ep3, _mw0, "GetBucketEncryption", GetBucketEncryption$) {
+}
+
+class GetBucketIntelligentTieringConfigurationCommand extends command(_ep3, _mw0, "GetBucketIntelligentTieringConfiguration", GetBucketIntelligentTieringConfiguration$) {
+}
+
+class GetBucketInventoryConfigurationCommand extends command(_ep3, _mw0, "GetBucketInventoryConfiguration", GetBucketInventoryConfiguration$) {
+}
+
+class GetBucketLifecycleConfigurationCommand extends command(_ep3, _mw0, "GetBucketLifecycleConfiguration", GetBucketLifecycleConfiguration$) {
+}
+
+class GetBucketLocationCommand extends command(_ep3, _mw0, "GetBucketLocation", GetBucketLocation$) {
+}
+
+class GetBucketLoggingCommand extends command(_ep3, _mw0, "GetBucketLogging", GetBucketLogging$) {
+}
+
+class GetBucketMetadataConfigurationCommand extends command(_ep3, _mw0, "GetBucketMetadataConfiguration", GetBucketMetadataConfiguration$) {
+}
+
+class GetBucketMetadataTableConfigurationCommand extends command(_ep3, _mw0, "GetBucketMetadataTableConfiguration", GetBucketMetadataTableConfiguration$) {
+}
+
+class GetBucketMetricsConfigurationCommand extends command(_ep3, _mw0, "GetBucketMetricsConfiguration", GetBucketMetricsConfiguration$) {
+}
+
+class GetBucketNotificationConfigurationCommand extends command(_ep3, _mw0, "GetBucketNotificationConfiguration", GetBucketNotificationConfiguration$) {
+}
+
+class GetBucketOwnershipControlsCommand extends command(_ep3, _mw0, "GetBucketOwnershipControls", GetBucketOwnershipControls$) {
+}
+
+class GetBucketPolicyCommand extends command(_ep3, _mw4, "GetBucketPolicy", GetBucketPolicy$) {
+}
+
+class GetBucketPolicyStatusCommand extends command(_ep3, _mw0, "GetBucketPolicyStatus", GetBucketPolicyStatus$) {
+}
+
+class GetBucketReplicationCommand extends command(_ep3, _mw0, "GetBucketReplication", GetBucketReplication$) {
+}
+
+class GetBucketRequestPaymentCommand extends command(_ep3, _mw0, "GetBucketRequestPayment", GetBucketRequestPayment$) {
+}
+
+class GetBucketTaggingCommand extends command(_ep3, _mw0, "GetBucketTagging", GetBucketTagging$) {
+}
+
+class GetBucketVersioningCommand extends command(_ep3, _mw0, "GetBucketVersioning", GetBucketVersioning$) {
+}
+
+class GetBucketWebsiteCommand extends command(_ep3, _mw0, "GetBucketWebsite", GetBucketWebsite$) {
+}
+
+class GetObjectAclCommand extends command(_ep0, _mw0, "GetObjectAcl", GetObjectAcl$) {
+}
+
+class GetObjectAnnotationCommand extends command(_ep0, _mw6, "GetObjectAnnotation", GetObjectAnnotation$) {
+}
+
+class GetObjectAttributesCommand extends command(_ep5, _mw1, "GetObjectAttributes", GetObjectAttributes$) {
+}
+
+class GetObjectCommand extends command(_ep0, _mw7, "GetObject", GetObject$) {
+}
+
+class GetObjectLegalHoldCommand extends command(_ep5, _mw0, "GetObjectLegalHold", GetObjectLegalHold$) {
+}
+
+class GetObjectLockConfigurationCommand extends command(_ep5, _mw0, "GetObjectLockConfiguration", GetObjectLockConfiguration$) {
+}
+
+class GetObjectRetentionCommand extends command(_ep5, _mw0, "GetObjectRetention", GetObjectRetention$) {
+}
+
+class GetObjectTaggingCommand extends command(_ep5, _mw0, "GetObjectTagging", GetObjectTagging$) {
+}
+
+class GetObjectTorrentCommand extends command(_ep5, _mw4, "GetObjectTorrent", GetObjectTorrent$) {
+}
+
+class GetPublicAccessBlockCommand extends command(_ep3, _mw0, "GetPublicAccessBlock", GetPublicAccessBlock$) {
+}
+
+class HeadBucketCommand extends command(_ep5, _mw0, "HeadBucket", HeadBucket$) {
+}
+
+class HeadObjectCommand extends command(_ep0, _mw8, "HeadObject", HeadObject$) {
+}
+
+class ListBucketAnalyticsConfigurationsCommand extends command(_ep3, _mw0, "ListBucketAnalyticsConfigurations", ListBucketAnalyticsConfigurations$) {
+}
+
+class ListBucketIntelligentTieringConfigurationsCommand extends command(_ep3, _mw0, "ListBucketIntelligentTieringConfigurations", ListBucketIntelligentTieringConfigurations$) {
+}
+
+class ListBucketInventoryConfigurationsCommand extends command(_ep3, _mw0, "ListBucketInventoryConfigurations", ListBucketInventoryConfigurations$) {
+}
+
+class ListBucketMetricsConfigurationsCommand extends command(_ep3, _mw0, "ListBucketMetricsConfigurations", ListBucketMetricsConfigurations$) {
+}
+
+class ListBucketsCommand extends command(_ep6, _mw0, "ListBuckets", ListBuckets$) {
+}
+
+class ListDirectoryBucketsCommand extends command(_ep7, _mw0, "ListDirectoryBuckets", ListDirectoryBuckets$) {
+}
+
+class ListMultipartUploadsCommand extends command(_ep8, _mw0, "ListMultipartUploads", ListMultipartUploads$) {
+}
+
+class ListObjectAnnotationsCommand extends command(_ep5, _mw0, "ListObjectAnnotations", ListObjectAnnotations$) {
+}
+
+class ListObjectsCommand extends command(_ep8, _mw0, "ListObjects", ListObjects$) {
+}
+
+class ListObjectsV2Command extends command(_ep8, _mw0, "ListObjectsV2", ListObjectsV2$) {
+}
+
+class ListObjectVersionsCommand extends command(_ep8, _mw0, "ListObjectVersions", ListObjectVersions$) {
+}
+
+class ListPartsCommand extends command(_ep0, _mw1, "ListParts", ListParts$) {
+}
+
+class PutBucketAbacCommand extends command(_ep5, _mw9, "PutBucketAbac", PutBucketAbac$) {
+}
+
+class PutBucketAccelerateConfigurationCommand extends command(_ep3, _mw9, "PutBucketAccelerateConfiguration", PutBucketAccelerateConfiguration$) {
+}
+
+class PutBucketAclCommand extends command(_ep3, _mw3, "PutBucketAcl", PutBucketAcl$) {
+}
+
+class PutBucketAnalyticsConfigurationCommand extends command(_ep3, _mw4, "PutBucketAnalyticsConfiguration", PutBucketAnalyticsConfiguration$) {
+}
+
+class PutBucketCorsCommand extends command(_ep3, _mw3, "PutBucketCors", PutBucketCors$) {
+}
+
+class PutBucketEncryptionCommand extends command(_ep3, _mw3, "PutBucketEncryption", PutBucketEncryption$) {
+}
+
+class PutBucketIntelligentTieringConfigurationCommand extends command(_ep3, _mw4, "PutBucketIntelligentTieringConfiguration", PutBucketIntelligentTieringConfiguration$) {
+}
+
+class PutBucketInventoryConfigurationCommand extends command(_ep3, _mw4, "PutBucketInventoryConfiguration", PutBucketInventoryConfiguration$) {
+}
+
+class PutBucketLifecycleConfigurationCommand extends command(_ep3, _mw5, "PutBucketLifecycleConfiguration", PutBucketLifecycleConfiguration$) {
+}
+
+class PutBucketLoggingCommand extends command(_ep3, _mw3, "PutBucketLogging", PutBucketLogging$) {
+}
+
+class PutBucketMetricsConfigurationCommand extends command(_ep3, _mw4, "PutBucketMetricsConfiguration", PutBucketMetricsConfiguration$) {
+}
+
+class PutBucketNotificationConfigurationCommand extends command(_ep3, _mw4, "PutBucketNotificationConfiguration", PutBucketNotificationConfiguration$) {
+}
+
+class PutBucketOwnershipControlsCommand extends command(_ep3, _mw3, "PutBucketOwnershipControls", PutBucketOwnershipControls$) {
+}
+
+class PutBucketPolicyCommand extends command(_ep3, _mw3, "PutBucketPolicy", PutBucketPolicy$) {
+}
+
+class PutBucketReplicationCommand extends command(_ep3, _mw3, "PutBucketReplication", PutBucketReplication$) {
+}
+
+class PutBucketRequestPaymentCommand extends command(_ep3, _mw3, "PutBucketRequestPayment", PutBucketRequestPayment$) {
+}
+
+class PutBucketTaggingCommand extends command(_ep3, _mw3, "PutBucketTagging", PutBucketTagging$) {
+}
+
+class PutBucketVersioningCommand extends command(_ep3, _mw3, "PutBucketVersioning", PutBucketVersioning$) {
+}
+
+class PutBucketWebsiteCommand extends command(_ep3, _mw3, "PutBucketWebsite", PutBucketWebsite$) {
+}
+
+class PutObjectAclCommand extends command(_ep0, _mw5, "PutObjectAcl", PutObjectAcl$) {
+}
+
+class PutObjectAnnotationCommand extends command(_ep0, _mw10, "PutObjectAnnotation", PutObjectAnnotation$) {
+}
+
+class PutObjectCommand extends command(_ep0, _mw11, "PutObject", PutObject$) {
+}
+
+class PutObjectLegalHoldCommand extends command(_ep5, _mw5, "PutObjectLegalHold", PutObjectLegalHold$) {
+}
+
+class PutObjectLockConfigurationCommand extends command(_ep5, _mw5, "PutObjectLockConfiguration", PutObjectLockConfiguration$) {
+}
+
+class PutObjectRetentionCommand extends command(_ep5, _mw5, "PutObjectRetention", PutObjectRetention$) {
+}
+
+class PutObjectTaggingCommand extends command(_ep5, _mw5, "PutObjectTagging", PutObjectTagging$) {
+}
+
+class PutPublicAccessBlockCommand extends command(_ep3, _mw3, "PutPublicAccessBlock", PutPublicAccessBlock$) {
+}
+
+class RenameObjectCommand extends command(_ep0, _mw0, "RenameObject", RenameObject$) {
+}
+
+class RestoreObjectCommand extends command(_ep5, _mw10, "RestoreObject", RestoreObject$) {
+}
+
+class SelectObjectContentCommand extends command(_ep5, _mw12, "SelectObjectContent", SelectObjectContent$) {
+}
+
+class UpdateBucketMetadataAnnotationTableConfigurationCommand extends command(_ep3, _mw3, "UpdateBucketMetadataAnnotationTableConfiguration", UpdateBucketMetadataAnnotationTableConfiguration$) {
+}
+
+class UpdateBucketMetadataInventoryTableConfigurationCommand extends command(_ep3, _mw3, "UpdateBucketMetadataInventoryTableConfiguration", UpdateBucketMetadataInventoryTableConfiguration$) {
+}
+
+class UpdateBucketMetadataJournalTableConfigurationCommand extends command(_ep3, _mw3, "UpdateBucketMetadataJournalTableConfiguration", UpdateBucketMetadataJournalTableConfiguration$) {
+}
+
+class UpdateObjectEncryptionCommand extends command(_ep5, _mw5, "UpdateObjectEncryption", UpdateObjectEncryption$) {
+}
+
+class UploadPartCommand extends command(_ep0, _mw13, "UploadPart", UploadPart$) {
+}
+
+class UploadPartCopyCommand extends command(_ep4, _mw1, "UploadPartCopy", UploadPartCopy$) {
+}
+
+class WriteGetObjectResponseCommand extends command(_ep9, _mw4, "WriteGetObjectResponse", WriteGetObjectResponse$) {
+}
+
+const paginateListBuckets = createPaginator(S3Client, ListBucketsCommand, "ContinuationToken", "ContinuationToken", "MaxBuckets");
+
+const paginateListDirectoryBuckets = createPaginator(S3Client, ListDirectoryBucketsCommand, "ContinuationToken", "ContinuationToken", "MaxDirectoryBuckets");
+
+const paginateListObjectAnnotations = createPaginator(S3Client, ListObjectAnnotationsCommand, "ContinuationToken", "NextContinuationToken", "MaxAnnotationResults");
+
+const paginateListObjectsV2 = createPaginator(S3Client, ListObjectsV2Command, "ContinuationToken", "NextContinuationToken", "MaxKeys");
+
+const paginateListParts = createPaginator(S3Client, ListPartsCommand, "PartNumberMarker", "NextPartNumberMarker", "MaxParts");
+
+const checkState$3 = async (client, input) => {
+    let reason;
+    try {
+        let result = await client.send(new HeadBucketCommand(input));
+        reason = result;
+        return { state: WaiterState.SUCCESS, reason };
+    }
+    catch (exception) {
+        reason = exception;
+        if (exception.name === "NotFound") {
+            return { state: WaiterState.RETRY, reason };
+        }
+    }
+    return { state: WaiterState.RETRY, reason };
+};
+const waitForBucketExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 5, maxDelay: 120 };
+    return createWaiter({ ...serviceDefaults, ...params }, input, checkState$3);
+};
+const waitUntilBucketExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 5, maxDelay: 120 };
+    const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState$3);
+    return checkExceptions(result);
+};
+
+const checkState$2 = async (client, input) => {
+    let reason;
+    try {
+        let result = await client.send(new HeadBucketCommand(input));
+        reason = result;
+    }
+    catch (exception) {
+        reason = exception;
+        if (exception.name === "NotFound") {
+            return { state: WaiterState.SUCCESS, reason };
+        }
+    }
+    return { state: WaiterState.RETRY, reason };
+};
+const waitForBucketNotExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 5, maxDelay: 120 };
+    return createWaiter({ ...serviceDefaults, ...params }, input, checkState$2);
+};
+const waitUntilBucketNotExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 5, maxDelay: 120 };
+    const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState$2);
+    return checkExceptions(result);
+};
+
+const checkState$1 = async (client, input) => {
+    let reason;
+    try {
+        let result = await client.send(new HeadObjectCommand(input));
+        reason = result;
+        return { state: WaiterState.SUCCESS, reason };
+    }
+    catch (exception) {
+        reason = exception;
+        if (exception.name === "NotFound") {
+            return { state: WaiterState.RETRY, reason };
+        }
+    }
+    return { state: WaiterState.RETRY, reason };
+};
+const waitForObjectExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 5, maxDelay: 120 };
+    return createWaiter({ ...serviceDefaults, ...params }, input, checkState$1);
+};
+const waitUntilObjectExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 5, maxDelay: 120 };
+    const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState$1);
+    return checkExceptions(result);
+};
+
+const checkState = async (client, input) => {
+    let reason;
+    try {
+        let result = await client.send(new HeadObjectCommand(input));
+        reason = result;
+    }
+    catch (exception) {
+        reason = exception;
+        if (exception.name === "NotFound") {
+            return { state: WaiterState.SUCCESS, reason };
+        }
+    }
+    return { state: WaiterState.RETRY, reason };
+};
+const waitForObjectNotExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 5, maxDelay: 120 };
+    return createWaiter({ ...serviceDefaults, ...params }, input, checkState);
+};
+const waitUntilObjectNotExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 5, maxDelay: 120 };
+    const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState);
+    return checkExceptions(result);
+};
+
+const commands = {
+    AbortMultipartUploadCommand,
+    CompleteMultipartUploadCommand,
+    CopyObjectCommand,
+    CreateBucketCommand,
+    CreateBucketMetadataConfigurationCommand,
+    CreateBucketMetadataTableConfigurationCommand,
+    CreateMultipartUploadCommand,
+    CreateSessionCommand,
+    DeleteBucketCommand,
+    DeleteBucketAnalyticsConfigurationCommand,
+    DeleteBucketCorsCommand,
+    DeleteBucketEncryptionCommand,
+    DeleteBucketIntelligentTieringConfigurationCommand,
+    DeleteBucketInventoryConfigurationCommand,
+    DeleteBucketLifecycleCommand,
+    DeleteBucketMetadataConfigurationCommand,
+    DeleteBucketMetadataTableConfigurationCommand,
+    DeleteBucketMetricsConfigurationCommand,
+    DeleteBucketOwnershipControlsCommand,
+    DeleteBucketPolicyCommand,
+    DeleteBucketReplicationCommand,
+    DeleteBucketTaggingCommand,
+    DeleteBucketWebsiteCommand,
+    DeleteObjectCommand,
+    DeleteObjectAnnotationCommand,
+    DeleteObjectsCommand,
+    DeleteObjectTaggingCommand,
+    DeletePublicAccessBlockCommand,
+    GetBucketAbacCommand,
+    GetBucketAccelerateConfigurationCommand,
+    GetBucketAclCommand,
+    GetBucketAnalyticsConfigurationCommand,
+    GetBucketCorsCommand,
+    GetBucketEncryptionCommand,
+    GetBucketIntelligentTieringConfigurationCommand,
+    GetBucketInventoryConfigurationCommand,
+    GetBucketLifecycleConfigurationCommand,
+    GetBucketLocationCommand,
+    GetBucketLoggingCommand,
+    GetBucketMetadataConfigurationCommand,
+    GetBucketMetadataTableConfigurationCommand,
+    GetBucketMetricsConfigurationCommand,
+    GetBucketNotificationConfigurationCommand,
+    GetBucketOwnershipControlsCommand,
+    GetBucketPolicyCommand,
+    GetBucketPolicyStatusCommand,
+    GetBucketReplicationCommand,
+    GetBucketRequestPaymentCommand,
+    GetBucketTaggingCommand,
+    GetBucketVersioningCommand,
+    GetBucketWebsiteCommand,
+    GetObjectCommand,
+    GetObjectAclCommand,
+    GetObjectAnnotationCommand,
+    GetObjectAttributesCommand,
+    GetObjectLegalHoldCommand,
+    GetObjectLockConfigurationCommand,
+    GetObjectRetentionCommand,
+    GetObjectTaggingCommand,
+    GetObjectTorrentCommand,
+    GetPublicAccessBlockCommand,
+    HeadBucketCommand,
+    HeadObjectCommand,
+    ListBucketAnalyticsConfigurationsCommand,
+    ListBucketIntelligentTieringConfigurationsCommand,
+    ListBucketInventoryConfigurationsCommand,
+    ListBucketMetricsConfigurationsCommand,
+    ListBucketsCommand,
+    ListDirectoryBucketsCommand,
+    ListMultipartUploadsCommand,
+    ListObjectAnnotationsCommand,
+    ListObjectsCommand,
+    ListObjectsV2Command,
+    ListObjectVersionsCommand,
+    ListPartsCommand,
+    PutBucketAbacCommand,
+    PutBucketAccelerateConfigurationCommand,
+    PutBucketAclCommand,
+    PutBucketAnalyticsConfigurationCommand,
+    PutBucketCorsCommand,
+    PutBucketEncryptionCommand,
+    PutBucketIntelligentTieringConfigurationCommand,
+    PutBucketInventoryConfigurationCommand,
+    PutBucketLifecycleConfigurationCommand,
+    PutBucketLoggingCommand,
+    PutBucketMetricsConfigurationCommand,
+    PutBucketNotificationConfigurationCommand,
+    PutBucketOwnershipControlsCommand,
+    PutBucketPolicyCommand,
+    PutBucketReplicationCommand,
+    PutBucketRequestPaymentCommand,
+    PutBucketTaggingCommand,
+    PutBucketVersioningCommand,
+    PutBucketWebsiteCommand,
+    PutObjectCommand,
+    PutObjectAclCommand,
+    PutObjectAnnotationCommand,
+    PutObjectLegalHoldCommand,
+    PutObjectLockConfigurationCommand,
+    PutObjectRetentionCommand,
+    PutObjectTaggingCommand,
+    PutPublicAccessBlockCommand,
+    RenameObjectCommand,
+    RestoreObjectCommand,
+    SelectObjectContentCommand,
+    UpdateBucketMetadataAnnotationTableConfigurationCommand,
+    UpdateBucketMetadataInventoryTableConfigurationCommand,
+    UpdateBucketMetadataJournalTableConfigurationCommand,
+    UpdateObjectEncryptionCommand,
+    UploadPartCommand,
+    UploadPartCopyCommand,
+    WriteGetObjectResponseCommand,
+};
+const paginators = {
+    paginateListBuckets,
+    paginateListDirectoryBuckets,
+    paginateListObjectAnnotations,
+    paginateListObjectsV2,
+    paginateListParts,
+};
+const waiters = {
+    waitUntilBucketExists,
+    waitUntilBucketNotExists,
+    waitUntilObjectExists,
+    waitUntilObjectNotExists,
+};
+class S3 extends S3Client {
+}
+createAggregatedClient(commands, S3, { paginators, waiters });
+
+const BucketAbacStatus = {
+    Disabled: "Disabled",
+    Enabled: "Enabled",
+};
+const RequestCharged = {
+    requester: "requester",
+};
+const RequestPayer = {
+    requester: "requester",
+};
+const BucketAccelerateStatus = {
+    Enabled: "Enabled",
+    Suspended: "Suspended",
+};
+const Type = {
+    AmazonCustomerByEmail: "AmazonCustomerByEmail",
+    CanonicalUser: "CanonicalUser",
+    Group: "Group",
+};
+const Permission = {
+    FULL_CONTROL: "FULL_CONTROL",
+    READ: "READ",
+    READ_ACP: "READ_ACP",
+    WRITE: "WRITE",
+    WRITE_ACP: "WRITE_ACP",
+};
+const OwnerOverride = {
+    Destination: "Destination",
+};
+const ChecksumType = {
+    COMPOSITE: "COMPOSITE",
+    FULL_OBJECT: "FULL_OBJECT",
+};
+const ServerSideEncryption = {
+    AES256: "AES256",
+    aws_backup: "aws:backup",
+    aws_fsx: "aws:fsx",
+    aws_kms: "aws:kms",
+    aws_kms_dsse: "aws:kms:dsse",
+};
+const ObjectCannedACL = {
+    authenticated_read: "authenticated-read",
+    aws_exec_read: "aws-exec-read",
+    bucket_owner_full_control: "bucket-owner-full-control",
+    bucket_owner_read: "bucket-owner-read",
+    private: "private",
+    public_read: "public-read",
+    public_read_write: "public-read-write",
+};
+const AnnotationDirective = {
+    COPY: "COPY",
+    EXCLUDE: "EXCLUDE",
+};
+const ChecksumAlgorithm = {
+    CRC32: "CRC32",
+    CRC32C: "CRC32C",
+    CRC64NVME: "CRC64NVME",
+    MD5: "MD5",
+    SHA1: "SHA1",
+    SHA256: "SHA256",
+    SHA512: "SHA512",
+    XXHASH128: "XXHASH128",
+    XXHASH3: "XXHASH3",
+    XXHASH64: "XXHASH64",
+};
+const MetadataDirective = {
+    COPY: "COPY",
+    REPLACE: "REPLACE",
+};
+const ObjectLockEventHold = {
+    OFF: "OFF",
+    ON: "ON",
+};
+const ObjectLockLegalHoldStatus = {
+    OFF: "OFF",
+    ON: "ON",
+};
+const ObjectLockMode = {
+    COMPLIANCE: "COMPLIANCE",
+    GOVERNANCE: "GOVERNANCE",
+};
+const StorageClass = {
+    AWS_BACKUP_LOW_COST_WARM: "AWS_BACKUP_LOW_COST_WARM",
+    AWS_BACKUP_WARM: "AWS_BACKUP_WARM",
+    DEEP_ARCHIVE: "DEEP_ARCHIVE",
+    EXPRESS_ONEZONE: "EXPRESS_ONEZONE",
+    FSX_ONTAP: "FSX_ONTAP",
+    FSX_OPENZFS: "FSX_OPENZFS",
+    GLACIER: "GLACIER",
+    GLACIER_IR: "GLACIER_IR",
+    INTELLIGENT_TIERING: "INTELLIGENT_TIERING",
+    ONEZONE_IA: "ONEZONE_IA",
+    OUTPOSTS: "OUTPOSTS",
+    REDUCED_REDUNDANCY: "REDUCED_REDUNDANCY",
+    SNOW: "SNOW",
+    STANDARD: "STANDARD",
+    STANDARD_IA: "STANDARD_IA",
+};
+const TaggingDirective = {
+    COPY: "COPY",
+    REPLACE: "REPLACE",
+};
+const BucketCannedACL = {
+    authenticated_read: "authenticated-read",
+    private: "private",
+    public_read: "public-read",
+    public_read_write: "public-read-write",
+};
+const BucketNamespace = {
+    ACCOUNT_REGIONAL: "account-regional",
+    GLOBAL: "global",
+};
+const DataRedundancy = {
+    SingleAvailabilityZone: "SingleAvailabilityZone",
+    SingleLocalZone: "SingleLocalZone",
+};
+const BucketType = {
+    Directory: "Directory",
+};
+const LocationType = {
+    AvailabilityZone: "AvailabilityZone",
+    LocalZone: "LocalZone",
+};
+const BucketLocationConstraint = {
+    EU: "EU",
+    af_south_1: "af-south-1",
+    ap_east_1: "ap-east-1",
+    ap_east_2: "ap-east-2",
+    ap_northeast_1: "ap-northeast-1",
+    ap_northeast_2: "ap-northeast-2",
+    ap_northeast_3: "ap-northeast-3",
+    ap_south_1: "ap-south-1",
+    ap_south_2: "ap-south-2",
+    ap_southeast_1: "ap-southeast-1",
+    ap_southeast_2: "ap-southeast-2",
+    ap_southeast_3: "ap-southeast-3",
+    ap_southeast_4: "ap-southeast-4",
+    ap_southeast_5: "ap-southeast-5",
+    ap_southeast_6: "ap-southeast-6",
+    ap_southeast_7: "ap-southeast-7",
+    ca_central_1: "ca-central-1",
+    ca_west_1: "ca-west-1",
+    cn_north_1: "cn-north-1",
+    cn_northwest_1: "cn-northwest-1",
+    eu_central_1: "eu-central-1",
+    eu_central_2: "eu-central-2",
+    eu_north_1: "eu-north-1",
+    eu_south_1: "eu-south-1",
+    eu_south_2: "eu-south-2",
+    eu_west_1: "eu-west-1",
+    eu_west_2: "eu-west-2",
+    eu_west_3: "eu-west-3",
+    il_central_1: "il-central-1",
+    me_central_1: "me-central-1",
+    me_south_1: "me-south-1",
+    mx_central_1: "mx-central-1",
+    sa_east_1: "sa-east-1",
+    us_east_2: "us-east-2",
+    us_gov_east_1: "us-gov-east-1",
+    us_gov_west_1: "us-gov-west-1",
+    us_west_1: "us-west-1",
+    us_west_2: "us-west-2",
+};
+const ObjectOwnership = {
+    BucketOwnerEnforced: "BucketOwnerEnforced",
+    BucketOwnerPreferred: "BucketOwnerPreferred",
+    ObjectWriter: "ObjectWriter",
+};
+const AnnotationConfigurationState = {
+    DISABLED: "DISABLED",
+    ENABLED: "ENABLED",
+};
+const TableSseAlgorithm = {
+    AES256: "AES256",
+    aws_kms: "aws:kms",
+};
+const InventoryConfigurationState = {
+    DISABLED: "DISABLED",
+    ENABLED: "ENABLED",
+};
+const ExpirationState = {
+    DISABLED: "DISABLED",
+    ENABLED: "ENABLED",
+};
+const SessionMode = {
+    ReadOnly: "ReadOnly",
+    ReadWrite: "ReadWrite",
+};
+const AnalyticsS3ExportFileFormat = {
+    CSV: "CSV",
+};
+const StorageClassAnalysisSchemaVersion = {
+    V_1: "V_1",
+};
+const EncryptionType = {
+    NONE: "NONE",
+    SSE_C: "SSE-C",
+};
+const IntelligentTieringStatus = {
+    Disabled: "Disabled",
+    Enabled: "Enabled",
+};
+const IntelligentTieringAccessTier = {
+    ARCHIVE_ACCESS: "ARCHIVE_ACCESS",
+    DEEP_ARCHIVE_ACCESS: "DEEP_ARCHIVE_ACCESS",
+};
+const InventoryFormat = {
+    CSV: "CSV",
+    ORC: "ORC",
+    Parquet: "Parquet",
+};
+const InventoryIncludedObjectVersions = {
+    All: "All",
+    Current: "Current",
+};
+const InventoryOptionalField = {
+    BucketKeyStatus: "BucketKeyStatus",
+    ChecksumAlgorithm: "ChecksumAlgorithm",
+    ETag: "ETag",
+    EncryptionStatus: "EncryptionStatus",
+    IntelligentTieringAccessTier: "IntelligentTieringAccessTier",
+    IntelligentTieringReferenceDate: "IntelligentTieringReferenceDate",
+    IsMultipartUploaded: "IsMultipartUploaded",
+    LastModifiedDate: "LastModifiedDate",
+    LifecycleExpirationDate: "LifecycleExpirationDate",
+    ObjectAccessControlList: "ObjectAccessControlList",
+    ObjectLockEventHoldDuration: "ObjectLockEventHoldDuration",
+    ObjectLockEventHoldStatus: "ObjectLockEventHoldStatus",
+    ObjectLockLegalHoldStatus: "ObjectLockLegalHoldStatus",
+    ObjectLockMode: "ObjectLockMode",
+    ObjectLockRetainUntilDate: "ObjectLockRetainUntilDate",
+    ObjectOwner: "ObjectOwner",
+    ReplicationStatus: "ReplicationStatus",
+    Size: "Size",
+    StorageClass: "StorageClass",
+};
+const InventoryFrequency = {
+    Daily: "Daily",
+    Weekly: "Weekly",
+};
+const TransitionStorageClass = {
+    DEEP_ARCHIVE: "DEEP_ARCHIVE",
+    GLACIER: "GLACIER",
+    GLACIER_IR: "GLACIER_IR",
+    INTELLIGENT_TIERING: "INTELLIGENT_TIERING",
+    ONEZONE_IA: "ONEZONE_IA",
+    STANDARD_IA: "STANDARD_IA",
+};
+const ExpirationStatus = {
+    Disabled: "Disabled",
+    Enabled: "Enabled",
+};
+const TransitionDefaultMinimumObjectSize = {
+    all_storage_classes_128K: "all_storage_classes_128K",
+    varies_by_storage_class: "varies_by_storage_class",
+};
+const BucketLogsPermission = {
+    FULL_CONTROL: "FULL_CONTROL",
+    READ: "READ",
+    WRITE: "WRITE",
+};
+const PartitionDateSource = {
+    DeliveryTime: "DeliveryTime",
+    EventTime: "EventTime",
+};
+const S3TablesBucketType = {
+    aws: "aws",
+    customer: "customer",
+};
+const Event = {
+    s3_IntelligentTiering: "s3:IntelligentTiering",
+    s3_LifecycleExpiration_: "s3:LifecycleExpiration:*",
+    s3_LifecycleExpiration_Delete: "s3:LifecycleExpiration:Delete",
+    s3_LifecycleExpiration_DeleteMarkerCreated: "s3:LifecycleExpiration:DeleteMarkerCreated",
+    s3_LifecycleTransition: "s3:LifecycleTransition",
+    s3_ObjectAcl_Put: "s3:ObjectAcl:Put",
+    s3_ObjectAnnotation_: "s3:ObjectAnnotation:*",
+    s3_ObjectAnnotation_Delete: "s3:ObjectAnnotation:Delete",
+    s3_ObjectAnnotation_Put: "s3:ObjectAnnotation:Put",
+    s3_ObjectCreated_: "s3:ObjectCreated:*",
+    s3_ObjectCreated_CompleteMultipartUpload: "s3:ObjectCreated:CompleteMultipartUpload",
+    s3_ObjectCreated_Copy: "s3:ObjectCreated:Copy",
+    s3_ObjectCreated_Post: "s3:ObjectCreated:Post",
+    s3_ObjectCreated_Put: "s3:ObjectCreated:Put",
+    s3_ObjectRemoved_: "s3:ObjectRemoved:*",
+    s3_ObjectRemoved_Delete: "s3:ObjectRemoved:Delete",
+    s3_ObjectRemoved_DeleteMarkerCreated: "s3:ObjectRemoved:DeleteMarkerCreated",
+    s3_ObjectRestore_: "s3:ObjectRestore:*",
+    s3_ObjectRestore_Completed: "s3:ObjectRestore:Completed",
+    s3_ObjectRestore_Delete: "s3:ObjectRestore:Delete",
+    s3_ObjectRestore_Post: "s3:ObjectRestore:Post",
+    s3_ObjectRetention_Put: "s3:ObjectRetention:Put",
+    s3_ObjectTagging_: "s3:ObjectTagging:*",
+    s3_ObjectTagging_Delete: "s3:ObjectTagging:Delete",
+    s3_ObjectTagging_Put: "s3:ObjectTagging:Put",
+    s3_ReducedRedundancyLostObject: "s3:ReducedRedundancyLostObject",
+    s3_Replication_: "s3:Replication:*",
+    s3_Replication_OperationFailedReplication: "s3:Replication:OperationFailedReplication",
+    s3_Replication_OperationMissedThreshold: "s3:Replication:OperationMissedThreshold",
+    s3_Replication_OperationNotTracked: "s3:Replication:OperationNotTracked",
+    s3_Replication_OperationReplicatedAfterThreshold: "s3:Replication:OperationReplicatedAfterThreshold",
+};
+const FilterRuleName = {
+    prefix: "prefix",
+    suffix: "suffix",
+};
+const DeleteMarkerReplicationStatus = {
+    Disabled: "Disabled",
+    Enabled: "Enabled",
+};
+const MetricsStatus = {
+    Disabled: "Disabled",
+    Enabled: "Enabled",
+};
+const ReplicationTimeStatus = {
+    Disabled: "Disabled",
+    Enabled: "Enabled",
+};
+const ExistingObjectReplicationStatus = {
+    Disabled: "Disabled",
+    Enabled: "Enabled",
+};
+const ReplicaModificationsStatus = {
+    Disabled: "Disabled",
+    Enabled: "Enabled",
+};
+const SseKmsEncryptedObjectsStatus = {
+    Disabled: "Disabled",
+    Enabled: "Enabled",
+};
+const ReplicationRuleStatus = {
+    Disabled: "Disabled",
+    Enabled: "Enabled",
+};
+const Payer = {
+    BucketOwner: "BucketOwner",
+    Requester: "Requester",
+};
+const MFADeleteStatus = {
+    Disabled: "Disabled",
+    Enabled: "Enabled",
+};
+const BucketVersioningStatus = {
+    Enabled: "Enabled",
+    Suspended: "Suspended",
+};
+const Protocol = {
+    http: "http",
+    https: "https",
+};
+const ReplicationStatus = {
+    COMPLETE: "COMPLETE",
+    COMPLETED: "COMPLETED",
+    FAILED: "FAILED",
+    PENDING: "PENDING",
+    REPLICA: "REPLICA",
+};
+const ChecksumMode = {
+    ENABLED: "ENABLED",
+};
+const ObjectAttributes = {
+    CHECKSUM: "Checksum",
+    ETAG: "ETag",
+    OBJECT_PARTS: "ObjectParts",
+    OBJECT_SIZE: "ObjectSize",
+    STORAGE_CLASS: "StorageClass",
+};
+const ObjectLockEnabled = {
+    Enabled: "Enabled",
+};
+const ObjectLockRetentionMode = {
+    COMPLIANCE: "COMPLIANCE",
+    GOVERNANCE: "GOVERNANCE",
+};
+const ArchiveStatus = {
+    ARCHIVE_ACCESS: "ARCHIVE_ACCESS",
+    DEEP_ARCHIVE_ACCESS: "DEEP_ARCHIVE_ACCESS",
+};
+const EncodingType = {
+    url: "url",
+};
+const ObjectStorageClass = {
+    AWS_BACKUP_LOW_COST_WARM: "AWS_BACKUP_LOW_COST_WARM",
+    AWS_BACKUP_WARM: "AWS_BACKUP_WARM",
+    DEEP_ARCHIVE: "DEEP_ARCHIVE",
+    EXPRESS_ONEZONE: "EXPRESS_ONEZONE",
+    FSX_ONTAP: "FSX_ONTAP",
+    FSX_OPENZFS: "FSX_OPENZFS",
+    GLACIER: "GLACIER",
+    GLACIER_IR: "GLACIER_IR",
+    INTELLIGENT_TIERING: "INTELLIGENT_TIERING",
+    ONEZONE_IA: "ONEZONE_IA",
+    OUTPOSTS: "OUTPOSTS",
+    REDUCED_REDUNDANCY: "REDUCED_REDUNDANCY",
+    SNOW: "SNOW",
+    STANDARD: "STANDARD",
+    STANDARD_IA: "STANDARD_IA",
+};
+const OptionalObjectAttributes = {
+    RESTORE_STATUS: "RestoreStatus",
+};
+const ObjectVersionStorageClass = {
+    STANDARD: "STANDARD",
+};
+const MFADelete = {
+    Disabled: "Disabled",
+    Enabled: "Enabled",
+};
+const Tier = {
+    Bulk: "Bulk",
+    Expedited: "Expedited",
+    Standard: "Standard",
+};
+const ExpressionType = {
+    SQL: "SQL",
+};
+const CompressionType = {
+    BZIP2: "BZIP2",
+    GZIP: "GZIP",
+    NONE: "NONE",
+};
+const FileHeaderInfo = {
+    IGNORE: "IGNORE",
+    NONE: "NONE",
+    USE: "USE",
+};
+const JSONType = {
+    DOCUMENT: "DOCUMENT",
+    LINES: "LINES",
+};
+const QuoteFields = {
+    ALWAYS: "ALWAYS",
+    ASNEEDED: "ASNEEDED",
+};
+const RestoreRequestType = {
+    SELECT: "SELECT",
+};
+
+__webpack_unused_export__ = AbacStatus$;
+__webpack_unused_export__ = AbortIncompleteMultipartUpload$;
+__webpack_unused_export__ = AbortMultipartUpload$;
+__webpack_unused_export__ = AbortMultipartUploadCommand;
+__webpack_unused_export__ = AbortMultipartUploadOutput$;
+__webpack_unused_export__ = AbortMultipartUploadRequest$;
+__webpack_unused_export__ = AccelerateConfiguration$;
+__webpack_unused_export__ = AccessControlPolicy$;
+__webpack_unused_export__ = AccessControlTranslation$;
+__webpack_unused_export__ = AccessDenied;
+__webpack_unused_export__ = AccessDenied$;
+__webpack_unused_export__ = AnalyticsAndOperator$;
+__webpack_unused_export__ = AnalyticsConfiguration$;
+__webpack_unused_export__ = AnalyticsExportDestination$;
+__webpack_unused_export__ = AnalyticsFilter$;
+__webpack_unused_export__ = AnalyticsS3BucketDestination$;
+__webpack_unused_export__ = AnalyticsS3ExportFileFormat;
+__webpack_unused_export__ = AnnotationConfigurationState;
+__webpack_unused_export__ = AnnotationDirective;
+__webpack_unused_export__ = AnnotationEntry$;
+__webpack_unused_export__ = AnnotationLimitExceeded;
+__webpack_unused_export__ = AnnotationLimitExceeded$;
+__webpack_unused_export__ = AnnotationNameTooLong;
+__webpack_unused_export__ = AnnotationNameTooLong$;
+__webpack_unused_export__ = AnnotationTableConfiguration$;
+__webpack_unused_export__ = AnnotationTableConfigurationResult$;
+__webpack_unused_export__ = AnnotationTableConfigurationUpdates$;
+__webpack_unused_export__ = ArchiveStatus;
+__webpack_unused_export__ = BlockedEncryptionTypes$;
+__webpack_unused_export__ = Bucket$;
+__webpack_unused_export__ = BucketAbacStatus;
+__webpack_unused_export__ = BucketAccelerateStatus;
+__webpack_unused_export__ = BucketAlreadyExists;
+__webpack_unused_export__ = BucketAlreadyExists$;
+__webpack_unused_export__ = BucketAlreadyOwnedByYou;
+__webpack_unused_export__ = BucketAlreadyOwnedByYou$;
+__webpack_unused_export__ = BucketCannedACL;
+__webpack_unused_export__ = BucketInfo$;
+__webpack_unused_export__ = BucketLifecycleConfiguration$;
+__webpack_unused_export__ = BucketLocationConstraint;
+__webpack_unused_export__ = BucketLoggingStatus$;
+__webpack_unused_export__ = BucketLogsPermission;
+__webpack_unused_export__ = BucketNamespace;
+__webpack_unused_export__ = BucketType;
+__webpack_unused_export__ = BucketVersioningStatus;
+__webpack_unused_export__ = CORSConfiguration$;
+__webpack_unused_export__ = CORSRule$;
+__webpack_unused_export__ = CSVInput$;
+__webpack_unused_export__ = CSVOutput$;
+__webpack_unused_export__ = Checksum$;
+__webpack_unused_export__ = ChecksumAlgorithm;
+__webpack_unused_export__ = ChecksumMode;
+__webpack_unused_export__ = ChecksumType;
+__webpack_unused_export__ = CommonPrefix$;
+__webpack_unused_export__ = CompleteMultipartUpload$;
+__webpack_unused_export__ = CompleteMultipartUploadCommand;
+__webpack_unused_export__ = CompleteMultipartUploadOutput$;
+__webpack_unused_export__ = CompleteMultipartUploadRequest$;
+__webpack_unused_export__ = CompletedMultipartUpload$;
+__webpack_unused_export__ = CompletedPart$;
+__webpack_unused_export__ = CompressionType;
+__webpack_unused_export__ = Condition$;
+__webpack_unused_export__ = ContinuationEvent$;
+__webpack_unused_export__ = CopyObject$;
+__webpack_unused_export__ = CopyObjectCommand;
+__webpack_unused_export__ = CopyObjectOutput$;
+__webpack_unused_export__ = CopyObjectRequest$;
+__webpack_unused_export__ = CopyObjectResult$;
+__webpack_unused_export__ = CopyPartResult$;
+__webpack_unused_export__ = CreateBucket$;
+__webpack_unused_export__ = CreateBucketCommand;
+__webpack_unused_export__ = CreateBucketConfiguration$;
+__webpack_unused_export__ = CreateBucketMetadataConfiguration$;
+__webpack_unused_export__ = CreateBucketMetadataConfigurationCommand;
+__webpack_unused_export__ = CreateBucketMetadataConfigurationRequest$;
+__webpack_unused_export__ = CreateBucketMetadataTableConfiguration$;
+__webpack_unused_export__ = CreateBucketMetadataTableConfigurationCommand;
+__webpack_unused_export__ = CreateBucketMetadataTableConfigurationRequest$;
+__webpack_unused_export__ = CreateBucketOutput$;
+__webpack_unused_export__ = CreateBucketRequest$;
+__webpack_unused_export__ = CreateMultipartUpload$;
+__webpack_unused_export__ = CreateMultipartUploadCommand;
+__webpack_unused_export__ = CreateMultipartUploadOutput$;
+__webpack_unused_export__ = CreateMultipartUploadRequest$;
+__webpack_unused_export__ = CreateSession$;
+__webpack_unused_export__ = CreateSessionCommand;
+__webpack_unused_export__ = CreateSessionOutput$;
+__webpack_unused_export__ = CreateSessionRequest$;
+__webpack_unused_export__ = DataRedundancy;
+__webpack_unused_export__ = DefaultRetention$;
+__webpack_unused_export__ = Delete$;
+__webpack_unused_export__ = DeleteBucket$;
+__webpack_unused_export__ = DeleteBucketAnalyticsConfiguration$;
+__webpack_unused_export__ = DeleteBucketAnalyticsConfigurationCommand;
+__webpack_unused_export__ = DeleteBucketAnalyticsConfigurationRequest$;
+__webpack_unused_export__ = DeleteBucketCommand;
+__webpack_unused_export__ = DeleteBucketCors$;
+__webpack_unused_export__ = DeleteBucketCorsCommand;
+__webpack_unused_export__ = DeleteBucketCorsRequest$;
+__webpack_unused_export__ = DeleteBucketEncryption$;
+__webpack_unused_export__ = DeleteBucketEncryptionCommand;
+__webpack_unused_export__ = DeleteBucketEncryptionRequest$;
+__webpack_unused_export__ = DeleteBucketIntelligentTieringConfiguration$;
+__webpack_unused_export__ = DeleteBucketIntelligentTieringConfigurationCommand;
+__webpack_unused_export__ = DeleteBucketIntelligentTieringConfigurationRequest$;
+__webpack_unused_export__ = DeleteBucketInventoryConfiguration$;
+__webpack_unused_export__ = DeleteBucketInventoryConfigurationCommand;
+__webpack_unused_export__ = DeleteBucketInventoryConfigurationRequest$;
+__webpack_unused_export__ = DeleteBucketLifecycle$;
+__webpack_unused_export__ = DeleteBucketLifecycleCommand;
+__webpack_unused_export__ = DeleteBucketLifecycleRequest$;
+__webpack_unused_export__ = DeleteBucketMetadataConfiguration$;
+__webpack_unused_export__ = DeleteBucketMetadataConfigurationCommand;
+__webpack_unused_export__ = DeleteBucketMetadataConfigurationRequest$;
+__webpack_unused_export__ = DeleteBucketMetadataTableConfiguration$;
+__webpack_unused_export__ = DeleteBucketMetadataTableConfigurationCommand;
+__webpack_unused_export__ = DeleteBucketMetadataTableConfigurationRequest$;
+__webpack_unused_export__ = DeleteBucketMetricsConfiguration$;
+__webpack_unused_export__ = DeleteBucketMetricsConfigurationCommand;
+__webpack_unused_export__ = DeleteBucketMetricsConfigurationRequest$;
+__webpack_unused_export__ = DeleteBucketOwnershipControls$;
+__webpack_unused_export__ = DeleteBucketOwnershipControlsCommand;
+__webpack_unused_export__ = DeleteBucketOwnershipControlsRequest$;
+__webpack_unused_export__ = DeleteBucketPolicy$;
+__webpack_unused_export__ = DeleteBucketPolicyCommand;
+__webpack_unused_export__ = DeleteBucketPolicyRequest$;
+__webpack_unused_export__ = DeleteBucketReplication$;
+__webpack_unused_export__ = DeleteBucketReplicationCommand;
+__webpack_unused_export__ = DeleteBucketReplicationRequest$;
+__webpack_unused_export__ = DeleteBucketRequest$;
+__webpack_unused_export__ = DeleteBucketTagging$;
+__webpack_unused_export__ = DeleteBucketTaggingCommand;
+__webpack_unused_export__ = DeleteBucketTaggingRequest$;
+__webpack_unused_export__ = DeleteBucketWebsite$;
+__webpack_unused_export__ = DeleteBucketWebsiteCommand;
+__webpack_unused_export__ = DeleteBucketWebsiteRequest$;
+__webpack_unused_export__ = DeleteMarkerEntry$;
+__webpack_unused_export__ = DeleteMarkerReplication$;
+__webpack_unused_export__ = DeleteMarkerReplicationStatus;
+__webpack_unused_export__ = DeleteObject$;
+__webpack_unused_export__ = DeleteObjectAnnotation$;
+__webpack_unused_export__ = DeleteObjectAnnotationCommand;
+__webpack_unused_export__ = DeleteObjectAnnotationOutput$;
+__webpack_unused_export__ = DeleteObjectAnnotationRequest$;
+__webpack_unused_export__ = DeleteObjectCommand;
+__webpack_unused_export__ = DeleteObjectOutput$;
+__webpack_unused_export__ = DeleteObjectRequest$;
+__webpack_unused_export__ = DeleteObjectTagging$;
+__webpack_unused_export__ = DeleteObjectTaggingCommand;
+__webpack_unused_export__ = DeleteObjectTaggingOutput$;
+__webpack_unused_export__ = DeleteObjectTaggingRequest$;
+__webpack_unused_export__ = DeleteObjects$;
+__webpack_unused_export__ = DeleteObjectsCommand;
+__webpack_unused_export__ = DeleteObjectsOutput$;
+__webpack_unused_export__ = DeleteObjectsRequest$;
+__webpack_unused_export__ = DeletePublicAccessBlock$;
+__webpack_unused_export__ = DeletePublicAccessBlockCommand;
+__webpack_unused_export__ = DeletePublicAccessBlockRequest$;
+__webpack_unused_export__ = DeletedObject$;
+__webpack_unused_export__ = Destination$;
+__webpack_unused_export__ = DestinationResult$;
+__webpack_unused_export__ = EncodingType;
+__webpack_unused_export__ = Encryption$;
+__webpack_unused_export__ = EncryptionConfiguration$;
+__webpack_unused_export__ = EncryptionType;
+__webpack_unused_export__ = EncryptionTypeMismatch;
+__webpack_unused_export__ = EncryptionTypeMismatch$;
+__webpack_unused_export__ = EndEvent$;
+__webpack_unused_export__ = ErrorDetails$;
+__webpack_unused_export__ = ErrorDocument$;
+__webpack_unused_export__ = Event;
+__webpack_unused_export__ = EventBridgeConfiguration$;
+__webpack_unused_export__ = EventHoldDuration$;
+__webpack_unused_export__ = ExistingObjectReplication$;
+__webpack_unused_export__ = ExistingObjectReplicationStatus;
+__webpack_unused_export__ = ExpirationState;
+__webpack_unused_export__ = ExpirationStatus;
+__webpack_unused_export__ = ExpressionType;
+__webpack_unused_export__ = FileHeaderInfo;
+__webpack_unused_export__ = FilterRule$;
+__webpack_unused_export__ = FilterRuleName;
+__webpack_unused_export__ = GetBucketAbac$;
+__webpack_unused_export__ = GetBucketAbacCommand;
+__webpack_unused_export__ = GetBucketAbacOutput$;
+__webpack_unused_export__ = GetBucketAbacRequest$;
+__webpack_unused_export__ = GetBucketAccelerateConfiguration$;
+__webpack_unused_export__ = GetBucketAccelerateConfigurationCommand;
+__webpack_unused_export__ = GetBucketAccelerateConfigurationOutput$;
+__webpack_unused_export__ = GetBucketAccelerateConfigurationRequest$;
+__webpack_unused_export__ = GetBucketAcl$;
+__webpack_unused_export__ = GetBucketAclCommand;
+__webpack_unused_export__ = GetBucketAclOutput$;
+__webpack_unused_export__ = GetBucketAclRequest$;
+__webpack_unused_export__ = GetBucketAnalyticsConfiguration$;
+__webpack_unused_export__ = GetBucketAnalyticsConfigurationCommand;
+__webpack_unused_export__ = GetBucketAnalyticsConfigurationOutput$;
+__webpack_unused_export__ = GetBucketAnalyticsConfigurationRequest$;
+__webpack_unused_export__ = GetBucketCors$;
+__webpack_unused_export__ = GetBucketCorsCommand;
+__webpack_unused_export__ = GetBucketCorsOutput$;
+__webpack_unused_export__ = GetBucketCorsRequest$;
+__webpack_unused_export__ = GetBucketEncryption$;
+__webpack_unused_export__ = GetBucketEncryptionCommand;
+__webpack_unused_export__ = GetBucketEncryptionOutput$;
+__webpack_unused_export__ = GetBucketEncryptionRequest$;
+__webpack_unused_export__ = GetBucketIntelligentTieringConfiguration$;
+__webpack_unused_export__ = GetBucketIntelligentTieringConfigurationCommand;
+__webpack_unused_export__ = GetBucketIntelligentTieringConfigurationOutput$;
+__webpack_unused_export__ = GetBucketIntelligentTieringConfigurationRequest$;
+__webpack_unused_export__ = GetBucketInventoryConfiguration$;
+__webpack_unused_export__ = GetBucketInventoryConfigurationCommand;
+__webpack_unused_export__ = GetBucketInventoryConfigurationOutput$;
+__webpack_unused_export__ = GetBucketInventoryConfigurationRequest$;
+__webpack_unused_export__ = GetBucketLifecycleConfiguration$;
+__webpack_unused_export__ = GetBucketLifecycleConfigurationCommand;
+__webpack_unused_export__ = GetBucketLifecycleConfigurationOutput$;
+__webpack_unused_export__ = GetBucketLifecycleConfigurationRequest$;
+__webpack_unused_export__ = GetBucketLocation$;
+__webpack_unused_export__ = GetBucketLocationCommand;
+__webpack_unused_export__ = GetBucketLocationOutput$;
+__webpack_unused_export__ = GetBucketLocationRequest$;
+__webpack_unused_export__ = GetBucketLogging$;
+__webpack_unused_export__ = GetBucketLoggingCommand;
+__webpack_unused_export__ = GetBucketLoggingOutput$;
+__webpack_unused_export__ = GetBucketLoggingRequest$;
+__webpack_unused_export__ = GetBucketMetadataConfiguration$;
+__webpack_unused_export__ = GetBucketMetadataConfigurationCommand;
+__webpack_unused_export__ = GetBucketMetadataConfigurationOutput$;
+__webpack_unused_export__ = GetBucketMetadataConfigurationRequest$;
+__webpack_unused_export__ = GetBucketMetadataConfigurationResult$;
+__webpack_unused_export__ = GetBucketMetadataTableConfiguration$;
+__webpack_unused_export__ = GetBucketMetadataTableConfigurationCommand;
+__webpack_unused_export__ = GetBucketMetadataTableConfigurationOutput$;
+__webpack_unused_export__ = GetBucketMetadataTableConfigurationRequest$;
+__webpack_unused_export__ = GetBucketMetadataTableConfigurationResult$;
+__webpack_unused_export__ = GetBucketMetricsConfiguration$;
+__webpack_unused_export__ = GetBucketMetricsConfigurationCommand;
+__webpack_unused_export__ = GetBucketMetricsConfigurationOutput$;
+__webpack_unused_export__ = GetBucketMetricsConfigurationRequest$;
+__webpack_unused_export__ = GetBucketNotificationConfiguration$;
+__webpack_unused_export__ = GetBucketNotificationConfigurationCommand;
+__webpack_unused_export__ = GetBucketNotificationConfigurationRequest$;
+__webpack_unused_export__ = GetBucketOwnershipControls$;
+__webpack_unused_export__ = GetBucketOwnershipControlsCommand;
+__webpack_unused_export__ = GetBucketOwnershipControlsOutput$;
+__webpack_unused_export__ = GetBucketOwnershipControlsRequest$;
+__webpack_unused_export__ = GetBucketPolicy$;
+exports.mCJ = GetBucketPolicyCommand;
+__webpack_unused_export__ = GetBucketPolicyOutput$;
+__webpack_unused_export__ = GetBucketPolicyRequest$;
+__webpack_unused_export__ = GetBucketPolicyStatus$;
+__webpack_unused_export__ = GetBucketPolicyStatusCommand;
+__webpack_unused_export__ = GetBucketPolicyStatusOutput$;
+__webpack_unused_export__ = GetBucketPolicyStatusRequest$;
+__webpack_unused_export__ = GetBucketReplication$;
+__webpack_unused_export__ = GetBucketReplicationCommand;
+__webpack_unused_export__ = GetBucketReplicationOutput$;
+__webpack_unused_export__ = GetBucketReplicationRequest$;
+__webpack_unused_export__ = GetBucketRequestPayment$;
+exports.Tbr = GetBucketRequestPaymentCommand;
+__webpack_unused_export__ = GetBucketRequestPaymentOutput$;
+__webpack_unused_export__ = GetBucketRequestPaymentRequest$;
+__webpack_unused_export__ = GetBucketTagging$;
+__webpack_unused_export__ = GetBucketTaggingCommand;
+__webpack_unused_export__ = GetBucketTaggingOutput$;
+__webpack_unused_export__ = GetBucketTaggingRequest$;
+__webpack_unused_export__ = GetBucketVersioning$;
+__webpack_unused_export__ = GetBucketVersioningCommand;
+__webpack_unused_export__ = GetBucketVersioningOutput$;
+__webpack_unused_export__ = GetBucketVersioningRequest$;
+__webpack_unused_export__ = GetBucketWebsite$;
+__webpack_unused_export__ = GetBucketWebsiteCommand;
+__webpack_unused_export__ = GetBucketWebsiteOutput$;
+__webpack_unused_export__ = GetBucketWebsiteRequest$;
+__webpack_unused_export__ = GetObject$;
+__webpack_unused_export__ = GetObjectAcl$;
+__webpack_unused_export__ = GetObjectAclCommand;
+__webpack_unused_export__ = GetObjectAclOutput$;
+__webpack_unused_export__ = GetObjectAclRequest$;
+__webpack_unused_export__ = GetObjectAnnotation$;
+__webpack_unused_export__ = GetObjectAnnotationCommand;
+__webpack_unused_export__ = GetObjectAnnotationOutput$;
+__webpack_unused_export__ = GetObjectAnnotationRequest$;
+__webpack_unused_export__ = GetObjectAttributes$;
+__webpack_unused_export__ = GetObjectAttributesCommand;
+__webpack_unused_export__ = GetObjectAttributesOutput$;
+__webpack_unused_export__ = GetObjectAttributesParts$;
+__webpack_unused_export__ = GetObjectAttributesRequest$;
+exports.jLs = GetObjectCommand;
+__webpack_unused_export__ = GetObjectLegalHold$;
+__webpack_unused_export__ = GetObjectLegalHoldCommand;
+__webpack_unused_export__ = GetObjectLegalHoldOutput$;
+__webpack_unused_export__ = GetObjectLegalHoldRequest$;
+__webpack_unused_export__ = GetObjectLockConfiguration$;
+__webpack_unused_export__ = GetObjectLockConfigurationCommand;
+__webpack_unused_export__ = GetObjectLockConfigurationOutput$;
+__webpack_unused_export__ = GetObjectLockConfigurationRequest$;
+__webpack_unused_export__ = GetObjectOutput$;
+__webpack_unused_export__ = GetObjectRequest$;
+__webpack_unused_export__ = GetObjectRetention$;
+__webpack_unused_export__ = GetObjectRetentionCommand;
+__webpack_unused_export__ = GetObjectRetentionOutput$;
+__webpack_unused_export__ = GetObjectRetentionRequest$;
+__webpack_unused_export__ = GetObjectTagging$;
+__webpack_unused_export__ = GetObjectTaggingCommand;
+__webpack_unused_export__ = GetObjectTaggingOutput$;
+__webpack_unused_export__ = GetObjectTaggingRequest$;
+__webpack_unused_export__ = GetObjectTorrent$;
+__webpack_unused_export__ = GetObjectTorrentCommand;
+__webpack_unused_export__ = GetObjectTorrentOutput$;
+__webpack_unused_export__ = GetObjectTorrentRequest$;
+__webpack_unused_export__ = GetPublicAccessBlock$;
+__webpack_unused_export__ = GetPublicAccessBlockCommand;
+__webpack_unused_export__ = GetPublicAccessBlockOutput$;
+__webpack_unused_export__ = GetPublicAccessBlockRequest$;
+__webpack_unused_export__ = GlacierJobParameters$;
+__webpack_unused_export__ = Grant$;
+__webpack_unused_export__ = Grantee$;
+__webpack_unused_export__ = HeadBucket$;
+__webpack_unused_export__ = HeadBucketCommand;
+__webpack_unused_export__ = HeadBucketOutput$;
+__webpack_unused_export__ = HeadBucketRequest$;
+__webpack_unused_export__ = HeadObject$;
+__webpack_unused_export__ = HeadObjectCommand;
+__webpack_unused_export__ = HeadObjectOutput$;
+__webpack_unused_export__ = HeadObjectRequest$;
+__webpack_unused_export__ = IdempotencyParameterMismatch;
+__webpack_unused_export__ = IdempotencyParameterMismatch$;
+__webpack_unused_export__ = IndexDocument$;
+__webpack_unused_export__ = Initiator$;
+__webpack_unused_export__ = InputSerialization$;
+__webpack_unused_export__ = IntelligentTieringAccessTier;
+__webpack_unused_export__ = IntelligentTieringAndOperator$;
+__webpack_unused_export__ = IntelligentTieringConfiguration$;
+__webpack_unused_export__ = IntelligentTieringFilter$;
+__webpack_unused_export__ = IntelligentTieringStatus;
+__webpack_unused_export__ = InvalidAnnotationName;
+__webpack_unused_export__ = InvalidAnnotationName$;
+__webpack_unused_export__ = InvalidObjectState;
+__webpack_unused_export__ = InvalidObjectState$;
+__webpack_unused_export__ = InvalidPrefix;
+__webpack_unused_export__ = InvalidPrefix$;
+__webpack_unused_export__ = InvalidRequest;
+__webpack_unused_export__ = InvalidRequest$;
+__webpack_unused_export__ = InvalidWriteOffset;
+__webpack_unused_export__ = InvalidWriteOffset$;
+__webpack_unused_export__ = InventoryConfiguration$;
+__webpack_unused_export__ = InventoryConfigurationState;
+__webpack_unused_export__ = InventoryDestination$;
+__webpack_unused_export__ = InventoryEncryption$;
+__webpack_unused_export__ = InventoryFilter$;
+__webpack_unused_export__ = InventoryFormat;
+__webpack_unused_export__ = InventoryFrequency;
+__webpack_unused_export__ = InventoryIncludedObjectVersions;
+__webpack_unused_export__ = InventoryOptionalField;
+__webpack_unused_export__ = InventoryS3BucketDestination$;
+__webpack_unused_export__ = InventorySchedule$;
+__webpack_unused_export__ = InventoryTableConfiguration$;
+__webpack_unused_export__ = InventoryTableConfigurationResult$;
+__webpack_unused_export__ = InventoryTableConfigurationUpdates$;
+__webpack_unused_export__ = JSONInput$;
+__webpack_unused_export__ = JSONOutput$;
+__webpack_unused_export__ = JSONType;
+__webpack_unused_export__ = JournalTableConfiguration$;
+__webpack_unused_export__ = JournalTableConfigurationResult$;
+__webpack_unused_export__ = JournalTableConfigurationUpdates$;
+__webpack_unused_export__ = LambdaFunctionConfiguration$;
+__webpack_unused_export__ = LifecycleExpiration$;
+__webpack_unused_export__ = LifecycleRule$;
+__webpack_unused_export__ = LifecycleRuleAndOperator$;
+__webpack_unused_export__ = LifecycleRuleFilter$;
+__webpack_unused_export__ = ListBucketAnalyticsConfigurations$;
+__webpack_unused_export__ = ListBucketAnalyticsConfigurationsCommand;
+__webpack_unused_export__ = ListBucketAnalyticsConfigurationsOutput$;
+__webpack_unused_export__ = ListBucketAnalyticsConfigurationsRequest$;
+__webpack_unused_export__ = ListBucketIntelligentTieringConfigurations$;
+__webpack_unused_export__ = ListBucketIntelligentTieringConfigurationsCommand;
+__webpack_unused_export__ = ListBucketIntelligentTieringConfigurationsOutput$;
+__webpack_unused_export__ = ListBucketIntelligentTieringConfigurationsRequest$;
+__webpack_unused_export__ = ListBucketInventoryConfigurations$;
+__webpack_unused_export__ = ListBucketInventoryConfigurationsCommand;
+__webpack_unused_export__ = ListBucketInventoryConfigurationsOutput$;
+__webpack_unused_export__ = ListBucketInventoryConfigurationsRequest$;
+__webpack_unused_export__ = ListBucketMetricsConfigurations$;
+__webpack_unused_export__ = ListBucketMetricsConfigurationsCommand;
+__webpack_unused_export__ = ListBucketMetricsConfigurationsOutput$;
+__webpack_unused_export__ = ListBucketMetricsConfigurationsRequest$;
+__webpack_unused_export__ = ListBuckets$;
+__webpack_unused_export__ = ListBucketsCommand;
+__webpack_unused_export__ = ListBucketsOutput$;
+__webpack_unused_export__ = ListBucketsRequest$;
+__webpack_unused_export__ = ListDirectoryBuckets$;
+__webpack_unused_export__ = ListDirectoryBucketsCommand;
+__webpack_unused_export__ = ListDirectoryBucketsOutput$;
+__webpack_unused_export__ = ListDirectoryBucketsRequest$;
+__webpack_unused_export__ = ListMultipartUploads$;
+__webpack_unused_export__ = ListMultipartUploadsCommand;
+__webpack_unused_export__ = ListMultipartUploadsOutput$;
+__webpack_unused_export__ = ListMultipartUploadsRequest$;
+__webpack_unused_export__ = ListObjectAnnotations$;
+__webpack_unused_export__ = ListObjectAnnotationsCommand;
+__webpack_unused_export__ = ListObjectAnnotationsOutput$;
+__webpack_unused_export__ = ListObjectAnnotationsRequest$;
+__webpack_unused_export__ = ListObjectVersions$;
+__webpack_unused_export__ = ListObjectVersionsCommand;
+__webpack_unused_export__ = ListObjectVersionsOutput$;
+__webpack_unused_export__ = ListObjectVersionsRequest$;
+__webpack_unused_export__ = ListObjects$;
+__webpack_unused_export__ = ListObjectsCommand;
+__webpack_unused_export__ = ListObjectsOutput$;
+__webpack_unused_export__ = ListObjectsRequest$;
+__webpack_unused_export__ = ListObjectsV2$;
+exports.u6x = ListObjectsV2Command;
+__webpack_unused_export__ = ListObjectsV2Output$;
+__webpack_unused_export__ = ListObjectsV2Request$;
+__webpack_unused_export__ = ListParts$;
+__webpack_unused_export__ = ListPartsCommand;
+__webpack_unused_export__ = ListPartsOutput$;
+__webpack_unused_export__ = ListPartsRequest$;
+__webpack_unused_export__ = LocationInfo$;
+__webpack_unused_export__ = LocationType;
+__webpack_unused_export__ = LoggingEnabled$;
+__webpack_unused_export__ = MFADelete;
+__webpack_unused_export__ = MFADeleteStatus;
+__webpack_unused_export__ = MetadataConfiguration$;
+__webpack_unused_export__ = MetadataConfigurationResult$;
+__webpack_unused_export__ = MetadataDirective;
+__webpack_unused_export__ = MetadataEntry$;
+__webpack_unused_export__ = MetadataTableConfiguration$;
+__webpack_unused_export__ = MetadataTableConfigurationResult$;
+__webpack_unused_export__ = MetadataTableEncryptionConfiguration$;
+__webpack_unused_export__ = Metrics$;
+__webpack_unused_export__ = MetricsAndOperator$;
+__webpack_unused_export__ = MetricsConfiguration$;
+__webpack_unused_export__ = MetricsFilter$;
+__webpack_unused_export__ = MetricsStatus;
+__webpack_unused_export__ = MultipartUpload$;
+__webpack_unused_export__ = NoSuchAnnotation;
+__webpack_unused_export__ = NoSuchAnnotation$;
+__webpack_unused_export__ = NoSuchBucket;
+__webpack_unused_export__ = NoSuchBucket$;
+__webpack_unused_export__ = NoSuchKey;
+__webpack_unused_export__ = NoSuchKey$;
+__webpack_unused_export__ = NoSuchUpload;
+__webpack_unused_export__ = NoSuchUpload$;
+__webpack_unused_export__ = NoncurrentVersionExpiration$;
+__webpack_unused_export__ = NoncurrentVersionTransition$;
+__webpack_unused_export__ = NotFound;
+__webpack_unused_export__ = NotFound$;
+__webpack_unused_export__ = NotificationConfiguration$;
+__webpack_unused_export__ = NotificationConfigurationFilter$;
+__webpack_unused_export__ = ObjectAlreadyInActiveTierError;
+__webpack_unused_export__ = ObjectAlreadyInActiveTierError$;
+__webpack_unused_export__ = ObjectAttributes;
+__webpack_unused_export__ = ObjectCannedACL;
+__webpack_unused_export__ = ObjectEncryption$;
+__webpack_unused_export__ = ObjectIdentifier$;
+__webpack_unused_export__ = ObjectLockConfiguration$;
+__webpack_unused_export__ = ObjectLockEnabled;
+__webpack_unused_export__ = ObjectLockEventHold;
+__webpack_unused_export__ = ObjectLockLegalHold$;
+__webpack_unused_export__ = ObjectLockLegalHoldStatus;
+__webpack_unused_export__ = ObjectLockMode;
+__webpack_unused_export__ = ObjectLockRetention$;
+__webpack_unused_export__ = ObjectLockRetentionMode;
+__webpack_unused_export__ = ObjectLockRule$;
+__webpack_unused_export__ = ObjectNotInActiveTierError;
+__webpack_unused_export__ = ObjectNotInActiveTierError$;
+__webpack_unused_export__ = ObjectOwnership;
+__webpack_unused_export__ = ObjectPart$;
+__webpack_unused_export__ = ObjectStorageClass;
+__webpack_unused_export__ = ObjectVersion$;
+__webpack_unused_export__ = ObjectVersionStorageClass;
+__webpack_unused_export__ = OptionalObjectAttributes;
+__webpack_unused_export__ = OutputLocation$;
+__webpack_unused_export__ = OutputSerialization$;
+__webpack_unused_export__ = Owner$;
+__webpack_unused_export__ = OwnerOverride;
+__webpack_unused_export__ = OwnershipControls$;
+__webpack_unused_export__ = OwnershipControlsRule$;
+__webpack_unused_export__ = ParquetInput$;
+__webpack_unused_export__ = Part$;
+__webpack_unused_export__ = PartitionDateSource;
+__webpack_unused_export__ = PartitionedPrefix$;
+__webpack_unused_export__ = Payer;
+__webpack_unused_export__ = Permission;
+__webpack_unused_export__ = PolicyStatus$;
+__webpack_unused_export__ = Progress$;
+__webpack_unused_export__ = ProgressEvent$;
+__webpack_unused_export__ = Protocol;
+__webpack_unused_export__ = PublicAccessBlockConfiguration$;
+__webpack_unused_export__ = PutBucketAbac$;
+__webpack_unused_export__ = PutBucketAbacCommand;
+__webpack_unused_export__ = PutBucketAbacRequest$;
+__webpack_unused_export__ = PutBucketAccelerateConfiguration$;
+__webpack_unused_export__ = PutBucketAccelerateConfigurationCommand;
+__webpack_unused_export__ = PutBucketAccelerateConfigurationRequest$;
+__webpack_unused_export__ = PutBucketAcl$;
+__webpack_unused_export__ = PutBucketAclCommand;
+__webpack_unused_export__ = PutBucketAclRequest$;
+__webpack_unused_export__ = PutBucketAnalyticsConfiguration$;
+__webpack_unused_export__ = PutBucketAnalyticsConfigurationCommand;
+__webpack_unused_export__ = PutBucketAnalyticsConfigurationRequest$;
+__webpack_unused_export__ = PutBucketCors$;
+__webpack_unused_export__ = PutBucketCorsCommand;
+__webpack_unused_export__ = PutBucketCorsRequest$;
+__webpack_unused_export__ = PutBucketEncryption$;
+__webpack_unused_export__ = PutBucketEncryptionCommand;
+__webpack_unused_export__ = PutBucketEncryptionRequest$;
+__webpack_unused_export__ = PutBucketIntelligentTieringConfiguration$;
+__webpack_unused_export__ = PutBucketIntelligentTieringConfigurationCommand;
+__webpack_unused_export__ = PutBucketIntelligentTieringConfigurationRequest$;
+__webpack_unused_export__ = PutBucketInventoryConfiguration$;
+__webpack_unused_export__ = PutBucketInventoryConfigurationCommand;
+__webpack_unused_export__ = PutBucketInventoryConfigurationRequest$;
+__webpack_unused_export__ = PutBucketLifecycleConfiguration$;
+__webpack_unused_export__ = PutBucketLifecycleConfigurationCommand;
+__webpack_unused_export__ = PutBucketLifecycleConfigurationOutput$;
+__webpack_unused_export__ = PutBucketLifecycleConfigurationRequest$;
+__webpack_unused_export__ = PutBucketLogging$;
+__webpack_unused_export__ = PutBucketLoggingCommand;
+__webpack_unused_export__ = PutBucketLoggingRequest$;
+__webpack_unused_export__ = PutBucketMetricsConfiguration$;
+__webpack_unused_export__ = PutBucketMetricsConfigurationCommand;
+__webpack_unused_export__ = PutBucketMetricsConfigurationRequest$;
+__webpack_unused_export__ = PutBucketNotificationConfiguration$;
+__webpack_unused_export__ = PutBucketNotificationConfigurationCommand;
+__webpack_unused_export__ = PutBucketNotificationConfigurationRequest$;
+__webpack_unused_export__ = PutBucketOwnershipControls$;
+__webpack_unused_export__ = PutBucketOwnershipControlsCommand;
+__webpack_unused_export__ = PutBucketOwnershipControlsRequest$;
+__webpack_unused_export__ = PutBucketPolicy$;
+__webpack_unused_export__ = PutBucketPolicyCommand;
+__webpack_unused_export__ = PutBucketPolicyRequest$;
+__webpack_unused_export__ = PutBucketReplication$;
+__webpack_unused_export__ = PutBucketReplicationCommand;
+__webpack_unused_export__ = PutBucketReplicationRequest$;
+__webpack_unused_export__ = PutBucketRequestPayment$;
+__webpack_unused_export__ = PutBucketRequestPaymentCommand;
+__webpack_unused_export__ = PutBucketRequestPaymentRequest$;
+__webpack_unused_export__ = PutBucketTagging$;
+__webpack_unused_export__ = PutBucketTaggingCommand;
+__webpack_unused_export__ = PutBucketTaggingRequest$;
+__webpack_unused_export__ = PutBucketVersioning$;
+__webpack_unused_export__ = PutBucketVersioningCommand;
+__webpack_unused_export__ = PutBucketVersioningRequest$;
+__webpack_unused_export__ = PutBucketWebsite$;
+__webpack_unused_export__ = PutBucketWebsiteCommand;
+__webpack_unused_export__ = PutBucketWebsiteRequest$;
+__webpack_unused_export__ = PutObject$;
+__webpack_unused_export__ = PutObjectAcl$;
+__webpack_unused_export__ = PutObjectAclCommand;
+__webpack_unused_export__ = PutObjectAclOutput$;
+__webpack_unused_export__ = PutObjectAclRequest$;
+__webpack_unused_export__ = PutObjectAnnotation$;
+__webpack_unused_export__ = PutObjectAnnotationCommand;
+__webpack_unused_export__ = PutObjectAnnotationOutput$;
+__webpack_unused_export__ = PutObjectAnnotationRequest$;
+__webpack_unused_export__ = PutObjectCommand;
+__webpack_unused_export__ = PutObjectLegalHold$;
+__webpack_unused_export__ = PutObjectLegalHoldCommand;
+__webpack_unused_export__ = PutObjectLegalHoldOutput$;
+__webpack_unused_export__ = PutObjectLegalHoldRequest$;
+__webpack_unused_export__ = PutObjectLockConfiguration$;
+__webpack_unused_export__ = PutObjectLockConfigurationCommand;
+__webpack_unused_export__ = PutObjectLockConfigurationOutput$;
+__webpack_unused_export__ = PutObjectLockConfigurationRequest$;
+__webpack_unused_export__ = PutObjectOutput$;
+__webpack_unused_export__ = PutObjectRequest$;
+__webpack_unused_export__ = PutObjectRetention$;
+__webpack_unused_export__ = PutObjectRetentionCommand;
+__webpack_unused_export__ = PutObjectRetentionOutput$;
+__webpack_unused_export__ = PutObjectRetentionRequest$;
+__webpack_unused_export__ = PutObjectTagging$;
+__webpack_unused_export__ = PutObjectTaggingCommand;
+__webpack_unused_export__ = PutObjectTaggingOutput$;
+__webpack_unused_export__ = PutObjectTaggingRequest$;
+__webpack_unused_export__ = PutPublicAccessBlock$;
+__webpack_unused_export__ = PutPublicAccessBlockCommand;
+__webpack_unused_export__ = PutPublicAccessBlockRequest$;
+__webpack_unused_export__ = QueueConfiguration$;
+__webpack_unused_export__ = QuoteFields;
+__webpack_unused_export__ = RecordExpiration$;
+__webpack_unused_export__ = RecordsEvent$;
+__webpack_unused_export__ = Redirect$;
+__webpack_unused_export__ = RedirectAllRequestsTo$;
+__webpack_unused_export__ = RenameObject$;
+__webpack_unused_export__ = RenameObjectCommand;
+__webpack_unused_export__ = RenameObjectOutput$;
+__webpack_unused_export__ = RenameObjectRequest$;
+__webpack_unused_export__ = ReplicaModifications$;
+__webpack_unused_export__ = ReplicaModificationsStatus;
+__webpack_unused_export__ = ReplicationConfiguration$;
+__webpack_unused_export__ = ReplicationRule$;
+__webpack_unused_export__ = ReplicationRuleAndOperator$;
+__webpack_unused_export__ = ReplicationRuleFilter$;
+__webpack_unused_export__ = ReplicationRuleStatus;
+__webpack_unused_export__ = ReplicationStatus;
+__webpack_unused_export__ = ReplicationTime$;
+__webpack_unused_export__ = ReplicationTimeStatus;
+__webpack_unused_export__ = ReplicationTimeValue$;
+__webpack_unused_export__ = RequestCharged;
+__webpack_unused_export__ = RequestPayer;
+__webpack_unused_export__ = RequestPaymentConfiguration$;
+__webpack_unused_export__ = RequestProgress$;
+__webpack_unused_export__ = RestoreObject$;
+__webpack_unused_export__ = RestoreObjectCommand;
+__webpack_unused_export__ = RestoreObjectOutput$;
+__webpack_unused_export__ = RestoreObjectRequest$;
+__webpack_unused_export__ = RestoreRequest$;
+__webpack_unused_export__ = RestoreRequestType;
+__webpack_unused_export__ = RestoreStatus$;
+__webpack_unused_export__ = RoutingRule$;
+__webpack_unused_export__ = S3;
+exports.YxF = S3Client;
+__webpack_unused_export__ = S3KeyFilter$;
+__webpack_unused_export__ = S3Location$;
+__webpack_unused_export__ = S3ServiceException;
+__webpack_unused_export__ = S3ServiceException$;
+__webpack_unused_export__ = S3TablesBucketType;
+__webpack_unused_export__ = S3TablesDestination$;
+__webpack_unused_export__ = S3TablesDestinationResult$;
+__webpack_unused_export__ = SSEKMS$;
+__webpack_unused_export__ = SSEKMSEncryption$;
+__webpack_unused_export__ = SSES3$;
+__webpack_unused_export__ = ScanRange$;
+__webpack_unused_export__ = SelectObjectContent$;
+__webpack_unused_export__ = SelectObjectContentCommand;
+__webpack_unused_export__ = SelectObjectContentEventStream$;
+__webpack_unused_export__ = SelectObjectContentOutput$;
+__webpack_unused_export__ = SelectObjectContentRequest$;
+__webpack_unused_export__ = SelectParameters$;
+__webpack_unused_export__ = ServerSideEncryption;
+__webpack_unused_export__ = ServerSideEncryptionByDefault$;
+__webpack_unused_export__ = ServerSideEncryptionConfiguration$;
+__webpack_unused_export__ = ServerSideEncryptionRule$;
+__webpack_unused_export__ = SessionCredentials$;
+__webpack_unused_export__ = SessionMode;
+__webpack_unused_export__ = SimplePrefix$;
+__webpack_unused_export__ = SourceSelectionCriteria$;
+__webpack_unused_export__ = SseKmsEncryptedObjects$;
+__webpack_unused_export__ = SseKmsEncryptedObjectsStatus;
+__webpack_unused_export__ = Stats$;
+__webpack_unused_export__ = StatsEvent$;
+__webpack_unused_export__ = StorageClass;
+__webpack_unused_export__ = StorageClassAnalysis$;
+__webpack_unused_export__ = StorageClassAnalysisDataExport$;
+__webpack_unused_export__ = StorageClassAnalysisSchemaVersion;
+__webpack_unused_export__ = TableSseAlgorithm;
+__webpack_unused_export__ = Tag$;
+__webpack_unused_export__ = Tagging$;
+__webpack_unused_export__ = TaggingDirective;
+__webpack_unused_export__ = TargetGrant$;
+__webpack_unused_export__ = TargetObjectKeyFormat$;
+__webpack_unused_export__ = Tier;
+__webpack_unused_export__ = Tiering$;
+__webpack_unused_export__ = TooManyParts;
+__webpack_unused_export__ = TooManyParts$;
+__webpack_unused_export__ = TopicConfiguration$;
+__webpack_unused_export__ = Transition$;
+__webpack_unused_export__ = TransitionDefaultMinimumObjectSize;
+__webpack_unused_export__ = TransitionStorageClass;
+__webpack_unused_export__ = Type;
+__webpack_unused_export__ = UnsupportedMediaType;
+__webpack_unused_export__ = UnsupportedMediaType$;
+__webpack_unused_export__ = UpdateBucketMetadataAnnotationTableConfiguration$;
+__webpack_unused_export__ = UpdateBucketMetadataAnnotationTableConfigurationCommand;
+__webpack_unused_export__ = UpdateBucketMetadataAnnotationTableConfigurationRequest$;
+__webpack_unused_export__ = UpdateBucketMetadataInventoryTableConfiguration$;
+__webpack_unused_export__ = UpdateBucketMetadataInventoryTableConfigurationCommand;
+__webpack_unused_export__ = UpdateBucketMetadataInventoryTableConfigurationRequest$;
+__webpack_unused_export__ = UpdateBucketMetadataJournalTableConfiguration$;
+__webpack_unused_export__ = UpdateBucketMetadataJournalTableConfigurationCommand;
+__webpack_unused_export__ = UpdateBucketMetadataJournalTableConfigurationRequest$;
+__webpack_unused_export__ = UpdateObjectEncryption$;
+__webpack_unused_export__ = UpdateObjectEncryptionCommand;
+__webpack_unused_export__ = UpdateObjectEncryptionRequest$;
+__webpack_unused_export__ = UpdateObjectEncryptionResponse$;
+__webpack_unused_export__ = UploadPart$;
+__webpack_unused_export__ = UploadPartCommand;
+__webpack_unused_export__ = UploadPartCopy$;
+__webpack_unused_export__ = UploadPartCopyCommand;
+__webpack_unused_export__ = UploadPartCopyOutput$;
+__webpack_unused_export__ = UploadPartCopyRequest$;
+__webpack_unused_export__ = UploadPartOutput$;
+__webpack_unused_export__ = UploadPartRequest$;
+__webpack_unused_export__ = VersioningConfiguration$;
+__webpack_unused_export__ = WebsiteConfiguration$;
+__webpack_unused_export__ = WriteGetObjectResponse$;
+__webpack_unused_export__ = WriteGetObjectResponseCommand;
+__webpack_unused_export__ = WriteGetObjectResponseRequest$;
+__webpack_unused_export__ = _Error$;
+__webpack_unused_export__ = _Object$;
+__webpack_unused_export__ = errorTypeRegistries;
+__webpack_unused_export__ = paginateListBuckets;
+__webpack_unused_export__ = paginateListDirectoryBuckets;
+__webpack_unused_export__ = paginateListObjectAnnotations;
+__webpack_unused_export__ = paginateListObjectsV2;
+__webpack_unused_export__ = paginateListParts;
+__webpack_unused_export__ = waitForBucketExists;
+__webpack_unused_export__ = waitForBucketNotExists;
+__webpack_unused_export__ = waitForObjectExists;
+__webpack_unused_export__ = waitForObjectNotExists;
+__webpack_unused_export__ = waitUntilBucketExists;
+__webpack_unused_export__ = waitUntilBucketNotExists;
+__webpack_unused_export__ = waitUntilObjectExists;
+__webpack_unused_export__ = waitUntilObjectNotExists;
 
 
 /***/ }),
@@ -5634,6 +21307,76 @@ exports.parseXmlErrorBody = parseXmlErrorBody;
 
 /***/ }),
 
+/***/ 519:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+const { buildQueryString } = __nccwpck_require__(3422);
+
+const validate = (str) => typeof str === "string" && str.indexOf("arn:") === 0 && str.split(":").length >= 6;
+const parse = (arn) => {
+    const segments = arn.split(":");
+    if (segments.length < 6 || segments[0] !== "arn") {
+        throw new Error("Malformed ARN");
+    }
+    const [, partition, service, region, accountId, ...resource] = segments;
+    return {
+        partition,
+        service,
+        region,
+        accountId,
+        resource: resource.join(":"),
+    };
+};
+const build = (arnObject) => {
+    const { partition = "aws", service, region, accountId, resource } = arnObject;
+    if ([service, region, accountId, resource].some((segment) => typeof segment !== "string")) {
+        throw new Error("Input ARN object is invalid");
+    }
+    return `arn:${partition}:${service}:${region}:${accountId}:${resource}`;
+};
+
+function formatUrl(request) {
+    const { port, query } = request;
+    let { protocol, path, hostname } = request;
+    if (protocol && protocol.slice(-1) !== ":") {
+        protocol += ":";
+    }
+    if (port) {
+        hostname += `:${port}`;
+    }
+    if (path && path.charAt(0) !== "/") {
+        path = `/${path}`;
+    }
+    let queryString = query ? buildQueryString(query) : "";
+    if (queryString && queryString[0] !== "?") {
+        queryString = `?${queryString}`;
+    }
+    let auth = "";
+    if (request.username != null || request.password != null) {
+        const username = request.username ?? "";
+        const password = request.password ?? "";
+        auth = `${username}:${password}@`;
+    }
+    let fragment = "";
+    if (request.fragment) {
+        fragment = `#${request.fragment}`;
+    }
+    return `${protocol}//${auth}${hostname}${path}${queryString}${fragment}`;
+}
+
+function hasOwn(container, key) {
+    return Object.prototype.hasOwnProperty.call(container, key);
+}
+
+exports.build = build;
+exports.formatUrl = formatUrl;
+exports.hasOwn = hasOwn;
+exports.parse = parse;
+exports.validate = validate;
+
+
+/***/ }),
+
 /***/ 5606:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -6929,6 +22672,1072 @@ const fromTokenFile = (init = {}) => async (awsIdentityProperties) => {
 
 exports.fromTokenFile = fromTokenFile;
 exports.fromWebToken = fromWebToken;
+
+
+/***/ }),
+
+/***/ 5028:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+const { NoOpLogger, getSmithyContext } = __nccwpck_require__(2658);
+const { HttpRequest, HttpResponse } = __nccwpck_require__(3422);
+const { setFeature } = __nccwpck_require__(5152);
+const { parseRfc7231DateTime } = __nccwpck_require__(2430);
+const { SignatureV4SignWithCredentials } = __nccwpck_require__(5785);
+const { booleanSelector, SelectorType } = __nccwpck_require__(7291);
+const { httpSigningMiddlewareOptions } = __nccwpck_require__(402);
+const { Readable } = __nccwpck_require__(7075);
+const { validate, parse } = __nccwpck_require__(519);
+const { AwsRestXmlProtocol } = __nccwpck_require__(7288);
+const { NormalizedSchema } = __nccwpck_require__(6890);
+
+const CONTENT_LENGTH_HEADER = "content-length";
+const DECODED_CONTENT_LENGTH_HEADER = "x-amz-decoded-content-length";
+function checkContentLengthHeader() {
+    return (next, context) => async (args) => {
+        const { request } = args;
+        if (HttpRequest.isInstance(request)) {
+            if (!(CONTENT_LENGTH_HEADER in request.headers) && !(DECODED_CONTENT_LENGTH_HEADER in request.headers)) {
+                const message = `Are you using a Stream of unknown length as the Body of a PutObject request? Consider using Upload instead from @aws-sdk/lib-storage.`;
+                if (typeof context?.logger?.warn === "function" && !(context.logger instanceof NoOpLogger)) {
+                    context.logger.warn(message);
+                }
+                else {
+                    console.warn(message);
+                }
+            }
+        }
+        return next({ ...args });
+    };
+}
+const checkContentLengthHeaderMiddlewareOptions = {
+    step: "finalizeRequest",
+    tags: ["CHECK_CONTENT_LENGTH_HEADER"],
+    name: "getCheckContentLengthHeaderPlugin",
+    override: true,
+};
+const getCheckContentLengthHeaderPlugin = (unused) => ({
+    applyToStack: (clientStack) => {
+        clientStack.add(checkContentLengthHeader(), checkContentLengthHeaderMiddlewareOptions);
+    },
+});
+
+const regionRedirectEndpointMiddleware = (config) => {
+    return (next, context) => async (args) => {
+        const originalRegion = await config.region();
+        const regionProviderRef = config.region;
+        let unlock = () => { };
+        if (context.__s3RegionRedirect) {
+            Object.defineProperty(config, "region", {
+                writable: false,
+                value: async () => {
+                    return context.__s3RegionRedirect;
+                },
+            });
+            unlock = () => Object.defineProperty(config, "region", {
+                writable: true,
+                value: regionProviderRef,
+            });
+        }
+        try {
+            const result = await next(args);
+            if (context.__s3RegionRedirect) {
+                unlock();
+                const region = await config.region();
+                if (originalRegion !== region) {
+                    throw new Error("Region was not restored following S3 region redirect.");
+                }
+            }
+            return result;
+        }
+        catch (e) {
+            unlock();
+            throw e;
+        }
+    };
+};
+const regionRedirectEndpointMiddlewareOptions = {
+    tags: ["REGION_REDIRECT", "S3"],
+    name: "regionRedirectEndpointMiddleware",
+    override: true,
+    relation: "before",
+    toMiddleware: "endpointV2Middleware",
+};
+
+function regionRedirectMiddleware(clientConfig) {
+    return (next, context) => async (args) => {
+        try {
+            return await next(args);
+        }
+        catch (err) {
+            if (clientConfig.followRegionRedirects) {
+                const statusCode = err?.$metadata?.httpStatusCode;
+                const isHeadBucket = context.commandName === "HeadBucketCommand";
+                const bucketRegionHeader = err?.$response?.headers?.["x-amz-bucket-region"];
+                if (bucketRegionHeader) {
+                    if (statusCode === 301 ||
+                        (statusCode === 400 && (err?.name === "IllegalLocationConstraintException" || isHeadBucket))) {
+                        try {
+                            const actualRegion = bucketRegionHeader;
+                            context.logger?.debug(`Redirecting from ${await clientConfig.region()} to ${actualRegion}`);
+                            context.__s3RegionRedirect = actualRegion;
+                            setFeature(context, "S3_REGION_REDIRECT", "Ah");
+                        }
+                        catch (e) {
+                            throw new Error("Region redirect failed: " + e);
+                        }
+                        return next(args);
+                    }
+                }
+            }
+            throw err;
+        }
+    };
+}
+const regionRedirectMiddlewareOptions = {
+    step: "initialize",
+    tags: ["REGION_REDIRECT", "S3"],
+    name: "regionRedirectMiddleware",
+    override: true,
+};
+const getRegionRedirectMiddlewarePlugin = (clientConfig) => ({
+    applyToStack: (clientStack) => {
+        clientStack.add(regionRedirectMiddleware(clientConfig), regionRedirectMiddlewareOptions);
+        clientStack.addRelativeTo(regionRedirectEndpointMiddleware(clientConfig), regionRedirectEndpointMiddlewareOptions);
+    },
+});
+
+class S3ExpressIdentityCache {
+    data;
+    lastPurgeTime = Date.now();
+    static EXPIRED_CREDENTIAL_PURGE_INTERVAL_MS = 30_000;
+    constructor(data = {}) {
+        this.data = data;
+    }
+    get(key) {
+        const entry = this.data[key];
+        if (!entry) {
+            return;
+        }
+        return entry;
+    }
+    set(key, entry) {
+        this.data[key] = entry;
+        return entry;
+    }
+    delete(key) {
+        delete this.data[key];
+    }
+    clear() {
+        this.data = {};
+    }
+    async purgeExpired() {
+        const now = Date.now();
+        if (this.lastPurgeTime + S3ExpressIdentityCache.EXPIRED_CREDENTIAL_PURGE_INTERVAL_MS > now) {
+            return;
+        }
+        const data = this.data;
+        for (const key in data) {
+            const entry = data[key];
+            if (!entry.isRefreshing) {
+                const credential = await entry.identity;
+                if (credential.expiration) {
+                    if (credential.expiration.getTime() < now && data[key] === entry) {
+                        delete data[key];
+                    }
+                }
+            }
+        }
+    }
+}
+
+class S3ExpressIdentityCacheEntry {
+    _identity;
+    isRefreshing;
+    accessed;
+    constructor(_identity, isRefreshing = false, accessed = Date.now()) {
+        this._identity = _identity;
+        this.isRefreshing = isRefreshing;
+        this.accessed = accessed;
+    }
+    get identity() {
+        this.accessed = Date.now();
+        return this._identity;
+    }
+}
+
+class S3ExpressIdentityProviderImpl {
+    createSessionFn;
+    cache;
+    static REFRESH_WINDOW_MS = 60_000;
+    accessKeyId;
+    cacheGeneration = 0;
+    constructor(createSessionFn, cache = new S3ExpressIdentityCache()) {
+        this.createSessionFn = createSessionFn;
+        this.cache = cache;
+    }
+    async getS3ExpressIdentity(awsIdentity, identityProperties) {
+        const bucket = identityProperties.Bucket;
+        const { cache } = this;
+        if (awsIdentity.accessKeyId !== this.accessKeyId) {
+            this.accessKeyId = awsIdentity.accessKeyId;
+            this.cacheGeneration++;
+            cache.clear();
+        }
+        const cacheGeneration = this.cacheGeneration;
+        const entry = cache.get(bucket);
+        if (entry) {
+            return entry.identity.then((identity) => {
+                const isExpired = (identity.expiration?.getTime() ?? 0) < Date.now();
+                if (isExpired) {
+                    return cache.set(bucket, new S3ExpressIdentityCacheEntry(this.getIdentity(bucket))).identity;
+                }
+                const isExpiringSoon = (identity.expiration?.getTime() ?? 0) < Date.now() + S3ExpressIdentityProviderImpl.REFRESH_WINDOW_MS;
+                if (isExpiringSoon && !entry.isRefreshing) {
+                    entry.isRefreshing = true;
+                    this.getIdentity(bucket).then((id) => {
+                        if (cacheGeneration === this.cacheGeneration) {
+                            cache.set(bucket, new S3ExpressIdentityCacheEntry(Promise.resolve(id)));
+                        }
+                    });
+                }
+                return identity;
+            });
+        }
+        return cache.set(bucket, new S3ExpressIdentityCacheEntry(this.getIdentity(bucket))).identity;
+    }
+    async getIdentity(bucket) {
+        await this.cache.purgeExpired().catch((error) => {
+            console.warn("Error while clearing expired entries in S3ExpressIdentityCache: \n" + error);
+        });
+        const session = await this.createSessionFn(bucket);
+        if (!session.Credentials?.AccessKeyId || !session.Credentials?.SecretAccessKey) {
+            throw new Error("s3#createSession response credential missing AccessKeyId or SecretAccessKey.");
+        }
+        const identity = {
+            accessKeyId: session.Credentials.AccessKeyId,
+            secretAccessKey: session.Credentials.SecretAccessKey,
+            sessionToken: session.Credentials.SessionToken,
+            expiration: session.Credentials.Expiration ? new Date(session.Credentials.Expiration) : undefined,
+        };
+        return identity;
+    }
+}
+
+const resolveS3Config = (input, { session, }) => {
+    const [s3ClientProvider, CreateSessionCommandCtor] = session;
+    const { forcePathStyle, useAccelerateEndpoint, disableMultiregionAccessPoints, followRegionRedirects, s3ExpressIdentityProvider, bucketEndpoint, expectContinueHeader, } = input;
+    return Object.assign(input, {
+        forcePathStyle: forcePathStyle ?? false,
+        useAccelerateEndpoint: useAccelerateEndpoint ?? false,
+        disableMultiregionAccessPoints: disableMultiregionAccessPoints ?? false,
+        followRegionRedirects: followRegionRedirects ?? false,
+        s3ExpressIdentityProvider: s3ExpressIdentityProvider ??
+            new S3ExpressIdentityProviderImpl(async (key) => s3ClientProvider().send(new CreateSessionCommandCtor({
+                Bucket: key,
+            }))),
+        bucketEndpoint: bucketEndpoint ?? false,
+        expectContinueHeader: expectContinueHeader ?? 2_097_152,
+    });
+};
+
+const s3ExpiresMiddleware = (config) => {
+    return (next, context) => async (args) => {
+        const result = await next(args);
+        const { response } = result;
+        if (HttpResponse.isInstance(response)) {
+            if (response.headers.expires) {
+                response.headers.expiresstring = response.headers.expires;
+                try {
+                    parseRfc7231DateTime(response.headers.expires);
+                }
+                catch (e) {
+                    context.logger?.warn(`AWS SDK Warning for ${context.clientName}::${context.commandName} response parsing (${response.headers.expires}): ${e}`);
+                    delete response.headers.expires;
+                }
+            }
+        }
+        return result;
+    };
+};
+const s3ExpiresMiddlewareOptions = {
+    tags: ["S3"],
+    name: "s3ExpiresMiddleware",
+    override: true,
+    relation: "after",
+    toMiddleware: "deserializerMiddleware",
+};
+const getS3ExpiresMiddlewarePlugin = (clientConfig) => ({
+    applyToStack: (clientStack) => {
+        clientStack.addRelativeTo(s3ExpiresMiddleware(), s3ExpiresMiddlewareOptions);
+    },
+});
+
+class SignatureV4S3Express extends SignatureV4SignWithCredentials {
+}
+
+const S3_EXPRESS_BUCKET_TYPE = "Directory";
+const S3_EXPRESS_BACKEND = "S3Express";
+const S3_EXPRESS_AUTH_SCHEME = "sigv4-s3express";
+const SESSION_TOKEN_QUERY_PARAM = "X-Amz-S3session-Token";
+const SESSION_TOKEN_HEADER = SESSION_TOKEN_QUERY_PARAM.toLowerCase();
+const NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_ENV_NAME = "AWS_S3_DISABLE_EXPRESS_SESSION_AUTH";
+const NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_INI_NAME = "s3_disable_express_session_auth";
+const NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS = {
+    environmentVariableSelector: (env) => booleanSelector(env, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_ENV_NAME, SelectorType.ENV),
+    configFileSelector: (profile) => booleanSelector(profile, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_INI_NAME, SelectorType.CONFIG),
+    default: false,
+};
+
+const s3ExpressMiddleware = (options) => {
+    return (next, context) => async (args) => {
+        if (context.endpointV2) {
+            const endpoint = context.endpointV2;
+            const isS3ExpressAuth = endpoint.properties?.authSchemes?.[0]?.name === S3_EXPRESS_AUTH_SCHEME;
+            const isS3ExpressBucket = endpoint.properties?.backend === S3_EXPRESS_BACKEND ||
+                endpoint.properties?.bucketType === S3_EXPRESS_BUCKET_TYPE;
+            if (isS3ExpressBucket) {
+                setFeature(context, "S3_EXPRESS_BUCKET", "J");
+                context.isS3ExpressBucket = true;
+            }
+            if (isS3ExpressAuth) {
+                const requestBucket = args.input.Bucket;
+                if (requestBucket) {
+                    const s3ExpressIdentity = await options.s3ExpressIdentityProvider.getS3ExpressIdentity(await options.credentials(), {
+                        Bucket: requestBucket,
+                    });
+                    context.s3ExpressIdentity = s3ExpressIdentity;
+                    if (HttpRequest.isInstance(args.request) && s3ExpressIdentity.sessionToken) {
+                        args.request.headers[SESSION_TOKEN_HEADER] = s3ExpressIdentity.sessionToken;
+                    }
+                }
+            }
+        }
+        return next(args);
+    };
+};
+const s3ExpressMiddlewareOptions = {
+    name: "s3ExpressMiddleware",
+    step: "build",
+    tags: ["S3", "S3_EXPRESS"],
+    override: true,
+};
+const getS3ExpressPlugin = (options) => ({
+    applyToStack: (clientStack) => {
+        clientStack.add(s3ExpressMiddleware(options), s3ExpressMiddlewareOptions);
+    },
+});
+
+const signS3Express = async (s3ExpressIdentity, signingOptions, request, sigV4MultiRegionSigner) => {
+    const signedRequest = await sigV4MultiRegionSigner.signWithCredentials(request, s3ExpressIdentity, {});
+    if (signedRequest.headers["X-Amz-Security-Token"] || signedRequest.headers["x-amz-security-token"]) {
+        throw new Error("X-Amz-Security-Token must not be set for s3-express requests.");
+    }
+    return signedRequest;
+};
+
+const defaultErrorHandler = (signingProperties) => (error) => {
+    throw error;
+};
+const defaultSuccessHandler = (httpResponse, signingProperties) => { };
+const s3ExpressHttpSigningMiddlewareOptions = httpSigningMiddlewareOptions;
+const s3ExpressHttpSigningMiddleware = (config) => (next, context) => async (args) => {
+    if (!HttpRequest.isInstance(args.request)) {
+        return next(args);
+    }
+    const smithyContext = getSmithyContext(context);
+    const scheme = smithyContext.selectedHttpAuthScheme;
+    if (!scheme) {
+        throw new Error(`No HttpAuthScheme was selected: unable to sign request`);
+    }
+    const { httpAuthOption: { signingProperties = {} }, identity, signer, } = scheme;
+    let request;
+    if (context.s3ExpressIdentity) {
+        request = await signS3Express(context.s3ExpressIdentity, signingProperties, args.request, await config.signer());
+    }
+    else {
+        request = await signer.sign(args.request, identity, signingProperties);
+    }
+    const output = await next({
+        ...args,
+        request,
+    }).catch((signer.errorHandler || defaultErrorHandler)(signingProperties));
+    (signer.successHandler || defaultSuccessHandler)(output.response, signingProperties);
+    return output;
+};
+const getS3ExpressHttpSigningPlugin = (config) => ({
+    applyToStack: (clientStack) => {
+        clientStack.addRelativeTo(s3ExpressHttpSigningMiddleware(config), httpSigningMiddlewareOptions);
+    },
+});
+
+function toStream(bytes) {
+    return Readable.from(Buffer.from(bytes));
+}
+
+const THROW_IF_EMPTY_BODY = {
+    CopyObjectCommand: true,
+    UploadPartCopyCommand: true,
+    CompleteMultipartUploadCommand: true,
+};
+const throw200ExceptionsMiddleware = (config) => (next, context) => async (args) => {
+    const result = await next(args);
+    const { response } = result;
+    if (!HttpResponse.isInstance(response)) {
+        return result;
+    }
+    const { statusCode, body } = response;
+    if (statusCode < 200 || statusCode >= 300) {
+        return result;
+    }
+    const bodyBytes = await collectBody(body, config);
+    response.body = toStream(bodyBytes);
+    if (bodyBytes.length === 0 && THROW_IF_EMPTY_BODY[context.commandName]) {
+        const err = new Error("S3 aborted request");
+        err.$metadata = {
+            httpStatusCode: 503,
+        };
+        err.name = "InternalError";
+        throw err;
+    }
+    const bodyStringTail = config.utf8Encoder(bodyBytes.subarray(bodyBytes.length - 16));
+    if (bodyStringTail && bodyStringTail.endsWith("</Error>")) {
+        response.statusCode = 503;
+    }
+    return result;
+};
+const collectBody = (streamBody = new Uint8Array(), context) => {
+    if (streamBody instanceof Uint8Array) {
+        return Promise.resolve(streamBody);
+    }
+    return context.streamCollector(streamBody) || Promise.resolve(new Uint8Array());
+};
+const throw200ExceptionsMiddlewareOptions = {
+    relation: "after",
+    toMiddleware: "deserializerMiddleware",
+    tags: ["THROW_200_EXCEPTIONS", "S3"],
+    name: "throw200ExceptionsMiddleware",
+    override: true,
+};
+const getThrow200ExceptionsPlugin = (config) => ({
+    applyToStack: (clientStack) => {
+        clientStack.addRelativeTo(throw200ExceptionsMiddleware(config), throw200ExceptionsMiddlewareOptions);
+    },
+});
+
+function bucketEndpointMiddleware$1(options) {
+    return (next, context) => async (args) => {
+        if (options.bucketEndpoint) {
+            const endpoint = context.endpointV2;
+            if (endpoint) {
+                const bucket = args.input.Bucket;
+                if (typeof bucket === "string") {
+                    try {
+                        const bucketEndpointUrl = new URL(bucket);
+                        context.endpointV2 = {
+                            ...endpoint,
+                            url: bucketEndpointUrl,
+                        };
+                    }
+                    catch (e) {
+                        const warning = `@aws-sdk/middleware-sdk-s3: bucketEndpoint=true was set but Bucket=${bucket} could not be parsed as URL.`;
+                        if (context.logger?.constructor?.name === "NoOpLogger") {
+                            console.warn(warning);
+                        }
+                        else {
+                            context.logger?.warn?.(warning);
+                        }
+                        throw e;
+                    }
+                }
+            }
+        }
+        return next(args);
+    };
+}
+const bucketEndpointMiddlewareOptions$1 = {
+    name: "bucketEndpointMiddleware",
+    override: true,
+    relation: "after",
+    toMiddleware: "endpointV2Middleware",
+};
+
+function validateBucketNameMiddleware({ bucketEndpoint }) {
+    return (next) => async (args) => {
+        const { input: { Bucket }, } = args;
+        if (!bucketEndpoint && typeof Bucket === "string" && !validate(Bucket) && Bucket.indexOf("/") >= 0) {
+            const err = new Error(`Bucket name shouldn't contain '/', received '${Bucket}'`);
+            err.name = "InvalidBucketName";
+            throw err;
+        }
+        return next({ ...args });
+    };
+}
+const validateBucketNameMiddlewareOptions = {
+    step: "initialize",
+    tags: ["VALIDATE_BUCKET_NAME"],
+    name: "validateBucketNameMiddleware",
+    override: true,
+};
+const getValidateBucketNamePlugin = (options) => ({
+    applyToStack: (clientStack) => {
+        clientStack.add(validateBucketNameMiddleware(options), validateBucketNameMiddlewareOptions);
+        clientStack.addRelativeTo(bucketEndpointMiddleware$1(options), bucketEndpointMiddlewareOptions$1);
+    },
+});
+
+class S3RestXmlProtocol extends AwsRestXmlProtocol {
+    async serializeRequest(operationSchema, input, context) {
+        const request = await super.serializeRequest(operationSchema, input, context);
+        const ns = NormalizedSchema.of(operationSchema.input);
+        const staticStructureSchema = ns.getSchema();
+        let bucketMemberIndex = 0;
+        const requiredMemberCount = staticStructureSchema[6] ?? 0;
+        if (input && typeof input === "object") {
+            for (const [memberName, memberNs] of ns.structIterator()) {
+                if (++bucketMemberIndex > requiredMemberCount) {
+                    break;
+                }
+                if (memberName === "Bucket") {
+                    if (!input.Bucket && memberNs.getMergedTraits().httpLabel) {
+                        throw new Error(`No value provided for input HTTP label: Bucket.`);
+                    }
+                    break;
+                }
+            }
+        }
+        return request;
+    }
+}
+
+const NODE_DISABLE_MULTIREGION_ACCESS_POINT_ENV_NAME = "AWS_S3_DISABLE_MULTIREGION_ACCESS_POINTS";
+const NODE_DISABLE_MULTIREGION_ACCESS_POINT_INI_NAME = "s3_disable_multiregion_access_points";
+const NODE_DISABLE_MULTIREGION_ACCESS_POINT_CONFIG_OPTIONS = {
+    environmentVariableSelector: (env) => booleanSelector(env, NODE_DISABLE_MULTIREGION_ACCESS_POINT_ENV_NAME, SelectorType.ENV),
+    configFileSelector: (profile) => booleanSelector(profile, NODE_DISABLE_MULTIREGION_ACCESS_POINT_INI_NAME, SelectorType.CONFIG),
+    default: false,
+};
+
+const NODE_USE_ARN_REGION_ENV_NAME = "AWS_S3_USE_ARN_REGION";
+const NODE_USE_ARN_REGION_INI_NAME = "s3_use_arn_region";
+const NODE_USE_ARN_REGION_CONFIG_OPTIONS = {
+    environmentVariableSelector: (env) => booleanSelector(env, NODE_USE_ARN_REGION_ENV_NAME, SelectorType.ENV),
+    configFileSelector: (profile) => booleanSelector(profile, NODE_USE_ARN_REGION_INI_NAME, SelectorType.CONFIG),
+    default: undefined,
+};
+
+const DOMAIN_PATTERN = /^[a-z0-9][a-z0-9\.\-]{1,61}[a-z0-9]$/;
+const IP_ADDRESS_PATTERN = /(\d+\.){3}\d+/;
+const DOTS_PATTERN = /\.\./;
+const DOT_PATTERN = /\./;
+const S3_HOSTNAME_PATTERN = /^(.+\.)?s3(-fips)?(\.dualstack)?[.-]([a-z0-9-]+)\./;
+const S3_US_EAST_1_ALTNAME_PATTERN = /^s3(-external-1)?\.amazonaws\.com$/;
+const AWS_PARTITION_SUFFIX = "amazonaws.com";
+const isBucketNameOptions = (options) => typeof options.bucketName === "string";
+const isDnsCompatibleBucketName = (bucketName) => DOMAIN_PATTERN.test(bucketName) && !IP_ADDRESS_PATTERN.test(bucketName) && !DOTS_PATTERN.test(bucketName);
+const getRegionalSuffix = (hostname) => {
+    const parts = hostname.match(S3_HOSTNAME_PATTERN);
+    return [parts[4], hostname.replace(new RegExp(`^${parts[0]}`), "")];
+};
+const getSuffix = (hostname) => S3_US_EAST_1_ALTNAME_PATTERN.test(hostname) ? ["us-east-1", AWS_PARTITION_SUFFIX] : getRegionalSuffix(hostname);
+const getSuffixForArnEndpoint = (hostname) => S3_US_EAST_1_ALTNAME_PATTERN.test(hostname)
+    ? [hostname.replace(`.${AWS_PARTITION_SUFFIX}`, ""), AWS_PARTITION_SUFFIX]
+    : getRegionalSuffix(hostname);
+const validateArnEndpointOptions = (options) => {
+    if (options.pathStyleEndpoint) {
+        throw new Error("Path-style S3 endpoint is not supported when bucket is an ARN");
+    }
+    if (options.accelerateEndpoint) {
+        throw new Error("Accelerate endpoint is not supported when bucket is an ARN");
+    }
+    if (!options.tlsCompatible) {
+        throw new Error("HTTPS is required when bucket is an ARN");
+    }
+};
+const validateService = (service) => {
+    if (service !== "s3" && service !== "s3-outposts" && service !== "s3-object-lambda") {
+        throw new Error("Expect 's3' or 's3-outposts' or 's3-object-lambda' in ARN service component");
+    }
+};
+const validateS3Service = (service) => {
+    if (service !== "s3") {
+        throw new Error("Expect 's3' in Accesspoint ARN service component");
+    }
+};
+const validateOutpostService = (service) => {
+    if (service !== "s3-outposts") {
+        throw new Error("Expect 's3-posts' in Outpost ARN service component");
+    }
+};
+const validatePartition = (partition, options) => {
+    if (partition !== options.clientPartition) {
+        throw new Error(`Partition in ARN is incompatible, got "${partition}" but expected "${options.clientPartition}"`);
+    }
+};
+const validateRegion = (region, options) => { };
+const validateRegionalClient = (region) => {
+    if (["s3-external-1", "aws-global"].includes(region)) {
+        throw new Error(`Client region ${region} is not regional`);
+    }
+};
+const validateAccountId = (accountId) => {
+    if (!/[0-9]{12}/.exec(accountId)) {
+        throw new Error("Access point ARN accountID does not match regex '[0-9]{12}'");
+    }
+};
+const validateDNSHostLabel = (label, options = { tlsCompatible: true }) => {
+    if (label.length >= 64 ||
+        !/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(label) ||
+        /(\d+\.){3}\d+/.test(label) ||
+        /[.-]{2}/.test(label) ||
+        (options?.tlsCompatible && DOT_PATTERN.test(label))) {
+        throw new Error(`Invalid DNS label ${label}`);
+    }
+};
+const validateCustomEndpoint = (options) => {
+    if (options.isCustomEndpoint) {
+        if (options.dualstackEndpoint) {
+            throw new Error("Dualstack endpoint is not supported with custom endpoint");
+        }
+        if (options.accelerateEndpoint) {
+            throw new Error("Accelerate endpoint is not supported with custom endpoint");
+        }
+    }
+};
+const getArnResources = (resource) => {
+    const delimiter = resource.includes(":") ? ":" : "/";
+    const [resourceType, ...rest] = resource.split(delimiter);
+    if (resourceType === "accesspoint") {
+        if (rest.length !== 1 || rest[0] === "") {
+            throw new Error(`Access Point ARN should have one resource accesspoint${delimiter}{accesspointname}`);
+        }
+        return { accesspointName: rest[0] };
+    }
+    else if (resourceType === "outpost") {
+        if (!rest[0] || rest[1] !== "accesspoint" || !rest[2] || rest.length !== 3) {
+            throw new Error(`Outpost ARN should have resource outpost${delimiter}{outpostId}${delimiter}accesspoint${delimiter}{accesspointName}`);
+        }
+        const [outpostId, _, accesspointName] = rest;
+        return { outpostId, accesspointName };
+    }
+    else {
+        throw new Error(`ARN resource should begin with 'accesspoint${delimiter}' or 'outpost${delimiter}'`);
+    }
+};
+const validateNoDualstack = (dualstackEndpoint) => { };
+const validateNoFIPS = (useFipsEndpoint) => {
+    if (useFipsEndpoint) {
+        throw new Error(`FIPS region is not supported with Outpost.`);
+    }
+};
+const validateMrapAlias = (name) => {
+    try {
+        name.split(".").forEach((label) => {
+            validateDNSHostLabel(label);
+        });
+    }
+    catch (e) {
+        throw new Error(`"${name}" is not a DNS compatible name.`);
+    }
+};
+
+const bucketHostname = (options) => {
+    validateCustomEndpoint(options);
+    return isBucketNameOptions(options)
+        ?
+            getEndpointFromBucketName(options)
+        :
+            getEndpointFromArn(options);
+};
+const getEndpointFromBucketName = ({ accelerateEndpoint = false, clientRegion: region, baseHostname, bucketName, dualstackEndpoint = false, fipsEndpoint = false, pathStyleEndpoint = false, tlsCompatible = true, isCustomEndpoint = false, }) => {
+    const [clientRegion, hostnameSuffix] = isCustomEndpoint ? [region, baseHostname] : getSuffix(baseHostname);
+    if (pathStyleEndpoint || !isDnsCompatibleBucketName(bucketName) || (tlsCompatible && DOT_PATTERN.test(bucketName))) {
+        return {
+            bucketEndpoint: false,
+            hostname: dualstackEndpoint ? `s3.dualstack.${clientRegion}.${hostnameSuffix}` : baseHostname,
+        };
+    }
+    if (accelerateEndpoint) {
+        baseHostname = `s3-accelerate${dualstackEndpoint ? ".dualstack" : ""}.${hostnameSuffix}`;
+    }
+    else if (dualstackEndpoint) {
+        baseHostname = `s3.dualstack.${clientRegion}.${hostnameSuffix}`;
+    }
+    return {
+        bucketEndpoint: true,
+        hostname: `${bucketName}.${baseHostname}`,
+    };
+};
+const getEndpointFromArn = (options) => {
+    const { isCustomEndpoint, baseHostname, clientRegion } = options;
+    const hostnameSuffix = isCustomEndpoint ? baseHostname : getSuffixForArnEndpoint(baseHostname)[1];
+    const { pathStyleEndpoint, accelerateEndpoint = false, fipsEndpoint = false, tlsCompatible = true, bucketName, clientPartition = "aws", } = options;
+    validateArnEndpointOptions({ pathStyleEndpoint, accelerateEndpoint, tlsCompatible });
+    const { service, partition, accountId, region, resource } = bucketName;
+    validateService(service);
+    validatePartition(partition, { clientPartition });
+    validateAccountId(accountId);
+    const { accesspointName, outpostId } = getArnResources(resource);
+    if (service === "s3-object-lambda") {
+        return getEndpointFromObjectLambdaArn({ ...options, tlsCompatible, bucketName, accesspointName, hostnameSuffix });
+    }
+    if (region === "") {
+        return getEndpointFromMRAPArn({ ...options, mrapAlias: accesspointName, hostnameSuffix });
+    }
+    if (outpostId) {
+        return getEndpointFromOutpostArn({ ...options, clientRegion, outpostId, accesspointName, hostnameSuffix });
+    }
+    return getEndpointFromAccessPointArn({ ...options, clientRegion, accesspointName, hostnameSuffix });
+};
+const getEndpointFromObjectLambdaArn = ({ dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, useArnRegion, clientRegion, clientSigningRegion = clientRegion, accesspointName, bucketName, hostnameSuffix, }) => {
+    const { accountId, region, service } = bucketName;
+    validateRegionalClient(clientRegion);
+    const DNSHostLabel = `${accesspointName}-${accountId}`;
+    validateDNSHostLabel(DNSHostLabel, { tlsCompatible });
+    const endpointRegion = useArnRegion ? region : clientRegion;
+    const signingRegion = useArnRegion ? region : clientSigningRegion;
+    return {
+        bucketEndpoint: true,
+        hostname: `${DNSHostLabel}.${service}${fipsEndpoint ? "-fips" : ""}.${endpointRegion}.${hostnameSuffix}`,
+        signingRegion,
+        signingService: service,
+    };
+};
+const getEndpointFromMRAPArn = ({ disableMultiregionAccessPoints, dualstackEndpoint = false, isCustomEndpoint, mrapAlias, hostnameSuffix, }) => {
+    if (disableMultiregionAccessPoints === true) {
+        throw new Error("SDK is attempting to use a MRAP ARN. Please enable to feature.");
+    }
+    validateMrapAlias(mrapAlias);
+    return {
+        bucketEndpoint: true,
+        hostname: `${mrapAlias}${isCustomEndpoint ? "" : `.accesspoint.s3-global`}.${hostnameSuffix}`,
+        signingRegion: "*",
+    };
+};
+const getEndpointFromOutpostArn = ({ useArnRegion, clientRegion, clientSigningRegion = clientRegion, bucketName, outpostId, dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, accesspointName, isCustomEndpoint, hostnameSuffix, }) => {
+    validateRegionalClient(clientRegion);
+    const DNSHostLabel = `${accesspointName}-${bucketName.accountId}`;
+    validateDNSHostLabel(DNSHostLabel, { tlsCompatible });
+    const endpointRegion = useArnRegion ? bucketName.region : clientRegion;
+    const signingRegion = useArnRegion ? bucketName.region : clientSigningRegion;
+    validateOutpostService(bucketName.service);
+    validateDNSHostLabel(outpostId, { tlsCompatible });
+    validateNoFIPS(fipsEndpoint);
+    const hostnamePrefix = `${DNSHostLabel}.${outpostId}`;
+    return {
+        bucketEndpoint: true,
+        hostname: `${hostnamePrefix}${isCustomEndpoint ? "" : `.s3-outposts.${endpointRegion}`}.${hostnameSuffix}`,
+        signingRegion,
+        signingService: "s3-outposts",
+    };
+};
+const getEndpointFromAccessPointArn = ({ useArnRegion, clientRegion, clientSigningRegion = clientRegion, bucketName, dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, accesspointName, isCustomEndpoint, hostnameSuffix, }) => {
+    validateRegionalClient(clientRegion);
+    const hostnamePrefix = `${accesspointName}-${bucketName.accountId}`;
+    validateDNSHostLabel(hostnamePrefix, { tlsCompatible });
+    const endpointRegion = useArnRegion ? bucketName.region : clientRegion;
+    const signingRegion = useArnRegion ? bucketName.region : clientSigningRegion;
+    validateS3Service(bucketName.service);
+    return {
+        bucketEndpoint: true,
+        hostname: `${hostnamePrefix}${isCustomEndpoint
+            ? ""
+            : `.s3-accesspoint${fipsEndpoint ? "-fips" : ""}${dualstackEndpoint ? ".dualstack" : ""}.${endpointRegion}`}.${hostnameSuffix}`,
+        signingRegion,
+    };
+};
+
+const bucketEndpointMiddleware = (options) => (next, context) => async (args) => {
+    const { Bucket: bucketName } = args.input;
+    let replaceBucketInPath = options.bucketEndpoint;
+    const request = args.request;
+    if (HttpRequest.isInstance(request)) {
+        if (options.bucketEndpoint) {
+            request.hostname = bucketName;
+        }
+        else if (validate(bucketName)) {
+            const bucketArn = parse(bucketName);
+            const clientRegion = await options.region();
+            const useDualstackEndpoint = await options.useDualstackEndpoint();
+            const useFipsEndpoint = await options.useFipsEndpoint();
+            const { partition, signingRegion = clientRegion } = (await options.regionInfoProvider(clientRegion, { useDualstackEndpoint, useFipsEndpoint })) || {};
+            const useArnRegion = await options.useArnRegion();
+            const { hostname, bucketEndpoint, signingRegion: modifiedSigningRegion, signingService, } = bucketHostname({
+                bucketName: bucketArn,
+                baseHostname: request.hostname,
+                accelerateEndpoint: options.useAccelerateEndpoint,
+                dualstackEndpoint: useDualstackEndpoint,
+                fipsEndpoint: useFipsEndpoint,
+                pathStyleEndpoint: options.forcePathStyle,
+                tlsCompatible: request.protocol === "https:",
+                useArnRegion,
+                clientPartition: partition,
+                clientSigningRegion: signingRegion,
+                clientRegion: clientRegion,
+                isCustomEndpoint: options.isCustomEndpoint,
+                disableMultiregionAccessPoints: await options.disableMultiregionAccessPoints(),
+            });
+            if (modifiedSigningRegion && modifiedSigningRegion !== signingRegion) {
+                context["signing_region"] = modifiedSigningRegion;
+            }
+            if (signingService && signingService !== "s3") {
+                context["signing_service"] = signingService;
+            }
+            request.hostname = hostname;
+            replaceBucketInPath = bucketEndpoint;
+        }
+        else {
+            const clientRegion = await options.region();
+            const dualstackEndpoint = await options.useDualstackEndpoint();
+            const fipsEndpoint = await options.useFipsEndpoint();
+            const { hostname, bucketEndpoint } = bucketHostname({
+                bucketName,
+                clientRegion,
+                baseHostname: request.hostname,
+                accelerateEndpoint: options.useAccelerateEndpoint,
+                dualstackEndpoint,
+                fipsEndpoint,
+                pathStyleEndpoint: options.forcePathStyle,
+                tlsCompatible: request.protocol === "https:",
+                isCustomEndpoint: options.isCustomEndpoint,
+            });
+            request.hostname = hostname;
+            replaceBucketInPath = bucketEndpoint;
+        }
+        if (replaceBucketInPath) {
+            request.path = request.path.replace(/^(\/)?[^\/]+/, "");
+            if (request.path === "") {
+                request.path = "/";
+            }
+        }
+    }
+    return next({ ...args, request });
+};
+const bucketEndpointMiddlewareOptions = {
+    tags: ["BUCKET_ENDPOINT"],
+    name: "bucketEndpointMiddleware",
+    relation: "before",
+    toMiddleware: "hostHeaderMiddleware",
+    override: true,
+};
+const getBucketEndpointPlugin = (options) => ({
+    applyToStack: (clientStack) => {
+        clientStack.addRelativeTo(bucketEndpointMiddleware(options), bucketEndpointMiddlewareOptions);
+    },
+});
+
+function resolveBucketEndpointConfig(input) {
+    const { bucketEndpoint = false, forcePathStyle = false, useAccelerateEndpoint = false, useArnRegion, disableMultiregionAccessPoints = false, } = input;
+    return Object.assign(input, {
+        bucketEndpoint,
+        forcePathStyle,
+        useAccelerateEndpoint,
+        useArnRegion: typeof useArnRegion === "function" ? useArnRegion : () => Promise.resolve(useArnRegion),
+        disableMultiregionAccessPoints: typeof disableMultiregionAccessPoints === "function"
+            ? disableMultiregionAccessPoints
+            : () => Promise.resolve(disableMultiregionAccessPoints),
+    });
+}
+
+function addExpectContinueMiddleware(options) {
+    return (next) => async (args) => {
+        const { request } = args;
+        if (options.expectContinueHeader !== false &&
+            HttpRequest.isInstance(request) &&
+            request.body &&
+            options.runtime === "node" &&
+            options.requestHandler?.constructor?.name !== "FetchHttpHandler") {
+            let sendHeader = true;
+            if (typeof options.expectContinueHeader === "number") {
+                try {
+                    const bodyLength = Number(request.headers?.["content-length"]) ?? options.bodyLengthChecker?.(request.body) ?? Infinity;
+                    sendHeader = bodyLength >= options.expectContinueHeader;
+                }
+                catch (e) { }
+            }
+            else {
+                sendHeader = !!options.expectContinueHeader;
+            }
+            if (sendHeader) {
+                request.headers.Expect = "100-continue";
+            }
+        }
+        return next({
+            ...args,
+            request,
+        });
+    };
+}
+const addExpectContinueMiddlewareOptions = {
+    step: "build",
+    tags: ["SET_EXPECT_HEADER", "EXPECT_HEADER"],
+    name: "addExpectContinueMiddleware",
+    override: true,
+};
+const getAddExpectContinuePlugin = (options) => ({
+    applyToStack: (clientStack) => {
+        clientStack.add(addExpectContinueMiddleware(options), addExpectContinueMiddlewareOptions);
+    },
+});
+
+function locationConstraintMiddleware(options) {
+    return (next) => async (args) => {
+        const { CreateBucketConfiguration } = args.input;
+        const region = await options.region();
+        if (!CreateBucketConfiguration?.LocationConstraint && !CreateBucketConfiguration?.Location) {
+            if (region !== "us-east-1") {
+                args.input.CreateBucketConfiguration = args.input.CreateBucketConfiguration ?? {};
+                args.input.CreateBucketConfiguration.LocationConstraint = region;
+            }
+        }
+        return next(args);
+    };
+}
+const locationConstraintMiddlewareOptions = {
+    step: "initialize",
+    tags: ["LOCATION_CONSTRAINT", "CREATE_BUCKET_CONFIGURATION"],
+    name: "locationConstraintMiddleware",
+    override: true,
+};
+const getLocationConstraintPlugin = (config) => ({
+    applyToStack: (clientStack) => {
+        clientStack.add(locationConstraintMiddleware(config), locationConstraintMiddlewareOptions);
+    },
+});
+
+function resolveLocationConstraintConfig(input) {
+    return input;
+}
+
+function ssecMiddleware(options) {
+    return (next) => async (args) => {
+        const input = { ...args.input };
+        const properties = [
+            {
+                target: "SSECustomerKey",
+                hash: "SSECustomerKeyMD5",
+            },
+            {
+                target: "CopySourceSSECustomerKey",
+                hash: "CopySourceSSECustomerKeyMD5",
+            },
+        ];
+        for (const prop of properties) {
+            const value = input[prop.target];
+            if (value) {
+                let valueForHash;
+                if (typeof value === "string") {
+                    if (isValidBase64EncodedSSECustomerKey(value, options)) {
+                        valueForHash = options.base64Decoder(value);
+                    }
+                    else {
+                        valueForHash = options.utf8Decoder(value);
+                        input[prop.target] = options.base64Encoder(valueForHash);
+                    }
+                }
+                else {
+                    valueForHash = ArrayBuffer.isView(value)
+                        ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+                        : new Uint8Array(value);
+                    input[prop.target] = options.base64Encoder(valueForHash);
+                }
+                const hash = new options.md5();
+                hash.update(valueForHash);
+                input[prop.hash] = options.base64Encoder(await hash.digest());
+            }
+        }
+        return next({
+            ...args,
+            input,
+        });
+    };
+}
+const ssecMiddlewareOptions = {
+    name: "ssecMiddleware",
+    step: "initialize",
+    tags: ["SSE"],
+    override: true,
+};
+const getSsecPlugin = (config) => ({
+    applyToStack: (clientStack) => {
+        clientStack.add(ssecMiddleware(config), ssecMiddlewareOptions);
+    },
+});
+function isValidBase64EncodedSSECustomerKey(str, options) {
+    const base64Regex = /^(?:[A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+    if (!base64Regex.test(str)) {
+        return false;
+    }
+    try {
+        const decodedBytes = options.base64Decoder(str);
+        return decodedBytes.length === 32;
+    }
+    catch {
+        return false;
+    }
+}
+
+exports.NODE_DISABLE_MULTIREGION_ACCESS_POINT_CONFIG_OPTIONS = NODE_DISABLE_MULTIREGION_ACCESS_POINT_CONFIG_OPTIONS;
+exports.NODE_DISABLE_MULTIREGION_ACCESS_POINT_ENV_NAME = NODE_DISABLE_MULTIREGION_ACCESS_POINT_ENV_NAME;
+exports.NODE_DISABLE_MULTIREGION_ACCESS_POINT_INI_NAME = NODE_DISABLE_MULTIREGION_ACCESS_POINT_INI_NAME;
+exports.NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS = NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS;
+exports.NODE_USE_ARN_REGION_CONFIG_OPTIONS = NODE_USE_ARN_REGION_CONFIG_OPTIONS;
+exports.NODE_USE_ARN_REGION_ENV_NAME = NODE_USE_ARN_REGION_ENV_NAME;
+exports.NODE_USE_ARN_REGION_INI_NAME = NODE_USE_ARN_REGION_INI_NAME;
+exports.S3ExpressIdentityCache = S3ExpressIdentityCache;
+exports.S3ExpressIdentityCacheEntry = S3ExpressIdentityCacheEntry;
+exports.S3ExpressIdentityProviderImpl = S3ExpressIdentityProviderImpl;
+exports.S3RestXmlProtocol = S3RestXmlProtocol;
+exports.SignatureV4S3Express = SignatureV4S3Express;
+exports.addExpectContinueMiddleware = addExpectContinueMiddleware;
+exports.addExpectContinueMiddlewareOptions = addExpectContinueMiddlewareOptions;
+exports.bucketEndpointMiddleware = bucketEndpointMiddleware;
+exports.bucketEndpointMiddlewareOptions = bucketEndpointMiddlewareOptions;
+exports.bucketHostname = bucketHostname;
+exports.checkContentLengthHeader = checkContentLengthHeader;
+exports.checkContentLengthHeaderMiddlewareOptions = checkContentLengthHeaderMiddlewareOptions;
+exports.getAddExpectContinuePlugin = getAddExpectContinuePlugin;
+exports.getArnResources = getArnResources;
+exports.getBucketEndpointPlugin = getBucketEndpointPlugin;
+exports.getCheckContentLengthHeaderPlugin = getCheckContentLengthHeaderPlugin;
+exports.getLocationConstraintPlugin = getLocationConstraintPlugin;
+exports.getRegionRedirectMiddlewarePlugin = getRegionRedirectMiddlewarePlugin;
+exports.getS3ExpiresMiddlewarePlugin = getS3ExpiresMiddlewarePlugin;
+exports.getS3ExpressHttpSigningPlugin = getS3ExpressHttpSigningPlugin;
+exports.getS3ExpressPlugin = getS3ExpressPlugin;
+exports.getSsecPlugin = getSsecPlugin;
+exports.getSuffixForArnEndpoint = getSuffixForArnEndpoint;
+exports.getThrow200ExceptionsPlugin = getThrow200ExceptionsPlugin;
+exports.getValidateBucketNamePlugin = getValidateBucketNamePlugin;
+exports.isValidBase64EncodedSSECustomerKey = isValidBase64EncodedSSECustomerKey;
+exports.locationConstraintMiddleware = locationConstraintMiddleware;
+exports.locationConstraintMiddlewareOptions = locationConstraintMiddlewareOptions;
+exports.regionRedirectEndpointMiddleware = regionRedirectEndpointMiddleware;
+exports.regionRedirectEndpointMiddlewareOptions = regionRedirectEndpointMiddlewareOptions;
+exports.regionRedirectMiddleware = regionRedirectMiddleware;
+exports.regionRedirectMiddlewareOptions = regionRedirectMiddlewareOptions;
+exports.resolveBucketEndpointConfig = resolveBucketEndpointConfig;
+exports.resolveLocationConstraintConfig = resolveLocationConstraintConfig;
+exports.resolveS3Config = resolveS3Config;
+exports.s3ExpiresMiddleware = s3ExpiresMiddleware;
+exports.s3ExpiresMiddlewareOptions = s3ExpiresMiddlewareOptions;
+exports.s3ExpressHttpSigningMiddleware = s3ExpressHttpSigningMiddleware;
+exports.s3ExpressHttpSigningMiddlewareOptions = s3ExpressHttpSigningMiddlewareOptions;
+exports.s3ExpressMiddleware = s3ExpressMiddleware;
+exports.s3ExpressMiddlewareOptions = s3ExpressMiddlewareOptions;
+exports.ssecMiddleware = ssecMiddleware;
+exports.ssecMiddlewareOptions = ssecMiddlewareOptions;
+exports.throw200ExceptionsMiddleware = throw200ExceptionsMiddleware;
+exports.throw200ExceptionsMiddlewareOptions = throw200ExceptionsMiddlewareOptions;
+exports.validateAccountId = validateAccountId;
+exports.validateBucketNameMiddleware = validateBucketNameMiddleware;
+exports.validateBucketNameMiddlewareOptions = validateBucketNameMiddlewareOptions;
+exports.validateDNSHostLabel = validateDNSHostLabel;
+exports.validateNoDualstack = validateNoDualstack;
+exports.validateNoFIPS = validateNoFIPS;
+exports.validateOutpostService = validateOutpostService;
+exports.validatePartition = validatePartition;
+exports.validateRegion = validateRegion;
 
 
 /***/ }),
@@ -30669,7 +47478,7 @@ exports["default"] = def;
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const additionalItems_1 = __nccwpck_require__(3448);
-const prefixItems_1 = __nccwpck_require__(8848);
+const prefixItems_1 = __nccwpck_require__(6467);
 const items_1 = __nccwpck_require__(5791);
 const items2020_1 = __nccwpck_require__(2959);
 const contains_1 = __nccwpck_require__(6182);
@@ -30986,7 +47795,7 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 8848:
+/***/ 6467:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -43373,22 +60182,43 @@ class catalog_ActionSet {
         return new catalog_ActionSet(this.words.slice());
     }
     size() {
+        const w = this.words;
         let n = 0;
-        for (const w of this.words)
-            n += popcount(w);
+        for (let i = 0; i < w.length; i++)
+            if (w[i] !== 0)
+                n += popcount(w[i]);
         return n;
     }
     isEmpty() {
-        return this.words.every((w) => w === 0);
+        const w = this.words;
+        for (let i = 0; i < w.length; i++)
+            if (w[i] !== 0)
+                return false;
+        return true;
     }
     equals(other) {
-        return this.words.every((w, i) => w === other.words[i]);
+        const w = this.words;
+        const o = other.words;
+        for (let i = 0; i < w.length; i++)
+            if (w[i] !== o[i])
+                return false;
+        return true;
     }
     isSubsetOf(other) {
-        return this.words.every((w, i) => (w & ~other.words[i]) === 0);
+        const w = this.words;
+        const o = other.words;
+        for (let i = 0; i < w.length; i++)
+            if ((w[i] & ~o[i]) !== 0)
+                return false;
+        return true;
     }
     intersects(other) {
-        return this.words.some((w, i) => (w & other.words[i]) !== 0);
+        const w = this.words;
+        const o = other.words;
+        for (let i = 0; i < w.length; i++)
+            if ((w[i] & o[i]) !== 0)
+                return true;
+        return false;
     }
     /** Member indices in ascending order. */
     indices() {
@@ -43687,6 +60517,7 @@ function defaultConfig() {
 
 
 
+
 /** A configuration problem: the run stops with exit code 2. Each message names the file and line. */
 class ConfigError extends Error {
     problems;
@@ -43702,7 +60533,11 @@ function validate(value) {
     return validator(value) ? [] : (validator.errors ?? []);
 }
 /** Parses and validates the text of `.iam-policy-gate.yml`. Throws ConfigError with located messages. */
+/** Configs are a few kilobytes; a huge one is refused before YAML and schema errors pile up. */
+const MAX_CONFIG_CHARS = 1024 * 1024;
 function parseConfig(text, file) {
+    if (text.length > MAX_CONFIG_CHARS)
+        throw new ConfigError([`${file}:1:1: the config is ${text.length} characters, over the limit of ${MAX_CONFIG_CHARS}`]);
     const lineCounter = new dist/* LineCounter */.HN();
     const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
     const at = (offset) => {
@@ -43712,7 +60547,14 @@ function parseConfig(text, file) {
     const syntax = [...doc.errors, ...doc.warnings].map((e) => `${at(e.pos[0])}: ${e.message.split('\n')[0]}`);
     if (doc.errors.length)
         throw new ConfigError(syntax);
-    const value = doc.toJS({ maxAliasCount: 50 }) ?? {};
+    let value;
+    try {
+        value = doc.toJS({ maxAliasCount: 50 }) ?? {};
+    }
+    catch (e) {
+        // An alias to no anchor, or too many aliases (a "billion laughs"): yaml throws rather than reports.
+        throw new ConfigError([`${file}:1:1: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`]);
+    }
     if (typeof value !== 'object' || Array.isArray(value)) {
         throw new ConfigError([`${file}:1:1: the config must be a mapping of settings, got ${Array.isArray(value) ? 'a list' : typeof value}`]);
     }
@@ -43740,10 +60582,38 @@ function parseConfig(text, file) {
             messages.push(`${at(0)}: ${errors[0].instancePath} ${errors[0].message}`);
         throw new ConfigError(messages);
     }
-    return toConfig(value, file, (pointer) => {
+    const lineOf = (pointer) => {
         const node = nodeAt(doc.contents, pointer);
         return node?.range ? lineCounter.linePos(node.range[0]).line : 1;
-    });
+    };
+    const config = toConfig(value, file, lineOf);
+    const problems = semanticProblems(config).map(({ pointer, message }) => `${file}:${lineOf(pointer)}:1: ${pointer} ${message}`);
+    if (problems.length)
+        throw new ConfigError(problems);
+    return config;
+}
+/** What the schema cannot say: globs that do not compile, dates that do not exist. */
+function semanticProblems(c) {
+    const out = [];
+    const glob = (pointer, g) => {
+        try {
+            globWithPlaceholders(g);
+        }
+        catch (e) {
+            out.push({ pointer, message: `is not a usable glob: ${e instanceof Error ? e.message : String(e)}` });
+        }
+    };
+    c.subjects.forEach((s, i) => glob(`/subjects/${i}/files`, s.files));
+    c.policyFiles.include.forEach((g, i) => glob(`/policy-files/include/${i}`, g));
+    for (const [key, value] of [['since', c.cloudtrail.since], ['until', c.cloudtrail.until]]) {
+        if (value === undefined || /^\d+d$/.test(value))
+            continue;
+        const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+        const date = new Date(value);
+        if (!day || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== day.slice(1).join('-'))
+            out.push({ pointer: `/cloudtrail/${key}`, message: `${JSON.stringify(value)} is not a real date` });
+    }
+    return out;
 }
 function nodeAt(root, pointer) {
     let node = root;
@@ -44297,20 +61167,22 @@ function serviceOf(action) {
     const i = action.indexOf(':');
     return i > 0 ? action.slice(0, i).toLowerCase() : '';
 }
-function actionItem(grant) {
-    const i = grant.action.indexOf(':');
-    const name = i > 0 ? grant.action.slice(i + 1) : grant.action;
-    return `${cellCode(name, 120)}${grant.conditional ? ' (conditional)' : ''}`;
+function actionItem(item) {
+    const i = item.action.indexOf(':');
+    const name = i > 0 ? item.action.slice(i + 1) : item.action;
+    return `${cellCode(name, 120)}${item.conditional ? ' (conditional)' : ''}`;
 }
 function deltaRows(added, removed) {
     const groups = new Map();
     const put = (grant, side) => {
-        const service = serviceOf(grant.action);
         const level = LEVEL_ORDER.includes(grant.accessLevel) ? grant.accessLevel : 'Unknown';
-        const key = `${service}\u0000${level}`;
-        const group = groups.get(key) ?? { service, level, added: [], removed: [] };
-        group[side].push(grant);
-        groups.set(key, group);
+        for (const action of grant.actions) {
+            const service = serviceOf(action);
+            const key = `${service}\u0000${level}`;
+            const group = groups.get(key) ?? { service, level, added: [], removed: [] };
+            group[side].push({ action, conditional: grant.conditional });
+            groups.set(key, group);
+        }
     };
     for (const g of added)
         put(g, 'added');
@@ -44400,7 +61272,7 @@ function sortRisk(changes) {
 }
 function subjectSummary(s) {
     const bits = [
-        `+${formatCount(s.delta.added.length)} −${formatCount(s.delta.removed.length)} actions`,
+        `+${formatCount(s.delta.addedCount)} −${formatCount(s.delta.removedCount)} actions`,
         `concreteness ${percent(s.concreteness.base.ratio)} → ${percent(s.concreteness.head.ratio)}`,
     ];
     if (s.newAccess.length)
@@ -44792,34 +61664,51 @@ function concreteness(stmts) {
 function actionDelta(base, head) {
     const baseSet = allowedActions(base);
     const headSet = allowedActions(head);
+    const added = headSet.minus(baseSet);
+    const removed = baseSet.minus(headSet);
     return {
         baseCount: baseSet.size(),
         headCount: headSet.size(),
-        added: grantsFor(headSet.minus(baseSet), head),
-        removed: grantsFor(baseSet.minus(headSet), base),
+        addedCount: added.size(),
+        removedCount: removed.size(),
+        added: grantsFor(added, head),
+        removed: grantsFor(removed, base),
     };
 }
-/** Describes each action of `set` by the Allow statements that grant it. */
+/**
+ * Describes the actions of `set` by the Allow statements that grant them, one group per access level
+ * and set of granting statements.
+ */
 function grantsFor(set, stmts) {
     const allows = stmts.filter((s) => s.effect === 'Allow');
-    const grants = [];
+    const groups = new Map();
     for (const index of set.indices()) {
         const action = actionById(index);
-        const resources = new Set();
-        const locations = [];
-        let conditional = true;
-        for (const s of allows) {
-            if (!s.actions.has(index))
-                continue;
-            for (const r of s.resources)
-                resources.add(s.notResource ? `NotResource ${r}` : r);
-            locations.push({ file: s.loc.file, line: s.loc.line, column: s.loc.column });
-            if (!s.conditional)
-                conditional = false;
+        const granting = [];
+        for (let i = 0; i < allows.length; i++)
+            if (allows[i].actions.has(index))
+                granting.push(i);
+        const key = `${action.accessLevel}|${granting.join(',')}`;
+        let group = groups.get(key);
+        if (!group) {
+            const resources = new Set();
+            const locations = [];
+            for (const i of granting) {
+                const s = allows[i];
+                for (const r of s.resources)
+                    resources.add(s.notResource ? `NotResource ${r}` : r);
+                locations.push({ file: s.loc.file, line: s.loc.line, column: s.loc.column });
+            }
+            const conditional = granting.every((i) => allows[i].conditional);
+            group = { actions: [], accessLevel: action.accessLevel, resources: [...resources].sort(), conditional, locations };
+            groups.set(key, group);
         }
-        grants.push({ action: action.id, accessLevel: action.accessLevel, resources: [...resources].sort(), conditional, locations });
+        group.actions.push(action.id);
     }
-    return grants.sort((a, b) => a.action.localeCompare(b.action));
+    const grants = [...groups.values()];
+    for (const g of grants)
+        g.actions.sort();
+    return grants.sort((a, b) => a.actions[0].localeCompare(b.actions[0]));
 }
 
 ;// CONCATENATED MODULE: ./src/analysis/evaluate/glob.ts
@@ -46063,8 +62952,9 @@ function compareAccess(base, head, opts = {}) {
         if (Date.now() > deadline)
             return undecided(`comparing took longer than ${opts.maxMilliseconds ?? MAX_MILLISECONDS} ms`);
         const c = g.stmt;
-        let live = c.actions.minus(coveringDenies(headDenies, g));
-        if (live.isEmpty())
+        const denied = coveringDenies(headDenies, g);
+        let live = isEmptySet(denied) ? c.actions : c.actions.minus(denied);
+        if (isEmptySet(live))
             continue;
         if (guards) {
             const blocked = live.intersect(guardDenied(guards, g));
@@ -46123,6 +63013,22 @@ function meets(a, b) {
             return true;
     }
     return false;
+}
+function isEmptySet(a) {
+    return sparse(a).at.length === 0;
+}
+/** a ⊆ b, by the sparse words. */
+function within(a, b) {
+    const x = sparse(a);
+    const y = sparse(b);
+    let j = 0;
+    for (let i = 0; i < x.at.length; i++) {
+        while (j < y.at.length && y.at[j] < x.at[i])
+            j++;
+        if (j === y.at.length || y.at[j] !== x.at[i] || (x.bits[i] & ~y.bits[j]) !== 0)
+            return false;
+    }
+    return true;
 }
 /** Policy variables mean the same on both sides only under the same policy version. */
 const sameVariables = (a, b) => a.doc.version === b.doc.version;
@@ -46218,8 +63124,10 @@ function compareGrant(g, live, baseAllows, baseDenies, headDenies) {
     const item = (actions, certainty, reason) => out.push(makeItem(g, actions, certainty, reason));
     const touching = (list, set) => list.filter((b) => meets(b.actions, set));
     const refs = (list) => `${list.slice(0, 2).map(ref).join(' and ')}${list.length > 2 ? ` and ${list.length - 2} more` : ''}`;
-    const fresh = live.minus(covered).minus(maybe);
-    if (!fresh.isEmpty()) {
+    // From here on `covered` and `maybe` are final (the sparse copies cached below stay valid).
+    const allCovered = within(live, covered);
+    const fresh = allCovered ? catalog_ActionSet.empty() : live.minus(covered).minus(maybe);
+    if (!isEmptySet(fresh)) {
         const near = touching(partial, fresh);
         const loosened = touching(dropped, fresh);
         const example = witness(g.resource, near);
@@ -46232,22 +63140,22 @@ function compareGrant(g, live, baseAllows, baseDenies, headDenies) {
         else
             item(fresh, 'new', 'no base statement grants this');
     }
-    const undecided = live.intersect(maybe).minus(covered);
-    if (!undecided.isEmpty()) {
+    const undecided = allCovered || isEmptySet(maybe) ? catalog_ActionSet.empty() : live.intersect(maybe).minus(covered);
+    if (!isEmptySet(undecided)) {
         item(undecided, 'possibly-new', `${refs(touching(partial, undecided))} grant it under other conditions; whether the head conditions imply them could not be decided`);
     }
     // A base Deny that head dropped took part of a covering base Allow away: that part is new.
-    const coveredLive = live.intersect(covered);
+    const coveredLive = allCovered ? live : live.intersect(covered);
     for (const d of baseDenies) {
         if (!meets(g.stmt.actions, d.actions))
             continue;
-        let reopened = coveredLive.intersect(d.actions);
-        if (reopened.isEmpty() || !statementMayOverlap(d, g))
+        if (!meets(coveredLive, d.actions) || !statementMayOverlap(d, g))
             continue;
+        let reopened = coveredLive.intersect(d.actions);
         for (const hd of headDenies)
             if (meets(d.actions, hd.actions) && meets(reopened, hd.actions) && denyContains(hd, d))
                 reopened = reopened.minus(hd.actions);
-        if (reopened.isEmpty())
+        if (isEmptySet(reopened))
             continue;
         const whole = !d.conditional && statementCovers(d, g) && !headDenies.some((hd) => meets(hd.actions, reopened));
         item(reopened, whole ? 'new' : 'possibly-new', `base grants it only with ${ref(d)} (a Deny${d.conditional ? ' with conditions' : ''}) in force, and head has no Deny that covers it`);
@@ -54431,7 +71339,7 @@ function extractPolicies(path, bytes, opts) {
     }
     const decoded = decodeText(bytes, path);
     if (decoded.text === undefined) {
-        if (!meantAsPolicy(() => lossyText(bytes)))
+        if (!meantAsPolicy(() => lossyText(bytes)) && !looksLikeIac(lossyText(bytes)))
             return notPolicy(path);
         return failed(path, decoded.problem ? [problemFinding(decoded.problem, '')] : []);
     }
@@ -54447,7 +71355,7 @@ function extractPolicies(path, bytes, opts) {
     }
     const iac = extractIacJson(path, text, parsed.root, opts);
     if (iac)
-        return iac;
+        return { ...iac, findings: [...parsed.problems.map((p) => problemFinding(p, '')), ...iac.findings] };
     const candidates = findPolicyCandidates(parsed.root);
     if (candidates.length === 0) {
         if (!force)
@@ -54620,6 +71528,42 @@ const RULES = [
         name: 'UnsupportedFile',
         shortDescription: 'A file named as a policy by the config could not be read as one.',
         help: 'The config globs say the file is a policy, but it is not one the gate can read (symlink out of the workspace, not a policy document).',
+        severity: 'medium',
+        securitySeverity: 5.0,
+        defaultAction: 'fail',
+    },
+    {
+        id: 'iac-unresolved',
+        name: 'UnresolvedTemplateValue',
+        shortDescription: 'A template or plan value could not be resolved offline and is analysed as "could be anything".',
+        help: 'A parameter without a value or default, Fn::ImportValue, a dynamic reference, a custom resource attribute, or a Terraform value known only after apply. It is treated as * for concreteness and new access. Give the value in the config (cloudformation.parameters) to analyse it exactly.',
+        severity: 'low',
+        securitySeverity: 3.0,
+        defaultAction: 'warn',
+    },
+    {
+        id: 'iac-unattached',
+        name: 'UnattachedPolicy',
+        shortDescription: 'A managed policy in a template or plan is attached to no principal in it.',
+        help: 'The policy is still analysed on its own; per-principal checks (replay, aggregation) cannot run for it. Attach it in the same template, or map it to a subject in the config.',
+        severity: 'info',
+        securitySeverity: 1.0,
+        defaultAction: 'off',
+    },
+    {
+        id: 'iac-external-policy',
+        name: 'ExternalManagedPolicy',
+        shortDescription: 'A principal attaches a managed policy whose content the gate does not have.',
+        help: 'An AWS-managed or customer-managed policy attached by ARN and not defined in the change. Its grants are not part of the comparison; review it separately or define it in the repository.',
+        severity: 'medium',
+        securitySeverity: 4.0,
+        defaultAction: 'warn',
+    },
+    {
+        id: 'iac-not-analysed',
+        name: 'TemplateNotAnalysed',
+        shortDescription: 'Part of a template could not be analysed (e.g. a SAM or other Transform).',
+        help: 'The gate cannot tell what these resources grant, so it fails closed. Run it on the expanded output (sam build, cdk synth) instead.',
         severity: 'medium',
         securitySeverity: 5.0,
         defaultAction: 'fail',
@@ -54851,6 +71795,41 @@ function mergeAnalyzerResults(analyses, local, outcome) {
     }
     const detail = `${outcome.detail}${disagreements ? `; ${disagreements} disagreement(s) with the local engine, gated on the stricter answer` : ''}`;
     return { findings, checks: [{ id: 'access-analyzer', status: outcome.status, detail }] };
+}
+
+;// CONCATENATED MODULE: ./src/config/guards.ts
+// The config's `context`: SCPs, RCPs and permissions boundaries as policy documents. They can only
+// narrow what a subject is allowed; the engine and the replay use them (src/analysis/new-access.ts).
+// Reading is the caller's (an adapter that reads the base side); parsing never throws.
+
+
+async function loadGuardDocuments(context, read, maxBytes) {
+    const problems = [];
+    const load = async (file, kind) => {
+        const bytes = await read(file);
+        if (!bytes) {
+            problems.push(`context ${kind} file ${file} could not be read: not used`);
+            return [];
+        }
+        const extracted = extractPolicies(file, bytes, { maxBytes, forcePolicy: true, kindHint: kind });
+        if (extracted.status !== 'policy')
+            problems.push(`context ${kind} file ${file} holds no readable policy: not used`);
+        return extracted.status === 'policy' ? extracted.documents.map((d) => ({ ...d, kind })) : [];
+    };
+    const guards = { scps: [], rcps: [], boundaries: [] };
+    for (const f of context.scps)
+        guards.scps.push(...(await load(f, 'scp')));
+    for (const f of context.rcps)
+        guards.rcps.push(...(await load(f, 'rcp')));
+    for (const b of context.boundaries)
+        guards.boundaries.push({ subject: b.subject, documents: await load(b.file, 'boundary') });
+    return { guards, problems };
+}
+/** The guard documents that govern one subject: every SCP and RCP, and the boundaries whose subject glob matches. */
+function guardsForSubject(subject, guards) {
+    const names = [subject.id, ...(subject.arn ? [subject.arn] : [])];
+    const boundaries = guards.boundaries.filter((b) => names.some((n) => n === b.subject || arnMatches(b.subject, n))).flatMap((b) => b.documents);
+    return [...guards.scps, ...guards.rcps, ...boundaries];
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -55433,13 +72412,16 @@ function waiverStage(input) {
 
 
 
+
 /** Extract both sides of every changed file. Files that are not policies on either side are ignored. */
 function extractChanges(changes, config, iac) {
     const forced = config.policyFiles.include.map(globWithPlaceholders);
+    const mappings = compileMappings(config);
     const policyFiles = [];
     let ignored = 0;
     for (const f of changes.files) {
-        const forcePolicy = forced.some((r) => r.test(f.path));
+        // A file a subject mapping claims is meant as a policy too: unreadable there is an error, not "not ours".
+        const forcePolicy = forced.some((r) => r.test(f.path)) || mappings.some((m) => m.regex.test(f.path));
         if (f.error) {
             const looksLikePolicy = forcePolicy || /\.(json|ya?ml|template)$/i.test(f.path);
             if (!looksLikePolicy) {
@@ -55474,6 +72456,17 @@ function extractChanges(changes, config, iac) {
         }
         // Findings are about the head version; a broken base only matters as a note (everything then looks new).
         const findings = [...(head?.findings ?? [])];
+        if (isPolicy(base) && head?.status === 'not-policy') {
+            // Emptied, truncated or replaced: what head grants is unknown, which is not the same as removed.
+            findings.push({
+                ruleId: 'parse-error',
+                severity: 'high',
+                message: `${f.path}: the base version is a policy but the head version holds no policy document; its grants are unknown, not removed`,
+                location: { file: f.path, line: 1, column: 1 },
+                identity: `parse-error|${f.path}|head-not-policy`,
+                origin: 'local',
+            });
+        }
         if (base?.status === 'error' && f.status !== 'deleted') {
             findings.push({
                 ruleId: 'parse-error',
@@ -55519,7 +72512,9 @@ function runGate(input) {
     const changedSubjects = subjects.filter((s) => s.subject.id && policyFiles.some((f) => f.status !== 'unchanged' && s.files.includes(f.path)));
     for (const s of changedSubjects) {
         // A template's own account, when not configured, is the {AccountId} stand-in: trusted like the account itself.
-        const { analysis, findings: subjectFindings } = analyseSubject(s, { ...config, trustedAccounts: [...config.trustedAccounts, PSEUDO_PLACEHOLDERS.account] }, usage);
+        const guardDocs = input.guards ? guardsForSubject(s.subject, input.guards) : [];
+        const subject = guardDocs.length ? { ...s, guards: { base: guardDocs, head: guardDocs } } : s;
+        const { analysis, findings: subjectFindings } = analyseSubject(subject, { ...config, trustedAccounts: [...config.trustedAccounts, PSEUDO_PLACEHOLDERS.account] }, usage);
         analyses.push(analysis);
         findings.push(...subjectFindings);
     }
@@ -55617,8 +72612,8 @@ function totals(analyses) {
         actions: {
             base: analyses.reduce((n, a) => n + a.delta.baseCount, 0),
             head: analyses.reduce((n, a) => n + a.delta.headCount, 0),
-            added: analyses.reduce((n, a) => n + a.delta.added.length, 0),
-            removed: analyses.reduce((n, a) => n + a.delta.removed.length, 0),
+            added: analyses.reduce((n, a) => n + a.delta.addedCount, 0),
+            removed: analyses.reduce((n, a) => n + a.delta.removedCount, 0),
         },
         concreteness: { base: sumConcreteness(analyses.map((a) => a.concreteness.base)), head: sumConcreteness(analyses.map((a) => a.concreteness.head)) },
         predictedDenied: { actions: distinct(predicted), calls: predicted.reduce((n, i) => n + i.count, 0) },
@@ -56719,6 +73714,7 @@ function pairRenames(changes) {
 
 
 
+
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.terraform', 'cdk.out', '.venv']);
 /**
  * Adds `plans` to the change set (same bytes on both sides) and indexes the .tf files under `sourceRoot`
@@ -56730,17 +73726,23 @@ async function withPlanInputs(changes, plans, sourceRoot, limits = {}) {
     const read = [];
     for (const p of plans) {
         const rel = toPosix(external_node_path_default().isAbsolute(p) ? external_node_path_default().relative(process.cwd(), p) : external_node_path_default().normalize(p));
+        let st;
         try {
-            const st = await external_node_fs_.promises.stat(p);
-            if (!st.isFile())
-                read.push({ path: rel, error: 'the --plan path is not a file' });
-            else if (st.size > maxPlanBytes)
-                read.push({ path: rel, error: `the plan is ${st.size} bytes, over the limit of ${maxPlanBytes}` });
-            else
-                read.push({ path: rel, bytes: new Uint8Array(await external_node_fs_.promises.readFile(p)) });
+            st = await external_node_fs_.promises.stat(p);
         }
         catch {
-            read.push({ path: rel, error: 'the plan file cannot be read' });
+            throw new UsageError(`--plan ${p}: the plan file cannot be read`);
+        }
+        if (!st.isFile())
+            throw new UsageError(`--plan ${p}: not a file`);
+        if (st.size > maxPlanBytes)
+            read.push({ path: rel, error: `the plan is ${st.size} bytes, over the limit of ${maxPlanBytes}` });
+        else {
+            const bytes = new Uint8Array(await external_node_fs_.promises.readFile(p));
+            // A binary plan (terraform plan -out) or any other file would otherwise be "not a policy" and ignored.
+            if (!isPlanBytes(bytes))
+                throw new UsageError(`--plan ${p}: not Terraform plan JSON (make it with: terraform show -json <planfile> > plan.json)`);
+            read.push({ path: rel, bytes });
         }
     }
     const hasPlan = plans.length > 0 || changes.files.some((f) => /\.json$/i.test(f.path));
@@ -57535,11 +74537,9 @@ function renderReportJson(report) {
     return `${JSON.stringify(toJson(ordered, 0, new Set(), false), null, 2)}\n`;
 }
 
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./src/usage/aggregator.ts
 const SEP = '\u0000';
-class UsageAggregator {
+class aggregator_UsageAggregator {
     records = new Map();
     unmapped = new Map();
     contextKeys;
@@ -57699,6 +74699,8 @@ class UsageAggregator {
 }
 const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./src/usage/event-id-set.ts
 // A compact set of CloudTrail eventIDs for cross-file dedupe. eventIDs are UUIDs: each is stored as 16 bytes in
 // an open-addressing table (4 x uint32, linear probing, load <= 0.5), i.e. 32-64 bytes per event instead of the
@@ -59293,8 +76295,23 @@ function closeBatch(proc, b) {
     return b.finish(newSigs, firstSig);
 }
 let started = false;
-/** True in a usage worker thread (and starts its loop once); false anywhere else. */
+let entryDispatches = false;
+/**
+ * For the process entries (src/cli-entry.ts, src/main.ts), first thing: true in a usage worker thread (its loop is
+ * running; the entry must do nothing else), false in the main thread. Calling it also tells the pool that this
+ * bundle can be started as a worker; without that call the pool reads in-process.
+ */
 function maybeRunUsageWorker() {
+    if (startIfWorker())
+        return true;
+    entryDispatches = true;
+    return false;
+}
+/** True once an entry has called maybeRunUsageWorker() in the main thread. */
+function bundleCanStartWorkers() {
+    return entryDispatches;
+}
+function startIfWorker() {
     if (external_node_worker_threads_namespaceObject.isMainThread || !external_node_worker_threads_namespaceObject.parentPort || !external_node_worker_threads_namespaceObject.workerData?.[USAGE_WORKER_FLAG])
         return false;
     if (started)
@@ -59304,10 +76321,6 @@ function maybeRunUsageWorker() {
     const proc = new EventProcessor(init.options);
     const port = external_node_worker_threads_namespaceObject.parentPort;
     port.on('message', (task) => {
-        if ('close' in task) {
-            port.close();
-            return;
-        }
         void readTask(proc, task, init.maxWholeBytes).then((b) => {
             const batch = closeBatch(proc, b);
             port.postMessage({ id: task.id, batch }, transferables(batch));
@@ -59315,7 +76328,8 @@ function maybeRunUsageWorker() {
     });
     return true;
 }
-maybeRunUsageWorker();
+// Compiled by tsc and started as the worker script itself: run the loop.
+startIfWorker();
 
 ;// CONCATENATED MODULE: ./src/usage/worker-pool.ts
 // Reads log objects on worker threads (gunzip, JSON.parse, mapping and signature interning happen there) and
@@ -59339,10 +76353,11 @@ function defaultWorkerScript() {
     const here = import.meta.url;
     if (!here.startsWith('file:') || /\.[cm]?ts$/.test(here))
         return undefined;
-    // tsc output keeps modules apart: start the worker module itself. A bundle is one file: start the bundle.
+    // tsc output keeps modules apart: start the worker module itself. A bundle is one file: start the bundle, but
+    // only when its entry dispatches to the worker loop (else the worker would run the whole CLI again).
     if (/\/usage\/worker-pool\.js$/.test(here))
         return new URL('./worker-entry' + '.js', here);
-    return new URL(here);
+    return bundleCanStartWorkers() ? new URL(here) : undefined;
 }
 /**
  * A worker's heap holds one or two objects being parsed plus its signatures; V8 would otherwise let it grow far past
@@ -59468,7 +76483,7 @@ function isDetached(data) {
 
 
 /** A context with its own pool; call `close()` when the sources are done. */
-function makeContext(opts = {}) {
+function common_makeContext(opts = {}) {
     let pool;
     const contextKeys = [...new Set((opts.contextKeys ?? []).map((k) => k.toLowerCase()))];
     return {
@@ -59476,13 +76491,13 @@ function makeContext(opts = {}) {
         since: opts.since,
         until: opts.until,
         seen: opts.seen ?? new EventIdSet(),
-        pool: () => (pool ??= new LogReaderPool({
-            workers: opts.workers,
-            ...opts.pool,
-            contextKeys,
-            since: opts.since?.toISOString(),
-            until: opts.until?.toISOString(),
-        })),
+        pool: () => {
+            if (!pool) {
+                pool = new LogReaderPool({ workers: opts.workers, ...opts.pool, contextKeys, since: opts.since?.toISOString(), until: opts.until?.toISOString() });
+                opts.log?.(`cloudtrail: log objects are parsed ${pool.workers ? `on ${pool.workers} worker thread(s)` : 'on the main thread'}`);
+            }
+            return pool;
+        },
         onProblem: opts.onProblem,
         onNote: opts.onNote,
         log: opts.log,
@@ -59627,7 +76642,7 @@ async function readLocalSource(path, ctx) {
             rb.batch(batch);
         });
     }
-    return { report: rb.finish(), aggregator: tally.into(new UsageAggregator({ contextKeys: ctx.contextKeys })) };
+    return { report: rb.finish(), aggregator: tally.into(new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys })) };
 }
 /**
  * Log files under a path, sorted. Symlinks are followed only while they stay inside the given root.
@@ -59709,6 +76724,1354 @@ function isLogFile(file, note) {
     return true;
 }
 
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-athena/dist-cjs/index.js
+var client_athena_dist_cjs = __nccwpck_require__(2204);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
+var client_s3_dist_cjs = __nccwpck_require__(3711);
+;// CONCATENATED MODULE: ./src/usage/sources/aggregate-sql.ts
+
+const rp = (key) => ({
+    alias: `rp_${key.replace(/[^A-Za-z0-9]/g, '_').toLowerCase()}`,
+    lake: `element_at(requestParameters, '${key}')`,
+    athena: `json_extract_scalar(requestparameters, '$.${key}')`,
+});
+/** Request parameters the resource mapping reads (resources.ts), object keys excepted: those are O(objects). */
+const RESOURCE_PARAMETERS = ['bucketName', 'tableName', 'functionName', 'queueUrl', 'topicArn', 'secretId', 'destinationKeyId', 'statement'];
+const DENIED = (code) => `(${code} LIKE '%AccessDenied%' OR ${code} LIKE '%Unauthorized%' OR ${code} IN ('AuthorizationError', 'AuthorizationErrorException'))`;
+/**
+ * The identity columns: enough to normalise any principal type (principal.ts) without grouping by session:
+ * an assumed-role session ARN is cut to its role when the sessionIssuer is missing.
+ */
+const IDENTITY = [
+    { alias: 'ui_type', lake: 'userIdentity.type', athena: 'useridentity.type' },
+    {
+        alias: 'ui_arn',
+        lake: `CASE WHEN userIdentity.sessionContext.sessionIssuer.arn IS NULL THEN regexp_replace(userIdentity.arn, '^(arn:[^:]+:sts::[0-9]+:assumed-role/[^/]+)/.*$', '$1') END`,
+        athena: `CASE WHEN useridentity.sessioncontext.sessionissuer.arn IS NULL THEN regexp_replace(useridentity.arn, '^(arn:[^:]+:sts::[0-9]+:assumed-role/[^/]+)/.*$', '$1') END`,
+    },
+    { alias: 'ui_account', lake: 'userIdentity.accountId', athena: 'useridentity.accountid' },
+    { alias: 'ui_issuer', lake: 'userIdentity.sessionContext.sessionIssuer.arn', athena: 'useridentity.sessioncontext.sessionissuer.arn' },
+    { alias: 'ui_invokedby', lake: 'userIdentity.invokedBy', athena: 'useridentity.invokedby' },
+    {
+        alias: 'ui_provider',
+        lake: `CASE WHEN userIdentity.type IN ('SAMLUser', 'WebIdentityUser') THEN userIdentity.principalId END`,
+        athena: `CASE WHEN useridentity.type IN ('SAMLUser', 'WebIdentityUser') THEN useridentity.principalid END`,
+    },
+];
+const EVENT = [
+    { alias: 'event_source', lake: 'eventSource', athena: 'eventsource' },
+    { alias: 'event_name', lake: 'eventName', athena: 'eventname' },
+    { alias: 'event_type', lake: 'eventType', athena: 'eventtype' },
+    { alias: 'error_code', lake: 'errorCode', athena: 'errorcode' },
+    // Only denials keep their message: it names the action IAM checked. Other messages would split rows for nothing.
+    { alias: 'error_message', lake: `CASE WHEN ${DENIED('errorCode')} THEN errorMessage END`, athena: `CASE WHEN ${DENIED('errorcode')} THEN errormessage END` },
+    { alias: 'region', lake: 'awsRegion', athena: 'awsregion' },
+    { alias: 'recipient_account', lake: 'recipientAccountId', athena: 'recipientaccountid' },
+    { alias: 'resource_arn', lake: 'element_at(resources, 1).arn', athena: 'element_at(resources, 1).arn' },
+    ...RESOURCE_PARAMETERS.map(rp),
+];
+/** Condition keys a query can carry, when the policies use them (each may multiply the rows). */
+const CONTEXT = {
+    'aws:sourceip': { alias: 'ctx_sourceip', lake: 'sourceIPAddress', athena: 'sourceipaddress' },
+    'aws:sourcevpce': { alias: 'ctx_sourcevpce', lake: 'vpcEndpointId', athena: 'vpcendpointid' },
+    'aws:multifactorauthpresent': {
+        alias: 'ctx_mfa',
+        lake: 'userIdentity.sessionContext.attributes.mfaAuthenticated',
+        athena: 'useridentity.sessioncontext.attributes.mfaauthenticated',
+    },
+    'aws:username': { alias: 'ctx_username', lake: `CASE WHEN userIdentity.type = 'IAMUser' THEN userIdentity.userName END`, athena: `CASE WHEN useridentity.type = 'IAMUser' THEN useridentity.username END` },
+    's3:prefix': rp('prefix'),
+};
+const CARRIED_ELSEWHERE = new Set(['aws:requestedregion', 'aws:principalarn', 'aws:principalaccount', 'aws:principaltype', 'aws:principalservicename', 'aws:viaawsservice']);
+const lakeTime = (d) => d.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, '');
+const athenaTime = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+function aggregateQuery(opts) {
+    const d = opts.dialect;
+    const ctxColumns = [];
+    const uncarried = [];
+    for (const k of [...new Set(opts.contextKeys.map((x) => x.toLowerCase()))].sort()) {
+        const c = CONTEXT[k];
+        if (c)
+            ctxColumns.push(c);
+        else if (!CARRIED_ELSEWHERE.has(k))
+            uncarried.push(k);
+    }
+    const groups = [...IDENTITY, ...EVENT, ...ctxColumns];
+    const time = d === 'lake' ? 'eventTime' : 'eventtime';
+    const fmt = d === 'lake' ? lakeTime : athenaTime;
+    const where = [`${time} >= '${fmt(opts.since)}'`];
+    if (opts.until)
+        where.push(`${time} <= '${fmt(opts.until)}'`);
+    where.push(...(opts.where ?? []));
+    // Lake keeps each event once; a trail bucket behind Athena can hold an event twice (org and account trails).
+    const count = d === 'lake' ? 'count(*)' : 'count(DISTINCT eventid)';
+    const sql = [
+        'SELECT',
+        groups.map((c) => `  ${c[d]} AS ${c.alias},`).join('\n'),
+        `  ${count} AS event_count,`,
+        `  min(${time}) AS first_seen,`,
+        `  max(${time}) AS last_seen`,
+        `FROM ${opts.from}`,
+        `WHERE ${where.join('\n  AND ')}`,
+        `GROUP BY ${groups.map((_, i) => i + 1).join(', ')}`,
+    ].join('\n');
+    return { sql, uncarried };
+}
+const val = (row, k) => {
+    const v = row[k];
+    return v === undefined || v === null || v === '' ? undefined : String(v);
+};
+/** Turns an aggregate row back into the fields of an event that mapEvent reads. */
+function eventFromRow(row) {
+    const v = (k) => val(row, k);
+    let arn = v('ui_arn');
+    // The query cut assumed-role session ARNs to the role; give principal.ts the shape it expects.
+    if (arn && /:assumed-role\/[^/]+$/.test(arn))
+        arn = `${arn}/session`;
+    const userIdentity = { type: v('ui_type'), arn, accountId: v('ui_account'), invokedBy: v('ui_invokedby') };
+    if (v('ui_issuer') || v('ctx_mfa'))
+        userIdentity.sessionContext = { sessionIssuer: v('ui_issuer') ? { arn: v('ui_issuer') } : undefined, attributes: { mfaAuthenticated: v('ctx_mfa') } };
+    if (v('ui_provider'))
+        userIdentity.identityProvider = v('ui_provider');
+    if (v('ctx_username'))
+        userIdentity.userName = v('ctx_username');
+    const requestParameters = {};
+    for (const key of [...RESOURCE_PARAMETERS, 'prefix']) {
+        const p = v(rp(key).alias);
+        if (p !== undefined)
+            requestParameters[key] = p;
+    }
+    return {
+        eventSource: v('event_source'),
+        eventName: v('event_name'),
+        eventType: v('event_type'),
+        eventTime: v('first_seen'),
+        errorCode: v('error_code'),
+        errorMessage: v('error_message'),
+        awsRegion: v('region'),
+        recipientAccountId: v('recipient_account'),
+        sourceIPAddress: v('ctx_sourceip'),
+        vpcEndpointId: v('ctx_sourcevpce'),
+        userIdentity,
+        requestParameters,
+        resources: v('resource_arn') ? [{ ARN: v('resource_arn') }] : undefined,
+    };
+}
+/** Adds aggregate rows to `agg`; rows that do not map are returned as messages (they name the row). */
+function addRows(agg, rows, contextKeys, label) {
+    const out = { rows: 0, events: 0, bad: [], accounts: new Set(), regions: new Set() };
+    const keys = new Set(contextKeys.map((k) => k.toLowerCase()));
+    for (const row of rows) {
+        out.rows++;
+        const count = Number(val(row, 'event_count') ?? 0);
+        if (!Number.isFinite(count) || count <= 0) {
+            out.bad.push(`${label}: row ${out.rows}: event_count ${JSON.stringify(row.event_count)} is not a positive number`);
+            continue;
+        }
+        out.events += count;
+        const ev = eventFromRow(row);
+        const acct = val(row, 'recipient_account');
+        const region = val(row, 'region');
+        if (acct && out.accounts.size < 1000)
+            out.accounts.add(acct);
+        if (region && out.regions.size < 1000)
+            out.regions.add(region);
+        const mapped = mapEvent(ev, undefined, { contextKeys: keys });
+        if ('bad' in mapped) {
+            agg.addBad(count);
+            out.bad.push(`${label}: row ${out.rows} (${count} events): ${mapped.bad}`);
+        }
+        else if ('unmapped' in mapped)
+            agg.addUnmapped(mapped.unmapped.eventSource, mapped.unmapped.eventName, undefined, count);
+        else if ('permissionless' in mapped)
+            agg.addPermissionless(count);
+        else {
+            const last = isoTime(val(row, 'last_seen'));
+            agg.addCounted(mapped, count, mapped.time, last && last > mapped.time ? last : mapped.time);
+        }
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/usage/sources/retry.ts
+// Retries with exponential backoff and full jitter for AWS calls that fail transiently (throttling, 5xx,
+// dropped connections). Clients are built with maxAttempts 1 so this is the only retry layer: one policy,
+// testable with a fake sleep, and it also covers failures while a response body streams.
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const RETRYABLE_CODES = new Set([
+    'ThrottlingException',
+    'Throttling',
+    'ThrottledException',
+    'TooManyRequestsException',
+    'RequestLimitExceeded',
+    'SlowDown',
+    'RequestTimeout',
+    'RequestTimeoutException',
+    'InternalError',
+    'InternalFailure',
+    'ServiceUnavailable',
+    'InternalServerException',
+    'TimeoutError',
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'EPIPE',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+    'ERR_STREAM_PREMATURE_CLOSE',
+]);
+/** True for errors worth another attempt. */
+function isRetryable(e) {
+    const err = e;
+    if (!err || typeof err !== 'object')
+        return false;
+    if (err.$retryable)
+        return true;
+    for (const c of [err.name, err.code, err.Code])
+        if (c && RETRYABLE_CODES.has(c))
+            return true;
+    const status = err.$metadata?.httpStatusCode;
+    return status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
+}
+function isThrottling(e) {
+    const err = e;
+    return /Throttl|TooManyRequests|SlowDown|RequestLimitExceeded/.test(`${err?.name ?? ''} ${err?.Code ?? ''}`) || err?.$metadata?.httpStatusCode === 429;
+}
+async function withRetry(fn, opts = {}) {
+    const attempts = opts.attempts ?? 5;
+    const base = opts.baseDelayMs ?? 200;
+    const max = opts.maxDelayMs ?? 10_000;
+    const wait = opts.sleep ?? sleep;
+    const random = opts.random ?? Math.random;
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await fn();
+        }
+        catch (e) {
+            if (attempt >= attempts || !isRetryable(e))
+                throw e;
+            const delay = Math.round(random() * Math.min(max, base * 2 ** (attempt - 1)));
+            opts.onRetry?.(attempt, e, delay);
+            await wait(delay);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/usage/sources/window.ts
+// The time window as the S3 layout sees it: the day (or whole-month) folders to list, and a delivery-time filter
+// on object names. Both only prune; the event-time filter in the reader is what is exact.
+const window_DAY = 86_400_000;
+const pad = (n) => String(n).padStart(2, '0');
+/**
+ * Folders under `.../CloudTrail/<region>/` that can hold events of [since, until]: "YYYY/MM/" for a month that
+ * lies wholly inside, else "YYYY/MM/DD/". Objects are filed by delivery date, which trails the event by minutes
+ * (hours at worst), so the day after `until` is listed too, unless it is in the future.
+ */
+function periodPrefixes(since, until, now) {
+    const end = new Date(Math.min((until ?? now).getTime() + window_DAY, now.getTime()));
+    let day = Date.UTC(since.getUTCFullYear(), since.getUTCMonth(), since.getUTCDate());
+    const last = Date.UTC(end.getUTCFullYear(), end.getUTCMonth(), end.getUTCDate());
+    const out = [];
+    while (day <= last) {
+        const d = new Date(day);
+        const monthStart = d.getUTCDate() === 1;
+        const nextMonth = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+        if (monthStart && nextMonth - window_DAY <= last) {
+            out.push(`${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/`);
+            day = nextMonth;
+        }
+        else {
+            out.push(`${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/`);
+            day += window_DAY;
+        }
+    }
+    return out;
+}
+/** `<account>_CloudTrail_<region>_YYYYMMDDTHHmmZ_<random>.json.gz` -> the delivery time (ms), if the name has one. */
+function deliveryTime(key) {
+    const m = /_(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)Z_[^/]*$/.exec(key);
+    if (!m)
+        return undefined;
+    const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
+    return Number.isNaN(t) ? undefined : t;
+}
+/** Late-delivery allowance: an object delivered this long after `until` may still hold events before it. */
+const DELIVERY_LAG = 6 * 3_600_000;
+/** False when the object's name shows it cannot hold events of the window. */
+function mayHoldWindow(key, since, until) {
+    const t = deliveryTime(key);
+    if (t === undefined)
+        return true;
+    // Delivered before the window opened: every event in it is older.
+    if (t < since.getTime())
+        return false;
+    return until === undefined || t <= until.getTime() + DELIVERY_LAG;
+}
+/** "90d" or an ISO date -> the window's start; undefined when it is neither. */
+function parseSince(value, now) {
+    const days = /^(\d{1,4})d$/.exec(value);
+    const d = days ? new Date(now.getTime() - Number(days[1]) * window_DAY) : new Date(value);
+    return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+;// CONCATENATED MODULE: ./src/usage/sources/s3.ts
+// CloudTrail from a trail bucket: AWSLogs/[o-org/]<account>/CloudTrail/<region>/YYYY/MM/DD/<objects>.json.gz.
+// Only the folders of the accounts, regions and days in the window are listed; objects whose delivery time
+// (in their name) is outside it are not fetched. Objects are fetched with bounded concurrency and retries and
+// handed to the worker pool; what is read is counted on this thread.
+
+
+
+
+
+
+const s3_ACCOUNT = /^\d{12}$/;
+const ORG = /^o-[a-z0-9]{10,32}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+function parseS3Uri(uri) {
+    const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+    if (!m || !m[1])
+        return undefined;
+    const prefix = m[2] && !m[2].endsWith('/') ? `${m[2]}/` : m[2];
+    return { bucket: m[1], prefix };
+}
+/** Splits a prefix at AWSLogs/ into the part before and the layout levels it already names. */
+function layoutOf(prefix) {
+    const at = prefix.indexOf('AWSLogs/');
+    if (at < 0)
+        return { base: prefix };
+    const base = prefix.slice(0, at);
+    const parts = prefix.slice(at + 'AWSLogs/'.length).split('/').filter(Boolean);
+    const out = { base };
+    let i = 0;
+    if (parts[i] && ORG.test(parts[i]))
+        out.org = parts[i++];
+    if (parts[i] && s3_ACCOUNT.test(parts[i]))
+        out.account = parts[i++];
+    if (parts[i] === 'CloudTrail' && parts[i + 1])
+        out.region = parts[i + 1];
+    return out;
+}
+function defaultS3Client(config = {}) {
+    // One retry layer (ours, see retry.ts).
+    return new client_s3_dist_cjs/* S3Client */.YxF({ region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1', maxAttempts: 1, ...config });
+}
+/** A message that names what failed and, for the usual causes, what to do. */
+function s3ErrorMessage(e, where, clientRegion) {
+    const err = e;
+    const code = err?.Code ?? err?.name ?? '';
+    const status = err?.$metadata?.httpStatusCode;
+    const region = err?.$response?.headers?.['x-amz-bucket-region'] ?? err?.Region;
+    if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' || code === 'IllegalLocationConstraintException' || status === 301) {
+        return `${where}: the bucket is in ${region ? `region ${region}` : 'another region'}${clientRegion ? `, not ${clientRegion}` : ''}; set AWS_REGION${region ? `=${region}` : ''} (or the source's region) and run again`;
+    }
+    if (code === 'NoSuchBucket')
+        return `${where}: the bucket does not exist`;
+    if (code === 'AccessDenied' || code === 'Forbidden' || status === 403) {
+        return `${where}: access denied (${errorText(e)}); the role needs s3:ListBucket on the bucket and s3:GetObject on its objects (and kms:Decrypt when the trail is KMS-encrypted)`;
+    }
+    if (code === 'NoSuchKey')
+        return `${where}: the object is gone (deleted while reading?)`;
+    return `${where}: ${errorText(e)}`;
+}
+class Semaphore {
+    limit;
+    active = 0;
+    queue = [];
+    constructor(limit) {
+        this.limit = limit;
+    }
+    async run(fn) {
+        if (this.active >= this.limit)
+            await new Promise((resolve) => this.queue.push(resolve));
+        this.active++;
+        try {
+            return await fn();
+        }
+        finally {
+            this.active--;
+            this.queue.shift()?.();
+        }
+    }
+}
+async function readS3Source(spec, ctx, opts = {}) {
+    const rb = new ReportBuilder(spec.uri, 's3', ctx);
+    rb.report.objects = 0;
+    rb.report.bytes = 0;
+    const tally = new SourceTally(ctx.seen);
+    const done = () => ({ report: rb.finish(), aggregator: tally.into(new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys })) });
+    const parsed = parseS3Uri(spec.uri);
+    if (!parsed) {
+        rb.fail(`${spec.uri}: not an s3://bucket[/prefix] URI`);
+        return done();
+    }
+    if (!ctx.since) {
+        rb.fail(`${spec.uri}: a window start (--since) is needed to choose the days to list`);
+        return done();
+    }
+    const { bucket, prefix } = parsed;
+    const client = opts.client ?? defaultS3Client(opts.clientConfig);
+    const clientRegion = typeof client.config.region === 'function' ? await client.config.region().catch(() => undefined) : undefined;
+    const retry = { ...opts.retry, onRetry: (n, e, ms) => ctx.log?.(`s3://${bucket}: retry ${n} in ${ms} ms after ${errorText(e)}`) };
+    const now = opts.now ?? new Date();
+    const layout = layoutOf(prefix);
+    const logs = `${layout.base}AWSLogs/`;
+    const where = (p) => `s3://${bucket}/${p}`;
+    /** Every page of a listing (retried); `delimiter` gives the sub-folders instead of the keys. */
+    async function* list(p, delimiter) {
+        let token;
+        do {
+            const page = await withRetry(() => client.send(new client_s3_dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: bucket, Prefix: p, Delimiter: delimiter, ContinuationToken: token })), retry);
+            yield page;
+            token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+    }
+    async function folders(p) {
+        const out = [];
+        for await (const page of list(p, '/'))
+            for (const c of page.CommonPrefixes ?? [])
+                if (c.Prefix)
+                    out.push(c.Prefix.slice(p.length).replace(/\/$/, ''));
+        return out;
+    }
+    // 1. Account folders: given by the prefix or the spec, else listed (under the organization folder, if any).
+    let accountRoots;
+    try {
+        accountRoots = await accountFolders();
+    }
+    catch (e) {
+        rb.fail(s3ErrorMessage(e, where(logs), clientRegion));
+        return done();
+    }
+    async function accountFolders() {
+        const orgs = layout.org ? [layout.org] : spec.organization ? [spec.organization] : undefined;
+        if (layout.account)
+            return [{ account: layout.account, root: `${logs}${layout.org ? `${layout.org}/` : ''}${layout.account}/` }];
+        const roots = [];
+        const top = orgs ? [] : await folders(logs);
+        for (const name of top)
+            if (s3_ACCOUNT.test(name))
+                roots.push({ account: name, root: `${logs}${name}/` });
+        for (const org of orgs ?? top.filter((n) => ORG.test(n))) {
+            for (const name of await folders(`${logs}${org}/`))
+                if (s3_ACCOUNT.test(name))
+                    roots.push({ account: name, root: `${logs}${org}/${name}/` });
+        }
+        const wanted = spec.accounts?.length ? new Set(spec.accounts) : undefined;
+        if (wanted) {
+            for (const a of wanted)
+                if (!roots.some((r) => r.account === a))
+                    rb.problem(`${where(logs)}: no folder for account ${a}`);
+            return roots.filter((r) => wanted.has(r.account));
+        }
+        return roots;
+    }
+    if (accountRoots.length === 0) {
+        rb.fail(`${where(logs)}: no account folders (expected AWSLogs/[o-org/]<account>/CloudTrail/<region>/YYYY/MM/DD/)`);
+        return done();
+    }
+    // 2. Region folders per account.
+    const periods = periodPrefixes(ctx.since, ctx.until, now);
+    const folderJobs = [];
+    await forEachLimit(accountRoots, opts.listConcurrency ?? 8, async ({ account, root }) => {
+        let regions;
+        try {
+            regions = layout.region ? [layout.region] : (await folders(`${root}CloudTrail/`)).filter((r) => REGION.test(r));
+        }
+        catch (e) {
+            rb.problem(s3ErrorMessage(e, where(`${root}CloudTrail/`), clientRegion));
+            return;
+        }
+        if (spec.regions?.length)
+            regions = regions.filter((r) => spec.regions.includes(r));
+        rb.account(account);
+        for (const region of regions) {
+            rb.region(region);
+            for (const period of periods)
+                folderJobs.push({ account, region, prefix: `${root}CloudTrail/${region}/${period}` });
+        }
+    });
+    for (const r of spec.regions ?? [])
+        if (!folderJobs.some((j) => j.region === r))
+            rb.problem(`${where(logs)}: no ${r} folder under any account read`);
+    // 3. List each day (or month) folder and read its objects; pages are read while the next are listed.
+    const gets = new Semaphore(opts.concurrency ?? 16);
+    const pool = ctx.pool();
+    const maxBytes = opts.maxObjectBytes ?? 512 * 1024 * 1024;
+    let listed = 0;
+    // The semaphore covers the download and the hand-over to a worker: at most `concurrency` objects in memory.
+    const readObject = (key) => gets.run(async () => {
+        const name = where(key);
+        let data;
+        try {
+            data = await withRetry(async () => {
+                const r = await client.send(new client_s3_dist_cjs/* GetObjectCommand */.jLs({ Bucket: bucket, Key: key }));
+                if (!r.Body)
+                    throw new Error('empty response body');
+                return r.Body.transformToByteArray();
+            }, retry);
+        }
+        catch (e) {
+            rb.problem(s3ErrorMessage(e, name, clientRegion));
+            return;
+        }
+        const { batch, registry } = await pool.read({ name, data, gz: /\.gz$/i.test(key) || (data[0] === 0x1f && data[1] === 0x8b) });
+        tally.add(batch, registry);
+        rb.batch(batch);
+    });
+    await forEachLimit(folderJobs, opts.listConcurrency ?? 8, async (job) => {
+        try {
+            for await (const page of list(job.prefix)) {
+                const reads = [];
+                for (const o of page.Contents ?? []) {
+                    const key = o.Key;
+                    if (!key || key.endsWith('/'))
+                        continue;
+                    if (/CloudTrail-Digest/i.test(key)) {
+                        ctx.onNote?.(`${where(key)}: CloudTrail digest file (integrity hashes, no events), skipped`);
+                        continue;
+                    }
+                    if (!/\.json(\.gz)?$/i.test(key)) {
+                        ctx.onNote?.(`${where(key)}: not a CloudTrail log object (.json.gz), skipped`);
+                        continue;
+                    }
+                    if (!mayHoldWindow(key, ctx.since, ctx.until))
+                        continue;
+                    if ((o.Size ?? 0) > maxBytes) {
+                        rb.problem(`${where(key)}: ${o.Size} bytes, more than the ${maxBytes}-byte limit for one log object; not read`);
+                        continue;
+                    }
+                    listed++;
+                    reads.push(readObject(key));
+                }
+                await Promise.all(reads);
+            }
+        }
+        catch (e) {
+            rb.problem(s3ErrorMessage(e, where(job.prefix), clientRegion) + (isRetryable(e) ? ' (gave up after retries)' : ''));
+        }
+    });
+    if (listed === 0 && !rb.incomplete) {
+        rb.problem(`${where(logs)}: no log objects in the window ${ctx.since.toISOString().slice(0, 10)} to ${(ctx.until ?? now).toISOString().slice(0, 10)} ` +
+            `(${accountRoots.length} account folder(s), ${new Set(folderJobs.map((j) => j.region)).size} region(s), ${periods.length} folder(s) each)`);
+    }
+    return done();
+}
+
+;// CONCATENATED MODULE: ./src/usage/sources/athena.ts
+// Athena over a CloudTrail table: the same aggregate query as the Lake, pruned to the window by the table's
+// partitions (partition projection or registered partitions, read from GetTableMetadata), results read from the
+// query's output location (the CSV Athena wrote), or paged with GetQueryResults when that object cannot be read.
+
+
+
+
+
+
+
+const NAME = /^[A-Za-z0-9_-]{1,255}$/;
+const ATHENA_BLIND_SPOTS = [
+    'only what the trail behind the table delivers (management and/or data events by its selectors; its accounts and regions)',
+    'S3 object keys are not grouped (that would be one row per object): object-level calls carry no resource',
+    'an event present both here and in another source counts once per source (aggregates carry no event IDs)',
+];
+/** Java date pattern (as in projection.<key>.format) -> the date in that form. */
+function formatDate(pattern, d) {
+    const pad = (n, w = 2) => String(n).padStart(w, '0');
+    return pattern
+        .replace(/yyyy/g, String(d.getUTCFullYear()))
+        .replace(/MM/g, pad(d.getUTCMonth() + 1))
+        .replace(/dd/g, pad(d.getUTCDate()))
+        .replace(/HH/g, pad(d.getUTCHours()));
+}
+/**
+ * WHERE conditions that prune partitions to the window, from the table's partition keys and projection settings.
+ * Returns the conditions and a note when nothing could be pruned.
+ */
+function partitionFilter(meta, since, until) {
+    const keys = (meta?.PartitionKeys ?? []).map((k) => ({ name: (k.Name ?? '').toLowerCase(), type: (k.Type ?? '').toLowerCase() }));
+    const params = meta?.Parameters ?? {};
+    const quoted = (k) => `"${k.replace(/"/g, '')}"`;
+    // A date-typed projected key ("timestamp" in AWS's CloudTrail example) or one with a date format.
+    for (const k of keys) {
+        const format = params[`projection.${k.name}.format`];
+        const projected = params[`projection.${k.name}.type`] === 'date';
+        if (format && (projected || /yyyy/.test(format))) {
+            return { where: [`${quoted(k.name)} BETWEEN '${formatDate(format, since)}' AND '${formatDate(format, until)}'`] };
+        }
+        if (k.type === 'date')
+            return { where: [`${quoted(k.name)} BETWEEN DATE '${formatDate('yyyy-MM-dd', since)}' AND DATE '${formatDate('yyyy-MM-dd', until)}'`] };
+    }
+    const names = new Set(keys.map((k) => k.name));
+    if (names.has('year') && names.has('month')) {
+        const part = (k, w) => `lpad(CAST(${quoted(k)} AS varchar), ${w}, '0')`;
+        const expr = names.has('day') ? `concat(${part('year', 4)}, '/', ${part('month', 2)}, '/', ${part('day', 2)})` : `concat(${part('year', 4)}, '/', ${part('month', 2)})`;
+        const f = names.has('day') ? 'yyyy/MM/dd' : 'yyyy/MM';
+        return { where: [`${expr} BETWEEN '${formatDate(f, since)}' AND '${formatDate(f, until)}'`] };
+    }
+    for (const k of keys) {
+        if (['dt', 'date', 'day'].includes(k.name) && k.type.startsWith('string')) {
+            return { where: [`${quoted(k.name)} BETWEEN '${formatDate('yyyy-MM-dd', since)}' AND '${formatDate('yyyy-MM-dd', until)}'`] };
+        }
+    }
+    return {
+        where: [],
+        note: keys.length
+            ? `partition keys ${keys.map((k) => k.name).join(', ')} are not a recognised date layout: the query filters on eventtime only and scans every partition`
+            : 'the table has no partitions: the query filters on eventtime only and scans the whole table (partition projection on the date keeps the cost to the window)',
+    };
+}
+/** RFC 4180 CSV (Athena's output): quoted fields, doubled quotes, newlines inside quotes. First line is the header. */
+function parseCsv(text) {
+    const rows = [];
+    let row = [];
+    let field = '';
+    let quoted = false;
+    for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (quoted) {
+            if (c === '"') {
+                if (text[i + 1] === '"') {
+                    field += '"';
+                    i++;
+                }
+                else
+                    quoted = false;
+            }
+            else
+                field += c;
+        }
+        else if (c === '"')
+            quoted = true;
+        else if (c === ',') {
+            row.push(field);
+            field = '';
+        }
+        else if (c === '\n' || c === '\r') {
+            if (c === '\r' && text[i + 1] === '\n')
+                i++;
+            row.push(field);
+            rows.push(row);
+            row = [];
+            field = '';
+        }
+        else
+            field += c;
+    }
+    if (field !== '' || row.length) {
+        row.push(field);
+        rows.push(row);
+    }
+    const [header, ...body] = rows;
+    if (!header)
+        return [];
+    return body.filter((r) => r.length > 1 || r[0] !== '').map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ''])));
+}
+async function readAthenaSource(spec, ctx, opts = {}) {
+    const database = spec.database ?? 'default';
+    const catalog = spec.catalog ?? 'AwsDataCatalog';
+    const rb = new ReportBuilder(`athena:${database}.${spec.table}`, 'athena', ctx);
+    rb.blindSpots(ATHENA_BLIND_SPOTS);
+    const agg = new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys });
+    const done = () => ({ report: rb.finish(), aggregator: agg });
+    for (const [what, v] of [['table', spec.table], ['database', database], ['catalog', catalog], ['workgroup', spec.workgroup]]) {
+        if (v !== undefined && !NAME.test(v)) {
+            rb.fail(`athena: ${what} ${JSON.stringify(v)} is not a plain name (letters, digits, _ and -)`);
+            return done();
+        }
+    }
+    if (!ctx.since) {
+        rb.fail(`athena:${database}.${spec.table}: a window start (--since) is needed`);
+        return done();
+    }
+    const client = opts.client ?? new client_athena_dist_cjs/* AthenaClient */.T7g({ region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1', maxAttempts: 1 });
+    const retry = { ...opts.retry, onRetry: (n, e, ms) => ctx.log?.(`athena: retry ${n} in ${ms} ms after ${errorText(e)}`) };
+    const label = `athena:${database}.${spec.table}`;
+    // Partitions prune the window; without table metadata the query still runs, unpruned.
+    let meta;
+    try {
+        meta = (await withRetry(() => client.send(new client_athena_dist_cjs/* GetTableMetadataCommand */.rDP({ CatalogName: catalog, DatabaseName: database, TableName: spec.table })), retry)).TableMetadata;
+    }
+    catch (e) {
+        ctx.onNote?.(`${label}: could not read the table's partitions (${errorText(e)}; athena:GetTableMetadata and glue:GetTable): the query is not pruned`);
+    }
+    const until = ctx.until ?? new Date();
+    const pruning = partitionFilter(meta, ctx.since, until);
+    if (pruning.note)
+        ctx.onNote?.(`${label}: ${pruning.note}`);
+    const { sql, uncarried } = aggregateQuery({
+        dialect: 'athena',
+        from: `"${catalog}"."${database}"."${spec.table}"`,
+        since: ctx.since,
+        until: ctx.until,
+        contextKeys: ctx.contextKeys,
+        where: pruning.where,
+    });
+    if (uncarried.length)
+        rb.blindSpots([...ATHENA_BLIND_SPOTS, `condition keys not carried by the aggregate: ${uncarried.join(', ')}`]);
+    let id;
+    try {
+        const started = await withRetry(() => client.send(new client_athena_dist_cjs/* StartQueryExecutionCommand */.Wjk({
+            QueryString: sql,
+            QueryExecutionContext: { Database: database, Catalog: catalog },
+            WorkGroup: spec.workgroup,
+            ResultConfiguration: spec.outputLocation ? { OutputLocation: spec.outputLocation } : undefined,
+        })), retry);
+        if (!started.QueryExecutionId)
+            throw new Error('StartQueryExecution returned no QueryExecutionId');
+        id = started.QueryExecutionId;
+    }
+    catch (e) {
+        rb.fail(`${label}: StartQueryExecution failed: ${errorText(e)}`);
+        return done();
+    }
+    const qlabel = `${label} query ${id}`;
+    // Poll until the query ends.
+    const poll = opts.poll ?? {};
+    const wait = poll.sleep ?? sleep;
+    const clock = poll.now ?? Date.now;
+    const deadline = clock() + (poll.timeoutMs ?? 600_000);
+    let interval = poll.intervalMs ?? 1000;
+    let output;
+    for (;;) {
+        let state;
+        let reason;
+        try {
+            const q = (await withRetry(() => client.send(new client_athena_dist_cjs/* GetQueryExecutionCommand */.mRu({ QueryExecutionId: id })), retry)).QueryExecution;
+            state = q?.Status?.State;
+            reason = q?.Status?.StateChangeReason ?? q?.Status?.AthenaError?.ErrorMessage;
+            output = q?.ResultConfiguration?.OutputLocation;
+        }
+        catch (e) {
+            rb.fail(`${qlabel}: GetQueryExecution failed: ${errorText(e)}`);
+            return done();
+        }
+        if (state === 'SUCCEEDED')
+            break;
+        if (state === 'QUEUED' || state === 'RUNNING') {
+            if (clock() >= deadline) {
+                await client.send(new client_athena_dist_cjs/* StopQueryExecutionCommand */.aaO({ QueryExecutionId: id })).catch(() => undefined);
+                rb.fail(`${qlabel}: still ${state} after ${Math.round((poll.timeoutMs ?? 600_000) / 1000)} s; stopped (narrow the window or raise the time-out)`);
+                return done();
+            }
+            await wait(interval);
+            interval = Math.min(poll.maxIntervalMs ?? 5000, interval * 2);
+            continue;
+        }
+        rb.fail(`${qlabel}: ${state ?? 'no state'}${reason ? `: ${reason}` : ''}`);
+        return done();
+    }
+    const rows = (await readOutput(output, opts.s3Client, qlabel, (m) => ctx.onNote?.(m))) ?? (await pageResults(client, id, retry, qlabel, rb));
+    if (rows) {
+        const out = addRows(agg, rows, ctx.contextKeys, qlabel);
+        rb.report.events = out.events;
+        for (const a of out.accounts)
+            rb.account(a);
+        for (const r of out.regions)
+            rb.region(r);
+        for (const b of out.bad)
+            rb.problem(b);
+    }
+    return done();
+}
+/** The CSV Athena wrote at the output location; undefined (with a note) when it cannot be read. */
+async function readOutput(location, s3, label, note) {
+    const target = location ? parseS3Uri(location) : undefined;
+    if (!target)
+        return undefined;
+    const key = target.prefix.replace(/\/$/, '');
+    try {
+        const r = await (s3 ?? defaultS3Client()).send(new client_s3_dist_cjs/* GetObjectCommand */.jLs({ Bucket: target.bucket, Key: key }));
+        const text = await r.Body?.transformToString('utf8');
+        if (text === undefined)
+            throw new Error('empty body');
+        return parseCsv(text);
+    }
+    catch (e) {
+        note(`${label}: ${s3ErrorMessage(e, location)}; reading the rows with GetQueryResults instead`);
+        return undefined;
+    }
+}
+async function pageResults(client, id, retry, label, rb) {
+    const rows = [];
+    let header;
+    let token;
+    try {
+        do {
+            const page = await withRetry(() => client.send(new client_athena_dist_cjs/* GetQueryResultsCommand */.sAK({ QueryExecutionId: id, NextToken: token, MaxResults: 1000 })), retry);
+            for (const r of page.ResultSet?.Rows ?? []) {
+                const cells = (r.Data ?? []).map((d) => d.VarCharValue ?? '');
+                if (!header)
+                    header = cells;
+                else
+                    rows.push(Object.fromEntries(header.map((h, i) => [h, cells[i] ?? ''])));
+            }
+            token = page.NextToken;
+        } while (token);
+    }
+    catch (e) {
+        rb.fail(`${label}: GetQueryResults failed: ${errorText(e)}`);
+        return undefined;
+    }
+    return rows;
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-cloudtrail/dist-cjs/index.js
+var client_cloudtrail_dist_cjs = __nccwpck_require__(7392);
+;// CONCATENATED MODULE: ./src/usage/sources/results-bucket.ts
+// Checks that CloudTrail Lake can deliver query results to a bucket: its policy must let the service principal
+// cloudtrail.amazonaws.com put objects (and read the bucket ACL), for aws:SourceArn = the event data store, and
+// the bucket must not be Requester Pays. Each gap is said exactly (which statement, which action, which ARN).
+
+
+const list = (v) => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
+function glob(pattern, value, ignoreCase = false) {
+    const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    return new RegExp(`^${re}$`, ignoreCase ? 'i' : '').test(value);
+}
+function coversCloudTrail(st) {
+    const p = st.Principal;
+    if (p === '*')
+        return true;
+    if (!p || typeof p !== 'object')
+        return false;
+    const o = p;
+    return list(o.Service).some((s) => s === 'cloudtrail.amazonaws.com' || s === '*') || list(o.AWS).includes('*');
+}
+function results_bucket_covers(st, key, value) {
+    const ignoreCase = key === 'Action';
+    if (st[key] !== undefined)
+        return list(st[key]).some((p) => glob(p, value, ignoreCase));
+    const not = st[`Not${key}`];
+    return not !== undefined && !list(not).some((p) => glob(p, value, ignoreCase));
+}
+/** 'match' / 'absent' / the ARNs it names instead / 'other' (conditions this check cannot judge). */
+function sourceArnOf(st, arn) {
+    const cond = st.Condition;
+    if (!cond || typeof cond !== 'object')
+        return { kind: 'absent' };
+    const values = [];
+    const others = [];
+    let seen = false;
+    for (const [op, block] of Object.entries(cond)) {
+        if (!block || typeof block !== 'object')
+            continue;
+        for (const [key, v] of Object.entries(block)) {
+            const k = key.toLowerCase();
+            if (k === 'aws:sourcearn') {
+                seen = true;
+                const like = /Like/i.test(op);
+                const vs = list(v);
+                values.push(...vs);
+                if (vs.some((x) => (like ? glob(x, arn) : x === arn)))
+                    return { kind: 'match' };
+            }
+            else if (k !== 'aws:sourceaccount')
+                others.push(`${op} ${key}`);
+        }
+    }
+    if (seen)
+        return { kind: 'other-arn', values };
+    return others.length ? { kind: 'unverifiable', keys: others } : { kind: 'absent' };
+}
+function parseBucketTarget(target) {
+    const m = /^(?:s3:\/\/)?([^/]+)\/?(.*)$/.exec(target);
+    const prefix = m?.[2] ? (m[2].endsWith('/') ? m[2] : `${m[2]}/`) : '';
+    return { bucket: m?.[1] ?? target, prefix };
+}
+/** Judges a bucket policy document (text) for Lake result delivery. Pure. */
+function judgeResultsPolicy(policyText, bucket, prefix, eventDataStoreArn, partition = 'aws') {
+    const out = { problems: [], notes: [] };
+    let doc;
+    try {
+        doc = JSON.parse(policyText);
+    }
+    catch {
+        out.problems.push(`s3://${bucket}: the bucket policy is not valid JSON`);
+        return out;
+    }
+    const statements = (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]).filter((s) => !!s && typeof s === 'object');
+    const name = (st, i) => (typeof st.Sid === 'string' && st.Sid ? `statement "${st.Sid}"` : `statement ${i + 1}`);
+    const needs = [
+        ['s3:PutObject', `arn:${partition}:s3:::${bucket}/${prefix}*`],
+        ['s3:GetBucketAcl', `arn:${partition}:s3:::${bucket}`],
+    ];
+    for (const [action, resource] of needs) {
+        // The probe object: any key under the prefix.
+        const probe = resource.endsWith('*') ? `${resource.slice(0, -1)}probe` : resource;
+        const hits = statements.map((st, i) => ({ st, i })).filter(({ st }) => coversCloudTrail(st) && results_bucket_covers(st, 'Action', action) && results_bucket_covers(st, 'Resource', probe));
+        for (const { st, i } of hits.filter((h) => h.st.Effect === 'Deny')) {
+            const c = sourceArnOf(st, eventDataStoreArn);
+            if (c.kind !== 'other-arn')
+                out.problems.push(`s3://${bucket}: ${name(st, i)} denies cloudtrail.amazonaws.com ${action} on ${resource}`);
+        }
+        const allows = hits.filter((h) => h.st.Effect === 'Allow');
+        if (allows.length === 0) {
+            out.problems.push(`s3://${bucket}: no statement allows the service principal cloudtrail.amazonaws.com ${action} on ${resource} ` +
+                `(add it with the condition aws:SourceArn = ${eventDataStoreArn})`);
+            continue;
+        }
+        const verdicts = allows.map(({ st, i }) => ({ st, i, c: sourceArnOf(st, eventDataStoreArn) }));
+        if (verdicts.some((v) => v.c.kind === 'match'))
+            continue;
+        const open = verdicts.find((v) => v.c.kind === 'absent');
+        if (open) {
+            out.notes.push(`s3://${bucket}: ${name(open.st, open.i)} allows cloudtrail.amazonaws.com ${action} without an aws:SourceArn condition; any trail or data store could write there (add aws:SourceArn = ${eventDataStoreArn})`);
+            continue;
+        }
+        const unverifiable = verdicts.find((v) => v.c.kind === 'unverifiable');
+        if (unverifiable) {
+            out.notes.push(`s3://${bucket}: ${name(unverifiable.st, unverifiable.i)} allows ${action} under conditions this check cannot judge (${unverifiable.c.keys.join(', ')})`);
+            continue;
+        }
+        const named = verdicts.flatMap((v) => v.c.values ?? []);
+        out.problems.push(`s3://${bucket}: the statements that allow cloudtrail.amazonaws.com ${action} on ${resource} require aws:SourceArn ${named.join(' or ')}, not this event data store (${eventDataStoreArn})`);
+    }
+    return out;
+}
+/** Reads the bucket's policy and payment setting and judges them. */
+async function checkResultsBucket(s3, target, eventDataStoreArn) {
+    const { bucket, prefix } = parseBucketTarget(target);
+    const partition = /^arn:([^:]+):/.exec(eventDataStoreArn)?.[1] ?? 'aws';
+    const out = { problems: [], notes: [] };
+    try {
+        const payment = await s3.send(new client_s3_dist_cjs/* GetBucketRequestPaymentCommand */.Tbr({ Bucket: bucket }));
+        if (payment.Payer === 'Requester')
+            out.problems.push(`s3://${bucket}: Requester Pays is on; CloudTrail cannot deliver query results to a Requester Pays bucket (turn it off or choose another bucket)`);
+    }
+    catch (e) {
+        out.notes.push(`${s3ErrorMessage(e, `s3://${bucket}`)} (could not check Requester Pays: s3:GetBucketRequestPayment)`);
+    }
+    let policy;
+    try {
+        policy = (await s3.send(new client_s3_dist_cjs/* GetBucketPolicyCommand */.mCJ({ Bucket: bucket }))).Policy;
+    }
+    catch (e) {
+        const code = e.Code ?? e.name;
+        if (code === 'NoSuchBucketPolicy') {
+            out.problems.push(`s3://${bucket}: the bucket has no policy; CloudTrail Lake needs one that allows cloudtrail.amazonaws.com s3:PutObject on arn:${partition}:s3:::${bucket}/${prefix}* and s3:GetBucketAcl on arn:${partition}:s3:::${bucket}, with aws:SourceArn = ${eventDataStoreArn}`);
+            return out;
+        }
+        if (code === 'NoSuchBucket') {
+            out.problems.push(`s3://${bucket}: the results bucket does not exist`);
+            return out;
+        }
+        out.notes.push(`${s3ErrorMessage(e, `s3://${bucket}`)} (could not read the bucket policy: s3:GetBucketPolicy)`);
+        return out;
+    }
+    const judged = judgeResultsPolicy(policy ?? '{}', bucket, prefix, eventDataStoreArn, partition);
+    out.problems.push(...judged.problems);
+    out.notes.push(...judged.notes);
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/usage/sources/lake.ts
+// CloudTrail Lake: one aggregate query (StartQuery), polled and paged through GetQueryResults. The Lake does the
+// grouping, so what travels is one row per principal x action x resource x outcome.
+
+
+
+
+
+
+
+const LAKE_BLIND_SPOTS = [
+    'only what the event data store collects (its event selectors: management and/or data events, its accounts and regions, its retention)',
+    'S3 object keys are not grouped (that would be one row per object): object-level calls carry no resource',
+    'an event present both here and in a trail bucket or event history counts once per source (aggregates carry no event IDs)',
+];
+function parseEventDataStoreArn(arn) {
+    const m = /^arn:aws[a-z-]*:cloudtrail:([a-z0-9-]+):(\d{12}):eventdatastore\/(.+)$/.exec(arn);
+    return m ? { region: m[1], account: m[2], id: m[3] } : undefined;
+}
+async function readLakeSource(spec, ctx, opts = {}) {
+    const rb = new ReportBuilder(`lake:${spec.eventDataStore}`, 'lake', ctx);
+    rb.blindSpots(LAKE_BLIND_SPOTS);
+    const agg = new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys });
+    const done = () => ({ report: rb.finish(), aggregator: agg });
+    const eds = parseEventDataStoreArn(spec.eventDataStore);
+    if (!eds) {
+        rb.fail(`lake:${spec.eventDataStore}: not an event data store ARN (arn:aws:cloudtrail:<region>:<account>:eventdatastore/<id>)`);
+        return done();
+    }
+    if (!ctx.since) {
+        rb.fail(`lake:${eds.id}: a window start (--since) is needed`);
+        return done();
+    }
+    const client = opts.client ?? new client_cloudtrail_dist_cjs/* CloudTrailClient */.Vsm({ region: eds.region, maxAttempts: 1 });
+    const retry = { ...opts.retry, onRetry: (n, e, ms) => ctx.log?.(`lake:${eds.id}: retry ${n} in ${ms} ms after ${errorText(e)}`) };
+    let delivery;
+    if (spec.resultsBucket) {
+        const check = await checkResultsBucket(opts.s3Client ?? defaultS3Client({ region: eds.region }), spec.resultsBucket, spec.eventDataStore);
+        for (const n of check.notes)
+            ctx.onNote?.(n);
+        for (const p of check.problems)
+            rb.problem(p);
+        // A bucket CloudTrail cannot write to would fail the query: read the results without delivery instead.
+        if (check.problems.length === 0) {
+            const { bucket, prefix } = parseBucketTarget(spec.resultsBucket);
+            delivery = `s3://${bucket}/${prefix}`;
+        }
+    }
+    const { sql, uncarried } = aggregateQuery({ dialect: 'lake', from: eds.id, since: ctx.since, until: ctx.until, contextKeys: ctx.contextKeys });
+    if (uncarried.length)
+        rb.blindSpots([...LAKE_BLIND_SPOTS, `condition keys not carried by the aggregate: ${uncarried.join(', ')}`]);
+    let queryId;
+    try {
+        const started = await withRetry(() => client.send(new client_cloudtrail_dist_cjs/* StartQueryCommand */.qbV({ QueryStatement: sql, DeliveryS3Uri: delivery })), retry);
+        if (!started.QueryId)
+            throw new Error('StartQuery returned no QueryId');
+        queryId = started.QueryId;
+    }
+    catch (e) {
+        rb.fail(`lake:${eds.id}: StartQuery failed: ${errorText(e)}${hint(e)}`);
+        return done();
+    }
+    ctx.log?.(`lake:${eds.id}: query ${queryId} started`);
+    const label = `lake:${eds.id} query ${queryId}`;
+    const rows = await pollAndPage((NextToken) => withRetry(() => client.send(new client_cloudtrail_dist_cjs/* GetQueryResultsCommand */.sAK({ QueryId: queryId, NextToken })), retry), opts.poll ?? {}, label, rb, () => client.send(new client_cloudtrail_dist_cjs/* CancelQueryCommand */.wY_({ QueryId: queryId })));
+    if (rows) {
+        const out = addRows(agg, rows, ctx.contextKeys, label);
+        rb.report.events = out.events;
+        for (const a of out.accounts)
+            rb.account(a);
+        for (const r of out.regions)
+            rb.region(r);
+        for (const b of out.bad)
+            rb.problem(b);
+    }
+    return done();
+}
+function hint(e) {
+    const code = e.name ?? '';
+    if (code === 'InsufficientS3BucketPolicyException')
+        return ' (the results bucket policy does not let CloudTrail write: see the README, CloudTrail sources)';
+    if (code === 'EventDataStoreNotFoundException' || code === 'EventDataStoreARNInvalidException')
+        return ' (check the ARN and that its region is the data store\'s)';
+    if (code === 'AccessDeniedException')
+        return ' (the role needs cloudtrail:StartQuery and cloudtrail:GetQueryResults on the event data store)';
+    return '';
+}
+/** Polls until FINISHED, then pages the rows (rows of [{column: value}] cells become records). */
+async function pollAndPage(get, poll, label, rb, cancel) {
+    const wait = poll.sleep ?? sleep;
+    const clock = poll.now ?? Date.now;
+    const deadline = clock() + (poll.timeoutMs ?? 600_000);
+    let interval = poll.intervalMs ?? 1000;
+    const rows = [];
+    let token;
+    for (;;) {
+        let page;
+        try {
+            page = await get(token);
+        }
+        catch (e) {
+            rb.fail(`${label}: GetQueryResults failed: ${errorText(e)}`);
+            return undefined;
+        }
+        const status = page.QueryStatus;
+        if (status === 'QUEUED' || status === 'RUNNING') {
+            if (token !== undefined) {
+                rb.fail(`${label}: went back to ${status} while paging results`);
+                return undefined;
+            }
+            if (clock() >= deadline) {
+                await cancel().catch(() => undefined);
+                rb.fail(`${label}: still ${status} after ${Math.round((poll.timeoutMs ?? 600_000) / 1000)} s; cancelled (narrow the window or raise the time-out)`);
+                return undefined;
+            }
+            await wait(interval);
+            interval = Math.min(poll.maxIntervalMs ?? 5000, interval * 2);
+            continue;
+        }
+        if (status !== 'FINISHED') {
+            rb.fail(`${label}: ${status ?? 'no status'}${page.ErrorMessage ? `: ${page.ErrorMessage}` : ''}`);
+            return undefined;
+        }
+        for (const cells of page.QueryResultRows ?? []) {
+            const row = {};
+            for (const cell of cells)
+                for (const [k, v] of Object.entries(cell))
+                    row[k] = v;
+            rows.push(row);
+        }
+        if (!page.NextToken)
+            return rows;
+        token = page.NextToken;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/usage/sources/lookup-events.ts
+// CloudTrail event history (LookupEvents): management events of the last 90 days, 50 a page, at most 2 requests
+// per second per account and region (so at most ~100 events/s). Each page's events go through the same
+// processor as log objects (in-process: the API is the bottleneck, not parsing).
+
+
+
+
+
+
+const HISTORY_DAYS = 90;
+const LOOKUP_EVENTS_BLIND_SPOTS = [
+    'data events: S3 object-level calls (GetObject, PutObject ...), Lambda Invoke, DynamoDB item calls and other data-plane APIs are never in event history',
+    'denied data-plane calls (they are data events too), and denials that CloudTrail does not record at all (e.g. requests refused before authentication)',
+    'network activity events (VPC endpoint events)',
+    'events older than 90 days',
+    'regions not queried (event history is per region; global services such as IAM and STS log in us-east-1)',
+];
+/** Spaces requests so no region sees more than `rate` per second. */
+class Pacer {
+    gapMs;
+    wait;
+    next = 0;
+    constructor(gapMs, wait) {
+        this.gapMs = gapMs;
+        this.wait = wait;
+    }
+    async turn() {
+        const now = Date.now();
+        const at = Math.max(now, this.next);
+        this.next = at + this.gapMs;
+        if (at > now)
+            await this.wait(at - now);
+    }
+}
+async function readLookupEventsSource(spec, ctx, opts = {}) {
+    const regions = spec.regions?.length ? spec.regions : [process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'];
+    const rb = new ReportBuilder(`lookup-events:${regions.join(',')}`, 'lookup-events', ctx);
+    const blind = [...LOOKUP_EVENTS_BLIND_SPOTS];
+    const tally = new SourceTally(ctx.seen);
+    const now = opts.now ?? new Date();
+    const done = () => ({ report: rb.finish(), aggregator: tally.into(new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys })) });
+    const oldest = new Date(now.getTime() - HISTORY_DAYS * 86_400_000);
+    const since = ctx.since && ctx.since > oldest ? ctx.since : oldest;
+    if (ctx.since && ctx.since < oldest) {
+        rb.problem(`lookup-events: the window starts ${ctx.since.toISOString().slice(0, 10)} but event history keeps only 90 days (from ${oldest.toISOString().slice(0, 10)}); older events are not seen`);
+    }
+    const until = ctx.until && ctx.until < now ? ctx.until : now;
+    if (spec.attributes?.length)
+        blind.push(`events not matching the lookup attributes (${spec.attributes.map((a) => `${a.AttributeKey}=${a.AttributeValue}`).join(', ')})`);
+    rb.blindSpots(blind);
+    // One processor and registry for the whole source: pages are processed here, in order.
+    const proc = new EventProcessor({ contextKeys: ctx.contextKeys, since: since.toISOString(), until: until.toISOString() });
+    const registry = new SigRegistry();
+    const maxEvents = opts.maxEvents ?? 100_000;
+    const wait = opts.sleep ?? sleep;
+    let seen = 0;
+    let cut = false;
+    await Promise.all(regions.map(async (region) => {
+        const client = opts.clientFor?.(region) ?? new client_cloudtrail_dist_cjs/* CloudTrailClient */.Vsm({ region, maxAttempts: 1 });
+        const pacer = new Pacer(1000 / (opts.rate ?? 2), wait);
+        // Throttling backs off harder than other errors: the limit is per account and region, shared with others.
+        const retry = {
+            attempts: 6,
+            baseDelayMs: 1000,
+            sleep: wait,
+            ...opts.retry,
+            onRetry: (n, e, ms) => ctx.log?.(`lookup-events ${region}: retry ${n} in ${ms} ms after ${errorText(e)}${isThrottling(e) ? ' (throttled)' : ''}`),
+        };
+        rb.region(region);
+        for (const attribute of spec.attributes?.length ? spec.attributes : [undefined]) {
+            let token;
+            let page = 0;
+            do {
+                if (seen >= maxEvents) {
+                    cut = true;
+                    return;
+                }
+                let out;
+                try {
+                    out = await withRetry(async () => {
+                        await pacer.turn();
+                        return client.send(new client_cloudtrail_dist_cjs/* LookupEventsCommand */.nau({ StartTime: since, EndTime: until, MaxResults: 50, NextToken: token, LookupAttributes: attribute ? [attribute] : undefined }));
+                    }, retry);
+                }
+                catch (e) {
+                    rb.problem(`lookup-events ${region}${attribute ? ` ${attribute.AttributeKey}=${attribute.AttributeValue}` : ''}: page ${page + 1} failed: ${errorText(e)}${isThrottling(e) ? ' (throttled; gave up after retries)' : ''}; the rest of this region was not read`);
+                    return;
+                }
+                page++;
+                const b = new BatchBuilder(`lookup-events ${region} page ${page}`);
+                for (const e of out.Events ?? []) {
+                    seen++;
+                    let record;
+                    try {
+                        record = JSON.parse(e.CloudTrailEvent ?? '');
+                    }
+                    catch {
+                        b.problem(`event ${e.EventId ?? '?'}: CloudTrailEvent is not JSON`);
+                        continue;
+                    }
+                    if (record && typeof record === 'object' && !Array.isArray(record))
+                        proc.record(record, b);
+                    else
+                        b.problem(`event ${e.EventId ?? '?'}: CloudTrailEvent is not an object`);
+                }
+                const { newSigs, firstSig } = proc.takeNewSigs();
+                const batch = b.finish(newSigs, firstSig);
+                registry.register(batch);
+                tally.add(batch, registry);
+                rb.batch(batch, false);
+                token = out.NextToken;
+            } while (token);
+        }
+    }));
+    if (cut)
+        rb.problem(`lookup-events: stopped after ${seen} events (max-events ${maxEvents}); the rest of the window was not read. Use a trail bucket, Lake or Athena for accounts this busy.`);
+    return done();
+}
+
+;// CONCATENATED MODULE: ./src/usage/sources/spec.ts
+const csv = (v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+function splitQuery(value) {
+    const q = value.indexOf('?');
+    return q < 0 ? { head: value, params: new URLSearchParams() } : { head: value.slice(0, q), params: new URLSearchParams(value.slice(q + 1)) };
+}
+const KNOWN = {
+    s3: ['accounts', 'regions', 'organization'],
+    lake: ['results-bucket'],
+    athena: ['workgroup', 'output-location', 'catalog'],
+};
+function unknownParams(kind, params) {
+    const bad = [...params.keys()].filter((k) => !KNOWN[kind].includes(k));
+    return bad.length ? `unknown option ${bad.map((b) => `"${b}"`).join(', ')} (known: ${KNOWN[kind].join(', ')})` : undefined;
+}
+/** One --cloudtrail value (or action input line) -> a source, or a message saying what is wrong with it. */
+function parseSourceArg(value, defaults = {}) {
+    const v = value.trim();
+    if (v.startsWith('s3://')) {
+        const { head, params } = splitQuery(v);
+        const bad = unknownParams('s3', params);
+        if (bad)
+            return { error: `${value}: ${bad}` };
+        if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(head))
+            return { error: `${value}: not a valid s3://bucket[/prefix]` };
+        const accounts = csv(params.get('accounts')) ?? defaults.accounts;
+        const regions = csv(params.get('regions')) ?? defaults.regions;
+        for (const a of accounts ?? [])
+            if (!/^\d{12}$/.test(a))
+                return { error: `${value}: account "${a}" is not 12 digits` };
+        const organization = params.get('organization') ?? undefined;
+        if (organization && !/^o-[a-z0-9]{10,32}$/.test(organization))
+            return { error: `${value}: organization "${organization}" is not an o-... id` };
+        return { kind: 's3', uri: head, accounts, regions, organization };
+    }
+    if (v === 'lookup-events' || v.startsWith('lookup-events:')) {
+        const regions = csv(v.slice('lookup-events:'.length)) ?? defaults.regions;
+        return { kind: 'lookup-events', regions };
+    }
+    if (v.startsWith('lake:') || /^arn:aws[a-z-]*:cloudtrail:/.test(v)) {
+        const { head, params } = splitQuery(v.replace(/^lake:/, ''));
+        const bad = unknownParams('lake', params);
+        if (bad)
+            return { error: `${value}: ${bad}` };
+        if (!/^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:eventdatastore\/.+$/.test(head))
+            return { error: `${value}: not an event data store ARN` };
+        return { kind: 'lake', eventDataStore: head, resultsBucket: params.get('results-bucket') ?? undefined };
+    }
+    if (v.startsWith('athena:')) {
+        const { head, params } = splitQuery(v.slice('athena:'.length));
+        const bad = unknownParams('athena', params);
+        if (bad)
+            return { error: `${value}: ${bad}` };
+        const parts = head.split('.');
+        if (parts.length < 1 || parts.length > 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p)))
+            return { error: `${value}: expected athena:[catalog.]database.table` };
+        const [catalog, database, table] = parts.length === 3 ? parts : parts.length === 2 ? [undefined, ...parts] : [undefined, undefined, parts[0]];
+        const outputLocation = params.get('output-location') ?? undefined;
+        if (outputLocation && !outputLocation.startsWith('s3://'))
+            return { error: `${value}: output-location must be an s3:// URI` };
+        return { kind: 'athena', table: table, database, catalog: params.get('catalog') ?? catalog, workgroup: params.get('workgroup') ?? undefined, outputLocation };
+    }
+    if (v === '')
+        return { error: 'empty CloudTrail source' };
+    return { kind: 'file', path: v };
+}
+/** The config file's cloudtrail.sources (already schema-checked). */
+function specsFromConfig(sources) {
+    return sources.map((s) => {
+        if ('path' in s)
+            return { kind: 'file', path: s.path };
+        if ('s3' in s)
+            return { kind: 's3', uri: s.s3, accounts: s.accounts, regions: s.regions, organization: s.organization };
+        if ('lookup-events' in s) {
+            const le = s['lookup-events'];
+            return { kind: 'lookup-events', regions: le === true ? undefined : le.regions };
+        }
+        if ('lake' in s)
+            return { kind: 'lake', eventDataStore: s.lake, resultsBucket: s['results-bucket'] };
+        const a = s.athena;
+        return { kind: 'athena', table: a.table, database: a.database, workgroup: a.workgroup, outputLocation: a['output-location'], catalog: a.catalog };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/usage/sources/index.ts
+
+
+
+
+
+
+
+function sourceId(spec) {
+    switch (spec.kind) {
+        case 'file':
+            return `file:${spec.path}`;
+        case 's3':
+            return spec.uri;
+        case 'lookup-events':
+            return `lookup-events:${(spec.regions ?? []).join(',') || 'default region'}`;
+        case 'lake':
+            return `lake:${spec.eventDataStore}`;
+        case 'athena':
+            return `athena:${spec.database ?? 'default'}.${spec.table}`;
+    }
+}
+function runOne(spec, ctx, opts) {
+    switch (spec.kind) {
+        case 'file':
+            return readLocalSource(spec.path, ctx);
+        case 's3':
+            return readS3Source(spec, ctx, opts.s3);
+        case 'lookup-events':
+            return readLookupEventsSource(spec, ctx, opts.lookupEvents);
+        case 'lake':
+            return readLakeSource(spec, ctx, opts.lake);
+        case 'athena':
+            return readAthenaSource(spec, ctx, opts.athena);
+    }
+}
+/** Reads every source in parallel. A source that throws is reported as failed; the others still count. */
+async function runUsageSources(specs, opts = {}) {
+    const ctx = common_makeContext(opts);
+    try {
+        const runs = await Promise.all(specs.map(async (spec) => {
+            try {
+                return await runOne(spec, ctx, opts);
+            }
+            catch (e) {
+                const msg = `${sourceId(spec)}: ${errorText(e)}`;
+                ctx.onProblem?.(msg);
+                const report = { id: sourceId(spec), kind: spec.kind, status: 'failed', events: 0, errors: [msg] };
+                return { report, aggregator: new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys }) };
+            }
+        }));
+        const agg = new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys });
+        for (const r of runs)
+            agg.merge(r.aggregator);
+        const summary = agg.summary(runs.map((r) => r.report));
+        // The window asked for is the report's window (not just the span of the events found).
+        if (opts.since)
+            summary.window.start = opts.since.toISOString();
+        if (opts.until)
+            summary.window.end = opts.until.toISOString();
+        return summary;
+    }
+    finally {
+        await ctx.close();
+    }
+}
+
+
 ;// CONCATENATED MODULE: ./src/version.ts
 /** The tool's version; a test keeps it equal to package.json's. */
 const VERSION = '0.1.0';
@@ -59716,6 +78079,7 @@ const VERSION = '0.1.0';
 ;// CONCATENATED MODULE: ./src/run.ts
 // The edges around the pure pipeline: read the change, the config and the logs; write the outputs.
 // Shared by the CLI and the action.
+
 
 
 
@@ -59816,14 +78180,50 @@ async function runCheck(opts) {
         ? [{ id: 'config', status: 'ran', detail: `${CONFIG_FILE} changes in this change: the base version judged it; the new one applies after merge` }]
         : [];
     const accessAnalyzer = await accessAnalyzerStage({ changes, config, usage, offline: opts.offline, region: opts.awsRegion, log, ...opts.analyzer });
-    const report = runGate({ changes, config, usage, extraChecks, accessAnalyzer, iac, toolVersion: VERSION, now: opts.now ?? new Date() });
+    const guards = await loadGuards(opts, config, log);
+    const report = runGate({ changes, config, usage, extraChecks, accessAnalyzer, iac, guards, toolVersion: VERSION, now: opts.now ?? new Date() });
     const files = await writeOutputs(report, opts);
     return { report, files, exitCode: report.verdict.status === 'fail' ? 1 : 0 };
 }
-/** Local CloudTrail files from --cloudtrail and the config's `path` sources. */
+/**
+ * The config's context files (SCPs, RCPs, boundaries), read from the base side like the config
+ * itself: a pull request must not be able to add a guard that hides its own new access.
+ */
+async function loadGuards(opts, config, log) {
+    const ctx = config.context;
+    if (!ctx.scps.length && !ctx.rcps.length && !ctx.boundaries.length)
+        return undefined;
+    const maxBytes = config.limits.maxFileBytes;
+    const baseDir = (await isDirectory(opts.base)) ? opts.base : undefined;
+    const repo = opts.repo ?? process.cwd();
+    const read = async (file) => {
+        if (external_node_path_default().isAbsolute(file) || file.split(/[\\/]/).includes('..'))
+            return undefined;
+        if (baseDir)
+            return external_node_fs_.promises.readFile(external_node_path_default().join(baseDir, file)).catch(() => undefined);
+        const run = await runGit(repo, ['cat-file', 'blob', `${opts.base}:${file}`], { maxBytes }).catch(() => undefined);
+        return run?.code === 0 ? run.stdout : undefined;
+    };
+    const { guards, problems } = await loadGuardDocuments(ctx, read, maxBytes);
+    for (const p of problems)
+        log(`warning: ${p}`);
+    return guards;
+}
+/**
+ * Every CloudTrail source from --cloudtrail (paths, s3://, lookup-events, Lake ARNs, athena:) and the config's
+ * cloudtrail.sources, read in parallel into one summary.
+ */
 async function gatherUsage(opts, config, changes, log) {
-    const paths = [...opts.cloudtrail, ...config.cloudtrail.sources.flatMap((s) => ('path' in s ? [s.path] : []))];
-    if (paths.length === 0)
+    const defaults = { accounts: opts.cloudtrailAccounts, regions: opts.cloudtrailRegions };
+    const specs = [];
+    for (const arg of opts.cloudtrail) {
+        const spec = parseSourceArg(arg, defaults);
+        if ('error' in spec)
+            throw new UsageError(`--cloudtrail ${spec.error}`);
+        specs.push(spec);
+    }
+    specs.push(...specsFromConfig(config.cloudtrail.sources));
+    if (specs.length === 0)
         return undefined;
     const { policyFiles } = extractChanges(changes, config);
     const keys = new Set();
@@ -59833,7 +78233,15 @@ async function gatherUsage(opts, config, changes, log) {
                 for (const c of s.conditions)
                     keys.add(c.key.toLowerCase());
     const { since, until } = windowOf(config, opts.now ?? new Date());
-    return readLocalLogs(paths, { contextKeys: [...keys], since, until, onProblem: (m) => log(`warning: ${m}`) });
+    return runUsageSources(specs, {
+        contextKeys: [...keys],
+        since,
+        until,
+        workers: opts.workers,
+        onProblem: (m) => log(`warning: ${m}`),
+        onNote: (m) => log(`note: ${m}`),
+        log,
+    });
 }
 function windowOf(config, now) {
     const s = config.cloudtrail.since;
@@ -60555,7 +78963,15 @@ Usage:
 check options:
   --repo <dir>           git repository for refs (default: current directory)
   --config <file>        config file (default: .iam-policy-gate.yml of the base side)
-  --cloudtrail <path>    CloudTrail log file or folder (.json, .json.gz, JSON lines); repeatable
+  --cloudtrail <source>  CloudTrail source; repeatable, read in parallel:
+                           <path>                   log file or folder (.json, .json.gz, JSON lines)
+                           s3://bucket[/prefix]     trail bucket (?accounts=..&regions=..&organization=o-..)
+                           lookup-events[:regions]  event history (90 days, management events only)
+                           arn:aws:cloudtrail:..:eventdatastore/..  CloudTrail Lake (?results-bucket=..)
+                           athena:[catalog.]db.table Athena CloudTrail table (?workgroup=..&output-location=s3://..)
+  --cloudtrail-accounts <list>  accounts for s3:// sources that name none (comma-separated)
+  --cloudtrail-regions <list>   regions for s3:// and lookup-events sources that name none
+  --workers <n>          threads that parse log objects (default: cores, at most 4; 0 = none)
   --plan <file>          Terraform plan JSON (terraform show -json); before vs after is compared; repeatable
   --since <90d|date>     CloudTrail window start (default from config: 90d)
   --out <dir>            output folder (default: iam-policy-gate-report)
@@ -60599,8 +79015,10 @@ async function main(argv, out = (s) => process.stdout.write(s + '\n'), err = (s)
             err(`iam-policy-gate: ${e.message}`);
             return 2;
         }
-        if (e instanceof Error && String(e.code ?? '').startsWith('ERR_PARSE_ARGS')) {
-            err(`iam-policy-gate: ${e.message}`);
+        // parseArgs errors carry a code; checked by shape because they may come from another realm (jest VM).
+        const parseError = e;
+        if (typeof parseError?.code === 'string' && parseError.code.startsWith('ERR_PARSE_ARGS')) {
+            err(`iam-policy-gate: ${String(parseError.message)}`);
             return 2;
         }
         throw e;
@@ -60615,6 +79033,9 @@ async function checkCommand(args, out, err) {
             repo: { type: 'string' },
             config: { type: 'string' },
             cloudtrail: { type: 'string', multiple: true },
+            'cloudtrail-accounts': { type: 'string' },
+            'cloudtrail-regions': { type: 'string' },
+            workers: { type: 'string' },
             plan: { type: 'string', multiple: true },
             since: { type: 'string' },
             out: { type: 'string' },
@@ -60634,12 +79055,19 @@ async function checkCommand(args, out, err) {
     const now = values.now ? new Date(values.now) : new Date();
     if (Number.isNaN(now.getTime()))
         throw new UsageError(`--now ${values.now} is not a date`);
+    const list = (v) => v?.split(',').map((x) => x.trim()).filter(Boolean);
+    const workers = values.workers === undefined ? undefined : Number(values.workers);
+    if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0 && workers <= 64))
+        throw new UsageError(`--workers ${values.workers} is not a number from 0 to 64`);
     const opts = {
         base: values.base,
         head: values.head,
         repo: values.repo,
         config: values.config,
         cloudtrail: values.cloudtrail ?? [],
+        cloudtrailAccounts: list(values['cloudtrail-accounts']),
+        cloudtrailRegions: list(values['cloudtrail-regions']),
+        workers,
         plans: values.plan ?? [],
         since: values.since,
         outDir: values.out ?? 'iam-policy-gate-report',

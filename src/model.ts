@@ -276,9 +276,13 @@ export type RiskCategory =
   | 'credentials-exposure'
   | 'data-access';
 
-/** One action that one side allows: where, on what, and whether only under conditions. */
+/**
+ * Actions one side allows, grouped: the same access level, granted by the same statements on the same
+ * resources (one group for the 700 actions of an `ec2:*` statement, not 700 entries).
+ */
 export interface ActionGrant {
-  action: string;
+  /** Catalogue ids, sorted. */
+  actions: string[];
   accessLevel: AccessLevel;
   /** Resource patterns it is allowed on ("*" when the statement says so). */
   resources: string[];
@@ -290,6 +294,9 @@ export interface ActionGrant {
 export interface ActionDelta {
   baseCount: number;
   headCount: number;
+  /** Distinct actions in `added` / `removed`. */
+  addedCount: number;
+  removedCount: number;
   added: ActionGrant[];
   removed: ActionGrant[];
 }

@@ -57,10 +57,12 @@ export interface ExtractedChange {
 /** Extract both sides of every changed file. Files that are not policies on either side are ignored. */
 export function extractChanges(changes: ChangeSet, config: GateConfig, iac?: IacOptions): { policyFiles: ExtractedChange[]; ignored: number } {
   const forced = config.policyFiles.include.map(globWithPlaceholders);
+  const mappings = compileMappings(config);
   const policyFiles: ExtractedChange[] = [];
   let ignored = 0;
   for (const f of changes.files) {
-    const forcePolicy = forced.some((r) => r.test(f.path));
+    // A file a subject mapping claims is meant as a policy too: unreadable there is an error, not "not ours".
+    const forcePolicy = forced.some((r) => r.test(f.path)) || mappings.some((m) => m.regex.test(f.path));
     if (f.error) {
       const looksLikePolicy = forcePolicy || /\.(json|ya?ml|template)$/i.test(f.path);
       if (!looksLikePolicy) {
@@ -95,6 +97,17 @@ export function extractChanges(changes: ChangeSet, config: GateConfig, iac?: Iac
     }
     // Findings are about the head version; a broken base only matters as a note (everything then looks new).
     const findings = [...(head?.findings ?? [])];
+    if (isPolicy(base) && head?.status === 'not-policy') {
+      // Emptied, truncated or replaced: what head grants is unknown, which is not the same as removed.
+      findings.push({
+        ruleId: 'parse-error',
+        severity: 'high',
+        message: `${f.path}: the base version is a policy but the head version holds no policy document; its grants are unknown, not removed`,
+        location: { file: f.path, line: 1, column: 1 },
+        identity: `parse-error|${f.path}|head-not-policy`,
+        origin: 'local',
+      });
+    }
     if (base?.status === 'error' && f.status !== 'deleted') {
       findings.push({
         ruleId: 'parse-error',
@@ -248,8 +261,8 @@ function totals(analyses: SubjectAnalysis[]): Totals {
     actions: {
       base: analyses.reduce((n, a) => n + a.delta.baseCount, 0),
       head: analyses.reduce((n, a) => n + a.delta.headCount, 0),
-      added: analyses.reduce((n, a) => n + a.delta.added.length, 0),
-      removed: analyses.reduce((n, a) => n + a.delta.removed.length, 0),
+      added: analyses.reduce((n, a) => n + a.delta.addedCount, 0),
+      removed: analyses.reduce((n, a) => n + a.delta.removedCount, 0),
     },
     concreteness: { base: sumConcreteness(analyses.map((a) => a.concreteness.base)), head: sumConcreteness(analyses.map((a) => a.concreteness.head)) },
     predictedDenied: { actions: distinct(predicted), calls: predicted.reduce((n, i) => n + i.count, 0) },

@@ -6,30 +6,46 @@ import { allowedActions, type CompiledStatement } from './compile.js';
 export function actionDelta(base: CompiledStatement[], head: CompiledStatement[]): ActionDelta {
   const baseSet = allowedActions(base);
   const headSet = allowedActions(head);
+  const added = headSet.minus(baseSet);
+  const removed = baseSet.minus(headSet);
   return {
     baseCount: baseSet.size(),
     headCount: headSet.size(),
-    added: grantsFor(headSet.minus(baseSet), head),
-    removed: grantsFor(baseSet.minus(headSet), base),
+    addedCount: added.size(),
+    removedCount: removed.size(),
+    added: grantsFor(added, head),
+    removed: grantsFor(removed, base),
   };
 }
 
-/** Describes each action of `set` by the Allow statements that grant it. */
+/**
+ * Describes the actions of `set` by the Allow statements that grant them, one group per access level
+ * and set of granting statements.
+ */
 export function grantsFor(set: ActionSet, stmts: CompiledStatement[]): ActionGrant[] {
   const allows = stmts.filter((s) => s.effect === 'Allow');
-  const grants: ActionGrant[] = [];
+  const groups = new Map<string, ActionGrant>();
   for (const index of set.indices()) {
     const action = actionById(index);
-    const resources = new Set<string>();
-    const locations: SourceLocation[] = [];
-    let conditional = true;
-    for (const s of allows) {
-      if (!s.actions.has(index)) continue;
-      for (const r of s.resources) resources.add(s.notResource ? `NotResource ${r}` : r);
-      locations.push({ file: s.loc.file, line: s.loc.line, column: s.loc.column });
-      if (!s.conditional) conditional = false;
+    const granting: number[] = [];
+    for (let i = 0; i < allows.length; i++) if (allows[i].actions.has(index)) granting.push(i);
+    const key = `${action.accessLevel}|${granting.join(',')}`;
+    let group = groups.get(key);
+    if (!group) {
+      const resources = new Set<string>();
+      const locations: SourceLocation[] = [];
+      for (const i of granting) {
+        const s = allows[i];
+        for (const r of s.resources) resources.add(s.notResource ? `NotResource ${r}` : r);
+        locations.push({ file: s.loc.file, line: s.loc.line, column: s.loc.column });
+      }
+      const conditional = granting.every((i) => allows[i].conditional);
+      group = { actions: [], accessLevel: action.accessLevel, resources: [...resources].sort(), conditional, locations };
+      groups.set(key, group);
     }
-    grants.push({ action: action.id, accessLevel: action.accessLevel, resources: [...resources].sort(), conditional, locations });
+    group.actions.push(action.id);
   }
-  return grants.sort((a, b) => a.action.localeCompare(b.action));
+  const grants = [...groups.values()];
+  for (const g of grants) g.actions.sort();
+  return grants.sort((a, b) => a.actions[0].localeCompare(b.actions[0]));
 }

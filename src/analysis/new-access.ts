@@ -94,8 +94,9 @@ export function compareAccess(
   for (const g of grants) {
     if (Date.now() > deadline) return undecided(`comparing took longer than ${opts.maxMilliseconds ?? MAX_MILLISECONDS} ms`);
     const c = g.stmt;
-    let live = c.actions.minus(coveringDenies(headDenies, g));
-    if (live.isEmpty()) continue;
+    const denied = coveringDenies(headDenies, g);
+    let live = isEmptySet(denied) ? c.actions : c.actions.minus(denied);
+    if (isEmptySet(live)) continue;
     if (guards) {
       const blocked = live.intersect(guardDenied(guards, g));
       if (!blocked.isEmpty()) {
@@ -159,6 +160,22 @@ function meets(a: ActionSet, b: ActionSet): boolean {
     else if (x.bits[i++] & y.bits[j++]) return true;
   }
   return false;
+}
+
+function isEmptySet(a: ActionSet): boolean {
+  return sparse(a).at.length === 0;
+}
+
+/** a ⊆ b, by the sparse words. */
+function within(a: ActionSet, b: ActionSet): boolean {
+  const x = sparse(a);
+  const y = sparse(b);
+  let j = 0;
+  for (let i = 0; i < x.at.length; i++) {
+    while (j < y.at.length && y.at[j] < x.at[i]) j++;
+    if (j === y.at.length || y.at[j] !== x.at[i] || (x.bits[i] & ~y.bits[j]) !== 0) return false;
+  }
+  return true;
 }
 
 /** Policy variables mean the same on both sides only under the same policy version. */
@@ -256,8 +273,10 @@ function compareGrant(g: Grant, live: ActionSet, baseAllows: CompiledStatement[]
   const touching = (list: CompiledStatement[], set: ActionSet) => list.filter((b) => meets(b.actions, set));
   const refs = (list: CompiledStatement[]) => `${list.slice(0, 2).map(ref).join(' and ')}${list.length > 2 ? ` and ${list.length - 2} more` : ''}`;
 
-  const fresh = live.minus(covered).minus(maybe);
-  if (!fresh.isEmpty()) {
+  // From here on `covered` and `maybe` are final (the sparse copies cached below stay valid).
+  const allCovered = within(live, covered);
+  const fresh = allCovered ? ActionSet.empty() : live.minus(covered).minus(maybe);
+  if (!isEmptySet(fresh)) {
     const near = touching(partial, fresh);
     const loosened = touching(dropped, fresh);
     const example = witness(g.resource, near);
@@ -266,19 +285,19 @@ function compareGrant(g: Grant, live: ActionSet, baseAllows: CompiledStatement[]
     else if (loosened.length) item(fresh, 'new', `${refs(loosened)} grant it only under conditions on keys that head does not constrain`);
     else item(fresh, 'new', 'no base statement grants this');
   }
-  const undecided = live.intersect(maybe).minus(covered);
-  if (!undecided.isEmpty()) {
+  const undecided = allCovered || isEmptySet(maybe) ? ActionSet.empty() : live.intersect(maybe).minus(covered);
+  if (!isEmptySet(undecided)) {
     item(undecided, 'possibly-new', `${refs(touching(partial, undecided))} grant it under other conditions; whether the head conditions imply them could not be decided`);
   }
 
   // A base Deny that head dropped took part of a covering base Allow away: that part is new.
-  const coveredLive = live.intersect(covered);
+  const coveredLive = allCovered ? live : live.intersect(covered);
   for (const d of baseDenies) {
     if (!meets(g.stmt.actions, d.actions)) continue;
+    if (!meets(coveredLive, d.actions) || !statementMayOverlap(d, g)) continue;
     let reopened = coveredLive.intersect(d.actions);
-    if (reopened.isEmpty() || !statementMayOverlap(d, g)) continue;
     for (const hd of headDenies) if (meets(d.actions, hd.actions) && meets(reopened, hd.actions) && denyContains(hd, d)) reopened = reopened.minus(hd.actions);
-    if (reopened.isEmpty()) continue;
+    if (isEmptySet(reopened)) continue;
     const whole = !d.conditional && statementCovers(d, g) && !headDenies.some((hd) => meets(hd.actions, reopened));
     item(reopened, whole ? 'new' : 'possibly-new', `base grants it only with ${ref(d)} (a Deny${d.conditional ? ' with conditions' : ''}) in force, and head has no Deny that covers it`);
   }

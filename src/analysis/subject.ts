@@ -74,7 +74,7 @@ export function analyseSubject(s: SubjectPolicies, config: GateConfig, usage?: U
       subject: id,
       location: loc,
       message: `${id} now holds ${combo.actions.join(' + ')}: ${combo.description}`,
-      evidence: combo as unknown as Record<string, unknown>,
+      evidence: { combo: combo.id, actions: combo.actions, source: combo.source },
       identity: `privilege-escalation-path|${id}|${combo.id}`,
       origin: 'local',
     });

@@ -358,25 +358,37 @@ export class ActionSet {
   }
 
   size(): number {
+    const w = this.words;
     let n = 0;
-    for (const w of this.words) n += popcount(w);
+    for (let i = 0; i < w.length; i++) if (w[i] !== 0) n += popcount(w[i]);
     return n;
   }
 
   isEmpty(): boolean {
-    return this.words.every((w) => w === 0);
+    const w = this.words;
+    for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;
+    return true;
   }
 
   equals(other: ActionSet): boolean {
-    return this.words.every((w, i) => w === other.words[i]);
+    const w = this.words;
+    const o = other.words;
+    for (let i = 0; i < w.length; i++) if (w[i] !== o[i]) return false;
+    return true;
   }
 
   isSubsetOf(other: ActionSet): boolean {
-    return this.words.every((w, i) => (w & ~other.words[i]) === 0);
+    const w = this.words;
+    const o = other.words;
+    for (let i = 0; i < w.length; i++) if ((w[i] & ~o[i]) !== 0) return false;
+    return true;
   }
 
   intersects(other: ActionSet): boolean {
-    return this.words.some((w, i) => (w & other.words[i]) !== 0);
+    const w = this.words;
+    const o = other.words;
+    for (let i = 0; i < w.length; i++) if ((w[i] & o[i]) !== 0) return true;
+    return false;
   }
 
   /** Member indices in ascending order. */

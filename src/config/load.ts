@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml';
 import { waiverProblems } from '../review/validate.js';
 import { CONFIG_SCHEMA } from './schema.js';
+import { globWithPlaceholders } from './subjects.js';
 import { defaultConfig, type GateConfig, type NeverGrant, type Waiver } from './types.js';
 
 /** A configuration problem: the run stops with exit code 2. Each message names the file and line. */
@@ -19,7 +20,11 @@ function validate(value: unknown): ErrorObject[] {
 }
 
 /** Parses and validates the text of `.iam-policy-gate.yml`. Throws ConfigError with located messages. */
+/** Configs are a few kilobytes; a huge one is refused before YAML and schema errors pile up. */
+const MAX_CONFIG_CHARS = 1024 * 1024;
+
 export function parseConfig(text: string, file: string): GateConfig {
+  if (text.length > MAX_CONFIG_CHARS) throw new ConfigError([`${file}:1:1: the config is ${text.length} characters, over the limit of ${MAX_CONFIG_CHARS}`]);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const at = (offset: number | undefined) => {
@@ -28,7 +33,13 @@ export function parseConfig(text: string, file: string): GateConfig {
   };
   const syntax = [...doc.errors, ...doc.warnings].map((e) => `${at(e.pos[0])}: ${e.message.split('\n')[0]}`);
   if (doc.errors.length) throw new ConfigError(syntax);
-  const value = doc.toJS({ maxAliasCount: 50 }) ?? {};
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 50 }) ?? {};
+  } catch (e) {
+    // An alias to no anchor, or too many aliases (a "billion laughs"): yaml throws rather than reports.
+    throw new ConfigError([`${file}:1:1: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`]);
+  }
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError([`${file}:1:1: the config must be a mapping of settings, got ${Array.isArray(value) ? 'a list' : typeof value}`]);
   }
@@ -54,10 +65,35 @@ export function parseConfig(text: string, file: string): GateConfig {
     if (messages.length === 0) messages.push(`${at(0)}: ${errors[0].instancePath} ${errors[0].message}`);
     throw new ConfigError(messages);
   }
-  return toConfig(value as Record<string, any>, file, (pointer) => {
+  const lineOf = (pointer: string) => {
     const node = nodeAt(doc.contents as YamlNode | null, pointer);
     return node?.range ? lineCounter.linePos(node.range[0]).line : 1;
-  });
+  };
+  const config = toConfig(value as Record<string, any>, file, lineOf);
+  const problems = semanticProblems(config).map(({ pointer, message }) => `${file}:${lineOf(pointer)}:1: ${pointer} ${message}`);
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** What the schema cannot say: globs that do not compile, dates that do not exist. */
+function semanticProblems(c: GateConfig): Array<{ pointer: string; message: string }> {
+  const out: Array<{ pointer: string; message: string }> = [];
+  const glob = (pointer: string, g: string) => {
+    try {
+      globWithPlaceholders(g);
+    } catch (e) {
+      out.push({ pointer, message: `is not a usable glob: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  };
+  c.subjects.forEach((s, i) => glob(`/subjects/${i}/files`, s.files));
+  c.policyFiles.include.forEach((g, i) => glob(`/policy-files/include/${i}`, g));
+  for (const [key, value] of [['since', c.cloudtrail.since], ['until', c.cloudtrail.until]] as const) {
+    if (value === undefined || /^\d+d$/.test(value)) continue;
+    const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+    const date = new Date(value);
+    if (!day || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== day.slice(1).join('-')) out.push({ pointer: `/cloudtrail/${key}`, message: `${JSON.stringify(value)} is not a real date` });
+  }
+  return out;
 }
 
 function nodeAt(root: YamlNode | null, pointer: string): YamlNode | undefined {

@@ -3,7 +3,8 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { ChangeSet } from '../model.js';
-import { DEFAULT_MAX_PLAN_BYTES, withPlanFiles, type IacOptions } from './index.js';
+import { UsageError } from '../changes/errors.js';
+import { DEFAULT_MAX_PLAN_BYTES, isPlanBytes, withPlanFiles, type IacOptions } from './index.js';
 import { TfSourceIndex, type TfSourceFile } from './tf-sources.js';
 
 export interface PlanInputLimits {
@@ -25,13 +26,19 @@ export async function withPlanInputs(changes: ChangeSet, plans: string[], source
   const read: Array<{ path: string; bytes?: Uint8Array; error?: string }> = [];
   for (const p of plans) {
     const rel = toPosix(path.isAbsolute(p) ? path.relative(process.cwd(), p) : path.normalize(p));
+    let st;
     try {
-      const st = await fsp.stat(p);
-      if (!st.isFile()) read.push({ path: rel, error: 'the --plan path is not a file' });
-      else if (st.size > maxPlanBytes) read.push({ path: rel, error: `the plan is ${st.size} bytes, over the limit of ${maxPlanBytes}` });
-      else read.push({ path: rel, bytes: new Uint8Array(await fsp.readFile(p)) });
+      st = await fsp.stat(p);
     } catch {
-      read.push({ path: rel, error: 'the plan file cannot be read' });
+      throw new UsageError(`--plan ${p}: the plan file cannot be read`);
+    }
+    if (!st.isFile()) throw new UsageError(`--plan ${p}: not a file`);
+    if (st.size > maxPlanBytes) read.push({ path: rel, error: `the plan is ${st.size} bytes, over the limit of ${maxPlanBytes}` });
+    else {
+      const bytes = new Uint8Array(await fsp.readFile(p));
+      // A binary plan (terraform plan -out) or any other file would otherwise be "not a policy" and ignored.
+      if (!isPlanBytes(bytes)) throw new UsageError(`--plan ${p}: not Terraform plan JSON (make it with: terraform show -json <planfile> > plan.json)`);
+      read.push({ path: rel, bytes });
     }
   }
   const hasPlan = plans.length > 0 || changes.files.some((f) => /\.json$/i.test(f.path));

@@ -107,7 +107,7 @@ export function extractPolicies(path: string, bytes: Uint8Array, opts: ExtractOp
   }
   const decoded = decodeText(bytes, path);
   if (decoded.text === undefined) {
-    if (!meantAsPolicy(() => lossyText(bytes))) return notPolicy(path);
+    if (!meantAsPolicy(() => lossyText(bytes)) && !looksLikeIac(lossyText(bytes))) return notPolicy(path);
     return failed(path, decoded.problem ? [problemFinding(decoded.problem, '')] : []);
   }
   const text = decoded.text;
@@ -115,7 +115,7 @@ export function extractPolicies(path: string, bytes: Uint8Array, opts: ExtractOp
   if (template) return template;
   const parsed = parseLocatedJson(text, { file: path, maxDepth: opts.maxDepth });
   if (!parsed.root) {
-    if (!meantAsPolicy(() => text)) return notPolicy(path);
+    if (!meantAsPolicy(() => text) && !looksLikeIac(text)) return notPolicy(path);
     return failed(path, parsed.problems.map((p) => problemFinding(p, '')));
   }
 

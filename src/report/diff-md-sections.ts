@@ -126,25 +126,33 @@ function serviceOf(action: string): string {
   return i > 0 ? action.slice(0, i).toLowerCase() : '';
 }
 
-function actionItem(grant: ActionGrant): string {
-  const i = grant.action.indexOf(':');
-  const name = i > 0 ? grant.action.slice(i + 1) : grant.action;
-  return `${cellCode(name, 120)}${grant.conditional ? ' (conditional)' : ''}`;
+/** One action of a grant group, as a table item. */
+interface ActionItem {
+  action: string;
+  conditional: boolean;
+}
+
+function actionItem(item: ActionItem): string {
+  const i = item.action.indexOf(':');
+  const name = i > 0 ? item.action.slice(i + 1) : item.action;
+  return `${cellCode(name, 120)}${item.conditional ? ' (conditional)' : ''}`;
 }
 
 function deltaRows(added: ActionGrant[], removed: ActionGrant[]): Cell[][] {
-  const groups = new Map<string, { service: string; level: string; added: ActionGrant[]; removed: ActionGrant[] }>();
+  const groups = new Map<string, { service: string; level: string; added: ActionItem[]; removed: ActionItem[] }>();
   const put = (grant: ActionGrant, side: 'added' | 'removed'): void => {
-    const service = serviceOf(grant.action);
     const level = LEVEL_ORDER.includes(grant.accessLevel) ? grant.accessLevel : 'Unknown';
-    const key = `${service}\u0000${level}`;
-    const group = groups.get(key) ?? { service, level, added: [], removed: [] };
-    group[side].push(grant);
-    groups.set(key, group);
+    for (const action of grant.actions) {
+      const service = serviceOf(action);
+      const key = `${service}\u0000${level}`;
+      const group = groups.get(key) ?? { service, level, added: [], removed: [] };
+      group[side].push({ action, conditional: grant.conditional });
+      groups.set(key, group);
+    }
   };
   for (const g of added) put(g, 'added');
   for (const g of removed) put(g, 'removed');
-  const byAction = (a: ActionGrant, b: ActionGrant): number => compareText(a.action, b.action);
+  const byAction = (a: ActionItem, b: ActionItem): number => compareText(a.action, b.action);
   return [...groups.values()]
     .sort((a, b) => compareText(a.service, b.service) || LEVEL_ORDER.indexOf(a.level as AccessLevel) - LEVEL_ORDER.indexOf(b.level as AccessLevel))
     .map((g) => [
@@ -233,7 +241,7 @@ function sortRisk(changes: RiskChange[]): RiskChange[] {
 
 function subjectSummary(s: SubjectAnalysis): string {
   const bits = [
-    `+${formatCount(s.delta.added.length)} −${formatCount(s.delta.removed.length)} actions`,
+    `+${formatCount(s.delta.addedCount)} −${formatCount(s.delta.removedCount)} actions`,
     `concreteness ${percent(s.concreteness.base.ratio)} → ${percent(s.concreteness.head.ratio)}`,
   ];
   if (s.newAccess.length) bits.push(`${plural(s.newAccess.length, 'new access item')}`);

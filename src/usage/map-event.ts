@@ -300,6 +300,8 @@ export function mapEvent(record: unknown, lookup: ActionLookup = lookupAction, o
   const principal = ui ? (memo ? memo.principal(ui) : normalisePrincipal(ui)) : undefined;
   if (!ui || !principal) return { bad: `${eventSource} ${eventName}: userIdentity missing or without an identifiable principal` };
 
+  // An errorCode that is there but not a string is a damaged record, not a successful call.
+  if (ev.errorCode !== undefined && ev.errorCode !== null && typeof ev.errorCode !== 'string') return { bad: `${eventSource} ${eventName}: errorCode is not a string` };
   const errorCode = str(ev.errorCode);
   const errorMessage = str(ev.errorMessage);
   const outcome = outcomeOf(errorCode, errorMessage);

@@ -40,20 +40,32 @@ export function closeBatch(proc: EventProcessor, b: BatchBuilder): EventBatch {
 }
 
 let started = false;
+let entryDispatches = false;
 
-/** True in a usage worker thread (and starts its loop once); false anywhere else. */
+/**
+ * For the process entries (src/cli-entry.ts, src/main.ts), first thing: true in a usage worker thread (its loop is
+ * running; the entry must do nothing else), false in the main thread. Calling it also tells the pool that this
+ * bundle can be started as a worker; without that call the pool reads in-process.
+ */
 export function maybeRunUsageWorker(): boolean {
+  if (startIfWorker()) return true;
+  entryDispatches = true;
+  return false;
+}
+
+/** True once an entry has called maybeRunUsageWorker() in the main thread. */
+export function bundleCanStartWorkers(): boolean {
+  return entryDispatches;
+}
+
+function startIfWorker(): boolean {
   if (isMainThread || !parentPort || !(workerData as Partial<WorkerInit> | null)?.[USAGE_WORKER_FLAG]) return false;
   if (started) return true;
   started = true;
   const init = workerData as WorkerInit;
   const proc = new EventProcessor(init.options);
   const port = parentPort;
-  port.on('message', (task: LogTask | { close: true }) => {
-    if ('close' in task) {
-      port.close();
-      return;
-    }
+  port.on('message', (task: LogTask) => {
     void readTask(proc, task, init.maxWholeBytes).then((b) => {
       const batch = closeBatch(proc, b);
       port.postMessage({ id: task.id, batch }, transferables(batch));
@@ -62,4 +74,5 @@ export function maybeRunUsageWorker(): boolean {
   return true;
 }
 
-maybeRunUsageWorker();
+// Compiled by tsc and started as the worker script itself: run the loop.
+startIfWorker();

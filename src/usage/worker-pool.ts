@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { EventProcessor, type EventBatch, type ProcessorOptions } from './event-batch.js';
 import { SigRegistry } from './tally.js';
-import { closeBatch, readTask, USAGE_WORKER_FLAG, type LogInput, type LogTask, type WorkerInit } from './worker-entry.js';
+import { bundleCanStartWorkers, closeBatch, readTask, USAGE_WORKER_FLAG, type LogInput, type LogTask, type WorkerInit } from './worker-entry.js';
 
 export type { LogInput };
 
@@ -39,9 +39,10 @@ export function defaultWorkerCount(): number {
 export function defaultWorkerScript(): URL | undefined {
   const here = import.meta.url;
   if (!here.startsWith('file:') || /\.[cm]?ts$/.test(here)) return undefined;
-  // tsc output keeps modules apart: start the worker module itself. A bundle is one file: start the bundle.
+  // tsc output keeps modules apart: start the worker module itself. A bundle is one file: start the bundle, but
+  // only when its entry dispatches to the worker loop (else the worker would run the whole CLI again).
   if (/\/usage\/worker-pool\.js$/.test(here)) return new URL('./worker-entry' + '.js', here);
-  return new URL(here);
+  return bundleCanStartWorkers() ? new URL(here) : undefined;
 }
 
 /**

@@ -75,7 +75,7 @@ function analysis(): SubjectAnalysis {
   return {
     subject: { type: 'role', id: SUBJECT, arn: SUBJECT },
     files: ['iam/app.json'],
-    delta: { baseCount: 0, headCount: 0, added: [], removed: [] },
+    delta: { baseCount: 0, headCount: 0, addedCount: 0, removedCount: 0, added: [], removed: [] },
     concreteness: { base: zero, head: zero },
     risk: { added: [], removed: [] },
     newAccess: [],

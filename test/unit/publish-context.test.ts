@@ -58,7 +58,7 @@ describe('readInputs', () => {
     expect(readInputs(from({ 'github-token': 't' }))).toEqual({
       token: 't', cloudtrail: [], outputDir: 'iam-policy-gate-report', comment: true, uploadSarif: false, waitForProcessing: true,
       annotations: true, failOnError: true, config: undefined, since: undefined, commentKey: undefined, sarifCategory: undefined,
-      approvalLabel: undefined, base: undefined, head: undefined,
+      approvalLabel: undefined, base: undefined, head: undefined, plans: [], offline: false, awsRegion: undefined,
     });
   });
 
@@ -68,6 +68,8 @@ describe('readInputs', () => {
     expect([i.comment, i.uploadSarif, i.approvalLabel]).toEqual([false, true, 'iam-approved']);
     expect(() => readInputs(from({ comment: 'sometimes' }))).toThrow(/Input 'comment' must be true or false/);
     expect(() => readInputs(from({ 'sarif-category': 'a b' }))).toThrow(/sarif-category/);
+    const aws = readInputs(from({ plan: 'infra/a.json\ninfra/b.json', offline: 'true', 'aws-region': 'eu-west-1' }));
+    expect([aws.plans, aws.offline, aws.awsRegion]).toEqual([['infra/a.json', 'infra/b.json'], true, 'eu-west-1']);
   });
 });
 

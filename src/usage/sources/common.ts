@@ -48,14 +48,13 @@ export function makeContext(opts: ContextOptions = {}): SourceContext & { close(
     since: opts.since,
     until: opts.until,
     seen: opts.seen ?? new EventIdSet(),
-    pool: () =>
-      (pool ??= new LogReaderPool({
-        workers: opts.workers,
-        ...opts.pool,
-        contextKeys,
-        since: opts.since?.toISOString(),
-        until: opts.until?.toISOString(),
-      })),
+    pool: () => {
+      if (!pool) {
+        pool = new LogReaderPool({ workers: opts.workers, ...opts.pool, contextKeys, since: opts.since?.toISOString(), until: opts.until?.toISOString() });
+        opts.log?.(`cloudtrail: log objects are parsed ${pool.workers ? `on ${pool.workers} worker thread(s)` : 'on the main thread'}`);
+      }
+      return pool;
+    },
     onProblem: opts.onProblem,
     onNote: opts.onNote,
     log: opts.log,

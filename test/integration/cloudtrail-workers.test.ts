@@ -1,0 +1,55 @@
+// Real worker threads: ts-jest runs TypeScript, which a worker cannot load, so src/usage is compiled with tsc into
+// a temporary folder and a child process reads the same logs with 2 workers and in-process; results must match.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { ACCOUNTS, trailObject } from '../../bench/cloudtrail-gen.js';
+
+let work: string;
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'usage-workers-'));
+  const root = process.cwd();
+  try {
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), 'src/usage/read-local.ts', 'src/usage/worker-entry.ts', '--outDir', join(work, 'build'), '--rootDir', root,
+        '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node'],
+      { cwd: root, stdio: 'pipe' },
+    );
+  } catch {
+    // tsc emits even when an unrelated file fails to type-check; the child below fails if it did not.
+  }
+  writeFileSync(join(work, 'build/package.json'), '{"type":"module"}');
+  const logs = join(work, 'logs');
+  mkdirSync(logs);
+  for (let i = 0; i < 12; i++) {
+    const o = trailObject(100 + i, ACCOUNTS[i % 3], 'us-east-1', Date.UTC(2024, 4, 1, i), 200);
+    writeFileSync(join(logs, o.name), gzipSync(o.json));
+  }
+  // A second delivery of one object, and a damaged one.
+  const again = trailObject(100, ACCOUNTS[0], 'us-east-1', Date.UTC(2024, 4, 1, 0), 200);
+  writeFileSync(join(logs, `copy-${again.name}`), gzipSync(again.json));
+  writeFileSync(join(logs, 'broken.json.gz'), gzipSync(again.json).subarray(0, 500));
+  writeFileSync(
+    join(work, 'child.mjs'),
+    `import { readLocalLogs } from './build/src/usage/read-local.js';
+const problems = [];
+const s = await readLocalLogs([process.argv[2]], { workers: Number(process.argv[3]), contextKeys: ['aws:sourceip'], onProblem: (m) => problems.push(m) });
+process.stdout.write(JSON.stringify({ s, problems }));`,
+  );
+}, 120_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const run = (workers: number) => JSON.parse(execFileSync(process.execPath, [join(work, 'child.mjs'), join(work, 'logs'), String(workers)], { encoding: 'utf8' }));
+
+test('2 worker threads and in-process reading give the same summary', () => {
+  const threaded = run(2);
+  const inProcess = run(0);
+  expect(threaded.s).toEqual(inProcess.s);
+  expect(threaded.s.duplicateEvents).toBe(200);
+  expect(threaded.s.sources[0]).toMatchObject({ status: 'partial', objects: 14 });
+  expect(threaded.problems).toEqual([expect.stringMatching(/broken\.json\.gz: corrupt gzip/)]);
+  expect(threaded.s.totalEvents + threaded.s.badRecords).toBe(12 * 200);
+}, 60_000);

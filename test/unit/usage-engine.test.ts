@@ -1,0 +1,190 @@
+// The bulk-reading engine: the fast signature path agrees with mapEvent + UsageAggregator, batches dedupe across
+// producers, objects are read whole or streamed with the same result, and the pool falls back to in-process.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { ACCOUNTS, prng, trailEvent, trailObject } from '../../bench/cloudtrail-gen.js';
+import { UsageAggregator } from '../../src/usage/aggregator.js';
+import { BatchBuilder, EventProcessor } from '../../src/usage/event-batch.js';
+import { EventIdSet } from '../../src/usage/event-id-set.js';
+import { readLogObject } from '../../src/usage/log-object.js';
+import { isoTime, isoToMs, mapEvent, timeMs } from '../../src/usage/map-event.js';
+import { SigRegistry, SourceTally } from '../../src/usage/tally.js';
+import { closeBatch } from '../../src/usage/worker-entry.js';
+import { defaultWorkerScript, LogReaderPool } from '../../src/usage/worker-pool.js';
+
+const GOOD = join(process.cwd(), 'fixtures/cloudtrail/good/111122223333_CloudTrail_us-east-1_20240501T1005Z_Abc123Def456Ghij.json.gz');
+
+/** The reference: every record through mapEvent and UsageAggregator.add, deduped on (sharedEventID ?? eventID). */
+function reference(records: Record<string, unknown>[], contextKeys: string[]) {
+  const agg = new UsageAggregator({ contextKeys });
+  const seen = new Set<string>();
+  for (const r of records) {
+    const m = mapEvent(r);
+    if ('bad' in m) {
+      agg.addBad();
+      continue;
+    }
+    const id = (r.sharedEventID as string) || (r.eventID as string);
+    if (id && seen.has(id)) {
+      agg.addDuplicate();
+      continue;
+    }
+    if (id) seen.add(id);
+    if ('unmapped' in m) agg.addUnmapped(m.unmapped.eventSource, m.unmapped.eventName);
+    else if ('permissionless' in m) agg.addPermissionless();
+    else agg.add(m);
+  }
+  return agg.summary();
+}
+
+function viaProcessor(records: Record<string, unknown>[], contextKeys: string[], batches = 3) {
+  const proc = new EventProcessor({ contextKeys });
+  const registry = new SigRegistry();
+  const tally = new SourceTally(new EventIdSet());
+  const per = Math.ceil(records.length / batches);
+  for (let i = 0; i < records.length; i += per) {
+    const b = new BatchBuilder(`batch ${i}`);
+    for (const r of records.slice(i, i + per)) proc.record(r, b);
+    const batch = closeBatch(proc, b);
+    registry.register(batch);
+    tally.add(batch, registry);
+  }
+  return tally.into(new UsageAggregator({ contextKeys })).summary();
+}
+
+function generated(n: number, seed = 7): Record<string, unknown>[] {
+  const rand = prng(seed);
+  return Array.from({ length: n }, (_, i) =>
+    trailEvent(rand, ACCOUNTS[i % 3], i % 4 === 0 ? 'eu-west-1' : 'us-east-1', new Date(Date.UTC(2024, 4, 1) + i * 7_000).toISOString().replace('.000', '')),
+  );
+}
+
+describe('EventProcessor + SourceTally agree with mapEvent + UsageAggregator', () => {
+  const fixture = JSON.parse(gunzipSync(readFileSync(GOOD)).toString('utf8')).Records as Record<string, unknown>[];
+  for (const keys of [[], ['aws:sourceip', 'aws:securetransport', 'aws:sourcevpce', 's3:prefix', 'aws:multifactorauthpresent']]) {
+    test(`fixture events, context keys [${keys.join(', ')}]`, () => {
+      expect(viaProcessor(fixture, keys)).toEqual(reference(fixture, keys));
+    });
+    test(`3,000 generated events (roles with/without issuer, users, services, cross-account, denials), keys [${keys.length}]`, () => {
+      const events = generated(3000);
+      // Some duplicates, as an org trail and an account trail deliver.
+      const withDupes = [...events, ...events.slice(0, 100)];
+      const got = viaProcessor(withDupes, keys, 7);
+      expect(got).toEqual(reference(withDupes, keys));
+      expect(got.duplicateEvents).toBe(100);
+      expect(got.records.some((r) => r.outcome === 'denied')).toBe(true);
+    });
+  }
+
+  test('batches from two producers dedupe against each other (one shared id set)', () => {
+    const events = generated(200);
+    const seen = new EventIdSet();
+    const tally = new SourceTally(seen);
+    for (const half of [events.slice(0, 150), events.slice(50)]) {
+      const proc = new EventProcessor();
+      const registry = new SigRegistry();
+      const b = new BatchBuilder('x');
+      for (const r of half) proc.record(r, b);
+      const batch = closeBatch(proc, b);
+      registry.register(batch);
+      tally.add(batch, registry);
+    }
+    const s = tally.into(new UsageAggregator()).summary();
+    expect(s.duplicateEvents).toBe(100);
+    expect(s.totalEvents + s.badRecords).toBe(200);
+  });
+
+  test('the window filters by event time before anything is counted', () => {
+    const events = generated(100); // 7 s apart from 2024-05-01T00:00:00Z
+    const proc = new EventProcessor({ since: '2024-05-01T00:01:00.000Z', until: '2024-05-01T00:02:00.000Z' });
+    const b = new BatchBuilder('x');
+    for (const r of events) proc.record(r, b);
+    expect(b.records).toBe(100);
+    expect(b.count).toBe(9); // 63 s .. 119 s
+  });
+});
+
+describe('times', () => {
+  test('timeMs and isoToMs agree with Date.parse on canonical and re-exported forms', () => {
+    for (const t of ['2024-05-01T10:00:00Z', '2024-02-29T23:59:59Z', '2024-05-01 10:00:00.123', '2024-05-01T10:00:00.5+02:00']) {
+      expect(timeMs(t)).toBe(Date.parse(isoTime(t)!));
+      expect(isoToMs(isoTime(t)!)).toBe(Date.parse(isoTime(t)!));
+    }
+    expect(timeMs('2024-13-01T10:00:00Z')).toBeNaN();
+    expect(timeMs(42)).toBeNaN();
+  });
+});
+
+describe('readLogObject', () => {
+  const o = trailObject(3, ACCOUNTS[0], 'us-east-1', Date.UTC(2024, 4, 1), 50);
+  const read = async (data: Uint8Array, gz: boolean, maxWhole?: number) => {
+    const proc = new EventProcessor();
+    const b = new BatchBuilder('obj');
+    await readLogObject(proc, b, data, gz, maxWhole);
+    return { b, batch: closeBatch(proc, b) };
+  };
+
+  test('whole-object and streamed reading give the same batch', async () => {
+    const whole = await read(gzipSync(o.json), true);
+    const streamed = await read(gzipSync(o.json), true, 1024); // over the limit: streamed record by record
+    expect(whole.batch.count).toBe(50);
+    expect(streamed.batch.count).toBe(50);
+    expect([...streamed.batch.sigs]).toEqual([...whole.batch.sigs]);
+    expect([...streamed.batch.times]).toEqual([...whole.batch.times]);
+    expect(whole.batch.problems).toEqual([]);
+  });
+
+  test('non-ASCII content is decoded as UTF-8', async () => {
+    const text = o.json.replace('"data/', '"données/');
+    const { batch } = await read(Buffer.from(text, 'utf8'), false);
+    const def = batch.newSigs.find((d) => d.kind === 'mapped' && d.event.resources.some((r) => r.includes('données/')));
+    expect(def).toBeDefined();
+  });
+
+  test('a truncated gzip keeps the records before the damage and says so', async () => {
+    const gz = gzipSync(o.json);
+    const { batch } = await read(gz.subarray(0, Math.floor(gz.length / 2)), true);
+    expect(batch.count).toBeGreaterThan(0);
+    expect(batch.count).toBeLessThan(50);
+    expect(batch.incomplete).toBe(true);
+    expect(batch.problems).toEqual([expect.stringMatching(/^obj: corrupt gzip .*records before the damage were kept/)]);
+  });
+
+  test('JSON lines and a top-level array go through the splitter', async () => {
+    const records = JSON.parse(o.json).Records as unknown[];
+    const lines = await read(Buffer.from(records.map((r) => JSON.stringify(r)).join('\n')), false);
+    const array = await read(Buffer.from(JSON.stringify(records)), false);
+    expect(lines.batch.count).toBe(50);
+    expect(array.batch.count).toBe(50);
+  });
+
+  test('records that are not objects are named by index', async () => {
+    const { batch } = await read(Buffer.from(JSON.stringify({ Records: [1, { eventSource: 'x' }] })), false);
+    expect(batch.problems).toEqual(['obj: record 0: not a JSON object', 'obj: record has no eventSource/eventName (not a CloudTrail event)']);
+    expect(batch.badRecords).toBe(1);
+  });
+});
+
+describe('LogReaderPool', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'usage-pool-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('from TypeScript source there is no worker script: it reads in-process with the same results', async () => {
+    expect(defaultWorkerScript()).toBeUndefined();
+    const files = [0, 1, 2].map((i) => {
+      const o = trailObject(10 + i, ACCOUNTS[i], 'us-east-1', Date.UTC(2024, 4, 1, i), 30);
+      const f = join(dir, o.name);
+      writeFileSync(f, gzipSync(o.json));
+      return f;
+    });
+    const pool = new LogReaderPool({ workers: 2 });
+    expect(pool.workers).toBe(0);
+    const tally = new SourceTally();
+    for (const r of await Promise.all(files.map((file) => pool.read({ name: file, file })))) tally.add(r.batch, r.registry);
+    await pool.close();
+    expect(tally.into(new UsageAggregator()).summary().totalEvents).toBeGreaterThan(80);
+  });
+});
