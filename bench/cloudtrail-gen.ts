@@ -102,6 +102,12 @@ export function trailEvent(rand: () => number, account: string, region: string, 
     k -= share;
   }
   const ui = identity(rand, account);
+  // Who is calling, without the session: each caller has its own bucket, objects and egress addresses, so the
+  // answer (principal x action x resource x context) stays bounded as the volume grows, as in real accounts.
+  const who = String(ui.arn ?? ui.invokedBy ?? ui.accountId).replace(/(assumed-role\/[^/]+)\/.*$/, '$1');
+  let h = 0;
+  for (let i = 0; i < who.length; i++) h = (h * 31 + who.charCodeAt(i)) | 0;
+  h = Math.abs(h);
   let eventSource = 's3.amazonaws.com';
   let eventName = 'GetObject';
   let requestParameters: Record<string, unknown> | null = null;
@@ -110,12 +116,8 @@ export function trailEvent(rand: () => number, account: string, region: string, 
   let management = false;
   switch (kind) {
     case 'data-s3': {
-      // Each caller works on its own bucket and set of ~300 objects: the answer stays bounded as the volume grows.
-      const who = String(ui.arn ?? ui.invokedBy ?? ui.accountId).replace(/(assumed-role\/[^/]+)\/.*$/, '$1');
-      let h = 0;
-      for (let i = 0; i < who.length; i++) h = (h * 31 + who.charCodeAt(i)) | 0;
-      const bucket = BUCKETS[Math.abs(h) % BUCKETS.length];
-      const key = `data/${Math.abs(h) % 97}/${(rand() * 12) | 0}/part-${(rand() * 25) | 0}.parquet`;
+      const bucket = BUCKETS[h % BUCKETS.length];
+      const key = `data/${h % 97}/${(rand() * 4) | 0}/part-${(rand() * 10) | 0}.parquet`;
       eventName = pick(rand, ['GetObject', 'GetObject', 'PutObject', 'HeadObject', 'ListObjects', 'DeleteObject']);
       requestParameters =
         eventName === 'ListObjects'
@@ -170,7 +172,7 @@ export function trailEvent(rand: () => number, account: string, region: string, 
     eventSource,
     eventName,
     awsRegion: region,
-    sourceIPAddress: ui.type === 'AWSService' ? ui.invokedBy : `198.51.100.${(rand() * 64) | 0}`,
+    sourceIPAddress: ui.type === 'AWSService' ? ui.invokedBy : `198.51.100.${(h % 60) + (rand() < 0.1 ? 1 : 0)}`,
     userAgent: ui.type === 'AWSService' ? ui.invokedBy : pick(rand, AGENTS),
     requestParameters,
     responseElements,

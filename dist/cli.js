@@ -60178,6 +60178,27 @@ class catalog_ActionSet {
             out[i] &= ~o[i];
         return new catalog_ActionSet(out);
     }
+    /** Removes every action of `other` (in place) and returns this set. */
+    removeAll(other) {
+        const w = this.words;
+        const o = other.words;
+        for (let i = 0; i < w.length; i++)
+            w[i] &= ~o[i];
+        return this;
+    }
+    /** Keeps only the actions also in `other` (in place) and returns this set. */
+    retainAll(other) {
+        const w = this.words;
+        const o = other.words;
+        for (let i = 0; i < w.length; i++)
+            w[i] &= o[i];
+        return this;
+    }
+    /** Makes this set equal to `other` (in place): for scratch sets reused in hot loops. */
+    assign(other) {
+        this.words.set(other.words);
+        return this;
+    }
     clone() {
         return new catalog_ActionSet(this.words.slice());
     }
@@ -61449,13 +61470,25 @@ function checksLine(report) {
     return lines.join('\n\n');
 }
 
+;// CONCATENATED MODULE: ./src/util/runner-safe.ts
+// Text printed to a GitHub Actions log is also read by the runner: a line that starts with `::`
+// (after spaces) is a workflow command (::add-mask::, ::set-output::, ::stop-commands::), and so is
+// `##[command]` anywhere in a line. Anything from a pull request or a log that reaches stdout or
+// stderr goes through runnerSafe first; a zero-width space keeps it readable and inert.
+const runner_safe_ZWSP = '\u200B';
+/** Breaks workflow commands in `text`, line by line; everything else is left as it is. */
+function runnerSafe(text) {
+    return text.replace(/^([ \t]*):(?=:)/gm, `$1:${runner_safe_ZWSP}`).replace(/##\[/g, `#${runner_safe_ZWSP}#[`);
+}
+
 ;// CONCATENATED MODULE: ./src/report/summary.ts
+
 
 
 
 const STATUS_WORD = { pass: 'PASSED', warn: 'PASSED WITH WARNINGS', fail: 'FAILED' };
 function summary_text(value, max = 200) {
-    return clip(plainText(value), max);
+    return runnerSafe(clip(plainText(value), max));
 }
 function renderConsoleSummary(report, files = {}) {
     const t = report.totals;
@@ -61562,13 +61595,13 @@ function principalIsAnyone(p) {
 }
 /** Allowed actions of one side: union of Allow statements minus blanket Denies. */
 function allowedActions(stmts) {
-    let allowed = catalog_ActionSet.empty();
+    const allowed = catalog_ActionSet.empty();
     for (const s of stmts)
         if (s.effect === 'Allow')
-            allowed = allowed.union(s.actions);
+            allowed.addAll(s.actions);
     for (const s of stmts)
         if (isBlanketDeny(s))
-            allowed = allowed.minus(s.actions);
+            allowed.removeAll(s.actions);
     return allowed;
 }
 
@@ -61631,18 +61664,24 @@ function concreteness(stmts) {
     const noResource = noResourceLevelSet();
     const noResourceSeen = catalog_ActionSet.empty();
     const seen = new Map();
+    // Scratch sets reused for every statement: this loop runs for every statement of every file.
+    const withResources = catalog_ActionSet.empty();
+    const fresh = catalog_ActionSet.empty();
+    const noResourceHere = catalog_ActionSet.empty();
     for (const s of stmts) {
         if (s.effect !== 'Allow')
             continue;
-        const allowed = s.actions.minus(denied);
-        noResourceSeen.addAll(allowed.intersect(noResource));
-        const withResources = allowed.minus(noResource);
+        withResources.assign(s.actions).removeAll(denied);
+        noResourceSeen.addAll(noResourceHere.assign(withResources).retainAll(noResource));
+        withResources.removeAll(noResource);
         if (withResources.isEmpty())
             continue;
         const keys = s.notResource ? ['NotResource:' + s.resources.join(',')] : s.resources;
         for (const key of keys) {
             const before = seen.get(key);
-            const fresh = before ? withResources.minus(before) : withResources;
+            fresh.assign(withResources);
+            if (before)
+                fresh.removeAll(before);
             if (fresh.isEmpty())
                 continue;
             counts[s.notResource ? 'wildcard' : classifyResource(key)] += fresh.size();
@@ -65682,14 +65721,19 @@ function highRisk() {
 /** The high-risk actions one side allows, with the resources they are allowed on. */
 function riskGrants(stmts) {
     const { index, set } = highRisk();
-    const blanket = stmts.filter(isBlanketDeny);
+    const denied = catalog_ActionSet.empty();
+    for (const d of stmts)
+        if (isBlanketDeny(d))
+            denied.addAll(d.actions);
     const out = new Map();
+    const risky = catalog_ActionSet.empty();
     for (const s of stmts) {
         if (s.effect !== 'Allow')
             continue;
-        for (const i of s.actions.intersect(set).indices()) {
-            if (blanket.some((d) => d.actions.has(i)))
-                continue;
+        risky.assign(s.actions).retainAll(set).removeAll(denied);
+        if (risky.isEmpty())
+            continue;
+        for (const i of risky.indices()) {
             const id = actionById(i).id;
             let grant = out.get(id);
             if (!grant)
@@ -65738,21 +65782,17 @@ function riskChanges(base, head) {
     const order = (x, y) => x.action.localeCompare(y.action) || x.resource.localeCompare(y.resource);
     return { added: added.sort(order), removed: removed.sort(order) };
 }
-/** Privilege-escalation combinations that head completes and base did not. */
+/** Privilege-escalation combinations that head completes and base did not (on any resource). */
 function newEscalationCombos(base, head) {
-    const has = (grants, stmts, action) => {
-        if (grants.has(action))
-            return true;
-        const a = lookupAction(action);
-        return !!a && stmts.some((s) => s.effect === 'Allow' && s.actions.has(a.index) && !stmts.some((d) => isBlanketDeny(d) && d.actions.has(a.index)));
-    };
-    const b = riskGrants(base);
-    const h = riskGrants(head);
+    const baseAllowed = allowedActions(base);
+    const headAllowed = allowedActions(head);
+    const complete = (allowed, actions) => actions.every((id) => {
+        const a = lookupAction(id);
+        return !!a && allowed.has(a.index);
+    });
     const hits = [];
     for (const combo of escalationCombos()) {
-        const inHead = combo.actions.every((a) => has(h, head, a));
-        const inBase = combo.actions.every((a) => has(b, base, a));
-        if (inHead && !inBase)
+        if (complete(headAllowed, combo.actions) && !complete(baseAllowed, combo.actions))
             hits.push({ id: combo.id, description: combo.description, actions: combo.actions, source: combo.source });
     }
     return hits;
@@ -65833,7 +65873,7 @@ function analyseSubject(s, config, usage) {
             subject: id,
             location: loc,
             message: `${id} now holds ${combo.actions.join(' + ')}: ${combo.description}`,
-            evidence: combo,
+            evidence: { combo: combo.id, actions: combo.actions, source: combo.source },
             identity: `privilege-escalation-path|${id}|${combo.id}`,
             origin: 'local',
         });
@@ -66504,6 +66544,8 @@ function inferKind(statements, file) {
         return 'bucket';
     return 'resource';
 }
+/** Documents larger than this (characters without whitespace) are refused, not analysed. */
+const MAX_ANALYSED_SIZE = 128 * 1024;
 /**
  * Build a PolicyDocument from a located subtree (from JSON, YAML or a plan) and validate it.
  * Returns no document only when the value is not an object.
@@ -66524,6 +66566,13 @@ function documentFromValue(value, meta) {
             ],
         };
     }
+    const size = policySize(value);
+    if (size > MAX_ANALYSED_SIZE) {
+        // Beyond every AWS policy quota (the largest is a few tens of kB): it cannot be deployed, and expanding
+        // thousands of wildcards in it would only let a change stall the gate.
+        const message = `The policy document is ${size} characters without whitespace, far over every AWS policy quota; it is not analysed.`;
+        return { findings: [{ ruleId: 'policy-too-large', severity: 'high', message, location: startOf(value.loc), identity: `policy-too-large|${id}|unanalysable`, origin: 'local', evidence: { size, limit: MAX_ANALYSED_SIZE } }] };
+    }
     const statements = [];
     statementNodes(value).forEach((n, i) => {
         const st = statementFrom(n, i);
@@ -66538,7 +66587,7 @@ function documentFromValue(value, meta) {
         kind: meta.kindHint ?? inferKind(statements, meta.file),
         statements,
         loc: value.loc,
-        size: policySize(value),
+        size,
         label: meta.label,
     };
     if (version?.kind === 'string')
@@ -71349,7 +71398,7 @@ function extractPolicies(path, bytes, opts) {
         return template;
     const parsed = parseLocatedJson(text, { file: path, maxDepth: opts.maxDepth });
     if (!parsed.root) {
-        if (!meantAsPolicy(() => text))
+        if (!meantAsPolicy(() => text) && !looksLikeIac(text))
             return notPolicy(path);
         return failed(path, parsed.problems.map((p) => problemFinding(p, '')));
     }
@@ -74368,7 +74417,18 @@ function renderDiffMd(report, opts = {}) {
     const omitted = new Set();
     const shortened = new Set();
     let whyCap = Math.min(MAX_WHY, why.length);
-    const note = () => shorteningNote([...omitted].sort((a, b) => a - b).map((i) => blocks[i].name), [...shortened].sort((a, b) => a - b).map((i) => blocks[i].name), whyCap < Math.min(MAX_WHY, why.length) ? why.length - whyCap : 0);
+    // The sets only grow, so their sizes and the Why cap identify the note: memoised, because the
+    // drop loop below asks for its length once per block (thousands of times on a big change).
+    let noteKey = '';
+    let noteText = '';
+    const note = () => {
+        const key = `${omitted.size}|${shortened.size}|${whyCap}`;
+        if (key !== noteKey) {
+            noteKey = key;
+            noteText = shorteningNote([...omitted].sort((a, b) => a - b).map((i) => blocks[i].name), [...shortened].sort((a, b) => a - b).map((i) => blocks[i].name), whyCap < Math.min(MAX_WHY, why.length) ? why.length - whyCap : 0);
+        }
+        return noteText;
+    };
     const compose = () => [top, whySection(why, whyCap), note(), ...rendered.filter((r) => r !== null), checks]
         .filter((s) => s.length > 0)
         .join(SEPARATOR);
@@ -75224,6 +75284,9 @@ const MEMO_LIMIT = 20_000;
 class MapMemo {
     actions = new Map();
     principals = new Map();
+    /** AssumedRole by sessionIssuer ARN, IAMUser by ARN; then by accountId. */
+    roles = new Map();
+    users = new Map();
     /** One object per distinct result, so callers may key on identity (bounded by the principals, not sessions). */
     canonical = new Map();
     resolve(eventSource, eventName, lookup) {
@@ -75243,23 +75306,44 @@ class MapMemo {
         return r;
     }
     principal(ui) {
+        // The common shapes depend on two strings only (see normalisePrincipal): two map levels, no key to build.
+        const type = ui.type;
+        const accountId = ui.accountId;
+        if ((type === 'AssumedRole' || type === 'IAMUser') && typeof accountId === 'string' && accountId !== '') {
+            const arn = type === 'IAMUser' ? ui.arn : map_event_obj(map_event_obj(ui.sessionContext)?.sessionIssuer)?.arn;
+            if (typeof arn === 'string' && arn !== '') {
+                const level = type === 'IAMUser' ? this.users : this.roles;
+                let byAccount = level.get(arn);
+                if (!byAccount) {
+                    if (level.size >= MEMO_LIMIT)
+                        level.clear();
+                    level.set(arn, (byAccount = new Map()));
+                }
+                let p = byAccount.get(accountId);
+                if (p === undefined)
+                    byAccount.set(accountId, (p = this.canonicalise(normalisePrincipal(ui) ?? null)));
+                return p ?? undefined;
+            }
+        }
         const key = identityKey(ui);
         let p = this.principals.get(key);
         if (p === undefined) {
             if (this.principals.size >= MEMO_LIMIT)
                 this.principals.clear();
-            p = normalisePrincipal(ui) ?? null;
-            if (p) {
-                const c = `${p.principal}\u0000${p.type}\u0000${p.account ?? ''}\u0000${p.principalArn ?? ''}\u0000${p.note ?? ''}`;
-                const known = this.canonical.get(c);
-                if (known)
-                    p = known;
-                else
-                    this.canonical.set(c, p);
-            }
+            p = this.canonicalise(normalisePrincipal(ui) ?? null);
             this.principals.set(key, p);
         }
         return p ?? undefined;
+    }
+    canonicalise(p) {
+        if (!p)
+            return p;
+        const c = `${p.principal}\u0000${p.type}\u0000${p.account ?? ''}\u0000${p.principalArn ?? ''}\u0000${p.note ?? ''}`;
+        const known = this.canonical.get(c);
+        if (known)
+            return known;
+        this.canonical.set(c, p);
+        return p;
     }
 }
 /** Every userIdentity field normalisePrincipal reads, so equal keys normalise equally. */
@@ -75303,6 +75387,9 @@ function mapEvent(record, lookup = lookupAction, opts = {}) {
     const principal = ui ? (memo ? memo.principal(ui) : normalisePrincipal(ui)) : undefined;
     if (!ui || !principal)
         return { bad: `${eventSource} ${eventName}: userIdentity missing or without an identifiable principal` };
+    // An errorCode that is there but not a string is a damaged record, not a successful call.
+    if (ev.errorCode !== undefined && ev.errorCode !== null && typeof ev.errorCode !== 'string')
+        return { bad: `${eventSource} ${eventName}: errorCode is not a string` };
     const errorCode = map_event_str(ev.errorCode);
     const errorMessage = map_event_str(ev.errorMessage);
     const outcome = outcomeOf(errorCode, errorMessage);
@@ -75356,6 +75443,7 @@ function mapEvent(record, lookup = lookupAction, opts = {}) {
 }
 
 ;// CONCATENATED MODULE: ./src/usage/event-batch.ts
+
 
 
 
@@ -75454,9 +75542,18 @@ class BatchBuilder {
 function transferables(b) {
     return [b.sigs.buffer, b.times.buffer, b.idKinds.buffer, b.ids.buffer];
 }
+/** The bucket name when resources.ts would derive the ARNs from bucketName (and key) alone, in the aws partition. */
+function simpleBucket(ctx) {
+    if (ctx.partition !== 'aws' || ctx.eventName === 'CopyObject' || ctx.eventName === 'UploadPartCopy')
+        return undefined;
+    const b = ctx.requestParameters?.bucketName;
+    return typeof b === 'string' && b !== '' && !b.includes('/') && !b.startsWith('arn:') ? b : undefined;
+}
 /** Maps records and interns their signatures. One per worker (or one in-process). Not thread-safe, not needed. */
 class EventProcessor {
     memo = new MapMemo();
+    minute = '';
+    minuteMs = 0;
     /** Fast-path signatures: principal -> action resolution -> rest of the key (see fastSignature). */
     fast = new Map();
     sigIds = new Map();
@@ -75481,7 +75578,7 @@ class EventProcessor {
         const region = ev.awsRegion;
         if (typeof region === 'string' && region !== b.lastRegion && b.regions.size < event_batch_MAX_LISTED)
             b.regions.add((b.lastRegion = region));
-        const t = timeMs(ev.eventTime ?? ev['@timestamp']);
+        const t = this.time(ev.eventTime ?? ev['@timestamp']);
         if (t < this.sinceMs || t > this.untilMs)
             return;
         let sig = t === t ? this.fastSignature(ev) : -1;
@@ -75498,6 +75595,21 @@ class EventProcessor {
         const shared = ev.sharedEventID;
         const eventId = typeof shared === 'string' && shared !== '' ? shared : typeof ev.eventID === 'string' && ev.eventID !== '' ? ev.eventID : undefined;
         b.push(sig, t, eventId);
+    }
+    /** timeMs, with the minute cached: a log object's events are minutes apart at most, mostly seconds. */
+    time(raw) {
+        if (typeof raw === 'string' && raw.length === 20 && this.minute !== '' && raw.startsWith(this.minute)) {
+            const a = raw.charCodeAt(17) - 48;
+            const b = raw.charCodeAt(18) - 48;
+            if (raw.charCodeAt(16) === 58 && raw.charCodeAt(19) === 90 && a >= 0 && a <= 6 && b >= 0 && b <= 9 && a * 10 + b <= 60)
+                return this.minuteMs + (a * 10 + b) * 1000;
+        }
+        const t = timeMs(raw);
+        if (t === t && typeof raw === 'string' && raw.length === 20) {
+            this.minute = raw.slice(0, 16);
+            this.minuteMs = t - ((raw.charCodeAt(17) - 48) * 10 + raw.charCodeAt(18) - 48) * 1000;
+        }
+        return t;
     }
     /**
      * The signature of a common event without building its MappedEvent: keyed on the memo's (canonical) principal and
@@ -75547,10 +75659,19 @@ class EventProcessor {
                 resources: ev.resources,
             };
             const actions = resolved.actions;
-            for (let i = 0; i < actions.length; i++) {
-                rest += '\u0002';
-                for (const r of resourcesFor(rctx, actions[i], i))
-                    rest += `\u0003${r}`;
+            const bucket = eventSource === 's3.amazonaws.com' && actions.length === 1 ? simpleBucket(rctx) : undefined;
+            if (bucket !== undefined) {
+                // The usual S3 call: its resource is the bucket, or bucket/key for object actions (resources.ts): key on
+                // the raw strings instead of building the ARN.
+                const key = rctx.requestParameters.key;
+                rest += isS3ObjectAction(actions[0]) ? `\u0002\u0004${bucket}\u0005${typeof key === 'string' ? key : '\u0006'}` : `\u0002\u0004${bucket}`;
+            }
+            else {
+                for (let i = 0; i < actions.length; i++) {
+                    rest += '\u0002';
+                    for (const r of resourcesFor(rctx, actions[i], i))
+                        rest += `\u0003${r}`;
+                }
             }
             if (this.contextKeys.size > 0) {
                 const ctx = contextOf(ev, ui, principal, this.contextKeys);
@@ -75566,10 +75687,12 @@ class EventProcessor {
             byAction.set(resolved, (byRest = new Map()));
         let sig = byRest.get(rest);
         if (sig === undefined) {
+            // A new key: define its signature from the full mapping. (Another key may map the same way, e.g. after the
+            // memo was cleared; that only means two signatures for one record, which the aggregator adds up.)
             const mapped = mapEvent(ev, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
             if ('bad' in mapped)
                 return -1;
-            sig = this.signature(mapped);
+            sig = this.define(mapped);
             byRest.set(rest, sig);
         }
         return sig;
@@ -75580,18 +75703,13 @@ class EventProcessor {
         this.pendingSigs = [];
         return { newSigs, firstSig: this.nextSig - newSigs.length };
     }
+    /** The general path's signature: interned by a string of everything the aggregate keys on. */
     signature(m) {
         let key;
-        let def;
-        if ('permissionless' in m) {
+        if ('permissionless' in m)
             key = 'p';
-            def = () => ({ kind: 'permissionless' });
-        }
-        else if ('unmapped' in m) {
-            const { eventSource, eventName } = m.unmapped;
-            key = `u\u0000${eventSource}\u0000${eventName}`;
-            def = () => ({ kind: 'unmapped', eventSource, eventName });
-        }
+        else if ('unmapped' in m)
+            key = `u\u0000${m.unmapped.eventSource}\u0000${m.unmapped.eventName}`;
         else {
             key = `m\u0000${m.principal}\u0000${m.principalType}\u0000${m.account ?? ''}\u0000${m.outcome}\u0000${m.errorCode ?? ''}\u0000${m.eventSource}\u0000${m.eventName}`;
             for (const k in m.context)
@@ -75601,18 +75719,26 @@ class EventProcessor {
                 for (const r of t.resources)
                     key += `\u0003${r}`;
             }
-            def = () => {
-                const { time: _t, eventId: _i, note: _n, recipientAccountId: _a, region: _r, ...event } = m;
-                return { kind: 'mapped', event };
-            };
         }
         let id = this.sigIds.get(key);
         if (id === undefined) {
-            id = this.nextSig++;
+            id = this.define(m);
             this.sigIds.set(key, id);
-            this.pendingSigs.push(def());
         }
         return id;
+    }
+    define(m) {
+        let def;
+        if ('permissionless' in m)
+            def = { kind: 'permissionless' };
+        else if ('unmapped' in m)
+            def = { kind: 'unmapped', eventSource: m.unmapped.eventSource, eventName: m.unmapped.eventName };
+        else {
+            const { time: _t, eventId: _i, note: _n, recipientAccountId: _a, region: _r, ...event } = m;
+            def = { kind: 'mapped', event };
+        }
+        this.pendingSigs.push(def);
+        return this.nextSig++;
     }
 }
 
@@ -76135,8 +76261,15 @@ function record_stream_isObject(v) {
 const MAX_WHOLE_BYTES = 64 * 1024 * 1024;
 const log_object_RECORDS_HEAD = /^\s*\{\s*"Records"\s*:\s*\[/;
 const log_object_isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+/**
+ * Gunzips on the libuv pool in (nearly) one piece: the output chunk is sized from the gzip trailer's ISIZE (the
+ * uncompressed size mod 2^32; untrusted, so clamped), instead of 16 KB chunks that each cost a round trip to JS.
+ */
 function gunzipWhole(data, max) {
-    return new Promise((resolve, reject) => (0,external_node_zlib_.gunzip)(data, { maxOutputLength: max }, (e, out) => (e ? reject(e) : resolve(out))));
+    const n = data.length;
+    const isize = n >= 18 ? (data[n - 4] | (data[n - 3] << 8) | (data[n - 2] << 16) | (data[n - 1] << 24)) >>> 0 : 0;
+    const chunkSize = Math.min(Math.max(isize + 1024, 64 * 1024), max, 32 * 1024 * 1024);
+    return new Promise((resolve, reject) => (0,external_node_zlib_.gunzip)(data, { maxOutputLength: max, chunkSize }, (e, out) => (e ? reject(e) : resolve(out))));
 }
 /** Reads an object held in memory. `gz`: gzip-compressed (by name or magic bytes). */
 async function readLogObject(proc, b, data, gz, maxWhole = MAX_WHOLE_BYTES) {
@@ -76271,6 +76404,11 @@ function streamRecords(proc, b, input, gz) {
 
 
 const USAGE_WORKER_FLAG = '__iamPolicyGateUsageWorker';
+/** An action lookup over a list of ids, case-insensitive like the catalogue's. */
+function idLookup(ids) {
+    const byLower = new Map(ids.map((id) => [id.toLowerCase(), { id }]));
+    return (id) => (typeof id === 'string' ? byLower.get(id.toLowerCase()) : undefined);
+}
 /** Reads one task into a builder with `proc`. Shared by the worker loop and the in-process fallback. */
 async function readTask(proc, task, maxWholeBytes) {
     const b = new BatchBuilder(task.name);
@@ -76318,7 +76456,7 @@ function startIfWorker() {
         return true;
     started = true;
     const init = external_node_worker_threads_namespaceObject.workerData;
-    const proc = new EventProcessor(init.options);
+    const proc = new EventProcessor({ ...init.options, lookup: init.actionIds ? idLookup(init.actionIds) : undefined });
     const port = external_node_worker_threads_namespaceObject.parentPort;
     port.on('message', (task) => {
         void readTask(proc, task, init.maxWholeBytes).then((b) => {
@@ -76340,10 +76478,15 @@ startIfWorker();
 
 
 
-/** Objects queued per worker: one being parsed while the next is read and gunzipped on the libuv pool. */
-const PER_WORKER = 2;
+
+/**
+ * Objects queued per worker: one being parsed while the next ones are read and gunzipped on the libuv pool (a worker
+ * only starts reading a task between two parses, so two would leave it waiting).
+ */
+const PER_WORKER = 3;
 function defaultWorkerCount() {
-    const env = Number(process.env.IAM_POLICY_GATE_WORKERS);
+    const raw = process.env.IAM_POLICY_GATE_WORKERS?.trim();
+    const env = raw ? Number(raw) : NaN;
     if (Number.isInteger(env) && env >= 0 && env <= 64)
         return env;
     return Math.max(1, Math.min((0,external_node_os_.availableParallelism)(), 4));
@@ -76360,12 +76503,11 @@ function defaultWorkerScript() {
     return bundleCanStartWorkers() ? new URL(here) : undefined;
 }
 /**
- * A worker's heap holds one or two objects being parsed plus its signatures; V8 would otherwise let it grow far past
- * that before collecting. A larger young generation keeps most of a parsed object out of the old one.
+ * A bound on a worker's old generation: it holds the signatures and the object being parsed (objects above
+ * MAX_WHOLE_BYTES are streamed). The young generation keeps V8's default: smaller ones cost more in scavenges.
  */
 function workerLimits() {
-    const env = (name) => (process.env[name] ? Number(process.env[name]) : undefined);
-    return { maxOldGenerationSizeMb: env('IPG_OLD') ?? 256, maxYoungGenerationSizeMb: env('IPG_YOUNG') ?? 32 };
+    return { maxOldGenerationSizeMb: 512 };
 }
 class LogReaderPool {
     opts;
@@ -76385,6 +76527,7 @@ class LogReaderPool {
             [USAGE_WORKER_FLAG]: true,
             options: { contextKeys: opts.contextKeys, since: opts.since, until: opts.until },
             maxWholeBytes: opts.maxWholeBytes,
+            actionIds: Array.from({ length: allActionCount() }, (_, i) => actionById(i).id),
         };
         for (let i = 0; i < count; i++) {
             const worker = new external_node_worker_threads_namespaceObject.Worker(script, { workerData: init, stdout: false, stderr: false, resourceLimits: workerLimits() });
@@ -78950,6 +79093,7 @@ function rulesTable(rules, configured, format) {
 
 
 
+
 const HELP = `iam-policy-gate ${VERSION}: gate changes to AWS IAM and S3 bucket policies
 
 Usage:
@@ -79073,7 +79217,8 @@ async function checkCommand(args, out, err) {
         outDir: values.out ?? 'iam-policy-gate-report',
         formats: formats,
         now,
-        log: err,
+        // CLI runs in CI logs too: file names and log fields must not start a workflow command.
+        log: (line) => err(runnerSafe(line)),
         offline: values.offline === true,
         awsRegion: values['aws-region'],
     };

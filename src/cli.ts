@@ -5,6 +5,7 @@ import { ConfigError } from './config/load.js';
 import { renderConsoleSummary } from './report/summary.js';
 import { loadConfig, runCheck, type CheckOptions } from './run.js';
 import { RULES } from './verdict/rules.js';
+import { safeLogLine } from './util/runner-safe.js';
 import { VERSION } from './version.js';
 import { GENERATE_HELP, generateCommand } from './leastpriv/generate.js';
 import { EXPLAIN_HELP, explainCommand } from './explain/command.js';
@@ -125,7 +126,8 @@ async function checkCommand(args: string[], out: (s: string) => void, err: (s: s
     outDir: values.out ?? 'iam-policy-gate-report',
     formats: formats as CheckOptions['formats'],
     now,
-    log: err,
+    // CLI runs in CI logs too: file names and log fields must not start a workflow command.
+    log: (line) => err(safeLogLine(line)),
     offline: values.offline === true,
     awsRegion: values['aws-region'],
   };

@@ -17,8 +17,10 @@ import { readInputs, type ActionInputs } from './publish/inputs.js';
 import { actionOutputs, type PublishedExtras } from './publish/outputs.js';
 import { uploadSarif } from './publish/sarif-upload.js';
 import { fitSummary } from './publish/summary.js';
+import { plainText } from './report/markdown.js';
 import { renderConsoleSummary } from './report/summary.js';
 import { loadConfig, runCheck, writeOutputs, type CheckOptions } from './run.js';
+import { safeLogLine } from './util/runner-safe.js';
 import { VERSION } from './version.js';
 
 async function readPayload(): Promise<unknown> {
@@ -93,7 +95,7 @@ async function crossCheckFiles(api: GitHubApi, ctx: RunContext, report: Report):
   const stray = report.change.files.filter((f) => !inPr.has(f.path)).map((f) => f.path);
   if (stray.length) {
     core.warning(
-      `${stray.length} compared policy file(s) are not part of pull request #${ctx.prNumber}'s changes (${stray.slice(0, 5).join(', ')}${stray.length > 5 ? ', …' : ''}). ` +
+      `${stray.length} compared policy file(s) are not part of pull request #${ctx.prNumber}'s changes (${plainText(stray.slice(0, 5).join(', '))}${stray.length > 5 ? ', …' : ''}). ` +
         'The base commit may not be the merge base: set fetch-depth: 0 in actions/checkout.',
     );
   }
@@ -146,10 +148,11 @@ export async function run(): Promise<void> {
       marker,
       linkBase,
       automationId,
-      log: (line) => core.info(line),
+      // Log lines carry file names and log fields from the change: no workflow command may start in them.
+      log: (line) => core.info(safeLogLine(line)),
     };
 
-    const api = canRead ? createGitHubApi({ owner: ctx.owner!, repo: ctx.repo!, token: inputs.token, log: (l) => core.info(l) }) : undefined;
+    const api = canRead ? createGitHubApi({ owner: ctx.owner!, repo: ctx.repo!, token: inputs.token, log: (l) => core.info(safeLogLine(l)), timeoutMs: Number(process.env.IAM_POLICY_GATE_GITHUB_TIMEOUT_MS) || undefined }) : undefined;
     let approval: Approval | undefined;
     const label = inputs.approvalLabel ?? (await loadConfig(options)).approvals.label;
     if (label && api && ctx.isPullRequest) {

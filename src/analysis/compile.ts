@@ -83,8 +83,8 @@ export function principalIsAnyone(p: PrincipalBlock): boolean {
 
 /** Allowed actions of one side: union of Allow statements minus blanket Denies. */
 export function allowedActions(stmts: CompiledStatement[]): ActionSet {
-  let allowed = ActionSet.empty();
-  for (const s of stmts) if (s.effect === 'Allow') allowed = allowed.union(s.actions);
-  for (const s of stmts) if (isBlanketDeny(s)) allowed = allowed.minus(s.actions);
+  const allowed = ActionSet.empty();
+  for (const s of stmts) if (s.effect === 'Allow') allowed.addAll(s.actions);
+  for (const s of stmts) if (isBlanketDeny(s)) allowed.removeAll(s.actions);
   return allowed;
 }

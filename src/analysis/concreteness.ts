@@ -55,16 +55,21 @@ export function concreteness(stmts: CompiledStatement[]): ConcretenessCounts {
   const noResource = noResourceLevelSet();
   const noResourceSeen = ActionSet.empty();
   const seen = new Map<string, ActionSet>();
+  // Scratch sets reused for every statement: this loop runs for every statement of every file.
+  const withResources = ActionSet.empty();
+  const fresh = ActionSet.empty();
+  const noResourceHere = ActionSet.empty();
   for (const s of stmts) {
     if (s.effect !== 'Allow') continue;
-    const allowed = s.actions.minus(denied);
-    noResourceSeen.addAll(allowed.intersect(noResource));
-    const withResources = allowed.minus(noResource);
+    withResources.assign(s.actions).removeAll(denied);
+    noResourceSeen.addAll(noResourceHere.assign(withResources).retainAll(noResource));
+    withResources.removeAll(noResource);
     if (withResources.isEmpty()) continue;
     const keys = s.notResource ? ['NotResource:' + s.resources.join(',')] : s.resources;
     for (const key of keys) {
       const before = seen.get(key);
-      const fresh = before ? withResources.minus(before) : withResources;
+      fresh.assign(withResources);
+      if (before) fresh.removeAll(before);
       if (fresh.isEmpty()) continue;
       counts[s.notResource ? 'wildcard' : classifyResource(key)] += fresh.size();
       if (before) before.addAll(fresh);

@@ -1,7 +1,7 @@
 import { ActionSet, actionById, allActionCount, lookupAction } from '../catalog/catalog.js';
 import { escalationCombos, riskCategories } from '../catalog/risk.js';
 import type { RiskCategory, RiskChange, SourceLocation } from '../model.js';
-import { isBlanketDeny, type CompiledStatement } from './compile.js';
+import { allowedActions, isBlanketDeny, type CompiledStatement } from './compile.js';
 import { classifyResource } from './concreteness.js';
 
 let riskIndex: Map<number, RiskCategory[]> | undefined;
@@ -32,12 +32,15 @@ interface RiskGrant {
 /** The high-risk actions one side allows, with the resources they are allowed on. */
 export function riskGrants(stmts: CompiledStatement[]): Map<string, RiskGrant> {
   const { index, set } = highRisk();
-  const blanket = stmts.filter(isBlanketDeny);
+  const denied = ActionSet.empty();
+  for (const d of stmts) if (isBlanketDeny(d)) denied.addAll(d.actions);
   const out = new Map<string, RiskGrant>();
+  const risky = ActionSet.empty();
   for (const s of stmts) {
     if (s.effect !== 'Allow') continue;
-    for (const i of s.actions.intersect(set).indices()) {
-      if (blanket.some((d) => d.actions.has(i))) continue;
+    risky.assign(s.actions).retainAll(set).removeAll(denied);
+    if (risky.isEmpty()) continue;
+    for (const i of risky.indices()) {
       const id = actionById(i).id;
       let grant = out.get(id);
       if (!grant) out.set(id, (grant = { action: id, categories: index.get(i)!, resources: new Map() }));
@@ -89,20 +92,19 @@ export interface ComboHit {
   source: string;
 }
 
-/** Privilege-escalation combinations that head completes and base did not. */
+/** Privilege-escalation combinations that head completes and base did not (on any resource). */
 export function newEscalationCombos(base: CompiledStatement[], head: CompiledStatement[]): ComboHit[] {
-  const has = (grants: Map<string, RiskGrant>, stmts: CompiledStatement[], action: string) => {
-    if (grants.has(action)) return true;
-    const a = lookupAction(action);
-    return !!a && stmts.some((s) => s.effect === 'Allow' && s.actions.has(a.index) && !stmts.some((d) => isBlanketDeny(d) && d.actions.has(a.index)));
-  };
-  const b = riskGrants(base);
-  const h = riskGrants(head);
+  const baseAllowed = allowedActions(base);
+  const headAllowed = allowedActions(head);
+  const complete = (allowed: ActionSet, actions: string[]) =>
+    actions.every((id) => {
+      const a = lookupAction(id);
+      return !!a && allowed.has(a.index);
+    });
   const hits: ComboHit[] = [];
   for (const combo of escalationCombos()) {
-    const inHead = combo.actions.every((a) => has(h, head, a));
-    const inBase = combo.actions.every((a) => has(b, base, a));
-    if (inHead && !inBase) hits.push({ id: combo.id, description: combo.description, actions: combo.actions, source: combo.source });
+    if (complete(headAllowed, combo.actions) && !complete(baseAllowed, combo.actions))
+      hits.push({ id: combo.id, description: combo.description, actions: combo.actions, source: combo.source });
   }
   return hits;
 }

@@ -54,10 +54,19 @@ const CREDENTIAL_ERRORS = new Set([
   'IncompleteSignatureException',
 ]);
 
+/** String(x) throws for objects without a prototype or with a hostile toString: an error message must not. */
+function printable(x: unknown): string {
+  try {
+    return String(x);
+  } catch {
+    return 'an error that cannot be printed';
+  }
+}
+
 export function classifyError(e: unknown, op: string): AnalyzerError {
   const err = (e ?? {}) as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const name = err.name ?? '';
-  const message = String(err.message ?? e).slice(0, 300);
+  const message = printable(err.message ?? e).slice(0, 300);
   const status = err.$metadata?.httpStatusCode;
   if (name === 'TimeoutError' || name === 'AbortError') return { kind: 'timeout', message: `${op}: ${message}` };
   if (name === 'AccessDeniedException' || name === 'AccessDenied' || (status === 403 && !CREDENTIAL_ERRORS.has(name))) {

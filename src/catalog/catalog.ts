@@ -353,6 +353,28 @@ export class ActionSet {
     return new ActionSet(out);
   }
 
+  /** Removes every action of `other` (in place) and returns this set. */
+  removeAll(other: ActionSet): this {
+    const w = this.words;
+    const o = other.words;
+    for (let i = 0; i < w.length; i++) w[i] &= ~o[i];
+    return this;
+  }
+
+  /** Keeps only the actions also in `other` (in place) and returns this set. */
+  retainAll(other: ActionSet): this {
+    const w = this.words;
+    const o = other.words;
+    for (let i = 0; i < w.length; i++) w[i] &= o[i];
+    return this;
+  }
+
+  /** Makes this set equal to `other` (in place): for scratch sets reused in hot loops. */
+  assign(other: ActionSet): this {
+    this.words.set(other.words);
+    return this;
+  }
+
   clone(): ActionSet {
     return new ActionSet(this.words.slice());
   }

@@ -46,7 +46,8 @@ const str = (n: LNode | undefined): string | undefined => (n?.kind === 'string' 
 
 export function extractTerraformPlan(path: string, text: string, root: LNode, opts: TfPlanOptions): ExtractedFile {
   const fv = valueOf(root, 'format_version')!;
-  const version = str(fv) ?? String(toPlain(fv));
+  // JSON.stringify, not String: String() throws on an object without a prototype (found by fuzzing).
+  const version = str(fv) ?? JSON.stringify(toPlain(fv)) ?? '';
   if (!SUPPORTED_FORMAT.test(version)) {
     const loc = startLoc(fv.loc);
     return {

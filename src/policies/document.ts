@@ -132,6 +132,9 @@ export function inferKind(statements: Statement[], file: string): PolicyKind {
   return 'resource';
 }
 
+/** Documents larger than this (characters without whitespace) are refused, not analysed. */
+export const MAX_ANALYSED_SIZE = 128 * 1024;
+
 /**
  * Build a PolicyDocument from a located subtree (from JSON, YAML or a plan) and validate it.
  * Returns no document only when the value is not an object.
@@ -152,6 +155,13 @@ export function documentFromValue(value: LNode, meta: DocumentMeta): { document?
       ],
     };
   }
+  const size = policySize(value);
+  if (size > MAX_ANALYSED_SIZE) {
+    // Beyond every AWS policy quota (the largest is a few tens of kB): it cannot be deployed, and expanding
+    // thousands of wildcards in it would only let a change stall the gate.
+    const message = `The policy document is ${size} characters without whitespace, far over every AWS policy quota; it is not analysed.`;
+    return { findings: [{ ruleId: 'policy-too-large', severity: 'high', message, location: startOf(value.loc), identity: `policy-too-large|${id}|unanalysable`, origin: 'local', evidence: { size, limit: MAX_ANALYSED_SIZE } }] };
+  }
   const statements: Statement[] = [];
   statementNodes(value).forEach((n, i) => {
     const st = statementFrom(n, i);
@@ -165,7 +175,7 @@ export function documentFromValue(value: LNode, meta: DocumentMeta): { document?
     kind: meta.kindHint ?? inferKind(statements, meta.file),
     statements,
     loc: value.loc,
-    size: policySize(value),
+    size,
     label: meta.label,
   };
   if (version?.kind === 'string') document.version = version.value;

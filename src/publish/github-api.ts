@@ -71,18 +71,33 @@ export interface ApiOptions {
   retry?: RetryPolicy;
   log?: (line: string) => void;
   sleep?: (ms: number) => Promise<void>;
+  /** Time one request may take, body included (default 20 s): a GitHub that stops answering must not hold the job. */
+  timeoutMs?: number;
 }
 
 export function createGitHubApi(opts: ApiOptions): GitHubApi {
   const octokit = getOctokit(opts.token, { baseUrl: opts.baseUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com' });
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const log = opts.log ?? (() => {});
+  const timeoutMs = opts.timeoutMs ?? 20_000;
   octokit.hook.wrap('request', async (request, options) => {
+    // Every fetch gets its own time-out, body included (Octokit sets none). The fetch is replaced in place,
+    // once: the request options object reaches the fetch by reference.
+    const settings = (options.request ??= {}) as { fetch?: typeof fetch & { timed?: true } };
+    if (!settings.fetch?.timed) {
+      const inner = settings.fetch ?? fetch;
+      settings.fetch = Object.assign((url: Parameters<typeof fetch>[0], init?: RequestInit) => inner(url, { ...init, signal: AbortSignal.timeout(timeoutMs) }), { timed: true as const });
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         return await request(options);
       } catch (error) {
-        const failure = { status: statusOf(error), headers: (error as { response?: { headers?: Record<string, string> } }).response?.headers };
+        // A time-out is not retried: a GitHub that did not answer in time will not answer the next try sooner.
+        const cause = (error as { cause?: { name?: string } }).cause;
+        if ([(error as { name?: string }).name, cause?.name].some((n) => n === 'TimeoutError' || n === 'AbortError')) {
+          throw new Error(`no answer from GitHub within ${timeoutMs} ms (${options.method} ${options.url})`);
+        }
+        const failure = { status: statusOf(error), headers: (error as { response?: { headers?: Record<string, string> } }).response?.headers, idempotent: options.method === 'GET' };
         const wait = retryDelay(failure, attempt, Date.now(), opts.retry ?? DEFAULT_RETRY);
         if (wait === undefined) throw error;
         log(`GitHub answered ${failure.status} to ${options.method} ${options.url}: retrying in ${Math.ceil(wait / 1000)} s`);

@@ -13,6 +13,8 @@ export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, maxWaitMs: 90_000 };
 export interface HttpFailure {
   status?: number;
   headers?: Record<string, string | number | undefined>;
+  /** A GET: a 500 (Octokit's status for a reset or dropped connection too) is worth another try. */
+  idempotent?: boolean;
 }
 
 function header(headers: HttpFailure['headers'], name: string): string | undefined {
@@ -32,7 +34,7 @@ export function retryDelay(failure: HttpFailure, attempt: number, nowMs: number,
     if (retryAfter !== undefined && /^\d+$/.test(retryAfter.trim())) wait = Number(retryAfter) * 1000;
     else if (remaining === '0' && reset !== undefined && /^\d+$/.test(reset.trim())) wait = Math.max(0, Number(reset) * 1000 - nowMs) + 1000;
     else if (status === 429) wait = 60_000;
-  } else if (status === 502 || status === 503 || status === 504) {
+  } else if (status === 502 || status === 503 || status === 504 || (status === 500 && failure.idempotent)) {
     wait = 1000 * 2 ** attempt;
   }
   if (wait === undefined || wait > policy.maxWaitMs) return undefined;

@@ -80,12 +80,22 @@ export function renderDiffMd(report: Report, opts: DiffMdOptions = {}): string {
   const shortened = new Set<number>();
   let whyCap = Math.min(MAX_WHY, why.length);
 
-  const note = (): string =>
-    shorteningNote(
-      [...omitted].sort((a, b) => a - b).map((i) => blocks[i].name),
-      [...shortened].sort((a, b) => a - b).map((i) => blocks[i].name),
-      whyCap < Math.min(MAX_WHY, why.length) ? why.length - whyCap : 0,
-    );
+  // The sets only grow, so their sizes and the Why cap identify the note: memoised, because the
+  // drop loop below asks for its length once per block (thousands of times on a big change).
+  let noteKey = '';
+  let noteText = '';
+  const note = (): string => {
+    const key = `${omitted.size}|${shortened.size}|${whyCap}`;
+    if (key !== noteKey) {
+      noteKey = key;
+      noteText = shorteningNote(
+        [...omitted].sort((a, b) => a - b).map((i) => blocks[i].name),
+        [...shortened].sort((a, b) => a - b).map((i) => blocks[i].name),
+        whyCap < Math.min(MAX_WHY, why.length) ? why.length - whyCap : 0,
+      );
+    }
+    return noteText;
+  };
   const compose = (): string =>
     [top, whySection(why, whyCap), note(), ...rendered.filter((r): r is string => r !== null), checks]
       .filter((s) => s.length > 0)

@@ -4,6 +4,7 @@ import type { Report } from '../model.js';
 import { sortedReasons } from './diff-md-sections.js';
 import { compareText, severityRank } from './format.js';
 import { clip, formatCount, percent, plainText, plural } from './markdown.js';
+import { runnerSafe } from '../util/runner-safe.js';
 
 export interface OutputFiles {
   diffMd?: string;
@@ -14,7 +15,7 @@ export interface OutputFiles {
 const STATUS_WORD = { pass: 'PASSED', warn: 'PASSED WITH WARNINGS', fail: 'FAILED' } as const;
 
 function text(value: unknown, max = 200): string {
-  return clip(plainText(value), max);
+  return runnerSafe(clip(plainText(value), max));
 }
 
 export function renderConsoleSummary(report: Report, files: OutputFiles = {}): string {

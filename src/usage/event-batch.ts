@@ -4,9 +4,9 @@
 // need to share state and a batch costs ~30 bytes per event to send.
 import type { MappedEvent } from './map-event.js';
 import { contextOf, MapMemo, timeMs, mapEvent, outcomeOf, partitionOf, type MapResult } from './map-event.js';
-import type { ActionLookup, ActionResolution } from './event-actions.js';
 import { lookupAction as defaultLookup } from '../catalog/catalog.js';
 import type { NormalisedPrincipal } from './principal.js';
+import { isS3ObjectAction, type ActionLookup, type ActionResolution } from './event-actions.js';
 import { resourcesFor, type ResourceContext } from './resources.js';
 import { uuidWords } from './event-id-set.js';
 
@@ -147,9 +147,18 @@ export function transferables(b: EventBatch): ArrayBuffer[] {
 
 type Obj = Record<string, unknown>;
 
+/** The bucket name when resources.ts would derive the ARNs from bucketName (and key) alone, in the aws partition. */
+function simpleBucket(ctx: ResourceContext): string | undefined {
+  if (ctx.partition !== 'aws' || ctx.eventName === 'CopyObject' || ctx.eventName === 'UploadPartCopy') return undefined;
+  const b = ctx.requestParameters?.bucketName;
+  return typeof b === 'string' && b !== '' && !b.includes('/') && !b.startsWith('arn:') ? b : undefined;
+}
+
 /** Maps records and interns their signatures. One per worker (or one in-process). Not thread-safe, not needed. */
 export class EventProcessor {
   private readonly memo = new MapMemo();
+  private minute = '';
+  private minuteMs = 0;
   /** Fast-path signatures: principal -> action resolution -> rest of the key (see fastSignature). */
   private readonly fast = new Map<NormalisedPrincipal, Map<ActionResolution, Map<string, number>>>();
   private readonly sigIds = new Map<string, number>();
@@ -174,7 +183,7 @@ export class EventProcessor {
     if (typeof account === 'string' && account !== b.lastAccount && b.accounts.size < MAX_LISTED) b.accounts.add((b.lastAccount = account));
     const region = ev.awsRegion;
     if (typeof region === 'string' && region !== b.lastRegion && b.regions.size < MAX_LISTED) b.regions.add((b.lastRegion = region));
-    const t = timeMs(ev.eventTime ?? ev['@timestamp']);
+    const t = this.time(ev.eventTime ?? ev['@timestamp']);
     if (t < this.sinceMs || t > this.untilMs) return;
     let sig = t === t ? this.fastSignature(ev) : -1;
     if (sig < 0) {
@@ -190,6 +199,21 @@ export class EventProcessor {
     const shared = ev.sharedEventID;
     const eventId = typeof shared === 'string' && shared !== '' ? shared : typeof ev.eventID === 'string' && ev.eventID !== '' ? ev.eventID : undefined;
     b.push(sig, t, eventId);
+  }
+
+  /** timeMs, with the minute cached: a log object's events are minutes apart at most, mostly seconds. */
+  private time(raw: unknown): number {
+    if (typeof raw === 'string' && raw.length === 20 && this.minute !== '' && raw.startsWith(this.minute)) {
+      const a = raw.charCodeAt(17) - 48;
+      const b = raw.charCodeAt(18) - 48;
+      if (raw.charCodeAt(16) === 58 && raw.charCodeAt(19) === 90 && a >= 0 && a <= 6 && b >= 0 && b <= 9 && a * 10 + b <= 60) return this.minuteMs + (a * 10 + b) * 1000;
+    }
+    const t = timeMs(raw);
+    if (t === t && typeof raw === 'string' && raw.length === 20) {
+      this.minute = raw.slice(0, 16);
+      this.minuteMs = t - ((raw.charCodeAt(17) - 48) * 10 + raw.charCodeAt(18) - 48) * 1000;
+    }
+    return t;
   }
 
   /**
@@ -233,9 +257,17 @@ export class EventProcessor {
         resources: ev.resources,
       };
       const actions = resolved.actions;
-      for (let i = 0; i < actions.length; i++) {
-        rest += '\u0002';
-        for (const r of resourcesFor(rctx, actions[i], i)) rest += `\u0003${r}`;
+      const bucket = eventSource === 's3.amazonaws.com' && actions.length === 1 ? simpleBucket(rctx) : undefined;
+      if (bucket !== undefined) {
+        // The usual S3 call: its resource is the bucket, or bucket/key for object actions (resources.ts): key on
+        // the raw strings instead of building the ARN.
+        const key = rctx.requestParameters!.key;
+        rest += isS3ObjectAction(actions[0]) ? `\u0002\u0004${bucket}\u0005${typeof key === 'string' ? key : '\u0006'}` : `\u0002\u0004${bucket}`;
+      } else {
+        for (let i = 0; i < actions.length; i++) {
+          rest += '\u0002';
+          for (const r of resourcesFor(rctx, actions[i], i)) rest += `\u0003${r}`;
+        }
       }
       if (this.contextKeys.size > 0) {
         const ctx = contextOf(ev, ui as Obj, principal, this.contextKeys);
@@ -248,9 +280,11 @@ export class EventProcessor {
     if (!byRest) byAction.set(resolved, (byRest = new Map()));
     let sig = byRest.get(rest);
     if (sig === undefined) {
+      // A new key: define its signature from the full mapping. (Another key may map the same way, e.g. after the
+      // memo was cleared; that only means two signatures for one record, which the aggregator adds up.)
       const mapped = mapEvent(ev, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
       if ('bad' in mapped) return -1;
-      sig = this.signature(mapped);
+      sig = this.define(mapped);
       byRest.set(rest, sig);
     }
     return sig;
@@ -263,34 +297,36 @@ export class EventProcessor {
     return { newSigs, firstSig: this.nextSig - newSigs.length };
   }
 
+  /** The general path's signature: interned by a string of everything the aggregate keys on. */
   private signature(m: Exclude<MapResult, { bad: string }>): number {
     let key: string;
-    let def: () => SigDef;
-    if ('permissionless' in m) {
-      key = 'p';
-      def = () => ({ kind: 'permissionless' });
-    } else if ('unmapped' in m) {
-      const { eventSource, eventName } = m.unmapped;
-      key = `u\u0000${eventSource}\u0000${eventName}`;
-      def = () => ({ kind: 'unmapped', eventSource, eventName });
-    } else {
+    if ('permissionless' in m) key = 'p';
+    else if ('unmapped' in m) key = `u\u0000${m.unmapped.eventSource}\u0000${m.unmapped.eventName}`;
+    else {
       key = `m\u0000${m.principal}\u0000${m.principalType}\u0000${m.account ?? ''}\u0000${m.outcome}\u0000${m.errorCode ?? ''}\u0000${m.eventSource}\u0000${m.eventName}`;
       for (const k in m.context) key += `\u0001${k}=${m.context[k]}`;
       for (const t of m.targets) {
         key += `\u0002${t.action}`;
         for (const r of t.resources) key += `\u0003${r}`;
       }
-      def = () => {
-        const { time: _t, eventId: _i, note: _n, recipientAccountId: _a, region: _r, ...event } = m;
-        return { kind: 'mapped', event };
-      };
     }
     let id = this.sigIds.get(key);
     if (id === undefined) {
-      id = this.nextSig++;
+      id = this.define(m);
       this.sigIds.set(key, id);
-      this.pendingSigs.push(def());
     }
     return id;
+  }
+
+  private define(m: Exclude<MapResult, { bad: string }>): number {
+    let def: SigDef;
+    if ('permissionless' in m) def = { kind: 'permissionless' };
+    else if ('unmapped' in m) def = { kind: 'unmapped', eventSource: m.unmapped.eventSource, eventName: m.unmapped.eventName };
+    else {
+      const { time: _t, eventId: _i, note: _n, recipientAccountId: _a, region: _r, ...event } = m;
+      def = { kind: 'mapped', event };
+    }
+    this.pendingSigs.push(def);
+    return this.nextSig++;
   }
 }

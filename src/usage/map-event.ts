@@ -218,6 +218,9 @@ const MEMO_LIMIT = 20_000;
 export class MapMemo {
   private readonly actions = new Map<string, Map<string, ActionResolution>>();
   private readonly principals = new Map<string, NormalisedPrincipal | null>();
+  /** AssumedRole by sessionIssuer ARN, IAMUser by ARN; then by accountId. */
+  private readonly roles = new Map<string, Map<string, NormalisedPrincipal | null>>();
+  private readonly users = new Map<string, Map<string, NormalisedPrincipal | null>>();
   /** One object per distinct result, so callers may key on identity (bounded by the principals, not sessions). */
   private readonly canonical = new Map<string, NormalisedPrincipal>();
 
@@ -237,20 +240,40 @@ export class MapMemo {
   }
 
   principal(ui: Obj): NormalisedPrincipal | undefined {
+    // The common shapes depend on two strings only (see normalisePrincipal): two map levels, no key to build.
+    const type = ui.type;
+    const accountId = ui.accountId;
+    if ((type === 'AssumedRole' || type === 'IAMUser') && typeof accountId === 'string' && accountId !== '') {
+      const arn = type === 'IAMUser' ? ui.arn : obj(obj(ui.sessionContext)?.sessionIssuer)?.arn;
+      if (typeof arn === 'string' && arn !== '') {
+        const level = type === 'IAMUser' ? this.users : this.roles;
+        let byAccount = level.get(arn);
+        if (!byAccount) {
+          if (level.size >= MEMO_LIMIT) level.clear();
+          level.set(arn, (byAccount = new Map()));
+        }
+        let p = byAccount.get(accountId);
+        if (p === undefined) byAccount.set(accountId, (p = this.canonicalise(normalisePrincipal(ui) ?? null)));
+        return p ?? undefined;
+      }
+    }
     const key = identityKey(ui);
     let p = this.principals.get(key);
     if (p === undefined) {
       if (this.principals.size >= MEMO_LIMIT) this.principals.clear();
-      p = normalisePrincipal(ui) ?? null;
-      if (p) {
-        const c = `${p.principal}\u0000${p.type}\u0000${p.account ?? ''}\u0000${p.principalArn ?? ''}\u0000${p.note ?? ''}`;
-        const known = this.canonical.get(c);
-        if (known) p = known;
-        else this.canonical.set(c, p);
-      }
+      p = this.canonicalise(normalisePrincipal(ui) ?? null);
       this.principals.set(key, p);
     }
     return p ?? undefined;
+  }
+
+  private canonicalise(p: NormalisedPrincipal | null): NormalisedPrincipal | null {
+    if (!p) return p;
+    const c = `${p.principal}\u0000${p.type}\u0000${p.account ?? ''}\u0000${p.principalArn ?? ''}\u0000${p.note ?? ''}`;
+    const known = this.canonical.get(c);
+    if (known) return known;
+    this.canonical.set(c, p);
+    return p;
   }
 }
 

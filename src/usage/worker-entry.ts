@@ -15,6 +15,14 @@ export interface WorkerInit {
   [USAGE_WORKER_FLAG]: true;
   options: Omit<ProcessorOptions, 'lookup'>;
   maxWholeBytes?: number;
+  /** The catalogue's action ids: a worker needs only these, not the whole decoded catalogue (~40 MB each). */
+  actionIds?: string[];
+}
+
+/** An action lookup over a list of ids, case-insensitive like the catalogue's. */
+export function idLookup(ids: string[]): (id: string) => { id: string } | undefined {
+  const byLower = new Map(ids.map((id) => [id.toLowerCase(), { id }]));
+  return (id) => (typeof id === 'string' ? byLower.get(id.toLowerCase()) : undefined);
 }
 
 /** Reads one task into a builder with `proc`. Shared by the worker loop and the in-process fallback. */
@@ -63,7 +71,7 @@ function startIfWorker(): boolean {
   if (started) return true;
   started = true;
   const init = workerData as WorkerInit;
-  const proc = new EventProcessor(init.options);
+  const proc = new EventProcessor({ ...init.options, lookup: init.actionIds ? idLookup(init.actionIds) : undefined });
   const port = parentPort;
   port.on('message', (task: LogTask) => {
     void readTask(proc, task, init.maxWholeBytes).then((b) => {

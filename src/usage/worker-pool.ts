@@ -3,6 +3,7 @@
 // under ts-jest) or `workers: 0`, the same code runs in-process.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { actionById, allActionCount } from '../catalog/catalog.js';
 import { EventProcessor, type EventBatch, type ProcessorOptions } from './event-batch.js';
 import { SigRegistry } from './tally.js';
 import { bundleCanStartWorkers, closeBatch, readTask, USAGE_WORKER_FLAG, type LogInput, type LogTask, type WorkerInit } from './worker-entry.js';
@@ -26,11 +27,15 @@ export interface PoolOptions extends Omit<ProcessorOptions, 'lookup'> {
   lookup?: ProcessorOptions['lookup'];
 }
 
-/** Objects queued per worker: one being parsed while the next is read and gunzipped on the libuv pool. */
-const PER_WORKER = 2;
+/**
+ * Objects queued per worker: one being parsed while the next ones are read and gunzipped on the libuv pool (a worker
+ * only starts reading a task between two parses, so two would leave it waiting).
+ */
+const PER_WORKER = 3;
 
 export function defaultWorkerCount(): number {
-  const env = Number(process.env.IAM_POLICY_GATE_WORKERS);
+  const raw = process.env.IAM_POLICY_GATE_WORKERS?.trim();
+  const env = raw ? Number(raw) : NaN;
   if (Number.isInteger(env) && env >= 0 && env <= 64) return env;
   return Math.max(1, Math.min(availableParallelism(), 4));
 }
@@ -46,12 +51,11 @@ export function defaultWorkerScript(): URL | undefined {
 }
 
 /**
- * A worker's heap holds one or two objects being parsed plus its signatures; V8 would otherwise let it grow far past
- * that before collecting. A larger young generation keeps most of a parsed object out of the old one.
+ * A bound on a worker's old generation: it holds the signatures and the object being parsed (objects above
+ * MAX_WHOLE_BYTES are streamed). The young generation keeps V8's default: smaller ones cost more in scavenges.
  */
 function workerLimits() {
-  const env = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
-  return { maxOldGenerationSizeMb: env('IPG_OLD') ?? 256, maxYoungGenerationSizeMb: env('IPG_YOUNG') ?? 32 };
+  return { maxOldGenerationSizeMb: 512 };
 }
 
 interface Slot {
@@ -83,6 +87,7 @@ export class LogReaderPool {
       [USAGE_WORKER_FLAG]: true,
       options: { contextKeys: opts.contextKeys, since: opts.since, until: opts.until },
       maxWholeBytes: opts.maxWholeBytes,
+      actionIds: Array.from({ length: allActionCount() }, (_, i) => actionById(i).id),
     };
     for (let i = 0; i < count; i++) {
       const worker = new Worker(script, { workerData: init, stdout: false, stderr: false, resourceLimits: workerLimits() });

@@ -52,6 +52,8 @@ export interface Reply {
   /** 'reset': close the connection; 'stall': never answer. */
   fault?: 'reset' | 'stall';
   headers?: Record<string, string>;
+  /** Let the real (fake) service act on the request, then answer with the input instead of its answer. */
+  forward?: boolean;
 }
 
 export interface CorpusEntry {
@@ -69,6 +71,8 @@ export interface CorpusEntry {
   symlink?: 'outside' | 'dangling' | 'loop' | 'inside' | 'dir-outside';
   reply?: Reply;
   note: string;
+  /** A bug found by this input and left to its owner: "[area] file: what goes wrong". */
+  knownIssue?: string;
 }
 
 export function loadManifest(): CorpusEntry[] {

@@ -2,6 +2,7 @@
 // Analyzer fake, refsFromEvent) in a temporary workspace, and records what came out.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { AccessAnalyzerClient } from '@aws-sdk/client-accessanalyzer';
 import { main } from '../../../src/cli.js';
@@ -97,8 +98,9 @@ function prepare(entry: CorpusEntry, ws: Workspace, bytes: Uint8Array): string[]
       write(ws.head, { [name]: bytes });
       return [];
     case 'base-file':
+      // Head grants something new: a broken base must not make it look like "no change".
       write(ws.base, { [name]: bytes });
-      write(ws.head, { [name]: doc('After', ['sqs:ReceiveMessage']) });
+      write(ws.head, { [name]: doc('After', ['sqs:ChangeMessageVisibility']) });
       return [];
     case 'symlink': {
       const link = path.join(ws.head, name);
@@ -122,13 +124,14 @@ function prepare(entry: CorpusEntry, ws: Workspace, bytes: Uint8Array): string[]
       return [];
     case 'cloudtrail': {
       const dir = path.join(ws.root, 'cloudtrail');
-      write(dir, { [name]: bytes });
+      const file = entry.as ?? `${entry.id.replace(/\//g, '-')}.json`;
+      write(dir, { [file]: bytes });
       if (entry.symlink === 'outside') {
         write(ws.root, { 'elsewhere/other.json': '{"Records":[]}' });
         symlinkSync(path.join(ws.root, 'elsewhere/other.json'), path.join(dir, 'link.json'));
       } else if (entry.symlink === 'dangling') symlinkSync(path.join(dir, 'missing.json'), path.join(dir, 'link.json'));
       else if (entry.symlink === 'loop') symlinkSync(dir, path.join(dir, 'self'));
-      return ['--cloudtrail', entry.symlink ? dir : path.join(dir, name)];
+      return ['--cloudtrail', entry.symlink ? dir : path.join(dir, file)];
     }
     case 'plan':
       write(ws.root, { [name]: bytes });
@@ -220,9 +223,10 @@ async function runAnalyzer(entry: CorpusEntry, bytes: Uint8Array): Promise<Omit<
     if (reply.fault === 'stall') return { delayMs: 60_000, body: GOOD_ANSWERS[op]?.body };
     return { status: reply.status ?? 200, errorType: reply.errorType, raw: Buffer.from(bytes).toString('utf8') };
   };
+  const resetter = reply.fault === 'reset' ? await resettingServer() : undefined;
   const client = new AccessAnalyzerClient({
     region: 'us-east-1',
-    endpoint: fake.endpoint,
+    endpoint: resetter?.url ?? fake.endpoint,
     credentials: { accessKeyId: 'AKIDHARDENINGFAKE01', secretAccessKey: 'hardening-fake-secret' },
     retryMode: 'adaptive',
     maxAttempts: 3,
@@ -254,8 +258,16 @@ async function runAnalyzer(entry: CorpusEntry, bytes: Uint8Array): Promise<Omit<
     return { status: 'crash', error: e instanceof Error ? (e.stack ?? e.message) : String(e), text: log.join('\n'), checksNotRun: [] };
   } finally {
     client.destroy();
+    await resetter?.close();
     ws.remove();
   }
+}
+
+/** A server that accepts each connection and drops it at once (ECONNRESET for the client). */
+async function resettingServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = net.createServer((socket) => socket.resetAndDestroy());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 /** Runs one input in this process (the supervisor adds the hang detector around it). */

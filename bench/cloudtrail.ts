@@ -1,0 +1,202 @@
+// CloudTrail reading, measured side by side in one run (replaces bench/replay-baseline.mjs):
+//  - throughput against the floor "gunzip + JSON.parse of the same files, one core" with 1 and 2 worker threads,
+//    runs interleaved (baseline, 1 worker, 2 workers) and the best of each kept;
+//  - peak RSS at 100k, 300k and 1M events (2 workers);
+//  - the S3 source against a local S3 server (moto): objects/s and MB/s.
+// src/usage is compiled with tsc into a temporary folder and every measurement runs in its own process, so worker
+// threads can start (they cannot load TypeScript) and RSS is that reader's alone.
+// Logs are generated deterministically (bench/cloudtrail-gen.ts): 1,000 objects of 1,000 events.
+import { execFileSync } from 'node:child_process';
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { ACCOUNTS, trailObject } from './cloudtrail-gen.js';
+import type { BenchResult } from './types.js';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const OBJECTS = 1000;
+const PER_OBJECT = 1000;
+const REPEATS = 3;
+const CONTEXT_KEYS = ['aws:sourceip', 'aws:securetransport'];
+
+interface ChildResult {
+  events: number;
+  seconds: number;
+  cpuSeconds: number;
+  maxRssMb: number;
+  records?: number;
+  objects?: number;
+  bytes?: number;
+}
+
+function compile(build: string): void {
+  try {
+    execFileSync(
+      process.execPath,
+      [path.join(ROOT, 'node_modules/typescript/bin/tsc'), 'src/usage/read-local.ts', 'src/usage/worker-entry.ts', 'src/usage/sources/s3.ts', '--outDir', build, '--rootDir', ROOT,
+        '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node'],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
+  } catch {
+    // tsc emits even when an unrelated file does not type-check; the children fail loudly if it did not.
+  }
+  writeFileSync(path.join(build, 'package.json'), '{"type":"module"}');
+}
+
+/** The child processes: the baseline, the local reader, the S3 reader. Each prints one JSON line. */
+function writeChildren(work: string): void {
+  const report = `const u = process.resourceUsage();
+const out = { ...r, seconds, cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6, maxRssMb: u.maxRSS / 1024 };
+process.stdout.write(JSON.stringify(out) + '\\n');`;
+  writeFileSync(
+    path.join(work, 'baseline.mjs'),
+    `import { readdirSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+const dir = process.argv[2];
+const t = performance.now();
+let events = 0;
+for (const f of readdirSync(dir)) events += JSON.parse(gunzipSync(readFileSync(dir + '/' + f)).toString()).Records.length;
+const seconds = (performance.now() - t) / 1000;
+const r = { events };
+${report}`,
+  );
+  writeFileSync(
+    path.join(work, 'local.mjs'),
+    `import { readLocalLogs } from './build/src/usage/read-local.js';
+const [dir, workers, keys] = [process.argv[2], Number(process.argv[3]), JSON.parse(process.argv[4])];
+const t = performance.now();
+const s = await readLocalLogs([dir], { workers, contextKeys: keys });
+const seconds = (performance.now() - t) / 1000;
+if (s.sources[0].status !== 'ran') throw new Error(JSON.stringify(s.sources[0].errors));
+const r = { events: s.totalEvents + s.duplicateEvents + s.badRecords, records: s.records.length };
+${report}`,
+  );
+  writeFileSync(
+    path.join(work, 's3.mjs'),
+    `import { S3Client } from '@aws-sdk/client-s3';
+import { makeContext } from './build/src/usage/sources/common.js';
+import { readS3Source } from './build/src/usage/sources/s3.js';
+const [endpoint, bucket, workers] = [process.argv[2], process.argv[3], Number(process.argv[4])];
+const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+const ctx = makeContext({ since: new Date('2024-05-01T00:00:00Z'), until: new Date('2024-05-05T00:00:00Z'), workers });
+const t = performance.now();
+const run = await readS3Source({ uri: 's3://' + bucket }, ctx, { client, now: new Date('2024-05-06T00:00:00Z') });
+const seconds = (performance.now() - t) / 1000;
+await ctx.close();
+if (run.report.status !== 'ran') throw new Error(JSON.stringify(run.report.errors));
+const r = { events: run.report.events, objects: run.report.objects, bytes: run.report.bytes };
+${report}`,
+  );
+  writeFileSync(path.join(work, 'package.json'), '{"type":"module"}');
+  // The S3 child (and the compiled sources) resolve @aws-sdk from the project's node_modules.
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(work, 'node_modules'), 'dir');
+}
+
+function child(work: string, script: string, args: string[]): ChildResult {
+  const out = execFileSync(process.execPath, [path.join(work, script), ...args], { cwd: work, encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
+}
+
+/** 1,000 objects of 1,000 events; `sets` hard-links the first N objects into their own folders. */
+function generate(work: string): { all: string; sets: Record<number, string>; names: string[] } {
+  const all = path.join(work, 'logs-1000k');
+  mkdirSync(all);
+  const names: string[] = [];
+  for (let i = 0; i < OBJECTS; i++) {
+    const account = ACCOUNTS[i % ACCOUNTS.length];
+    const region = i % 4 === 0 ? 'eu-west-1' : 'us-east-1';
+    const o = trailObject(1000 + i, account, region, Date.UTC(2024, 4, 1) + Math.floor(i / 4) * 300_000, PER_OBJECT);
+    writeFileSync(path.join(all, o.name), gzipSync(o.json));
+    names.push(o.name);
+  }
+  const sets: Record<number, string> = {};
+  for (const n of [100, 300]) {
+    const dir = path.join(work, `logs-${n}k`);
+    mkdirSync(dir);
+    for (const name of names.slice(0, n)) linkSync(path.join(all, name), path.join(dir, name));
+    sets[n] = dir;
+  }
+  sets[1000] = all;
+  return { all, sets, names };
+}
+
+const best = (xs: ChildResult[]) => xs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+const rate = (r: ChildResult) => r.events / r.seconds;
+
+export async function benchCloudTrail(): Promise<BenchResult[]> {
+  const work = mkdtempSync(path.join(tmpdir(), 'ipg-bench-ct-'));
+  const results: BenchResult[] = [];
+  try {
+    compile(path.join(work, 'build'));
+    writeChildren(work);
+    const { sets, names, all } = generate(work);
+    const mb = readdirSync(sets[300]).reduce((n, f) => n + statSync(path.join(sets[300], f)).size, 0) / 1e6;
+    const keys = JSON.stringify(CONTEXT_KEYS);
+
+    // Throughput on the 300k set, interleaved so a busy machine slows every side alike.
+    const runs: Record<string, ChildResult[]> = { base: [], w0: [], w1: [], w2: [] };
+    for (let r = 0; r < REPEATS; r++) {
+      runs.base.push(child(work, 'baseline.mjs', [sets[300]]));
+      runs.w1.push(child(work, 'local.mjs', [sets[300], '1', keys]));
+      runs.w2.push(child(work, 'local.mjs', [sets[300], '2', keys]));
+      runs.w0.push(child(work, 'local.mjs', [sets[300], '0', keys]));
+    }
+    const base = best(runs.base);
+    const [w0, w1, w2] = [best(runs.w0), best(runs.w1), best(runs.w2)];
+    const note = `300k events, ${mb.toFixed(0)} MB gzip, best of ${REPEATS} interleaved runs; context keys ${CONTEXT_KEYS.join(', ')}; ${w2.records} usage records`;
+    results.push({ name: 'cloudtrail baseline gunzip+JSON.parse (1 core)', value: rate(base), unit: 'events/s', note });
+    results.push({ name: 'cloudtrail read, main thread only', value: rate(w0), unit: 'events/s', note: `${(rate(w0) / rate(base)).toFixed(2)}x baseline` });
+    results.push({ name: 'cloudtrail read, 1 worker', value: rate(w1), unit: 'events/s' });
+    results.push({ name: 'cloudtrail 1 worker vs baseline', value: rate(w1) / rate(base), unit: 'x', target: 0.8, pass: rate(w1) / rate(base) >= 0.8 });
+    results.push({ name: 'cloudtrail read, 2 workers', value: rate(w2), unit: 'events/s' });
+    results.push({ name: 'cloudtrail 2 workers vs baseline', value: rate(w2) / rate(base), unit: 'x', target: 1.5, pass: rate(w2) / rate(base) >= 1.5 });
+
+    // Peak RSS with 2 workers as the event count grows.
+    const rss: Record<number, ChildResult> = {};
+    for (const n of [100, 300, 1000]) rss[n] = child(work, 'local.mjs', [sets[n], '2', keys]);
+    results.push({ name: 'cloudtrail peak RSS at 100k events', value: rss[100].maxRssMb, unit: 'MB' });
+    results.push({ name: 'cloudtrail peak RSS at 300k events', value: rss[300].maxRssMb, unit: 'MB' });
+    results.push({ name: 'cloudtrail peak RSS at 1M events', value: rss[1000].maxRssMb, unit: 'MB', target: 300, pass: rss[1000].maxRssMb < 300, note: `${rss[1000].records} usage records` });
+    const growth = rss[1000].maxRssMb - rss[100].maxRssMb;
+    // Flat: what grows is the event-id dedupe set (~35-50 bytes per event, ~40 MB for 900k more events).
+    results.push({ name: 'cloudtrail RSS growth 100k -> 1M events', value: growth, unit: 'MB', target: 64, pass: growth <= 64 });
+
+    // The S3 source against moto.
+    results.push(...(await benchS3(work, all, names.slice(0, 200))));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return results;
+}
+
+async function benchS3(work: string, dir: string, names: string[]): Promise<BenchResult[]> {
+  const { startMoto } = await import('../test/support/moto.js');
+  const { S3Client, CreateBucketCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const moto = await startMoto();
+  const s3 = new S3Client({ endpoint: moto.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: 'bench-trail' }));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < names.length) {
+          const name = names[next++];
+          const m = /^(\d{12})_CloudTrail_([a-z0-9-]+)_(\d{4})(\d\d)(\d\d)T/.exec(name)!;
+          const key = `AWSLogs/o-benchorg01/${m[1]}/CloudTrail/${m[2]}/${m[3]}/${m[4]}/${m[5]}/${name}`;
+          await s3.send(new PutObjectCommand({ Bucket: 'bench-trail', Key: key, Body: readFileSync(path.join(dir, name)) }));
+        }
+      }),
+    );
+    const r = child(work, 's3.mjs', [moto.endpoint, 'bench-trail', '2']);
+    const note = `${r.objects} objects, ${((r.bytes ?? 0) / 1e6).toFixed(1)} MB gzip, ${r.events} events from moto_server on loopback (moto serves ~100-200 GETs/s: the server is the limit)`;
+    return [
+      { name: 'cloudtrail S3 source objects/s', value: (r.objects ?? 0) / r.seconds, unit: 'objects/s', note },
+      { name: 'cloudtrail S3 source MB/s (gzip)', value: (r.bytes ?? 0) / 1e6 / r.seconds, unit: 'MB/s' },
+      { name: 'cloudtrail S3 source events/s', value: r.events / r.seconds, unit: 'events/s' },
+    ];
+  } finally {
+    s3.destroy();
+    await moto.stop();
+  }
+}
