@@ -60917,7 +60917,8 @@ function repoRelativePath(file) {
 function encodePath(path) {
     return path
         .split('/')
-        .map((segment) => encodeURIComponent(segment).replace(/[()'!*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+        // encodeURIComponent throws on a lone surrogate: such a name gets U+FFFD in its link instead.
+        .map((segment) => encodeURIComponent(segment.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')).replace(/[()'!*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
         .join('/');
 }
 /**
@@ -61475,10 +61476,15 @@ function checksLine(report) {
 // (after spaces) is a workflow command (::add-mask::, ::set-output::, ::stop-commands::), and so is
 // `##[command]` anywhere in a line. Anything from a pull request or a log that reaches stdout or
 // stderr goes through runnerSafe first; a zero-width space keeps it readable and inert.
+
 const runner_safe_ZWSP = '\u200B';
 /** Breaks workflow commands in `text`, line by line; everything else is left as it is. */
 function runnerSafe(text) {
     return text.replace(/^([ \t]*):(?=:)/gm, `$1:${runner_safe_ZWSP}`).replace(/##\[/g, `#${runner_safe_ZWSP}#[`);
+}
+/** One log line from untrusted parts: terminal escapes and controls removed, line breaks folded, commands broken. */
+function safeLogLine(text) {
+    return runnerSafe(plainText(text));
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -61514,7 +61520,7 @@ function renderConsoleSummary(report, files = {}) {
     lines.push(`  findings: ${formatCount(report.findings.length)}${severities.length ? ` (${severities.join(', ')})` : ''}`);
     const notRun = report.checks.filter((c) => c.status !== 'ran');
     if (notRun.length)
-        lines.push(`  checks not run: ${notRun.map((c) => `${summary_text(c.id, 60)} (${c.status}: ${summary_text(c.detail, 100)})`).join('; ')}`);
+        lines.push(`  checks skipped or not run: ${notRun.map((c) => `${summary_text(c.id, 60)} (${c.status}: ${summary_text(c.detail, 100)})`).join('; ')}`);
     const written = [
         files.diffMd && `diff.md: ${files.diffMd}`,
         files.sarif && `SARIF: ${files.sarif}`,
@@ -70641,7 +70647,8 @@ function isTerraformPlan(root) {
 const tf_plan_str = (n) => (n?.kind === 'string' ? n.value : undefined);
 function extractTerraformPlan(path, text, root, opts) {
     const fv = located_valueOf(root, 'format_version');
-    const version = tf_plan_str(fv) ?? String(toPlain(fv));
+    // JSON.stringify, not String: String() throws on an object without a prototype (found by fuzzing).
+    const version = tf_plan_str(fv) ?? JSON.stringify(toPlain(fv)) ?? '';
     if (!SUPPORTED_FORMAT.test(version)) {
         const loc = startLoc(fv.loc);
         return {
@@ -71726,10 +71733,27 @@ function resolveAction(ruleId, severity, rules) {
 ;// CONCATENATED MODULE: ./src/verdict/decide.ts
 
 const ORDER = { fail: 0, warn: 1, off: 2 };
+/** What a reviewer must read first: new access, then the ways it can be dangerous, then the rest by id. */
+const PRIORITY = [
+    'new-access',
+    'access-analyzer/no-new-access',
+    'privilege-escalation-path',
+    'public-access',
+    'access-analyzer/public-access',
+    'high-risk-added',
+    'access-not-granted',
+    'access-analyzer/access-not-granted',
+    'check-not-run',
+    'parse-error',
+];
+const rank = (ruleId) => {
+    const i = PRIORITY.indexOf(ruleId);
+    return i < 0 ? PRIORITY.length : i;
+};
 /** Findings → pass, warn or fail, with one reason per rule that fired (its count and first occurrence). */
 function decide(findings, rules, subjects) {
     const reasons = new Map();
-    const failingSubjects = new Set();
+    const subjectsByRule = new Map();
     for (const f of findings) {
         // A finding covered by a waiver stays in the report but does not count.
         if (f.evidence?.waiver)
@@ -71737,26 +71761,29 @@ function decide(findings, rules, subjects) {
         const action = resolveAction(f.ruleId, f.severity, rules);
         if (action === 'off')
             continue;
-        if (action === 'fail' && f.subject)
-            failingSubjects.add(f.subject);
+        if (f.subject)
+            subjectsByRule.set(f.ruleId, (subjectsByRule.get(f.ruleId) ?? new Set()).add(f.subject));
         const existing = reasons.get(f.ruleId);
         if (existing)
             existing.count++;
         else
             reasons.set(f.ruleId, { ruleId: f.ruleId, action, message: f.message, location: f.location, count: 1 });
     }
-    const list = [...reasons.values()].sort((a, b) => ORDER[a.action] - ORDER[b.action] || a.ruleId.localeCompare(b.ruleId));
+    const list = [...reasons.values()].sort((a, b) => ORDER[a.action] - ORDER[b.action] || rank(a.ruleId) - rank(b.ruleId) || a.ruleId.localeCompare(b.ruleId));
     const fails = list.filter((r) => r.action === 'fail');
     const warns = list.filter((r) => r.action === 'warn');
     const status = fails.length ? 'fail' : warns.length ? 'warn' : 'pass';
-    return { status, headline: headline(status, fails.length ? fails : warns, failingSubjects.size, subjects), reasons: list };
+    const top = fails.length ? fails : warns;
+    const affected = top.length ? (subjectsByRule.get(top[0].ruleId)?.size ?? 0) : 0;
+    return { status, headline: headline(status, top, affected, subjects), reasons: list };
 }
-function headline(status, top, failing, subjects) {
+/** "new access for 2 of 6 subjects (+3 more rules)": the first rule, how many subjects it concerns, what else fired. */
+function headline(status, top, affected, subjects) {
     if (status === 'pass')
         return subjects ? `no new access for ${subjects} ${subjects === 1 ? 'subject' : 'subjects'}` : 'no policy changes';
     const first = top[0];
-    const what = first.ruleId.replace(/-/g, ' ');
-    const scope = status === 'fail' && failing ? ` for ${failing} of ${subjects} ${subjects === 1 ? 'subject' : 'subjects'}` : '';
+    const what = first.ruleId.replace(/[-/]/g, ' ');
+    const scope = affected ? ` for ${affected} of ${subjects} ${subjects === 1 ? 'subject' : 'subjects'}` : '';
     const more = top.length > 1 ? ` (+${top.length - 1} more ${top.length === 2 ? 'rule' : 'rules'})` : '';
     return `${what}${scope}${more}`;
 }
@@ -72872,10 +72899,19 @@ const CREDENTIAL_ERRORS = new Set([
     'InvalidClientTokenId',
     'IncompleteSignatureException',
 ]);
+/** String(x) throws for objects without a prototype or with a hostile toString: an error message must not. */
+function printable(x) {
+    try {
+        return String(x);
+    }
+    catch {
+        return 'an error that cannot be printed';
+    }
+}
 function classifyError(e, op) {
     const err = (e ?? {});
     const name = err.name ?? '';
-    const message = String(err.message ?? e).slice(0, 300);
+    const message = printable(err.message ?? e).slice(0, 300);
     const status = err.$metadata?.httpStatusCode;
     if (name === 'TimeoutError' || name === 'AbortError')
         return { kind: 'timeout', message: `${op}: ${message}` };
@@ -79218,7 +79254,7 @@ async function checkCommand(args, out, err) {
         formats: formats,
         now,
         // CLI runs in CI logs too: file names and log fields must not start a workflow command.
-        log: (line) => err(runnerSafe(line)),
+        log: (line) => err(safeLogLine(line)),
         offline: values.offline === true,
         awsRegion: values['aws-region'],
     };

@@ -1,5 +1,6 @@
 // Builds the parts of diff.md from a Report: the header (verdict, metrics, why), one folded block
 // per subject, high-risk reductions, findings by rule, and the closing checks line.
+import { reasonRank } from '../verdict/decide.js';
 import type { AccessLevel, ActionGrant, Finding, ReplayItem, Report, RiskChange, SubjectAnalysis, Totals, VerdictReason } from '../model.js';
 import { clip, code, escapeHtml, escapeMarkdown, formatCount, htmlCode, isoDate, percent, plainText, plural } from './markdown.js';
 import type { Block, Cell, Part } from './md-blocks.js';
@@ -103,6 +104,7 @@ export function sortedReasons(reasons: VerdictReason[]): VerdictReason[] {
     .sort(
       (a, b) =>
         (ACTION_RANK[a.action] ?? 3) - (ACTION_RANK[b.action] ?? 3) ||
+        reasonRank(a.ruleId) - reasonRank(b.ruleId) ||
         compareText(a.ruleId, b.ruleId) ||
         compareLocations(a.location, b.location) ||
         compareText(a.message, b.message),

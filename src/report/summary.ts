@@ -45,7 +45,7 @@ export function renderConsoleSummary(report: Report, files: OutputFiles = {}): s
     .map(([s, n]) => `${formatCount(n)} ${text(s, 20)}`);
   lines.push(`  findings: ${formatCount(report.findings.length)}${severities.length ? ` (${severities.join(', ')})` : ''}`);
   const notRun = report.checks.filter((c) => c.status !== 'ran');
-  if (notRun.length) lines.push(`  checks not run: ${notRun.map((c) => `${text(c.id, 60)} (${c.status}: ${text(c.detail, 100)})`).join('; ')}`);
+  if (notRun.length) lines.push(`  checks skipped or not run: ${notRun.map((c) => `${text(c.id, 60)} (${c.status}: ${text(c.detail, 100)})`).join('; ')}`);
   const written = [
     files.diffMd && `diff.md: ${files.diffMd}`,
     files.sarif && `SARIF: ${files.sarif}`,

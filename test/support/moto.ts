@@ -1,7 +1,9 @@
 // Starts moto's server (Python moto 5, `moto_server`) on a free loopback port for integration tests.
 // It never skips: when the server cannot start, startMoto() throws and the tests that need it fail.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface Moto {
   endpoint: string;
@@ -37,51 +39,70 @@ export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
 }
 
 function launch(cmd: string, pre: string[], timeoutMs: number): Promise<Moto> {
+  // Its output goes to a file, not a pipe: a pipe that nobody drains (the parent blocked in execFileSync, say)
+  // fills up with request logs and stalls the server.
+  const dir = mkdtempSync(join(tmpdir(), 'moto-'));
+  const logFile = join(dir, 'moto.log');
+  const fd = openSync(logFile, 'w');
+  // -p 0: the OS picks a free port; werkzeug prints it ("Running on http://127.0.0.1:PORT").
+  const child: ChildProcess = spawn(cmd, [...pre, '-H', '127.0.0.1', '-p', '0'], { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const output = () => {
+    try {
+      return readFileSync(logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
   return new Promise((resolve, reject) => {
-    // -p 0: the OS picks a free port; werkzeug prints it ("Running on http://127.0.0.1:PORT").
-    const child: ChildProcess = spawn(cmd, [...pre, '-H', '127.0.0.1', '-p', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const timer = setTimeout(() => fail(new Error(`moto_server did not report its port within ${timeoutMs} ms:\n${output}`)), timeoutMs);
-    const fail = (e: Error) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(e);
+    let exited: string | undefined;
+    child.once('error', (e) => (exited = `could not start: ${e.message}`));
+    child.once('exit', (code) => (exited = `exited with code ${code}`));
+    const until = Date.now() + timeoutMs;
+    const poll = () => {
+      const text = output();
+      const m = /Running on http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
+      if (m) {
+        const port = Number(m[1]);
+        const endpoint = `http://127.0.0.1:${port}`;
+        waitReady(endpoint, timeoutMs).then(
+          () =>
+            resolve({
+              endpoint,
+              port,
+              reset: async () => {
+                const r = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+                if (!r.ok) throw new Error(`moto reset failed: HTTP ${r.status}`);
+              },
+              stop: () =>
+                new Promise<void>((done) => {
+                  const finish = () => {
+                    cleanup();
+                    done();
+                  };
+                  if (child.exitCode !== null || child.signalCode !== null) return finish();
+                  child.once('exit', finish);
+                  child.kill('SIGTERM');
+                }),
+            }),
+          (e: Error) => {
+            child.kill('SIGKILL');
+            cleanup();
+            reject(e);
+          },
+        );
+        return;
+      }
+      if (exited || Date.now() > until) {
+        child.kill('SIGKILL');
+        cleanup();
+        reject(new Error(`moto_server ${exited ?? `did not report its port within ${timeoutMs} ms`}:\n${text}`));
+        return;
+      }
+      setTimeout(poll, 50);
     };
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /Running on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout?.removeAllListeners('data');
-      child.stderr?.removeAllListeners('data');
-      // Keep draining its output so the pipe never fills.
-      child.stdout?.resume();
-      child.stderr?.resume();
-      const port = Number(m[1]);
-      const endpoint = `http://127.0.0.1:${port}`;
-      waitReady(endpoint, timeoutMs).then(
-        () =>
-          resolve({
-            endpoint,
-            port,
-            reset: async () => {
-              const r = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-              if (!r.ok) throw new Error(`moto reset failed: HTTP ${r.status}`);
-            },
-            stop: () =>
-              new Promise<void>((done) => {
-                if (child.exitCode !== null) return done();
-                child.once('exit', () => done());
-                child.kill('SIGTERM');
-              }),
-          }),
-        (e: Error) => fail(e),
-      );
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('error', (e) => fail(new Error(`moto_server could not start: ${e.message}`)));
-    child.once('exit', (code) => fail(new Error(`moto_server exited with code ${code}:\n${output}`)));
+    poll();
   });
 }
 

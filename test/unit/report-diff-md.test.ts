@@ -53,8 +53,9 @@ describe('renderDiffMd: the basic report', () => {
 
   test('lists the reasons, failing rules first, with links', () => {
     const why = lines.slice(lines.indexOf('**Why**') + 1, lines.indexOf('**Why**') + 4);
-    expect(why[0]).toMatch(/^- `high-risk-added` \(fail\): /);
-    expect(why[1]).toMatch(/^- `new-access` \(fail\): /);
+    // New access first (the reading order of decide()), then the other failing rules.
+    expect(why[0]).toMatch(/^- `new-access` \(fail\): /);
+    expect(why[1]).toMatch(/^- `high-risk-added` \(fail\): /);
     expect(why[2]).toMatch(/^- `access-denied-predicted` \(warn\): .* — \[iam\/app-worker\.json:30\]\(https:\/\/github\.com\/acme\/infra\/blob\/5d6e7f8\/iam\/app-worker\.json#L30\)$/);
   });
 

@@ -11,7 +11,7 @@ describe('renderConsoleSummary', () => {
     expect(text).toContain('  - high-risk-added (fail): ');
     expect(text).toContain('[iam/app-worker.json:14]');
     expect(text).toContain('findings: 4 (1 critical, 1 high, 1 medium, 1 info)');
-    expect(text).toContain('checks not run: access-analyzer (skipped: no AWS credentials)');
+    expect(text).toContain('checks skipped or not run: access-analyzer (skipped: no AWS credentials)');
     expect(lines.at(-1)).toBe('  wrote diff.md: out/diff.md, SARIF: out/gate.sarif, report: out/report.json');
     expect(lines.length).toBeLessThanOrEqual(15);
   });

@@ -30,6 +30,7 @@ const RETRYABLE_CODES = new Set([
   'ServiceUnavailable',
   'InternalServerException',
   'TimeoutError',
+  'AbortError',
   'ECONNRESET',
   'ECONNREFUSED',
   'EPIPE',

@@ -29,6 +29,8 @@ export interface S3SourceOptions {
   retry?: RetryOptions;
   /** Objects larger than this are not read (default 512 MB). */
   maxObjectBytes?: number;
+  /** A request that has not finished after this long is abandoned and retried (default 120 s). */
+  requestTimeoutMs?: number;
   now?: Date;
 }
 
@@ -119,13 +121,15 @@ export async function readS3Source(spec: S3SourceSpec, ctx: SourceContext, opts:
   const layout = layoutOf(prefix);
   const logs = `${layout.base}AWSLogs/`;
   const where = (p: string) => `s3://${bucket}/${p}`;
+  // A stalled connection must not hang the gate: abandon it (and retry).
+  const timeout = () => AbortSignal.timeout(opts.requestTimeoutMs ?? 120_000);
 
   /** Every page of a listing (retried); `delimiter` gives the sub-folders instead of the keys. */
   async function* list(p: string, delimiter?: string) {
     let token: string | undefined;
     do {
       const page = await withRetry(
-        () => client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: p, Delimiter: delimiter, ContinuationToken: token })),
+        () => client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: p, Delimiter: delimiter, ContinuationToken: token }), { abortSignal: timeout() }),
         retry,
       );
       yield page;
@@ -199,7 +203,7 @@ export async function readS3Source(spec: S3SourceSpec, ctx: SourceContext, opts:
       let data: Uint8Array;
       try {
         data = await withRetry(async () => {
-          const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+          const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: timeout() });
           if (!r.Body) throw new Error('empty response body');
           return r.Body.transformToByteArray();
         }, retry);
