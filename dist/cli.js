@@ -60705,6 +60705,345 @@ function toConfig(v, file, lineOf) {
     return c;
 }
 
+;// CONCATENATED MODULE: ./src/verdict/rules.ts
+/** Every rule the gate reports. SARIF rules, `iam-policy-gate rules` and README are views of this table. */
+const RULES = [
+    {
+        id: 'new-access',
+        name: 'NewAccess',
+        shortDescription: 'The change grants access that the base policies did not grant.',
+        help: 'Head allows a request (action, resource, principal, conditions) that no base statement allows. Narrow the statement to what was granted before, or get the new access reviewed and approved. "Possibly new" means the engine could not prove containment (e.g. different conditions) and errs toward reporting.',
+        severity: 'high',
+        securitySeverity: 7.5,
+        defaultAction: 'fail',
+    },
+    {
+        id: 'high-risk-added',
+        name: 'HighRiskPermissionAdded',
+        shortDescription: 'A high-risk permission (privilege escalation, permissions management, exposure, credentials, data access) is granted where it was not before.',
+        help: 'The action is on one or more public high-risk lists (see README, "High-risk classification"). Scope it to concrete resources, add conditions, or remove it.',
+        severity: 'high',
+        securitySeverity: 8.0,
+        defaultAction: 'fail',
+    },
+    {
+        id: 'data-access-added',
+        name: 'ScopedDataAccessAdded',
+        shortDescription: 'A data-access permission is granted on a concrete or scoped resource where it was not before.',
+        help: 'Reading secrets, keys or data from named resources is a normal need but worth a reviewer\'s look. On a wildcard resource the same grant is reported as high-risk-added.',
+        severity: 'low',
+        securitySeverity: 3.5,
+        defaultAction: 'warn',
+    },
+    {
+        id: 'privilege-escalation-path',
+        name: 'PrivilegeEscalationPath',
+        shortDescription: 'The change completes a known privilege-escalation combination of permissions.',
+        help: 'Together these permissions let the principal obtain more privileges than it was granted (e.g. iam:PassRole with lambda:CreateFunction runs code as another role). Remove one of them or scope them to concrete resources.',
+        severity: 'critical',
+        securitySeverity: 9.0,
+        defaultAction: 'fail',
+    },
+    {
+        id: 'access-not-granted',
+        name: 'ForbiddenAccessGranted',
+        shortDescription: 'A policy grants an action or resource that the config says must never be granted.',
+        help: 'The config file lists actions and resources under never-grant (the local equivalent of Access Analyzer CheckAccessNotGranted). Remove the grant or change the config through review.',
+        severity: 'high',
+        securitySeverity: 8.5,
+        defaultAction: 'fail',
+    },
+    {
+        id: 'public-access',
+        name: 'PublicOrCrossAccountAccess',
+        shortDescription: 'A bucket or trust policy grants access to anyone or to an untrusted account without a restricting condition.',
+        help: 'Principal "*" or an account outside trusted-accounts is allowed without a condition AWS treats as restricting (aws:SourceAccount, aws:SourceArn, aws:PrincipalOrgID, aws:SourceVpce ...). Restrict the principal or add such a condition.',
+        severity: 'critical',
+        securitySeverity: 9.3,
+        defaultAction: 'fail',
+    },
+    {
+        id: 'access-denied-predicted',
+        name: 'PredictedAccessDenied',
+        shortDescription: 'An action the principal used in the CloudTrail window would be denied by the new policy.',
+        help: 'CloudTrail shows calls that base allows and head does not: merging will break them. Keep the permission or confirm the caller no longer needs it.',
+        severity: 'medium',
+        securitySeverity: 5.0,
+        defaultAction: 'warn',
+    },
+    {
+        id: 'replay-undecided',
+        name: 'ReplayUndecided',
+        shortDescription: 'Some CloudTrail calls could not be decided against the new policy.',
+        help: 'A condition key the log does not record, or an unknown resource, keeps the local evaluator from deciding. These calls are counted apart, never as allowed.',
+        severity: 'low',
+        securitySeverity: 3.0,
+        defaultAction: 'warn',
+    },
+    {
+        id: 'check-not-run',
+        name: 'CheckNotRun',
+        shortDescription: 'A check that was asked for could not run or ran only in part.',
+        help: 'The gate fails closed by default when it cannot complete a check (a CloudTrail source failed, AWS did not answer). Fix the cause, or set the rule to warn if you accept the gap.',
+        severity: 'high',
+        securitySeverity: 7.0,
+        defaultAction: 'fail',
+    },
+    {
+        id: 'parse-error',
+        name: 'PolicyParseError',
+        shortDescription: 'A policy file could not be parsed, so it could not be analysed.',
+        help: 'Malformed JSON or YAML, a binary or non-UTF-8 file, a file over the size limit. The gate cannot tell what it grants, so it fails closed.',
+        severity: 'high',
+        securitySeverity: 7.0,
+        defaultAction: 'fail',
+    },
+    {
+        id: 'invalid-grammar',
+        name: 'InvalidPolicyGrammar',
+        shortDescription: 'The policy does not follow the IAM policy grammar.',
+        help: 'IAM would reject the policy or read it differently than written (missing Effect, Principal in an identity policy, unknown condition operator, wrong value type). Fix the element named in the message.',
+        severity: 'medium',
+        securitySeverity: 5.5,
+        defaultAction: 'fail',
+    },
+    {
+        id: 'unknown-action',
+        name: 'UnknownAction',
+        shortDescription: 'An action or action pattern matches nothing in the IAM action catalogue.',
+        help: 'A typo, a retired action or an unknown service. In an Allow it grants nothing; in a Deny it protects nothing. The message suggests the closest known action.',
+        severity: 'medium',
+        securitySeverity: 4.0,
+        defaultAction: 'warn',
+    },
+    {
+        id: 'policy-too-large',
+        name: 'PolicyTooLarge',
+        shortDescription: 'The policy exceeds the size quota of its policy type.',
+        help: 'IAM counts characters without whitespace. Split the policy or shorten it (wildcards, fewer statements).',
+        severity: 'medium',
+        securitySeverity: 4.0,
+        defaultAction: 'fail',
+    },
+    {
+        id: 'duplicate-key',
+        name: 'DuplicateJsonKey',
+        shortDescription: 'A JSON object has the same key twice.',
+        help: 'Parsers disagree on which value wins; IAM keeps one of them. Remove the duplicate so the policy means one thing.',
+        severity: 'low',
+        securitySeverity: 3.0,
+        defaultAction: 'warn',
+    },
+    {
+        id: 'unsupported-file',
+        name: 'UnsupportedFile',
+        shortDescription: 'A file named as a policy by the config could not be read as one.',
+        help: 'The config globs say the file is a policy, but it is not one the gate can read (symlink out of the workspace, not a policy document).',
+        severity: 'medium',
+        securitySeverity: 5.0,
+        defaultAction: 'fail',
+    },
+    {
+        id: 'iac-unresolved',
+        name: 'UnresolvedTemplateValue',
+        shortDescription: 'A template or plan value could not be resolved offline and is analysed as "could be anything".',
+        help: 'A parameter without a value or default, Fn::ImportValue, a dynamic reference, a custom resource attribute, or a Terraform value known only after apply. It is treated as * for concreteness and new access. Give the value in the config (cloudformation.parameters) to analyse it exactly.',
+        severity: 'low',
+        securitySeverity: 3.0,
+        defaultAction: 'warn',
+    },
+    {
+        id: 'iac-unattached',
+        name: 'UnattachedPolicy',
+        shortDescription: 'A managed policy in a template or plan is attached to no principal in it.',
+        help: 'The policy is still analysed on its own; per-principal checks (replay, aggregation) cannot run for it. Attach it in the same template, or map it to a subject in the config.',
+        severity: 'info',
+        securitySeverity: 1.0,
+        defaultAction: 'off',
+    },
+    {
+        id: 'iac-external-policy',
+        name: 'ExternalManagedPolicy',
+        shortDescription: 'A principal attaches a managed policy whose content the gate does not have.',
+        help: 'An AWS-managed or customer-managed policy attached by ARN and not defined in the change. Its grants are not part of the comparison; review it separately or define it in the repository.',
+        severity: 'medium',
+        securitySeverity: 4.0,
+        defaultAction: 'warn',
+    },
+    {
+        id: 'iac-not-analysed',
+        name: 'TemplateNotAnalysed',
+        shortDescription: 'Part of a template could not be analysed (e.g. a SAM or other Transform).',
+        help: 'The gate cannot tell what these resources grant, so it fails closed. Run it on the expanded output (sam build, cdk synth) instead.',
+        severity: 'medium',
+        securitySeverity: 5.0,
+        defaultAction: 'fail',
+    },
+    {
+        id: 'access-analyzer/no-new-access',
+        name: 'AccessAnalyzerNewAccess',
+        shortDescription: 'IAM Access Analyzer CheckNoNewAccess: the changed policy grants access its base version did not.',
+        help: 'AWS compared this policy with its base version (a new policy with an empty one) and found new access in the statement named. When the local engine disagrees, both answers are shown and the gate keeps the stricter one: AWS judges each policy alone, the local engine the subject\'s policies together (a statement moved between two policies of one role is new to AWS, not to the role).',
+        severity: 'high',
+        securitySeverity: 7.5,
+        defaultAction: 'fail',
+    },
+    {
+        id: 'access-analyzer/access-not-granted',
+        name: 'AccessAnalyzerForbiddenAccess',
+        shortDescription: 'IAM Access Analyzer CheckAccessNotGranted: the policy grants an action or resource that never-grant forbids.',
+        help: 'AWS checked the never-grant actions and resources of the config (in batches of 100, the API limit) against the policy. Remove the grant or change the config through review.',
+        severity: 'high',
+        securitySeverity: 8.5,
+        defaultAction: 'fail',
+    },
+    {
+        id: 'access-analyzer/public-access',
+        name: 'AccessAnalyzerPublicAccess',
+        shortDescription: 'IAM Access Analyzer CheckNoPublicAccess: the resource policy can grant public access.',
+        help: 'AWS found that the bucket, trust or other resource policy grants access to anyone for its resource type. Restrict the principal or add a condition AWS treats as restricting (aws:SourceAccount, aws:PrincipalOrgID, aws:SourceVpce ...).',
+        severity: 'critical',
+        securitySeverity: 9.3,
+        defaultAction: 'fail',
+    },
+    {
+        id: 'waiver-expired',
+        name: 'WaiverExpired',
+        shortDescription: 'A waiver in the config is past its expiry date and no longer applies.',
+        help: 'Waivers are temporary by design: after the expires date the findings they covered count again. Renew the waiver through review (a new expires date and reason) or fix what it covered, then remove it.',
+        severity: 'high',
+        securitySeverity: 6.0,
+        defaultAction: 'fail',
+    },
+    {
+        id: 'waiver-expiring',
+        name: 'WaiverExpiring',
+        shortDescription: 'A waiver in the config expires soon.',
+        help: 'The waiver still applies but expires within the warning window (waiver-expiry.warn-days, default 7). Renew it through review or fix what it covers before it lapses and the gate fails.',
+        severity: 'low',
+        securitySeverity: 2.0,
+        defaultAction: 'warn',
+    },
+    {
+        id: 'waiver-unused',
+        name: 'WaiverUnused',
+        shortDescription: 'A waiver matched nothing although the files or subject it names were part of the change.',
+        help: 'A stale waiver silently covers whatever matches it later. Remove it, or narrow it to what still needs an exception.',
+        severity: 'low',
+        securitySeverity: 2.0,
+        defaultAction: 'warn',
+    },
+    {
+        id: 'config-invalid',
+        name: 'ChangedConfigInvalid',
+        shortDescription: 'The change edits the gate config into a file that does not load.',
+        help: 'The gate judges a change with the config of its base, so this run used the old one; once merged, every run would stop with a configuration error. Fix the lines named in the message.',
+        severity: 'high',
+        securitySeverity: 5.0,
+        defaultAction: 'fail',
+    },
+];
+const byId = new Map(RULES.map((r) => [r.id, r]));
+function ruleInfo(id) {
+    return (byId.get(id) ?? {
+        id,
+        name: id.replace(/(^|[-/_])(\w)/g, (_, __, c) => c.toUpperCase()),
+        shortDescription: `Finding ${id}.`,
+        help: `Reported by ${id}.`,
+        severity: 'medium',
+        securitySeverity: 5.0,
+        defaultAction: 'warn',
+    });
+}
+const SEVERITY_ORDER = ['info', 'low', 'medium', 'high', 'critical'];
+function globToRegex(glob) {
+    return new RegExp('^' + glob.replace(/[.+^$()|[\]\\{}]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+}
+/**
+ * The action for a finding: an exact rule id in `rules` wins over a glob of ids (the longest glob
+ * first), which wins over a severity threshold (`severity>=high: fail`), which wins over the rule's default.
+ */
+function resolveAction(ruleId, severity, rules) {
+    if (rules[ruleId])
+        return rules[ruleId];
+    const globs = Object.keys(rules)
+        .filter((k) => /[*?]/.test(k) && !k.startsWith('severity>='))
+        .sort((a, b) => b.length - a.length);
+    for (const g of globs)
+        if (globToRegex(g).test(ruleId))
+            return rules[g];
+    const thresholds = Object.keys(rules)
+        .filter((k) => k.startsWith('severity>='))
+        .sort((a, b) => SEVERITY_ORDER.indexOf(b.slice(10)) - SEVERITY_ORDER.indexOf(a.slice(10)));
+    for (const t of thresholds) {
+        if (SEVERITY_ORDER.indexOf(severity) >= SEVERITY_ORDER.indexOf(t.slice(10)))
+            return rules[t];
+    }
+    // ValidatePolicy findings (validate/<issueCode>): ERROR and SECURITY_WARNING block, WARNING and SUGGESTION warn.
+    if (ruleId.startsWith('validate/') && !byId.has(ruleId))
+        return SEVERITY_ORDER.indexOf(severity) >= SEVERITY_ORDER.indexOf('high') ? 'fail' : 'warn';
+    return ruleInfo(ruleId).defaultAction;
+}
+
+;// CONCATENATED MODULE: ./src/verdict/decide.ts
+
+const ORDER = { fail: 0, warn: 1, off: 2 };
+/** What a reviewer must read first: new access, then the ways it can be dangerous, then the rest by id. */
+const PRIORITY = [
+    'new-access',
+    'access-analyzer/no-new-access',
+    'privilege-escalation-path',
+    'public-access',
+    'access-analyzer/public-access',
+    'high-risk-added',
+    'access-not-granted',
+    'access-analyzer/access-not-granted',
+    'check-not-run',
+    'parse-error',
+];
+/** A rule's place in the reading order of the verdict's reasons. */
+const reasonRank = (ruleId) => {
+    const i = PRIORITY.indexOf(ruleId);
+    return i < 0 ? PRIORITY.length : i;
+};
+/** Findings → pass, warn or fail, with one reason per rule that fired (its count and first occurrence). */
+function decide(findings, rules, subjects) {
+    const reasons = new Map();
+    const subjectsByRule = new Map();
+    for (const f of findings) {
+        // A finding covered by a waiver stays in the report but does not count.
+        if (f.evidence?.waiver)
+            continue;
+        const action = resolveAction(f.ruleId, f.severity, rules);
+        if (action === 'off')
+            continue;
+        if (f.subject)
+            subjectsByRule.set(f.ruleId, (subjectsByRule.get(f.ruleId) ?? new Set()).add(f.subject));
+        const existing = reasons.get(f.ruleId);
+        if (existing)
+            existing.count++;
+        else
+            reasons.set(f.ruleId, { ruleId: f.ruleId, action, message: f.message, location: f.location, count: 1 });
+    }
+    const list = [...reasons.values()].sort((a, b) => ORDER[a.action] - ORDER[b.action] || reasonRank(a.ruleId) - reasonRank(b.ruleId) || a.ruleId.localeCompare(b.ruleId));
+    const fails = list.filter((r) => r.action === 'fail');
+    const warns = list.filter((r) => r.action === 'warn');
+    const status = fails.length ? 'fail' : warns.length ? 'warn' : 'pass';
+    const top = fails.length ? fails : warns;
+    const affected = top.length ? (subjectsByRule.get(top[0].ruleId)?.size ?? 0) : 0;
+    return { status, headline: headline(status, top, affected, subjects), reasons: list };
+}
+/** "new access for 2 of 6 subjects (+3 more rules)": the first rule, how many subjects it concerns, what else fired. */
+function headline(status, top, affected, subjects) {
+    if (status === 'pass')
+        return subjects ? `no new access for ${subjects} ${subjects === 1 ? 'subject' : 'subjects'}` : 'no policy changes';
+    const first = top[0];
+    const what = first.ruleId.replace(/[-/]/g, ' ');
+    const scope = affected ? ` for ${affected} of ${subjects} ${subjects === 1 ? 'subject' : 'subjects'}` : '';
+    const more = top.length > 1 ? ` (+${top.length - 1} more ${top.length === 2 ? 'rule' : 'rules'})` : '';
+    return `${what}${scope}${more}`;
+}
+
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
 // Escaping for GitHub-flavoured markdown. Everything that came from a file or a log goes through
 // one of these before it reaches a comment: it must never become a link, an image, an HTML tag,
@@ -61095,6 +61434,9 @@ function leastPrivilegeParts(s) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/diff-md-sections.ts
+// Builds the parts of diff.md from a Report: the header (verdict, metrics, why), one folded block
+// per subject, high-risk reductions, findings by rule, and the closing checks line.
+
 
 
 
@@ -61172,6 +61514,7 @@ function sortedReasons(reasons) {
         .filter((r) => r.action !== 'off')
         .slice()
         .sort((a, b) => (ACTION_RANK[a.action] ?? 3) - (ACTION_RANK[b.action] ?? 3) ||
+        reasonRank(a.ruleId) - reasonRank(b.ruleId) ||
         compareText(a.ruleId, b.ruleId) ||
         compareLocations(a.location, b.location) ||
         compareText(a.message, b.message));
@@ -69984,6 +70327,18 @@ function templateShape(root) {
     return { shape: 'cloudformation' };
 }
 const str = (n) => (n?.kind === 'string' ? n.value : undefined);
+/** Resource types whose Properties this extractor reads. */
+const READ_TYPES = new Set([...Object.keys(cfn_extract_PRINCIPAL_TYPES), 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::RolePolicy', 'AWS::IAM::UserPolicy', 'AWS::IAM::GroupPolicy', 'AWS::S3::BucketPolicy']);
+/** A node's kind in words, for messages. */
+function cfn_extract_describe(n) {
+    if (n.kind === 'string')
+        return `a string`;
+    if (n.kind === 'array')
+        return 'a list';
+    if (n.kind === 'object')
+        return 'a mapping';
+    return n.kind === 'null' ? 'null' : `a ${n.kind}`;
+}
 function extractCloudFormation(path, root, settings, parseFindings = []) {
     const shape = templateShape(root);
     if (shape.shape === 'malformed') {
@@ -70022,6 +70377,8 @@ class TemplateExtraction {
         const live = this.cfn.allResources().filter((r) => this.exists(r));
         const managedAttachments = this.managedAttachments(live);
         for (const r of live) {
+            if (!this.readableProperties(r))
+                continue;
             switch (r.type) {
                 case 'AWS::IAM::Role':
                 case 'AWS::IAM::User':
@@ -70048,6 +70405,19 @@ class TemplateExtraction {
                     }
             }
         }
+    }
+    /** Properties of a resource this extractor reads must be a mapping; anything else hides what it grants. */
+    readableProperties(r) {
+        if (!READ_TYPES.has(r.type) || r.props === undefined || r.props.kind === 'object')
+            return true;
+        const loc = r.props.loc;
+        this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${loc.line}: ${r.logicalId} (${r.type}): Properties is ${cfn_extract_describe(r.props)}, not a mapping; its policies could not be read`, loc, `props|${r.logicalId}`));
+        return false;
+    }
+    /** A resource that must carry a policy document but does not: say so rather than grant nothing. */
+    missingDocument(r, what, loc) {
+        const merge = r.props?.kind === 'object' && r.props.entries.some((e) => e.key === '<<') ? ' (YAML merge keys "<<" are not expanded: CloudFormation does not support them; write the keys out)' : '';
+        this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${loc.line}: ${r.logicalId} (${r.type}) has ${what}${merge}; what it grants could not be read`, loc, `no-doc|${r.logicalId}|${what}`));
     }
     /** A resource whose Condition is false is never created. */
     exists(r) {
@@ -70143,13 +70513,21 @@ class TemplateExtraction {
         const before = this.cfn.placeholders.length;
         const items = inline ? this.cfn.resolve(inline) : undefined;
         const found = this.cfn.placeholders.slice(before);
+        if (items && items.kind !== 'array') {
+            this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${items.loc.line}: ${r.logicalId} (${r.type}): Policies is ${cfn_extract_describe(items)}, not a list of policies; they could not be read`, items.loc, `policies|${r.logicalId}`));
+        }
         if (items?.kind === 'array') {
             items.items.forEach((p, i) => {
+                if (p.kind !== 'object') {
+                    this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${p.loc.line}: ${r.logicalId} (${r.type}): Policies[${i}] is ${cfn_extract_describe(p)}, not a mapping with PolicyName and PolicyDocument`, p.loc, `policies|${r.logicalId}|${i}`));
+                    return;
+                }
                 const doc = located_valueOf(p, 'PolicyDocument');
                 const name = str(located_valueOf(p, 'PolicyName')) ?? `#${i}`;
+                if (!doc)
+                    return this.missingDocument(r, `an inline policy (Policies[${i}] ${name}) without a PolicyDocument`, p.loc);
                 const mine = found.filter((x) => x.loc.line >= p.loc.line && x.loc.line <= (p.loc.endLine ?? p.loc.line));
-                if (doc)
-                    this.addResolved(doc, { pointer: this.pointer(r, 'Policies', i, 'PolicyDocument'), label: `${r.logicalId} inline policy ${name}`, kind: 'identity', subject, sizeLimit: limit }, mine);
+                this.addResolved(doc, { pointer: this.pointer(r, 'Policies', i, 'PolicyDocument'), label: `${r.logicalId} inline policy ${name}`, kind: 'identity', subject, sizeLimit: limit }, mine);
             });
         }
         const arns = located_valueOf(r.props, 'ManagedPolicyArns');
@@ -70186,7 +70564,7 @@ class TemplateExtraction {
     policyResource(r, attached, sizeLimit) {
         const doc = r.props ? located_valueOf(r.props, 'PolicyDocument') : undefined;
         if (!doc)
-            return;
+            return this.missingDocument(r, 'no PolicyDocument', r.props?.loc ?? r.keyLoc);
         const name = str(r.props && located_valueOf(r.props, 'PolicyName')) ?? str(r.props && located_valueOf(r.props, 'ManagedPolicyName')) ?? r.logicalId;
         const pointer = this.pointer(r, 'PolicyDocument');
         if (attached.length === 0) {
@@ -70208,7 +70586,7 @@ class TemplateExtraction {
         const doc = r.props ? located_valueOf(r.props, 'PolicyDocument') : undefined;
         const bucket = r.props ? located_valueOf(r.props, 'Bucket') : undefined;
         if (!doc)
-            return;
+            return this.missingDocument(r, 'no PolicyDocument', r.props?.loc ?? r.keyLoc);
         let subject = { type: 'bucket', id: `${this.file}#${r.logicalId}` };
         if (bucket) {
             const logical = this.cfn.referencedResource(bucket);
@@ -70647,21 +71025,35 @@ function isTerraformPlan(root) {
 const tf_plan_str = (n) => (n?.kind === 'string' ? n.value : undefined);
 function extractTerraformPlan(path, text, root, opts) {
     const fv = located_valueOf(root, 'format_version');
-    // JSON.stringify, not String: String() throws on an object without a prototype (found by fuzzing).
-    const version = tf_plan_str(fv) ?? JSON.stringify(toPlain(fv)) ?? '';
-    if (!SUPPORTED_FORMAT.test(version)) {
-        const loc = startLoc(fv.loc);
-        return {
-            path,
-            status: 'error',
-            format: 'terraform-plan',
-            documents: [],
-            findings: [iacFinding('parse-error', 'high', `${path}:${loc.line}:${loc.column}: Terraform plan format_version "${version}" is not supported (supported: 0.1, 0.2, 1.x); no policy in it was analysed`, loc, `format|${version}`)],
-        };
+    const refused = (ruleId, loc, message, what) => ({
+        path,
+        status: 'error',
+        format: 'terraform-plan',
+        documents: [],
+        findings: [iacFinding(ruleId, 'high', `${path}:${loc.line}:${loc.column}: ${message}`, loc, what)],
+    });
+    if (fv.kind !== 'string') {
+        // JSON.stringify, not String: String() throws on an object without a prototype (found by fuzzing).
+        const shown = JSON.stringify(toPlain(fv)) ?? '?';
+        return refused('parse-error', startLoc(fv.loc), `Terraform plan format_version is ${kindOf(fv)} (${shown.slice(0, 40)}), not a version string such as "1.2"; no policy in it was analysed`, `format|${fv.kind}`);
+    }
+    if (!SUPPORTED_FORMAT.test(fv.value)) {
+        return refused('parse-error', startLoc(fv.loc), `Terraform plan format_version "${fv.value}" is not supported (supported: 0.1, 0.2, 1.x); no policy in it was analysed`, `format|${fv.value}`);
+    }
+    const errored = located_valueOf(root, 'errored');
+    if (errored && !(errored.kind === 'boolean' && !errored.value)) {
+        // The plan stopped before it completed: what it would grant is unknown, so it cannot pass.
+        return errored.kind === 'boolean'
+            ? refused('unsupported-file', startLoc(errored.loc), 'the Terraform plan is marked "errored": true (planning failed before it completed), so what it grants is unknown; fix the errors reported by terraform plan and gate the completed plan', 'errored')
+            : refused('parse-error', startLoc(errored.loc), `Terraform plan "errored" is ${kindOf(errored)}, not true or false; no policy in it was analysed`, 'errored-type');
     }
     const changes = located_valueOf(root, 'resource_changes');
     if (changes === undefined && located_valueOf(root, 'values') !== undefined) {
         return { path, status: 'error', format: 'terraform-plan', documents: [], findings: [iacFinding('parse-error', 'high', `${path}:1: this is Terraform state JSON, not a plan: run terraform show -json on a saved plan`, findings_at(path), 'state')] };
+    }
+    // Absent or null means "no changes" (Terraform omits the key); anything else but a list is not a plan we can read.
+    if (changes && changes.kind !== 'array' && changes.kind !== 'null') {
+        return refused('parse-error', startLoc(changes.loc), `Terraform plan resource_changes is ${kindOf(changes)}, not a list of resource changes; no policy in it was analysed`, 'resource-changes');
     }
     const reader = new PlanReader(path, text, root, opts);
     reader.run();
@@ -70690,12 +71082,16 @@ class PlanReader {
         this.opts = opts;
         this.planDir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '';
         const rcs = located_valueOf(root, 'resource_changes');
-        for (const rc of rcs?.kind === 'array' ? rcs.items : []) {
+        (rcs?.kind === 'array' ? rcs.items : []).forEach((rc, i) => {
             const change = located_valueOf(rc, 'change');
             const address = tf_plan_str(located_valueOf(rc, 'address'));
             const type = tf_plan_str(located_valueOf(rc, 'type'));
-            if (!change || !address || !type)
-                continue;
+            if (rc.kind !== 'object' || change?.kind !== 'object' || !address || !type) {
+                const name = address ? `${address} (resource_changes[${i}])` : `resource_changes[${i}]`;
+                const why = rc.kind !== 'object' ? `is ${kindOf(rc)}, not a resource change` : !address ? 'has no address' : !type ? 'has no type' : change ? `has a change that is ${kindOf(change)}, not an object` : 'has no change';
+                this.structureProblem(rc.loc, `${name} ${why}; what it changes could not be read`, `rc|${i}`);
+                return;
+            }
             const c = {
                 address,
                 moduleAddress: tf_plan_str(located_valueOf(rc, 'module_address')) ?? '',
@@ -70708,15 +71104,27 @@ class PlanReader {
                 after: objectOrUndefined(located_valueOf(change, 'after')),
                 afterUnknown: located_valueOf(change, 'after_unknown') ? toPlain(located_valueOf(change, 'after_unknown')) : {},
             };
+            for (const sideName of ['before', 'after']) {
+                const v = located_valueOf(change, sideName);
+                if (v && v.kind !== 'object' && v.kind !== 'null')
+                    this.structureProblem(v.loc, `${address}: change.${sideName} is ${kindOf(v)}, not an object or null; its ${sideName === 'before' ? 'current' : 'planned'} values could not be read`, `${sideName}|${address}`);
+            }
             this.changes.push(c);
             this.byAddress.set(address, c);
-        }
+        });
         this.findAccount();
+    }
+    /** A part of the plan this reader could not make sense of: located, fails closed. */
+    structureProblem(loc, message, what) {
+        const where = startLoc(loc);
+        this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${where.line}:${where.column}: ${message}`, where, what));
     }
     run() {
         const side = this.opts.side;
         const attached = this.policyAttachments();
         for (const c of this.changes) {
+            if (c.mode === 'data' && c.type === 'aws_iam_policy_document')
+                this.checkPolicyDocumentData(c);
             if (c.mode !== 'managed')
                 continue;
             const values = side === 'base' ? c.before : c.after;
@@ -71055,8 +71463,14 @@ class PlanReader {
             this.findings.push(iacFinding('check-not-run', 'high', `${c.address}: ${path.join('.')} is known only after apply, so the policy of ${meta.subject.id} could not be analysed (fails closed; render it with a data source or apply the resources it references first)`, this.resourceLoc(c), `unknown|${pointer}`, { address: c.address }, meta.subject.id));
             return;
         }
-        if (node?.kind !== 'string' || node.value.trim() === '')
+        // Absent, null or empty: no policy (the provider writes inline_policy blocks with an empty policy).
+        if (node === undefined || node.kind === 'null' || (node.kind === 'string' && node.value.trim() === ''))
             return;
+        if (node.kind !== 'string') {
+            const where = startLoc(node.loc);
+            this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${where.line}:${where.column}: ${c.address}: ${path.join('.')} is ${kindOf(node)}, not policy JSON text; the policy of ${meta.subject.id} could not be read`, where, `${pointer}|type`, { address: c.address }, meta.subject.id));
+            return;
+        }
         const parsed = parseLocatedJson(node.value, { file: this.file, mapPosition: this.mapperFor(node) });
         for (const p of parsed.problems)
             this.findings.push(iacFinding('parse-error', 'high', `${c.address}: ${path.join('.')} is not valid policy JSON: ${p.message}`, p.loc, `${pointer}|${p.code}`));
@@ -71080,6 +71494,31 @@ class PlanReader {
         if (meta.idSuffix)
             built.document.id = `${built.document.id}#${meta.idSuffix}`;
         this.documents.push(built.document);
+    }
+    /**
+     * An aws_iam_policy_document data source read at apply: its statements are what a policy referencing it
+     * will grant, so junk in them is reported even when no policy is read from it on this side.
+     */
+    checkPolicyDocumentData(c) {
+        const after = c.after;
+        if (!after)
+            return;
+        const bad = [];
+        const statement = located_valueOf(after, 'statement');
+        if (statement && statement.kind !== 'array' && statement.kind !== 'null' && !this.unknownAfter(c, 'statement'))
+            bad.push(`statement is ${kindOf(statement)}, not a list of statement blocks`);
+        const json = located_valueOf(after, 'json');
+        if (json && json.kind !== 'string' && json.kind !== 'null' && !this.unknownAfter(c, 'json'))
+            bad.push(`json is ${kindOf(json)}, not policy JSON text`);
+        if (bad.length === 0)
+            return;
+        const where = startLoc((statement ?? json ?? after).loc);
+        this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${where.line}:${where.column}: ${c.address}: ${bad.join('; ')}; the policy it renders could not be read`, where, `policy-document|${c.address}`, { address: c.address }));
+    }
+    /** after_unknown marks this attribute, whatever side is read (the data source is checked once per plan). */
+    unknownAfter(c, attr) {
+        const u = c.afterUnknown;
+        return u === true || (u !== null && typeof u === 'object' && u[attr] === true);
     }
     /** Maps positions inside a JSON string literal of the plan to the plan's line and column. */
     mapperFor(node) {
@@ -71212,6 +71651,14 @@ const ATTACHMENT_TARGETS = {
         ['groups', 'group'],
     ],
 };
+/** A node's kind in words, for messages. */
+function kindOf(n) {
+    if (n.kind === 'array')
+        return 'a list';
+    if (n.kind === 'object')
+        return 'an object';
+    return n.kind === 'null' ? 'null' : `a ${n.kind}`;
+}
 function objectOrUndefined(n) {
     return n?.kind === 'object' ? n : undefined;
 }
@@ -71448,344 +71895,6 @@ function extractPolicies(path, bytes, opts) {
     }
     const format = candidates.some((c) => c.wrapper) ? 'wrapper' : 'json';
     return { path, status: documents.length > 0 ? 'policy' : 'error', format, documents, findings };
-}
-
-;// CONCATENATED MODULE: ./src/verdict/rules.ts
-/** Every rule the gate reports. SARIF rules, `iam-policy-gate rules` and README are views of this table. */
-const RULES = [
-    {
-        id: 'new-access',
-        name: 'NewAccess',
-        shortDescription: 'The change grants access that the base policies did not grant.',
-        help: 'Head allows a request (action, resource, principal, conditions) that no base statement allows. Narrow the statement to what was granted before, or get the new access reviewed and approved. "Possibly new" means the engine could not prove containment (e.g. different conditions) and errs toward reporting.',
-        severity: 'high',
-        securitySeverity: 7.5,
-        defaultAction: 'fail',
-    },
-    {
-        id: 'high-risk-added',
-        name: 'HighRiskPermissionAdded',
-        shortDescription: 'A high-risk permission (privilege escalation, permissions management, exposure, credentials, data access) is granted where it was not before.',
-        help: 'The action is on one or more public high-risk lists (see README, "High-risk classification"). Scope it to concrete resources, add conditions, or remove it.',
-        severity: 'high',
-        securitySeverity: 8.0,
-        defaultAction: 'fail',
-    },
-    {
-        id: 'data-access-added',
-        name: 'ScopedDataAccessAdded',
-        shortDescription: 'A data-access permission is granted on a concrete or scoped resource where it was not before.',
-        help: 'Reading secrets, keys or data from named resources is a normal need but worth a reviewer\'s look. On a wildcard resource the same grant is reported as high-risk-added.',
-        severity: 'low',
-        securitySeverity: 3.5,
-        defaultAction: 'warn',
-    },
-    {
-        id: 'privilege-escalation-path',
-        name: 'PrivilegeEscalationPath',
-        shortDescription: 'The change completes a known privilege-escalation combination of permissions.',
-        help: 'Together these permissions let the principal obtain more privileges than it was granted (e.g. iam:PassRole with lambda:CreateFunction runs code as another role). Remove one of them or scope them to concrete resources.',
-        severity: 'critical',
-        securitySeverity: 9.0,
-        defaultAction: 'fail',
-    },
-    {
-        id: 'access-not-granted',
-        name: 'ForbiddenAccessGranted',
-        shortDescription: 'A policy grants an action or resource that the config says must never be granted.',
-        help: 'The config file lists actions and resources under never-grant (the local equivalent of Access Analyzer CheckAccessNotGranted). Remove the grant or change the config through review.',
-        severity: 'high',
-        securitySeverity: 8.5,
-        defaultAction: 'fail',
-    },
-    {
-        id: 'public-access',
-        name: 'PublicOrCrossAccountAccess',
-        shortDescription: 'A bucket or trust policy grants access to anyone or to an untrusted account without a restricting condition.',
-        help: 'Principal "*" or an account outside trusted-accounts is allowed without a condition AWS treats as restricting (aws:SourceAccount, aws:SourceArn, aws:PrincipalOrgID, aws:SourceVpce ...). Restrict the principal or add such a condition.',
-        severity: 'critical',
-        securitySeverity: 9.3,
-        defaultAction: 'fail',
-    },
-    {
-        id: 'access-denied-predicted',
-        name: 'PredictedAccessDenied',
-        shortDescription: 'An action the principal used in the CloudTrail window would be denied by the new policy.',
-        help: 'CloudTrail shows calls that base allows and head does not: merging will break them. Keep the permission or confirm the caller no longer needs it.',
-        severity: 'medium',
-        securitySeverity: 5.0,
-        defaultAction: 'warn',
-    },
-    {
-        id: 'replay-undecided',
-        name: 'ReplayUndecided',
-        shortDescription: 'Some CloudTrail calls could not be decided against the new policy.',
-        help: 'A condition key the log does not record, or an unknown resource, keeps the local evaluator from deciding. These calls are counted apart, never as allowed.',
-        severity: 'low',
-        securitySeverity: 3.0,
-        defaultAction: 'warn',
-    },
-    {
-        id: 'check-not-run',
-        name: 'CheckNotRun',
-        shortDescription: 'A check that was asked for could not run or ran only in part.',
-        help: 'The gate fails closed by default when it cannot complete a check (a CloudTrail source failed, AWS did not answer). Fix the cause, or set the rule to warn if you accept the gap.',
-        severity: 'high',
-        securitySeverity: 7.0,
-        defaultAction: 'fail',
-    },
-    {
-        id: 'parse-error',
-        name: 'PolicyParseError',
-        shortDescription: 'A policy file could not be parsed, so it could not be analysed.',
-        help: 'Malformed JSON or YAML, a binary or non-UTF-8 file, a file over the size limit. The gate cannot tell what it grants, so it fails closed.',
-        severity: 'high',
-        securitySeverity: 7.0,
-        defaultAction: 'fail',
-    },
-    {
-        id: 'invalid-grammar',
-        name: 'InvalidPolicyGrammar',
-        shortDescription: 'The policy does not follow the IAM policy grammar.',
-        help: 'IAM would reject the policy or read it differently than written (missing Effect, Principal in an identity policy, unknown condition operator, wrong value type). Fix the element named in the message.',
-        severity: 'medium',
-        securitySeverity: 5.5,
-        defaultAction: 'fail',
-    },
-    {
-        id: 'unknown-action',
-        name: 'UnknownAction',
-        shortDescription: 'An action or action pattern matches nothing in the IAM action catalogue.',
-        help: 'A typo, a retired action or an unknown service. In an Allow it grants nothing; in a Deny it protects nothing. The message suggests the closest known action.',
-        severity: 'medium',
-        securitySeverity: 4.0,
-        defaultAction: 'warn',
-    },
-    {
-        id: 'policy-too-large',
-        name: 'PolicyTooLarge',
-        shortDescription: 'The policy exceeds the size quota of its policy type.',
-        help: 'IAM counts characters without whitespace. Split the policy or shorten it (wildcards, fewer statements).',
-        severity: 'medium',
-        securitySeverity: 4.0,
-        defaultAction: 'fail',
-    },
-    {
-        id: 'duplicate-key',
-        name: 'DuplicateJsonKey',
-        shortDescription: 'A JSON object has the same key twice.',
-        help: 'Parsers disagree on which value wins; IAM keeps one of them. Remove the duplicate so the policy means one thing.',
-        severity: 'low',
-        securitySeverity: 3.0,
-        defaultAction: 'warn',
-    },
-    {
-        id: 'unsupported-file',
-        name: 'UnsupportedFile',
-        shortDescription: 'A file named as a policy by the config could not be read as one.',
-        help: 'The config globs say the file is a policy, but it is not one the gate can read (symlink out of the workspace, not a policy document).',
-        severity: 'medium',
-        securitySeverity: 5.0,
-        defaultAction: 'fail',
-    },
-    {
-        id: 'iac-unresolved',
-        name: 'UnresolvedTemplateValue',
-        shortDescription: 'A template or plan value could not be resolved offline and is analysed as "could be anything".',
-        help: 'A parameter without a value or default, Fn::ImportValue, a dynamic reference, a custom resource attribute, or a Terraform value known only after apply. It is treated as * for concreteness and new access. Give the value in the config (cloudformation.parameters) to analyse it exactly.',
-        severity: 'low',
-        securitySeverity: 3.0,
-        defaultAction: 'warn',
-    },
-    {
-        id: 'iac-unattached',
-        name: 'UnattachedPolicy',
-        shortDescription: 'A managed policy in a template or plan is attached to no principal in it.',
-        help: 'The policy is still analysed on its own; per-principal checks (replay, aggregation) cannot run for it. Attach it in the same template, or map it to a subject in the config.',
-        severity: 'info',
-        securitySeverity: 1.0,
-        defaultAction: 'off',
-    },
-    {
-        id: 'iac-external-policy',
-        name: 'ExternalManagedPolicy',
-        shortDescription: 'A principal attaches a managed policy whose content the gate does not have.',
-        help: 'An AWS-managed or customer-managed policy attached by ARN and not defined in the change. Its grants are not part of the comparison; review it separately or define it in the repository.',
-        severity: 'medium',
-        securitySeverity: 4.0,
-        defaultAction: 'warn',
-    },
-    {
-        id: 'iac-not-analysed',
-        name: 'TemplateNotAnalysed',
-        shortDescription: 'Part of a template could not be analysed (e.g. a SAM or other Transform).',
-        help: 'The gate cannot tell what these resources grant, so it fails closed. Run it on the expanded output (sam build, cdk synth) instead.',
-        severity: 'medium',
-        securitySeverity: 5.0,
-        defaultAction: 'fail',
-    },
-    {
-        id: 'access-analyzer/no-new-access',
-        name: 'AccessAnalyzerNewAccess',
-        shortDescription: 'IAM Access Analyzer CheckNoNewAccess: the changed policy grants access its base version did not.',
-        help: 'AWS compared this policy with its base version (a new policy with an empty one) and found new access in the statement named. When the local engine disagrees, both answers are shown and the gate keeps the stricter one: AWS judges each policy alone, the local engine the subject\'s policies together (a statement moved between two policies of one role is new to AWS, not to the role).',
-        severity: 'high',
-        securitySeverity: 7.5,
-        defaultAction: 'fail',
-    },
-    {
-        id: 'access-analyzer/access-not-granted',
-        name: 'AccessAnalyzerForbiddenAccess',
-        shortDescription: 'IAM Access Analyzer CheckAccessNotGranted: the policy grants an action or resource that never-grant forbids.',
-        help: 'AWS checked the never-grant actions and resources of the config (in batches of 100, the API limit) against the policy. Remove the grant or change the config through review.',
-        severity: 'high',
-        securitySeverity: 8.5,
-        defaultAction: 'fail',
-    },
-    {
-        id: 'access-analyzer/public-access',
-        name: 'AccessAnalyzerPublicAccess',
-        shortDescription: 'IAM Access Analyzer CheckNoPublicAccess: the resource policy can grant public access.',
-        help: 'AWS found that the bucket, trust or other resource policy grants access to anyone for its resource type. Restrict the principal or add a condition AWS treats as restricting (aws:SourceAccount, aws:PrincipalOrgID, aws:SourceVpce ...).',
-        severity: 'critical',
-        securitySeverity: 9.3,
-        defaultAction: 'fail',
-    },
-    {
-        id: 'waiver-expired',
-        name: 'WaiverExpired',
-        shortDescription: 'A waiver in the config is past its expiry date and no longer applies.',
-        help: 'Waivers are temporary by design: after the expires date the findings they covered count again. Renew the waiver through review (a new expires date and reason) or fix what it covered, then remove it.',
-        severity: 'high',
-        securitySeverity: 6.0,
-        defaultAction: 'fail',
-    },
-    {
-        id: 'waiver-expiring',
-        name: 'WaiverExpiring',
-        shortDescription: 'A waiver in the config expires soon.',
-        help: 'The waiver still applies but expires within the warning window (waiver-expiry.warn-days, default 7). Renew it through review or fix what it covers before it lapses and the gate fails.',
-        severity: 'low',
-        securitySeverity: 2.0,
-        defaultAction: 'warn',
-    },
-    {
-        id: 'waiver-unused',
-        name: 'WaiverUnused',
-        shortDescription: 'A waiver matched nothing although the files or subject it names were part of the change.',
-        help: 'A stale waiver silently covers whatever matches it later. Remove it, or narrow it to what still needs an exception.',
-        severity: 'low',
-        securitySeverity: 2.0,
-        defaultAction: 'warn',
-    },
-    {
-        id: 'config-invalid',
-        name: 'ChangedConfigInvalid',
-        shortDescription: 'The change edits the gate config into a file that does not load.',
-        help: 'The gate judges a change with the config of its base, so this run used the old one; once merged, every run would stop with a configuration error. Fix the lines named in the message.',
-        severity: 'high',
-        securitySeverity: 5.0,
-        defaultAction: 'fail',
-    },
-];
-const byId = new Map(RULES.map((r) => [r.id, r]));
-function ruleInfo(id) {
-    return (byId.get(id) ?? {
-        id,
-        name: id.replace(/(^|[-/_])(\w)/g, (_, __, c) => c.toUpperCase()),
-        shortDescription: `Finding ${id}.`,
-        help: `Reported by ${id}.`,
-        severity: 'medium',
-        securitySeverity: 5.0,
-        defaultAction: 'warn',
-    });
-}
-const SEVERITY_ORDER = ['info', 'low', 'medium', 'high', 'critical'];
-function globToRegex(glob) {
-    return new RegExp('^' + glob.replace(/[.+^$()|[\]\\{}]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
-}
-/**
- * The action for a finding: an exact rule id in `rules` wins over a glob of ids (the longest glob
- * first), which wins over a severity threshold (`severity>=high: fail`), which wins over the rule's default.
- */
-function resolveAction(ruleId, severity, rules) {
-    if (rules[ruleId])
-        return rules[ruleId];
-    const globs = Object.keys(rules)
-        .filter((k) => /[*?]/.test(k) && !k.startsWith('severity>='))
-        .sort((a, b) => b.length - a.length);
-    for (const g of globs)
-        if (globToRegex(g).test(ruleId))
-            return rules[g];
-    const thresholds = Object.keys(rules)
-        .filter((k) => k.startsWith('severity>='))
-        .sort((a, b) => SEVERITY_ORDER.indexOf(b.slice(10)) - SEVERITY_ORDER.indexOf(a.slice(10)));
-    for (const t of thresholds) {
-        if (SEVERITY_ORDER.indexOf(severity) >= SEVERITY_ORDER.indexOf(t.slice(10)))
-            return rules[t];
-    }
-    // ValidatePolicy findings (validate/<issueCode>): ERROR and SECURITY_WARNING block, WARNING and SUGGESTION warn.
-    if (ruleId.startsWith('validate/') && !byId.has(ruleId))
-        return SEVERITY_ORDER.indexOf(severity) >= SEVERITY_ORDER.indexOf('high') ? 'fail' : 'warn';
-    return ruleInfo(ruleId).defaultAction;
-}
-
-;// CONCATENATED MODULE: ./src/verdict/decide.ts
-
-const ORDER = { fail: 0, warn: 1, off: 2 };
-/** What a reviewer must read first: new access, then the ways it can be dangerous, then the rest by id. */
-const PRIORITY = [
-    'new-access',
-    'access-analyzer/no-new-access',
-    'privilege-escalation-path',
-    'public-access',
-    'access-analyzer/public-access',
-    'high-risk-added',
-    'access-not-granted',
-    'access-analyzer/access-not-granted',
-    'check-not-run',
-    'parse-error',
-];
-const rank = (ruleId) => {
-    const i = PRIORITY.indexOf(ruleId);
-    return i < 0 ? PRIORITY.length : i;
-};
-/** Findings → pass, warn or fail, with one reason per rule that fired (its count and first occurrence). */
-function decide(findings, rules, subjects) {
-    const reasons = new Map();
-    const subjectsByRule = new Map();
-    for (const f of findings) {
-        // A finding covered by a waiver stays in the report but does not count.
-        if (f.evidence?.waiver)
-            continue;
-        const action = resolveAction(f.ruleId, f.severity, rules);
-        if (action === 'off')
-            continue;
-        if (f.subject)
-            subjectsByRule.set(f.ruleId, (subjectsByRule.get(f.ruleId) ?? new Set()).add(f.subject));
-        const existing = reasons.get(f.ruleId);
-        if (existing)
-            existing.count++;
-        else
-            reasons.set(f.ruleId, { ruleId: f.ruleId, action, message: f.message, location: f.location, count: 1 });
-    }
-    const list = [...reasons.values()].sort((a, b) => ORDER[a.action] - ORDER[b.action] || rank(a.ruleId) - rank(b.ruleId) || a.ruleId.localeCompare(b.ruleId));
-    const fails = list.filter((r) => r.action === 'fail');
-    const warns = list.filter((r) => r.action === 'warn');
-    const status = fails.length ? 'fail' : warns.length ? 'warn' : 'pass';
-    const top = fails.length ? fails : warns;
-    const affected = top.length ? (subjectsByRule.get(top[0].ruleId)?.size ?? 0) : 0;
-    return { status, headline: headline(status, top, affected, subjects), reasons: list };
-}
-/** "new access for 2 of 6 subjects (+3 more rules)": the first rule, how many subjects it concerns, what else fired. */
-function headline(status, top, affected, subjects) {
-    if (status === 'pass')
-        return subjects ? `no new access for ${subjects} ${subjects === 1 ? 'subject' : 'subjects'}` : 'no policy changes';
-    const first = top[0];
-    const what = first.ruleId.replace(/[-/]/g, ' ');
-    const scope = affected ? ` for ${affected} of ${subjects} ${subjects === 1 ? 'subject' : 'subjects'}` : '';
-    const more = top.length > 1 ? ` (+${top.length - 1} more ${top.length === 2 ? 'rule' : 'rules'})` : '';
-    return `${what}${scope}${more}`;
 }
 
 ;// CONCATENATED MODULE: ./src/analyzer/merge.ts
@@ -75778,109 +75887,6 @@ class EventProcessor {
     }
 }
 
-;// CONCATENATED MODULE: ./src/usage/tally.ts
-
-
-/** The signatures one producer (a worker, or the in-process processor) has defined, by id. */
-class SigRegistry {
-    defs = [];
-    register(batch) {
-        // Batches from one producer arrive in order, so ids continue where the last batch stopped.
-        if (batch.firstSig !== this.defs.length && batch.newSigs.length > 0)
-            throw new Error(`signature ids out of order (${batch.firstSig} after ${this.defs.length})`);
-        for (const d of batch.newSigs)
-            this.defs.push(d);
-    }
-}
-/** One source's tally. Sources share the dedupe set so an event read by two sources counts once. */
-class SourceTally {
-    seen;
-    perProducer = new Map();
-    duplicates = 0;
-    badRecords = 0;
-    constructor(seen = new EventIdSet()) {
-        this.seen = seen;
-    }
-    add(batch, registry) {
-        let c = this.perProducer.get(registry);
-        if (!c) {
-            c = { registry, count: new Float64Array(64), first: new Float64Array(64), last: new Float64Array(64) };
-            this.perProducer.set(registry, c);
-        }
-        const needed = registry.defs.length;
-        if (c.count.length < needed) {
-            let n = c.count.length;
-            while (n < needed)
-                n *= 2;
-            c.count = grow(c.count, n);
-            c.first = grow(c.first, n);
-            c.last = grow(c.last, n);
-        }
-        this.badRecords += batch.badRecords;
-        const { sigs, times, idKinds, ids, otherIds, count: n } = batch;
-        const seen = this.seen;
-        let other = 0;
-        for (let i = 0; i < n; i++) {
-            const kind = idKinds[i];
-            if (kind === ID_UUID) {
-                const o = i * 4;
-                if (!seen.addWords(ids[o], ids[o + 1], ids[o + 2], ids[o + 3])) {
-                    this.duplicates++;
-                    continue;
-                }
-            }
-            else if (kind === ID_OTHER) {
-                if (!seen.addOther(otherIds[other++])) {
-                    this.duplicates++;
-                    continue;
-                }
-            }
-            else if (kind !== ID_NONE)
-                continue;
-            const s = sigs[i];
-            const t = times[i];
-            if (c.count[s]++ === 0) {
-                c.first[s] = t;
-                c.last[s] = t;
-            }
-            else {
-                if (t < c.first[s])
-                    c.first[s] = t;
-                if (t > c.last[s])
-                    c.last[s] = t;
-            }
-        }
-    }
-    /** Folds the counts into `agg`. */
-    into(agg) {
-        for (const c of this.perProducer.values()) {
-            const defs = c.registry.defs;
-            for (let s = 0; s < defs.length && s < c.count.length; s++) {
-                const n = c.count[s];
-                if (n === 0)
-                    continue;
-                const d = defs[s];
-                const first = new Date(c.first[s]).toISOString();
-                const last = new Date(c.last[s]).toISOString();
-                if (d.kind === 'mapped')
-                    agg.addCounted(d.event, n, first, last);
-                else if (d.kind === 'unmapped')
-                    agg.addUnmapped(d.eventSource, d.eventName, undefined, n);
-                else
-                    agg.addPermissionless(n);
-            }
-        }
-        agg.addDuplicate(this.duplicates);
-        agg.addBad(this.badRecords);
-        return agg;
-    }
-}
-function grow(a, n) {
-    const b = new Float64Array(n);
-    b.set(a);
-    return b;
-}
-
 ;// CONCATENATED MODULE: external "node:buffer"
 const external_node_buffer_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
 // EXTERNAL MODULE: external "node:stream"
@@ -76307,9 +76313,41 @@ function gunzipWhole(data, max) {
     const chunkSize = Math.min(Math.max(isize + 1024, 64 * 1024), max, 32 * 1024 * 1024);
     return new Promise((resolve, reject) => (0,external_node_zlib_.gunzip)(data, { maxOutputLength: max, chunkSize }, (e, out) => (e ? reject(e) : resolve(out))));
 }
+/**
+ * Reads (and gunzips) an input on the libuv pool before it goes to a worker, so the worker only parses and never
+ * waits for I/O. Inputs to stream (too large) or that fail to gunzip are returned as they are: the worker streams
+ * them and reports the damage, keeping the records before it.
+ */
+async function inflateInput(input, maxWhole = MAX_WHOLE_BYTES) {
+    let data;
+    let gz;
+    if ('file' in input) {
+        gz = /\.gz$/i.test(input.file);
+        try {
+            if ((await (0,promises_.stat)(input.file)).size > (gz ? maxWhole / 3 : maxWhole))
+                return input;
+            data = await (0,promises_.readFile)(input.file);
+        }
+        catch {
+            return input; // the worker says what is wrong with it
+        }
+    }
+    else {
+        data = input.data;
+        gz = input.gz;
+    }
+    if (!gz)
+        return { name: input.name, data, gz: false };
+    try {
+        return { name: input.name, data: await gunzipWhole(data, maxWhole), gz: false, compressedBytes: data.length, owned: true };
+    }
+    catch {
+        return { name: input.name, data, gz: true };
+    }
+}
 /** Reads an object held in memory. `gz`: gzip-compressed (by name or magic bytes). */
-async function readLogObject(proc, b, data, gz, maxWhole = MAX_WHOLE_BYTES) {
-    b.bytes += data.length;
+async function readLogObject(proc, b, data, gz, maxWhole = MAX_WHOLE_BYTES, compressedBytes) {
+    b.bytes += compressedBytes ?? data.length;
     let text;
     if (gz) {
         try {
@@ -76432,6 +76470,109 @@ function streamRecords(proc, b, input, gz) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/usage/tally.ts
+
+
+/** The signatures one producer (a worker, or the in-process processor) has defined, by id. */
+class SigRegistry {
+    defs = [];
+    register(batch) {
+        // Batches from one producer arrive in order, so ids continue where the last batch stopped.
+        if (batch.firstSig !== this.defs.length && batch.newSigs.length > 0)
+            throw new Error(`signature ids out of order (${batch.firstSig} after ${this.defs.length})`);
+        for (const d of batch.newSigs)
+            this.defs.push(d);
+    }
+}
+/** One source's tally. Sources share the dedupe set so an event read by two sources counts once. */
+class SourceTally {
+    seen;
+    perProducer = new Map();
+    duplicates = 0;
+    badRecords = 0;
+    constructor(seen = new EventIdSet()) {
+        this.seen = seen;
+    }
+    add(batch, registry) {
+        let c = this.perProducer.get(registry);
+        if (!c) {
+            c = { registry, count: new Float64Array(64), first: new Float64Array(64), last: new Float64Array(64) };
+            this.perProducer.set(registry, c);
+        }
+        const needed = registry.defs.length;
+        if (c.count.length < needed) {
+            let n = c.count.length;
+            while (n < needed)
+                n *= 2;
+            c.count = grow(c.count, n);
+            c.first = grow(c.first, n);
+            c.last = grow(c.last, n);
+        }
+        this.badRecords += batch.badRecords;
+        const { sigs, times, idKinds, ids, otherIds, count: n } = batch;
+        const seen = this.seen;
+        let other = 0;
+        for (let i = 0; i < n; i++) {
+            const kind = idKinds[i];
+            if (kind === ID_UUID) {
+                const o = i * 4;
+                if (!seen.addWords(ids[o], ids[o + 1], ids[o + 2], ids[o + 3])) {
+                    this.duplicates++;
+                    continue;
+                }
+            }
+            else if (kind === ID_OTHER) {
+                if (!seen.addOther(otherIds[other++])) {
+                    this.duplicates++;
+                    continue;
+                }
+            }
+            else if (kind !== ID_NONE)
+                continue;
+            const s = sigs[i];
+            const t = times[i];
+            if (c.count[s]++ === 0) {
+                c.first[s] = t;
+                c.last[s] = t;
+            }
+            else {
+                if (t < c.first[s])
+                    c.first[s] = t;
+                if (t > c.last[s])
+                    c.last[s] = t;
+            }
+        }
+    }
+    /** Folds the counts into `agg`. */
+    into(agg) {
+        for (const c of this.perProducer.values()) {
+            const defs = c.registry.defs;
+            for (let s = 0; s < defs.length && s < c.count.length; s++) {
+                const n = c.count[s];
+                if (n === 0)
+                    continue;
+                const d = defs[s];
+                const first = new Date(c.first[s]).toISOString();
+                const last = new Date(c.last[s]).toISOString();
+                if (d.kind === 'mapped')
+                    agg.addCounted(d.event, n, first, last);
+                else if (d.kind === 'unmapped')
+                    agg.addUnmapped(d.eventSource, d.eventName, undefined, n);
+                else
+                    agg.addPermissionless(n);
+            }
+        }
+        agg.addDuplicate(this.duplicates);
+        agg.addBad(this.badRecords);
+        return agg;
+    }
+}
+function grow(a, n) {
+    const b = new Float64Array(n);
+    b.set(a);
+    return b;
+}
+
 ;// CONCATENATED MODULE: ./src/usage/worker-entry.ts
 // The code a usage worker thread runs. A worker is started from the same file as the main thread: the ncc bundle
 // (dist/cli.js, dist/index.js), whose entries call maybeRunUsageWorker() first and stop there when it returns
@@ -76452,7 +76593,7 @@ async function readTask(proc, task, maxWholeBytes) {
         if ('file' in task)
             await readLogFile(proc, b, task.file, maxWholeBytes);
         else
-            await readLogObject(proc, b, task.data, task.gz, maxWholeBytes);
+            await readLogObject(proc, b, task.data, task.gz, maxWholeBytes, task.compressedBytes);
     }
     catch (e) {
         // Reading code must never kill the worker: the object is reported, the rest goes on.
@@ -76515,11 +76656,13 @@ startIfWorker();
 
 
 
+
 /**
  * Objects queued per worker: one being parsed while the next ones are read and gunzipped on the libuv pool (a worker
  * only starts reading a task between two parses, so two would leave it waiting).
  */
 const PER_WORKER = 3;
+/** IAM_POLICY_GATE_WORKERS, else one worker per core, at most 4. */
 function defaultWorkerCount() {
     const raw = process.env.IAM_POLICY_GATE_WORKERS?.trim();
     const env = raw ? Number(raw) : NaN;
@@ -76603,20 +76746,27 @@ class LogReaderPool {
     send(slot, input) {
         const id = this.nextId++;
         slot.inFlight++;
-        return new Promise((resolve, reject) => {
+        let posted = input;
+        return inflateInput(input, this.opts.maxWholeBytes)
+            .then((ready) => new Promise((resolve, reject) => {
+            posted = ready;
             this.pending.set(id, { resolve, reject, slot });
-            const task = { id, ...input };
-            if ('data' in input) {
-                // Hand the bytes over without a copy when they own their buffer.
-                const whole = input.data.byteOffset === 0 && input.data.byteLength === input.data.buffer.byteLength;
-                slot.worker.postMessage(task, whole ? [input.data.buffer] : []);
+            if (!slot.alive)
+                return reject(new Error('usage worker is gone'));
+            const task = { id, ...ready };
+            if ('data' in ready) {
+                // Hand the bytes over without a copy when their buffer is theirs alone (never a pooled Buffer's).
+                const whole = ready.data.byteOffset === 0 && ready.data.byteLength === ready.data.buffer.byteLength;
+                const ours = ready.owned && ready.data.buffer.byteLength >= 64 * 1024;
+                slot.worker.postMessage(task, whole || ours ? [ready.data.buffer] : []);
             }
             else
                 slot.worker.postMessage(task);
-        }).catch((e) => {
-            // The worker died with this object in hand: read it here instead.
-            if ('file' in input || !isDetached(input.data))
-                return this.readLocally(input);
+        }))
+            .catch((e) => {
+            // The worker died with this object in hand: read it here instead, if its bytes are still ours.
+            if ('file' in posted || !isDetached(posted.data))
+                return this.readLocally(posted);
             throw e;
         });
     }
@@ -76909,11 +77059,13 @@ var client_athena_dist_cjs = __nccwpck_require__(2204);
 var client_s3_dist_cjs = __nccwpck_require__(3711);
 ;// CONCATENATED MODULE: ./src/usage/sources/aggregate-sql.ts
 
-const rp = (key) => ({
-    alias: `rp_${key.replace(/[^A-Za-z0-9]/g, '_').toLowerCase()}`,
-    lake: `element_at(requestParameters, '${key}')`,
-    athena: `json_extract_scalar(requestparameters, '$.${key}')`,
-});
+const rp = (key) => {
+    const lake = `element_at(requestParameters, '${key}')`;
+    const athena = `json_extract_scalar(requestparameters, '$.${key}')`;
+    // A PartiQL statement carries values: only its verb decides the action (dynamodb:PartiQLSelect ...).
+    const verb = (x) => `regexp_extract(${x}, '^\\s*([A-Za-z]+)', 1)`;
+    return { alias: `rp_${key.replace(/[^A-Za-z0-9]/g, '_').toLowerCase()}`, lake: key === 'statement' ? verb(lake) : lake, athena: key === 'statement' ? verb(athena) : athena };
+};
 /** Request parameters the resource mapping reads (resources.ts), object keys excepted: those are O(objects). */
 const RESOURCE_PARAMETERS = ['bucketName', 'tableName', 'functionName', 'queueUrl', 'topicArn', 'secretId', 'destinationKeyId', 'statement'];
 const DENIED = (code) => `(${code} LIKE '%AccessDenied%' OR ${code} LIKE '%Unauthorized%' OR ${code} IN ('AuthorizationError', 'AuthorizationErrorException'))`;
@@ -77091,6 +77243,7 @@ const RETRYABLE_CODES = new Set([
     'ServiceUnavailable',
     'InternalServerException',
     'TimeoutError',
+    'AbortError',
     'ECONNRESET',
     'ECONNREFUSED',
     'EPIPE',
@@ -77295,13 +77448,21 @@ async function readS3Source(spec, ctx, opts = {}) {
     const layout = layoutOf(prefix);
     const logs = `${layout.base}AWSLogs/`;
     const where = (p) => `s3://${bucket}/${p}`;
+    // A stalled connection must not hang the gate: abandon it (and retry).
+    const timeout = () => AbortSignal.timeout(opts.requestTimeoutMs ?? 120_000);
     /** Every page of a listing (retried); `delimiter` gives the sub-folders instead of the keys. */
     async function* list(p, delimiter) {
         let token;
+        const tokens = new Set();
         do {
-            const page = await withRetry(() => client.send(new client_s3_dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: bucket, Prefix: p, Delimiter: delimiter, ContinuationToken: token })), retry);
+            const page = await withRetry(() => client.send(new client_s3_dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: bucket, Prefix: p, Delimiter: delimiter, ContinuationToken: token }), { abortSignal: timeout() }), retry);
             yield page;
             token = page.IsTruncated ? page.NextContinuationToken : undefined;
+            // A server that hands back a token it gave before would keep us listing forever.
+            if (token !== undefined && tokens.has(token))
+                throw new Error(`listing ${where(p)} returned the same continuation token twice; stopped`);
+            if (token !== undefined)
+                tokens.add(token);
         } while (token);
     }
     async function folders(p) {
@@ -77383,7 +77544,7 @@ async function readS3Source(spec, ctx, opts = {}) {
         let data;
         try {
             data = await withRetry(async () => {
-                const r = await client.send(new client_s3_dist_cjs/* GetObjectCommand */.jLs({ Bucket: bucket, Key: key }));
+                const r = await client.send(new client_s3_dist_cjs/* GetObjectCommand */.jLs({ Bucket: bucket, Key: key }), { abortSignal: timeout() });
                 if (!r.Body)
                     throw new Error('empty response body');
                 return r.Body.transformToByteArray();
@@ -78051,6 +78212,7 @@ async function readLookupEventsSource(spec, ctx, opts = {}) {
         rb.region(region);
         for (const attribute of spec.attributes?.length ? spec.attributes : [undefined]) {
             let token;
+            const tokens = new Set();
             let page = 0;
             do {
                 if (seen >= maxEvents) {
@@ -78091,6 +78253,13 @@ async function readLookupEventsSource(spec, ctx, opts = {}) {
                 tally.add(batch, registry);
                 rb.batch(batch, false);
                 token = out.NextToken;
+                // A NextToken seen before means the pages go round in a circle: stop, and say the region is incomplete.
+                if (token !== undefined && tokens.has(token)) {
+                    rb.problem(`lookup-events ${region}: page ${page} returned a NextToken already seen; stopped, the rest of this region was not read`);
+                    return;
+                }
+                if (token !== undefined)
+                    tokens.add(token);
             } while (token);
         }
     }));
@@ -79151,7 +79320,7 @@ check options:
                            athena:[catalog.]db.table Athena CloudTrail table (?workgroup=..&output-location=s3://..)
   --cloudtrail-accounts <list>  accounts for s3:// sources that name none (comma-separated)
   --cloudtrail-regions <list>   regions for s3:// and lookup-events sources that name none
-  --workers <n>          threads that parse log objects (default: cores, at most 4; 0 = none)
+  --workers <n>          threads that parse log objects (default: one per core, at most 4; 0 = none)
   --plan <file>          Terraform plan JSON (terraform show -json); before vs after is compared; repeatable
   --since <90d|date>     CloudTrail window start (default from config: 90d)
   --out <dir>            output folder (default: iam-policy-gate-report)
@@ -79276,10 +79445,16 @@ async function rulesCommand(args, out) {
 ;// CONCATENATED MODULE: ./src/cli-entry.ts
 // Process entry of the CLI bundle (dist/cli.js).
 
-main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-}, (e) => {
-    process.stderr.write(`iam-policy-gate: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exitCode = 2;
-});
+
+function runCli() {
+    main(process.argv.slice(2)).then((code) => {
+        process.exitCode = code;
+    }, (e) => {
+        process.stderr.write(`iam-policy-gate: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+        process.exitCode = 2;
+    });
+}
+// The same bundle is also the CloudTrail parsing worker: in a worker thread it parses and never runs the CLI.
+if (!maybeRunUsageWorker())
+    runCli();
 

@@ -32,7 +32,7 @@ check options:
                            athena:[catalog.]db.table Athena CloudTrail table (?workgroup=..&output-location=s3://..)
   --cloudtrail-accounts <list>  accounts for s3:// sources that name none (comma-separated)
   --cloudtrail-regions <list>   regions for s3:// and lookup-events sources that name none
-  --workers <n>          threads that parse log objects (default: cores, at most 4; 0 = none)
+  --workers <n>          threads that parse log objects (default: one per core, at most 4; 0 = none)
   --plan <file>          Terraform plan JSON (terraform show -json); before vs after is compared; repeatable
   --since <90d|date>     CloudTrail window start (default from config: 90d)
   --out <dir>            output folder (default: iam-policy-gate-report)

@@ -19,6 +19,7 @@ import { uploadSarif } from './publish/sarif-upload.js';
 import { fitSummary } from './publish/summary.js';
 import { plainText } from './report/markdown.js';
 import { renderConsoleSummary } from './report/summary.js';
+import { maybeRunUsageWorker } from './usage/worker-entry.js';
 import { loadConfig, runCheck, writeOutputs, type CheckOptions } from './run.js';
 import { safeLogLine } from './util/runner-safe.js';
 import { VERSION } from './version.js';
@@ -142,6 +143,9 @@ export async function run(): Promise<void> {
       plans: inputs.plans.map((p) => path.resolve(workspace, p)),
       offline: inputs.offline || undefined,
       awsRegion: inputs.awsRegion,
+      cloudtrailAccounts: inputs.cloudtrailAccounts,
+      cloudtrailRegions: inputs.cloudtrailRegions,
+      workers: inputs.workers,
       outDir,
       // The files are written below, once the approval is known.
       formats: [],
@@ -225,4 +229,5 @@ export async function run(): Promise<void> {
   }
 }
 
-void run();
+// The same bundle is also the CloudTrail parsing worker: in a worker thread it parses and never runs the action.
+if (!maybeRunUsageWorker()) void run();

@@ -35,7 +35,7 @@ export interface CheckOptions {
   /** Accounts and regions for s3:// (and regions for lookup-events) sources that name none. */
   cloudtrailAccounts?: string[];
   cloudtrailRegions?: string[];
-  /** Worker threads for reading log objects (default: cores, at most 4; 0 = in-process). */
+  /** Worker threads for reading log objects (default: one per core, at most 4; 0 = in-process). */
   workers?: number;
   since?: string;
   outDir: string;

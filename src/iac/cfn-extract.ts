@@ -38,6 +38,17 @@ export function templateShape(root: LNode): { shape: TemplateShape; why?: string
 
 const str = (n: LNode | undefined): string | undefined => (n?.kind === 'string' ? n.value : undefined);
 
+/** Resource types whose Properties this extractor reads. */
+const READ_TYPES = new Set([...Object.keys(PRINCIPAL_TYPES), 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::RolePolicy', 'AWS::IAM::UserPolicy', 'AWS::IAM::GroupPolicy', 'AWS::S3::BucketPolicy']);
+
+/** A node's kind in words, for messages. */
+function describe(n: LNode): string {
+  if (n.kind === 'string') return `a string`;
+  if (n.kind === 'array') return 'a list';
+  if (n.kind === 'object') return 'a mapping';
+  return n.kind === 'null' ? 'null' : `a ${n.kind}`;
+}
+
 interface Attachment {
   subject: SubjectRef;
   /** Where the attachment is written (for the per-principal label). */
@@ -83,6 +94,7 @@ class TemplateExtraction {
     const live = this.cfn.allResources().filter((r) => this.exists(r));
     const managedAttachments = this.managedAttachments(live);
     for (const r of live) {
+      if (!this.readableProperties(r)) continue;
       switch (r.type) {
         case 'AWS::IAM::Role':
         case 'AWS::IAM::User':
@@ -109,6 +121,20 @@ class TemplateExtraction {
           }
       }
     }
+  }
+
+  /** Properties of a resource this extractor reads must be a mapping; anything else hides what it grants. */
+  private readableProperties(r: CfnResource): boolean {
+    if (!READ_TYPES.has(r.type) || r.props === undefined || r.props.kind === 'object') return true;
+    const loc = r.props.loc;
+    this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${loc.line}: ${r.logicalId} (${r.type}): Properties is ${describe(r.props)}, not a mapping; its policies could not be read`, loc, `props|${r.logicalId}`));
+    return false;
+  }
+
+  /** A resource that must carry a policy document but does not: say so rather than grant nothing. */
+  private missingDocument(r: CfnResource, what: string, loc: SourceLocation): void {
+    const merge = r.props?.kind === 'object' && r.props.entries.some((e) => e.key === '<<') ? ' (YAML merge keys "<<" are not expanded: CloudFormation does not support them; write the keys out)' : '';
+    this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${loc.line}: ${r.logicalId} (${r.type}) has ${what}${merge}; what it grants could not be read`, loc, `no-doc|${r.logicalId}|${what}`));
   }
 
   /** A resource whose Condition is false is never created. */
@@ -202,12 +228,20 @@ class TemplateExtraction {
     const before = this.cfn.placeholders.length;
     const items = inline ? this.cfn.resolve(inline) : undefined;
     const found = this.cfn.placeholders.slice(before);
+    if (items && items.kind !== 'array') {
+      this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${items.loc.line}: ${r.logicalId} (${r.type}): Policies is ${describe(items)}, not a list of policies; they could not be read`, items.loc, `policies|${r.logicalId}`));
+    }
     if (items?.kind === 'array') {
       items.items.forEach((p, i) => {
+        if (p.kind !== 'object') {
+          this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${p.loc.line}: ${r.logicalId} (${r.type}): Policies[${i}] is ${describe(p)}, not a mapping with PolicyName and PolicyDocument`, p.loc, `policies|${r.logicalId}|${i}`));
+          return;
+        }
         const doc = valueOf(p, 'PolicyDocument');
         const name = str(valueOf(p, 'PolicyName')) ?? `#${i}`;
+        if (!doc) return this.missingDocument(r, `an inline policy (Policies[${i}] ${name}) without a PolicyDocument`, p.loc);
         const mine = found.filter((x) => x.loc.line >= p.loc.line && x.loc.line <= (p.loc.endLine ?? p.loc.line));
-        if (doc) this.addResolved(doc, { pointer: this.pointer(r, 'Policies', i, 'PolicyDocument'), label: `${r.logicalId} inline policy ${name}`, kind: 'identity', subject, sizeLimit: limit }, mine);
+        this.addResolved(doc, { pointer: this.pointer(r, 'Policies', i, 'PolicyDocument'), label: `${r.logicalId} inline policy ${name}`, kind: 'identity', subject, sizeLimit: limit }, mine);
       });
     }
     const arns = valueOf(r.props, 'ManagedPolicyArns');
@@ -245,7 +279,7 @@ class TemplateExtraction {
 
   private policyResource(r: CfnResource, attached: Attachment[], sizeLimit: number): void {
     const doc = r.props ? valueOf(r.props, 'PolicyDocument') : undefined;
-    if (!doc) return;
+    if (!doc) return this.missingDocument(r, 'no PolicyDocument', r.props?.loc ?? r.keyLoc);
     const name = str(r.props && valueOf(r.props, 'PolicyName')) ?? str(r.props && valueOf(r.props, 'ManagedPolicyName')) ?? r.logicalId;
     const pointer = this.pointer(r, 'PolicyDocument');
     if (attached.length === 0) {
@@ -271,7 +305,7 @@ class TemplateExtraction {
   private bucketPolicy(r: CfnResource): void {
     const doc = r.props ? valueOf(r.props, 'PolicyDocument') : undefined;
     const bucket = r.props ? valueOf(r.props, 'Bucket') : undefined;
-    if (!doc) return;
+    if (!doc) return this.missingDocument(r, 'no PolicyDocument', r.props?.loc ?? r.keyLoc);
     let subject: SubjectRef = { type: 'bucket', id: `${this.file}#${r.logicalId}` };
     if (bucket) {
       const logical = this.cfn.referencedResource(bucket);

@@ -46,21 +46,35 @@ const str = (n: LNode | undefined): string | undefined => (n?.kind === 'string' 
 
 export function extractTerraformPlan(path: string, text: string, root: LNode, opts: TfPlanOptions): ExtractedFile {
   const fv = valueOf(root, 'format_version')!;
-  // JSON.stringify, not String: String() throws on an object without a prototype (found by fuzzing).
-  const version = str(fv) ?? JSON.stringify(toPlain(fv)) ?? '';
-  if (!SUPPORTED_FORMAT.test(version)) {
-    const loc = startLoc(fv.loc);
-    return {
-      path,
-      status: 'error',
-      format: 'terraform-plan',
-      documents: [],
-      findings: [iacFinding('parse-error', 'high', `${path}:${loc.line}:${loc.column}: Terraform plan format_version "${version}" is not supported (supported: 0.1, 0.2, 1.x); no policy in it was analysed`, loc, `format|${version}`)],
-    };
+  const refused = (ruleId: string, loc: SourceLocation, message: string, what: string): ExtractedFile => ({
+    path,
+    status: 'error',
+    format: 'terraform-plan',
+    documents: [],
+    findings: [iacFinding(ruleId, 'high', `${path}:${loc.line}:${loc.column}: ${message}`, loc, what)],
+  });
+  if (fv.kind !== 'string') {
+    // JSON.stringify, not String: String() throws on an object without a prototype (found by fuzzing).
+    const shown = JSON.stringify(toPlain(fv)) ?? '?';
+    return refused('parse-error', startLoc(fv.loc), `Terraform plan format_version is ${kindOf(fv)} (${shown.slice(0, 40)}), not a version string such as "1.2"; no policy in it was analysed`, `format|${fv.kind}`);
+  }
+  if (!SUPPORTED_FORMAT.test(fv.value)) {
+    return refused('parse-error', startLoc(fv.loc), `Terraform plan format_version "${fv.value}" is not supported (supported: 0.1, 0.2, 1.x); no policy in it was analysed`, `format|${fv.value}`);
+  }
+  const errored = valueOf(root, 'errored');
+  if (errored && !(errored.kind === 'boolean' && !errored.value)) {
+    // The plan stopped before it completed: what it would grant is unknown, so it cannot pass.
+    return errored.kind === 'boolean'
+      ? refused('unsupported-file', startLoc(errored.loc), 'the Terraform plan is marked "errored": true (planning failed before it completed), so what it grants is unknown; fix the errors reported by terraform plan and gate the completed plan', 'errored')
+      : refused('parse-error', startLoc(errored.loc), `Terraform plan "errored" is ${kindOf(errored)}, not true or false; no policy in it was analysed`, 'errored-type');
   }
   const changes = valueOf(root, 'resource_changes');
   if (changes === undefined && valueOf(root, 'values') !== undefined) {
     return { path, status: 'error', format: 'terraform-plan', documents: [], findings: [iacFinding('parse-error', 'high', `${path}:1: this is Terraform state JSON, not a plan: run terraform show -json on a saved plan`, at(path), 'state')] };
+  }
+  // Absent or null means "no changes" (Terraform omits the key); anything else but a list is not a plan we can read.
+  if (changes && changes.kind !== 'array' && changes.kind !== 'null') {
+    return refused('parse-error', startLoc(changes.loc), `Terraform plan resource_changes is ${kindOf(changes)}, not a list of resource changes; no policy in it was analysed`, 'resource-changes');
   }
   const reader = new PlanReader(path, text, root, opts);
   reader.run();
@@ -89,11 +103,16 @@ class PlanReader {
   ) {
     this.planDir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '';
     const rcs = valueOf(root, 'resource_changes');
-    for (const rc of rcs?.kind === 'array' ? rcs.items : []) {
+    (rcs?.kind === 'array' ? rcs.items : []).forEach((rc, i) => {
       const change = valueOf(rc, 'change');
       const address = str(valueOf(rc, 'address'));
       const type = str(valueOf(rc, 'type'));
-      if (!change || !address || !type) continue;
+      if (rc.kind !== 'object' || change?.kind !== 'object' || !address || !type) {
+        const name = address ? `${address} (resource_changes[${i}])` : `resource_changes[${i}]`;
+        const why = rc.kind !== 'object' ? `is ${kindOf(rc)}, not a resource change` : !address ? 'has no address' : !type ? 'has no type' : change ? `has a change that is ${kindOf(change)}, not an object` : 'has no change';
+        this.structureProblem(rc.loc, `${name} ${why}; what it changes could not be read`, `rc|${i}`);
+        return;
+      }
       const c: Change = {
         address,
         moduleAddress: str(valueOf(rc, 'module_address')) ?? '',
@@ -106,16 +125,27 @@ class PlanReader {
         after: objectOrUndefined(valueOf(change, 'after')),
         afterUnknown: valueOf(change, 'after_unknown') ? toPlain(valueOf(change, 'after_unknown')!) : {},
       };
+      for (const sideName of ['before', 'after'] as const) {
+        const v = valueOf(change, sideName);
+        if (v && v.kind !== 'object' && v.kind !== 'null') this.structureProblem(v.loc, `${address}: change.${sideName} is ${kindOf(v)}, not an object or null; its ${sideName === 'before' ? 'current' : 'planned'} values could not be read`, `${sideName}|${address}`);
+      }
       this.changes.push(c);
       this.byAddress.set(address, c);
-    }
+    });
     this.findAccount();
+  }
+
+  /** A part of the plan this reader could not make sense of: located, fails closed. */
+  private structureProblem(loc: SourceLocation, message: string, what: string): void {
+    const where = startLoc(loc);
+    this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${where.line}:${where.column}: ${message}`, where, what));
   }
 
   run(): void {
     const side = this.opts.side;
     const attached = this.policyAttachments();
     for (const c of this.changes) {
+      if (c.mode === 'data' && c.type === 'aws_iam_policy_document') this.checkPolicyDocumentData(c);
       if (c.mode !== 'managed') continue;
       const values = side === 'base' ? c.before : c.after;
       if (!values) continue;
@@ -434,7 +464,13 @@ class PlanReader {
       );
       return;
     }
-    if (node?.kind !== 'string' || node.value.trim() === '') return;
+    // Absent, null or empty: no policy (the provider writes inline_policy blocks with an empty policy).
+    if (node === undefined || node.kind === 'null' || (node.kind === 'string' && node.value.trim() === '')) return;
+    if (node.kind !== 'string') {
+      const where = startLoc(node.loc);
+      this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${where.line}:${where.column}: ${c.address}: ${path.join('.')} is ${kindOf(node)}, not policy JSON text; the policy of ${meta.subject.id} could not be read`, where, `${pointer}|type`, { address: c.address }, meta.subject.id));
+      return;
+    }
     const parsed = parseLocatedJson(node.value, { file: this.file, mapPosition: this.mapperFor(node) });
     for (const p of parsed.problems) this.findings.push(iacFinding('parse-error', 'high', `${c.address}: ${path.join('.')} is not valid policy JSON: ${p.message}`, p.loc, `${pointer}|${p.code}`));
     if (!parsed.root) return;
@@ -455,6 +491,29 @@ class PlanReader {
     if (!built.document) return;
     if (meta.idSuffix) built.document.id = `${built.document.id}#${meta.idSuffix}`;
     this.documents.push(built.document);
+  }
+
+  /**
+   * An aws_iam_policy_document data source read at apply: its statements are what a policy referencing it
+   * will grant, so junk in them is reported even when no policy is read from it on this side.
+   */
+  private checkPolicyDocumentData(c: Change): void {
+    const after = c.after;
+    if (!after) return;
+    const bad: string[] = [];
+    const statement = valueOf(after, 'statement');
+    if (statement && statement.kind !== 'array' && statement.kind !== 'null' && !this.unknownAfter(c, 'statement')) bad.push(`statement is ${kindOf(statement)}, not a list of statement blocks`);
+    const json = valueOf(after, 'json');
+    if (json && json.kind !== 'string' && json.kind !== 'null' && !this.unknownAfter(c, 'json')) bad.push(`json is ${kindOf(json)}, not policy JSON text`);
+    if (bad.length === 0) return;
+    const where = startLoc((statement ?? json ?? after).loc);
+    this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${where.line}:${where.column}: ${c.address}: ${bad.join('; ')}; the policy it renders could not be read`, where, `policy-document|${c.address}`, { address: c.address }));
+  }
+
+  /** after_unknown marks this attribute, whatever side is read (the data source is checked once per plan). */
+  private unknownAfter(c: Change, attr: string): boolean {
+    const u = c.afterUnknown;
+    return u === true || (u !== null && typeof u === 'object' && (u as Plain)[attr] === true);
   }
 
   /** Maps positions inside a JSON string literal of the plan to the plan's line and column. */
@@ -588,6 +647,13 @@ const ATTACHMENT_TARGETS: Readonly<Record<string, Array<[string, 'role' | 'user'
     ['groups', 'group'],
   ],
 };
+
+/** A node's kind in words, for messages. */
+function kindOf(n: LNode): string {
+  if (n.kind === 'array') return 'a list';
+  if (n.kind === 'object') return 'an object';
+  return n.kind === 'null' ? 'null' : `a ${n.kind}`;
+}
 
 function objectOrUndefined(n: LNode | undefined): LNode | undefined {
   return n?.kind === 'object' ? n : undefined;

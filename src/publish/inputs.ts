@@ -22,6 +22,11 @@ export interface ActionInputs {
   /** Never ask AWS (Access Analyzer). */
   offline: boolean;
   awsRegion?: string;
+  /** Accounts and regions for s3:// and lookup-events CloudTrail sources that name none. */
+  cloudtrailAccounts: string[];
+  cloudtrailRegions: string[];
+  /** Threads that parse CloudTrail log objects (default: one per core, up to 4; 0: none). */
+  workers?: number;
 }
 
 const TRUE = new Set(['true', 'True', 'TRUE', 'yes', 'on', '1']);
@@ -67,5 +72,15 @@ export function readInputs(get: (name: string) => string): ActionInputs {
     plans: list(get, 'plan'),
     offline: bool(get, 'offline', false),
     awsRegion: opt('aws-region'),
+    cloudtrailAccounts: list(get, 'cloudtrail-accounts'),
+    cloudtrailRegions: list(get, 'cloudtrail-regions'),
+    workers: workersOf(opt('workers')),
   };
+}
+
+function workersOf(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new UsageError(`Input 'workers' must be a whole number from 0 to 64, got ${JSON.stringify(raw.slice(0, 20))}.`);
+  return n;
 }

@@ -8,6 +8,7 @@ import { isAscii } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { createGunzip, gunzip } from 'node:zlib';
 import type { BatchBuilder, EventProcessor } from './event-batch.js';
+import type { LogInput } from './worker-entry.js';
 import { RecordSplitter } from './record-stream.js';
 
 /** Decompressed size up to which an object is parsed whole. */
@@ -29,9 +30,37 @@ function gunzipWhole(data: Uint8Array, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => gunzip(data, { maxOutputLength: max, chunkSize }, (e, out) => (e ? reject(e) : resolve(out))));
 }
 
+/**
+ * Reads (and gunzips) an input on the libuv pool before it goes to a worker, so the worker only parses and never
+ * waits for I/O. Inputs to stream (too large) or that fail to gunzip are returned as they are: the worker streams
+ * them and reports the damage, keeping the records before it.
+ */
+export async function inflateInput(input: LogInput, maxWhole = MAX_WHOLE_BYTES): Promise<LogInput> {
+  let data: Uint8Array;
+  let gz: boolean;
+  if ('file' in input) {
+    gz = /\.gz$/i.test(input.file);
+    try {
+      if ((await stat(input.file)).size > (gz ? maxWhole / 3 : maxWhole)) return input;
+      data = await readFile(input.file);
+    } catch {
+      return input; // the worker says what is wrong with it
+    }
+  } else {
+    data = input.data;
+    gz = input.gz;
+  }
+  if (!gz) return { name: input.name, data, gz: false };
+  try {
+    return { name: input.name, data: await gunzipWhole(data, maxWhole), gz: false, compressedBytes: data.length, owned: true };
+  } catch {
+    return { name: input.name, data, gz: true };
+  }
+}
+
 /** Reads an object held in memory. `gz`: gzip-compressed (by name or magic bytes). */
-export async function readLogObject(proc: EventProcessor, b: BatchBuilder, data: Uint8Array, gz: boolean, maxWhole = MAX_WHOLE_BYTES): Promise<void> {
-  b.bytes += data.length;
+export async function readLogObject(proc: EventProcessor, b: BatchBuilder, data: Uint8Array, gz: boolean, maxWhole = MAX_WHOLE_BYTES, compressedBytes?: number): Promise<void> {
+  b.bytes += compressedBytes ?? data.length;
   let text: Buffer;
   if (gz) {
     try {

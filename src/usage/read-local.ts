@@ -21,7 +21,7 @@ export interface ReadLocalOptions {
   onNote?: (msg: string) => void;
   /** The IAM catalogue lookup; defaults to src/catalog (a custom one reads in-process). */
   lookup?: ActionLookup;
-  /** Worker threads (default: cores, at most 4; 0 = in-process). */
+  /** Worker threads (default: one per core, at most 4; 0 = in-process). */
   workers?: number;
   seen?: EventIdSet;
 }

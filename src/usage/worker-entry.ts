@@ -8,7 +8,11 @@ import { readLogFile, readLogObject } from './log-object.js';
 export const USAGE_WORKER_FLAG = '__iamPolicyGateUsageWorker';
 
 /** A task: a local file, or an object's bytes (S3), named for messages. */
-export type LogInput = { name: string; file: string } | { name: string; data: Uint8Array; gz: boolean };
+/**
+ * A local file, or an object's bytes (`compressedBytes`: its size before main-thread gunzip, for the report;
+ * `owned`: its ArrayBuffer was made for it alone and may be handed to a worker without a copy).
+ */
+export type LogInput = { name: string; file: string } | { name: string; data: Uint8Array; gz: boolean; compressedBytes?: number; owned?: boolean };
 export type LogTask = LogInput & { id: number };
 
 export interface WorkerInit {
@@ -30,7 +34,7 @@ export async function readTask(proc: EventProcessor, task: LogInput, maxWholeByt
   const b = new BatchBuilder(task.name);
   try {
     if ('file' in task) await readLogFile(proc, b, task.file, maxWholeBytes);
-    else await readLogObject(proc, b, task.data, task.gz, maxWholeBytes);
+    else await readLogObject(proc, b, task.data, task.gz, maxWholeBytes, task.compressedBytes);
   } catch (e) {
     // Reading code must never kill the worker: the object is reported, the rest goes on.
     b.problem(`cannot read (${(e as Error).message})`);

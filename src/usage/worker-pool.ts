@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { actionById, allActionCount } from '../catalog/catalog.js';
 import { EventProcessor, type EventBatch, type ProcessorOptions } from './event-batch.js';
+import { inflateInput } from './log-object.js';
 import { SigRegistry } from './tally.js';
 import { bundleCanStartWorkers, closeBatch, readTask, USAGE_WORKER_FLAG, type LogInput, type LogTask, type WorkerInit } from './worker-entry.js';
 
@@ -17,7 +18,7 @@ export interface ReadResult {
 }
 
 export interface PoolOptions extends Omit<ProcessorOptions, 'lookup'> {
-  /** Worker threads; 0 reads in-process. Default: the cores available, at most 4. */
+  /** Worker threads; 0 reads in-process. Default: defaultWorkerCount(). */
   workers?: number;
   /** The script a worker runs; default: this bundle, or worker-entry.js beside this module. */
   workerScript?: URL;
@@ -33,6 +34,7 @@ export interface PoolOptions extends Omit<ProcessorOptions, 'lookup'> {
  */
 const PER_WORKER = 3;
 
+/** IAM_POLICY_GATE_WORKERS, else one worker per core, at most 4. */
 export function defaultWorkerCount(): number {
   const raw = process.env.IAM_POLICY_GATE_WORKERS?.trim();
   const env = raw ? Number(raw) : NaN;
@@ -129,19 +131,28 @@ export class LogReaderPool {
   private send(slot: Slot, input: LogInput): Promise<ReadResult> {
     const id = this.nextId++;
     slot.inFlight++;
-    return new Promise<ReadResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, slot });
-      const task: LogTask = { id, ...input };
-      if ('data' in input) {
-        // Hand the bytes over without a copy when they own their buffer.
-        const whole = input.data.byteOffset === 0 && input.data.byteLength === input.data.buffer.byteLength;
-        slot.worker.postMessage(task, whole ? [input.data.buffer as ArrayBuffer] : []);
-      } else slot.worker.postMessage(task);
-    }).catch((e: Error) => {
-      // The worker died with this object in hand: read it here instead.
-      if ('file' in input || !isDetached(input.data)) return this.readLocally(input);
-      throw e;
-    });
+    let posted: LogInput = input;
+    return inflateInput(input, this.opts.maxWholeBytes)
+      .then(
+        (ready) =>
+          new Promise<ReadResult>((resolve, reject) => {
+            posted = ready;
+            this.pending.set(id, { resolve, reject, slot });
+            if (!slot.alive) return reject(new Error('usage worker is gone'));
+            const task: LogTask = { id, ...ready };
+            if ('data' in ready) {
+              // Hand the bytes over without a copy when their buffer is theirs alone (never a pooled Buffer's).
+              const whole = ready.data.byteOffset === 0 && ready.data.byteLength === ready.data.buffer.byteLength;
+              const ours = ready.owned && ready.data.buffer.byteLength >= 64 * 1024;
+              slot.worker.postMessage(task, whole || ours ? [ready.data.buffer as ArrayBuffer] : []);
+            } else slot.worker.postMessage(task);
+          }),
+      )
+      .catch((e: Error) => {
+        // The worker died with this object in hand: read it here instead, if its bytes are still ours.
+        if ('file' in posted || !isDetached(posted.data)) return this.readLocally(posted);
+        throw e;
+      });
   }
 
   private onBatch(slot: Slot, m: { id: number; batch: EventBatch }): void {

@@ -124,3 +124,84 @@ describe('Terraform bad input', () => {
     expect(r.documents.length).toBeGreaterThan(5);
   });
 });
+
+describe('structures the extractors could not read fail closed (hardening corpus)', () => {
+  const corpus = (file: string) => extract(`fixtures/bad-inputs/${file}`);
+  const only = (r: ExtractedFile, ruleId: string) => r.findings.filter((f) => f.ruleId === ruleId);
+
+  test.each([
+    ['cfn-json/properties-string.json', 6, 'R (AWS::IAM::Role): Properties is a string, not a mapping'],
+    ['cfn-json/policies-string.json', 8, 'R (AWS::IAM::Role): Policies is a string, not a list'],
+    ['cfn-yaml/merge-key.yaml', 6, 'P (AWS::IAM::ManagedPolicy) has no PolicyDocument (YAML merge keys "<<"'],
+  ])('CloudFormation %s: parse-error at line %d', (file, line, text) => {
+    const [f] = only(corpus(file), 'parse-error');
+    expect(f.location).toMatchObject({ file: `fixtures/bad-inputs/${file}`, line });
+    expect(f.message).toContain(`fixtures/bad-inputs/${file}:${line}: ${text}`);
+    failsClosed('parse-error');
+  });
+
+  test('CloudFormation: a null Policies entry and one without a PolicyDocument are each reported at their line', () => {
+    const r = corpus('cfn-json/policies-with-null.json');
+    expect(r.status).toBe('error');
+    expect(only(r, 'parse-error').map((f) => [f.location?.line, f.message.split(': ').slice(1).join(': ')])).toEqual([
+      [8, 'R (AWS::IAM::Role): Policies[0] is null, not a mapping with PolicyName and PolicyDocument'],
+      [9, 'R (AWS::IAM::Role) has an inline policy (Policies[1] p) without a PolicyDocument; what it grants could not be read'],
+    ]);
+  });
+
+  test.each([
+    ['format-version-number.json', 'error', 'format_version is a number (1.2), not a version string'],
+    ['resource-changes-object.json', 'error', 'resource_changes is an object, not a list of resource changes'],
+    ['resource-change-null.json', 'policy', 'resource_changes[0] is null, not a resource change'],
+    ['change-missing.json', 'policy', 'aws_iam_role_policy.p (resource_changes[0]) has no change'],
+    ['policy-number.json', 'policy', 'aws_iam_role_policy.p: policy is a number, not policy JSON text'],
+    ['policy-object-bad.json', 'policy', 'aws_iam_role_policy.p: policy is an object, not policy JSON text'],
+    ['before-after-swapped-types.json', 'policy', 'aws_iam_role_policy.p: change.after is a list, not an object or null'],
+    ['policy-document-data-bad.json', 'policy', 'data.aws_iam_policy_document.d: statement is a string, not a list of statement blocks; json is a number'],
+  ])('Terraform %s: a located parse-error naming what was wrong', (file, status, text) => {
+    const r = corpus(`tf-plan/${file}`);
+    expect(r.status).toBe(status);
+    expect(r.documents).toEqual([]);
+    const f = only(r, 'parse-error').find((x) => x.message.includes(text));
+    expect(f?.message).toMatch(new RegExp(`^fixtures/bad-inputs/tf-plan/${file.replace('.', '\\.')}:\\d+:\\d+: `));
+    expect(f?.location?.line).toBeGreaterThan(1);
+  });
+
+  test('Terraform: an errored plan is unsupported-file at the errored key, and fails closed', () => {
+    const r = corpus('tf-plan/errored-plan.json');
+    expect(r.status).toBe('error');
+    expect(r.findings).toHaveLength(1);
+    expect(r.findings[0]).toMatchObject({ ruleId: 'unsupported-file', location: { file: 'fixtures/bad-inputs/tf-plan/errored-plan.json', line: 3 } });
+    expect(r.findings[0].message).toContain('"errored": true (planning failed before it completed)');
+    failsClosed('unsupported-file');
+  });
+
+  test('no noise for valid shapes: errored false, no resource_changes, empty inline_policy, unknown data source json, a user without Properties', () => {
+    const plan = {
+      format_version: '1.2',
+      errored: false,
+      resource_changes: [
+        {
+          address: 'aws_iam_role.r',
+          mode: 'managed',
+          type: 'aws_iam_role',
+          name: 'r',
+          change: {
+            actions: ['create'],
+            before: null,
+            after: { name: 'r', assume_role_policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}', inline_policy: [{ name: '', policy: '' }] },
+            after_unknown: { arn: true },
+          },
+        },
+        { address: 'data.aws_iam_policy_document.d', mode: 'data', type: 'aws_iam_policy_document', name: 'd', change: { actions: ['read'], before: null, after: { statement: [] }, after_unknown: { json: true } } },
+      ],
+    };
+    const r = extract('ok.json', enc(JSON.stringify(plan, null, 1)));
+    expect(r.findings.filter((f) => f.ruleId === 'parse-error' || f.ruleId === 'unsupported-file')).toEqual([]);
+    expect(r.documents.map((d) => d.kind)).toEqual(['trust']);
+    const noChanges = extract('none.json', enc('{"format_version":"1.2","terraform_version":"1.9.0","planned_values":{}}'));
+    expect(noChanges.findings).toEqual([]);
+    const user = extract('u.template.json', enc('{"AWSTemplateFormatVersion":"2010-09-09","Resources":{"U":{"Type":"AWS::IAM::User"}}}'));
+    expect(user.findings).toEqual([]);
+  });
+});

@@ -58,7 +58,7 @@ describe('readInputs', () => {
     expect(readInputs(from({ 'github-token': 't' }))).toEqual({
       token: 't', cloudtrail: [], outputDir: 'iam-policy-gate-report', comment: true, uploadSarif: false, waitForProcessing: true,
       annotations: true, failOnError: true, config: undefined, since: undefined, commentKey: undefined, sarifCategory: undefined,
-      approvalLabel: undefined, base: undefined, head: undefined, plans: [], offline: false, awsRegion: undefined,
+      approvalLabel: undefined, base: undefined, head: undefined, plans: [], offline: false, awsRegion: undefined, cloudtrailAccounts: [], cloudtrailRegions: [], workers: undefined,
     });
   });
 

@@ -180,6 +180,14 @@ describe('aggregate SQL', () => {
     expect(out.events).toBe(27);
   });
 
+  test('PartiQL rows carry only the statement verb, which decides the action', () => {
+    const { sql } = aggregateQuery({ dialect: 'lake', from: 'x', since, contextKeys: [] });
+    expect(sql).toContain(`regexp_extract(element_at(requestParameters, 'statement'), '^\\s*([A-Za-z]+)', 1) AS rp_statement`);
+    const agg = new UsageAggregator();
+    addRows(agg, [row({ ui_type: 'IAMUser', ui_arn: 'arn:aws:iam::111122223333:user/bob', ui_account: '111122223333', event_source: 'dynamodb.amazonaws.com', event_name: 'ExecuteStatement', rp_statement: 'SELECT' })], [], 'q');
+    expect(agg.summary().records.map((r) => r.action)).toEqual(['dynamodb:PartiQLSelect']);
+  });
+
   test('a row whose count is not a number is named', () => {
     const out = addRows(new UsageAggregator(), [row({ event_count: 'x', ui_type: 'Root' })], [], 'athena:db.t query 1');
     expect(out.bad).toEqual(['athena:db.t query 1: row 1: event_count "x" is not a positive number']);

@@ -13,11 +13,13 @@ interface Column {
   athena: string;
 }
 
-const rp = (key: string): Column => ({
-  alias: `rp_${key.replace(/[^A-Za-z0-9]/g, '_').toLowerCase()}`,
-  lake: `element_at(requestParameters, '${key}')`,
-  athena: `json_extract_scalar(requestparameters, '$.${key}')`,
-});
+const rp = (key: string): Column => {
+  const lake = `element_at(requestParameters, '${key}')`;
+  const athena = `json_extract_scalar(requestparameters, '$.${key}')`;
+  // A PartiQL statement carries values: only its verb decides the action (dynamodb:PartiQLSelect ...).
+  const verb = (x: string) => `regexp_extract(${x}, '^\\s*([A-Za-z]+)', 1)`;
+  return { alias: `rp_${key.replace(/[^A-Za-z0-9]/g, '_').toLowerCase()}`, lake: key === 'statement' ? verb(lake) : lake, athena: key === 'statement' ? verb(athena) : athena };
+};
 
 /** Request parameters the resource mapping reads (resources.ts), object keys excepted: those are O(objects). */
 export const RESOURCE_PARAMETERS = ['bucketName', 'tableName', 'functionName', 'queueUrl', 'topicArn', 'secretId', 'destinationKeyId', 'statement'];

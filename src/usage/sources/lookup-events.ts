@@ -90,6 +90,7 @@ export async function readLookupEventsSource(spec: LookupEventsSpec, ctx: Source
       rb.region(region);
       for (const attribute of spec.attributes?.length ? spec.attributes : [undefined]) {
         let token: string | undefined;
+        const tokens = new Set<string>();
         let page = 0;
         do {
           if (seen >= maxEvents) {
@@ -128,6 +129,12 @@ export async function readLookupEventsSource(spec: LookupEventsSpec, ctx: Source
           tally.add(batch, registry);
           rb.batch(batch, false);
           token = out.NextToken;
+          // A NextToken seen before means the pages go round in a circle: stop, and say the region is incomplete.
+          if (token !== undefined && tokens.has(token)) {
+            rb.problem(`lookup-events ${region}: page ${page} returned a NextToken already seen; stopped, the rest of this region was not read`);
+            return;
+          }
+          if (token !== undefined) tokens.add(token);
         } while (token);
       }
     }),

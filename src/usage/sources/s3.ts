@@ -127,6 +127,7 @@ export async function readS3Source(spec: S3SourceSpec, ctx: SourceContext, opts:
   /** Every page of a listing (retried); `delimiter` gives the sub-folders instead of the keys. */
   async function* list(p: string, delimiter?: string) {
     let token: string | undefined;
+    const tokens = new Set<string>();
     do {
       const page = await withRetry(
         () => client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: p, Delimiter: delimiter, ContinuationToken: token }), { abortSignal: timeout() }),
@@ -134,6 +135,9 @@ export async function readS3Source(spec: S3SourceSpec, ctx: SourceContext, opts:
       );
       yield page;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      // A server that hands back a token it gave before would keep us listing forever.
+      if (token !== undefined && tokens.has(token)) throw new Error(`listing ${where(p)} returned the same continuation token twice; stopped`);
+      if (token !== undefined) tokens.add(token);
     } while (token);
   }
   async function folders(p: string): Promise<string[]> {

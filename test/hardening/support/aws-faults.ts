@@ -137,7 +137,6 @@ export async function runAwsFaults(): Promise<FaultResult[]> {
       'a listing that repeats its continuation token forever (partial pages)',
       { list: () => ({ IsTruncated: true, NextContinuationToken: 'same-token', Contents: [] }) },
       20,
-      '[cloudtrail] src/usage/sources/s3.ts list(): a repeated NextContinuationToken loops without end; stop when a token comes back',
     ),
   );
   // LookupEvents: 6 attempts per page.
@@ -152,7 +151,6 @@ export async function runAwsFaults(): Promise<FaultResult[]> {
       'pages that repeat their NextToken forever with no events',
       () => ({ Events: [], NextToken: 'same-token' }),
       20,
-      '[cloudtrail] src/usage/sources/lookup-events.ts: a repeated NextToken with empty pages loops without end (maxEvents never trips); stop when a token comes back',
     ),
   );
   // Access Analyzer: the SDK's adaptive retry, 3 attempts.
