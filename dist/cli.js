@@ -61559,9 +61559,17 @@ function deltaRows(added, removed) {
         .map((g) => [
         g.service ? cellCode(g.service, 60) : '(no service)',
         escapeMarkdown(g.level),
-        g.added.sort(byAction).map(actionItem),
-        g.removed.sort(byAction).map(actionItem),
+        listed(g.added.sort(byAction)),
+        listed(g.removed.sort(byAction)),
     ]);
+}
+/** Past this many actions in one cell, the rest is counted, not listed (report.json has them all). */
+const MAX_ACTIONS_PER_CELL = 40;
+function listed(items) {
+    const shown = items.slice(0, MAX_ACTIONS_PER_CELL).map(actionItem);
+    if (items.length > MAX_ACTIONS_PER_CELL)
+        shown.push(`… ${formatCount(items.length - MAX_ACTIONS_PER_CELL)} more`);
+    return shown;
 }
 function concretenessRows(s) {
     return ['base', 'head'].map((side) => {

@@ -239,3 +239,17 @@ describe('renderDiffMd: the size budget', () => {
     expectWellFormed(md);
   });
 });
+
+describe('renderDiffMd: long action lists', () => {
+  test('a cell lists the first actions of a service and counts the rest', () => {
+    const report = structuredClone(basicReport);
+    const actions = Array.from({ length: 100 }, (_, i) => `ec2:Action${String(i).padStart(3, '0')}`);
+    report.subjects[0].delta.added = [{ actions, accessLevel: 'Write', resources: ['*'], conditional: false, locations: [] }];
+    report.subjects[0].delta.addedCount = 100;
+    const md = renderDiffMd(report);
+    const row = md.split('\n').find((l) => l.startsWith('| `ec2` |'))!;
+    expect(row).toContain('`Action039`');
+    expect(row).not.toContain('`Action040`');
+    expect(row).toContain('… 60 more');
+  });
+});
