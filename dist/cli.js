@@ -64083,6 +64083,7 @@ function inputFor(subject, docs, record, guards = []) {
     }
     return { identity: docs, scps: level('scp'), boundary: guards.filter((d) => d.kind === 'boundary') };
 }
+/** A usage record as a request to the evaluator, with the condition keys `keys` carried or marked unknown. */
 function requestFor(record, keys) {
     const context = {};
     // Keys the policies test that the event did not carry are unknown, not absent: the log cannot tell.
@@ -65466,18 +65467,6 @@ function coveredBy(granting) {
 
 
 
-function suggest_requestFor(record, keys) {
-    const context = {};
-    // A key the policies test that the event did not carry is unknown, not absent.
-    for (const k of keys)
-        context[k] = Object.prototype.hasOwnProperty.call(record.context, k) ? record.context[k] : undefined;
-    return {
-        action: record.action,
-        resource: record.resource,
-        principal: { arn: record.principal, account: record.account, type: record.principalType === 'AWSService' ? 'Service' : 'AWS' },
-        context,
-    };
-}
 const statementAt = (doc, index) => doc ? (doc.statements[index]?.index === index ? doc.statements[index] : doc.statements.find((s) => s.index === index)) : undefined;
 const isDenied = (d) => d === 'explicit-deny' || d === 'implicit-deny';
 function suggestPolicy(input) {
@@ -65514,7 +65503,7 @@ function suggestPolicy(input) {
             bump(tally.excluded, action, record.count);
             continue;
         }
-        const request = suggest_requestFor(record, keys);
+        const request = requestFor(record, keys);
         const result = evaluate(request, { identity: current });
         if (isDenied(result.decision)) {
             bump(tally.denied, action, record.count);
@@ -75239,6 +75228,13 @@ function resourcesFor(ctx, action, index) {
                 return [secret];
             break;
         }
+        case 'cloudformation': {
+            // Stack calls name the stack by ARN (or by name, which says nothing of its id: left unknown).
+            const stack = resources_str(rp?.stackName);
+            if (stack?.startsWith(`arn:${ctx.partition}:cloudformation:`) && stack.includes(':stack/'))
+                return [stack];
+            break;
+        }
     }
     // Single-action events: `resources[]` ARNs of the action's own service (sts:AssumeRole* acts on an IAM role).
     const wanted = service === 'sts' ? 'iam' : service;
@@ -79047,22 +79043,12 @@ function explainCase(c, world, opts = {}) {
 
 
 
-/** The same files the changes stage reads for the gate. */
-const load_CANDIDATE = /\.(json|ya?ml|template|tf\.json)$/i;
-async function load_isDirectory(p) {
-    try {
-        return (await external_node_fs_.promises.stat(p)).isDirectory();
-    }
-    catch {
-        return false;
-    }
-}
 /**
  * Every policy file of both directories, not only the changed ones: a request may be decided by a
  * policy the change does not touch. Each side is read as "everything added to an empty tree".
  */
 async function wholeTrees(base, head, config) {
-    const limits = { maxFileBytes: config.limits.maxFileBytes, include: (p) => load_CANDIDATE.test(p) || config.policyFiles.include.length > 0 };
+    const limits = { maxFileBytes: config.limits.maxFileBytes, include: (p) => CANDIDATE.test(p) || config.policyFiles.include.length > 0 };
     const empty = await external_node_fs_.promises.mkdtemp(external_node_path_default().join(external_node_os_default().tmpdir(), 'iam-policy-gate-explain-'));
     try {
         const [b, h] = [await changesBetweenDirectories(empty, base, limits), await changesBetweenDirectories(empty, head, limits)];
@@ -79103,7 +79089,7 @@ async function loadWorld(opts) {
     const config = await loadConfig(checkOpts);
     const notes = [];
     let changes;
-    if ((await load_isDirectory(opts.base)) && (await load_isDirectory(opts.head)))
+    if ((await isDirectory(opts.base)) && (await isDirectory(opts.head)))
         changes = await wholeTrees(opts.base, opts.head, config);
     else {
         changes = await loadChanges(checkOpts, config);

@@ -63,9 +63,9 @@ export interface CheckResult {
 }
 
 /** Which files the changes stage reads: anything that may hold a policy. */
-const CANDIDATE = /\.(json|ya?ml|template|tf\.json)$/i;
+export const CANDIDATE = /\.(json|ya?ml|template|tf\.json)$/i;
 
-async function isDirectory(p: string): Promise<boolean> {
+export async function isDirectory(p: string): Promise<boolean> {
   try {
     return (await fsp.stat(p)).isDirectory();
   } catch {

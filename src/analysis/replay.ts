@@ -32,7 +32,8 @@ function inputFor(subject: SubjectRef, docs: PolicyDocument[], record: UsageReco
   return { identity: docs, scps: level('scp'), boundary: guards.filter((d) => d.kind === 'boundary') };
 }
 
-function requestFor(record: UsageRecord, keys: string[]): RequestContext {
+/** A usage record as a request to the evaluator, with the condition keys `keys` carried or marked unknown. */
+export function requestFor(record: UsageRecord, keys: string[]): RequestContext {
   const context: RequestContext['context'] = {};
   // Keys the policies test that the event did not carry are unknown, not absent: the log cannot tell.
   for (const k of keys) context[k] = Object.prototype.hasOwnProperty.call(record.context, k) ? record.context[k] : undefined;

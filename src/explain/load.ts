@@ -7,19 +7,9 @@ import { changesBetweenDirectories } from '../changes/directories.js';
 import type { GateConfig } from '../config/types.js';
 import type { ChangeSet, FileChange, PolicyDocument } from '../model.js';
 import { extractChanges, groupBySubject } from '../pipeline.js';
-import { loadChanges, loadConfig, type CheckOptions } from '../run.js';
+import { CANDIDATE, isDirectory, loadChanges, loadConfig, type CheckOptions } from '../run.js';
 import type { ExplainWorld } from './types.js';
 
-/** The same files the changes stage reads for the gate. */
-const CANDIDATE = /\.(json|ya?ml|template|tf\.json)$/i;
-
-async function isDirectory(p: string): Promise<boolean> {
-  try {
-    return (await fsp.stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Every policy file of both directories, not only the changed ones: a request may be decided by a

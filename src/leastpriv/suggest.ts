@@ -4,9 +4,9 @@
 // are never suggested; config `exclude` patterns are dropped and `allow` patterns kept as granted now.
 import { ActionSet, lookupAction } from '../catalog/catalog.js';
 import { compileDocuments, conditionText } from '../analysis/compile.js';
-import { evaluate, type EvaluationInput, type RequestContext, type StatementHit } from '../analysis/evaluate/evaluate.js';
+import { evaluate, type EvaluationInput, type StatementHit } from '../analysis/evaluate/evaluate.js';
 import { actionMatches } from '../analysis/evaluate/match.js';
-import { conditionKeysOf } from '../analysis/replay.js';
+import { conditionKeysOf, requestFor } from '../analysis/replay.js';
 import type { ConditionClause, PolicyDocument, Statement, UsageRecord } from '../model.js';
 import { policyDiff } from './diff.js';
 import { coveredBy, generaliseResources } from './generalise.js';
@@ -36,17 +36,6 @@ interface Group {
   actions: Map<string, { events: Set<string>; kept: Set<string>; granting: Set<string> }>;
 }
 
-function requestFor(record: UsageRecord, keys: string[]): RequestContext {
-  const context: RequestContext['context'] = {};
-  // A key the policies test that the event did not carry is unknown, not absent.
-  for (const k of keys) context[k] = Object.prototype.hasOwnProperty.call(record.context, k) ? record.context[k] : undefined;
-  return {
-    action: record.action,
-    resource: record.resource,
-    principal: { arn: record.principal, account: record.account, type: record.principalType === 'AWSService' ? 'Service' : 'AWS' },
-    context,
-  };
-}
 
 const statementAt = (doc: PolicyDocument | undefined, index: number): Statement | undefined =>
   doc ? (doc.statements[index]?.index === index ? doc.statements[index] : doc.statements.find((s) => s.index === index)) : undefined;

@@ -3,18 +3,11 @@
 import { createHash } from 'node:crypto';
 import type * as Sarif from 'sarif';
 import type { Finding, Report, RuleAction, Severity, SourceLocation } from '../model.js';
+import type { RuleInfo } from '../verdict/rules.js';
 import { compareText, encodePath, repoRelativePath, severityRank, waiverOf } from './format.js';
 import { clip, plainText } from './markdown.js';
 
-export interface RuleInfo {
-  id: string;
-  name: string;
-  shortDescription: string;
-  help: string;
-  severity: Severity;
-  securitySeverity: number;
-  defaultAction: RuleAction;
-}
+export type { RuleInfo } from '../verdict/rules.js';
 
 export interface SarifOptions {
   /** `category/` (GitHub takes the text before the last slash as the category); a slash is appended if missing. */

@@ -115,6 +115,12 @@ export function resourcesFor(ctx: ResourceContext, action: string, index: number
       if (secret?.startsWith('arn:')) return [secret];
       break;
     }
+    case 'cloudformation': {
+      // Stack calls name the stack by ARN (or by name, which says nothing of its id: left unknown).
+      const stack = str(rp?.stackName);
+      if (stack?.startsWith(`arn:${ctx.partition}:cloudformation:`) && stack.includes(':stack/')) return [stack];
+      break;
+    }
   }
   // Single-action events: `resources[]` ARNs of the action's own service (sts:AssumeRole* acts on an IAM role).
   const wanted = service === 'sts' ? 'iam' : service;

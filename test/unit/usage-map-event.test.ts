@@ -316,3 +316,22 @@ describe('mapEvent on untrusted input', () => {
     );
   });
 });
+
+test('a CloudFormation stack call naming its stack by ARN carries that resource', () => {
+  const stack = 'arn:aws:cloudformation:us-east-1:123456789012:stack/app-web/1a2b';
+  const record = {
+    eventVersion: '1.09',
+    eventID: 'cfn-1',
+    eventTime: '2026-11-01T00:00:00Z',
+    eventSource: 'cloudformation.amazonaws.com',
+    eventName: 'DescribeStacks',
+    awsRegion: 'us-east-1',
+    recipientAccountId: '123456789012',
+    userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/dev', accountId: '123456789012' },
+    requestParameters: { stackName: stack },
+  };
+  const byName = { ...record, eventID: 'cfn-2', requestParameters: { stackName: 'app-web' } };
+  const mapped = mapEvent(record) as { resources: string[] };
+  expect(mapped.resources).toEqual([stack]);
+  expect((mapEvent(byName) as { resources: string[] }).resources).toEqual([]);
+});
