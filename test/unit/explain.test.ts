@@ -133,6 +133,8 @@ describe('explain uses the gate evaluator: the demo CloudTrail replayed both way
       expect(tally(viaExplain)).toEqual(tally([...gate.predicted, ...gate.fixed, ...gate.undecided]));
     }
     expect(compared).toBeGreaterThan(10);
-    expect(gateItems).toBeGreaterThanOrEqual(3);
+    // The demo has a predicted denial (s3:PutObject) and a fixed one (dynamodb:Query); undecided calls are
+    // compared the same way when there are any.
+    expect(gateItems).toBeGreaterThanOrEqual(2);
   });
 });
