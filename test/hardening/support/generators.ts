@@ -1,19 +1,11 @@
 // Inputs too large, too deep or too binary to commit: made at run time, deterministically.
 import { gzipSync } from 'node:zlib';
+import { prng } from '../../../bench/cloudtrail-gen.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
 /** A small seeded generator (mulberry32): the same bytes on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = prng;
 
 function randomBytes(n: number, seed: number): Uint8Array {
   const next = random(seed);
