@@ -74842,6 +74842,15 @@ class aggregator_UsageAggregator {
             unmapped += u.count;
         return this.mappedEvents + unmapped + this.permissionless;
     }
+    /** One aggregator of several whose owners are done with them: the only one as it is, else a merge of all. */
+    static combine(parts, opts = {}) {
+        if (parts.length === 1)
+            return parts[0];
+        const agg = new aggregator_UsageAggregator(opts);
+        for (const p of parts)
+            agg.merge(p);
+        return agg;
+    }
     /** Folds another aggregator (e.g. from a worker or another source) into this one. */
     merge(other) {
         for (const [key, r] of other.records) {
@@ -74877,8 +74886,11 @@ class aggregator_UsageAggregator {
     }
     /** The summary, records sorted for stable output. Sources are the caller's to report. */
     summary(sources = []) {
-        const records = [...this.records.values()].sort((a, b) => cmp(a.principal, b.principal) || cmp(a.action, b.action) || cmp(a.resource ?? '', b.resource ?? '') || cmp(a.outcome, b.outcome) ||
-            cmp(a.errorCode ?? '', b.errorCode ?? '') || cmp(JSON.stringify(a.context), JSON.stringify(b.context)));
+        // Sort keys computed once per record (a comparator that serialised contexts ran it ~2 n log n times).
+        const keyed = [...this.records.values()].map((r) => ({ r, context: JSON.stringify(r.context) }));
+        keyed.sort(({ r: a, context: ca }, { r: b, context: cb }) => cmp(a.principal, b.principal) || cmp(a.action, b.action) || cmp(a.resource ?? '', b.resource ?? '') || cmp(a.outcome, b.outcome) ||
+            cmp(a.errorCode ?? '', b.errorCode ?? '') || cmp(ca, cb));
+        const records = keyed.map((k) => k.r);
         const unmapped = [...this.unmapped.values()].sort((a, b) => b.count - a.count || cmp(a.eventSource, b.eventSource) || cmp(a.eventName, b.eventName));
         return {
             window: { start: this.start, end: this.end },
@@ -74905,75 +74917,162 @@ const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./src/usage/event-id-set.ts
 // A compact set of CloudTrail eventIDs for cross-file dedupe. eventIDs are UUIDs: each is stored as 16 bytes in
-// an open-addressing table (4 x uint32, linear probing, load <= 0.5), i.e. 32-64 bytes per event instead of the
-// ~100 bytes a Set<string> entry costs. Ids that are not UUIDs (re-exported or synthetic logs) go in a Set.
-// Memory grows with the number of distinct events: about 48 bytes each on average (plus a 2x spike while the
-// table grows), e.g. ~0.5 GB for 10 million events.
+// open-addressing tables (4 x uint32, linear probing, load 0.53-0.8) split in 256 segments that grow on their own,
+// i.e. 20-30 bytes per event instead of the ~100 bytes a Set<string> entry costs, and no 2x spike while a table grows
+// (a segment is 1/256 of the whole). Ids that are not UUIDs (re-exported or synthetic logs) go in a Set.
+// Memory grows with the number of distinct events: ~24 bytes each on average, e.g. ~0.25 GB for 10 million events.
 /** Parses "8-4-4-4-12" hex into four uint32 words; false when `id` is not a UUID. */
 function uuidWords(id, out) {
     return parseUuid(id, out);
 }
+/** Hex digit values by char code (-1: not a hex digit). */
+const HEX = new Int8Array(128).fill(-1);
+for (let c = 0; c < 10; c++)
+    HEX[48 + c] = c;
+for (let c = 0; c < 6; c++)
+    HEX[97 + c] = HEX[65 + c] = 10 + c;
+/** Eight hex digits from `at` as a uint32, or -1. */
+function hex8(id, at) {
+    let v = 0;
+    for (let i = at; i < at + 8; i++) {
+        const c = id.charCodeAt(i);
+        const d = c < 128 ? HEX[c] : -1;
+        if (d < 0)
+            return -1;
+        v = (v << 4) | d;
+    }
+    return v >>> 0;
+}
+/** Four hex digits from `at`, or -1. */
+function hex4(id, at) {
+    let v = 0;
+    for (let i = at; i < at + 4; i++) {
+        const c = id.charCodeAt(i);
+        const d = c < 128 ? HEX[c] : -1;
+        if (d < 0)
+            return -1;
+        v = (v << 4) | d;
+    }
+    return v;
+}
 function parseUuid(id, out) {
     if (id.length !== 36 || id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45)
         return false;
-    let word = 0;
-    let digits = 0;
-    let w = 0;
-    for (let i = 0; i < 36; i++) {
-        if (i === 8 || i === 13 || i === 18 || i === 23)
-            continue;
-        const c = id.charCodeAt(i);
-        const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
-        if (v < 0)
-            return false;
-        word = (word << 4) | v;
-        if (++digits === 8) {
-            out[w++] = word >>> 0;
-            word = 0;
-            digits = 0;
-        }
-    }
+    // 8-4-4-4-12 -> words [0..8) [9..13)+[14..18) [19..23)+[24..28) [28..36)
+    const a = hex8(id, 0);
+    const b1 = hex4(id, 9);
+    const b2 = hex4(id, 14);
+    const c1 = hex4(id, 19);
+    const c2 = hex4(id, 24);
+    const d = hex8(id, 28);
+    if (a < 0 || b1 < 0 || b2 < 0 || c1 < 0 || c2 < 0 || d < 0)
+        return false;
+    out[0] = a;
+    out[1] = ((b1 << 16) | b2) >>> 0;
+    out[2] = ((c1 << 16) | c2) >>> 0;
+    out[3] = d;
     return true;
 }
-class EventIdSet {
-    table;
-    used;
-    mask;
+/** Segments of the set: each grows on its own, so growing never holds two copies of the whole table. */
+const SEGMENTS = 256;
+const MIN_SLOTS = 16;
+/** Grow a segment when it is this full (linear probing stays short), by this factor (tables stay ~2/3 full). */
+const MAX_LOAD = 0.8;
+const GROWTH = 1.5;
+/** One segment: an open-addressing table of UUIDs as 4 x uint32, all-zero marking a free slot. */
+class Segment {
+    table = new Uint32Array(MIN_SLOTS * 4);
+    slots = MIN_SLOTS;
     count = 0;
+    /** `h`: 24 well-mixed bits choosing the first slot. */
+    insert(h, a, b, c, d) {
+        const t = this.table;
+        const slots = this.slots;
+        let slot = Math.floor((h * slots) / 16777216);
+        for (;;) {
+            const o = slot * 4;
+            const w0 = t[o];
+            const w1 = t[o + 1];
+            const w2 = t[o + 2];
+            const w3 = t[o + 3];
+            if ((w0 | w1 | w2 | w3) === 0) {
+                t[o] = a;
+                t[o + 1] = b;
+                t[o + 2] = c;
+                t[o + 3] = d;
+                if (++this.count > slots * MAX_LOAD)
+                    this.grow();
+                return true;
+            }
+            if (w0 === a && w1 === b && w2 === c && w3 === d)
+                return false;
+            if (++slot === slots)
+                slot = 0;
+        }
+    }
+    grow() {
+        const old = this.table;
+        const oldSlots = this.slots;
+        this.slots = Math.ceil(oldSlots * GROWTH);
+        this.table = new Uint32Array(this.slots * 4);
+        this.count = 0;
+        for (let s = 0; s < oldSlots; s++) {
+            const o = s * 4;
+            const a = old[o];
+            const b = old[o + 1];
+            const c = old[o + 2];
+            const d = old[o + 3];
+            if ((a | b | c | d) !== 0)
+                this.insert(mix(a, b, c, d) >>> 8, a, b, c, d);
+        }
+    }
+}
+/** 32 mixed bits of a UUID: the low 8 choose the segment, the high 24 the slot. */
+function mix(a, b, c, d) {
+    // UUIDv4 is random, but synthetic ids may share words: mix all four.
+    let h = a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ Math.imul(d, 0xc2b2ae35);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    h ^= h >>> 12;
+    return h >>> 0;
+}
+class EventIdSet {
+    segments = Array.from({ length: SEGMENTS }, () => new Segment());
+    count = 0;
+    /** The all-zero UUID (the tables' free-slot mark), when seen. */
+    zero = false;
     other = new Set();
     words = new Uint32Array(4);
-    constructor(initialSlots = 1 << 12) {
-        let slots = 1;
-        while (slots < initialSlots)
-            slots <<= 1;
-        this.table = new Uint32Array(slots * 4);
-        this.used = new Uint8Array(slots);
-        this.mask = slots - 1;
-    }
     get size() {
         return this.count + this.other.size;
+    }
+    /** Bytes held by the UUID tables (for the bench and README figures). */
+    get tableBytes() {
+        let n = 0;
+        for (const s of this.segments)
+            n += s.table.byteLength;
+        return n;
     }
     /** Adds the id; returns false when it was already there. */
     add(id) {
         const w = this.words;
-        if (!parseUuid(id, w)) {
-            if (this.other.has(id))
-                return false;
-            this.other.add(id);
-            return true;
-        }
-        if (!this.insert(w[0], w[1], w[2], w[3]))
-            return false;
-        if (++this.count * 2 > this.used.length)
-            this.grow();
-        return true;
+        if (!parseUuid(id, w))
+            return this.addOther(id);
+        return this.addWords(w[0], w[1], w[2], w[3]);
     }
     /** Adds a UUID given as its four 32-bit words (as `uuidWords` returns them); false when already there. */
     addWords(a, b, c, d) {
-        if (!this.insert(a, b, c, d))
+        if ((a | b | c | d) === 0) {
+            if (this.zero)
+                return false;
+            this.zero = true;
+            this.count++;
+            return true;
+        }
+        const h = mix(a, b, c, d);
+        if (!this.segments[h & (SEGMENTS - 1)].insert(h >>> 8, a, b, c, d))
             return false;
-        if (++this.count * 2 > this.used.length)
-            this.grow();
+        this.count++;
         return true;
     }
     /** Adds an id that is not a UUID (kept as a string). */
@@ -74982,40 +75081,6 @@ class EventIdSet {
             return false;
         this.other.add(id);
         return true;
-    }
-    insert(a, b, c, d) {
-        const t = this.table;
-        // Mix all words: UUIDv4 is random, but synthetic ids may share a leading word.
-        let slot = ((a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ d) >>> 0) & this.mask;
-        for (;;) {
-            if (!this.used[slot]) {
-                this.used[slot] = 1;
-                const o = slot * 4;
-                t[o] = a;
-                t[o + 1] = b;
-                t[o + 2] = c;
-                t[o + 3] = d;
-                return true;
-            }
-            const o = slot * 4;
-            if (t[o] === a && t[o + 1] === b && t[o + 2] === c && t[o + 3] === d)
-                return false;
-            slot = (slot + 1) & this.mask;
-        }
-    }
-    grow() {
-        const oldTable = this.table;
-        const oldUsed = this.used;
-        const slots = oldUsed.length * 2;
-        this.table = new Uint32Array(slots * 4);
-        this.used = new Uint8Array(slots);
-        this.mask = slots - 1;
-        for (let s = 0; s < oldUsed.length; s++) {
-            if (!oldUsed[s])
-                continue;
-            const o = s * 4;
-            this.insert(oldTable[o], oldTable[o + 1], oldTable[o + 2], oldTable[o + 3]);
-        }
     }
 }
 
@@ -75350,68 +75415,62 @@ const CONTEXT_KEYS = [
 function contextOf(ev, ui, principal, keys) {
     const ctx = {};
     for (const k of keys) {
-        let v;
-        switch (k) {
-            case 'aws:sourceip': {
-                const source = map_event_str(ev.sourceIPAddress);
-                if (source && IP.test(source))
-                    v = source;
-                break;
-            }
-            case 'aws:requestedregion':
-                v = map_event_str(ev.awsRegion);
-                break;
-            case 'aws:principalarn':
-                v = principal.principalArn;
-                break;
-            case 'aws:principalaccount':
-                v = principal.account;
-                break;
-            case 'aws:principaltype':
-                v = PRINCIPAL_TYPE_KEY[principal.type];
-                break;
-            case 'aws:userid':
-                v = map_event_str(ui.principalId);
-                break;
-            case 'aws:username':
-                if (principal.type === 'IAMUser')
-                    v = map_event_str(ui.userName);
-                break;
-            case 'aws:sourcevpce':
-                v = map_event_str(ev.vpcEndpointId);
-                break;
-            case 'aws:securetransport':
-                if (map_event_obj(ev.tlsDetails))
-                    v = 'true';
-                break;
-            case 'aws:multifactorauthpresent': {
-                const mfa = map_event_obj(map_event_obj(ui.sessionContext)?.attributes)?.mfaAuthenticated;
-                if (mfa === 'true' || mfa === 'false' || typeof mfa === 'boolean')
-                    v = String(mfa);
-                break;
-            }
-            case 'aws:sourceidentity':
-                v = map_event_str(map_event_obj(ui.sessionContext)?.sourceIdentity);
-                break;
-            case 'aws:principalservicename':
-                if (principal.type === 'AWSService')
-                    v = principal.principal;
-                break;
-            case 'aws:viaawsservice':
-                if (principal.type !== 'AWSService' && map_event_str(ui.invokedBy)?.endsWith('.amazonaws.com'))
-                    v = 'true';
-                break;
-            case 's3:prefix': {
-                const prefix = map_event_str(ev.eventSource) === 's3.amazonaws.com' ? map_event_obj(ev.requestParameters)?.prefix : undefined;
-                if (typeof prefix === 'string')
-                    v = prefix;
-                break;
-            }
-        }
+        const v = contextValue(ev, ui, principal, k);
         if (v !== undefined)
             ctx[k] = v;
     }
     return ctx;
+}
+/** One condition key's value from the event (key lower-cased), or undefined. `ipMemo` caches the address check. */
+function contextValue(ev, ui, principal, key, ipMemo) {
+    switch (key) {
+        case 'aws:sourceip': {
+            const source = map_event_str(ev.sourceIPAddress);
+            if (!source)
+                return undefined;
+            let ok = ipMemo?.get(source);
+            if (ok === undefined) {
+                ok = IP.test(source);
+                if (ipMemo) {
+                    if (ipMemo.size >= MEMO_LIMIT)
+                        ipMemo.clear();
+                    ipMemo.set(source, ok);
+                }
+            }
+            return ok ? source : undefined;
+        }
+        case 'aws:requestedregion':
+            return map_event_str(ev.awsRegion);
+        case 'aws:principalarn':
+            return principal.principalArn;
+        case 'aws:principalaccount':
+            return principal.account;
+        case 'aws:principaltype':
+            return PRINCIPAL_TYPE_KEY[principal.type];
+        case 'aws:userid':
+            return map_event_str(ui.principalId);
+        case 'aws:username':
+            return principal.type === 'IAMUser' ? map_event_str(ui.userName) : undefined;
+        case 'aws:sourcevpce':
+            return map_event_str(ev.vpcEndpointId);
+        case 'aws:securetransport':
+            return map_event_obj(ev.tlsDetails) ? 'true' : undefined;
+        case 'aws:multifactorauthpresent': {
+            const mfa = map_event_obj(map_event_obj(ui.sessionContext)?.attributes)?.mfaAuthenticated;
+            return mfa === 'true' || mfa === 'false' || typeof mfa === 'boolean' ? String(mfa) : undefined;
+        }
+        case 'aws:sourceidentity':
+            return map_event_str(map_event_obj(ui.sessionContext)?.sourceIdentity);
+        case 'aws:principalservicename':
+            return principal.type === 'AWSService' ? principal.principal : undefined;
+        case 'aws:viaawsservice':
+            return principal.type !== 'AWSService' && map_event_str(ui.invokedBy)?.endsWith('.amazonaws.com') ? 'true' : undefined;
+        case 's3:prefix': {
+            const prefix = map_event_str(ev.eventSource) === 's3.amazonaws.com' ? map_event_obj(ev.requestParameters)?.prefix : undefined;
+            return typeof prefix === 'string' ? prefix : undefined;
+        }
+    }
+    return undefined;
 }
 function map_event_partitionOf(region, arn) {
     if (arn?.startsWith('arn:aws:'))
@@ -75633,6 +75692,20 @@ class BatchBuilder {
         else
             this.suppressed++;
     }
+    /** A point to roll back to (see rollback): what a failed fast parse of an object must undo. */
+    mark() {
+        return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, badRecords: this.badRecords, incomplete: this.incomplete };
+    }
+    /** Forgets the records added since `m` (accounts and regions seen stay: the same records are read again). */
+    rollback(m) {
+        this.count = m.count;
+        this.otherIds.length = m.otherIds;
+        this.problems.length = m.problems;
+        this.suppressed = m.suppressed;
+        this.records = m.records;
+        this.badRecords = m.badRecords;
+        this.incomplete = m.incomplete;
+    }
     push(sig, timeMs, id) {
         const i = this.count++;
         if (i === this.sigs.length)
@@ -75709,11 +75782,14 @@ class EventProcessor {
     pendingSigs = [];
     nextSig = 0;
     contextKeys;
+    contextKeyList;
+    ipMemo = new Map();
     sinceMs;
     untilMs;
     lookup;
     constructor(opts = {}) {
         this.contextKeys = new Set((opts.contextKeys ?? []).map((k) => k.toLowerCase()));
+        this.contextKeyList = [...this.contextKeys];
         this.sinceMs = opts.since ? Date.parse(opts.since) : -Infinity;
         this.untilMs = opts.until ? Date.parse(opts.until) : Infinity;
         this.lookup = opts.lookup;
@@ -75784,6 +75860,8 @@ class EventProcessor {
         const principal = this.memo.principal(ui);
         if (!principal)
             return -1;
+        if (eventName === 'ExecuteStatement' && eventSource === 'dynamodb.amazonaws.com')
+            return -1;
         const errorCode = typeof ev.errorCode === 'string' && ev.errorCode !== '' ? ev.errorCode : undefined;
         let rest = '';
         if (errorCode) {
@@ -75792,8 +75870,6 @@ class EventProcessor {
                 return -1;
             rest = `${outcome}\u0000${errorCode}`;
         }
-        if (eventName === 'ExecuteStatement' && eventSource === 'dynamodb.amazonaws.com')
-            return -1;
         if ('actions' in resolved) {
             const region = typeof ev.awsRegion === 'string' && ev.awsRegion !== '' ? ev.awsRegion : undefined;
             const rp = ev.requestParameters;
@@ -75822,11 +75898,10 @@ class EventProcessor {
                         rest += `\u0003${r}`;
                 }
             }
-            if (this.contextKeys.size > 0) {
-                const ctx = contextOf(ev, ui, principal, this.contextKeys);
-                for (const k in ctx)
-                    rest += `\u0001${k}=${ctx[k]}`;
-            }
+            // Context values in the processor's key order (positions say which key), without building an object.
+            const keys = this.contextKeyList;
+            for (let i = 0; i < keys.length; i++)
+                rest += `\u0001${contextValue(ev, ui, principal, keys[i], this.ipMemo) ?? '\u0007'}`;
         }
         let byAction = this.fast.get(principal);
         if (!byAction)
@@ -75886,7 +75961,7 @@ class EventProcessor {
             const { time: _t, eventId: _i, note: _n, recipientAccountId: _a, region: _r, ...event } = m;
             def = { kind: 'mapped', event };
         }
-        this.pendingSigs.push(def);
+        this.pendingSigs.push(JSON.stringify(def));
         return this.nextSig++;
     }
 }
@@ -76392,13 +76467,18 @@ async function readLogFile(proc, b, path, maxWhole = MAX_WHOLE_BYTES) {
 }
 /** `{"Records":[...]}` parsed in one go; false when the text is another shape or not valid JSON. */
 function parseWhole(proc, b, text) {
-    const head = text.toString('utf8', 0, Math.min(text.length, 64));
-    if (!log_object_RECORDS_HEAD.test(head))
+    const head = text.toString('latin1', 0, Math.min(text.length, 64));
+    const m = log_object_RECORDS_HEAD.exec(head);
+    if (!m)
         return false;
+    // Logs are nearly always ASCII: then latin1 decoding gives the same string, ~10x cheaper than UTF-8 decoding.
+    const encoding = (0,external_node_buffer_namespaceObject.isAscii)(text) ? 'latin1' : 'utf8';
+    const strict = JSON_RECORDS_HEAD.exec(head);
+    if (strict && text.indexOf(RECORD_START, strict[0].length) === strict[0].length && parseRecordByRecord(proc, b, text, strict[0].length, encoding))
+        return true;
     let doc;
     try {
-        // Logs are nearly always ASCII: then a latin1 copy is the same string, ~10x cheaper than UTF-8 decoding.
-        doc = JSON.parse((0,external_node_buffer_namespaceObject.isAscii)(text) ? text.toString('latin1') : text.toString('utf8'));
+        doc = JSON.parse(text.toString(encoding));
     }
     catch {
         return false;
@@ -76414,6 +76494,58 @@ function parseWhole(proc, b, text) {
             b.problem(`record ${i}: not a JSON object`);
     }
     return true;
+}
+/** How CloudTrail starts every record, and how it separates two: no whitespace, eventVersion first. */
+const RECORD_START = Buffer.from('{"eventVersion":');
+const RECORD_SEPARATOR = Buffer.from('},{"eventVersion":');
+/** The document's head and tail with JSON's whitespace only (the records between are parsed, these are not). */
+const JSON_RECORDS_HEAD = /^[ \t\n\r]*\{[ \t\n\r]*"Records"[ \t\n\r]*:[ \t\n\r]*\[/;
+const JSON_RECORDS_TAIL = /^\][ \t\n\r]*\}[ \t\n\r]*$/;
+/**
+ * CloudTrail's own layout, one record at a time: split the bytes at the separator and decode and JSON.parse each
+ * record alone. No string of the whole object is made (a multi-MB string lands in V8's old generation and drives
+ * major GCs) and each record dies young. The separator is ASCII, so it never splits a UTF-8 sequence; it cannot occur
+ * inside a JSON string (its quote would end the string), only nested in a record (an array of objects starting with
+ * that key), and then both halves fail to parse. So on any failure the records read here are rolled back and false
+ * sends the object to the whole-document parse, which decides what is valid.
+ */
+function parseRecordByRecord(proc, b, text, start, encoding) {
+    const end = text.lastIndexOf(0x5d); // ]
+    if (end < start || !JSON_RECORDS_TAIL.test(text.toString('latin1', end, Math.min(text.length, end + 64))) || text.length - end > 64)
+        return false;
+    const mark = b.mark();
+    const decode = decoder(text, encoding);
+    let i = start;
+    for (;;) {
+        const j = text.indexOf(RECORD_SEPARATOR, i);
+        const last = j < 0 || j >= end;
+        let r;
+        try {
+            r = JSON.parse(decode(i, last ? end : j + 1));
+        }
+        catch {
+            b.rollback(mark);
+            return false;
+        }
+        if (!log_object_isObject(r)) {
+            b.rollback(mark);
+            return false;
+        }
+        proc.record(r, b);
+        if (last)
+            return true;
+        i = j + 2;
+    }
+}
+/**
+ * Decodes a byte range. Buffer's own latin1Slice/utf8Slice (what toString calls after checking its arguments) when
+ * present: per record the checks cost as much as the decoding.
+ */
+function decoder(text, encoding) {
+    const direct = text[encoding === 'latin1' ? 'latin1Slice' : 'utf8Slice'];
+    if (typeof direct === 'function')
+        return (start, end) => direct.call(text, start, end);
+    return (start, end) => text.toString(encoding, start, end);
 }
 function splitter(proc, b) {
     return new RecordSplitter({
@@ -76477,33 +76609,76 @@ function streamRecords(proc, b, input, gz) {
 ;// CONCATENATED MODULE: ./src/usage/tally.ts
 
 
-/** The signatures one producer (a worker, or the in-process processor) has defined, by id. */
-class SigRegistry {
+/** Signature definitions (SigDef JSON) shared by the producers of one pool: equal definitions get one id. */
+class SigInterner {
+    index = new Map();
     defs = [];
+    intern(def) {
+        let id = this.index.get(def);
+        if (id === undefined) {
+            id = this.defs.length;
+            this.defs.push(def);
+            this.index.set(def, id);
+        }
+        return id;
+    }
+    get size() {
+        return this.defs.length;
+    }
+    def(id) {
+        return JSON.parse(this.defs[id]);
+    }
+}
+/** The signatures one producer (a worker, or the in-process processor) has defined: its ids -> interned ids. */
+class SigRegistry {
+    interner;
+    ids = new Int32Array(64);
+    count = 0;
+    constructor(interner = new SigInterner()) {
+        this.interner = interner;
+    }
+    get size() {
+        return this.count;
+    }
     register(batch) {
         // Batches from one producer arrive in order, so ids continue where the last batch stopped.
-        if (batch.firstSig !== this.defs.length && batch.newSigs.length > 0)
-            throw new Error(`signature ids out of order (${batch.firstSig} after ${this.defs.length})`);
-        for (const d of batch.newSigs)
-            this.defs.push(d);
+        if (batch.firstSig !== this.count && batch.newSigs.length > 0)
+            throw new Error(`signature ids out of order (${batch.firstSig} after ${this.count})`);
+        for (const d of batch.newSigs) {
+            if (this.count === this.ids.length) {
+                const ids = new Int32Array(this.ids.length * 2);
+                ids.set(this.ids);
+                this.ids = ids;
+            }
+            this.ids[this.count++] = this.interner.intern(d);
+        }
+    }
+    /** The producer's signature ids -> the interner's (valid up to `size`). */
+    get table() {
+        return this.ids;
+    }
+    /** The definition of the producer's signature `sig`. */
+    def(sig) {
+        return this.interner.def(this.ids[sig]);
     }
 }
 /** One source's tally. Sources share the dedupe set so an event read by two sources counts once. */
 class SourceTally {
     seen;
-    perProducer = new Map();
+    perInterner = new Map();
     duplicates = 0;
     badRecords = 0;
     constructor(seen = new EventIdSet()) {
         this.seen = seen;
     }
     add(batch, registry) {
-        let c = this.perProducer.get(registry);
+        const interner = registry.interner;
+        let c = this.perInterner.get(interner);
         if (!c) {
-            c = { registry, count: new Float64Array(64), first: new Float64Array(64), last: new Float64Array(64) };
-            this.perProducer.set(registry, c);
+            c = { interner, count: new Float64Array(64), first: new Float64Array(64), last: new Float64Array(64) };
+            this.perInterner.set(interner, c);
         }
-        const needed = registry.defs.length;
+        const needed = interner.size;
         if (c.count.length < needed) {
             let n = c.count.length;
             while (n < needed)
@@ -76514,6 +76689,8 @@ class SourceTally {
         }
         this.badRecords += batch.badRecords;
         const { sigs, times, idKinds, ids, otherIds, count: n } = batch;
+        const table = registry.table;
+        const { count, first, last } = c;
         const seen = this.seen;
         let other = 0;
         for (let i = 0; i < n; i++) {
@@ -76533,29 +76710,29 @@ class SourceTally {
             }
             else if (kind !== ID_NONE)
                 continue;
-            const s = sigs[i];
+            const s = table[sigs[i]];
             const t = times[i];
-            if (c.count[s]++ === 0) {
-                c.first[s] = t;
-                c.last[s] = t;
+            if (count[s]++ === 0) {
+                first[s] = t;
+                last[s] = t;
             }
             else {
-                if (t < c.first[s])
-                    c.first[s] = t;
-                if (t > c.last[s])
-                    c.last[s] = t;
+                if (t < first[s])
+                    first[s] = t;
+                if (t > last[s])
+                    last[s] = t;
             }
         }
     }
     /** Folds the counts into `agg`. */
     into(agg) {
-        for (const c of this.perProducer.values()) {
-            const defs = c.registry.defs;
-            for (let s = 0; s < defs.length && s < c.count.length; s++) {
+        for (const c of this.perInterner.values()) {
+            const size = Math.min(c.interner.size, c.count.length);
+            for (let s = 0; s < size; s++) {
                 const n = c.count[s];
                 if (n === 0)
                     continue;
-                const d = defs[s];
+                const d = c.interner.def(s);
                 const first = new Date(c.first[s]).toISOString();
                 const last = new Date(c.last[s]).toISOString();
                 if (d.kind === 'mapped')
@@ -76686,11 +76863,12 @@ function defaultWorkerScript() {
     return bundleCanStartWorkers() ? new URL(here) : undefined;
 }
 /**
- * A bound on a worker's old generation: it holds the signatures and the object being parsed (objects above
- * MAX_WHOLE_BYTES are streamed). The young generation keeps V8's default: smaller ones cost more in scavenges.
+ * A worker's heap: records are parsed one at a time and die young, so the old generation holds only the signatures
+ * and memo (tens of MB); the bound leaves room for an odd object parsed whole. A young generation of 16 MB (V8's
+ * default grows to ~48 MB) measured as fast on the bench and keeps ~25 MB of RSS per worker; 8 MB cost ~5%.
  */
 function workerLimits() {
-    return { maxOldGenerationSizeMb: 512 };
+    return { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 16 };
 }
 class LogReaderPool {
     opts;
@@ -76700,6 +76878,8 @@ class LogReaderPool {
     nextId = 1;
     local;
     closed = false;
+    /** One for all producers: the workers define the same signatures, which are kept once. */
+    interner = new SigInterner();
     constructor(opts = {}) {
         this.opts = opts;
         const count = opts.workers ?? defaultWorkerCount();
@@ -76714,7 +76894,7 @@ class LogReaderPool {
         };
         for (let i = 0; i < count; i++) {
             const worker = new external_node_worker_threads_namespaceObject.Worker(script, { workerData: init, stdout: false, stderr: false, resourceLimits: workerLimits() });
-            const slot = { worker, registry: new SigRegistry(), inFlight: 0, alive: true };
+            const slot = { worker, registry: new SigRegistry(this.interner), inFlight: 0, alive: true };
             worker.on('message', (m) => this.onBatch(slot, m));
             worker.on('error', (e) => this.onDeath(slot, e));
             worker.on('exit', (code) => this.onDeath(slot, new Error(`exited with code ${code}`)));
@@ -76799,7 +76979,7 @@ class LogReaderPool {
     async readLocally(input) {
         this.local ??= {
             proc: new EventProcessor({ contextKeys: this.opts.contextKeys, since: this.opts.since, until: this.opts.until, lookup: this.opts.lookup }),
-            registry: new SigRegistry(),
+            registry: new SigRegistry(this.interner),
         };
         const { proc, registry } = this.local;
         const b = await readTask(proc, input, this.opts.maxWholeBytes);
@@ -76940,14 +77120,11 @@ const LOG_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 async function readLocalLogs(paths, opts = {}) {
     const ctx = makeContext({ ...opts, pool: opts.lookup ? { lookup: opts.lookup } : undefined });
     try {
-        const agg = new UsageAggregator({ contextKeys: ctx.contextKeys });
-        const reports = [];
-        for (const path of paths) {
-            const run = await readLocalSource(path, ctx);
-            agg.merge(run.aggregator);
-            reports.push(run.report);
-        }
-        const summary = agg.summary(reports);
+        const runs = [];
+        for (const path of paths)
+            runs.push(await readLocalSource(path, ctx));
+        const agg = UsageAggregator.combine(runs.map((r) => r.aggregator), { contextKeys: ctx.contextKeys });
+        const summary = agg.summary(runs.map((r) => r.report));
         if (opts.since)
             summary.window.start = opts.since.toISOString();
         if (opts.until)
@@ -78407,9 +78584,7 @@ async function runUsageSources(specs, opts = {}) {
                 return { report, aggregator: new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys }) };
             }
         }));
-        const agg = new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys });
-        for (const r of runs)
-            agg.merge(r.aggregator);
+        const agg = aggregator_UsageAggregator.combine(runs.map((r) => r.aggregator), { contextKeys: ctx.contextKeys });
         const summary = agg.summary(runs.map((r) => r.report));
         // The window asked for is the report's window (not just the span of the events found).
         if (opts.since)
@@ -78761,7 +78936,7 @@ class CaseFileError extends Error {
         this.name = 'CaseFileError';
     }
 }
-function contextValue(v) {
+function cases_contextValue(v) {
     if (v === null)
         return null;
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
@@ -78818,7 +78993,7 @@ function toCase(raw) {
             problems.push('context must be a mapping of condition keys');
         else
             for (const [k, v] of Object.entries(o.context)) {
-                const value = contextValue(v);
+                const value = cases_contextValue(v);
                 if (value === undefined)
                     problems.push(`context ${k} must be a string, a list of strings, or null (unknown)`);
                 else

@@ -3,7 +3,7 @@
 // per worker and sent once. The main thread dedupes ids and counts signatures (see tally.ts), so workers never
 // need to share state and a batch costs ~30 bytes per event to send.
 import type { MappedEvent } from './map-event.js';
-import { contextOf, MapMemo, timeMs, mapEvent, outcomeOf, partitionOf, type MapResult } from './map-event.js';
+import { contextValue, MapMemo, timeMs, mapEvent, outcomeOf, partitionOf, type MapResult } from './map-event.js';
 import { lookupAction as defaultLookup } from '../catalog/catalog.js';
 import type { NormalisedPrincipal } from './principal.js';
 import { isS3ObjectAction, type ActionLookup, type ActionResolution } from './event-actions.js';
@@ -31,8 +31,12 @@ export interface EventBatch {
   idKinds: Uint8Array;
   ids: Uint32Array;
   otherIds: string[];
-  /** Signatures first used in this batch; their ids run on from `firstSig`. */
-  newSigs: SigDef[];
+  /**
+   * Signatures first used in this batch, each a SigDef as JSON (a string costs the main thread far less to receive
+   * and keep than an object graph, and two workers' identical definitions are one string there, see tally.ts);
+   * their ids run on from `firstSig`.
+   */
+  newSigs: string[];
   firstSig: number;
   /** Records read (in the window or not). */
   records: number;
@@ -57,6 +61,16 @@ export interface ProcessorOptions {
 
 const MAX_PROBLEMS_PER_BATCH = 100;
 const MAX_LISTED = 1000;
+
+export interface BatchMark {
+  count: number;
+  otherIds: number;
+  problems: number;
+  suppressed: number;
+  records: number;
+  badRecords: number;
+  incomplete: boolean;
+}
 
 /** Collects one batch; arrays grow as records arrive (the count is unknown while streaming). */
 export class BatchBuilder {
@@ -84,6 +98,22 @@ export class BatchBuilder {
     if (incomplete) this.incomplete = true;
     if (this.problems.length < MAX_PROBLEMS_PER_BATCH) this.problems.push(`${this.name}: ${message}`);
     else this.suppressed++;
+  }
+
+  /** A point to roll back to (see rollback): what a failed fast parse of an object must undo. */
+  mark(): BatchMark {
+    return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, badRecords: this.badRecords, incomplete: this.incomplete };
+  }
+
+  /** Forgets the records added since `m` (accounts and regions seen stay: the same records are read again). */
+  rollback(m: BatchMark): void {
+    this.count = m.count;
+    this.otherIds.length = m.otherIds;
+    this.problems.length = m.problems;
+    this.suppressed = m.suppressed;
+    this.records = m.records;
+    this.badRecords = m.badRecords;
+    this.incomplete = m.incomplete;
   }
 
   push(sig: number, timeMs: number, id: string | undefined): void {
@@ -117,7 +147,7 @@ export class BatchBuilder {
     this.ids = ids;
   }
 
-  finish(newSigs: SigDef[], firstSig: number): EventBatch {
+  finish(newSigs: string[], firstSig: number): EventBatch {
     const n = this.count;
     return {
       count: n,
@@ -162,15 +192,18 @@ export class EventProcessor {
   /** Fast-path signatures: principal -> action resolution -> rest of the key (see fastSignature). */
   private readonly fast = new Map<NormalisedPrincipal, Map<ActionResolution, Map<string, number>>>();
   private readonly sigIds = new Map<string, number>();
-  private pendingSigs: SigDef[] = [];
+  private pendingSigs: string[] = [];
   private nextSig = 0;
   private readonly contextKeys: ReadonlySet<string>;
+  private readonly contextKeyList: readonly string[];
+  private readonly ipMemo = new Map<string, boolean>();
   private readonly sinceMs: number;
   private readonly untilMs: number;
   private readonly lookup?: ActionLookup;
 
   constructor(opts: ProcessorOptions = {}) {
     this.contextKeys = new Set((opts.contextKeys ?? []).map((k) => k.toLowerCase()));
+    this.contextKeyList = [...this.contextKeys];
     this.sinceMs = opts.since ? Date.parse(opts.since) : -Infinity;
     this.untilMs = opts.until ? Date.parse(opts.until) : Infinity;
     this.lookup = opts.lookup;
@@ -235,6 +268,7 @@ export class EventProcessor {
     if (ui === null || typeof ui !== 'object' || Array.isArray(ui)) return -1;
     const principal = this.memo.principal(ui as Obj);
     if (!principal) return -1;
+    if (eventName === 'ExecuteStatement' && eventSource === 'dynamodb.amazonaws.com') return -1;
     const errorCode = typeof ev.errorCode === 'string' && ev.errorCode !== '' ? ev.errorCode : undefined;
     let rest = '';
     if (errorCode) {
@@ -242,7 +276,6 @@ export class EventProcessor {
       if (outcome === 'denied') return -1;
       rest = `${outcome}\u0000${errorCode}`;
     }
-    if (eventName === 'ExecuteStatement' && eventSource === 'dynamodb.amazonaws.com') return -1;
     if ('actions' in resolved) {
       const region = typeof ev.awsRegion === 'string' && ev.awsRegion !== '' ? ev.awsRegion : undefined;
       const rp = ev.requestParameters;
@@ -269,10 +302,9 @@ export class EventProcessor {
           for (const r of resourcesFor(rctx, actions[i], i)) rest += `\u0003${r}`;
         }
       }
-      if (this.contextKeys.size > 0) {
-        const ctx = contextOf(ev, ui as Obj, principal, this.contextKeys);
-        for (const k in ctx) rest += `\u0001${k}=${ctx[k]}`;
-      }
+      // Context values in the processor's key order (positions say which key), without building an object.
+      const keys = this.contextKeyList;
+      for (let i = 0; i < keys.length; i++) rest += `\u0001${contextValue(ev, ui as Obj, principal, keys[i], this.ipMemo) ?? '\u0007'}`;
     }
     let byAction = this.fast.get(principal);
     if (!byAction) this.fast.set(principal, (byAction = new Map()));
@@ -291,7 +323,7 @@ export class EventProcessor {
   }
 
   /** Signatures defined since the last call (each batch carries the ones it introduced). */
-  takeNewSigs(): { newSigs: SigDef[]; firstSig: number } {
+  takeNewSigs(): { newSigs: string[]; firstSig: number } {
     const newSigs = this.pendingSigs;
     this.pendingSigs = [];
     return { newSigs, firstSig: this.nextSig - newSigs.length };
@@ -326,7 +358,7 @@ export class EventProcessor {
       const { time: _t, eventId: _i, note: _n, recipientAccountId: _a, region: _r, ...event } = m;
       def = { kind: 'mapped', event };
     }
-    this.pendingSigs.push(def);
+    this.pendingSigs.push(JSON.stringify(def));
     return this.nextSig++;
   }
 }

@@ -98,12 +98,16 @@ export async function readLogFile(proc: EventProcessor, b: BatchBuilder, path: s
 
 /** `{"Records":[...]}` parsed in one go; false when the text is another shape or not valid JSON. */
 function parseWhole(proc: EventProcessor, b: BatchBuilder, text: Buffer): boolean {
-  const head = text.toString('utf8', 0, Math.min(text.length, 64));
-  if (!RECORDS_HEAD.test(head)) return false;
+  const head = text.toString('latin1', 0, Math.min(text.length, 64));
+  const m = RECORDS_HEAD.exec(head);
+  if (!m) return false;
+  // Logs are nearly always ASCII: then latin1 decoding gives the same string, ~10x cheaper than UTF-8 decoding.
+  const encoding = isAscii(text) ? 'latin1' : 'utf8';
+  const strict = JSON_RECORDS_HEAD.exec(head);
+  if (strict && text.indexOf(RECORD_START, strict[0].length) === strict[0].length && parseRecordByRecord(proc, b, text, strict[0].length, encoding)) return true;
   let doc: unknown;
   try {
-    // Logs are nearly always ASCII: then a latin1 copy is the same string, ~10x cheaper than UTF-8 decoding.
-    doc = JSON.parse(isAscii(text) ? text.toString('latin1') : text.toString('utf8'));
+    doc = JSON.parse(text.toString(encoding));
   } catch {
     return false;
   }
@@ -115,6 +119,59 @@ function parseWhole(proc: EventProcessor, b: BatchBuilder, text: Buffer): boolea
     else b.problem(`record ${i}: not a JSON object`);
   }
   return true;
+}
+
+/** How CloudTrail starts every record, and how it separates two: no whitespace, eventVersion first. */
+const RECORD_START = Buffer.from('{"eventVersion":');
+const RECORD_SEPARATOR = Buffer.from('},{"eventVersion":');
+/** The document's head and tail with JSON's whitespace only (the records between are parsed, these are not). */
+const JSON_RECORDS_HEAD = /^[ \t\n\r]*\{[ \t\n\r]*"Records"[ \t\n\r]*:[ \t\n\r]*\[/;
+const JSON_RECORDS_TAIL = /^\][ \t\n\r]*\}[ \t\n\r]*$/;
+
+/**
+ * CloudTrail's own layout, one record at a time: split the bytes at the separator and decode and JSON.parse each
+ * record alone. No string of the whole object is made (a multi-MB string lands in V8's old generation and drives
+ * major GCs) and each record dies young. The separator is ASCII, so it never splits a UTF-8 sequence; it cannot occur
+ * inside a JSON string (its quote would end the string), only nested in a record (an array of objects starting with
+ * that key), and then both halves fail to parse. So on any failure the records read here are rolled back and false
+ * sends the object to the whole-document parse, which decides what is valid.
+ */
+function parseRecordByRecord(proc: EventProcessor, b: BatchBuilder, text: Buffer, start: number, encoding: 'latin1' | 'utf8'): boolean {
+  const end = text.lastIndexOf(0x5d); // ]
+  if (end < start || !JSON_RECORDS_TAIL.test(text.toString('latin1', end, Math.min(text.length, end + 64))) || text.length - end > 64) return false;
+  const mark = b.mark();
+  const decode = decoder(text, encoding);
+  let i = start;
+  for (;;) {
+    const j = text.indexOf(RECORD_SEPARATOR, i);
+    const last = j < 0 || j >= end;
+    let r: unknown;
+    try {
+      r = JSON.parse(decode(i, last ? end : j + 1));
+    } catch {
+      b.rollback(mark);
+      return false;
+    }
+    if (!isObject(r)) {
+      b.rollback(mark);
+      return false;
+    }
+    proc.record(r, b);
+    if (last) return true;
+    i = j + 2;
+  }
+}
+
+type Slicer = (start: number, end: number) => string;
+
+/**
+ * Decodes a byte range. Buffer's own latin1Slice/utf8Slice (what toString calls after checking its arguments) when
+ * present: per record the checks cost as much as the decoding.
+ */
+function decoder(text: Buffer, encoding: 'latin1' | 'utf8'): Slicer {
+  const direct = (text as unknown as Record<string, unknown>)[encoding === 'latin1' ? 'latin1Slice' : 'utf8Slice'];
+  if (typeof direct === 'function') return (start, end) => (direct as Slicer).call(text, start, end);
+  return (start, end) => text.toString(encoding, start, end);
 }
 
 function splitter(proc: EventProcessor, b: BatchBuilder): RecordSplitter {

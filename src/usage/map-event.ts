@@ -144,60 +144,60 @@ export const CONTEXT_KEYS: readonly string[] = [
 export function contextOf(ev: Obj, ui: Obj, principal: NormalisedPrincipal, keys: Iterable<string>): Record<string, string> {
   const ctx: Record<string, string> = {};
   for (const k of keys) {
-    let v: string | undefined;
-    switch (k) {
-      case 'aws:sourceip': {
-        const source = str(ev.sourceIPAddress);
-        if (source && IP.test(source)) v = source;
-        break;
-      }
-      case 'aws:requestedregion':
-        v = str(ev.awsRegion);
-        break;
-      case 'aws:principalarn':
-        v = principal.principalArn;
-        break;
-      case 'aws:principalaccount':
-        v = principal.account;
-        break;
-      case 'aws:principaltype':
-        v = PRINCIPAL_TYPE_KEY[principal.type];
-        break;
-      case 'aws:userid':
-        v = str(ui.principalId);
-        break;
-      case 'aws:username':
-        if (principal.type === 'IAMUser') v = str(ui.userName);
-        break;
-      case 'aws:sourcevpce':
-        v = str(ev.vpcEndpointId);
-        break;
-      case 'aws:securetransport':
-        if (obj(ev.tlsDetails)) v = 'true';
-        break;
-      case 'aws:multifactorauthpresent': {
-        const mfa = obj(obj(ui.sessionContext)?.attributes)?.mfaAuthenticated;
-        if (mfa === 'true' || mfa === 'false' || typeof mfa === 'boolean') v = String(mfa);
-        break;
-      }
-      case 'aws:sourceidentity':
-        v = str(obj(ui.sessionContext)?.sourceIdentity);
-        break;
-      case 'aws:principalservicename':
-        if (principal.type === 'AWSService') v = principal.principal;
-        break;
-      case 'aws:viaawsservice':
-        if (principal.type !== 'AWSService' && str(ui.invokedBy)?.endsWith('.amazonaws.com')) v = 'true';
-        break;
-      case 's3:prefix': {
-        const prefix = str(ev.eventSource) === 's3.amazonaws.com' ? obj(ev.requestParameters)?.prefix : undefined;
-        if (typeof prefix === 'string') v = prefix;
-        break;
-      }
-    }
+    const v = contextValue(ev, ui, principal, k);
     if (v !== undefined) ctx[k] = v;
   }
   return ctx;
+}
+
+/** One condition key's value from the event (key lower-cased), or undefined. `ipMemo` caches the address check. */
+export function contextValue(ev: Obj, ui: Obj, principal: NormalisedPrincipal, key: string, ipMemo?: Map<string, boolean>): string | undefined {
+  switch (key) {
+    case 'aws:sourceip': {
+      const source = str(ev.sourceIPAddress);
+      if (!source) return undefined;
+      let ok = ipMemo?.get(source);
+      if (ok === undefined) {
+        ok = IP.test(source);
+        if (ipMemo) {
+          if (ipMemo.size >= MEMO_LIMIT) ipMemo.clear();
+          ipMemo.set(source, ok);
+        }
+      }
+      return ok ? source : undefined;
+    }
+    case 'aws:requestedregion':
+      return str(ev.awsRegion);
+    case 'aws:principalarn':
+      return principal.principalArn;
+    case 'aws:principalaccount':
+      return principal.account;
+    case 'aws:principaltype':
+      return PRINCIPAL_TYPE_KEY[principal.type];
+    case 'aws:userid':
+      return str(ui.principalId);
+    case 'aws:username':
+      return principal.type === 'IAMUser' ? str(ui.userName) : undefined;
+    case 'aws:sourcevpce':
+      return str(ev.vpcEndpointId);
+    case 'aws:securetransport':
+      return obj(ev.tlsDetails) ? 'true' : undefined;
+    case 'aws:multifactorauthpresent': {
+      const mfa = obj(obj(ui.sessionContext)?.attributes)?.mfaAuthenticated;
+      return mfa === 'true' || mfa === 'false' || typeof mfa === 'boolean' ? String(mfa) : undefined;
+    }
+    case 'aws:sourceidentity':
+      return str(obj(ui.sessionContext)?.sourceIdentity);
+    case 'aws:principalservicename':
+      return principal.type === 'AWSService' ? principal.principal : undefined;
+    case 'aws:viaawsservice':
+      return principal.type !== 'AWSService' && str(ui.invokedBy)?.endsWith('.amazonaws.com') ? 'true' : undefined;
+    case 's3:prefix': {
+      const prefix = str(ev.eventSource) === 's3.amazonaws.com' ? obj(ev.requestParameters)?.prefix : undefined;
+      return typeof prefix === 'string' ? prefix : undefined;
+    }
+  }
+  return undefined;
 }
 
 export function partitionOf(region: string | undefined, arn: string | undefined): string {

@@ -32,14 +32,10 @@ const LOG_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 export async function readLocalLogs(paths: string[], opts: ReadLocalOptions = {}): Promise<UsageSummary> {
   const ctx = makeContext({ ...opts, pool: opts.lookup ? { lookup: opts.lookup } : undefined });
   try {
-    const agg = new UsageAggregator({ contextKeys: ctx.contextKeys });
-    const reports = [];
-    for (const path of paths) {
-      const run = await readLocalSource(path, ctx);
-      agg.merge(run.aggregator);
-      reports.push(run.report);
-    }
-    const summary = agg.summary(reports);
+    const runs = [];
+    for (const path of paths) runs.push(await readLocalSource(path, ctx));
+    const agg = UsageAggregator.combine(runs.map((r) => r.aggregator), { contextKeys: ctx.contextKeys });
+    const summary = agg.summary(runs.map((r) => r.report));
     if (opts.since) summary.window.start = opts.since.toISOString();
     if (opts.until) summary.window.end = opts.until.toISOString();
     return summary;

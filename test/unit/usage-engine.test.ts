@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ACCOUNTS, prng, trailEvent, trailObject } from '../../bench/cloudtrail-gen.js';
 import { UsageAggregator } from '../../src/usage/aggregator.js';
-import { BatchBuilder, EventProcessor } from '../../src/usage/event-batch.js';
+import { BatchBuilder, EventProcessor, type SigDef } from '../../src/usage/event-batch.js';
 import { EventIdSet } from '../../src/usage/event-id-set.js';
 import { readLogObject } from '../../src/usage/log-object.js';
 import { isoTime, isoToMs, mapEvent, timeMs } from '../../src/usage/map-event.js';
-import { SigRegistry, SourceTally } from '../../src/usage/tally.js';
+import { SigInterner, SigRegistry, SourceTally } from '../../src/usage/tally.js';
 import { closeBatch } from '../../src/usage/worker-entry.js';
 import { defaultWorkerScript, LogReaderPool } from '../../src/usage/worker-pool.js';
 
@@ -96,6 +96,49 @@ describe('EventProcessor + SourceTally agree with mapEvent + UsageAggregator', (
     expect(s.totalEvents + s.badRecords).toBe(200);
   });
 
+  test('two producers of one pool share interned signatures: one definition each, counts added up', () => {
+    const events = generated(300);
+    const interner = new SigInterner();
+    const tally = new SourceTally(new EventIdSet());
+    const registries = [new SigRegistry(interner), new SigRegistry(interner)];
+    let defined = 0;
+    [events.slice(0, 150), events.slice(150)].forEach((part, i) => {
+      const proc = new EventProcessor();
+      const b = new BatchBuilder('x');
+      for (const r of part) proc.record(r, b);
+      const batch = closeBatch(proc, b);
+      defined += batch.newSigs.length;
+      registries[i].register(batch);
+      tally.add(batch, registries[i]);
+    });
+    // The halves share callers and actions, so some definitions are the same string and kept once.
+    expect(interner.size).toBeLessThan(defined);
+    expect(interner.size).toBe(new Set([...Array(interner.size).keys()].map((k) => JSON.stringify(interner.def(k)))).size);
+    expect(tally.into(new UsageAggregator()).summary()).toEqual(reference(events, []));
+  });
+
+  test('EventIdSet agrees with a Set<string> across growth, the all-zero UUID and non-UUID ids', () => {
+    const rand = prng(11);
+    const hex = (n: number) => Array.from({ length: n }, () => ((rand() * 16) | 0).toString(16)).join('');
+    const ids: string[] = ['00000000-0000-0000-0000-000000000000', 'not-a-uuid', 'ABCDEF01-2345-4678-9abc-def012345678'];
+    for (let i = 0; i < 20_000; i++) ids.push(`${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`);
+    // Ids that differ in one word only (synthetic logs) must not collide either.
+    for (let i = 0; i < 2_000; i++) ids.push(`00000000-0000-0000-0000-${String(i).padStart(12, '0')}`);
+    const set = new EventIdSet();
+    const ref = new Set<string>();
+    const disagreements: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (const id of ids) {
+        if (set.add(id) !== !ref.has(id.toLowerCase())) disagreements.push(`${round}:${id}`);
+        ref.add(id.toLowerCase());
+      }
+    }
+    expect(disagreements).toEqual([]);
+    expect(set.size).toBe(ref.size);
+    expect(set.add('abcdef01-2345-4678-9ABC-DEF012345678')).toBe(false); // case does not make a new UUID
+    expect(set.tableBytes / set.size).toBeLessThan(32);
+  });
+
   test('the window filters by event time before anything is counted', () => {
     const events = generated(100); // 7 s apart from 2024-05-01T00:00:00Z
     const proc = new EventProcessor({ since: '2024-05-01T00:01:00.000Z', until: '2024-05-01T00:02:00.000Z' });
@@ -139,7 +182,7 @@ describe('readLogObject', () => {
   test('non-ASCII content is decoded as UTF-8', async () => {
     const text = o.json.replace('"data/', '"données/');
     const { batch } = await read(Buffer.from(text, 'utf8'), false);
-    const def = batch.newSigs.find((d) => d.kind === 'mapped' && d.event.resources.some((r) => r.includes('données/')));
+    const def = batch.newSigs.map((d) => JSON.parse(d) as SigDef).find((d) => d.kind === 'mapped' && d.event.resources.some((r) => r.includes('données/')));
     expect(def).toBeDefined();
   });
 
@@ -158,6 +201,49 @@ describe('readLogObject', () => {
     const array = await read(Buffer.from(JSON.stringify(records)), false);
     expect(lines.batch.count).toBe(50);
     expect(array.batch.count).toBe(50);
+  });
+
+  test('record-by-record reading (CloudTrail layout) equals the whole-document parse', async () => {
+    const pretty = JSON.stringify(JSON.parse(o.json), null, 1); // whitespace: not the layout, parsed whole
+    expect(pretty.includes('},{"eventVersion":')).toBe(false);
+    const compact = await read(Buffer.from(o.json), false);
+    const whole = await read(Buffer.from(pretty), false);
+    expect(compact.batch.count).toBe(50);
+    expect([...compact.batch.sigs]).toEqual([...whole.batch.sigs]);
+    expect([...compact.batch.times]).toEqual([...whole.batch.times]);
+    expect([...compact.batch.ids]).toEqual([...whole.batch.ids]);
+    expect(compact.batch.newSigs).toEqual(whole.batch.newSigs);
+  });
+
+  test('a separator nested inside a record rolls back and the whole document decides', async () => {
+    const records = JSON.parse(o.json).Records as Record<string, unknown>[];
+    // An array of objects starting with eventVersion inside a record: the split lands mid-record, both halves fail.
+    records[3].additionalEventData = { nested: [{ eventVersion: '1' }, { eventVersion: '2' }] };
+    const text = JSON.stringify({ Records: records });
+    expect(text.includes('},{"eventVersion":"2"')).toBe(true);
+    const { b, batch } = await read(Buffer.from(text), false);
+    expect(batch.count).toBe(50);
+    expect(b.records).toBe(50); // rolled back, not counted twice
+    expect(batch.problems).toEqual([]);
+    expect(batch.incomplete).toBe(false);
+  });
+
+  test('bad records met on the record-by-record path are reported once, and a broken record falls back', async () => {
+    const records = JSON.parse(o.json).Records as Record<string, unknown>[];
+    delete records[5].eventSource;
+    const one = await read(Buffer.from(JSON.stringify({ Records: records })), false);
+    expect(one.batch.badRecords).toBe(1);
+    expect(one.batch.problems).toHaveLength(1);
+    // A trailing non-object after the records: the split path refuses it and the whole parse names it.
+    const text = JSON.stringify({ Records: records }).replace(/\]\}$/, ',7]}');
+    const two = await read(Buffer.from(text), false);
+    expect(two.batch.count).toBe(49);
+    expect(two.batch.badRecords).toBe(1);
+    expect(two.batch.problems).toEqual([expect.stringContaining('eventSource'), 'obj: record 50: not a JSON object']);
+    // Whitespace that JSON does not allow around the head is not taken by the split path either.
+    const nbsp = Buffer.concat([Buffer.from([0xa0]), Buffer.from(o.json)]);
+    const three = await read(nbsp, false);
+    expect(three.batch.count).toBe(0);
   });
 
   test('records that are not objects are named by index', async () => {

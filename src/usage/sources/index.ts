@@ -69,8 +69,7 @@ export async function runUsageSources(specs: UsageSourceSpec[], opts: RunSources
         }
       }),
     );
-    const agg = new UsageAggregator({ contextKeys: ctx.contextKeys });
-    for (const r of runs) agg.merge(r.aggregator);
+    const agg = UsageAggregator.combine(runs.map((r) => r.aggregator), { contextKeys: ctx.contextKeys });
     const summary = agg.summary(runs.map((r) => r.report));
     // The window asked for is the report's window (not just the span of the events found).
     if (opts.since) summary.window.start = opts.since.toISOString();
