@@ -14,10 +14,10 @@ const HEX = new Int8Array(128).fill(-1);
 for (let c = 0; c < 10; c++) HEX[48 + c] = c;
 for (let c = 0; c < 6; c++) HEX[97 + c] = HEX[65 + c] = 10 + c;
 
-/** Eight hex digits from `at` as a uint32, or -1. */
-function hex8(id: string, at: number): number {
+/** `count` (at most 8) hex digits from `at` as an unsigned number, or -1. */
+function hexRun(id: string, at: number, count: number): number {
   let v = 0;
-  for (let i = at; i < at + 8; i++) {
+  for (let i = at; i < at + count; i++) {
     const c = id.charCodeAt(i);
     const d = c < 128 ? HEX[c] : -1;
     if (d < 0) return -1;
@@ -26,27 +26,15 @@ function hex8(id: string, at: number): number {
   return v >>> 0;
 }
 
-/** Four hex digits from `at`, or -1. */
-function hex4(id: string, at: number): number {
-  let v = 0;
-  for (let i = at; i < at + 4; i++) {
-    const c = id.charCodeAt(i);
-    const d = c < 128 ? HEX[c] : -1;
-    if (d < 0) return -1;
-    v = (v << 4) | d;
-  }
-  return v;
-}
-
 function parseUuid(id: string, out: Uint32Array): boolean {
   if (id.length !== 36 || id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) return false;
   // 8-4-4-4-12 -> words [0..8) [9..13)+[14..18) [19..23)+[24..28) [28..36)
-  const a = hex8(id, 0);
-  const b1 = hex4(id, 9);
-  const b2 = hex4(id, 14);
-  const c1 = hex4(id, 19);
-  const c2 = hex4(id, 24);
-  const d = hex8(id, 28);
+  const a = hexRun(id, 0, 8);
+  const b1 = hexRun(id, 9, 4);
+  const b2 = hexRun(id, 14, 4);
+  const c1 = hexRun(id, 19, 4);
+  const c2 = hexRun(id, 24, 4);
+  const d = hexRun(id, 28, 8);
   if (a < 0 || b1 < 0 || b2 < 0 || c1 < 0 || c2 < 0 || d < 0) return false;
   out[0] = a;
   out[1] = ((b1 << 16) | b2) >>> 0;
