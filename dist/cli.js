@@ -74886,10 +74886,13 @@ class aggregator_UsageAggregator {
     }
     /** The summary, records sorted for stable output. Sources are the caller's to report. */
     summary(sources = []) {
-        // Sort keys computed once per record (a comparator that serialised contexts ran it ~2 n log n times).
-        const keyed = [...this.records.values()].map((r) => ({ r, context: JSON.stringify(r.context) }));
-        keyed.sort(({ r: a, context: ca }, { r: b, context: cb }) => cmp(a.principal, b.principal) || cmp(a.action, b.action) || cmp(a.resource ?? '', b.resource ?? '') || cmp(a.outcome, b.outcome) ||
-            cmp(a.errorCode ?? '', b.errorCode ?? '') || cmp(ca, cb));
+        // One sort key per record, compared as a whole: the fields in order, each ended by U+0000 (the lowest code
+        // unit, so a field sorts before its own extensions, as a field-by-field comparison would have it).
+        const keyed = [...this.records.values()].map((r) => ({
+            r,
+            key: `${r.principal}${SEP}${r.action}${SEP}${r.resource ?? ''}${SEP}${r.outcome}${SEP}${r.errorCode ?? ''}${SEP}${JSON.stringify(r.context)}`,
+        }));
+        keyed.sort((a, b) => cmp(a.key, b.key));
         const records = keyed.map((k) => k.r);
         const unmapped = [...this.unmapped.values()].sort((a, b) => b.count - a.count || cmp(a.eventSource, b.eventSource) || cmp(a.eventName, b.eventName));
         return {
@@ -75474,6 +75477,15 @@ function map_event_partitionOf(region, arn) {
 }
 const MEMO_LIMIT = 20_000;
 /**
+ * `s` as one flat string, for a key kept for long. V8 keeps a string built with `+` as a tree of its pieces (32
+ * bytes a node, and the pieces stay alive) until something reads it character by character, which replaces the
+ * tree by one flat copy; a Map keeps its key as it is. A worker's keys measured 9.6 MB of such trees at 1M events.
+ */
+function flatKey(s) {
+    s.charCodeAt(0);
+    return s;
+}
+/**
  * Caches the parts of the mapping that repeat from event to event (the action of an eventSource/eventName, the
  * principal of an identity). Results are the same with or without it; it only saves time in bulk reading.
  */
@@ -75527,7 +75539,7 @@ class MapMemo {
             if (this.principals.size >= MEMO_LIMIT)
                 this.principals.clear();
             p = this.canonicalise(normalisePrincipal(ui) ?? null);
-            this.principals.set(key, p);
+            this.principals.set(flatKey(key), p);
         }
         return p ?? undefined;
     }
@@ -75905,7 +75917,7 @@ class EventProcessor {
             if ('bad' in mapped)
                 return -1;
             sig = this.define(mapped);
-            byRest.set(rest, sig);
+            byRest.set(flatKey(rest), sig);
         }
         return sig;
     }
@@ -75935,7 +75947,7 @@ class EventProcessor {
         let id = this.sigIds.get(key);
         if (id === undefined) {
             id = this.define(m);
-            this.sigIds.set(key, id);
+            this.sigIds.set(flatKey(key), id);
         }
         return id;
     }
@@ -75946,7 +75958,18 @@ class EventProcessor {
         else if ('unmapped' in m)
             def = { kind: 'unmapped', eventSource: m.unmapped.eventSource, eventName: m.unmapped.eventName };
         else {
-            const { time: _t, eventId: _i, note: _n, recipientAccountId: _a, region: _r, ...event } = m;
+            // Only what the count needs (actions and resources repeat targets): shorter to send, keep and parse.
+            const event = {
+                principal: m.principal,
+                principalType: m.principalType,
+                account: m.account,
+                targets: m.targets,
+                outcome: m.outcome,
+                errorCode: m.errorCode,
+                eventSource: m.eventSource,
+                eventName: m.eventName,
+                context: m.context,
+            };
             def = { kind: 'mapped', event };
         }
         this.pendingSigs.push(JSON.stringify(def));
@@ -76383,7 +76406,8 @@ function gunzipWhole(data, max) {
 /**
  * Reads (and gunzips) an input on the libuv pool before it goes to a worker, so the worker only parses and never
  * waits for I/O. Inputs to stream (too large) or that fail to gunzip are returned as they are: the worker streams
- * them and reports the damage, keeping the records before it.
+ * them and reports the damage, keeping the records before it. `spent`: the compressed bytes, when their buffer is
+ * wholly this input's, for the caller to hand to the worker with the task (see LogTask.spent).
  */
 async function inflateInput(input, maxWhole = MAX_WHOLE_BYTES) {
     let data;
@@ -76392,11 +76416,11 @@ async function inflateInput(input, maxWhole = MAX_WHOLE_BYTES) {
         gz = /\.gz$/i.test(input.file);
         try {
             if ((await (0,promises_.stat)(input.file)).size > (gz ? maxWhole / 3 : maxWhole))
-                return input;
+                return { ready: input };
             data = await (0,promises_.readFile)(input.file);
         }
         catch {
-            return input; // the worker says what is wrong with it
+            return { ready: input }; // the worker says what is wrong with it
         }
     }
     else {
@@ -76404,13 +76428,18 @@ async function inflateInput(input, maxWhole = MAX_WHOLE_BYTES) {
         gz = input.gz;
     }
     if (!gz)
-        return { name: input.name, data, gz: false };
+        return { ready: { name: input.name, data, gz: false } };
     try {
-        return { name: input.name, data: await gunzipWhole(data, maxWhole), gz: false, compressedBytes: data.length, owned: true };
+        const ready = { name: input.name, data: await gunzipWhole(data, maxWhole), gz: false, compressedBytes: data.length, owned: true };
+        return { ready, spent: ownsWholeBuffer(data) ? data.buffer : undefined };
     }
     catch {
-        return { name: input.name, data, gz: true };
+        return { ready: { name: input.name, data, gz: true } };
     }
+}
+/** True when the view spans its whole ArrayBuffer (not a slice of Node's shared pool or of a larger buffer). */
+function ownsWholeBuffer(data) {
+    return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer);
 }
 /** Reads an object held in memory. `gz`: gzip-compressed (by name or magic bytes). */
 async function readLogObject(proc, b, data, gz, maxWhole = MAX_WHOLE_BYTES, compressedBytes) {
@@ -76462,7 +76491,7 @@ function parseWhole(proc, b, text) {
     // Logs are nearly always ASCII: then latin1 decoding gives the same string, ~10x cheaper than UTF-8 decoding.
     const encoding = (0,external_node_buffer_namespaceObject.isAscii)(text) ? 'latin1' : 'utf8';
     const strict = JSON_RECORDS_HEAD.exec(head);
-    if (strict && text.indexOf(RECORD_START, strict[0].length) === strict[0].length && parseRecordByRecord(proc, b, text, strict[0].length, encoding))
+    if (strict && text.indexOf(RECORD_START, strict[0].length) === strict[0].length && parseInChunks(proc, b, text, strict[0].length - 1, encoding))
         return true;
     let doc;
     try {
@@ -76490,50 +76519,56 @@ const RECORD_SEPARATOR = Buffer.from('},{"eventVersion":');
 const JSON_RECORDS_HEAD = /^[ \t\n\r]*\{[ \t\n\r]*"Records"[ \t\n\r]*:[ \t\n\r]*\[/;
 const JSON_RECORDS_TAIL = /^\][ \t\n\r]*\}[ \t\n\r]*$/;
 /**
- * CloudTrail's own layout, one record at a time: split the bytes at the separator and decode and JSON.parse each
- * record alone. No string of the whole object is made (a multi-MB string lands in V8's old generation and drives
- * major GCs) and each record dies young. The separator is ASCII, so it never splits a UTF-8 sequence; it cannot occur
- * inside a JSON string (its quote would end the string), only nested in a record (an array of objects starting with
- * that key), and then both halves fail to parse. So on any failure the records read here are rolled back and false
- * sends the object to the whole-document parse, which decides what is valid.
+ * Bytes per JSON.parse call (then up to the next record boundary). One string of a whole object lands in V8's old
+ * generation and drives major GCs; one call per record pays a separator search, a decode and a parse call per
+ * record (~0.5 µs of ~4). 32 KB, a few dozen records, measured fastest; 128 KB was slower (large-object space).
  */
-function parseRecordByRecord(proc, b, text, start, encoding) {
+const CHUNK_BYTES = 32 * 1024;
+/**
+ * CloudTrail's own layout, a few dozen records at a time: cut the Records array at record boundaries into
+ * chunks, make each chunk a JSON array of its own and parse it. The separator is ASCII, so it never splits a UTF-8
+ * sequence; it cannot occur inside a JSON string (its quote would end the string), only nested in a record (an
+ * array of objects starting with that key), and then the chunks on both sides fail to parse. So on any failure the
+ * records read here are rolled back and false sends the object to the whole-document parse, which decides what is
+ * valid. `open` is the index of the array's `[`.
+ */
+function parseInChunks(proc, b, text, open, encoding) {
     const end = text.lastIndexOf(0x5d); // ]
-    if (end < start || !JSON_RECORDS_TAIL.test(text.toString('latin1', end, Math.min(text.length, end + 64))) || text.length - end > 64)
+    if (end <= open || !JSON_RECORDS_TAIL.test(text.toString('latin1', end, Math.min(text.length, end + 64))) || text.length - end > 64)
         return false;
     const mark = b.mark();
-    const decode = decoder(text, encoding);
-    let i = start;
+    let i = open; // the chunk's first byte: the array's '[' or the ',' before the chunk's first record
     for (;;) {
-        const j = text.indexOf(RECORD_SEPARATOR, i);
+        const j = i + CHUNK_BYTES < end ? text.indexOf(RECORD_SEPARATOR, i + CHUNK_BYTES) : -1;
         const last = j < 0 || j >= end;
-        let r;
+        const stop = last ? end : j + 1; // the array's ']' or the ',' after the chunk's last record
+        // The chunk's own brackets are written over the commas around it and put back at once: parsing a '[' + chunk
+        // + ']' concatenation would copy the chunk once more. The bytes are this reader's (a worker's copy, a file).
+        const first = text[i];
+        const after = text[stop];
+        let records;
+        text[i] = 0x5b;
+        text[stop] = 0x5d;
         try {
-            r = JSON.parse(decode(i, last ? end : j + 1));
+            records = JSON.parse(text.toString(encoding, i, stop + 1));
         }
         catch {
+            records = undefined;
+        }
+        finally {
+            text[i] = first;
+            text[stop] = after;
+        }
+        if (!Array.isArray(records) || !records.every(log_object_isObject)) {
             b.rollback(mark);
             return false;
         }
-        if (!log_object_isObject(r)) {
-            b.rollback(mark);
-            return false;
-        }
-        proc.record(r, b);
+        for (let k = 0; k < records.length; k++)
+            proc.record(records[k], b);
         if (last)
             return true;
-        i = j + 2;
+        i = stop;
     }
-}
-/**
- * Decodes a byte range. Buffer's own latin1Slice/utf8Slice (what toString calls after checking its arguments) when
- * present: per record the checks cost as much as the decoding.
- */
-function decoder(text, encoding) {
-    const direct = text[encoding === 'latin1' ? 'latin1Slice' : 'utf8Slice'];
-    if (typeof direct === 'function')
-        return (start, end) => direct.call(text, start, end);
-    return (start, end) => text.toString(encoding, start, end);
 }
 function splitter(proc, b) {
     return new RecordSplitter({
@@ -76920,20 +76955,17 @@ class LogReaderPool {
         slot.inFlight++;
         let posted = input;
         return inflateInput(input, this.opts.maxWholeBytes)
-            .then((ready) => new Promise((resolve, reject) => {
+            .then(({ ready, spent }) => new Promise((resolve, reject) => {
             posted = ready;
             this.pending.set(id, { resolve, reject, slot });
             if (!slot.alive)
                 return reject(new Error('usage worker is gone'));
-            const task = { id, ...ready };
-            if ('data' in ready) {
-                // Hand the bytes over without a copy when their buffer is theirs alone (never a pooled Buffer's).
-                const whole = ready.data.byteOffset === 0 && ready.data.byteLength === ready.data.buffer.byteLength;
-                const ours = ready.owned && ready.data.buffer.byteLength >= 64 * 1024;
-                slot.worker.postMessage(task, whole || ours ? [ready.data.buffer] : []);
-            }
-            else
-                slot.worker.postMessage(task);
+            const task = { id, ...ready, spent };
+            const transfer = spent ? [spent] : [];
+            // Hand the bytes over without a copy when their buffer is theirs alone (never a pooled Buffer's).
+            if ('data' in ready && (ownsWholeBuffer(ready.data) || (ready.owned && ready.data.buffer.byteLength >= 64 * 1024)))
+                transfer.push(ready.data.buffer);
+            slot.worker.postMessage(task, transfer);
         }))
             .catch((e) => {
             // The worker died with this object in hand: read it here instead, if its bytes are still ours.
@@ -77129,11 +77161,12 @@ async function readLocalSource(path, ctx) {
     rb.report.objects = 0;
     rb.report.bytes = 0;
     const tally = new SourceTally(ctx.seen);
+    // Workers start (load their code) while the folders are listed.
+    const pool = ctx.pool();
     const files = await listLogFiles(path, (m) => rb.problem(m), (m) => ctx.onNote?.(m));
     if (files === undefined)
         rb.failed = true;
     else {
-        const pool = ctx.pool();
         await forEachLimit(files, pool.capacity, async (file) => {
             const { batch, registry } = await pool.read({ name: file, file });
             tally.add(batch, registry);
@@ -77165,7 +77198,9 @@ async function listLogFiles(root, problem, note) {
         const rel = (0,external_node_path_.relative)(realRoot, p);
         return rel === '' || (!rel.startsWith(`..${external_node_path_.sep}`) && rel !== '..' && !(0,external_node_path_.isAbsolute)(rel));
     };
-    const walk = async (dir) => {
+    // `realDir` is the real path of `dir`: an entry that is not a symlink has real path realDir/name, so only
+    // symlinks cost a realpath call (a trail's folders hold thousands of objects).
+    const walk = async (dir, realDir) => {
         let entries;
         try {
             entries = await (0,promises_.readdir)(dir, { withFileTypes: true });
@@ -77177,39 +77212,38 @@ async function listLogFiles(root, problem, note) {
         entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
         for (const entry of entries) {
             const full = (0,external_node_path_.join)(dir, entry.name);
+            let real = (0,external_node_path_.join)(realDir, entry.name);
             let isDir = entry.isDirectory();
             let isFile = entry.isFile();
             if (entry.isSymbolicLink()) {
-                let target;
                 try {
-                    target = await (0,promises_.realpath)(full);
+                    real = await (0,promises_.realpath)(full);
                 }
                 catch {
                     problem(`${full}: broken symlink, skipped`);
                     continue;
                 }
-                if (!inside(target)) {
+                if (!inside(real)) {
                     problem(`${full}: symlink points outside ${root}, not followed`);
                     continue;
                 }
-                const s = await (0,promises_.lstat)(target);
+                const s = await (0,promises_.stat)(real);
                 isDir = s.isDirectory();
                 isFile = s.isFile();
             }
-            if (isDir || isFile) {
-                // A loop, or a second way (through a symlink) into something already read.
-                const real = await (0,promises_.realpath)(full).catch(() => full);
-                if (visited.has(real))
-                    continue;
-                visited.add(real);
-            }
+            if (!isDir && !(isFile && isLogFile(full, note)))
+                continue;
+            // A loop, or a second way (through a symlink) into something already read.
+            if (visited.has(real))
+                continue;
+            visited.add(real);
             if (isDir)
-                await walk(full);
-            else if (isFile && isLogFile(full, note))
+                await walk(full, real);
+            else
                 files.push(full);
         }
     };
-    await walk(root);
+    await walk(root, realRoot);
     return files;
 }
 function isLogFile(file, note) {

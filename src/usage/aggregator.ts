@@ -5,6 +5,9 @@ import type { MappedEvent } from './map-event.js';
 
 const SEP = '\u0000';
 
+/** What a count of events needs from their mapping: a worker's signature definition is exactly this. */
+export type CountedEvent = Pick<MappedEvent, 'principal' | 'principalType' | 'account' | 'targets' | 'outcome' | 'errorCode' | 'eventSource' | 'eventName' | 'context'>;
+
 export interface AggregatorOptions {
   /** Lower-cased condition keys the policies use; only these context values split records. */
   contextKeys?: string[];
@@ -34,7 +37,7 @@ export class UsageAggregator {
    * Adds `count` events that all map like `ev` and were seen between `first` and `last` (ISO): what an aggregate
    * query (Lake, Athena) or a worker's per-signature tally returns. `ev.time` is ignored.
    */
-  addCounted(ev: Omit<MappedEvent, 'time'>, count: number, first: string, last: string): void {
+  addCounted(ev: CountedEvent, count: number, first: string, last: string): void {
     if (!(count > 0)) return;
     this.mappedEvents += count;
     this.widenWindow(first, last);
@@ -150,13 +153,13 @@ export class UsageAggregator {
 
   /** The summary, records sorted for stable output. Sources are the caller's to report. */
   summary(sources: UsageSourceReport[] = []): UsageSummary {
-    // Sort keys computed once per record (a comparator that serialised contexts ran it ~2 n log n times).
-    const keyed = [...this.records.values()].map((r) => ({ r, context: JSON.stringify(r.context) }));
-    keyed.sort(
-      ({ r: a, context: ca }, { r: b, context: cb }) =>
-        cmp(a.principal, b.principal) || cmp(a.action, b.action) || cmp(a.resource ?? '', b.resource ?? '') || cmp(a.outcome, b.outcome) ||
-        cmp(a.errorCode ?? '', b.errorCode ?? '') || cmp(ca, cb),
-    );
+    // One sort key per record, compared as a whole: the fields in order, each ended by U+0000 (the lowest code
+    // unit, so a field sorts before its own extensions, as a field-by-field comparison would have it).
+    const keyed = [...this.records.values()].map((r) => ({
+      r,
+      key: `${r.principal}${SEP}${r.action}${SEP}${r.resource ?? ''}${SEP}${r.outcome}${SEP}${r.errorCode ?? ''}${SEP}${JSON.stringify(r.context)}`,
+    }));
+    keyed.sort((a, b) => cmp(a.key, b.key));
     const records = keyed.map((k) => k.r);
     const unmapped = [...this.unmapped.values()].sort((a, b) => b.count - a.count || cmp(a.eventSource, b.eventSource) || cmp(a.eventName, b.eventName));
     return {

@@ -2,8 +2,8 @@
 // a signature is everything the aggregate keys on (principal, action targets, outcome, context ...), interned once
 // per worker and sent once. The main thread dedupes ids and counts signatures (see tally.ts), so workers never
 // need to share state and a batch costs ~30 bytes per event to send.
-import type { MappedEvent } from './map-event.js';
-import { contextValue, MapMemo, timeMs, mapEvent, outcomeOf, partitionOf, type MapResult } from './map-event.js';
+import type { CountedEvent } from './aggregator.js';
+import { contextValue, flatKey, MapMemo, timeMs, mapEvent, outcomeOf, partitionOf, type MapResult } from './map-event.js';
 import { lookupAction as defaultLookup } from '../catalog/catalog.js';
 import type { NormalisedPrincipal } from './principal.js';
 import { isS3ObjectAction, type ActionLookup, type ActionResolution } from './event-actions.js';
@@ -12,7 +12,7 @@ import { uuidWords } from './event-id-set.js';
 
 /** What a signature stands for. */
 export type SigDef =
-  | { kind: 'mapped'; event: Omit<MappedEvent, 'time' | 'eventId' | 'note' | 'recipientAccountId' | 'region'> }
+  | { kind: 'mapped'; event: CountedEvent }
   | { kind: 'unmapped'; eventSource: string; eventName: string }
   | { kind: 'permissionless' };
 
@@ -317,7 +317,7 @@ export class EventProcessor {
       const mapped = mapEvent(ev, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
       if ('bad' in mapped) return -1;
       sig = this.define(mapped);
-      byRest.set(rest, sig);
+      byRest.set(flatKey(rest), sig);
     }
     return sig;
   }
@@ -345,7 +345,7 @@ export class EventProcessor {
     let id = this.sigIds.get(key);
     if (id === undefined) {
       id = this.define(m);
-      this.sigIds.set(key, id);
+      this.sigIds.set(flatKey(key), id);
     }
     return id;
   }
@@ -355,7 +355,18 @@ export class EventProcessor {
     if ('permissionless' in m) def = { kind: 'permissionless' };
     else if ('unmapped' in m) def = { kind: 'unmapped', eventSource: m.unmapped.eventSource, eventName: m.unmapped.eventName };
     else {
-      const { time: _t, eventId: _i, note: _n, recipientAccountId: _a, region: _r, ...event } = m;
+      // Only what the count needs (actions and resources repeat targets): shorter to send, keep and parse.
+      const event: CountedEvent = {
+        principal: m.principal,
+        principalType: m.principalType,
+        account: m.account,
+        targets: m.targets,
+        outcome: m.outcome,
+        errorCode: m.errorCode,
+        eventSource: m.eventSource,
+        eventName: m.eventName,
+        context: m.context,
+      };
       def = { kind: 'mapped', event };
     }
     this.pendingSigs.push(JSON.stringify(def));

@@ -1,7 +1,7 @@
 // Reads CloudTrail log files from local paths. Objects are read on worker threads (see worker-pool.ts) and
 // counted on this one (tally.ts): memory holds the aggregate (O(distinct principal x action x resource x outcome x
 // context)), the objects in flight, and the eventID dedupe set (~35-50 bytes per distinct event, event-id-set.ts).
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep, isAbsolute } from 'node:path';
 import type { UsageSummary } from '../model.js';
 import { UsageAggregator } from './aggregator.js';
@@ -50,10 +50,11 @@ export async function readLocalSource(path: string, ctx: SourceContext): Promise
   rb.report.objects = 0;
   rb.report.bytes = 0;
   const tally = new SourceTally(ctx.seen);
+  // Workers start (load their code) while the folders are listed.
+  const pool = ctx.pool();
   const files = await listLogFiles(path, (m) => rb.problem(m), (m) => ctx.onNote?.(m));
   if (files === undefined) rb.failed = true;
   else {
-    const pool = ctx.pool();
     await forEachLimit(files, pool.capacity, async (file) => {
       const { batch, registry } = await pool.read({ name: file, file });
       tally.add(batch, registry);
@@ -85,7 +86,9 @@ async function listLogFiles(root: string, problem: (m: string) => void, note: (m
     const rel = relative(realRoot, p);
     return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
   };
-  const walk = async (dir: string): Promise<void> => {
+  // `realDir` is the real path of `dir`: an entry that is not a symlink has real path realDir/name, so only
+  // symlinks cost a realpath call (a trail's folders hold thousands of objects).
+  const walk = async (dir: string, realDir: string): Promise<void> => {
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -96,35 +99,33 @@ async function listLogFiles(root: string, problem: (m: string) => void, note: (m
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const full = join(dir, entry.name);
+      let real = join(realDir, entry.name);
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
       if (entry.isSymbolicLink()) {
-        let target: string;
         try {
-          target = await realpath(full);
+          real = await realpath(full);
         } catch {
           problem(`${full}: broken symlink, skipped`);
           continue;
         }
-        if (!inside(target)) {
+        if (!inside(real)) {
           problem(`${full}: symlink points outside ${root}, not followed`);
           continue;
         }
-        const s = await lstat(target);
+        const s = await stat(real);
         isDir = s.isDirectory();
         isFile = s.isFile();
       }
-      if (isDir || isFile) {
-        // A loop, or a second way (through a symlink) into something already read.
-        const real = await realpath(full).catch(() => full);
-        if (visited.has(real)) continue;
-        visited.add(real);
-      }
-      if (isDir) await walk(full);
-      else if (isFile && isLogFile(full, note)) files.push(full);
+      if (!isDir && !(isFile && isLogFile(full, note))) continue;
+      // A loop, or a second way (through a symlink) into something already read.
+      if (visited.has(real)) continue;
+      visited.add(real);
+      if (isDir) await walk(full, real);
+      else files.push(full);
     }
   };
-  await walk(root);
+  await walk(root, realRoot);
   return files;
 }
 

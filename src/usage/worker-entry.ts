@@ -7,13 +7,17 @@ import { readLogFile, readLogObject } from './log-object.js';
 
 export const USAGE_WORKER_FLAG = '__iamPolicyGateUsageWorker';
 
-/** A task: a local file, or an object's bytes (S3), named for messages. */
 /**
  * A local file, or an object's bytes (`compressedBytes`: its size before main-thread gunzip, for the report;
  * `owned`: its ArrayBuffer was made for it alone and may be handed to a worker without a copy).
  */
 export type LogInput = { name: string; file: string } | { name: string; data: Uint8Array; gz: boolean; compressedBytes?: number; owned?: boolean };
-export type LogTask = LogInput & { id: number };
+/**
+ * What a worker is sent. `spent`: compressed bytes the main thread is done with, sent along only to be dropped
+ * there: the main thread allocates little, so its heap collects rarely and dead buffers would pile up to V8's
+ * external-memory trigger (~64 MB), while a worker collects every few milliseconds.
+ */
+export type LogTask = LogInput & { id: number; spent?: ArrayBuffer };
 
 export interface WorkerInit {
   [USAGE_WORKER_FLAG]: true;

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { actionById, allActionCount } from '../catalog/catalog.js';
 import { EventProcessor, type EventBatch, type ProcessorOptions } from './event-batch.js';
-import { inflateInput } from './log-object.js';
+import { inflateInput, ownsWholeBuffer } from './log-object.js';
 import { SigInterner, SigRegistry } from './tally.js';
 import { bundleCanStartWorkers, closeBatch, readTask, USAGE_WORKER_FLAG, type LogInput, type LogTask, type WorkerInit } from './worker-entry.js';
 
@@ -137,18 +137,16 @@ export class LogReaderPool {
     let posted: LogInput = input;
     return inflateInput(input, this.opts.maxWholeBytes)
       .then(
-        (ready) =>
+        ({ ready, spent }) =>
           new Promise<ReadResult>((resolve, reject) => {
             posted = ready;
             this.pending.set(id, { resolve, reject, slot });
             if (!slot.alive) return reject(new Error('usage worker is gone'));
-            const task: LogTask = { id, ...ready };
-            if ('data' in ready) {
-              // Hand the bytes over without a copy when their buffer is theirs alone (never a pooled Buffer's).
-              const whole = ready.data.byteOffset === 0 && ready.data.byteLength === ready.data.buffer.byteLength;
-              const ours = ready.owned && ready.data.buffer.byteLength >= 64 * 1024;
-              slot.worker.postMessage(task, whole || ours ? [ready.data.buffer as ArrayBuffer] : []);
-            } else slot.worker.postMessage(task);
+            const task: LogTask = { id, ...ready, spent };
+            const transfer: ArrayBuffer[] = spent ? [spent] : [];
+            // Hand the bytes over without a copy when their buffer is theirs alone (never a pooled Buffer's).
+            if ('data' in ready && (ownsWholeBuffer(ready.data) || (ready.owned && ready.data.buffer.byteLength >= 64 * 1024))) transfer.push(ready.data.buffer as ArrayBuffer);
+            slot.worker.postMessage(task, transfer);
           }),
       )
       .catch((e: Error) => {

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { jest } from '@jest/globals';
 import { ACCOUNTS, prng, trailEvent, trailObject } from '../../bench/cloudtrail-gen.js';
 import { UsageAggregator } from '../../src/usage/aggregator.js';
 import { BatchBuilder, EventProcessor, type SigDef } from '../../src/usage/event-batch.js';
@@ -182,7 +183,7 @@ describe('readLogObject', () => {
   test('non-ASCII content is decoded as UTF-8', async () => {
     const text = o.json.replace('"data/', '"données/');
     const { batch } = await read(Buffer.from(text, 'utf8'), false);
-    const def = batch.newSigs.map((d) => JSON.parse(d) as SigDef).find((d) => d.kind === 'mapped' && d.event.resources.some((r) => r.includes('données/')));
+    const def = batch.newSigs.map((d) => JSON.parse(d) as SigDef).find((d) => d.kind === 'mapped' && d.event.targets.some((t) => t.resources.some((r) => r.includes('données/'))));
     expect(def).toBeDefined();
   });
 
@@ -203,32 +204,46 @@ describe('readLogObject', () => {
     expect(array.batch.count).toBe(50);
   });
 
-  test('record-by-record reading (CloudTrail layout) equals the whole-document parse', async () => {
-    const pretty = JSON.stringify(JSON.parse(o.json), null, 1); // whitespace: not the layout, parsed whole
+  // ~400 KB: a dozen 32 KB chunks.
+  const big = trailObject(4, ACCOUNTS[1], 'eu-west-1', Date.UTC(2024, 4, 1), 300);
+
+  test('chunked reading (CloudTrail layout) equals the whole-document parse and leaves the bytes as they were', async () => {
+    const pretty = JSON.stringify(JSON.parse(big.json), null, 1); // whitespace: not the layout, parsed whole
     expect(pretty.includes('},{"eventVersion":')).toBe(false);
-    const compact = await read(Buffer.from(o.json), false);
+    const bytes = Buffer.from(big.json);
+    const compact = await read(bytes, false);
+    expect(bytes.toString()).toBe(big.json); // the brackets written over the commas were put back
     const whole = await read(Buffer.from(pretty), false);
-    expect(compact.batch.count).toBe(50);
+    expect(compact.batch.count).toBe(300);
+    expect(compact.b.records).toBe(300);
     expect([...compact.batch.sigs]).toEqual([...whole.batch.sigs]);
     expect([...compact.batch.times]).toEqual([...whole.batch.times]);
     expect([...compact.batch.ids]).toEqual([...whole.batch.ids]);
     expect(compact.batch.newSigs).toEqual(whole.batch.newSigs);
   });
 
-  test('a separator nested inside a record rolls back and the whole document decides', async () => {
-    const records = JSON.parse(o.json).Records as Record<string, unknown>[];
-    // An array of objects starting with eventVersion inside a record: the split lands mid-record, both halves fail.
-    records[3].additionalEventData = { nested: [{ eventVersion: '1' }, { eventVersion: '2' }] };
+  test('a separator nested inside a record rolls back every chunk read and the whole document decides', async () => {
+    const records = JSON.parse(big.json).Records as Record<string, unknown>[];
+    // An array of objects starting with eventVersion inside a late record: a cut there lands mid-record and both
+    // chunks fail, after ten good ones. Placed in every record from 250 on, some cut is sure to land inside one.
+    for (let i = 250; i < 300; i++) records[i].additionalEventData = { nested: [{ eventVersion: '1' }, { eventVersion: '2' }] };
     const text = JSON.stringify({ Records: records });
     expect(text.includes('},{"eventVersion":"2"')).toBe(true);
-    const { b, batch } = await read(Buffer.from(text), false);
-    expect(batch.count).toBe(50);
-    expect(b.records).toBe(50); // rolled back, not counted twice
+    const bytes = Buffer.from(text);
+    // Count what reached the processor: more than 300 records means chunks were read and then rolled back.
+    const seen = jest.spyOn(EventProcessor.prototype, 'record');
+    const { b, batch } = await read(bytes, false);
+    const calls = seen.mock.calls.length;
+    seen.mockRestore();
+    expect(calls).toBeGreaterThan(300);
+    expect(bytes.toString()).toBe(text);
+    expect(batch.count).toBe(300);
+    expect(b.records).toBe(300); // rolled back, not counted twice
     expect(batch.problems).toEqual([]);
     expect(batch.incomplete).toBe(false);
   });
 
-  test('bad records met on the record-by-record path are reported once, and a broken record falls back', async () => {
+  test('bad records met on the chunked path are reported once, and a broken record falls back', async () => {
     const records = JSON.parse(o.json).Records as Record<string, unknown>[];
     delete records[5].eventSource;
     const one = await read(Buffer.from(JSON.stringify({ Records: records })), false);
