@@ -77035,7 +77035,9 @@ function common_makeContext(opts = {}) {
         onNote: opts.onNote,
         log: opts.log,
         close: async () => {
-            await pool?.close();
+            const closing = pool;
+            pool = undefined;
+            await closing?.close();
         },
     };
 }
@@ -77143,7 +77145,8 @@ async function readLocalLogs(paths, opts = {}) {
         const runs = [];
         for (const path of paths)
             runs.push(await readLocalSource(path, ctx));
-        const agg = UsageAggregator.combine(runs.map((r) => r.aggregator), { contextKeys: ctx.contextKeys });
+        await ctx.close(); // before folding: see SourceRun.fold
+        const agg = UsageAggregator.combine(runs.map((r) => r.fold()), { contextKeys: ctx.contextKeys });
         const summary = agg.summary(runs.map((r) => r.report));
         if (opts.since)
             summary.window.start = opts.since.toISOString();
@@ -77173,7 +77176,7 @@ async function readLocalSource(path, ctx) {
             rb.batch(batch);
         });
     }
-    return { report: rb.finish(), aggregator: tally.into(new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys })) };
+    return { report: rb.finish(), fold: () => tally.into(new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys })) };
 }
 /**
  * Log files under a path, sorted. Symlinks are followed only while they stay inside the given root.
@@ -77633,7 +77636,7 @@ async function readS3Source(spec, ctx, opts = {}) {
     rb.report.objects = 0;
     rb.report.bytes = 0;
     const tally = new SourceTally(ctx.seen);
-    const done = () => ({ report: rb.finish(), aggregator: tally.into(new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys })) });
+    const done = () => ({ report: rb.finish(), fold: () => tally.into(new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys })) });
     const parsed = parseS3Uri(spec.uri);
     if (!parsed) {
         rb.fail(`${spec.uri}: not an s3://bucket[/prefix] URI`);
@@ -77915,7 +77918,7 @@ async function readAthenaSource(spec, ctx, opts = {}) {
     const rb = new ReportBuilder(`athena:${database}.${spec.table}`, 'athena', ctx);
     rb.blindSpots(ATHENA_BLIND_SPOTS);
     const agg = new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys });
-    const done = () => ({ report: rb.finish(), aggregator: agg });
+    const done = () => ({ report: rb.finish(), fold: () => agg });
     for (const [what, v] of [['table', spec.table], ['database', database], ['catalog', catalog], ['workgroup', spec.workgroup]]) {
         if (v !== undefined && !NAME.test(v)) {
             rb.fail(`athena: ${what} ${JSON.stringify(v)} is not a plain name (letters, digits, _ and -)`);
@@ -78230,7 +78233,7 @@ async function readLakeSource(spec, ctx, opts = {}) {
     const rb = new ReportBuilder(`lake:${spec.eventDataStore}`, 'lake', ctx);
     rb.blindSpots(LAKE_BLIND_SPOTS);
     const agg = new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys });
-    const done = () => ({ report: rb.finish(), aggregator: agg });
+    const done = () => ({ report: rb.finish(), fold: () => agg });
     const eds = parseEventDataStoreArn(spec.eventDataStore);
     if (!eds) {
         rb.fail(`lake:${spec.eventDataStore}: not an event data store ARN (arn:aws:cloudtrail:<region>:<account>:eventdatastore/<id>)`);
@@ -78384,7 +78387,7 @@ async function readLookupEventsSource(spec, ctx, opts = {}) {
     const blind = [...LOOKUP_EVENTS_BLIND_SPOTS];
     const tally = new SourceTally(ctx.seen);
     const now = opts.now ?? new Date();
-    const done = () => ({ report: rb.finish(), aggregator: tally.into(new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys })) });
+    const done = () => ({ report: rb.finish(), fold: () => tally.into(new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys })) });
     const oldest = new Date(now.getTime() - HISTORY_DAYS * 86_400_000);
     const since = ctx.since && ctx.since > oldest ? ctx.since : oldest;
     if (ctx.since && ctx.since < oldest) {
@@ -78603,10 +78606,11 @@ async function runUsageSources(specs, opts = {}) {
                 const msg = `${sourceId(spec)}: ${errorText(e)}`;
                 ctx.onProblem?.(msg);
                 const report = { id: sourceId(spec), kind: spec.kind, status: 'failed', events: 0, errors: [msg] };
-                return { report, aggregator: new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys }) };
+                return { report, fold: () => new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys }) };
             }
         }));
-        const agg = aggregator_UsageAggregator.combine(runs.map((r) => r.aggregator), { contextKeys: ctx.contextKeys });
+        await ctx.close(); // before folding: see SourceRun.fold
+        const agg = aggregator_UsageAggregator.combine(runs.map((r) => r.fold()), { contextKeys: ctx.contextKeys });
         const summary = agg.summary(runs.map((r) => r.report));
         // The window asked for is the report's window (not just the span of the events found).
         if (opts.since)

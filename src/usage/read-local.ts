@@ -34,7 +34,8 @@ export async function readLocalLogs(paths: string[], opts: ReadLocalOptions = {}
   try {
     const runs = [];
     for (const path of paths) runs.push(await readLocalSource(path, ctx));
-    const agg = UsageAggregator.combine(runs.map((r) => r.aggregator), { contextKeys: ctx.contextKeys });
+    await ctx.close(); // before folding: see SourceRun.fold
+    const agg = UsageAggregator.combine(runs.map((r) => r.fold()), { contextKeys: ctx.contextKeys });
     const summary = agg.summary(runs.map((r) => r.report));
     if (opts.since) summary.window.start = opts.since.toISOString();
     if (opts.until) summary.window.end = opts.until.toISOString();
@@ -61,7 +62,7 @@ export async function readLocalSource(path: string, ctx: SourceContext): Promise
       rb.batch(batch);
     });
   }
-  return { report: rb.finish(), aggregator: tally.into(new UsageAggregator({ contextKeys: ctx.contextKeys })) };
+  return { report: rb.finish(), fold: () => tally.into(new UsageAggregator({ contextKeys: ctx.contextKeys })) };
 }
 
 /**

@@ -115,7 +115,7 @@ describe('LookupEvents', () => {
     expect(run.report).toMatchObject({ kind: 'lookup-events', status: 'ran', events: 120, regions: ['us-east-1'], accounts: [ACCOUNTS[0]] });
     expect(run.report.blindSpots?.join('\n')).toMatch(/data events: S3 object-level calls/);
     expect(run.report.blindSpots?.join('\n')).toMatch(/denied data-plane calls/);
-    const s = run.aggregator.summary([run.report]);
+    const s = run.fold().summary([run.report]);
     expect(s.totalEvents + s.badRecords).toBe(120);
     await ctx.close();
   });
@@ -214,7 +214,7 @@ describe('CloudTrail Lake', () => {
     expect(sql).toMatch(/GROUP BY/);
     expect(fake.calls.map((c) => c.op)).toEqual(['StartQuery', 'GetQueryResults', 'GetQueryResults', 'GetQueryResults', 'GetQueryResults']);
     expect(run.report).toMatchObject({ id: `lake:${EDS}`, kind: 'lake', status: 'ran', events: 42, accounts: ['111122223333'], regions: ['us-east-1'] });
-    const s = run.aggregator.summary([run.report]);
+    const s = run.fold().summary([run.report]);
     expect(s.records.map((r) => [r.action, r.resource, r.count, r.firstSeen, r.lastSeen])).toEqual([
       ['s3:GetObject', undefined, 40, '2024-05-02T10:00:00.000Z', '2024-05-03T11:00:00.000Z'],
       ['s3:ListBucket', 'arn:aws:s3:::app-data', 2, '2024-05-02T10:00:00.000Z', '2024-05-03T11:00:00.000Z'],
@@ -329,7 +329,7 @@ describe('Athena', () => {
     expect(String(start.QueryString)).toContain(`FROM "AwsDataCatalog"."security"."cloudtrail_logs"`);
     expect(String(start.QueryString)).toContain(`"timestamp" BETWEEN '2024/05/01' AND '2024/05/09'`);
     expect(run.report).toMatchObject({ kind: 'athena', status: 'ran', events: 7, regions: ['eu-west-1'] });
-    const s = run.aggregator.summary();
+    const s = run.fold().summary();
     expect(s.records.map((r) => [r.principal, r.action, r.resource, r.count])).toEqual([['arn:aws:iam::111122223333:role/etl', 's3:ListBucket', 'arn:aws:s3:::raw', 7]]);
     await ctx.close();
   });

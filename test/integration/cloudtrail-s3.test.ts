@@ -72,7 +72,7 @@ describe('S3 trail bucket source (moto)', () => {
     const ctx = makeContext({ ...window, onNote: (m) => notes.push(m) });
     try {
       const run = await readS3Source({ uri: `s3://${BUCKET}` }, ctx, { client: s3, now });
-      const s = run.aggregator.summary([run.report]);
+      const s = run.fold().summary([run.report]);
       expect(run.report).toMatchObject({
         id: `s3://${BUCKET}`,
         kind: 's3',
@@ -140,7 +140,7 @@ describe('S3 trail bucket source (moto)', () => {
       expect(problems).toHaveLength(3);
       // The other 17 objects were read in full.
       expect(run.report.objects).toBe(19);
-      const s = run.aggregator.summary([run.report]);
+      const s = run.fold().summary([run.report]);
       expect(s.totalEvents).toBeGreaterThanOrEqual(16 * 40);
     } finally {
       await ctx.close();

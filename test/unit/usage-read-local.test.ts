@@ -2,7 +2,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readLocalLogs } from '../../src/usage/read-local.js';
+import { readLocalLogs, readLocalSource } from '../../src/usage/read-local.js';
+import { makeContext } from '../../src/usage/sources/common.js';
 
 const GOOD = join(process.cwd(), 'fixtures/cloudtrail/good');
 const BAD = join(process.cwd(), 'fixtures/cloudtrail/bad');
@@ -33,6 +34,16 @@ describe('readLocalLogs', () => {
     expect(s.badRecords).toBe(0);
     expect(s.unmapped).toEqual([{ eventSource: 'madeup.amazonaws.com', eventName: 'DoThing', count: 1 }]);
     expect(s.window).toEqual({ start: '2024-05-01T10:00:00.000Z', end: '2024-05-01T12:00:00.000Z' });
+  });
+
+  test('a source folds after its pool is closed (workers released first); closing twice is harmless', async () => {
+    const ctx = makeContext();
+    const run = await readLocalSource(GOOD, ctx);
+    await ctx.close();
+    await ctx.close();
+    const s = run.fold().summary([run.report]);
+    expect(s.totalEvents).toBe(25);
+    expect(s.duplicateEvents).toBe(1);
   });
 
   test('aggregates counts with first/last seen per (principal, action, resource, outcome)', async () => {

@@ -130,7 +130,7 @@ export async function readAthenaSource(spec: AthenaSourceSpec, ctx: SourceContex
   const rb = new ReportBuilder(`athena:${database}.${spec.table}`, 'athena', ctx);
   rb.blindSpots(ATHENA_BLIND_SPOTS);
   const agg = new UsageAggregator({ contextKeys: ctx.contextKeys });
-  const done = (): SourceRun => ({ report: rb.finish(), aggregator: agg });
+  const done = (): SourceRun => ({ report: rb.finish(), fold: () => agg });
   for (const [what, v] of [['table', spec.table], ['database', database], ['catalog', catalog], ['workgroup', spec.workgroup]] as const) {
     if (v !== undefined && !NAME.test(v)) {
       rb.fail(`athena: ${what} ${JSON.stringify(v)} is not a plain name (letters, digits, _ and -)`);

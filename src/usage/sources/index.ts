@@ -65,11 +65,12 @@ export async function runUsageSources(specs: UsageSourceSpec[], opts: RunSources
           const msg = `${sourceId(spec)}: ${errorText(e)}`;
           ctx.onProblem?.(msg);
           const report: UsageSourceReport = { id: sourceId(spec), kind: spec.kind, status: 'failed', events: 0, errors: [msg] };
-          return { report, aggregator: new UsageAggregator({ contextKeys: ctx.contextKeys }) };
+          return { report, fold: () => new UsageAggregator({ contextKeys: ctx.contextKeys }) };
         }
       }),
     );
-    const agg = UsageAggregator.combine(runs.map((r) => r.aggregator), { contextKeys: ctx.contextKeys });
+    await ctx.close(); // before folding: see SourceRun.fold
+    const agg = UsageAggregator.combine(runs.map((r) => r.fold()), { contextKeys: ctx.contextKeys });
     const summary = agg.summary(runs.map((r) => r.report));
     // The window asked for is the report's window (not just the span of the events found).
     if (opts.since) summary.window.start = opts.since.toISOString();

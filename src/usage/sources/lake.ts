@@ -48,7 +48,7 @@ export async function readLakeSource(spec: LakeSourceSpec, ctx: SourceContext, o
   const rb = new ReportBuilder(`lake:${spec.eventDataStore}`, 'lake', ctx);
   rb.blindSpots(LAKE_BLIND_SPOTS);
   const agg = new UsageAggregator({ contextKeys: ctx.contextKeys });
-  const done = (): SourceRun => ({ report: rb.finish(), aggregator: agg });
+  const done = (): SourceRun => ({ report: rb.finish(), fold: () => agg });
   const eds = parseEventDataStoreArn(spec.eventDataStore);
   if (!eds) {
     rb.fail(`lake:${spec.eventDataStore}: not an event data store ARN (arn:aws:cloudtrail:<region>:<account>:eventdatastore/<id>)`);

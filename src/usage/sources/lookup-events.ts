@@ -56,7 +56,7 @@ export async function readLookupEventsSource(spec: LookupEventsSpec, ctx: Source
   const blind = [...LOOKUP_EVENTS_BLIND_SPOTS];
   const tally = new SourceTally(ctx.seen);
   const now = opts.now ?? new Date();
-  const done = (): SourceRun => ({ report: rb.finish(), aggregator: tally.into(new UsageAggregator({ contextKeys: ctx.contextKeys })) });
+  const done = (): SourceRun => ({ report: rb.finish(), fold: () => tally.into(new UsageAggregator({ contextKeys: ctx.contextKeys })) });
 
   const oldest = new Date(now.getTime() - HISTORY_DAYS * 86_400_000);
   const since = ctx.since && ctx.since > oldest ? ctx.since : oldest;

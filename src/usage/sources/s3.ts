@@ -102,7 +102,7 @@ export async function readS3Source(spec: S3SourceSpec, ctx: SourceContext, opts:
   rb.report.objects = 0;
   rb.report.bytes = 0;
   const tally = new SourceTally(ctx.seen);
-  const done = (): SourceRun => ({ report: rb.finish(), aggregator: tally.into(new UsageAggregator({ contextKeys: ctx.contextKeys })) });
+  const done = (): SourceRun => ({ report: rb.finish(), fold: () => tally.into(new UsageAggregator({ contextKeys: ctx.contextKeys })) });
 
   const parsed = parseS3Uri(spec.uri);
   if (!parsed) {
