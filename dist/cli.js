@@ -76380,8 +76380,8 @@ function record_stream_isObject(v) {
 
 ;// CONCATENATED MODULE: ./src/usage/log-object.ts
 // One CloudTrail log object (a delivered .json.gz, a local file) -> records into a batch.
-// CloudTrail delivers objects of a few MB, so the fast path gunzips and JSON.parses the object whole: memory is
-// O(largest object), not O(events). Anything else goes through the streaming RecordSplitter: objects above
+// CloudTrail delivers objects of a few MB, so the fast path gunzips the object whole and JSON.parses it in chunks
+// of records (parseInChunks): memory is O(largest object), not O(events). Anything else goes through the streaming RecordSplitter: objects above
 // MAX_WHOLE_BYTES, JSON lines and other shapes, and damaged input (it keeps the records before the damage).
 
 
@@ -76886,7 +76886,7 @@ function defaultWorkerScript() {
     return bundleCanStartWorkers() ? new URL(here) : undefined;
 }
 /**
- * A worker's heap: records are parsed one at a time and die young, so the old generation holds only the signatures
+ * A worker's heap: records are parsed a chunk at a time and die young, so the old generation holds only the signatures
  * and memo (tens of MB); the bound leaves room for an odd object parsed whole. A young generation of 16 MB (V8's
  * default grows to ~48 MB) measured as fast on the bench and keeps ~25 MB of RSS per worker; 8 MB cost ~5%.
  */

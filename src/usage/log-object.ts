@@ -1,6 +1,6 @@
 // One CloudTrail log object (a delivered .json.gz, a local file) -> records into a batch.
-// CloudTrail delivers objects of a few MB, so the fast path gunzips and JSON.parses the object whole: memory is
-// O(largest object), not O(events). Anything else goes through the streaming RecordSplitter: objects above
+// CloudTrail delivers objects of a few MB, so the fast path gunzips the object whole and JSON.parses it in chunks
+// of records (parseInChunks): memory is O(largest object), not O(events). Anything else goes through the streaming RecordSplitter: objects above
 // MAX_WHOLE_BYTES, JSON lines and other shapes, and damaged input (it keeps the records before the damage).
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';

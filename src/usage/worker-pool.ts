@@ -53,7 +53,7 @@ export function defaultWorkerScript(): URL | undefined {
 }
 
 /**
- * A worker's heap: records are parsed one at a time and die young, so the old generation holds only the signatures
+ * A worker's heap: records are parsed a chunk at a time and die young, so the old generation holds only the signatures
  * and memo (tens of MB); the bound leaves room for an odd object parsed whole. A young generation of 16 MB (V8's
  * default grows to ~48 MB) measured as fast on the bench and keeps ~25 MB of RSS per worker; 8 MB cost ~5%.
  */
