@@ -74739,347 +74739,6 @@ function renderReportJson(report) {
     return `${JSON.stringify(toJson(ordered, 0, new Set(), false), null, 2)}\n`;
 }
 
-;// CONCATENATED MODULE: ./src/usage/aggregator.ts
-const SEP = '\u0000';
-class aggregator_UsageAggregator {
-    records = new Map();
-    unmapped = new Map();
-    contextKeys;
-    permissionless = 0;
-    mappedEvents = 0;
-    duplicates = 0;
-    bad = 0;
-    start;
-    end;
-    constructor(opts = {}) {
-        this.contextKeys = [...new Set((opts.contextKeys ?? []).map((k) => k.toLowerCase()))].sort();
-    }
-    /** Adds one mapped event: one record per (action, resource) target. */
-    add(ev) {
-        this.addCounted(ev, 1, ev.time, ev.time);
-    }
-    /**
-     * Adds `count` events that all map like `ev` and were seen between `first` and `last` (ISO): what an aggregate
-     * query (Lake, Athena) or a worker's per-signature tally returns. `ev.time` is ignored.
-     */
-    addCounted(ev, count, first, last) {
-        if (!(count > 0))
-            return;
-        this.mappedEvents += count;
-        this.widenWindow(first, last);
-        const context = {};
-        let contextKey = '';
-        for (const k of this.contextKeys) {
-            const v = ev.context[k];
-            if (v === undefined)
-                continue;
-            context[k] = v;
-            contextKey += `${SEP}${k}=${v}`;
-        }
-        const base = `${ev.principal}${SEP}${ev.outcome}${SEP}${ev.errorCode ?? ''}${contextKey}`;
-        for (const t of ev.targets) {
-            const resources = t.resources.length > 0 ? t.resources : [undefined];
-            for (const resource of resources) {
-                const key = `${t.action}${SEP}${resource ?? ''}${SEP}${base}`;
-                const existing = this.records.get(key);
-                if (existing) {
-                    existing.count += count;
-                    if (first < existing.firstSeen || (first === existing.firstSeen && ev.eventName < existing.eventName)) {
-                        // Order-independent (files are read concurrently): the earliest event names the record.
-                        existing.firstSeen = first;
-                        existing.eventSource = ev.eventSource;
-                        existing.eventName = ev.eventName;
-                    }
-                    if (last > existing.lastSeen)
-                        existing.lastSeen = last;
-                    continue;
-                }
-                const record = {
-                    principal: ev.principal,
-                    principalType: ev.principalType,
-                    action: t.action,
-                    outcome: ev.outcome,
-                    count,
-                    firstSeen: first,
-                    lastSeen: last,
-                    context: { ...context },
-                    eventSource: ev.eventSource,
-                    eventName: ev.eventName,
-                };
-                if (resource !== undefined)
-                    record.resource = resource;
-                if (ev.account !== undefined)
-                    record.account = ev.account;
-                if (ev.errorCode !== undefined)
-                    record.errorCode = ev.errorCode;
-                this.records.set(key, record);
-            }
-        }
-    }
-    addUnmapped(eventSource, eventName, time, count = 1, lastTime = time) {
-        if (time && lastTime)
-            this.widenWindow(time, lastTime);
-        const key = `${eventSource}${SEP}${eventName}`;
-        const u = this.unmapped.get(key);
-        if (u)
-            u.count += count;
-        else
-            this.unmapped.set(key, { eventSource, eventName, count });
-    }
-    addPermissionless(count = 1) {
-        this.permissionless += count;
-    }
-    addDuplicate(count = 1) {
-        this.duplicates += count;
-    }
-    addBad(count = 1) {
-        this.bad += count;
-    }
-    /** Events seen, duplicates and bad records excluded. */
-    get totalEvents() {
-        let unmapped = 0;
-        for (const u of this.unmapped.values())
-            unmapped += u.count;
-        return this.mappedEvents + unmapped + this.permissionless;
-    }
-    /** One aggregator of several whose owners are done with them: the only one as it is, else a merge of all. */
-    static combine(parts, opts = {}) {
-        if (parts.length === 1)
-            return parts[0];
-        const agg = new aggregator_UsageAggregator(opts);
-        for (const p of parts)
-            agg.merge(p);
-        return agg;
-    }
-    /** Folds another aggregator (e.g. from a worker or another source) into this one. */
-    merge(other) {
-        for (const [key, r] of other.records) {
-            const mine = this.records.get(key);
-            if (!mine) {
-                this.records.set(key, { ...r, context: { ...r.context } });
-                continue;
-            }
-            mine.count += r.count;
-            if (r.firstSeen < mine.firstSeen || (r.firstSeen === mine.firstSeen && r.eventName < mine.eventName)) {
-                mine.firstSeen = r.firstSeen;
-                // eventSource/eventName are "first seen": take the earlier one's.
-                mine.eventSource = r.eventSource;
-                mine.eventName = r.eventName;
-            }
-            if (r.lastSeen > mine.lastSeen)
-                mine.lastSeen = r.lastSeen;
-        }
-        for (const [key, u] of other.unmapped) {
-            const mine = this.unmapped.get(key);
-            if (mine)
-                mine.count += u.count;
-            else
-                this.unmapped.set(key, { ...u });
-        }
-        this.permissionless += other.permissionless;
-        this.mappedEvents += other.mappedEvents;
-        this.duplicates += other.duplicates;
-        this.bad += other.bad;
-        if (other.start && other.end)
-            this.widenWindow(other.start, other.end);
-        return this;
-    }
-    /** The summary, records sorted for stable output. Sources are the caller's to report. */
-    summary(sources = []) {
-        // One sort key per record, compared as a whole: the fields in order, each ended by U+0000 (the lowest code
-        // unit, so a field sorts before its own extensions, as a field-by-field comparison would have it).
-        const keyed = [...this.records.values()].map((r) => ({
-            r,
-            key: `${r.principal}${SEP}${r.action}${SEP}${r.resource ?? ''}${SEP}${r.outcome}${SEP}${r.errorCode ?? ''}${SEP}${JSON.stringify(r.context)}`,
-        }));
-        keyed.sort((a, b) => cmp(a.key, b.key));
-        const records = keyed.map((k) => k.r);
-        const unmapped = [...this.unmapped.values()].sort((a, b) => b.count - a.count || cmp(a.eventSource, b.eventSource) || cmp(a.eventName, b.eventName));
-        return {
-            window: { start: this.start, end: this.end },
-            sources,
-            records,
-            unmapped,
-            permissionless: this.permissionless,
-            totalEvents: this.totalEvents,
-            duplicateEvents: this.duplicates,
-            badRecords: this.bad,
-            complete: sources.every((s) => s.status === 'ran'),
-        };
-    }
-    widenWindow(start, end) {
-        if (this.start === undefined || start < this.start)
-            this.start = start;
-        if (this.end === undefined || end > this.end)
-            this.end = end;
-    }
-}
-const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: ./src/usage/event-id-set.ts
-// A compact set of CloudTrail eventIDs for cross-file dedupe. eventIDs are UUIDs: each is stored as 16 bytes in
-// open-addressing tables (4 x uint32, linear probing, load 0.53-0.8) split in 256 segments that grow on their own,
-// i.e. 20-30 bytes per event instead of the ~100 bytes a Set<string> entry costs, and no 2x spike while a table grows
-// (a segment is 1/256 of the whole). Ids that are not UUIDs (re-exported or synthetic logs) go in a Set.
-// Memory grows with the number of distinct events: ~24 bytes each on average, e.g. ~0.25 GB for 10 million events.
-/** Parses "8-4-4-4-12" hex into four uint32 words; false when `id` is not a UUID. */
-function uuidWords(id, out) {
-    return parseUuid(id, out);
-}
-/** Hex digit values by char code (-1: not a hex digit). */
-const HEX = new Int8Array(128).fill(-1);
-for (let c = 0; c < 10; c++)
-    HEX[48 + c] = c;
-for (let c = 0; c < 6; c++)
-    HEX[97 + c] = HEX[65 + c] = 10 + c;
-/** `count` (at most 8) hex digits from `at` as an unsigned number, or -1. */
-function hexRun(id, at, count) {
-    let v = 0;
-    for (let i = at; i < at + count; i++) {
-        const c = id.charCodeAt(i);
-        const d = c < 128 ? HEX[c] : -1;
-        if (d < 0)
-            return -1;
-        v = (v << 4) | d;
-    }
-    return v >>> 0;
-}
-function parseUuid(id, out) {
-    if (id.length !== 36 || id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45)
-        return false;
-    // 8-4-4-4-12 -> words [0..8) [9..13)+[14..18) [19..23)+[24..28) [28..36)
-    const a = hexRun(id, 0, 8);
-    const b1 = hexRun(id, 9, 4);
-    const b2 = hexRun(id, 14, 4);
-    const c1 = hexRun(id, 19, 4);
-    const c2 = hexRun(id, 24, 4);
-    const d = hexRun(id, 28, 8);
-    if (a < 0 || b1 < 0 || b2 < 0 || c1 < 0 || c2 < 0 || d < 0)
-        return false;
-    out[0] = a;
-    out[1] = ((b1 << 16) | b2) >>> 0;
-    out[2] = ((c1 << 16) | c2) >>> 0;
-    out[3] = d;
-    return true;
-}
-/** Segments of the set: each grows on its own, so growing never holds two copies of the whole table. */
-const SEGMENTS = 256;
-const MIN_SLOTS = 16;
-/** Grow a segment when it is this full (linear probing stays short), by this factor (tables stay ~2/3 full). */
-const MAX_LOAD = 0.8;
-const GROWTH = 1.5;
-/** One segment: an open-addressing table of UUIDs as 4 x uint32, all-zero marking a free slot. */
-class Segment {
-    table = new Uint32Array(MIN_SLOTS * 4);
-    slots = MIN_SLOTS;
-    count = 0;
-    /** `h`: 24 well-mixed bits choosing the first slot. */
-    insert(h, a, b, c, d) {
-        const t = this.table;
-        const slots = this.slots;
-        let slot = Math.floor((h * slots) / 16777216);
-        for (;;) {
-            const o = slot * 4;
-            const w0 = t[o];
-            const w1 = t[o + 1];
-            const w2 = t[o + 2];
-            const w3 = t[o + 3];
-            if ((w0 | w1 | w2 | w3) === 0) {
-                t[o] = a;
-                t[o + 1] = b;
-                t[o + 2] = c;
-                t[o + 3] = d;
-                if (++this.count > slots * MAX_LOAD)
-                    this.grow();
-                return true;
-            }
-            if (w0 === a && w1 === b && w2 === c && w3 === d)
-                return false;
-            if (++slot === slots)
-                slot = 0;
-        }
-    }
-    grow() {
-        const old = this.table;
-        const oldSlots = this.slots;
-        this.slots = Math.ceil(oldSlots * GROWTH);
-        this.table = new Uint32Array(this.slots * 4);
-        this.count = 0;
-        for (let s = 0; s < oldSlots; s++) {
-            const o = s * 4;
-            const a = old[o];
-            const b = old[o + 1];
-            const c = old[o + 2];
-            const d = old[o + 3];
-            if ((a | b | c | d) !== 0)
-                this.insert(mix(a, b, c, d) >>> 8, a, b, c, d);
-        }
-    }
-}
-/** 32 mixed bits of a UUID: the low 8 choose the segment, the high 24 the slot. */
-function mix(a, b, c, d) {
-    // UUIDv4 is random, but synthetic ids may share words: mix all four.
-    let h = a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ Math.imul(d, 0xc2b2ae35);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x2c1b3c6d);
-    h ^= h >>> 12;
-    return h >>> 0;
-}
-class EventIdSet {
-    segments = Array.from({ length: SEGMENTS }, () => new Segment());
-    count = 0;
-    /** The all-zero UUID (the tables' free-slot mark), when seen. */
-    zero = false;
-    other = new Set();
-    words = new Uint32Array(4);
-    get size() {
-        return this.count + this.other.size;
-    }
-    /** Bytes held by the UUID tables (for the bench and README figures). */
-    get tableBytes() {
-        let n = 0;
-        for (const s of this.segments)
-            n += s.table.byteLength;
-        return n;
-    }
-    /** Adds the id; returns false when it was already there. */
-    add(id) {
-        const w = this.words;
-        if (!parseUuid(id, w))
-            return this.addOther(id);
-        return this.addWords(w[0], w[1], w[2], w[3]);
-    }
-    /** Adds a UUID given as its four 32-bit words (as `uuidWords` returns them); false when already there. */
-    addWords(a, b, c, d) {
-        if ((a | b | c | d) === 0) {
-            if (this.zero)
-                return false;
-            this.zero = true;
-            this.count++;
-            return true;
-        }
-        const h = mix(a, b, c, d);
-        if (!this.segments[h & (SEGMENTS - 1)].insert(h >>> 8, a, b, c, d))
-            return false;
-        this.count++;
-        return true;
-    }
-    /** Adds an id that is not a UUID (kept as a string). */
-    addOther(id) {
-        if (this.other.has(id))
-            return false;
-        this.other.add(id);
-        return true;
-    }
-}
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-;// CONCATENATED MODULE: external "node:worker_threads"
-const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
 ;// CONCATENATED MODULE: ./src/usage/principal.ts
 // Turns a CloudTrail userIdentity into the principal whose policies decided the call.
 const principal_str = (v) => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -75650,6 +75309,347 @@ function mapEvent(record, lookup = lookupAction, opts = {}) {
     return mapped;
 }
 
+;// CONCATENATED MODULE: ./src/usage/aggregator.ts
+
+const SEP = '\u0000';
+class aggregator_UsageAggregator {
+    records = new Map();
+    unmapped = new Map();
+    contextKeys;
+    permissionless = 0;
+    mappedEvents = 0;
+    duplicates = 0;
+    bad = 0;
+    start;
+    end;
+    constructor(opts = {}) {
+        this.contextKeys = [...new Set((opts.contextKeys ?? []).map((k) => k.toLowerCase()))].sort();
+    }
+    /** Adds one mapped event: one record per (action, resource) target. */
+    add(ev) {
+        this.addCounted(ev, 1, ev.time, ev.time);
+    }
+    /**
+     * Adds `count` events that all map like `ev` and were seen between `first` and `last` (ISO): what an aggregate
+     * query (Lake, Athena) or a worker's per-signature tally returns. `ev.time` is ignored.
+     */
+    addCounted(ev, count, first, last) {
+        if (!(count > 0))
+            return;
+        this.mappedEvents += count;
+        this.widenWindow(first, last);
+        const context = {};
+        let contextKey = '';
+        for (const k of this.contextKeys) {
+            const v = ev.context[k];
+            if (v === undefined)
+                continue;
+            context[k] = v;
+            contextKey += `${SEP}${k}=${v}`;
+        }
+        const base = `${ev.principal}${SEP}${ev.outcome}${SEP}${ev.errorCode ?? ''}${contextKey}`;
+        for (const t of ev.targets) {
+            const resources = t.resources.length > 0 ? t.resources : [undefined];
+            for (const resource of resources) {
+                const key = `${t.action}${SEP}${resource ?? ''}${SEP}${base}`;
+                const existing = this.records.get(key);
+                if (existing) {
+                    existing.count += count;
+                    if (first < existing.firstSeen || (first === existing.firstSeen && ev.eventName < existing.eventName)) {
+                        // Order-independent (files are read concurrently): the earliest event names the record.
+                        existing.firstSeen = first;
+                        existing.eventSource = ev.eventSource;
+                        existing.eventName = ev.eventName;
+                    }
+                    if (last > existing.lastSeen)
+                        existing.lastSeen = last;
+                    continue;
+                }
+                const record = {
+                    principal: ev.principal,
+                    principalType: ev.principalType,
+                    action: t.action,
+                    outcome: ev.outcome,
+                    count,
+                    firstSeen: first,
+                    lastSeen: last,
+                    context: { ...context },
+                    eventSource: ev.eventSource,
+                    eventName: ev.eventName,
+                };
+                if (resource !== undefined)
+                    record.resource = resource;
+                if (ev.account !== undefined)
+                    record.account = ev.account;
+                if (ev.errorCode !== undefined)
+                    record.errorCode = ev.errorCode;
+                this.records.set(flatKey(key), record);
+            }
+        }
+    }
+    addUnmapped(eventSource, eventName, time, count = 1, lastTime = time) {
+        if (time && lastTime)
+            this.widenWindow(time, lastTime);
+        const key = `${eventSource}${SEP}${eventName}`;
+        const u = this.unmapped.get(key);
+        if (u)
+            u.count += count;
+        else
+            this.unmapped.set(key, { eventSource, eventName, count });
+    }
+    addPermissionless(count = 1) {
+        this.permissionless += count;
+    }
+    addDuplicate(count = 1) {
+        this.duplicates += count;
+    }
+    addBad(count = 1) {
+        this.bad += count;
+    }
+    /** Events seen, duplicates and bad records excluded. */
+    get totalEvents() {
+        let unmapped = 0;
+        for (const u of this.unmapped.values())
+            unmapped += u.count;
+        return this.mappedEvents + unmapped + this.permissionless;
+    }
+    /** One aggregator of several whose owners are done with them: the only one as it is, else a merge of all. */
+    static combine(parts, opts = {}) {
+        if (parts.length === 1)
+            return parts[0];
+        const agg = new aggregator_UsageAggregator(opts);
+        for (const p of parts)
+            agg.merge(p);
+        return agg;
+    }
+    /** Folds another aggregator (e.g. from a worker or another source) into this one. */
+    merge(other) {
+        for (const [key, r] of other.records) {
+            const mine = this.records.get(key);
+            if (!mine) {
+                this.records.set(key, { ...r, context: { ...r.context } });
+                continue;
+            }
+            mine.count += r.count;
+            if (r.firstSeen < mine.firstSeen || (r.firstSeen === mine.firstSeen && r.eventName < mine.eventName)) {
+                mine.firstSeen = r.firstSeen;
+                // eventSource/eventName are "first seen": take the earlier one's.
+                mine.eventSource = r.eventSource;
+                mine.eventName = r.eventName;
+            }
+            if (r.lastSeen > mine.lastSeen)
+                mine.lastSeen = r.lastSeen;
+        }
+        for (const [key, u] of other.unmapped) {
+            const mine = this.unmapped.get(key);
+            if (mine)
+                mine.count += u.count;
+            else
+                this.unmapped.set(key, { ...u });
+        }
+        this.permissionless += other.permissionless;
+        this.mappedEvents += other.mappedEvents;
+        this.duplicates += other.duplicates;
+        this.bad += other.bad;
+        if (other.start && other.end)
+            this.widenWindow(other.start, other.end);
+        return this;
+    }
+    /** The summary, records sorted for stable output. Sources are the caller's to report. */
+    summary(sources = []) {
+        // One sort key per record: the fields in order, each ended by U+0000 (the lowest code unit, so a field sorts
+        // before its own extensions, as a field-by-field comparison would), then the record's index. Sorting the
+        // strings themselves (no comparator function) runs inside V8, several times faster at 30k records.
+        const all = [...this.records.values()];
+        const keys = all.map((r, i) => `${r.principal}${SEP}${r.action}${SEP}${r.resource ?? ''}${SEP}${r.outcome}${SEP}${r.errorCode ?? ''}${SEP}${JSON.stringify(r.context)}${SEP}${i}`);
+        keys.sort();
+        const records = keys.map((k) => all[Number(k.slice(k.lastIndexOf(SEP) + 1))]);
+        const unmapped = [...this.unmapped.values()].sort((a, b) => b.count - a.count || cmp(a.eventSource, b.eventSource) || cmp(a.eventName, b.eventName));
+        return {
+            window: { start: this.start, end: this.end },
+            sources,
+            records,
+            unmapped,
+            permissionless: this.permissionless,
+            totalEvents: this.totalEvents,
+            duplicateEvents: this.duplicates,
+            badRecords: this.bad,
+            complete: sources.every((s) => s.status === 'ran'),
+        };
+    }
+    widenWindow(start, end) {
+        if (this.start === undefined || start < this.start)
+            this.start = start;
+        if (this.end === undefined || end > this.end)
+            this.end = end;
+    }
+}
+const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./src/usage/event-id-set.ts
+// A compact set of CloudTrail eventIDs for cross-file dedupe. eventIDs are UUIDs: each is stored as 16 bytes in
+// open-addressing tables (4 x uint32, linear probing, load 0.53-0.8) split in 256 segments that grow on their own,
+// i.e. 20-30 bytes per event instead of the ~100 bytes a Set<string> entry costs, and no 2x spike while a table grows
+// (a segment is 1/256 of the whole). Ids that are not UUIDs (re-exported or synthetic logs) go in a Set.
+// Memory grows with the number of distinct events: ~24 bytes each on average, e.g. ~0.25 GB for 10 million events.
+/** Parses "8-4-4-4-12" hex into four uint32 words; false when `id` is not a UUID. */
+function uuidWords(id, out) {
+    return parseUuid(id, out);
+}
+/** Hex digit values by char code (-1: not a hex digit). */
+const HEX = new Int8Array(128).fill(-1);
+for (let c = 0; c < 10; c++)
+    HEX[48 + c] = c;
+for (let c = 0; c < 6; c++)
+    HEX[97 + c] = HEX[65 + c] = 10 + c;
+/** `count` (at most 8) hex digits from `at` as an unsigned number, or -1. */
+function hexRun(id, at, count) {
+    let v = 0;
+    for (let i = at; i < at + count; i++) {
+        const c = id.charCodeAt(i);
+        const d = c < 128 ? HEX[c] : -1;
+        if (d < 0)
+            return -1;
+        v = (v << 4) | d;
+    }
+    return v >>> 0;
+}
+function parseUuid(id, out) {
+    if (id.length !== 36 || id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45)
+        return false;
+    // 8-4-4-4-12 -> words [0..8) [9..13)+[14..18) [19..23)+[24..28) [28..36)
+    const a = hexRun(id, 0, 8);
+    const b1 = hexRun(id, 9, 4);
+    const b2 = hexRun(id, 14, 4);
+    const c1 = hexRun(id, 19, 4);
+    const c2 = hexRun(id, 24, 4);
+    const d = hexRun(id, 28, 8);
+    if (a < 0 || b1 < 0 || b2 < 0 || c1 < 0 || c2 < 0 || d < 0)
+        return false;
+    out[0] = a;
+    out[1] = ((b1 << 16) | b2) >>> 0;
+    out[2] = ((c1 << 16) | c2) >>> 0;
+    out[3] = d;
+    return true;
+}
+/** Segments of the set: each grows on its own, so growing never holds two copies of the whole table. */
+const SEGMENTS = 256;
+const MIN_SLOTS = 16;
+/** Grow a segment when it is this full (linear probing stays short), by this factor (tables stay ~2/3 full). */
+const MAX_LOAD = 0.8;
+const GROWTH = 1.5;
+/** One segment: an open-addressing table of UUIDs as 4 x uint32, all-zero marking a free slot. */
+class Segment {
+    table = new Uint32Array(MIN_SLOTS * 4);
+    slots = MIN_SLOTS;
+    count = 0;
+    /** `h`: 24 well-mixed bits choosing the first slot. */
+    insert(h, a, b, c, d) {
+        const t = this.table;
+        const slots = this.slots;
+        let slot = Math.floor((h * slots) / 16777216);
+        for (;;) {
+            const o = slot * 4;
+            const w0 = t[o];
+            const w1 = t[o + 1];
+            const w2 = t[o + 2];
+            const w3 = t[o + 3];
+            if ((w0 | w1 | w2 | w3) === 0) {
+                t[o] = a;
+                t[o + 1] = b;
+                t[o + 2] = c;
+                t[o + 3] = d;
+                if (++this.count > slots * MAX_LOAD)
+                    this.grow();
+                return true;
+            }
+            if (w0 === a && w1 === b && w2 === c && w3 === d)
+                return false;
+            if (++slot === slots)
+                slot = 0;
+        }
+    }
+    grow() {
+        const old = this.table;
+        const oldSlots = this.slots;
+        this.slots = Math.ceil(oldSlots * GROWTH);
+        this.table = new Uint32Array(this.slots * 4);
+        this.count = 0;
+        for (let s = 0; s < oldSlots; s++) {
+            const o = s * 4;
+            const a = old[o];
+            const b = old[o + 1];
+            const c = old[o + 2];
+            const d = old[o + 3];
+            if ((a | b | c | d) !== 0)
+                this.insert(mix(a, b, c, d) >>> 8, a, b, c, d);
+        }
+    }
+}
+/** 32 mixed bits of a UUID: the low 8 choose the segment, the high 24 the slot. */
+function mix(a, b, c, d) {
+    // UUIDv4 is random, but synthetic ids may share words: mix all four.
+    let h = a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ Math.imul(d, 0xc2b2ae35);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    h ^= h >>> 12;
+    return h >>> 0;
+}
+class EventIdSet {
+    segments = Array.from({ length: SEGMENTS }, () => new Segment());
+    count = 0;
+    /** The all-zero UUID (the tables' free-slot mark), when seen. */
+    zero = false;
+    other = new Set();
+    words = new Uint32Array(4);
+    get size() {
+        return this.count + this.other.size;
+    }
+    /** Bytes held by the UUID tables (for the bench and README figures). */
+    get tableBytes() {
+        let n = 0;
+        for (const s of this.segments)
+            n += s.table.byteLength;
+        return n;
+    }
+    /** Adds the id; returns false when it was already there. */
+    add(id) {
+        const w = this.words;
+        if (!parseUuid(id, w))
+            return this.addOther(id);
+        return this.addWords(w[0], w[1], w[2], w[3]);
+    }
+    /** Adds a UUID given as its four 32-bit words (as `uuidWords` returns them); false when already there. */
+    addWords(a, b, c, d) {
+        if ((a | b | c | d) === 0) {
+            if (this.zero)
+                return false;
+            this.zero = true;
+            this.count++;
+            return true;
+        }
+        const h = mix(a, b, c, d);
+        if (!this.segments[h & (SEGMENTS - 1)].insert(h >>> 8, a, b, c, d))
+            return false;
+        this.count++;
+        return true;
+    }
+    /** Adds an id that is not a UUID (kept as a string). */
+    addOther(id) {
+        if (this.other.has(id))
+            return false;
+        this.other.add(id);
+        return true;
+    }
+}
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+;// CONCATENATED MODULE: external "node:worker_threads"
+const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
 ;// CONCATENATED MODULE: ./src/usage/event-batch.ts
 
 
@@ -76837,11 +76837,17 @@ function startIfWorker() {
         return true;
     started = true;
     const init = external_node_worker_threads_namespaceObject.workerData;
-    const proc = new EventProcessor({ ...init.options, lookup: init.actionIds ? idLookup(init.actionIds) : undefined });
+    let proc;
     const port = external_node_worker_threads_namespaceObject.parentPort;
-    port.on('message', (task) => {
-        void readTask(proc, task, init.maxWholeBytes).then((b) => {
-            const batch = closeBatch(proc, b);
+    port.on('message', (m) => {
+        if ('actionIds' in m) {
+            proc ??= new EventProcessor({ ...init.options, lookup: idLookup(m.actionIds) });
+            return;
+        }
+        const task = m;
+        const p = (proc ??= new EventProcessor(init.options));
+        void readTask(p, task, init.maxWholeBytes).then((b) => {
+            const batch = closeBatch(p, b);
             port.postMessage({ id: task.id, batch }, transferables(batch));
         });
     });
@@ -76913,7 +76919,6 @@ class LogReaderPool {
             [USAGE_WORKER_FLAG]: true,
             options: { contextKeys: opts.contextKeys, since: opts.since, until: opts.until },
             maxWholeBytes: opts.maxWholeBytes,
-            actionIds: Array.from({ length: allActionCount() }, (_, i) => actionById(i).id),
         };
         for (let i = 0; i < count; i++) {
             const worker = new external_node_worker_threads_namespaceObject.Worker(script, { workerData: init, stdout: false, stderr: false, resourceLimits: workerLimits() });
@@ -76923,6 +76928,10 @@ class LogReaderPool {
             worker.on('exit', (code) => this.onDeath(slot, new Error(`exited with code ${code}`)));
             this.slots.push(slot);
         }
+        // The workers start up while the catalogue is decoded here (the first use decodes it: ~65 ms).
+        const setup = { actionIds: Array.from({ length: allActionCount() }, (_, i) => actionById(i).id) };
+        for (const s of this.slots)
+            s.worker.postMessage(setup);
     }
     /** Worker threads in use (0 when reading in-process). */
     get workers() {

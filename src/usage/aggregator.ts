@@ -1,7 +1,7 @@
 // Folds mapped events into UsageRecords while they stream past. Pure: no I/O, mergeable across
 // sources and worker threads. Memory is O(distinct keys), not O(events).
 import type { UnmappedEvent, UsageRecord, UsageSourceReport, UsageSummary } from '../model.js';
-import type { MappedEvent } from './map-event.js';
+import { flatKey, type MappedEvent } from './map-event.js';
 
 const SEP = '\u0000';
 
@@ -81,7 +81,7 @@ export class UsageAggregator {
         if (resource !== undefined) record.resource = resource;
         if (ev.account !== undefined) record.account = ev.account;
         if (ev.errorCode !== undefined) record.errorCode = ev.errorCode;
-        this.records.set(key, record);
+        this.records.set(flatKey(key), record);
       }
     }
   }
@@ -153,14 +153,15 @@ export class UsageAggregator {
 
   /** The summary, records sorted for stable output. Sources are the caller's to report. */
   summary(sources: UsageSourceReport[] = []): UsageSummary {
-    // One sort key per record, compared as a whole: the fields in order, each ended by U+0000 (the lowest code
-    // unit, so a field sorts before its own extensions, as a field-by-field comparison would have it).
-    const keyed = [...this.records.values()].map((r) => ({
-      r,
-      key: `${r.principal}${SEP}${r.action}${SEP}${r.resource ?? ''}${SEP}${r.outcome}${SEP}${r.errorCode ?? ''}${SEP}${JSON.stringify(r.context)}`,
-    }));
-    keyed.sort((a, b) => cmp(a.key, b.key));
-    const records = keyed.map((k) => k.r);
+    // One sort key per record: the fields in order, each ended by U+0000 (the lowest code unit, so a field sorts
+    // before its own extensions, as a field-by-field comparison would), then the record's index. Sorting the
+    // strings themselves (no comparator function) runs inside V8, several times faster at 30k records.
+    const all = [...this.records.values()];
+    const keys = all.map(
+      (r, i) => `${r.principal}${SEP}${r.action}${SEP}${r.resource ?? ''}${SEP}${r.outcome}${SEP}${r.errorCode ?? ''}${SEP}${JSON.stringify(r.context)}${SEP}${i}`,
+    );
+    keys.sort();
+    const records = keys.map((k) => all[Number(k.slice(k.lastIndexOf(SEP) + 1))]);
     const unmapped = [...this.unmapped.values()].sort((a, b) => b.count - a.count || cmp(a.eventSource, b.eventSource) || cmp(a.eventName, b.eventName));
     return {
       window: { start: this.start, end: this.end },

@@ -23,8 +23,15 @@ export interface WorkerInit {
   [USAGE_WORKER_FLAG]: true;
   options: Omit<ProcessorOptions, 'lookup'>;
   maxWholeBytes?: number;
-  /** The catalogue's action ids: a worker needs only these, not the whole decoded catalogue (~40 MB each). */
-  actionIds?: string[];
+}
+
+/**
+ * A worker's first message: the catalogue's action ids (a worker needs only these, not the whole decoded catalogue,
+ * ~40 MB each). Sent after the worker was started, so that its start-up overlaps the main thread decoding the
+ * catalogue. A worker sent a task first maps with the catalogue itself.
+ */
+export interface WorkerSetup {
+  actionIds: string[];
 }
 
 /** An action lookup over a list of ids, case-insensitive like the catalogue's. */
@@ -79,11 +86,17 @@ function startIfWorker(): boolean {
   if (started) return true;
   started = true;
   const init = workerData as WorkerInit;
-  const proc = new EventProcessor({ ...init.options, lookup: init.actionIds ? idLookup(init.actionIds) : undefined });
+  let proc: EventProcessor | undefined;
   const port = parentPort;
-  port.on('message', (task: LogTask) => {
-    void readTask(proc, task, init.maxWholeBytes).then((b) => {
-      const batch = closeBatch(proc, b);
+  port.on('message', (m: LogTask | WorkerSetup) => {
+    if ('actionIds' in m) {
+      proc ??= new EventProcessor({ ...init.options, lookup: idLookup(m.actionIds) });
+      return;
+    }
+    const task = m;
+    const p = (proc ??= new EventProcessor(init.options));
+    void readTask(p, task, init.maxWholeBytes).then((b) => {
+      const batch = closeBatch(p, b);
       port.postMessage({ id: task.id, batch }, transferables(batch));
     });
   });

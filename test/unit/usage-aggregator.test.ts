@@ -40,6 +40,40 @@ describe('UsageAggregator', () => {
     expect(s.totalEvents).toBe(1);
   });
 
+  test('records are sorted field by field (principal, action, resource, outcome, errorCode, context), prefixes first', () => {
+    const a = new UsageAggregator({ contextKeys: ['aws:sourceip'] });
+    let seed = 0x9e3779b9;
+    const next = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return seed >>> 0;
+    };
+    const pick = <T,>(xs: T[]): T => xs[next() % xs.length];
+    for (let i = 0; i < 400; i++) {
+      const action = pick(['s3:GetObject', 's3:Get', 's3:GetObjectAcl', 'kms:Decrypt']);
+      const denied = pick([false, true]);
+      a.add(
+        event({
+          principal: pick(['arn:aws:iam::111122223333:role/app', 'arn:aws:iam::111122223333:role/app2', 'arn:aws:iam::111122223333:role/ap', 'arn:aws:iam::111122223333:user/app']),
+          targets: [{ action, resources: pick([[], ['arn:aws:s3:::b'], ['arn:aws:s3:::b/k'], ['arn:aws:s3:::b-k']]) }],
+          outcome: denied ? 'denied' : pick(['allowed', 'error'] as const),
+          errorCode: denied ? pick(['AccessDenied', 'AccessDeniedException']) : undefined,
+          context: pick([{}, { 'aws:sourceip': '203.0.113.1' }, { 'aws:sourceip': '203.0.113.10' }, { 'aws:sourceip': '198.51.100.7' }]),
+        }),
+      );
+    }
+    const records = a.summary().records;
+    const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+    const expected = [...records].sort(
+      (x, y) =>
+        cmp(x.principal, y.principal) || cmp(x.action, y.action) || cmp(x.resource ?? '', y.resource ?? '') || cmp(x.outcome, y.outcome) ||
+        cmp(x.errorCode ?? '', y.errorCode ?? '') || cmp(JSON.stringify(x.context), JSON.stringify(y.context)),
+    );
+    expect(records.length).toBeGreaterThan(100);
+    expect(records).toEqual(expected);
+  });
+
   test('only chosen context keys are kept, compared lower-cased', () => {
     const a = new UsageAggregator({ contextKeys: ['aws:SourceIp'] });
     a.add(event());
