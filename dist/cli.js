@@ -75636,6 +75636,13 @@ class EventIdSet {
         this.count++;
         return true;
     }
+    /** Empties the set and lets its memory go (~21 bytes an event): once every source is read, before folding. */
+    clear() {
+        this.segments = Array.from({ length: SEGMENTS }, () => new Segment());
+        this.count = 0;
+        this.zero = false;
+        this.other.clear();
+    }
     /** Adds an id that is not a UUID (kept as a string). */
     addOther(id) {
         if (this.other.has(id))
@@ -77024,15 +77031,16 @@ function isDetached(data) {
 ;// CONCATENATED MODULE: ./src/usage/sources/common.ts
 
 
-/** A context with its own pool; call `close()` when the sources are done. */
+/** A context with its own pool and dedupe set; call `close()` when every source is read, before folding. */
 function common_makeContext(opts = {}) {
     let pool;
+    const seen = opts.seen ?? new EventIdSet();
     const contextKeys = [...new Set((opts.contextKeys ?? []).map((k) => k.toLowerCase()))];
     return {
         contextKeys,
         since: opts.since,
         until: opts.until,
-        seen: opts.seen ?? new EventIdSet(),
+        seen,
         pool: () => {
             if (!pool) {
                 pool = new LogReaderPool({ workers: opts.workers, ...opts.pool, contextKeys, since: opts.since?.toISOString(), until: opts.until?.toISOString() });
@@ -77047,6 +77055,9 @@ function common_makeContext(opts = {}) {
             const closing = pool;
             pool = undefined;
             await closing?.close();
+            // Reading is over: the dedupe set (a caller's own is the caller's to keep) goes before the aggregates are made.
+            if (!opts.seen)
+                seen.clear();
         },
     };
 }

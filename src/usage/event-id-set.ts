@@ -108,7 +108,7 @@ function mix(a: number, b: number, c: number, d: number): number {
 }
 
 export class EventIdSet {
-  private readonly segments = Array.from({ length: SEGMENTS }, () => new Segment());
+  private segments = Array.from({ length: SEGMENTS }, () => new Segment());
   private count = 0;
   /** The all-zero UUID (the tables' free-slot mark), when seen. */
   private zero = false;
@@ -145,6 +145,14 @@ export class EventIdSet {
     if (!this.segments[h & (SEGMENTS - 1)].insert(h >>> 8, a, b, c, d)) return false;
     this.count++;
     return true;
+  }
+
+  /** Empties the set and lets its memory go (~21 bytes an event): once every source is read, before folding. */
+  clear(): void {
+    this.segments = Array.from({ length: SEGMENTS }, () => new Segment());
+    this.count = 0;
+    this.zero = false;
+    this.other.clear();
   }
 
   /** Adds an id that is not a UUID (kept as a string). */

@@ -59,7 +59,7 @@ describe('UsageAggregator', () => {
           targets: [{ action, resources: pick([[], ['arn:aws:s3:::b'], ['arn:aws:s3:::b/k'], ['arn:aws:s3:::b-k']]) }],
           outcome: denied ? 'denied' : pick(['allowed', 'error'] as const),
           errorCode: denied ? pick(['AccessDenied', 'AccessDeniedException']) : undefined,
-          context: pick([{}, { 'aws:sourceip': '203.0.113.1' }, { 'aws:sourceip': '203.0.113.10' }, { 'aws:sourceip': '198.51.100.7' }]),
+          context: pick<Record<string, string>>([{}, { 'aws:sourceip': '203.0.113.1' }, { 'aws:sourceip': '203.0.113.10' }, { 'aws:sourceip': '198.51.100.7' }]),
         }),
       );
     }

@@ -138,6 +138,15 @@ describe('EventProcessor + SourceTally agree with mapEvent + UsageAggregator', (
     expect(set.size).toBe(ref.size);
     expect(set.add('abcdef01-2345-4678-9ABC-DEF012345678')).toBe(false); // case does not make a new UUID
     expect(set.tableBytes / set.size).toBeLessThan(32);
+    // clear() lets the memory go and forgets every id.
+    const bytes = set.tableBytes;
+    set.clear();
+    expect(set.size).toBe(0);
+    expect(set.tableBytes).toBe(new EventIdSet().tableBytes);
+    expect(bytes).toBeGreaterThan(4 * set.tableBytes);
+    expect(set.add('abcdef01-2345-4678-9abc-def012345678')).toBe(true);
+    expect(set.add('not-a-uuid')).toBe(true);
+    expect(set.add('00000000-0000-0000-0000-000000000000')).toBe(true);
   });
 
   test('the window filters by event time before anything is counted', () => {

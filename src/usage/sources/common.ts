@@ -43,15 +43,16 @@ export interface ContextOptions {
   log?: (msg: string) => void;
 }
 
-/** A context with its own pool; call `close()` when the sources are done. */
+/** A context with its own pool and dedupe set; call `close()` when every source is read, before folding. */
 export function makeContext(opts: ContextOptions = {}): SourceContext & { close(): Promise<void> } {
   let pool: LogReaderPool | undefined;
+  const seen = opts.seen ?? new EventIdSet();
   const contextKeys = [...new Set((opts.contextKeys ?? []).map((k) => k.toLowerCase()))];
   return {
     contextKeys,
     since: opts.since,
     until: opts.until,
-    seen: opts.seen ?? new EventIdSet(),
+    seen,
     pool: () => {
       if (!pool) {
         pool = new LogReaderPool({ workers: opts.workers, ...opts.pool, contextKeys, since: opts.since?.toISOString(), until: opts.until?.toISOString() });
@@ -66,6 +67,8 @@ export function makeContext(opts: ContextOptions = {}): SourceContext & { close(
       const closing = pool;
       pool = undefined;
       await closing?.close();
+      // Reading is over: the dedupe set (a caller's own is the caller's to keep) goes before the aggregates are made.
+      if (!opts.seen) seen.clear();
     },
   };
 }
