@@ -1,7 +1,8 @@
 // One CloudTrail log object (a delivered .json.gz, a local file) -> records into a batch.
 // CloudTrail delivers objects of a few MB, so the fast path gunzips the object whole and JSON.parses it in chunks
-// of records (parseInChunks): memory is O(largest object), not O(events). Anything else goes through the streaming RecordSplitter: objects above
-// MAX_WHOLE_BYTES, JSON lines and other shapes, and damaged input (it keeps the records before the damage).
+// of records (parseInChunks): memory is O(largest object), not O(events). Anything else goes through the streaming
+// RecordSplitter: objects above MAX_WHOLE_BYTES, JSON lines and other shapes, and damaged input (it keeps the
+// records before the damage).
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { isAscii } from 'node:buffer';
@@ -159,7 +160,8 @@ function parseInChunks(proc: EventProcessor, b: BatchBuilder, text: Buffer, open
     const last = j < 0 || j >= end;
     const stop = last ? end : j + 1; // the array's ']' or the ',' after the chunk's last record
     // The chunk's own brackets are written over the commas around it and put back at once: parsing a '[' + chunk
-    // + ']' concatenation would copy the chunk once more. The bytes are this reader's (a worker's copy, a file).
+    // + ']' concatenation would copy the chunk once more. Nothing else runs in between (one thread, restored in
+    // `finally`), so even a caller's buffer read in-process is never seen changed.
     const first = text[i];
     const after = text[stop];
     let records: unknown;
