@@ -84,8 +84,8 @@ describe('readLocalLogs', () => {
     expect(pick(without)).toHaveLength(1);
     const split = pick(withKeys);
     expect(split.map((r) => [r.count, r.context])).toEqual([
+      [1, {}], // CopyObject's read: no VPC endpoint, no TLS details (no context sorts first)
       [2, { 'aws:securetransport': 'true', 'aws:sourcevpce': 'vpce-0a1b2c3d' }],
-      [1, {}], // CopyObject's read: no VPC endpoint, no TLS details
     ]);
   });
 
