@@ -76938,7 +76938,15 @@ class LogReaderPool {
             this.slots.push(slot);
         }
         // The workers start up while the catalogue is decoded here (the first use decodes it: ~65 ms).
-        const setup = { actionIds: Array.from({ length: allActionCount() }, (_, i) => actionById(i).id) };
+        let setup;
+        try {
+            setup = { actionIds: Array.from({ length: allActionCount() }, (_, i) => actionById(i).id) };
+        }
+        catch (e) {
+            for (const s of this.slots)
+                void s.worker.terminate(); // nobody could close this pool
+            throw e;
+        }
         for (const s of this.slots)
             s.worker.postMessage(setup);
     }
