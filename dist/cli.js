@@ -75488,12 +75488,16 @@ const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 ;// CONCATENATED MODULE: ./src/usage/event-id-set.ts
 // A compact set of CloudTrail eventIDs for cross-file dedupe. eventIDs are UUIDs: each is stored as 16 bytes in
 // open-addressing tables (4 x uint32, linear probing, load 0.53-0.8) split in 256 segments that grow on their own,
 // i.e. 20-30 bytes per event instead of the ~100 bytes a Set<string> entry costs, and no 2x spike while a table grows
 // (a segment is 1/256 of the whole). Ids that are not UUIDs (re-exported or synthetic logs) go in a Set.
-// Memory grows with the number of distinct events: ~24 bytes each on average, e.g. ~0.25 GB for 10 million events.
+// Memory grows with the number of distinct events (~21 bytes each): event-ledger.ts uses one per partition of the
+// events, so a run never holds the ids of all its events at once.
 /** Parses "8-4-4-4-12" hex into four uint32 words; false when `id` is not a UUID. */
 function uuidWords(id, out) {
     return parseUuid(id, out);
@@ -75588,7 +75592,7 @@ class Segment {
         }
     }
 }
-/** 32 mixed bits of a UUID: the low 8 choose the segment, the high 24 the slot. */
+/** 32 mixed bits of a UUID: the low 8 choose the segment, the high 24 the slot (event-ledger.ts partitions by them). */
 function mix(a, b, c, d) {
     // UUIDv4 is random, but synthetic ids may share words: mix all four.
     let h = a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ Math.imul(d, 0xc2b2ae35);
@@ -75652,9 +75656,282 @@ class EventIdSet {
     }
 }
 
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+;// CONCATENATED MODULE: ./src/usage/event-ledger.ts
+// Cross-file and cross-source dedupe of CloudTrail events (one event delivered by an organization trail and an
+// account trail, or read from two sources, counts once), with memory that does not grow with the event count.
+//
+// An event with a UUID id is not counted when it is read: it is appended (id, sink, signature, time: 32 bytes) to
+// one of 64 partitions chosen by a hash of the id, and a partition's buffer goes to a temporary file when full.
+// settle() then takes the partitions one by one, each through its own in-memory id set, and counts every event
+// whose id the partition has not seen before (so the first one read wins, as it would in one big set). A
+// partition too large for one set is split by further hash bits first. Memory: 64 buffers of 32 KB while reading,
+// then one partition's set (at most `maxInMemory` ids); the disk holds 32 bytes per event until settle() ends.
+// A run that never fills a buffer never touches the disk. If the disk fails, the buffers stay in memory instead
+// (the result is the same; `spillError` says why memory grew).
+
+
+
+
+/** uint32 words per record: a, b, c, d (the UUID), sink, signature, then the time as one float64. */
+const WORDS = 8;
+const RECORD_BYTES = WORDS * 4;
+/** Records per read while settling (1 MB). */
+const READ_RECORDS = 32 * 1024;
+const SPLIT_BITS = 4;
+/** Partition bits: a hash independent of the one EventIdSet places ids by (same words, other order). */
+function partitionHash(a, b, c, d) {
+    return mix(d, c, b, a);
+}
+/** Records in arrival order: `spilled` on disk first, then `held` buffers (after a disk failure), then `buf`. */
+class Partition {
+    u32;
+    f64;
+    n = 0;
+    fd;
+    path;
+    spilled = 0;
+    held = [];
+    constructor(records) {
+        const buf = new ArrayBuffer(records * RECORD_BYTES);
+        this.u32 = new Uint32Array(buf);
+        this.f64 = new Float64Array(buf);
+    }
+    get total() {
+        let n = this.spilled + this.n;
+        for (const h of this.held)
+            n += h.n;
+        return n;
+    }
+}
+const live = new Set();
+let exitHook = false;
+class EventLedger {
+    sinks = [];
+    parts;
+    mask;
+    bufferRecords;
+    maxInMemory;
+    parent;
+    dir;
+    files = 0;
+    /** One read buffer for every partition's file, while settling. */
+    readBlock;
+    settled = false;
+    other = new Set();
+    /** Events deferred to settle(). */
+    deferred = 0;
+    /** Bytes written to the spill folder. */
+    spilledBytes = 0;
+    /** Why records stayed in memory (the spill folder could not be written), if they did. */
+    spillError;
+    constructor(opts = {}) {
+        const partitions = opts.partitions ?? 64;
+        if (!(partitions > 0 && (partitions & (partitions - 1)) === 0))
+            throw new Error('partitions must be a power of two');
+        this.mask = partitions - 1;
+        this.bufferRecords = Math.max(1, opts.bufferRecords ?? 1024);
+        this.maxInMemory = Math.max(1, opts.maxInMemory ?? 1 << 19);
+        this.parent = opts.dir ?? process.env.RUNNER_TEMP ?? (0,external_node_os_.tmpdir)();
+        this.parts = Array.from({ length: partitions }, () => new Partition(0));
+    }
+    /** A sink's index, for defer(). */
+    addSink(sink) {
+        this.sinks.push(sink);
+        return this.sinks.length - 1;
+    }
+    /** An event with a UUID id (as uuidWords gives it): counted into `sink` at settle(), unless its id came first. */
+    defer(a, b, c, d, sink, sig, timeMs) {
+        if (this.settled)
+            throw new Error('event ledger already settled');
+        const p = this.parts[partitionHash(a, b, c, d) & this.mask];
+        if (p.n === p.u32.length / WORDS)
+            this.makeRoom(p);
+        append(p, a, b, c, d, sink, sig, timeMs);
+        this.deferred++;
+    }
+    /** An id that is not a UUID (rare: re-exported or synthetic logs), decided now: false when already seen. */
+    addOther(id) {
+        if (this.other.has(id))
+            return false;
+        this.other.add(id);
+        return true;
+    }
+    /** Counts every deferred event into its sink, once per id, and removes the spill folder. Idempotent. */
+    settle() {
+        if (this.settled)
+            return;
+        this.settled = true;
+        try {
+            for (const p of this.parts) {
+                this.settlePartition(p, 0);
+                this.drop(p);
+            }
+        }
+        finally {
+            this.dispose();
+        }
+    }
+    /** Removes the spill folder (settle() does; call it when a run ends without settling). */
+    dispose() {
+        for (const p of this.parts)
+            this.drop(p);
+        if (this.dir)
+            (0,external_node_fs_.rmSync)(this.dir, { recursive: true, force: true });
+        this.dir = undefined;
+        this.readBlock = undefined;
+        this.other.clear();
+        live.delete(this);
+    }
+    makeRoom(p) {
+        if (p.u32.length === 0) {
+            const fresh = new Partition(this.bufferRecords);
+            p.u32 = fresh.u32;
+            p.f64 = fresh.f64;
+            return;
+        }
+        if (this.spillError === undefined) {
+            try {
+                this.write(p);
+                p.n = 0;
+                return;
+            }
+            catch (e) {
+                this.spillError = `cannot write the dedupe spill folder under ${this.parent} (${e.message}): kept in memory`;
+            }
+        }
+        p.held.push({ u32: p.u32, f64: p.f64, n: p.n });
+        const fresh = new Partition(this.bufferRecords);
+        p.u32 = fresh.u32;
+        p.f64 = fresh.f64;
+        p.n = 0;
+    }
+    write(p) {
+        if (p.fd === undefined) {
+            if (!this.dir) {
+                this.dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(this.parent, 'iam-policy-gate-events-'));
+                live.add(this);
+                if (!exitHook) {
+                    exitHook = true;
+                    process.once('exit', () => {
+                        for (const l of live)
+                            l.dispose();
+                    });
+                }
+            }
+            p.path = (0,external_node_path_.join)(this.dir, `p${this.files++}`);
+            p.fd = (0,external_node_fs_.openSync)(p.path, 'wx+', 0o600);
+        }
+        const bytes = p.n * RECORD_BYTES;
+        let done = 0;
+        while (done < bytes)
+            done += (0,external_node_fs_.writeSync)(p.fd, new Uint8Array(p.u32.buffer, done, bytes - done), 0, bytes - done, p.spilled * RECORD_BYTES + done);
+        p.spilled += p.n;
+        this.spilledBytes += bytes;
+    }
+    /** Visits a partition's records in arrival order, a block at a time. */
+    visit(p, fn) {
+        if (p.spilled > 0) {
+            const block = (this.readBlock ??= new Partition(READ_RECORDS));
+            const bytes = new Uint8Array(block.u32.buffer);
+            for (let at = 0; at < p.spilled;) {
+                const want = Math.min(READ_RECORDS, p.spilled - at) * RECORD_BYTES;
+                let got = 0;
+                while (got < want) {
+                    const r = (0,external_node_fs_.readSync)(p.fd, bytes, got, want - got, at * RECORD_BYTES + got);
+                    if (r === 0)
+                        throw new Error('event ledger: spill file shorter than written');
+                    got += r;
+                }
+                fn(block.u32, block.f64, want / RECORD_BYTES);
+                at += want / RECORD_BYTES;
+            }
+        }
+        for (const h of p.held)
+            fn(h.u32, h.f64, h.n);
+        if (p.n > 0)
+            fn(p.u32, p.f64, p.n);
+    }
+    settlePartition(p, shift) {
+        const total = p.total;
+        if (total === 0)
+            return;
+        if (total <= this.maxInMemory || shift + SPLIT_BITS > 32 - Math.log2(this.mask + 1)) {
+            const seen = new EventIdSet();
+            const sinks = this.sinks;
+            this.visit(p, (u32, f64, n) => {
+                for (let i = 0; i < n; i++) {
+                    const o = i * WORDS;
+                    const sink = sinks[u32[o + 4]];
+                    if (seen.addWords(u32[o], u32[o + 1], u32[o + 2], u32[o + 3]))
+                        sink.counted(u32[o + 5], f64[i * 4 + 3]);
+                    else
+                        sink.duplicate();
+                }
+            });
+            return;
+        }
+        // Too many ids for one set: split by the next hash bits (above the partition's), keeping the order.
+        const low = Math.log2(this.mask + 1) + shift;
+        const kids = Array.from({ length: 1 << SPLIT_BITS }, () => new Partition(0));
+        this.visit(p, (u32, f64, n) => {
+            for (let i = 0; i < n; i++) {
+                const o = i * WORDS;
+                const a = u32[o];
+                const b = u32[o + 1];
+                const c = u32[o + 2];
+                const d = u32[o + 3];
+                const kid = kids[(partitionHash(a, b, c, d) >>> low) & ((1 << SPLIT_BITS) - 1)];
+                if (kid.n === kid.u32.length / WORDS)
+                    this.makeRoom(kid);
+                append(kid, a, b, c, d, u32[o + 4], u32[o + 5], f64[i * 4 + 3]);
+            }
+        });
+        this.drop(p);
+        for (const kid of kids) {
+            this.settlePartition(kid, shift + SPLIT_BITS);
+            this.drop(kid);
+        }
+    }
+    /** Frees a partition's buffers and its file. */
+    drop(p) {
+        if (p.fd !== undefined) {
+            try {
+                (0,external_node_fs_.closeSync)(p.fd);
+            }
+            catch {
+                // already closed
+            }
+            p.fd = undefined;
+        }
+        if (p.path !== undefined) {
+            try {
+                (0,external_node_fs_.unlinkSync)(p.path); // a split partition's file goes before its parts are settled
+            }
+            catch {
+                // dispose() removes the folder anyway
+            }
+            p.path = undefined;
+        }
+        p.spilled = 0;
+        p.held.length = 0;
+        p.n = 0;
+        p.u32 = new Uint32Array(0);
+        p.f64 = new Float64Array(0);
+    }
+}
+function append(p, a, b, c, d, sink, sig, timeMs) {
+    const o = p.n * WORDS;
+    const u32 = p.u32;
+    u32[o] = a;
+    u32[o + 1] = b;
+    u32[o + 2] = c;
+    u32[o + 3] = d;
+    u32[o + 4] = sink;
+    u32[o + 5] = sig;
+    p.f64[p.n * 4 + 3] = timeMs;
+    p.n++;
+}
+
 ;// CONCATENATED MODULE: external "node:worker_threads"
 const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
 ;// CONCATENATED MODULE: ./src/usage/event-batch.ts
@@ -76408,8 +76685,20 @@ const log_object_isObject = (v) => v !== null && typeof v === 'object' && !Array
 function gunzipWhole(data, max) {
     const n = data.length;
     const isize = n >= 18 ? (data[n - 4] | (data[n - 3] << 8) | (data[n - 2] << 16) | (data[n - 1] << 24)) >>> 0 : 0;
-    const chunkSize = Math.min(Math.max(isize + 1024, 64 * 1024), max, 32 * 1024 * 1024);
+    const chunkSize = Math.min(sizeClass(isize + 1024), max, 32 * 1024 * 1024);
     return new Promise((resolve, reject) => (0,external_node_zlib_.gunzip)(data, { maxOutputLength: max, chunkSize }, (e, out) => (e ? reject(e) : resolve(out))));
+}
+/**
+ * The output buffer's size: at least 64 KB, else rounded up to the next quarter of its power of two (1.4 MB -> 1.5 MiB).
+ * Buffers are allocated here and freed by a worker's GC; of a few sizes only, freed ones are reused as they are,
+ * where sizes that each object's ISIZE decides fragment malloc's heap: at 3M events peak RSS was ~30 MB higher
+ * and still climbing (README, Benchmarks).
+ */
+function sizeClass(bytes) {
+    if (bytes <= 64 * 1024)
+        return 64 * 1024;
+    const step = 2 ** Math.floor(Math.log2(bytes)) / 4;
+    return Math.ceil(bytes / step) * step;
 }
 /**
  * Reads (and gunzips) an input on the libuv pool before it goes to a worker, so the worker only parses and never
@@ -76694,70 +76983,102 @@ class SigRegistry {
         return this.interner.def(this.ids[sig]);
     }
 }
-/** One source's tally. Sources share the dedupe set so an event read by two sources counts once. */
+/** One interner's counts in one tally: count, first and last seen per signature. */
+class SigCounts {
+    interner;
+    owner;
+    count = new Float64Array(64);
+    first = new Float64Array(64);
+    last = new Float64Array(64);
+    /** This one's index in the ledger. */
+    sink = -1;
+    constructor(interner, owner) {
+        this.interner = interner;
+        this.owner = owner;
+    }
+    /** Room for every signature the interner has. */
+    fit() {
+        const needed = this.interner.size;
+        if (this.count.length >= needed)
+            return;
+        let n = this.count.length;
+        while (n < needed)
+            n *= 2;
+        this.count = grow(this.count, n);
+        this.first = grow(this.first, n);
+        this.last = grow(this.last, n);
+    }
+    add(s, t) {
+        const { count, first, last } = this;
+        if (count[s]++ === 0) {
+            first[s] = t;
+            last[s] = t;
+        }
+        else {
+            if (t < first[s])
+                first[s] = t;
+            if (t > last[s])
+                last[s] = t;
+        }
+    }
+    /** LedgerSink: a deferred event, counted once its id proved new (the interner is complete by then). */
+    counted(s, t) {
+        if (s >= this.count.length)
+            this.fit();
+        this.add(s, t);
+    }
+    duplicate() {
+        this.owner.duplicates++;
+    }
+}
+/**
+ * One source's tally. Sources share the ledger, so an event read by two sources counts once. Events with a UUID
+ * id are counted when the ledger settles (on the first fold), the others at once.
+ */
 class SourceTally {
-    seen;
+    ledger;
     perInterner = new Map();
     duplicates = 0;
     badRecords = 0;
-    constructor(seen = new EventIdSet()) {
-        this.seen = seen;
+    constructor(ledger = new EventLedger()) {
+        this.ledger = ledger;
     }
     add(batch, registry) {
         const interner = registry.interner;
         let c = this.perInterner.get(interner);
         if (!c) {
-            c = { interner, count: new Float64Array(64), first: new Float64Array(64), last: new Float64Array(64) };
+            c = new SigCounts(interner, this);
+            c.sink = this.ledger.addSink(c);
             this.perInterner.set(interner, c);
         }
-        const needed = interner.size;
-        if (c.count.length < needed) {
-            let n = c.count.length;
-            while (n < needed)
-                n *= 2;
-            c.count = grow(c.count, n);
-            c.first = grow(c.first, n);
-            c.last = grow(c.last, n);
-        }
+        c.fit();
         this.badRecords += batch.badRecords;
         const { sigs, times, idKinds, ids, otherIds, count: n } = batch;
         const table = registry.table;
-        const { count, first, last } = c;
-        const seen = this.seen;
+        const ledger = this.ledger;
+        const sink = c.sink;
         let other = 0;
         for (let i = 0; i < n; i++) {
             const kind = idKinds[i];
             if (kind === ID_UUID) {
                 const o = i * 4;
-                if (!seen.addWords(ids[o], ids[o + 1], ids[o + 2], ids[o + 3])) {
-                    this.duplicates++;
-                    continue;
-                }
+                ledger.defer(ids[o], ids[o + 1], ids[o + 2], ids[o + 3], sink, table[sigs[i]], times[i]);
+                continue;
             }
-            else if (kind === ID_OTHER) {
-                if (!seen.addOther(otherIds[other++])) {
+            if (kind === ID_OTHER) {
+                if (!ledger.addOther(otherIds[other++])) {
                     this.duplicates++;
                     continue;
                 }
             }
             else if (kind !== ID_NONE)
                 continue;
-            const s = table[sigs[i]];
-            const t = times[i];
-            if (count[s]++ === 0) {
-                first[s] = t;
-                last[s] = t;
-            }
-            else {
-                if (t < first[s])
-                    first[s] = t;
-                if (t > last[s])
-                    last[s] = t;
-            }
+            c.add(table[sigs[i]], times[i]);
         }
     }
-    /** Folds the counts into `agg`. */
+    /** Settles the ledger (every tally sharing it must be complete) and folds the counts into `agg`. */
     into(agg) {
+        this.ledger.settle();
         for (const c of this.perInterner.values()) {
             const size = Math.min(c.interner.size, c.count.length);
             for (let s = 0; s < size; s++) {
@@ -77041,16 +77362,19 @@ function isDetached(data) {
 ;// CONCATENATED MODULE: ./src/usage/sources/common.ts
 
 
-/** A context with its own pool and dedupe set; call `close()` when every source is read, before folding. */
+/**
+ * A context with its own pool and event ledger; call `close()` when every source is read, before folding: it stops
+ * the workers and settles the ledger (the tallies' counts are complete after it).
+ */
 function common_makeContext(opts = {}) {
     let pool;
-    const seen = opts.seen ?? new EventIdSet();
+    const ledger = new EventLedger(opts.ledger);
     const contextKeys = [...new Set((opts.contextKeys ?? []).map((k) => k.toLowerCase()))];
     return {
         contextKeys,
         since: opts.since,
         until: opts.until,
-        seen,
+        ledger,
         pool: () => {
             if (!pool) {
                 pool = new LogReaderPool({ workers: opts.workers, ...opts.pool, contextKeys, since: opts.since?.toISOString(), until: opts.until?.toISOString() });
@@ -77065,9 +77389,14 @@ function common_makeContext(opts = {}) {
             const closing = pool;
             pool = undefined;
             await closing?.close();
-            // Reading is over: the dedupe set (a caller's own is the caller's to keep) goes before the aggregates are made.
-            if (!opts.seen)
-                seen.clear();
+            // Reading is over: count the deferred events (and free the ledger) before the aggregates are made.
+            try {
+                ledger.settle();
+            }
+            finally {
+                if (ledger.spillError)
+                    opts.onNote?.(`cloudtrail: ${ledger.spillError}`);
+            }
         },
     };
 }
@@ -77161,8 +77490,8 @@ function errorText(e) {
 ;// CONCATENATED MODULE: ./src/usage/read-local.ts
 // Reads CloudTrail log files from local paths. Objects are read on worker threads (see worker-pool.ts) and
 // counted on this one (tally.ts): memory holds the aggregate (O(distinct principal x action x resource x outcome x
-// context)), the objects in flight, and the eventID dedupe set (~21 bytes per distinct event, event-id-set.ts;
-// emptied once the sources are read).
+// context)), the objects in flight, and the event ledger's buffers (eventID dedupe spills to a temporary folder,
+// event-ledger.ts).
 
 
 
@@ -77194,7 +77523,7 @@ async function readLocalSource(path, ctx) {
     const rb = new ReportBuilder(`file:${path}`, 'file', ctx);
     rb.report.objects = 0;
     rb.report.bytes = 0;
-    const tally = new SourceTally(ctx.seen);
+    const tally = new SourceTally(ctx.ledger);
     // Workers start (load their code) while the folders are listed.
     const pool = ctx.pool();
     const files = await listLogFiles(path, (m) => rb.problem(m), (m) => ctx.onNote?.(m));
@@ -77666,7 +77995,7 @@ async function readS3Source(spec, ctx, opts = {}) {
     const rb = new ReportBuilder(spec.uri, 's3', ctx);
     rb.report.objects = 0;
     rb.report.bytes = 0;
-    const tally = new SourceTally(ctx.seen);
+    const tally = new SourceTally(ctx.ledger);
     const done = () => ({ report: rb.finish(), fold: () => tally.into(new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys })) });
     const parsed = parseS3Uri(spec.uri);
     if (!parsed) {
@@ -78416,7 +78745,7 @@ async function readLookupEventsSource(spec, ctx, opts = {}) {
     const regions = spec.regions?.length ? spec.regions : [process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'];
     const rb = new ReportBuilder(`lookup-events:${regions.join(',')}`, 'lookup-events', ctx);
     const blind = [...LOOKUP_EVENTS_BLIND_SPOTS];
-    const tally = new SourceTally(ctx.seen);
+    const tally = new SourceTally(ctx.ledger);
     const now = opts.now ?? new Date();
     const done = () => ({ report: rb.finish(), fold: () => tally.into(new aggregator_UsageAggregator({ contextKeys: ctx.contextKeys })) });
     const oldest = new Date(now.getTime() - HISTORY_DAYS * 86_400_000);

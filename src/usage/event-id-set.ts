@@ -2,7 +2,8 @@
 // open-addressing tables (4 x uint32, linear probing, load 0.53-0.8) split in 256 segments that grow on their own,
 // i.e. 20-30 bytes per event instead of the ~100 bytes a Set<string> entry costs, and no 2x spike while a table grows
 // (a segment is 1/256 of the whole). Ids that are not UUIDs (re-exported or synthetic logs) go in a Set.
-// Memory grows with the number of distinct events: ~24 bytes each on average, e.g. ~0.25 GB for 10 million events.
+// Memory grows with the number of distinct events (~21 bytes each): event-ledger.ts uses one per partition of the
+// events, so a run never holds the ids of all its events at once.
 
 /** Parses "8-4-4-4-12" hex into four uint32 words; false when `id` is not a UUID. */
 export function uuidWords(id: string, out: Uint32Array): boolean {
@@ -97,8 +98,8 @@ class Segment {
   }
 }
 
-/** 32 mixed bits of a UUID: the low 8 choose the segment, the high 24 the slot. */
-function mix(a: number, b: number, c: number, d: number): number {
+/** 32 mixed bits of a UUID: the low 8 choose the segment, the high 24 the slot (event-ledger.ts partitions by them). */
+export function mix(a: number, b: number, c: number, d: number): number {
   // UUIDv4 is random, but synthetic ids may share words: mix all four.
   let h = a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ Math.imul(d, 0xc2b2ae35);
   h ^= h >>> 15;

@@ -1,15 +1,15 @@
 // Reads CloudTrail log files from local paths. Objects are read on worker threads (see worker-pool.ts) and
 // counted on this one (tally.ts): memory holds the aggregate (O(distinct principal x action x resource x outcome x
-// context)), the objects in flight, and the eventID dedupe set (~21 bytes per distinct event, event-id-set.ts;
-// emptied once the sources are read).
+// context)), the objects in flight, and the event ledger's buffers (eventID dedupe spills to a temporary folder,
+// event-ledger.ts).
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep, isAbsolute } from 'node:path';
 import type { UsageSummary } from '../model.js';
 import { UsageAggregator } from './aggregator.js';
 import type { ActionLookup } from './event-actions.js';
-import type { EventIdSet } from './event-id-set.js';
 import { forEachLimit, makeContext, ReportBuilder, type SourceContext, type SourceRun } from './sources/common.js';
 import { SourceTally } from './tally.js';
+import type { LedgerOptions } from './event-ledger.js';
 
 export interface ReadLocalOptions {
   /** Lower-cased condition keys the policies use; only these split usage records. */
@@ -24,7 +24,8 @@ export interface ReadLocalOptions {
   lookup?: ActionLookup;
   /** Worker threads (default: one per core, at most 4; 0 = in-process). */
   workers?: number;
-  seen?: EventIdSet;
+  /** The eventID dedupe's spill settings (see event-ledger.ts). */
+  ledger?: LedgerOptions;
 }
 
 const LOG_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
@@ -51,7 +52,7 @@ export async function readLocalSource(path: string, ctx: SourceContext): Promise
   const rb = new ReportBuilder(`file:${path}`, 'file', ctx);
   rb.report.objects = 0;
   rb.report.bytes = 0;
-  const tally = new SourceTally(ctx.seen);
+  const tally = new SourceTally(ctx.ledger);
   // Workers start (load their code) while the folders are listed.
   const pool = ctx.pool();
   const files = await listLogFiles(path, (m) => rb.problem(m), (m) => ctx.onNote?.(m));

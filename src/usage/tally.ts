@@ -1,11 +1,12 @@
-// The main-thread half of bulk reading: dedupe event ids across every batch (whichever worker or source sent
-// it), count signatures with first/last seen, and at the end fold the counts into a UsageAggregator.
-// Per event this is a hash-table insert and a few array writes, so one main thread keeps up with many workers.
-// Memory here is the dedupe set plus one string per distinct signature: definitions arrive as JSON and are interned,
-// so the same signature defined by several workers is kept once and never as a cloned object graph.
+// The main-thread half of bulk reading: count each batch's signatures with first/last seen, events with an id
+// through the event ledger (dedupe across every batch, whichever worker or source sent it, see event-ledger.ts),
+// and at the end fold the counts into a UsageAggregator. Per event this is a few sequential array writes, so one
+// main thread keeps up with many workers. Memory here is one string per distinct signature (definitions arrive as
+// JSON and are interned, so the same signature defined by several workers is kept once, never as an object graph)
+// plus the ledger's buffers.
 import { UsageAggregator } from './aggregator.js';
 import { ID_NONE, ID_OTHER, ID_UUID, type EventBatch, type SigDef } from './event-batch.js';
-import { EventIdSet } from './event-id-set.js';
+import { EventLedger, type LedgerSink } from './event-ledger.js';
 
 /** Signature definitions (SigDef JSON) shared by the producers of one pool: equal definitions get one id. */
 export class SigInterner {
@@ -66,70 +67,98 @@ export class SigRegistry {
   }
 }
 
-interface Counts {
-  interner: SigInterner;
-  count: Float64Array;
-  first: Float64Array;
-  last: Float64Array;
+/** One interner's counts in one tally: count, first and last seen per signature. */
+class SigCounts implements LedgerSink {
+  count: Float64Array = new Float64Array(64);
+  first: Float64Array = new Float64Array(64);
+  last: Float64Array = new Float64Array(64);
+  /** This one's index in the ledger. */
+  sink = -1;
+
+  constructor(
+    readonly interner: SigInterner,
+    private readonly owner: SourceTally,
+  ) {}
+
+  /** Room for every signature the interner has. */
+  fit(): void {
+    const needed = this.interner.size;
+    if (this.count.length >= needed) return;
+    let n = this.count.length;
+    while (n < needed) n *= 2;
+    this.count = grow(this.count, n);
+    this.first = grow(this.first, n);
+    this.last = grow(this.last, n);
+  }
+
+  add(s: number, t: number): void {
+    const { count, first, last } = this;
+    if (count[s]++ === 0) {
+      first[s] = t;
+      last[s] = t;
+    } else {
+      if (t < first[s]) first[s] = t;
+      if (t > last[s]) last[s] = t;
+    }
+  }
+
+  /** LedgerSink: a deferred event, counted once its id proved new (the interner is complete by then). */
+  counted(s: number, t: number): void {
+    if (s >= this.count.length) this.fit();
+    this.add(s, t);
+  }
+
+  duplicate(): void {
+    this.owner.duplicates++;
+  }
 }
 
-/** One source's tally. Sources share the dedupe set so an event read by two sources counts once. */
+/**
+ * One source's tally. Sources share the ledger, so an event read by two sources counts once. Events with a UUID
+ * id are counted when the ledger settles (on the first fold), the others at once.
+ */
 export class SourceTally {
-  private readonly perInterner = new Map<SigInterner, Counts>();
+  private readonly perInterner = new Map<SigInterner, SigCounts>();
   duplicates = 0;
   badRecords = 0;
 
-  constructor(private readonly seen: EventIdSet = new EventIdSet()) {}
+  constructor(private readonly ledger: EventLedger = new EventLedger()) {}
 
   add(batch: EventBatch, registry: SigRegistry): void {
     const interner = registry.interner;
     let c = this.perInterner.get(interner);
     if (!c) {
-      c = { interner, count: new Float64Array(64), first: new Float64Array(64), last: new Float64Array(64) };
+      c = new SigCounts(interner, this);
+      c.sink = this.ledger.addSink(c);
       this.perInterner.set(interner, c);
     }
-    const needed = interner.size;
-    if (c.count.length < needed) {
-      let n = c.count.length;
-      while (n < needed) n *= 2;
-      c.count = grow(c.count, n);
-      c.first = grow(c.first, n);
-      c.last = grow(c.last, n);
-    }
+    c.fit();
     this.badRecords += batch.badRecords;
     const { sigs, times, idKinds, ids, otherIds, count: n } = batch;
     const table = registry.table;
-    const { count, first, last } = c;
-    const seen = this.seen;
+    const ledger = this.ledger;
+    const sink = c.sink;
     let other = 0;
     for (let i = 0; i < n; i++) {
       const kind = idKinds[i];
       if (kind === ID_UUID) {
         const o = i * 4;
-        if (!seen.addWords(ids[o], ids[o + 1], ids[o + 2], ids[o + 3])) {
-          this.duplicates++;
-          continue;
-        }
-      } else if (kind === ID_OTHER) {
-        if (!seen.addOther(otherIds[other++])) {
+        ledger.defer(ids[o], ids[o + 1], ids[o + 2], ids[o + 3], sink, table[sigs[i]], times[i]);
+        continue;
+      }
+      if (kind === ID_OTHER) {
+        if (!ledger.addOther(otherIds[other++])) {
           this.duplicates++;
           continue;
         }
       } else if (kind !== ID_NONE) continue;
-      const s = table[sigs[i]];
-      const t = times[i];
-      if (count[s]++ === 0) {
-        first[s] = t;
-        last[s] = t;
-      } else {
-        if (t < first[s]) first[s] = t;
-        if (t > last[s]) last[s] = t;
-      }
+      c.add(table[sigs[i]], times[i]);
     }
   }
 
-  /** Folds the counts into `agg`. */
+  /** Settles the ledger (every tally sharing it must be complete) and folds the counts into `agg`. */
   into(agg: UsageAggregator): UsageAggregator {
+    this.ledger.settle();
     for (const c of this.perInterner.values()) {
       const size = Math.min(c.interner.size, c.count.length);
       for (let s = 0; s < size; s++) {

@@ -9,7 +9,8 @@ import { ACCOUNTS, prng, trailEvent, trailObject } from '../../bench/cloudtrail-
 import { UsageAggregator } from '../../src/usage/aggregator.js';
 import { BatchBuilder, EventProcessor, type SigDef } from '../../src/usage/event-batch.js';
 import { EventIdSet } from '../../src/usage/event-id-set.js';
-import { readLogObject } from '../../src/usage/log-object.js';
+import { EventLedger } from '../../src/usage/event-ledger.js';
+import { inflateInput, readLogObject, sizeClass } from '../../src/usage/log-object.js';
 import { isoTime, isoToMs, mapEvent, timeMs } from '../../src/usage/map-event.js';
 import { SigInterner, SigRegistry, SourceTally } from '../../src/usage/tally.js';
 import { closeBatch } from '../../src/usage/worker-entry.js';
@@ -43,7 +44,7 @@ function reference(records: Record<string, unknown>[], contextKeys: string[]) {
 function viaProcessor(records: Record<string, unknown>[], contextKeys: string[], batches = 3) {
   const proc = new EventProcessor({ contextKeys });
   const registry = new SigRegistry();
-  const tally = new SourceTally(new EventIdSet());
+  const tally = new SourceTally(new EventLedger());
   const per = Math.ceil(records.length / batches);
   for (let i = 0; i < records.length; i += per) {
     const b = new BatchBuilder(`batch ${i}`);
@@ -81,8 +82,7 @@ describe('EventProcessor + SourceTally agree with mapEvent + UsageAggregator', (
 
   test('batches from two producers dedupe against each other (one shared id set)', () => {
     const events = generated(200);
-    const seen = new EventIdSet();
-    const tally = new SourceTally(seen);
+    const tally = new SourceTally(new EventLedger());
     for (const half of [events.slice(0, 150), events.slice(50)]) {
       const proc = new EventProcessor();
       const registry = new SigRegistry();
@@ -100,7 +100,7 @@ describe('EventProcessor + SourceTally agree with mapEvent + UsageAggregator', (
   test('two producers of one pool share interned signatures: one definition each, counts added up', () => {
     const events = generated(300);
     const interner = new SigInterner();
-    const tally = new SourceTally(new EventIdSet());
+    const tally = new SourceTally(new EventLedger());
     const registries = [new SigRegistry(interner), new SigRegistry(interner)];
     let defined = 0;
     [events.slice(0, 150), events.slice(150)].forEach((part, i) => {
@@ -167,6 +167,38 @@ describe('times', () => {
     }
     expect(timeMs('2024-13-01T10:00:00Z')).toBeNaN();
     expect(timeMs(42)).toBeNaN();
+  });
+});
+
+describe('gunzip output sizes', () => {
+  test('sizeClass: at least 64 KB, else the next quarter of the power of two, never below the request', () => {
+    expect(sizeClass(0)).toBe(65536);
+    expect(sizeClass(65536)).toBe(65536);
+    expect(sizeClass(65537)).toBe(65536 + 16384);
+    expect(sizeClass(1_300_000)).toBe(1.25 * 2 ** 20);
+    expect(sizeClass(1_400_000)).toBe(1.5 * 2 ** 20);
+    expect(sizeClass(2 ** 20)).toBe(2 ** 20);
+    const rand = prng(5);
+    const classes = new Set<number>();
+    for (let i = 0; i < 2000; i++) {
+      const n = 65536 + Math.floor(rand() * 4 * 2 ** 20);
+      const c = sizeClass(n);
+      expect(c).toBeGreaterThanOrEqual(n);
+      expect(c).toBeLessThanOrEqual(n * 1.25);
+      classes.add(c);
+    }
+    // Few sizes (four per doubling: 64 KB to 4 MB is six doublings), so malloc reuses freed buffers as they are.
+    expect(classes.size).toBeLessThanOrEqual(4 * 6 + 1);
+  });
+
+  test('an inflated object is whole and byte-identical in its size-classed buffer', async () => {
+    const o = trailObject(9, ACCOUNTS[1], 'us-east-1', Date.UTC(2024, 4, 1), 300);
+    const gz = gzipSync(o.json);
+    const { ready } = await inflateInput({ name: 'x.json.gz', data: gz, gz: true });
+    if (!('data' in ready)) throw new Error('not inflated');
+    expect(ready.gz).toBe(false);
+    expect(Buffer.from(ready.data).equals(Buffer.from(o.json))).toBe(true);
+    expect(ready.data.buffer.byteLength).toBe(sizeClass(Buffer.byteLength(o.json) + 1024));
   });
 });
 

@@ -1,4 +1,5 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { ACCOUNTS, trailObject } from '../../bench/cloudtrail-gen.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -44,6 +45,29 @@ describe('readLocalLogs', () => {
     const s = run.fold().summary([run.report]);
     expect(s.totalEvents).toBe(25);
     expect(s.duplicateEvents).toBe(1);
+  });
+
+  test('an event delivered by two trails counts once, also when the dedupe spills to disk and splits', async () => {
+    // An organization trail's folder and an account trail's folder holding copies of two of its three objects.
+    const org = join(tmp, 'org');
+    const acct = join(tmp, 'account');
+    const spill = join(tmp, 'spill');
+    for (const d of [org, acct, spill]) mkdirSync(d);
+    let copied = 0;
+    for (let i = 0; i < 3; i++) {
+      const o = trailObject(40 + i, ACCOUNTS[i], 'us-east-1', Date.UTC(2024, 4, 1, i), 400);
+      writeFileSync(join(org, o.name), gzipSync(o.json));
+      if (i > 0) {
+        writeFileSync(join(acct, o.name), gzipSync(o.json));
+        copied += 400;
+      }
+    }
+    const inMemory = await readLocalLogs([org, acct], { workers: 0 });
+    const spilled = await readLocalLogs([org, acct], { workers: 0, ledger: { dir: spill, partitions: 4, bufferRecords: 16, maxInMemory: 64 } });
+    expect(spilled.duplicateEvents).toBe(copied);
+    expect(spilled.totalEvents + spilled.badRecords).toBe(1200);
+    expect(spilled).toEqual(inMemory);
+    expect(readdirSync(spill)).toEqual([]); // the spill folder is removed once settled
   });
 
   test('aggregates counts with first/last seen per (principal, action, resource, outcome)', async () => {

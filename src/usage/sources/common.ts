@@ -2,7 +2,7 @@
 import type { UsageSourceReport } from '../../model.js';
 import { UsageAggregator } from '../aggregator.js';
 import type { EventBatch } from '../event-batch.js';
-import { EventIdSet } from '../event-id-set.js';
+import { EventLedger, type LedgerOptions } from '../event-ledger.js';
 import { LogReaderPool, type PoolOptions } from '../worker-pool.js';
 
 export interface SourceContext {
@@ -10,8 +10,8 @@ export interface SourceContext {
   contextKeys: string[];
   since?: Date;
   until?: Date;
-  /** Event ids seen by any source: an event read twice (org and account trail, two sources) counts once. */
-  seen: EventIdSet;
+  /** Event ids of every source: an event read twice (org and account trail, two sources) counts once. */
+  ledger: EventLedger;
   /** The worker pool for log objects, made on first use. */
   pool(): LogReaderPool;
   /** A problem that makes a source partial or failed (also in the source's report). */
@@ -35,24 +35,28 @@ export interface ContextOptions {
   contextKeys?: string[];
   since?: Date;
   until?: Date;
-  seen?: EventIdSet;
   workers?: number;
   pool?: PoolOptions;
+  /** Where and how the eventID dedupe spills (tests make it spill early). */
+  ledger?: LedgerOptions;
   onProblem?: (msg: string) => void;
   onNote?: (msg: string) => void;
   log?: (msg: string) => void;
 }
 
-/** A context with its own pool and dedupe set; call `close()` when every source is read, before folding. */
+/**
+ * A context with its own pool and event ledger; call `close()` when every source is read, before folding: it stops
+ * the workers and settles the ledger (the tallies' counts are complete after it).
+ */
 export function makeContext(opts: ContextOptions = {}): SourceContext & { close(): Promise<void> } {
   let pool: LogReaderPool | undefined;
-  const seen = opts.seen ?? new EventIdSet();
+  const ledger = new EventLedger(opts.ledger);
   const contextKeys = [...new Set((opts.contextKeys ?? []).map((k) => k.toLowerCase()))];
   return {
     contextKeys,
     since: opts.since,
     until: opts.until,
-    seen,
+    ledger,
     pool: () => {
       if (!pool) {
         pool = new LogReaderPool({ workers: opts.workers, ...opts.pool, contextKeys, since: opts.since?.toISOString(), until: opts.until?.toISOString() });
@@ -67,8 +71,12 @@ export function makeContext(opts: ContextOptions = {}): SourceContext & { close(
       const closing = pool;
       pool = undefined;
       await closing?.close();
-      // Reading is over: the dedupe set (a caller's own is the caller's to keep) goes before the aggregates are made.
-      if (!opts.seen) seen.clear();
+      // Reading is over: count the deferred events (and free the ledger) before the aggregates are made.
+      try {
+        ledger.settle();
+      } finally {
+        if (ledger.spillError) opts.onNote?.(`cloudtrail: ${ledger.spillError}`);
+      }
     },
   };
 }

@@ -54,7 +54,7 @@ export async function readLookupEventsSource(spec: LookupEventsSpec, ctx: Source
   const regions = spec.regions?.length ? spec.regions : [process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'];
   const rb = new ReportBuilder(`lookup-events:${regions.join(',')}`, 'lookup-events', ctx);
   const blind = [...LOOKUP_EVENTS_BLIND_SPOTS];
-  const tally = new SourceTally(ctx.seen);
+  const tally = new SourceTally(ctx.ledger);
   const now = opts.now ?? new Date();
   const done = (): SourceRun => ({ report: rb.finish(), fold: () => tally.into(new UsageAggregator({ contextKeys: ctx.contextKeys })) });
 

@@ -101,7 +101,7 @@ export async function readS3Source(spec: S3SourceSpec, ctx: SourceContext, opts:
   const rb = new ReportBuilder(spec.uri, 's3', ctx);
   rb.report.objects = 0;
   rb.report.bytes = 0;
-  const tally = new SourceTally(ctx.seen);
+  const tally = new SourceTally(ctx.ledger);
   const done = (): SourceRun => ({ report: rb.finish(), fold: () => tally.into(new UsageAggregator({ contextKeys: ctx.contextKeys })) });
 
   const parsed = parseS3Uri(spec.uri);
