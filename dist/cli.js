@@ -75492,12 +75492,9 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 ;// CONCATENATED MODULE: ./src/usage/event-id-set.ts
-// A compact set of CloudTrail eventIDs for cross-file dedupe. eventIDs are UUIDs: each is stored as 16 bytes in
-// open-addressing tables (4 x uint32, linear probing, load 0.53-0.8) split in 256 segments that grow on their own,
-// i.e. 20-30 bytes per event instead of the ~100 bytes a Set<string> entry costs, and no 2x spike while a table grows
-// (a segment is 1/256 of the whole). Ids that are not UUIDs (re-exported or synthetic logs) go in a Set.
-// Memory grows with the number of distinct events (~21 bytes each): event-ledger.ts uses one per partition of the
-// events, so a run never holds the ids of all its events at once.
+// CloudTrail eventIDs as numbers: a UUID is four uint32 words, and a set of them one flat table of 16-byte slots
+// (~32 bytes per id at load 0.5, where a Set<string> entry costs ~100). event-ledger.ts settles one partition of
+// the events at a time through an IdTable sized for it, so a run never holds the ids of all its events at once.
 /** Parses "8-4-4-4-12" hex into four uint32 words; false when `id` is not a UUID. */
 function uuidWords(id, out) {
     return parseUuid(id, out);
@@ -75538,23 +75535,50 @@ function parseUuid(id, out) {
     out[3] = d;
     return true;
 }
-/** Segments of the set: each grows on its own, so growing never holds two copies of the whole table. */
-const SEGMENTS = 256;
-const MIN_SLOTS = 16;
-/** Grow a segment when it is this full (linear probing stays short), by this factor (tables stay ~2/3 full). */
-const MAX_LOAD = 0.8;
-const GROWTH = 1.5;
-/** One segment: an open-addressing table of UUIDs as 4 x uint32, all-zero marking a free slot. */
-class Segment {
-    table = new Uint32Array(MIN_SLOTS * 4);
-    slots = MIN_SLOTS;
-    count = 0;
-    /** `h`: 24 well-mixed bits choosing the first slot. */
-    insert(h, a, b, c, d) {
+/** 32 mixed bits of a UUID's words (UUIDv4 is random, but synthetic ids may share words: all four are mixed). */
+function mix(a, b, c, d) {
+    let h = a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ Math.imul(d, 0xc2b2ae35);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    h ^= h >>> 12;
+    return h >>> 0;
+}
+/**
+ * A set of UUIDs (as words) for a number of ids known in advance: open addressing with linear probing at load
+ * <= 0.5, all-zero words marking a free slot (the all-zero UUID is a flag of its own). Never grows; reset() empties
+ * it for the next partition and keeps the memory when the next one fits.
+ */
+class IdTable {
+    table = new Uint32Array(0);
+    mask = 0;
+    zero = false;
+    /** Empties the table, with room for `ids` ids. */
+    reset(ids) {
+        let slots = 16;
+        while (slots < ids * 2)
+            slots *= 2;
+        if (this.table.length < slots * 4)
+            this.table = new Uint32Array(slots * 4);
+        else
+            this.table.fill(0, 0, slots * 4);
+        this.mask = slots - 1;
+        this.zero = false;
+    }
+    /** Bytes held. */
+    get bytes() {
+        return this.table.byteLength;
+    }
+    /** Adds the id; false when it was already there. At most the `ids` given to reset() may be added. */
+    add(a, b, c, d) {
+        if ((a | b | c | d) === 0) {
+            if (this.zero)
+                return false;
+            this.zero = true;
+            return true;
+        }
         const t = this.table;
-        const slots = this.slots;
-        let slot = Math.floor((h * slots) / 16777216);
-        for (;;) {
+        const mask = this.mask;
+        for (let slot = mix(a, b, c, d) & mask;; slot = (slot + 1) & mask) {
             const o = slot * 4;
             const w0 = t[o];
             const w1 = t[o + 1];
@@ -75565,94 +75589,11 @@ class Segment {
                 t[o + 1] = b;
                 t[o + 2] = c;
                 t[o + 3] = d;
-                if (++this.count > slots * MAX_LOAD)
-                    this.grow();
                 return true;
             }
             if (w0 === a && w1 === b && w2 === c && w3 === d)
                 return false;
-            if (++slot === slots)
-                slot = 0;
         }
-    }
-    grow() {
-        const old = this.table;
-        const oldSlots = this.slots;
-        this.slots = Math.ceil(oldSlots * GROWTH);
-        this.table = new Uint32Array(this.slots * 4);
-        this.count = 0;
-        for (let s = 0; s < oldSlots; s++) {
-            const o = s * 4;
-            const a = old[o];
-            const b = old[o + 1];
-            const c = old[o + 2];
-            const d = old[o + 3];
-            if ((a | b | c | d) !== 0)
-                this.insert(mix(a, b, c, d) >>> 8, a, b, c, d);
-        }
-    }
-}
-/** 32 mixed bits of a UUID: the low 8 choose the segment, the high 24 the slot (event-ledger.ts partitions by them). */
-function mix(a, b, c, d) {
-    // UUIDv4 is random, but synthetic ids may share words: mix all four.
-    let h = a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ Math.imul(d, 0xc2b2ae35);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x2c1b3c6d);
-    h ^= h >>> 12;
-    return h >>> 0;
-}
-class EventIdSet {
-    segments = Array.from({ length: SEGMENTS }, () => new Segment());
-    count = 0;
-    /** The all-zero UUID (the tables' free-slot mark), when seen. */
-    zero = false;
-    other = new Set();
-    words = new Uint32Array(4);
-    get size() {
-        return this.count + this.other.size;
-    }
-    /** Bytes held by the UUID tables (for the bench and README figures). */
-    get tableBytes() {
-        let n = 0;
-        for (const s of this.segments)
-            n += s.table.byteLength;
-        return n;
-    }
-    /** Adds the id; returns false when it was already there. */
-    add(id) {
-        const w = this.words;
-        if (!parseUuid(id, w))
-            return this.addOther(id);
-        return this.addWords(w[0], w[1], w[2], w[3]);
-    }
-    /** Adds a UUID given as its four 32-bit words (as `uuidWords` returns them); false when already there. */
-    addWords(a, b, c, d) {
-        if ((a | b | c | d) === 0) {
-            if (this.zero)
-                return false;
-            this.zero = true;
-            this.count++;
-            return true;
-        }
-        const h = mix(a, b, c, d);
-        if (!this.segments[h & (SEGMENTS - 1)].insert(h >>> 8, a, b, c, d))
-            return false;
-        this.count++;
-        return true;
-    }
-    /** Empties the set and lets its memory go (~21 bytes an event): once every source is read, before folding. */
-    clear() {
-        this.segments = Array.from({ length: SEGMENTS }, () => new Segment());
-        this.count = 0;
-        this.zero = false;
-        this.other.clear();
-    }
-    /** Adds an id that is not a UUID (kept as a string). */
-    addOther(id) {
-        if (this.other.has(id))
-            return false;
-        this.other.add(id);
-        return true;
     }
 }
 
@@ -75662,10 +75603,11 @@ class EventIdSet {
 //
 // An event with a UUID id is not counted when it is read: it is appended (id, sink, signature, time: 32 bytes) to
 // one of 64 partitions chosen by a hash of the id, and a partition's buffer goes to a temporary file when full.
-// settle() then takes the partitions one by one, each through its own in-memory id set, and counts every event
+// settle() then takes the partitions one by one, each through an id table sized for it, and counts every event
 // whose id the partition has not seen before (so the first one read wins, as it would in one big set). A
-// partition too large for one set is split by further hash bits first. Memory: 64 buffers of 32 KB while reading,
-// then one partition's set (at most `maxInMemory` ids); the disk holds 32 bytes per event until settle() ends.
+// partition too large for one table is split by further hash bits first. Memory: 64 buffers of 32 KB while
+// reading, then one partition's table (at most `maxInMemory` ids, 8 MB); the disk holds 32 bytes per event until
+// settle() ends.
 // A run that never fills a buffer never touches the disk. If the disk fails, the buffers stay in memory instead
 // (the result is the same; `spillError` says why memory grew).
 
@@ -75678,7 +75620,7 @@ const RECORD_BYTES = WORDS * 4;
 /** Records per read while settling (1 MB). */
 const READ_RECORDS = 32 * 1024;
 const SPLIT_BITS = 4;
-/** Partition bits: a hash independent of the one EventIdSet places ids by (same words, other order). */
+/** Partition bits: a hash independent of the one IdTable places ids by (same words, other order). */
 function partitionHash(a, b, c, d) {
     return mix(d, c, b, a);
 }
@@ -75714,8 +75656,9 @@ class EventLedger {
     parent;
     dir;
     files = 0;
-    /** One read buffer for every partition's file, while settling. */
+    /** One read buffer for every partition's file, and one id table, while settling. */
     readBlock;
+    ids;
     settled = false;
     other = new Set();
     /** Events deferred to settle(). */
@@ -75730,7 +75673,7 @@ class EventLedger {
             throw new Error('partitions must be a power of two');
         this.mask = partitions - 1;
         this.bufferRecords = Math.max(1, opts.bufferRecords ?? 1024);
-        this.maxInMemory = Math.max(1, opts.maxInMemory ?? 1 << 19);
+        this.maxInMemory = Math.max(1, opts.maxInMemory ?? 1 << 18);
         this.parent = opts.dir ?? process.env.RUNNER_TEMP ?? (0,external_node_os_.tmpdir)();
         this.parts = Array.from({ length: partitions }, () => new Partition(0));
     }
@@ -75779,6 +75722,7 @@ class EventLedger {
             (0,external_node_fs_.rmSync)(this.dir, { recursive: true, force: true });
         this.dir = undefined;
         this.readBlock = undefined;
+        this.ids = undefined;
         this.other.clear();
         live.delete(this);
     }
@@ -75856,13 +75800,14 @@ class EventLedger {
         if (total === 0)
             return;
         if (total <= this.maxInMemory || shift + SPLIT_BITS > 32 - Math.log2(this.mask + 1)) {
-            const seen = new EventIdSet();
+            const seen = (this.ids ??= new IdTable());
+            seen.reset(total);
             const sinks = this.sinks;
             this.visit(p, (u32, f64, n) => {
                 for (let i = 0; i < n; i++) {
                     const o = i * WORDS;
                     const sink = sinks[u32[o + 4]];
-                    if (seen.addWords(u32[o], u32[o + 1], u32[o + 2], u32[o + 3]))
+                    if (seen.add(u32[o], u32[o + 1], u32[o + 2], u32[o + 3]))
                         sink.counted(u32[o + 5], f64[i * 4 + 3]);
                     else
                         sink.duplicate();

@@ -1,9 +1,6 @@
-// A compact set of CloudTrail eventIDs for cross-file dedupe. eventIDs are UUIDs: each is stored as 16 bytes in
-// open-addressing tables (4 x uint32, linear probing, load 0.53-0.8) split in 256 segments that grow on their own,
-// i.e. 20-30 bytes per event instead of the ~100 bytes a Set<string> entry costs, and no 2x spike while a table grows
-// (a segment is 1/256 of the whole). Ids that are not UUIDs (re-exported or synthetic logs) go in a Set.
-// Memory grows with the number of distinct events (~21 bytes each): event-ledger.ts uses one per partition of the
-// events, so a run never holds the ids of all its events at once.
+// CloudTrail eventIDs as numbers: a UUID is four uint32 words, and a set of them one flat table of 16-byte slots
+// (~32 bytes per id at load 0.5, where a Set<string> entry costs ~100). event-ledger.ts settles one partition of
+// the events at a time through an IdTable sized for it, so a run never holds the ids of all its events at once.
 
 /** Parses "8-4-4-4-12" hex into four uint32 words; false when `id` is not a UUID. */
 export function uuidWords(id: string, out: Uint32Array): boolean {
@@ -44,25 +41,50 @@ function parseUuid(id: string, out: Uint32Array): boolean {
   return true;
 }
 
-/** Segments of the set: each grows on its own, so growing never holds two copies of the whole table. */
-const SEGMENTS = 256;
-const MIN_SLOTS = 16;
-/** Grow a segment when it is this full (linear probing stays short), by this factor (tables stay ~2/3 full). */
-const MAX_LOAD = 0.8;
-const GROWTH = 1.5;
+/** 32 mixed bits of a UUID's words (UUIDv4 is random, but synthetic ids may share words: all four are mixed). */
+export function mix(a: number, b: number, c: number, d: number): number {
+  let h = a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ Math.imul(d, 0xc2b2ae35);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return h >>> 0;
+}
 
-/** One segment: an open-addressing table of UUIDs as 4 x uint32, all-zero marking a free slot. */
-class Segment {
-  table = new Uint32Array(MIN_SLOTS * 4);
-  slots = MIN_SLOTS;
-  count = 0;
+/**
+ * A set of UUIDs (as words) for a number of ids known in advance: open addressing with linear probing at load
+ * <= 0.5, all-zero words marking a free slot (the all-zero UUID is a flag of its own). Never grows; reset() empties
+ * it for the next partition and keeps the memory when the next one fits.
+ */
+export class IdTable {
+  private table = new Uint32Array(0);
+  private mask = 0;
+  private zero = false;
 
-  /** `h`: 24 well-mixed bits choosing the first slot. */
-  insert(h: number, a: number, b: number, c: number, d: number): boolean {
+  /** Empties the table, with room for `ids` ids. */
+  reset(ids: number): void {
+    let slots = 16;
+    while (slots < ids * 2) slots *= 2;
+    if (this.table.length < slots * 4) this.table = new Uint32Array(slots * 4);
+    else this.table.fill(0, 0, slots * 4);
+    this.mask = slots - 1;
+    this.zero = false;
+  }
+
+  /** Bytes held. */
+  get bytes(): number {
+    return this.table.byteLength;
+  }
+
+  /** Adds the id; false when it was already there. At most the `ids` given to reset() may be added. */
+  add(a: number, b: number, c: number, d: number): boolean {
+    if ((a | b | c | d) === 0) {
+      if (this.zero) return false;
+      this.zero = true;
+      return true;
+    }
     const t = this.table;
-    const slots = this.slots;
-    let slot = Math.floor((h * slots) / 16777216);
-    for (;;) {
+    const mask = this.mask;
+    for (let slot = mix(a, b, c, d) & mask; ; slot = (slot + 1) & mask) {
       const o = slot * 4;
       const w0 = t[o];
       const w1 = t[o + 1];
@@ -73,93 +95,9 @@ class Segment {
         t[o + 1] = b;
         t[o + 2] = c;
         t[o + 3] = d;
-        if (++this.count > slots * MAX_LOAD) this.grow();
         return true;
       }
       if (w0 === a && w1 === b && w2 === c && w3 === d) return false;
-      if (++slot === slots) slot = 0;
     }
-  }
-
-  private grow(): void {
-    const old = this.table;
-    const oldSlots = this.slots;
-    this.slots = Math.ceil(oldSlots * GROWTH);
-    this.table = new Uint32Array(this.slots * 4);
-    this.count = 0;
-    for (let s = 0; s < oldSlots; s++) {
-      const o = s * 4;
-      const a = old[o];
-      const b = old[o + 1];
-      const c = old[o + 2];
-      const d = old[o + 3];
-      if ((a | b | c | d) !== 0) this.insert(mix(a, b, c, d) >>> 8, a, b, c, d);
-    }
-  }
-}
-
-/** 32 mixed bits of a UUID: the low 8 choose the segment, the high 24 the slot (event-ledger.ts partitions by them). */
-export function mix(a: number, b: number, c: number, d: number): number {
-  // UUIDv4 is random, but synthetic ids may share words: mix all four.
-  let h = a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ Math.imul(d, 0xc2b2ae35);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  h ^= h >>> 12;
-  return h >>> 0;
-}
-
-export class EventIdSet {
-  private segments = Array.from({ length: SEGMENTS }, () => new Segment());
-  private count = 0;
-  /** The all-zero UUID (the tables' free-slot mark), when seen. */
-  private zero = false;
-  private readonly other = new Set<string>();
-  private readonly words = new Uint32Array(4);
-
-  get size(): number {
-    return this.count + this.other.size;
-  }
-
-  /** Bytes held by the UUID tables (for the bench and README figures). */
-  get tableBytes(): number {
-    let n = 0;
-    for (const s of this.segments) n += s.table.byteLength;
-    return n;
-  }
-
-  /** Adds the id; returns false when it was already there. */
-  add(id: string): boolean {
-    const w = this.words;
-    if (!parseUuid(id, w)) return this.addOther(id);
-    return this.addWords(w[0], w[1], w[2], w[3]);
-  }
-
-  /** Adds a UUID given as its four 32-bit words (as `uuidWords` returns them); false when already there. */
-  addWords(a: number, b: number, c: number, d: number): boolean {
-    if ((a | b | c | d) === 0) {
-      if (this.zero) return false;
-      this.zero = true;
-      this.count++;
-      return true;
-    }
-    const h = mix(a, b, c, d);
-    if (!this.segments[h & (SEGMENTS - 1)].insert(h >>> 8, a, b, c, d)) return false;
-    this.count++;
-    return true;
-  }
-
-  /** Empties the set and lets its memory go (~21 bytes an event): once every source is read, before folding. */
-  clear(): void {
-    this.segments = Array.from({ length: SEGMENTS }, () => new Segment());
-    this.count = 0;
-    this.zero = false;
-    this.other.clear();
-  }
-
-  /** Adds an id that is not a UUID (kept as a string). */
-  addOther(id: string): boolean {
-    if (this.other.has(id)) return false;
-    this.other.add(id);
-    return true;
   }
 }

@@ -3,16 +3,17 @@
 //
 // An event with a UUID id is not counted when it is read: it is appended (id, sink, signature, time: 32 bytes) to
 // one of 64 partitions chosen by a hash of the id, and a partition's buffer goes to a temporary file when full.
-// settle() then takes the partitions one by one, each through its own in-memory id set, and counts every event
+// settle() then takes the partitions one by one, each through an id table sized for it, and counts every event
 // whose id the partition has not seen before (so the first one read wins, as it would in one big set). A
-// partition too large for one set is split by further hash bits first. Memory: 64 buffers of 32 KB while reading,
-// then one partition's set (at most `maxInMemory` ids); the disk holds 32 bytes per event until settle() ends.
+// partition too large for one table is split by further hash bits first. Memory: 64 buffers of 32 KB while
+// reading, then one partition's table (at most `maxInMemory` ids, 8 MB); the disk holds 32 bytes per event until
+// settle() ends.
 // A run that never fills a buffer never touches the disk. If the disk fails, the buffers stay in memory instead
 // (the result is the same; `spillError` says why memory grew).
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventIdSet, mix } from './event-id-set.js';
+import { IdTable, mix } from './event-id-set.js';
 
 /** Where settled events are counted. */
 export interface LedgerSink {
@@ -27,7 +28,7 @@ export interface LedgerOptions {
   partitions?: number;
   /** Records buffered per partition before it is written out. Default 1,024 (32 KB). */
   bufferRecords?: number;
-  /** Records settled in one set; a larger partition is split 16 ways first. Default 2^19 (~11 MB of set). */
+  /** Records settled in one table; a larger partition is split 16 ways first. Default 2^18 (an 8 MB table). */
   maxInMemory?: number;
 }
 
@@ -38,7 +39,7 @@ const RECORD_BYTES = WORDS * 4;
 const READ_RECORDS = 32 * 1024;
 const SPLIT_BITS = 4;
 
-/** Partition bits: a hash independent of the one EventIdSet places ids by (same words, other order). */
+/** Partition bits: a hash independent of the one IdTable places ids by (same words, other order). */
 function partitionHash(a: number, b: number, c: number, d: number): number {
   return mix(d, c, b, a);
 }
@@ -80,8 +81,9 @@ export class EventLedger {
   private readonly parent: string;
   private dir?: string;
   private files = 0;
-  /** One read buffer for every partition's file, while settling. */
+  /** One read buffer for every partition's file, and one id table, while settling. */
   private readBlock?: Partition;
+  private ids?: IdTable;
   private settled = false;
   private readonly other = new Set<string>();
   /** Events deferred to settle(). */
@@ -96,7 +98,7 @@ export class EventLedger {
     if (!(partitions > 0 && (partitions & (partitions - 1)) === 0)) throw new Error('partitions must be a power of two');
     this.mask = partitions - 1;
     this.bufferRecords = Math.max(1, opts.bufferRecords ?? 1024);
-    this.maxInMemory = Math.max(1, opts.maxInMemory ?? 1 << 19);
+    this.maxInMemory = Math.max(1, opts.maxInMemory ?? 1 << 18);
     this.parent = opts.dir ?? process.env.RUNNER_TEMP ?? tmpdir();
     this.parts = Array.from({ length: partitions }, () => new Partition(0));
   }
@@ -143,6 +145,7 @@ export class EventLedger {
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
     this.readBlock = undefined;
+    this.ids = undefined;
     this.other.clear();
     live.delete(this);
   }
@@ -217,13 +220,14 @@ export class EventLedger {
     const total = p.total;
     if (total === 0) return;
     if (total <= this.maxInMemory || shift + SPLIT_BITS > 32 - Math.log2(this.mask + 1)) {
-      const seen = new EventIdSet();
+      const seen = (this.ids ??= new IdTable());
+      seen.reset(total);
       const sinks = this.sinks;
       this.visit(p, (u32, f64, n) => {
         for (let i = 0; i < n; i++) {
           const o = i * WORDS;
           const sink = sinks[u32[o + 4]];
-          if (seen.addWords(u32[o], u32[o + 1], u32[o + 2], u32[o + 3])) sink.counted(u32[o + 5], f64[i * 4 + 3]);
+          if (seen.add(u32[o], u32[o + 1], u32[o + 2], u32[o + 3])) sink.counted(u32[o + 5], f64[i * 4 + 3]);
           else sink.duplicate();
         }
       });

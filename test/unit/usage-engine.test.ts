@@ -8,7 +8,7 @@ import { jest } from '@jest/globals';
 import { ACCOUNTS, prng, trailEvent, trailObject } from '../../bench/cloudtrail-gen.js';
 import { UsageAggregator } from '../../src/usage/aggregator.js';
 import { BatchBuilder, EventProcessor, type SigDef } from '../../src/usage/event-batch.js';
-import { EventIdSet } from '../../src/usage/event-id-set.js';
+import { IdTable, uuidWords } from '../../src/usage/event-id-set.js';
 import { EventLedger } from '../../src/usage/event-ledger.js';
 import { inflateInput, readLogObject, sizeClass } from '../../src/usage/log-object.js';
 import { isoTime, isoToMs, mapEvent, timeMs } from '../../src/usage/map-event.js';
@@ -118,35 +118,32 @@ describe('EventProcessor + SourceTally agree with mapEvent + UsageAggregator', (
     expect(tally.into(new UsageAggregator()).summary()).toEqual(reference(events, []));
   });
 
-  test('EventIdSet agrees with a Set<string> across growth, the all-zero UUID and non-UUID ids', () => {
+  test('IdTable agrees with a Set<string>: UUIDs as words, the all-zero UUID, ids differing in one word, reuse', () => {
     const rand = prng(11);
     const hex = (n: number) => Array.from({ length: n }, () => ((rand() * 16) | 0).toString(16)).join('');
-    const ids: string[] = ['00000000-0000-0000-0000-000000000000', 'not-a-uuid', 'ABCDEF01-2345-4678-9abc-def012345678'];
+    const ids: string[] = ['00000000-0000-0000-0000-000000000000', 'ABCDEF01-2345-4678-9abc-def012345678'];
     for (let i = 0; i < 20_000; i++) ids.push(`${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`);
     // Ids that differ in one word only (synthetic logs) must not collide either.
     for (let i = 0; i < 2_000; i++) ids.push(`00000000-0000-0000-0000-${String(i).padStart(12, '0')}`);
-    const set = new EventIdSet();
-    const ref = new Set<string>();
-    const disagreements: string[] = [];
+    const table = new IdTable();
+    const w = new Uint32Array(4);
     for (let round = 0; round < 2; round++) {
-      for (const id of ids) {
-        if (set.add(id) !== !ref.has(id.toLowerCase())) disagreements.push(`${round}:${id}`);
+      // Each round starts empty, the second one in the memory of the first.
+      table.reset(ids.length * 2 + 1);
+      const ref = new Set<string>();
+      const disagreements: string[] = [];
+      for (const id of [...ids, ...ids.slice(0, 500)]) {
+        expect(uuidWords(id, w)).toBe(true);
+        if (table.add(w[0], w[1], w[2], w[3]) !== !ref.has(id.toLowerCase())) disagreements.push(`${round}:${id}`);
         ref.add(id.toLowerCase());
       }
+      expect(disagreements).toEqual([]);
+      uuidWords('abcdef01-2345-4678-9ABC-DEF012345678', w);
+      expect(table.add(w[0], w[1], w[2], w[3])).toBe(false); // case does not make a new UUID
     }
-    expect(disagreements).toEqual([]);
-    expect(set.size).toBe(ref.size);
-    expect(set.add('abcdef01-2345-4678-9ABC-DEF012345678')).toBe(false); // case does not make a new UUID
-    expect(set.tableBytes / set.size).toBeLessThan(32);
-    // clear() lets the memory go and forgets every id.
-    const bytes = set.tableBytes;
-    set.clear();
-    expect(set.size).toBe(0);
-    expect(set.tableBytes).toBe(new EventIdSet().tableBytes);
-    expect(bytes).toBeGreaterThan(4 * set.tableBytes);
-    expect(set.add('abcdef01-2345-4678-9abc-def012345678')).toBe(true);
-    expect(set.add('not-a-uuid')).toBe(true);
-    expect(set.add('00000000-0000-0000-0000-000000000000')).toBe(true);
+    expect(table.bytes).toBeLessThanOrEqual(16 * 4 * (ids.length * 2 + 1));
+    expect(uuidWords('not-a-uuid', w)).toBe(false);
+    expect(uuidWords('abcdef01-2345-4678-9abc-def01234567g', w)).toBe(false);
   });
 
   test('the window filters by event time before anything is counted', () => {
