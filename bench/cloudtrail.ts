@@ -1,7 +1,8 @@
 // CloudTrail reading, measured side by side in one run (replaces bench/replay-baseline.mjs):
 //  - throughput against the floor "gunzip + JSON.parse of the same files, one core" with 1 and 2 worker threads,
 //    runs interleaved (baseline, 1 worker, 2 workers) and the best of each kept;
-//  - peak RSS at 100k, 300k and 1M events (2 workers);
+//  - peak RSS at 100k, 300k and 1M events (2 workers), and at 100k, 1M and 3M events with the answer held fixed
+//    (the same 100 objects repeated with fresh eventIDs), where only the event count grows;
 //  - the S3 source against a local S3 server (moto): objects/s and MB/s.
 // src/usage is compiled with tsc into a temporary folder and every measurement runs in its own process, so worker
 // threads can start (they cannot load TypeScript) and RSS is that reader's alone.
@@ -10,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { ACCOUNTS, trailObject } from './cloudtrail-gen.js';
 import type { BenchResult } from './types.js';
 
@@ -121,6 +122,28 @@ function generate(work: string): { all: string; sets: Record<number, string>; na
   return { all, sets, names };
 }
 
+/**
+ * The same events again with fresh ids: the first 100 objects repeated `reps` times, each repetition's eventIDs (and
+ * sharedEventIDs) given their own first 8 hex digits. Every usage record is the same as in the 100k set, so memory
+ * that grows here grows with the event count itself, not with the answer. gzip level 1: only memory is measured.
+ */
+function generateFixedAnswer(work: string, all: string, names: string[]): Record<number, string> {
+  const sets: Record<number, string> = {};
+  for (const n of [100, 1000, 3000]) mkdirSync((sets[n] = path.join(work, `fixed-${n}k`)));
+  const texts = names.slice(0, 100).map((name) => gunzipSync(readFileSync(path.join(all, name))).toString('latin1'));
+  for (let r = 0; r < 30; r++) {
+    const prefix = r.toString(16).padStart(8, '0');
+    texts.forEach((text, i) => {
+      const name = `r${r}-${names[i]}`;
+      const file = path.join(sets[3000], name);
+      writeFileSync(file, gzipSync(Buffer.from(text.replace(/"(eventID|sharedEventID)":"[0-9a-f]{8}-/g, `"$1":"${prefix}-`), 'latin1'), { level: 1 }));
+      if (r < 10) linkSync(file, path.join(sets[1000], name));
+      if (r === 0) linkSync(file, path.join(sets[100], name));
+    });
+  }
+  return sets;
+}
+
 const best = (xs: ChildResult[]) => xs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 const rate = (r: ChildResult) => r.events / r.seconds;
 
@@ -166,6 +189,19 @@ export async function benchCloudTrail(): Promise<BenchResult[]> {
     // Flat: what must grow is the event-id dedupe set (~21-30 bytes per event, ~20-27 MB for 900k more events) and
     // the distinct usage signatures; the rest is allocator and heap slack.
     results.push({ name: 'cloudtrail RSS growth 100k -> 1M events (2 workers)', value: growth, unit: 'MB', target: 64, pass: growth <= 64, note: `no workers: ${(rss0[1000].maxRssMb - rss0[100].maxRssMb).toFixed(0)} MB` });
+
+    // The same, with the answer held fixed (see generateFixedAnswer): what grows now grows with the event count.
+    const fixed = generateFixedAnswer(work, all, names);
+    const rssFixed: Record<number, ChildResult> = {};
+    for (const n of [100, 1000, 3000]) rssFixed[n] = child(work, 'local.mjs', [fixed[n], '2', keys]);
+    const same = new Set([100, 1000, 3000].map((n) => rssFixed[n].records)).size === 1;
+    results.push({
+      name: 'cloudtrail peak RSS, fixed answer, at 100k / 1M / 3M events (2 workers)',
+      value: rssFixed[3000].maxRssMb,
+      unit: 'MB',
+      note: `${[100, 1000, 3000].map((n) => `${n}k ${rssFixed[n].maxRssMb.toFixed(0)} MB`).join(', ')}; ${rssFixed[100].records} usage records in each${same ? '' : ' (NOT the same: check the generator)'}`,
+    });
+    results.push({ name: 'cloudtrail RSS growth 1M -> 3M events, fixed answer (2 workers)', value: rssFixed[3000].maxRssMb - rssFixed[1000].maxRssMb, unit: 'MB' });
 
     // The S3 source against moto.
     results.push(...(await benchS3(work, all, names.slice(0, 200))));

@@ -76646,37 +76646,102 @@ function sizeClass(bytes) {
     return Math.ceil(bytes / step) * step;
 }
 /**
+ * Buffers for compressed local files, reused: a file's bytes are read into one (of its size class) and it is given
+ * back once the gunzip is done. Allocating one per file, with the file's own size, and freeing it on another thread
+ * (a worker's) or at the main thread's rare GCs let malloc's heap grow with the number of files read: at a fixed
+ * answer, peak RSS rose from 190 to 236 MB between 1M and 3M events with one worker; with reuse it stays flat.
+ * Main thread only; at most POOLED_BYTES are kept.
+ */
+class ReadBuffers {
+    limit;
+    free = new Map();
+    pooled = 0;
+    constructor(limit = POOLED_BYTES) {
+        this.limit = limit;
+    }
+    /** Bytes kept for reuse. */
+    get kept() {
+        return this.pooled;
+    }
+    take(size) {
+        const c = sizeClass(size);
+        const ab = this.free.get(c)?.pop();
+        if (ab)
+            this.pooled -= c;
+        return new Uint8Array(ab ?? new ArrayBuffer(c), 0, size);
+    }
+    give(view) {
+        const ab = view.buffer;
+        if (this.pooled + ab.byteLength > this.limit || ab.byteLength === 0)
+            return;
+        let list = this.free.get(ab.byteLength);
+        if (!list)
+            this.free.set(ab.byteLength, (list = []));
+        list.push(ab);
+        this.pooled += ab.byteLength;
+    }
+}
+const POOLED_BYTES = 16 * 1024 * 1024;
+const readBuffers = new ReadBuffers();
+/** A whole file into a pooled buffer (`readBuffers.give` it back when done). */
+async function readPooled(path, size) {
+    const buf = readBuffers.take(size);
+    const fh = await (0,promises_.open)(path, 'r');
+    try {
+        let got = 0;
+        while (got < size) {
+            const { bytesRead } = await fh.read(buf, got, size - got, got);
+            if (bytesRead === 0)
+                break; // shrank while being read: take what is there
+            got += bytesRead;
+        }
+        return got === size ? buf : buf.subarray(0, got);
+    }
+    catch (e) {
+        readBuffers.give(buf);
+        throw e;
+    }
+    finally {
+        await fh.close();
+    }
+}
+/**
  * Reads (and gunzips) an input on the libuv pool before it goes to a worker, so the worker only parses and never
  * waits for I/O. Inputs to stream (too large) or that fail to gunzip are returned as they are: the worker streams
- * them and reports the damage, keeping the records before it. `spent`: the compressed bytes, when their buffer is
- * wholly this input's, for the caller to hand to the worker with the task (see LogTask.spent).
+ * them and reports the damage, keeping the records before it.
  */
 async function inflateInput(input, maxWhole = MAX_WHOLE_BYTES) {
-    let data;
-    let gz;
     if ('file' in input) {
-        gz = /\.gz$/i.test(input.file);
+        const gz = /\.gz$/i.test(input.file);
+        let data;
         try {
-            if ((await (0,promises_.stat)(input.file)).size > (gz ? maxWhole / 3 : maxWhole))
+            const size = (await (0,promises_.stat)(input.file)).size;
+            if (size > (gz ? maxWhole / 3 : maxWhole))
                 return { ready: input };
-            data = await (0,promises_.readFile)(input.file);
+            if (!gz)
+                return { ready: { name: input.name, data: await (0,promises_.readFile)(input.file), gz: false } };
+            data = await readPooled(input.file, size);
         }
         catch {
             return { ready: input }; // the worker says what is wrong with it
         }
+        try {
+            const out = await gunzipWhole(data, maxWhole);
+            readBuffers.give(data);
+            return { ready: { name: input.name, data: out, gz: false, compressedBytes: data.length, owned: true } };
+        }
+        catch {
+            // Damaged: the worker streams the bytes (a copy of them: the pooled buffer stays here) and says what is wrong.
+            return { ready: { name: input.name, data: data.slice(), gz: true } };
+        }
     }
-    else {
-        data = input.data;
-        gz = input.gz;
-    }
-    if (!gz)
-        return { ready: { name: input.name, data, gz: false } };
+    if (!input.gz)
+        return { ready: { name: input.name, data: input.data, gz: false } };
     try {
-        const ready = { name: input.name, data: await gunzipWhole(data, maxWhole), gz: false, compressedBytes: data.length, owned: true };
-        return { ready, spent: ownsWholeBuffer(data) ? data.buffer : undefined };
+        return { ready: { name: input.name, data: await gunzipWhole(input.data, maxWhole), gz: false, compressedBytes: input.data.length, owned: true } };
     }
     catch {
-        return { ready: { name: input.name, data, gz: true } };
+        return { ready: { name: input.name, data: input.data, gz: true } };
     }
 }
 /** True when the view spans its whole ArrayBuffer (not a slice of Node's shared pool or of a larger buffer). */
@@ -77247,13 +77312,13 @@ class LogReaderPool {
         slot.inFlight++;
         let posted = input;
         return inflateInput(input, this.opts.maxWholeBytes)
-            .then(({ ready, spent }) => new Promise((resolve, reject) => {
+            .then(({ ready }) => new Promise((resolve, reject) => {
             posted = ready;
             this.pending.set(id, { resolve, reject, slot });
             if (!slot.alive)
                 return reject(new Error('usage worker is gone'));
-            const task = { id, ...ready, spent };
-            const transfer = spent ? [spent] : [];
+            const task = { id, ...ready };
+            const transfer = [];
             // Hand the bytes over without a copy when their buffer is theirs alone (never a pooled Buffer's).
             if ('data' in ready && (ownsWholeBuffer(ready.data) || (ready.owned && ready.data.buffer.byteLength >= 64 * 1024)))
                 transfer.push(ready.data.buffer);

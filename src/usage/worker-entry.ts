@@ -12,12 +12,8 @@ export const USAGE_WORKER_FLAG = '__iamPolicyGateUsageWorker';
  * `owned`: its ArrayBuffer was made for it alone and may be handed to a worker without a copy).
  */
 export type LogInput = { name: string; file: string } | { name: string; data: Uint8Array; gz: boolean; compressedBytes?: number; owned?: boolean };
-/**
- * What a worker is sent. `spent`: compressed bytes the main thread is done with, sent along only to be dropped
- * there: the main thread allocates little, so its heap collects rarely and dead buffers would pile up to V8's
- * external-memory trigger (~64 MB), while a worker collects every few milliseconds.
- */
-export type LogTask = LogInput & { id: number; spent?: ArrayBuffer };
+/** What a worker is sent. */
+export type LogTask = LogInput & { id: number };
 
 export interface WorkerInit {
   [USAGE_WORKER_FLAG]: true;

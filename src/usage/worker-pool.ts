@@ -145,13 +145,13 @@ export class LogReaderPool {
     let posted: LogInput = input;
     return inflateInput(input, this.opts.maxWholeBytes)
       .then(
-        ({ ready, spent }) =>
+        ({ ready }) =>
           new Promise<ReadResult>((resolve, reject) => {
             posted = ready;
             this.pending.set(id, { resolve, reject, slot });
             if (!slot.alive) return reject(new Error('usage worker is gone'));
-            const task: LogTask = { id, ...ready, spent };
-            const transfer: ArrayBuffer[] = spent ? [spent] : [];
+            const task: LogTask = { id, ...ready };
+            const transfer: ArrayBuffer[] = [];
             // Hand the bytes over without a copy when their buffer is theirs alone (never a pooled Buffer's).
             if ('data' in ready && (ownsWholeBuffer(ready.data) || (ready.owned && ready.data.buffer.byteLength >= 64 * 1024))) transfer.push(ready.data.buffer as ArrayBuffer);
             slot.worker.postMessage(task, transfer);

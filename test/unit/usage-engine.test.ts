@@ -10,7 +10,7 @@ import { UsageAggregator } from '../../src/usage/aggregator.js';
 import { BatchBuilder, EventProcessor, type SigDef } from '../../src/usage/event-batch.js';
 import { IdTable, uuidWords } from '../../src/usage/event-id-set.js';
 import { EventLedger } from '../../src/usage/event-ledger.js';
-import { inflateInput, readLogObject, sizeClass } from '../../src/usage/log-object.js';
+import { inflateInput, ReadBuffers, readLogObject, sizeClass } from '../../src/usage/log-object.js';
 import { isoTime, isoToMs, mapEvent, timeMs } from '../../src/usage/map-event.js';
 import { SigInterner, SigRegistry, SourceTally } from '../../src/usage/tally.js';
 import { closeBatch } from '../../src/usage/worker-entry.js';
@@ -186,6 +186,53 @@ describe('gunzip output sizes', () => {
     }
     // Few sizes (four per doubling: 64 KB to 4 MB is six doublings), so malloc reuses freed buffers as they are.
     expect(classes.size).toBeLessThanOrEqual(4 * 6 + 1);
+  });
+
+  test('ReadBuffers: a buffer given back is taken again for the same size class; the pool is bounded', () => {
+    const pool = new ReadBuffers(3 * 1024 * 1024);
+    const a = pool.take(200_000);
+    expect(a.length).toBe(200_000);
+    expect(a.buffer.byteLength).toBe(sizeClass(200_000));
+    pool.give(a);
+    expect(pool.kept).toBe(a.buffer.byteLength);
+    const b = pool.take(210_000); // same class: the same memory
+    expect(sizeClass(210_000)).toBe(sizeClass(200_000));
+    expect(b.buffer === a.buffer).toBe(true);
+    expect(b.length).toBe(210_000);
+    expect(pool.kept).toBe(0);
+    const c = pool.take(500_000); // another class: fresh memory
+    expect(c.buffer === a.buffer).toBe(false);
+    pool.give(b);
+    pool.give(c);
+    const big = pool.take(2_500_000);
+    pool.give(big); // over the limit: dropped, not kept
+    expect(pool.kept).toBe(b.buffer.byteLength + c.buffer.byteLength);
+  });
+
+  test('local files: gzip inflated whole; a damaged one handed on as its own copy of the bytes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inflate-'));
+    try {
+      const o = trailObject(12, ACCOUNTS[2], 'us-east-1', Date.UTC(2024, 4, 1), 120);
+      const good = join(dir, 'a.json.gz');
+      writeFileSync(good, gzipSync(o.json));
+      const gz = gzipSync(o.json);
+      const damaged = join(dir, 'b.json.gz');
+      writeFileSync(damaged, gz.subarray(0, gz.length - 40));
+      for (let round = 0; round < 3; round++) {
+        const { ready } = await inflateInput({ name: 'a', file: good });
+        if (!('data' in ready)) throw new Error('not inflated');
+        expect(ready.gz).toBe(false);
+        expect(ready.compressedBytes).toBe(gz.length);
+        expect(Buffer.from(ready.data).equals(Buffer.from(o.json))).toBe(true);
+        const bad = (await inflateInput({ name: 'b', file: damaged })).ready;
+        if (!('data' in bad)) throw new Error('not read');
+        expect(bad.gz).toBe(true);
+        expect(Buffer.from(bad.data).equals(gz.subarray(0, gz.length - 40))).toBe(true);
+        expect(bad.data.byteOffset === 0 && bad.data.byteLength === bad.data.buffer.byteLength).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('an inflated object is whole and byte-identical in its size-classed buffer', async () => {
