@@ -60082,11 +60082,21 @@ function popcount(x) {
     x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
     return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
-/** A set of catalogue actions as a bitset over catalogue indices. */
+/**
+ * A set of catalogue actions as a bitset over catalogue indices. Words outside [lo, hi) are always zero: a
+ * statement's actions usually sit in one service (catalogue indices are sorted by id, so a service is one run of
+ * words), and every operation touches only the words in range, not the whole catalogue's ~570. The range may be
+ * wider than the set (it is not narrowed when members are removed); it is never narrower.
+ */
 class catalog_ActionSet {
     words;
-    constructor(words) {
+    lo;
+    hi;
+    /** `words` must be zero outside [lo, hi). */
+    constructor(words, lo = 0, hi = 0) {
         this.words = words ?? new Uint32Array((allActionCount() + 31) >>> 5);
+        this.lo = lo;
+        this.hi = hi;
     }
     static empty() {
         return new catalog_ActionSet();
@@ -60095,6 +60105,8 @@ class catalog_ActionSet {
         const set = new catalog_ActionSet();
         set.words.fill(0xffffffff);
         set.clearTail();
+        set.lo = 0;
+        set.hi = set.words.length;
         return set;
     }
     static fromIndices(indices) {
@@ -60118,7 +60130,7 @@ class catalog_ActionSet {
     }
     /** Everything not in `set`: what a NotAction list allows. */
     static complementOf(set) {
-        const out = new catalog_ActionSet(set.words.map((w) => ~w >>> 0));
+        const out = new catalog_ActionSet(set.words.map((w) => ~w >>> 0), 0, set.words.length);
         out.clearTail();
         return out;
     }
@@ -60132,18 +60144,35 @@ class catalog_ActionSet {
             throw new RangeError(`not a catalogue index: ${index}`);
         }
     }
+    /** Widens the range to cover [lo, hi). */
+    cover(lo, hi) {
+        if (lo >= hi)
+            return;
+        if (this.lo >= this.hi) {
+            this.lo = lo;
+            this.hi = hi;
+            return;
+        }
+        if (lo < this.lo)
+            this.lo = lo;
+        if (hi > this.hi)
+            this.hi = hi;
+    }
     /** Adds one action (in place) and returns this set. */
     add(index) {
         catalog_ActionSet.check(index);
-        this.words[index >>> 5] |= 1 << (index & 31);
+        const i = index >>> 5;
+        this.words[i] |= 1 << (index & 31);
+        this.cover(i, i + 1);
         return this;
     }
     /** Adds every action of `other` (in place) and returns this set. */
     addAll(other) {
         const w = this.words;
         const o = other.words;
-        for (let i = 0; i < w.length; i++)
+        for (let i = other.lo; i < other.hi; i++)
             w[i] |= o[i];
+        this.cover(other.lo, other.hi);
         return this;
     }
     has(index) {
@@ -60158,31 +60187,33 @@ class catalog_ActionSet {
     }
     // Plain loops, no callbacks: these run for every statement of every file.
     union(other) {
-        const out = this.words.slice();
-        const o = other.words;
-        for (let i = 0; i < out.length; i++)
-            out[i] |= o[i];
-        return new catalog_ActionSet(out);
+        return this.clone().addAll(other);
     }
     intersect(other) {
-        const out = this.words.slice();
+        const lo = Math.max(this.lo, other.lo);
+        const hi = Math.min(this.hi, other.hi);
+        const out = new catalog_ActionSet();
+        if (lo >= hi)
+            return out;
+        const w = this.words;
         const o = other.words;
-        for (let i = 0; i < out.length; i++)
-            out[i] &= o[i];
-        return new catalog_ActionSet(out);
+        const r = out.words;
+        for (let i = lo; i < hi; i++)
+            r[i] = w[i] & o[i];
+        out.lo = lo;
+        out.hi = hi;
+        return out;
     }
     minus(other) {
-        const out = this.words.slice();
-        const o = other.words;
-        for (let i = 0; i < out.length; i++)
-            out[i] &= ~o[i];
-        return new catalog_ActionSet(out);
+        return this.clone().removeAll(other);
     }
     /** Removes every action of `other` (in place) and returns this set. */
     removeAll(other) {
         const w = this.words;
         const o = other.words;
-        for (let i = 0; i < w.length; i++)
+        const lo = Math.max(this.lo, other.lo);
+        const hi = Math.min(this.hi, other.hi);
+        for (let i = lo; i < hi; i++)
             w[i] &= ~o[i];
         return this;
     }
@@ -60190,29 +60221,52 @@ class catalog_ActionSet {
     retainAll(other) {
         const w = this.words;
         const o = other.words;
-        for (let i = 0; i < w.length; i++)
+        const lo = Math.max(this.lo, other.lo);
+        const hi = Math.min(this.hi, other.hi);
+        if (lo >= hi) {
+            w.fill(0, this.lo, this.hi);
+            this.lo = 0;
+            this.hi = 0;
+            return this;
+        }
+        w.fill(0, this.lo, lo);
+        w.fill(0, hi, this.hi);
+        for (let i = lo; i < hi; i++)
             w[i] &= o[i];
+        this.lo = lo;
+        this.hi = hi;
         return this;
     }
     /** Makes this set equal to `other` (in place): for scratch sets reused in hot loops. */
     assign(other) {
-        this.words.set(other.words);
+        const w = this.words;
+        if (this.lo < this.hi)
+            w.fill(0, this.lo, this.hi);
+        if (other.lo < other.hi)
+            w.set(other.words.subarray(other.lo, other.hi), other.lo);
+        this.lo = other.lo;
+        this.hi = other.hi;
         return this;
     }
     clone() {
-        return new catalog_ActionSet(this.words.slice());
+        const out = new catalog_ActionSet();
+        if (this.lo < this.hi)
+            out.words.set(this.words.subarray(this.lo, this.hi), this.lo);
+        out.lo = this.lo;
+        out.hi = this.hi;
+        return out;
     }
     size() {
         const w = this.words;
         let n = 0;
-        for (let i = 0; i < w.length; i++)
+        for (let i = this.lo; i < this.hi; i++)
             if (w[i] !== 0)
                 n += popcount(w[i]);
         return n;
     }
     isEmpty() {
         const w = this.words;
-        for (let i = 0; i < w.length; i++)
+        for (let i = this.lo; i < this.hi; i++)
             if (w[i] !== 0)
                 return false;
         return true;
@@ -60220,7 +60274,10 @@ class catalog_ActionSet {
     equals(other) {
         const w = this.words;
         const o = other.words;
-        for (let i = 0; i < w.length; i++)
+        // Outside both ranges both are zero; an empty range does not count.
+        const lo = Math.min(this.lo < this.hi ? this.lo : other.lo, other.lo < other.hi ? other.lo : this.lo);
+        const hi = Math.max(this.hi, other.hi);
+        for (let i = lo; i < hi; i++)
             if (w[i] !== o[i])
                 return false;
         return true;
@@ -60228,7 +60285,7 @@ class catalog_ActionSet {
     isSubsetOf(other) {
         const w = this.words;
         const o = other.words;
-        for (let i = 0; i < w.length; i++)
+        for (let i = this.lo; i < this.hi; i++)
             if ((w[i] & ~o[i]) !== 0)
                 return false;
         return true;
@@ -60236,7 +60293,9 @@ class catalog_ActionSet {
     intersects(other) {
         const w = this.words;
         const o = other.words;
-        for (let i = 0; i < w.length; i++)
+        const lo = Math.max(this.lo, other.lo);
+        const hi = Math.min(this.hi, other.hi);
+        for (let i = lo; i < hi; i++)
             if ((w[i] & o[i]) !== 0)
                 return true;
         return false;
@@ -60244,7 +60303,7 @@ class catalog_ActionSet {
     /** Member indices in ascending order. */
     indices() {
         const out = [];
-        for (let i = 0; i < this.words.length; i++) {
+        for (let i = this.lo; i < this.hi; i++) {
             let w = this.words[i];
             while (w !== 0) {
                 const bit = 31 - Math.clz32(w & -w);

@@ -250,12 +250,22 @@ function popcount(x: number): number {
   return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
-/** A set of catalogue actions as a bitset over catalogue indices. */
+/**
+ * A set of catalogue actions as a bitset over catalogue indices. Words outside [lo, hi) are always zero: a
+ * statement's actions usually sit in one service (catalogue indices are sorted by id, so a service is one run of
+ * words), and every operation touches only the words in range, not the whole catalogue's ~570. The range may be
+ * wider than the set (it is not narrowed when members are removed); it is never narrower.
+ */
 export class ActionSet {
   private readonly words: Uint32Array;
+  private lo: number;
+  private hi: number;
 
-  private constructor(words?: Uint32Array) {
+  /** `words` must be zero outside [lo, hi). */
+  private constructor(words?: Uint32Array, lo = 0, hi = 0) {
     this.words = words ?? new Uint32Array((allActionCount() + 31) >>> 5);
+    this.lo = lo;
+    this.hi = hi;
   }
 
   static empty(): ActionSet {
@@ -266,6 +276,8 @@ export class ActionSet {
     const set = new ActionSet();
     set.words.fill(0xffffffff);
     set.clearTail();
+    set.lo = 0;
+    set.hi = set.words.length;
     return set;
   }
 
@@ -289,7 +301,7 @@ export class ActionSet {
 
   /** Everything not in `set`: what a NotAction list allows. */
   static complementOf(set: ActionSet): ActionSet {
-    const out = new ActionSet(set.words.map((w) => ~w >>> 0));
+    const out = new ActionSet(set.words.map((w) => ~w >>> 0), 0, set.words.length);
     out.clearTail();
     return out;
   }
@@ -305,10 +317,24 @@ export class ActionSet {
     }
   }
 
+  /** Widens the range to cover [lo, hi). */
+  private cover(lo: number, hi: number): void {
+    if (lo >= hi) return;
+    if (this.lo >= this.hi) {
+      this.lo = lo;
+      this.hi = hi;
+      return;
+    }
+    if (lo < this.lo) this.lo = lo;
+    if (hi > this.hi) this.hi = hi;
+  }
+
   /** Adds one action (in place) and returns this set. */
   add(index: number): this {
     ActionSet.check(index);
-    this.words[index >>> 5] |= 1 << (index & 31);
+    const i = index >>> 5;
+    this.words[i] |= 1 << (index & 31);
+    this.cover(i, i + 1);
     return this;
   }
 
@@ -316,7 +342,8 @@ export class ActionSet {
   addAll(other: ActionSet): this {
     const w = this.words;
     const o = other.words;
-    for (let i = 0; i < w.length; i++) w[i] |= o[i];
+    for (let i = other.lo; i < other.hi; i++) w[i] |= o[i];
+    this.cover(other.lo, other.hi);
     return this;
   }
 
@@ -333,31 +360,34 @@ export class ActionSet {
 
   // Plain loops, no callbacks: these run for every statement of every file.
   union(other: ActionSet): ActionSet {
-    const out = this.words.slice();
-    const o = other.words;
-    for (let i = 0; i < out.length; i++) out[i] |= o[i];
-    return new ActionSet(out);
+    return this.clone().addAll(other);
   }
 
   intersect(other: ActionSet): ActionSet {
-    const out = this.words.slice();
+    const lo = Math.max(this.lo, other.lo);
+    const hi = Math.min(this.hi, other.hi);
+    const out = new ActionSet();
+    if (lo >= hi) return out;
+    const w = this.words;
     const o = other.words;
-    for (let i = 0; i < out.length; i++) out[i] &= o[i];
-    return new ActionSet(out);
+    const r = out.words;
+    for (let i = lo; i < hi; i++) r[i] = w[i] & o[i];
+    out.lo = lo;
+    out.hi = hi;
+    return out;
   }
 
   minus(other: ActionSet): ActionSet {
-    const out = this.words.slice();
-    const o = other.words;
-    for (let i = 0; i < out.length; i++) out[i] &= ~o[i];
-    return new ActionSet(out);
+    return this.clone().removeAll(other);
   }
 
   /** Removes every action of `other` (in place) and returns this set. */
   removeAll(other: ActionSet): this {
     const w = this.words;
     const o = other.words;
-    for (let i = 0; i < w.length; i++) w[i] &= ~o[i];
+    const lo = Math.max(this.lo, other.lo);
+    const hi = Math.min(this.hi, other.hi);
+    for (let i = lo; i < hi; i++) w[i] &= ~o[i];
     return this;
   }
 
@@ -365,58 +395,83 @@ export class ActionSet {
   retainAll(other: ActionSet): this {
     const w = this.words;
     const o = other.words;
-    for (let i = 0; i < w.length; i++) w[i] &= o[i];
+    const lo = Math.max(this.lo, other.lo);
+    const hi = Math.min(this.hi, other.hi);
+    if (lo >= hi) {
+      w.fill(0, this.lo, this.hi);
+      this.lo = 0;
+      this.hi = 0;
+      return this;
+    }
+    w.fill(0, this.lo, lo);
+    w.fill(0, hi, this.hi);
+    for (let i = lo; i < hi; i++) w[i] &= o[i];
+    this.lo = lo;
+    this.hi = hi;
     return this;
   }
 
   /** Makes this set equal to `other` (in place): for scratch sets reused in hot loops. */
   assign(other: ActionSet): this {
-    this.words.set(other.words);
+    const w = this.words;
+    if (this.lo < this.hi) w.fill(0, this.lo, this.hi);
+    if (other.lo < other.hi) w.set(other.words.subarray(other.lo, other.hi), other.lo);
+    this.lo = other.lo;
+    this.hi = other.hi;
     return this;
   }
 
   clone(): ActionSet {
-    return new ActionSet(this.words.slice());
+    const out = new ActionSet();
+    if (this.lo < this.hi) out.words.set(this.words.subarray(this.lo, this.hi), this.lo);
+    out.lo = this.lo;
+    out.hi = this.hi;
+    return out;
   }
 
   size(): number {
     const w = this.words;
     let n = 0;
-    for (let i = 0; i < w.length; i++) if (w[i] !== 0) n += popcount(w[i]);
+    for (let i = this.lo; i < this.hi; i++) if (w[i] !== 0) n += popcount(w[i]);
     return n;
   }
 
   isEmpty(): boolean {
     const w = this.words;
-    for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;
+    for (let i = this.lo; i < this.hi; i++) if (w[i] !== 0) return false;
     return true;
   }
 
   equals(other: ActionSet): boolean {
     const w = this.words;
     const o = other.words;
-    for (let i = 0; i < w.length; i++) if (w[i] !== o[i]) return false;
+    // Outside both ranges both are zero; an empty range does not count.
+    const lo = Math.min(this.lo < this.hi ? this.lo : other.lo, other.lo < other.hi ? other.lo : this.lo);
+    const hi = Math.max(this.hi, other.hi);
+    for (let i = lo; i < hi; i++) if (w[i] !== o[i]) return false;
     return true;
   }
 
   isSubsetOf(other: ActionSet): boolean {
     const w = this.words;
     const o = other.words;
-    for (let i = 0; i < w.length; i++) if ((w[i] & ~o[i]) !== 0) return false;
+    for (let i = this.lo; i < this.hi; i++) if ((w[i] & ~o[i]) !== 0) return false;
     return true;
   }
 
   intersects(other: ActionSet): boolean {
     const w = this.words;
     const o = other.words;
-    for (let i = 0; i < w.length; i++) if ((w[i] & o[i]) !== 0) return true;
+    const lo = Math.max(this.lo, other.lo);
+    const hi = Math.min(this.hi, other.hi);
+    for (let i = lo; i < hi; i++) if ((w[i] & o[i]) !== 0) return true;
     return false;
   }
 
   /** Member indices in ascending order. */
   indices(): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.words.length; i++) {
+    for (let i = this.lo; i < this.hi; i++) {
       let w = this.words[i];
       while (w !== 0) {
         const bit = 31 - Math.clz32(w & -w);

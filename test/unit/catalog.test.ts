@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import fc from 'fast-check';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -155,6 +156,83 @@ describe('globMatch', () => {
     ['abc', 'abd', false],
   ])('%s ~ %s is %s', (pattern, text, expected) => {
     expect(globMatch(pattern, text)).toBe(expected);
+  });
+});
+
+describe('ActionSet against a Set<number> (word ranges: only the words in range are touched)', () => {
+  const n = allActionCount();
+  // Sets the engine meets: a few actions of one service, a service's run, several services, everything, NotAction.
+  const arbSet = fc.oneof(
+    fc.array(fc.nat(n - 1), { maxLength: 8 }),
+    fc.tuple(fc.nat(n - 1), fc.nat(300)).map(([at, len]) => Array.from({ length: Math.min(len, n - at) }, (_, i) => at + i)),
+    fc.array(fc.tuple(fc.nat(n - 1), fc.nat(70)), { maxLength: 4 }).map((runs) => runs.flatMap(([at, len]) => Array.from({ length: Math.min(len, n - at) }, (_, i) => at + i))),
+    fc.constant('all' as const),
+    fc.array(fc.nat(n - 1), { maxLength: 40 }).map((xs) => ({ not: xs })),
+  );
+  // The reference: one byte per catalogue action.
+  type Ref = Uint8Array;
+  const build = (spec: number[] | 'all' | { not: number[] }): { set: ActionSet; ref: Ref } => {
+    const ref = new Uint8Array(n);
+    if (spec === 'all') return { set: ActionSet.all(), ref: ref.fill(1) };
+    if (!Array.isArray(spec)) {
+      ref.fill(1);
+      for (const i of spec.not) ref[i] = 0;
+      return { set: ActionSet.complementOf(ActionSet.fromIndices(spec.not)), ref };
+    }
+    for (const i of spec) ref[i] = 1;
+    return { set: ActionSet.fromIndices(spec), ref };
+  };
+  const members = (r: Ref) => r.reduce<number[]>((out, v, i) => (v ? (out.push(i), out) : out), []);
+  const zip = (x: Ref, y: Ref, f: (a: number, b: number) => number) => x.map((v, i) => f(v, y[i]));
+  type Op = 'addAll' | 'removeAll' | 'retainAll' | 'assign' | 'union' | 'intersect' | 'minus' | 'clone';
+  const ops: Op[] = ['addAll', 'removeAll', 'retainAll', 'assign', 'union', 'intersect', 'minus', 'clone'];
+
+  test('every operation and query agrees, over chains of in-place operations', () => {
+    fc.assert(
+      fc.property(arbSet, fc.array(fc.tuple(fc.constantFrom(...ops), arbSet), { maxLength: 6 }), (start, steps) => {
+        let { set: a, ref: ra } = build(start);
+        for (const [op, spec] of steps) {
+          const { set: b, ref: rb } = build(spec);
+          // Queries between the two first (both ranges as they are now).
+          expect(a.intersects(b)).toBe(ra.some((v, i) => v && rb[i]));
+          expect(a.isSubsetOf(b)).toBe(ra.every((v, i) => !v || rb[i]));
+          expect(a.equals(b)).toBe(ra.every((v, i) => v === rb[i]));
+          switch (op) {
+            case 'addAll': a.addAll(b); ra = zip(ra, rb, (x, y) => x | y); break;
+            case 'removeAll': a.removeAll(b); ra = zip(ra, rb, (x, y) => x & (1 - y)); break;
+            case 'retainAll': a.retainAll(b); ra = zip(ra, rb, (x, y) => x & y); break;
+            case 'assign': a.assign(b); ra = rb.slice(); break;
+            case 'union': a = a.union(b); ra = zip(ra, rb, (x, y) => x | y); break;
+            case 'intersect': a = a.intersect(b); ra = zip(ra, rb, (x, y) => x & y); break;
+            case 'minus': a = a.minus(b); ra = zip(ra, rb, (x, y) => x & (1 - y)); break;
+            case 'clone': a = a.clone(); break;
+          }
+          // The other operand is never changed.
+          // (Compared as strings: jest's deep equality is slow on arrays of ~18,000 numbers.)
+          expect(b.indices().join()).toBe(members(rb).join());
+          const m = members(ra);
+          expect(a.indices().join()).toBe(m.join());
+          expect(a.size()).toBe(m.length);
+          expect(a.isEmpty()).toBe(m.length === 0);
+          for (const x of members(rb).slice(0, 3)) expect(a.has(x)).toBe(ra[x] === 1);
+        }
+      }),
+      { numRuns: 200, seed: 20261124 },
+    );
+  });
+
+  test('a scratch set reused across statements of different services keeps no stale members', () => {
+    const scratch = ActionSet.empty();
+    const s3 = ActionSet.fromPatterns(['s3:*']).set;
+    const iam = ActionSet.fromPatterns(['iam:Get*']).set;
+    scratch.assign(s3);
+    scratch.assign(iam);
+    expect(scratch.equals(iam)).toBe(true);
+    scratch.retainAll(s3);
+    expect(scratch.isEmpty()).toBe(true);
+    scratch.addAll(s3).removeAll(ActionSet.fromPatterns(['s3:Get*']).set);
+    expect(scratch.indices().every((i) => actionById(i).id.startsWith('s3:') && !/^s3:get/i.test(actionById(i).id))).toBe(true);
+    expect(scratch.equals(s3.minus(ActionSet.fromPatterns(['s3:Get*']).set))).toBe(true);
   });
 });
 
