@@ -60480,6 +60480,7 @@ const CONFIG_SCHEMA = {
             "properties": {
                 "since": { "type": "string", "pattern": "^([0-9]{1,4}d|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+Z)?)$" },
                 "until": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+Z)?$" },
+                "scope": { "enum": ["subjects", "all"] },
                 "sources": { "type": "array", "items": { "$ref": "#/definitions/source" } }
             }
         },
@@ -60578,7 +60579,7 @@ function defaultConfig() {
         rules: {},
         neverGrant: [],
         trustedAccounts: [],
-        cloudtrail: { since: '90d', sources: [] },
+        cloudtrail: { since: '90d', scope: 'subjects', sources: [] },
         limits: { maxFileBytes: 2 * 1024 * 1024, maxChangedFiles: 5000 },
         context: { scps: [], rcps: [], boundaries: [] },
         waivers: [],
@@ -60726,6 +60727,7 @@ function toConfig(v, file, lineOf) {
     if (v.cloudtrail) {
         c.cloudtrail.since = v.cloudtrail.since ?? c.cloudtrail.since;
         c.cloudtrail.until = v.cloudtrail.until;
+        c.cloudtrail.scope = v.cloudtrail.scope ?? c.cloudtrail.scope;
         c.cloudtrail.sources = v.cloudtrail.sources ?? [];
     }
     if (v.limits) {
@@ -61853,6 +61855,11 @@ function findingBlocks(findings, linkBase) {
     });
 }
 // ---------- checks ----------
+/** " (N other records read, not mapped)" for a scoped read (cloudtrail.scope: subjects), else "". */
+function scopeSkipped(sources) {
+    const skipped = sources.reduce((n, s) => n + (s.skipped ?? 0), 0);
+    return skipped ? ` (${plural(skipped, 'other record')} read, not mapped)` : '';
+}
 function checksLine(report) {
     const items = report.checks.slice(0, 40).map((c) => {
         const id = code(clip(plainText(c.id), 60), 'text');
@@ -61870,7 +61877,7 @@ function checksLine(report) {
         const failed = usage.sources.filter((s) => s.status !== 'ran').length;
         const window = usage.window.start && usage.window.end ? `, ${isoDate(usage.window.start)} to ${isoDate(usage.window.end)}` : '';
         items.push(`CloudTrail: ${plural(usage.sources.length, 'source')}${failed ? ` (${formatCount(failed)} partial or failed)` : ''}, ` +
-            `${plural(usage.totalEvents, 'event')}${window}, ${plural(usage.unmapped.length, 'unmapped event name')}` +
+            `${plural(usage.totalEvents, 'event')}${usage.scope ? ` about the change's subjects${scopeSkipped(usage.sources)}` : ''}${window}, ${plural(usage.unmapped.length, 'unmapped event name')}` +
             `${usage.complete ? '' : ', **incomplete**'}`);
     }
     const lines = [`Checks: ${items.join(' · ') || 'none recorded'}`];
@@ -65258,7 +65265,11 @@ function indexDataEvents(usage) {
     const dataEvents = [...seen.entries()]
         .map(([family, set]) => ({ family, resources: [...set].sort().slice(0, MAX_LISTED) }))
         .sort((a, b) => a.family.localeCompare(b.family));
-    return { seen, coverage: { sources: usage.sources.map((s) => s.id), dataEvents, trails: trailLines(usage.sources) } };
+    const scoped = usage.sources.some((s) => (s.skipped ?? 0) > 0);
+    const trails = trailLines(usage.sources);
+    if (scoped)
+        trails.push('records naming none of the change\'s subjects or data resources were read but not mapped (cloudtrail.scope: subjects): data events seen are those on the change\'s resources');
+    return { seen, coverage: { sources: usage.sources.map((s) => s.id), dataEvents, trails }, scoped };
 }
 function trailLines(sources) {
     const lines = [];
@@ -65907,6 +65918,9 @@ function unused_unknownWhy(action, patterns, index, subject) {
     if (!blind.length)
         return undefined;
     const shown = blind.slice(0, 3).join(', ') + (blind.length > 3 ? ` and ${blind.length - 3} more` : '');
+    // A scoped read mapped only the records naming the change's resources: it cannot say whether others were seen.
+    if (index.scoped)
+        return `no ${familyLabel(family)} for ${shown} in the window (not logged by the trail?)`;
     return index.seen.get(family)?.size
         ? `${familyLabel(family)} were seen, but not for ${shown}`
         : `no ${familyLabel(family)} in the window (not logged by the trail?) for ${shown}`;
@@ -74798,6 +74812,75 @@ function renderReportJson(report) {
     return `${JSON.stringify(toJson(ordered, 0, new Set(), false), null, 2)}\n`;
 }
 
+;// CONCATENATED MODULE: ./src/usage/scope.ts
+const scope_WILDCARD = /[*?$]/;
+/**
+ * The names to read records for, sorted; undefined when a subject's name cannot be told (then every record is
+ * mapped, as without a scope).
+ */
+function usageScope(subjects) {
+    const names = new Set();
+    for (const s of subjects) {
+        const { type, arn } = s.subject;
+        if (arn && (type === 'role' || type === 'user' || type === 'bucket' || type === 'resource')) {
+            const name = subjectName(type, arn);
+            if (name === undefined)
+                return undefined;
+            names.add(name);
+        }
+        // Groups have no calls of their own (records are keyed by the caller) and unbound policies no usage checks.
+        for (const d of [...s.base, ...s.head])
+            for (const n of dataResourceNames(d))
+                names.add(n);
+    }
+    return [...names].sort();
+}
+/** The name a subject's records carry: a role's or user's name (without path), a bucket's, a resource's last part. */
+function subjectName(type, arn) {
+    let name;
+    if (type === 'role' || type === 'user')
+        name = /^arn:[^:]+:iam::[^:]*:(?:role|user)\/(?:.*\/)?([^/]+)$/.exec(arn)?.[1];
+    else if (type === 'bucket')
+        name = /^arn:[^:]+:s3:::([^/]+)/.exec(arn)?.[1];
+    else
+        name = /^arn:[^:]+:[^:]+:[^:]*:[^:]*:(?:.*[:/])?([^:/]+)$/.exec(arn)?.[1];
+    return name && !scope_WILDCARD.test(name) ? name : undefined;
+}
+/**
+ * Names of the data resources (S3 buckets, Lambda functions, DynamoDB tables, SQS queues, SNS topics) that a
+ * document's Allow statements name without a wildcard: "unused" is claimed for a data action only where events for
+ * its resource were seen (by anyone), so those records must be read too. Wildcard names are never claimed.
+ */
+function dataResourceNames(doc) {
+    const out = [];
+    for (const st of doc.statements) {
+        if (st.effect !== 'Allow')
+            continue;
+        for (const r of st.resources ?? []) {
+            const name = dataResourceName(r.value);
+            if (name)
+                out.push(name);
+        }
+    }
+    return out;
+}
+function dataResourceName(arn) {
+    const m = /^arn:[^:]+:(s3|lambda|dynamodb|sqs|sns):([^:]*):([^:]*):(.*)$/.exec(arn);
+    if (!m)
+        return undefined;
+    const [, service, , , rest] = m;
+    let name;
+    if (service === 's3')
+        name = rest.split('/')[0];
+    else if (service === 'lambda')
+        name = /^function:([^:]+)/.exec(rest)?.[1];
+    else if (service === 'dynamodb')
+        name = /^table\/([^/]+)/.exec(rest)?.[1];
+    else
+        name = rest;
+    return name && !scope_WILDCARD.test(name) ? name : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/usage/principal.ts
 // Turns a CloudTrail userIdentity into the principal whose policies decided the call.
 const principal_str = (v) => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -75961,6 +76044,7 @@ class BatchBuilder {
     problems = [];
     suppressed = 0;
     records = 0;
+    skipped = 0;
     badRecords = 0;
     bytes = 0;
     incomplete = false;
@@ -75982,7 +76066,7 @@ class BatchBuilder {
     }
     /** A point to roll back to (see rollback): what a failed fast parse of an object must undo. */
     mark() {
-        return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, badRecords: this.badRecords, incomplete: this.incomplete };
+        return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, skipped: this.skipped, badRecords: this.badRecords, incomplete: this.incomplete };
     }
     /** Forgets the records added since `m` (accounts and regions seen stay: the same records are read again). */
     rollback(m) {
@@ -75991,6 +76075,7 @@ class BatchBuilder {
         this.problems.length = m.problems;
         this.suppressed = m.suppressed;
         this.records = m.records;
+        this.skipped = m.skipped;
         this.badRecords = m.badRecords;
         this.incomplete = m.incomplete;
     }
@@ -76038,6 +76123,7 @@ class BatchBuilder {
             newSigs,
             firstSig,
             records: this.records,
+            skipped: this.skipped,
             badRecords: this.badRecords,
             problems: this.problems,
             suppressed: this.suppressed,
@@ -76075,22 +76161,20 @@ class EventProcessor {
     sinceMs;
     untilMs;
     lookup;
+    /** ProcessorOptions.scope, without empty names; undefined: map every record. */
+    scope;
     constructor(opts = {}) {
         this.contextKeys = new Set((opts.contextKeys ?? []).map((k) => k.toLowerCase()));
         this.contextKeyList = [...this.contextKeys];
         this.sinceMs = opts.since ? Date.parse(opts.since) : -Infinity;
         this.untilMs = opts.until ? Date.parse(opts.until) : Infinity;
         this.lookup = opts.lookup;
+        this.scope = opts.scope ? [...new Set(opts.scope.filter((n) => typeof n === 'string' && n !== ''))] : undefined;
     }
     /** Adds one record (already known to be a JSON object) to the batch. */
     record(ev, b) {
         b.records++;
-        const account = ev.recipientAccountId;
-        if (typeof account === 'string' && account !== b.lastAccount && b.accounts.size < event_batch_MAX_LISTED)
-            b.accounts.add((b.lastAccount = account));
-        const region = ev.awsRegion;
-        if (typeof region === 'string' && region !== b.lastRegion && b.regions.size < event_batch_MAX_LISTED)
-            b.regions.add((b.lastRegion = region));
+        this.origin(ev, b);
         const t = this.time(ev.eventTime ?? ev['@timestamp']);
         if (t < this.sinceMs || t > this.untilMs)
             return;
@@ -76108,6 +76192,21 @@ class EventProcessor {
         const shared = ev.sharedEventID;
         const eventId = typeof shared === 'string' && shared !== '' ? shared : typeof ev.eventID === 'string' && ev.eventID !== '' ? ev.eventID : undefined;
         b.push(sig, t, eventId);
+    }
+    /** A record outside the scope: read (its account and region are listed) but not mapped or counted. */
+    skip(ev, b) {
+        b.records++;
+        b.skipped++;
+        this.origin(ev, b);
+    }
+    /** Notes the account and region a record was delivered for (the report lists what was read). */
+    origin(ev, b) {
+        const account = ev.recipientAccountId;
+        if (typeof account === 'string' && account !== b.lastAccount && b.accounts.size < event_batch_MAX_LISTED)
+            b.accounts.add((b.lastAccount = account));
+        const region = ev.awsRegion;
+        if (typeof region === 'string' && region !== b.lastRegion && b.regions.size < event_batch_MAX_LISTED)
+            b.regions.add((b.lastRegion = region));
     }
     /** timeMs, with the minute cached: a log object's events are minutes apart at most, mostly seconds. */
     time(raw) {
@@ -76914,10 +77013,12 @@ function parseInChunks(proc, b, text, open, encoding) {
         const first = text[i];
         const after = text[stop];
         let records;
+        let chunk = '';
         text[i] = 0x5b;
         text[stop] = 0x5d;
         try {
-            records = JSON.parse(text.toString(encoding, i, stop + 1));
+            chunk = text.toString(encoding, i, stop + 1);
+            records = JSON.parse(chunk);
         }
         catch {
             records = undefined;
@@ -76930,11 +77031,71 @@ function parseInChunks(proc, b, text, open, encoding) {
             b.rollback(mark);
             return false;
         }
-        for (let k = 0; k < records.length; k++)
-            proc.record(records[k], b);
+        if (proc.scope)
+            mapInScope(proc, b, chunk, records, proc.scope);
+        else
+            for (let k = 0; k < records.length; k++)
+                proc.record(records[k], b);
         if (last)
             return true;
         i = stop;
+    }
+}
+const SEPARATOR_TEXT = RECORD_SEPARATOR.toString('latin1');
+/** Per record of a chunk: 1 when its text may name something in scope (reused; chunks hold a few dozen records). */
+let log_object_inScope = new Uint8Array(256);
+let recordEnds = new Int32Array(256);
+/**
+ * Maps the records of one parsed chunk whose text contains a name in `scope` or a backslash (an escape could spell
+ * a name: `\u0061`), and counts the others as read only. Record k's text ends at the k-th separator: the chunk
+ * parsed into as many records as it has separators plus one, so every separator is a record boundary (one nested in
+ * a record would leave the counts apart, and then every record is mapped, as without a scope). A name cannot span
+ * two records: names hold no braces or quotes.
+ */
+function mapInScope(proc, b, chunk, records, scope) {
+    const n = records.length;
+    if (recordEnds.length < n) {
+        recordEnds = new Int32Array(n * 2);
+        log_object_inScope = new Uint8Array(n * 2);
+    }
+    let found = 0;
+    for (let p = chunk.indexOf(SEPARATOR_TEXT, 1); p >= 0; p = chunk.indexOf(SEPARATOR_TEXT, p + 1)) {
+        if (found === n - 1) {
+            found = -1;
+            break;
+        }
+        recordEnds[found++] = p;
+    }
+    if (found !== n - 1) {
+        for (let k = 0; k < n; k++)
+            proc.record(records[k], b);
+        return;
+    }
+    recordEnds[n - 1] = chunk.length - 1;
+    log_object_inScope.fill(0, 0, n);
+    markRecords(chunk, '\\', n);
+    for (let j = 0; j < scope.length; j++)
+        markRecords(chunk, scope[j], n);
+    for (let k = 0; k < n; k++) {
+        if (log_object_inScope[k] === 1)
+            proc.record(records[k], b);
+        else
+            proc.skip(records[k], b);
+    }
+}
+/** Marks in `inScope` each of the chunk's `n` records whose text contains `needle`. */
+function markRecords(chunk, needle, n) {
+    let k = 0;
+    for (let h = chunk.indexOf(needle, 1); h >= 0;) {
+        while (k < n && recordEnds[k] < h)
+            k++;
+        if (k === n)
+            return;
+        log_object_inScope[k] = 1;
+        // The record is marked: look on from the next one.
+        if (++k === n)
+            return;
+        h = chunk.indexOf(needle, recordEnds[k - 1] + 1);
     }
 }
 function splitter(proc, b) {
@@ -77316,7 +77477,7 @@ class LogReaderPool {
             return;
         const init = {
             [USAGE_WORKER_FLAG]: true,
-            options: { contextKeys: opts.contextKeys, since: opts.since, until: opts.until },
+            options: { contextKeys: opts.contextKeys, since: opts.since, until: opts.until, scope: opts.scope },
             maxWholeBytes: opts.maxWholeBytes,
         };
         for (let i = 0; i < count; i++) {
@@ -77414,7 +77575,7 @@ class LogReaderPool {
     }
     async readLocally(input) {
         this.local ??= {
-            proc: new EventProcessor({ contextKeys: this.opts.contextKeys, since: this.opts.since, until: this.opts.until, lookup: this.opts.lookup }),
+            proc: new EventProcessor({ contextKeys: this.opts.contextKeys, since: this.opts.since, until: this.opts.until, scope: this.opts.scope, lookup: this.opts.lookup }),
             registry: new SigRegistry(this.interner),
         };
         const { proc, registry } = this.local;
@@ -77446,7 +77607,7 @@ function common_makeContext(opts = {}) {
         ledger,
         pool: () => {
             if (!pool) {
-                pool = new LogReaderPool({ workers: opts.workers, ...opts.pool, contextKeys, since: opts.since?.toISOString(), until: opts.until?.toISOString() });
+                pool = new LogReaderPool({ workers: opts.workers, ...opts.pool, contextKeys, scope: opts.scope, since: opts.since?.toISOString(), until: opts.until?.toISOString() });
                 opts.log?.(`cloudtrail: log objects are parsed ${pool.workers ? `on ${pool.workers} worker thread(s)` : 'on the main thread'}`);
             }
             return pool;
@@ -77510,6 +77671,8 @@ class ReportBuilder {
     /** Folds a batch's reading facts (its events go to the tally). */
     batch(b, object = true) {
         this.report.events += b.records;
+        if (b.skipped > 0)
+            this.report.skipped = (this.report.skipped ?? 0) + b.skipped;
         if (object)
             this.report.objects = (this.report.objects ?? 0) + 1;
         this.report.bytes = (this.report.bytes ?? 0) + b.bytes;
@@ -77581,6 +77744,8 @@ async function readLocalLogs(paths, opts = {}) {
             summary.window.start = opts.since.toISOString();
         if (opts.until)
             summary.window.end = opts.until.toISOString();
+        if (opts.scope)
+            summary.scope = [...new Set(opts.scope)].sort();
         return summary;
     }
     finally {
@@ -79046,6 +79211,8 @@ async function runUsageSources(specs, opts = {}) {
             summary.window.start = opts.since.toISOString();
         if (opts.until)
             summary.window.end = opts.until.toISOString();
+        if (opts.scope)
+            summary.scope = [...new Set(opts.scope)].sort();
         return summary;
     }
     finally {
@@ -79061,6 +79228,7 @@ const VERSION = '0.1.0';
 ;// CONCATENATED MODULE: ./src/run.ts
 // The edges around the pure pipeline: read the change, the config and the logs; write the outputs.
 // Shared by the CLI and the action.
+
 
 
 
@@ -79157,7 +79325,7 @@ async function runCheck(opts) {
         config.cloudtrail.since = opts.since;
     const planned = await withPlanInputs(await loadChanges(opts, config), opts.plans ?? [], (await isDirectory(opts.head)) ? opts.head : (opts.repo ?? process.cwd()));
     const { changes, iac } = planned;
-    const usage = await gatherUsage(opts, config, changes, log);
+    const usage = await gatherUsage(opts, config, changes, log, iac);
     const extraChecks = changes.files.some((f) => f.path === CONFIG_FILE && f.status !== 'unchanged')
         ? [{ id: 'config', status: 'ran', detail: `${CONFIG_FILE} changes in this change: the base version judged it; the new one applies after merge` }]
         : [];
@@ -79195,7 +79363,7 @@ async function loadGuards(opts, config, log) {
  * Every CloudTrail source from --cloudtrail (paths, s3://, lookup-events, Lake ARNs, athena:) and the config's
  * cloudtrail.sources, read in parallel into one summary.
  */
-async function gatherUsage(opts, config, changes, log) {
+async function gatherUsage(opts, config, changes, log, iac) {
     const defaults = { accounts: opts.cloudtrailAccounts, regions: opts.cloudtrailRegions };
     const specs = [];
     for (const arg of opts.cloudtrail) {
@@ -79207,7 +79375,7 @@ async function gatherUsage(opts, config, changes, log) {
     specs.push(...specsFromConfig(config.cloudtrail.sources));
     if (specs.length === 0)
         return undefined;
-    const { policyFiles } = extractChanges(changes, config);
+    const { policyFiles } = extractChanges(changes, config, iac);
     const keys = new Set();
     for (const f of policyFiles)
         for (const d of [...(f.base?.documents ?? []), ...(f.head?.documents ?? [])])
@@ -79215,8 +79383,11 @@ async function gatherUsage(opts, config, changes, log) {
                 for (const c of s.conditions)
                     keys.add(c.key.toLowerCase());
     const { since, until } = windowOf(config, opts.now ?? new Date());
+    // Only records about the change's subjects matter to the checks: the others are read, not mapped.
+    const scope = config.cloudtrail.scope === 'subjects' ? usageScope(groupBySubject(policyFiles, config)) : undefined;
     return runUsageSources(specs, {
         contextKeys: [...keys],
+        scope,
         since,
         until,
         workers: opts.workers,

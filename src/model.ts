@@ -191,7 +191,10 @@ export interface UsageSourceReport {
   id: string;
   kind: 'file' | 's3' | 'lookup-events' | 'lake' | 'athena';
   status: 'ran' | 'partial' | 'failed';
+  /** Records read. */
   events: number;
+  /** Records read but not mapped: they name none of the change's subjects or data resources (`cloudtrail.scope`). */
+  skipped?: number;
   objects?: number;
   bytes?: number;
   accounts?: string[];
@@ -216,6 +219,11 @@ export interface UsageSummary {
   badRecords: number;
   /** True when every source ran to completion. */
   complete: boolean;
+  /**
+   * The names records were read for (`cloudtrail.scope: subjects`): log records naming none of them were counted as
+   * read and not mapped (sources' `skipped`), so totals cover the change's subjects, not the whole trail.
+   */
+  scope?: string[];
 }
 
 // ---------- Findings, checks, verdict ----------

@@ -14,10 +14,12 @@ import { ConfigError, parseConfig } from './config/load.js';
 import { compileMappings } from './config/subjects.js';
 import { defaultConfig, type GateConfig } from './config/types.js';
 import type { ChangeSet, Report, UsageSummary } from './model.js';
-import { extractChanges, runGate } from './pipeline.js';
+import type { IacOptions } from './iac/index.js';
+import { extractChanges, groupBySubject, runGate } from './pipeline.js';
 import { renderDiffMd } from './report/diff-md.js';
 import { renderReportJson } from './report/json.js';
 import { renderSarif } from './report/sarif.js';
+import { usageScope } from './usage/scope.js';
 import { parseSourceArg, runUsageSources, specsFromConfig, type UsageSourceSpec } from './usage/sources/index.js';
 import { RULES } from './verdict/rules.js';
 import { VERSION } from './version.js';
@@ -131,7 +133,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   if (opts.since) config.cloudtrail.since = opts.since;
   const planned = await withPlanInputs(await loadChanges(opts, config), opts.plans ?? [], (await isDirectory(opts.head)) ? opts.head : (opts.repo ?? process.cwd()));
   const { changes, iac } = planned;
-  const usage = await gatherUsage(opts, config, changes, log);
+  const usage = await gatherUsage(opts, config, changes, log, iac);
   const extraChecks = changes.files.some((f) => f.path === CONFIG_FILE && f.status !== 'unchanged')
     ? [{ id: 'config', status: 'ran' as const, detail: `${CONFIG_FILE} changes in this change: the base version judged it; the new one applies after merge` }]
     : [];
@@ -167,7 +169,7 @@ async function loadGuards(opts: CheckOptions, config: GateConfig, log: (l: strin
  * Every CloudTrail source from --cloudtrail (paths, s3://, lookup-events, Lake ARNs, athena:) and the config's
  * cloudtrail.sources, read in parallel into one summary.
  */
-export async function gatherUsage(opts: CheckOptions, config: GateConfig, changes: ChangeSet, log: (l: string) => void): Promise<UsageSummary | undefined> {
+export async function gatherUsage(opts: CheckOptions, config: GateConfig, changes: ChangeSet, log: (l: string) => void, iac?: IacOptions): Promise<UsageSummary | undefined> {
   const defaults = { accounts: opts.cloudtrailAccounts, regions: opts.cloudtrailRegions };
   const specs: UsageSourceSpec[] = [];
   for (const arg of opts.cloudtrail) {
@@ -177,14 +179,17 @@ export async function gatherUsage(opts: CheckOptions, config: GateConfig, change
   }
   specs.push(...specsFromConfig(config.cloudtrail.sources));
   if (specs.length === 0) return undefined;
-  const { policyFiles } = extractChanges(changes, config);
+  const { policyFiles } = extractChanges(changes, config, iac);
   const keys = new Set<string>();
   for (const f of policyFiles)
     for (const d of [...(f.base?.documents ?? []), ...(f.head?.documents ?? [])])
       for (const s of d.statements) for (const c of s.conditions) keys.add(c.key.toLowerCase());
   const { since, until } = windowOf(config, opts.now ?? new Date());
+  // Only records about the change's subjects matter to the checks: the others are read, not mapped.
+  const scope = config.cloudtrail.scope === 'subjects' ? usageScope(groupBySubject(policyFiles, config)) : undefined;
   return runUsageSources(specs, {
     contextKeys: [...keys],
+    scope,
     since,
     until,
     workers: opts.workers,

@@ -127,6 +127,7 @@ function toConfig(v: Record<string, any>, file: string, lineOf: (pointer: string
   if (v.cloudtrail) {
     c.cloudtrail.since = v.cloudtrail.since ?? c.cloudtrail.since;
     c.cloudtrail.until = v.cloudtrail.until;
+    c.cloudtrail.scope = v.cloudtrail.scope ?? c.cloudtrail.scope;
     c.cloudtrail.sources = v.cloudtrail.sources ?? [];
   }
   if (v.limits) {

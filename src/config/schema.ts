@@ -101,6 +101,7 @@ export const CONFIG_SCHEMA: Record<string, unknown> = {
       "properties": {
         "since": { "type": "string", "pattern": "^([0-9]{1,4}d|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+Z)?)$" },
         "until": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+Z)?$" },
+        "scope": { "enum": ["subjects", "all"] },
         "sources": { "type": "array", "items": { "$ref": "#/definitions/source" } }
       }
     },

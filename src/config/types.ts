@@ -47,7 +47,11 @@ export interface GateConfig {
   neverGrant: NeverGrant[];
   /** Accounts whose principals are not "public/cross-account" for the no-public-access check. */
   trustedAccounts: string[];
-  cloudtrail: { since: string; until?: string; sources: CloudTrailSourceConfig[] };
+  /**
+   * `scope`: which log records are mapped. `subjects` (default): only records naming one of the change's subjects or
+   * the data resources they grant (everything the usage checks read, see usage/scope.ts); `all`: every record.
+   */
+  cloudtrail: { since: string; until?: string; scope: 'subjects' | 'all'; sources: CloudTrailSourceConfig[] };
   limits: { maxFileBytes: number; maxChangedFiles: number };
   /** Guards that can only narrow: SCPs, RCPs, permission boundaries per subject glob. */
   context: { scps: string[]; rcps: string[]; boundaries: Array<{ subject: string; file: string }> };
@@ -72,7 +76,7 @@ export function defaultConfig(): GateConfig {
     rules: {},
     neverGrant: [],
     trustedAccounts: [],
-    cloudtrail: { since: '90d', sources: [] },
+    cloudtrail: { since: '90d', scope: 'subjects', sources: [] },
     limits: { maxFileBytes: 2 * 1024 * 1024, maxChangedFiles: 5000 },
     context: { scps: [], rcps: [], boundaries: [] },
     waivers: [],

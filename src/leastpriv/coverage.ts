@@ -17,6 +17,8 @@ export interface DataEventIndex {
   /** family → resource keys seen (bucket names for S3, ARNs otherwise). */
   seen: Map<DataFamily, Set<string>>;
   coverage: LogCoverage;
+  /** Records naming none of the change's names were skipped (UsageSummary.scope): events for others may be missing. */
+  scoped: boolean;
 }
 
 const MAX_LISTED = 50;
@@ -33,7 +35,10 @@ export function indexDataEvents(usage: UsageSummary): DataEventIndex {
   const dataEvents = [...seen.entries()]
     .map(([family, set]) => ({ family, resources: [...set].sort().slice(0, MAX_LISTED) }))
     .sort((a, b) => a.family.localeCompare(b.family));
-  return { seen, coverage: { sources: usage.sources.map((s) => s.id), dataEvents, trails: trailLines(usage.sources) } };
+    const scoped = usage.sources.some((s) => (s.skipped ?? 0) > 0);
+  const trails = trailLines(usage.sources);
+  if (scoped) trails.push('records naming none of the change\'s subjects or data resources were read but not mapped (cloudtrail.scope: subjects): data events seen are those on the change\'s resources');
+  return { seen, coverage: { sources: usage.sources.map((s) => s.id), dataEvents, trails }, scoped };
 }
 
 function trailLines(sources: UsageSourceReport[]): string[] {

@@ -38,6 +38,8 @@ function unknownWhy(action: string, patterns: Iterable<string>, index: DataEvent
   const blind = list.filter((p) => !dataEventsLoggedFor(index, family, p));
   if (!blind.length) return undefined;
   const shown = blind.slice(0, 3).join(', ') + (blind.length > 3 ? ` and ${blind.length - 3} more` : '');
+  // A scoped read mapped only the records naming the change's resources: it cannot say whether others were seen.
+  if (index.scoped) return `no ${familyLabel(family)} for ${shown} in the window (not logged by the trail?)`;
   return index.seen.get(family)?.size
     ? `${familyLabel(family)} were seen, but not for ${shown}`
     : `no ${familyLabel(family)} in the window (not logged by the trail?) for ${shown}`;

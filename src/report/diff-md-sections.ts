@@ -398,6 +398,12 @@ export function findingBlocks(findings: Finding[], linkBase?: string): Block[] {
 
 // ---------- checks ----------
 
+/** " (N other records read, not mapped)" for a scoped read (cloudtrail.scope: subjects), else "". */
+function scopeSkipped(sources: Array<{ skipped?: number }>): string {
+  const skipped = sources.reduce((n, s) => n + (s.skipped ?? 0), 0);
+  return skipped ? ` (${plural(skipped, 'other record')} read, not mapped)` : '';
+}
+
 export function checksLine(report: Report): string {
   const items = report.checks.slice(0, 40).map((c) => {
     const id = code(clip(plainText(c.id), 60), 'text');
@@ -413,7 +419,7 @@ export function checksLine(report: Report): string {
     const window = usage.window.start && usage.window.end ? `, ${isoDate(usage.window.start)} to ${isoDate(usage.window.end)}` : '';
     items.push(
       `CloudTrail: ${plural(usage.sources.length, 'source')}${failed ? ` (${formatCount(failed)} partial or failed)` : ''}, ` +
-        `${plural(usage.totalEvents, 'event')}${window}, ${plural(usage.unmapped.length, 'unmapped event name')}` +
+        `${plural(usage.totalEvents, 'event')}${usage.scope ? ` about the change's subjects${scopeSkipped(usage.sources)}` : ''}${window}, ${plural(usage.unmapped.length, 'unmapped event name')}` +
         `${usage.complete ? '' : ', **incomplete**'}`,
     );
   }

@@ -40,6 +40,8 @@ export interface EventBatch {
   firstSig: number;
   /** Records read (in the window or not). */
   records: number;
+  /** Records read but not mapped: outside the processor's scope (see ProcessorOptions.scope). */
+  skipped: number;
   badRecords: number;
   /** Problems in reading order, already prefixed with the object's name; capped, see `suppressed`. */
   problems: string[];
@@ -57,6 +59,13 @@ export interface ProcessorOptions {
   since?: string;
   until?: string;
   lookup?: ActionLookup;
+  /**
+   * The names the run needs usage for (the change's subjects and the data resources they grant). A record whose
+   * text contains none of them, and no backslash (a JSON escape could spell one), cannot be about them: it is
+   * counted as read (`skipped`) and not mapped. Only records parsed from CloudTrail's own layout are skipped (see
+   * log-object.ts); undefined maps every record.
+   */
+  scope?: readonly string[];
 }
 
 const MAX_PROBLEMS_PER_BATCH = 100;
@@ -68,6 +77,7 @@ export interface BatchMark {
   problems: number;
   suppressed: number;
   records: number;
+  skipped: number;
   badRecords: number;
   incomplete: boolean;
 }
@@ -83,6 +93,7 @@ export class BatchBuilder {
   readonly problems: string[] = [];
   suppressed = 0;
   records = 0;
+  skipped = 0;
   badRecords = 0;
   bytes = 0;
   incomplete = false;
@@ -102,7 +113,7 @@ export class BatchBuilder {
 
   /** A point to roll back to (see rollback): what a failed fast parse of an object must undo. */
   mark(): BatchMark {
-    return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, badRecords: this.badRecords, incomplete: this.incomplete };
+    return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, skipped: this.skipped, badRecords: this.badRecords, incomplete: this.incomplete };
   }
 
   /** Forgets the records added since `m` (accounts and regions seen stay: the same records are read again). */
@@ -112,6 +123,7 @@ export class BatchBuilder {
     this.problems.length = m.problems;
     this.suppressed = m.suppressed;
     this.records = m.records;
+    this.skipped = m.skipped;
     this.badRecords = m.badRecords;
     this.incomplete = m.incomplete;
   }
@@ -159,6 +171,7 @@ export class BatchBuilder {
       newSigs,
       firstSig,
       records: this.records,
+      skipped: this.skipped,
       badRecords: this.badRecords,
       problems: this.problems,
       suppressed: this.suppressed,
@@ -200,6 +213,8 @@ export class EventProcessor {
   private readonly sinceMs: number;
   private readonly untilMs: number;
   private readonly lookup?: ActionLookup;
+  /** ProcessorOptions.scope, without empty names; undefined: map every record. */
+  readonly scope?: readonly string[];
 
   constructor(opts: ProcessorOptions = {}) {
     this.contextKeys = new Set((opts.contextKeys ?? []).map((k) => k.toLowerCase()));
@@ -207,15 +222,13 @@ export class EventProcessor {
     this.sinceMs = opts.since ? Date.parse(opts.since) : -Infinity;
     this.untilMs = opts.until ? Date.parse(opts.until) : Infinity;
     this.lookup = opts.lookup;
+    this.scope = opts.scope ? [...new Set(opts.scope.filter((n) => typeof n === 'string' && n !== ''))] : undefined;
   }
 
   /** Adds one record (already known to be a JSON object) to the batch. */
   record(ev: Obj, b: BatchBuilder): void {
     b.records++;
-    const account = ev.recipientAccountId;
-    if (typeof account === 'string' && account !== b.lastAccount && b.accounts.size < MAX_LISTED) b.accounts.add((b.lastAccount = account));
-    const region = ev.awsRegion;
-    if (typeof region === 'string' && region !== b.lastRegion && b.regions.size < MAX_LISTED) b.regions.add((b.lastRegion = region));
+    this.origin(ev, b);
     const t = this.time(ev.eventTime ?? ev['@timestamp']);
     if (t < this.sinceMs || t > this.untilMs) return;
     let sig = t === t ? this.fastSignature(ev) : -1;
@@ -232,6 +245,21 @@ export class EventProcessor {
     const shared = ev.sharedEventID;
     const eventId = typeof shared === 'string' && shared !== '' ? shared : typeof ev.eventID === 'string' && ev.eventID !== '' ? ev.eventID : undefined;
     b.push(sig, t, eventId);
+  }
+
+  /** A record outside the scope: read (its account and region are listed) but not mapped or counted. */
+  skip(ev: Obj, b: BatchBuilder): void {
+    b.records++;
+    b.skipped++;
+    this.origin(ev, b);
+  }
+
+  /** Notes the account and region a record was delivered for (the report lists what was read). */
+  private origin(ev: Obj, b: BatchBuilder): void {
+    const account = ev.recipientAccountId;
+    if (typeof account === 'string' && account !== b.lastAccount && b.accounts.size < MAX_LISTED) b.accounts.add((b.lastAccount = account));
+    const region = ev.awsRegion;
+    if (typeof region === 'string' && region !== b.lastRegion && b.regions.size < MAX_LISTED) b.regions.add((b.lastRegion = region));
   }
 
   /** timeMs, with the minute cached: a log object's events are minutes apart at most, mostly seconds. */

@@ -239,10 +239,12 @@ function parseInChunks(proc: EventProcessor, b: BatchBuilder, text: Buffer, open
     const first = text[i];
     const after = text[stop];
     let records: unknown;
+    let chunk = '';
     text[i] = 0x5b;
     text[stop] = 0x5d;
     try {
-      records = JSON.parse(text.toString(encoding, i, stop + 1));
+      chunk = text.toString(encoding, i, stop + 1);
+      records = JSON.parse(chunk);
     } catch {
       records = undefined;
     } finally {
@@ -253,9 +255,63 @@ function parseInChunks(proc: EventProcessor, b: BatchBuilder, text: Buffer, open
       b.rollback(mark);
       return false;
     }
-    for (let k = 0; k < records.length; k++) proc.record(records[k] as Obj, b);
+    if (proc.scope) mapInScope(proc, b, chunk, records as Obj[], proc.scope);
+    else for (let k = 0; k < records.length; k++) proc.record(records[k] as Obj, b);
     if (last) return true;
     i = stop;
+  }
+}
+
+const SEPARATOR_TEXT = RECORD_SEPARATOR.toString('latin1');
+/** Per record of a chunk: 1 when its text may name something in scope (reused; chunks hold a few dozen records). */
+let inScope = new Uint8Array(256);
+let recordEnds = new Int32Array(256);
+
+/**
+ * Maps the records of one parsed chunk whose text contains a name in `scope` or a backslash (an escape could spell
+ * a name: `\u0061`), and counts the others as read only. Record k's text ends at the k-th separator: the chunk
+ * parsed into as many records as it has separators plus one, so every separator is a record boundary (one nested in
+ * a record would leave the counts apart, and then every record is mapped, as without a scope). A name cannot span
+ * two records: names hold no braces or quotes.
+ */
+function mapInScope(proc: EventProcessor, b: BatchBuilder, chunk: string, records: Obj[], scope: readonly string[]): void {
+  const n = records.length;
+  if (recordEnds.length < n) {
+    recordEnds = new Int32Array(n * 2);
+    inScope = new Uint8Array(n * 2);
+  }
+  let found = 0;
+  for (let p = chunk.indexOf(SEPARATOR_TEXT, 1); p >= 0; p = chunk.indexOf(SEPARATOR_TEXT, p + 1)) {
+    if (found === n - 1) {
+      found = -1;
+      break;
+    }
+    recordEnds[found++] = p;
+  }
+  if (found !== n - 1) {
+    for (let k = 0; k < n; k++) proc.record(records[k], b);
+    return;
+  }
+  recordEnds[n - 1] = chunk.length - 1;
+  inScope.fill(0, 0, n);
+  markRecords(chunk, '\\', n);
+  for (let j = 0; j < scope.length; j++) markRecords(chunk, scope[j], n);
+  for (let k = 0; k < n; k++) {
+    if (inScope[k] === 1) proc.record(records[k], b);
+    else proc.skip(records[k], b);
+  }
+}
+
+/** Marks in `inScope` each of the chunk's `n` records whose text contains `needle`. */
+function markRecords(chunk: string, needle: string, n: number): void {
+  let k = 0;
+  for (let h = chunk.indexOf(needle, 1); h >= 0; ) {
+    while (k < n && recordEnds[k] < h) k++;
+    if (k === n) return;
+    inScope[k] = 1;
+    // The record is marked: look on from the next one.
+    if (++k === n) return;
+    h = chunk.indexOf(needle, recordEnds[k - 1] + 1);
   }
 }
 

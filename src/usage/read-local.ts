@@ -26,6 +26,8 @@ export interface ReadLocalOptions {
   workers?: number;
   /** The eventID dedupe's spill settings (see event-ledger.ts). */
   ledger?: LedgerOptions;
+  /** Names to read records for (ProcessorOptions.scope); default: every record. */
+  scope?: readonly string[];
 }
 
 const LOG_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
@@ -41,6 +43,7 @@ export async function readLocalLogs(paths: string[], opts: ReadLocalOptions = {}
     const summary = agg.summary(runs.map((r) => r.report));
     if (opts.since) summary.window.start = opts.since.toISOString();
     if (opts.until) summary.window.end = opts.until.toISOString();
+    if (opts.scope) summary.scope = [...new Set(opts.scope)].sort();
     return summary;
   } finally {
     await ctx.close();

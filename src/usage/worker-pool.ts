@@ -90,7 +90,7 @@ export class LogReaderPool {
     if (!script) return;
     const init: WorkerInit = {
       [USAGE_WORKER_FLAG]: true,
-      options: { contextKeys: opts.contextKeys, since: opts.since, until: opts.until },
+      options: { contextKeys: opts.contextKeys, since: opts.since, until: opts.until, scope: opts.scope },
       maxWholeBytes: opts.maxWholeBytes,
     };
     for (let i = 0; i < count; i++) {
@@ -187,7 +187,7 @@ export class LogReaderPool {
 
   private async readLocally(input: LogInput): Promise<ReadResult> {
     this.local ??= {
-      proc: new EventProcessor({ contextKeys: this.opts.contextKeys, since: this.opts.since, until: this.opts.until, lookup: this.opts.lookup }),
+      proc: new EventProcessor({ contextKeys: this.opts.contextKeys, since: this.opts.since, until: this.opts.until, scope: this.opts.scope, lookup: this.opts.lookup }),
       registry: new SigRegistry(this.interner),
     };
     const { proc, registry } = this.local;

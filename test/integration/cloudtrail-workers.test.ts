@@ -36,13 +36,15 @@ beforeAll(() => {
     join(work, 'child.mjs'),
     `import { readLocalLogs } from './build/src/usage/read-local.js';
 const problems = [];
-const s = await readLocalLogs([process.argv[2]], { workers: Number(process.argv[3]), contextKeys: ['aws:sourceip'], onProblem: (m) => problems.push(m) });
+const scope = process.argv[4] ? JSON.parse(process.argv[4]) : undefined;
+const s = await readLocalLogs([process.argv[2]], { workers: Number(process.argv[3]), contextKeys: ['aws:sourceip'], scope, onProblem: (m) => problems.push(m) });
 process.stdout.write(JSON.stringify({ s, problems }));`,
   );
 }, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const run = (workers: number) => JSON.parse(execFileSync(process.execPath, [join(work, 'child.mjs'), join(work, 'logs'), String(workers)], { encoding: 'utf8' }));
+const run = (workers: number, scope?: string[]) =>
+  JSON.parse(execFileSync(process.execPath, [join(work, 'child.mjs'), join(work, 'logs'), String(workers), ...(scope ? [JSON.stringify(scope)] : [])], { encoding: 'utf8' }));
 
 test('2 worker threads and in-process reading give the same summary', () => {
   const threaded = run(2);
@@ -52,4 +54,15 @@ test('2 worker threads and in-process reading give the same summary', () => {
   expect(threaded.s.sources[0]).toMatchObject({ status: 'partial', objects: 14 });
   expect(threaded.problems).toEqual([expect.stringMatching(/broken\.json\.gz: corrupt gzip/)]);
   expect(threaded.s.totalEvents + threaded.s.badRecords).toBe(12 * 200);
+}, 60_000);
+
+test('the workers get the scope: they skip the same records as in-process reading', () => {
+  const threaded = run(2, ['app-worker', 'raw-events']);
+  const inProcess = run(0, ['app-worker', 'raw-events']);
+  expect(threaded.s).toEqual(inProcess.s);
+  expect(threaded.s.scope).toEqual(['app-worker', 'raw-events']);
+  expect(threaded.s.sources[0].skipped).toBeGreaterThan(1000);
+  const full = run(0);
+  const about = (r: { principal: string; resource?: string }) => /:role\/app-worker$/.test(r.principal) || (r.resource ?? '').startsWith('arn:aws:s3:::raw-events');
+  expect(threaded.s.records.filter(about)).toEqual(full.s.records.filter(about));
 }, 60_000);

@@ -33,6 +33,8 @@ export interface SourceRun {
 
 export interface ContextOptions {
   contextKeys?: string[];
+  /** Names the run needs usage for: log records that name none of them are read but not mapped (ProcessorOptions.scope). */
+  scope?: readonly string[];
   since?: Date;
   until?: Date;
   workers?: number;
@@ -59,7 +61,7 @@ export function makeContext(opts: ContextOptions = {}): SourceContext & { close(
     ledger,
     pool: () => {
       if (!pool) {
-        pool = new LogReaderPool({ workers: opts.workers, ...opts.pool, contextKeys, since: opts.since?.toISOString(), until: opts.until?.toISOString() });
+        pool = new LogReaderPool({ workers: opts.workers, ...opts.pool, contextKeys, scope: opts.scope, since: opts.since?.toISOString(), until: opts.until?.toISOString() });
         opts.log?.(`cloudtrail: log objects are parsed ${pool.workers ? `on ${pool.workers} worker thread(s)` : 'on the main thread'}`);
       }
       return pool;
@@ -122,6 +124,7 @@ export class ReportBuilder {
   /** Folds a batch's reading facts (its events go to the tally). */
   batch(b: EventBatch, object = true): void {
     this.report.events += b.records;
+    if (b.skipped > 0) this.report.skipped = (this.report.skipped ?? 0) + b.skipped;
     if (object) this.report.objects = (this.report.objects ?? 0) + 1;
     this.report.bytes = (this.report.bytes ?? 0) + b.bytes;
     for (const a of b.accounts) this.account(a);

@@ -75,6 +75,7 @@ export async function runUsageSources(specs: UsageSourceSpec[], opts: RunSources
     // The window asked for is the report's window (not just the span of the events found).
     if (opts.since) summary.window.start = opts.since.toISOString();
     if (opts.until) summary.window.end = opts.until.toISOString();
+    if (opts.scope) summary.scope = [...new Set(opts.scope)].sort();
     return summary;
   } finally {
     await ctx.close();
