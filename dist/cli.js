@@ -76030,6 +76030,15 @@ const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRe
 const ID_UUID = 0;
 const ID_OTHER = 1;
 const ID_NONE = 2;
+/** True when one record's whole text may be about something in `scope`: it names it, or holds an escape that could. */
+function mayName(text, scope) {
+    if (text.includes('\\'))
+        return true;
+    for (let i = 0; i < scope.length; i++)
+        if (text.includes(scope[i]))
+            return true;
+    return false;
+}
 const MAX_PROBLEMS_PER_BATCH = 100;
 const event_batch_MAX_LISTED = 1000;
 /** Collects one batch; arrays grow as records arrive (the count is unknown while streaming). */
@@ -77073,9 +77082,10 @@ function mapInScope(proc, b, chunk, records, scope) {
     }
     recordEnds[n - 1] = chunk.length - 1;
     log_object_inScope.fill(0, 0, n);
-    markRecords(chunk, '\\', n);
+    markRecords(chunk, '\\', 0, n);
+    const anchors = anchorsFor(scope, chunk);
     for (let j = 0; j < scope.length; j++)
-        markRecords(chunk, scope[j], n);
+        markRecords(chunk, scope[j], anchors[j], n);
     for (let k = 0; k < n; k++) {
         if (log_object_inScope[k] === 1)
             proc.record(records[k], b);
@@ -77083,11 +77093,38 @@ function mapInScope(proc, b, chunk, records, scope) {
             proc.skip(records[k], b);
     }
 }
-/** Marks in `inScope` each of the chunk's `n` records whose text contains `needle`. */
-function markRecords(chunk, needle, n) {
+/**
+ * Per name, the offset of its rarest character in the logs (from a sample: the first chunk scanned). indexOf finds a
+ * name by scanning for its first character, and a name's first letter is often as common as `a` in "arn:aws": the
+ * search runs ~3x faster on the rarest character, each hit then checked with startsWith.
+ */
+let anchorsScope;
+let log_object_anchors = [];
+function anchorsFor(scope, sample) {
+    if (anchorsScope === scope)
+        return log_object_anchors;
+    const counts = new Uint32Array(65536);
+    for (let i = 0; i < sample.length; i++)
+        counts[sample.charCodeAt(i)]++;
+    log_object_anchors = scope.map((name) => {
+        let best = 0;
+        for (let i = 1; i < name.length; i++)
+            if (counts[name.charCodeAt(i)] < counts[name.charCodeAt(best)])
+                best = i;
+        return best;
+    });
+    anchorsScope = scope;
+    return log_object_anchors;
+}
+/** Marks in `inScope` each of the chunk's `n` records whose text contains `needle` (found by its char at `at`). */
+function markRecords(chunk, needle, at, n) {
+    const anchor = needle[at];
     let k = 0;
-    for (let h = chunk.indexOf(needle, 1); h >= 0;) {
-        while (k < n && recordEnds[k] < h)
+    for (let h = chunk.indexOf(anchor, 1 + at); h >= 0; h = chunk.indexOf(anchor, h + 1)) {
+        const start = h - at;
+        if (needle.length > 1 && !chunk.startsWith(needle, start))
+            continue;
+        while (k < n && recordEnds[k] < start)
             k++;
         if (k === n)
             return;
@@ -77095,7 +77132,7 @@ function markRecords(chunk, needle, n) {
         // The record is marked: look on from the next one.
         if (++k === n)
             return;
-        h = chunk.indexOf(needle, recordEnds[k - 1] + 1);
+        h = recordEnds[k - 1] + at;
     }
 }
 function splitter(proc, b) {
@@ -77604,6 +77641,7 @@ function common_makeContext(opts = {}) {
         contextKeys,
         since: opts.since,
         until: opts.until,
+        scope: opts.scope,
         ledger,
         pool: () => {
             if (!pool) {
@@ -78992,7 +79030,7 @@ async function readLookupEventsSource(spec, ctx, opts = {}) {
         blind.push(`events not matching the lookup attributes (${spec.attributes.map((a) => `${a.AttributeKey}=${a.AttributeValue}`).join(', ')})`);
     rb.blindSpots(blind);
     // One processor and registry for the whole source: pages are processed here, in order.
-    const proc = new EventProcessor({ contextKeys: ctx.contextKeys, since: since.toISOString(), until: until.toISOString() });
+    const proc = new EventProcessor({ contextKeys: ctx.contextKeys, since: since.toISOString(), until: until.toISOString(), scope: ctx.scope });
     const registry = new SigRegistry();
     const maxEvents = opts.maxEvents ?? 100_000;
     const wait = opts.sleep ?? sleep;
@@ -79042,8 +79080,13 @@ async function readLookupEventsSource(spec, ctx, opts = {}) {
                         b.problem(`event ${e.EventId ?? '?'}: CloudTrailEvent is not JSON`);
                         continue;
                     }
-                    if (record && typeof record === 'object' && !Array.isArray(record))
-                        proc.record(record, b);
+                    if (record && typeof record === 'object' && !Array.isArray(record)) {
+                        // Each event is its own string: the scope's text test applies to exactly one record.
+                        if (proc.scope && !mayName(e.CloudTrailEvent, proc.scope))
+                            proc.skip(record, b);
+                        else
+                            proc.record(record, b);
+                    }
                     else
                         b.problem(`event ${e.EventId ?? '?'}: CloudTrailEvent is not an object`);
                 }

@@ -68,6 +68,13 @@ export interface ProcessorOptions {
   scope?: readonly string[];
 }
 
+/** True when one record's whole text may be about something in `scope`: it names it, or holds an escape that could. */
+export function mayName(text: string, scope: readonly string[]): boolean {
+  if (text.includes('\\')) return true;
+  for (let i = 0; i < scope.length; i++) if (text.includes(scope[i])) return true;
+  return false;
+}
+
 const MAX_PROBLEMS_PER_BATCH = 100;
 const MAX_LISTED = 1000;
 

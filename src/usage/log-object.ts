@@ -294,24 +294,48 @@ function mapInScope(proc: EventProcessor, b: BatchBuilder, chunk: string, record
   }
   recordEnds[n - 1] = chunk.length - 1;
   inScope.fill(0, 0, n);
-  markRecords(chunk, '\\', n);
-  for (let j = 0; j < scope.length; j++) markRecords(chunk, scope[j], n);
+  markRecords(chunk, '\\', 0, n);
+  const anchors = anchorsFor(scope, chunk);
+  for (let j = 0; j < scope.length; j++) markRecords(chunk, scope[j], anchors[j], n);
   for (let k = 0; k < n; k++) {
     if (inScope[k] === 1) proc.record(records[k], b);
     else proc.skip(records[k], b);
   }
 }
 
-/** Marks in `inScope` each of the chunk's `n` records whose text contains `needle`. */
-function markRecords(chunk: string, needle: string, n: number): void {
+/**
+ * Per name, the offset of its rarest character in the logs (from a sample: the first chunk scanned). indexOf finds a
+ * name by scanning for its first character, and a name's first letter is often as common as `a` in "arn:aws": the
+ * search runs ~3x faster on the rarest character, each hit then checked with startsWith.
+ */
+let anchorsScope: readonly string[] | undefined;
+let anchors: number[] = [];
+function anchorsFor(scope: readonly string[], sample: string): number[] {
+  if (anchorsScope === scope) return anchors;
+  const counts = new Uint32Array(65536);
+  for (let i = 0; i < sample.length; i++) counts[sample.charCodeAt(i)]++;
+  anchors = scope.map((name) => {
+    let best = 0;
+    for (let i = 1; i < name.length; i++) if (counts[name.charCodeAt(i)] < counts[name.charCodeAt(best)]) best = i;
+    return best;
+  });
+  anchorsScope = scope;
+  return anchors;
+}
+
+/** Marks in `inScope` each of the chunk's `n` records whose text contains `needle` (found by its char at `at`). */
+function markRecords(chunk: string, needle: string, at: number, n: number): void {
+  const anchor = needle[at];
   let k = 0;
-  for (let h = chunk.indexOf(needle, 1); h >= 0; ) {
-    while (k < n && recordEnds[k] < h) k++;
+  for (let h = chunk.indexOf(anchor, 1 + at); h >= 0; h = chunk.indexOf(anchor, h + 1)) {
+    const start = h - at;
+    if (needle.length > 1 && !chunk.startsWith(needle, start)) continue;
+    while (k < n && recordEnds[k] < start) k++;
     if (k === n) return;
     inScope[k] = 1;
     // The record is marked: look on from the next one.
     if (++k === n) return;
-    h = chunk.indexOf(needle, recordEnds[k - 1] + 1);
+    h = recordEnds[k - 1] + at;
   }
 }
 

@@ -120,6 +120,27 @@ describe('LookupEvents', () => {
     await ctx.close();
   });
 
+  test('with a scope, events whose CloudTrailEvent names nothing in it are read, not mapped; the same usage for the scope', async () => {
+    const all = events(120, 7);
+    fake.handle = pages(all);
+    const window = { since: new Date('2024-05-01T00:00:00Z'), until: new Date('2024-05-09T00:00:00Z') };
+    const full = makeContext(window);
+    const runFull = await readLookupEventsSource({ regions: ['us-east-1'] }, full, { clientFor: cloudtrail, sleep: noWait, now: NOW });
+    await full.close();
+    const scoped = makeContext({ ...window, scope: ['app-worker'] });
+    const runScoped = await readLookupEventsSource({ regions: ['us-east-1'] }, scoped, { clientFor: cloudtrail, sleep: noWait, now: NOW });
+    await scoped.close();
+    const mine = all.filter((e) => JSON.stringify(e).includes('app-worker')).length;
+    expect(mine).toBeGreaterThan(5);
+    expect(runScoped.report).toMatchObject({ events: 120, skipped: 120 - mine });
+    const about = (r: { principal: string }) => r.principal.endsWith(':role/app-worker');
+    const a = runFull.fold().summary([runFull.report]);
+    const b = runScoped.fold().summary([runScoped.report]);
+    expect(b.records.filter(about)).toEqual(a.records.filter(about));
+    expect(b.records.filter(about).length).toBeGreaterThan(0);
+    expect(b.totalEvents).toBeLessThan(a.totalEvents);
+  });
+
   test('throttling is retried with backoff; persistent throttling ends the region with a clear, partial report', async () => {
     const all = events(60);
     let throttled = 0;

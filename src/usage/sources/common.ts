@@ -10,6 +10,8 @@ export interface SourceContext {
   contextKeys: string[];
   since?: Date;
   until?: Date;
+  /** ContextOptions.scope: records naming none of these are read but not mapped. */
+  scope?: readonly string[];
   /** Event ids of every source: an event read twice (org and account trail, two sources) counts once. */
   ledger: EventLedger;
   /** The worker pool for log objects, made on first use. */
@@ -58,6 +60,7 @@ export function makeContext(opts: ContextOptions = {}): SourceContext & { close(
     contextKeys,
     since: opts.since,
     until: opts.until,
+    scope: opts.scope,
     ledger,
     pool: () => {
       if (!pool) {

@@ -3,7 +3,7 @@
 // processor as log objects (in-process: the API is the bottleneck, not parsing).
 import { CloudTrailClient, LookupEventsCommand, type LookupAttribute } from '@aws-sdk/client-cloudtrail';
 import { UsageAggregator } from '../aggregator.js';
-import { BatchBuilder, EventProcessor } from '../event-batch.js';
+import { BatchBuilder, EventProcessor, mayName } from '../event-batch.js';
 import { SourceTally, SigRegistry } from '../tally.js';
 import { errorText, ReportBuilder, type SourceContext, type SourceRun } from './common.js';
 import { isThrottling, sleep, withRetry, type RetryOptions } from './retry.js';
@@ -68,7 +68,7 @@ export async function readLookupEventsSource(spec: LookupEventsSpec, ctx: Source
   rb.blindSpots(blind);
 
   // One processor and registry for the whole source: pages are processed here, in order.
-  const proc = new EventProcessor({ contextKeys: ctx.contextKeys, since: since.toISOString(), until: until.toISOString() });
+  const proc = new EventProcessor({ contextKeys: ctx.contextKeys, since: since.toISOString(), until: until.toISOString(), scope: ctx.scope });
   const registry = new SigRegistry();
   const maxEvents = opts.maxEvents ?? 100_000;
   const wait = opts.sleep ?? sleep;
@@ -120,7 +120,11 @@ export async function readLookupEventsSource(spec: LookupEventsSpec, ctx: Source
               b.problem(`event ${e.EventId ?? '?'}: CloudTrailEvent is not JSON`);
               continue;
             }
-            if (record && typeof record === 'object' && !Array.isArray(record)) proc.record(record as Record<string, unknown>, b);
+            if (record && typeof record === 'object' && !Array.isArray(record)) {
+              // Each event is its own string: the scope's text test applies to exactly one record.
+              if (proc.scope && !mayName(e.CloudTrailEvent!, proc.scope)) proc.skip(record as Record<string, unknown>, b);
+              else proc.record(record as Record<string, unknown>, b);
+            }
             else b.problem(`event ${e.EventId ?? '?'}: CloudTrailEvent is not an object`);
           }
           const { newSigs, firstSig } = proc.takeNewSigs();
