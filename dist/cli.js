@@ -74814,7 +74814,8 @@ function renderReportJson(report) {
 }
 
 ;// CONCATENATED MODULE: ./src/usage/scope.ts
-const scope_WILDCARD = /[*?$]/;
+/** A name with a wildcard, a policy variable or an unresolved template placeholder (`{StackName}`) is not known. */
+const scope_WILDCARD = /[*?${}]/;
 /**
  * The names to read records for, sorted; undefined when a subject's name cannot be told (then every record is
  * mapped, as without a scope).

@@ -6,7 +6,8 @@
 // organization trail.
 import type { PolicyDocument, SubjectPolicies } from '../model.js';
 
-const WILDCARD = /[*?$]/;
+/** A name with a wildcard, a policy variable or an unresolved template placeholder (`{StackName}`) is not known. */
+const WILDCARD = /[*?${}]/;
 
 /**
  * The names to read records for, sorted; undefined when a subject's name cannot be told (then every record is

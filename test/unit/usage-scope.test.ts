@@ -157,6 +157,8 @@ describe('usageScope', () => {
     expect(subjectName('resource', 'arn:aws:sqs:us-east-1:123456789012:orders')).toBe('orders');
     expect(subjectName('role', 'arn:aws:iam::123456789012:role/app-*')).toBeUndefined();
     expect(subjectName('role', 'not-an-arn')).toBeUndefined();
+    // A CloudFormation name left unresolved: the records carry the real name, which is not known.
+    expect(subjectName('role', 'arn:aws:iam::123456789012:role/{StackName}-worker')).toBeUndefined();
   });
 
   test('adds the data resources that Allow statements name without a wildcard; groups and unbound files add no name', () => {
