@@ -19,7 +19,7 @@ import { extractChanges, groupBySubject, runGate } from './pipeline.js';
 import { renderDiffMd } from './report/diff-md.js';
 import { renderReportJson } from './report/json.js';
 import { renderSarif } from './report/sarif.js';
-import { usageScope } from './usage/scope.js';
+import { readerScope } from './usage/scope.js';
 import { parseSourceArg, runUsageSources, specsFromConfig, type UsageSourceSpec } from './usage/sources/index.js';
 import { RULES } from './verdict/rules.js';
 import { VERSION } from './version.js';
@@ -186,7 +186,8 @@ export async function gatherUsage(opts: CheckOptions, config: GateConfig, change
       for (const s of d.statements) for (const c of s.conditions) keys.add(c.key.toLowerCase());
   const { since, until } = windowOf(config, opts.now ?? new Date());
   // Only records about the change's subjects matter to the checks: the others are read, not mapped.
-  const scope = config.cloudtrail.scope === 'subjects' ? usageScope(groupBySubject(policyFiles, config)) : undefined;
+  const { scope, note } = config.cloudtrail.scope === 'subjects' ? readerScope(groupBySubject(policyFiles, config)) : {};
+  if (note) log(`note: ${note}`);
   return runUsageSources(specs, {
     contextKeys: [...keys],
     scope,

@@ -9,7 +9,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { defaultConfig } from '../../src/config/types.js';
 import type { PolicyDocument, SubjectPolicies, UsageRecord } from '../../src/model.js';
 import { readLocalLogs } from '../../src/usage/read-local.js';
-import { dataResourceNames, subjectName, usageScope } from '../../src/usage/scope.js';
+import { dataResourceNames, MAX_SCOPE_NAMES, readerScope, subjectName, usageScope } from '../../src/usage/scope.js';
 import { runCheck } from '../../src/run.js';
 
 let tmp: string;
@@ -70,6 +70,19 @@ describe('the reader with a scope', () => {
     expect(callsOf(scoped.records, 'app-worker')).toBe(15);
     expect(callsOf(scoped.records, 'other-role')).toBe(0);
     expect(scoped.records).toEqual(all.records.filter((r) => r.principal.endsWith('role/app-worker')));
+  });
+
+  test('names are found literally, also with characters that are special in a regular expression (IAM allows +=,.@-)', async () => {
+    const roles = ['svc+ops=1', 'a.b@c', 'plain'];
+    const texts = Array.from({ length: 30 }, (_, i) => JSON.stringify(event(i, roles[i % 3])));
+    const file = writeObject('special.json.gz', texts);
+    const scoped = await readLocalLogs([file], { workers: 0, contextKeys: KEYS, scope: ['svc+ops=1', 'a.b@c'] });
+    expect(callsOf(scoped.records, 'svc+ops=1')).toBe(10);
+    expect(callsOf(scoped.records, 'a.b@c')).toBe(10);
+    expect(scoped.sources[0].skipped).toBe(10);
+    // 'a.b@c' must not match 'aXb@c' as a pattern would.
+    const near = await readLocalLogs([writeObject('near.json.gz', [JSON.stringify(event(0, 'aXb@c'))])], { workers: 0, contextKeys: KEYS, scope: ['a.b@c'] });
+    expect(near.sources[0].skipped).toBe(1);
   });
 
   test('a record that spells a name with a JSON escape is still mapped (any backslash maps the record)', async () => {
@@ -176,8 +189,15 @@ describe('usageScope', () => {
     expect(scope).toEqual(['acme-reports', 'alerts', 'app-worker', 'events', 'orders', 'resize']);
   });
 
-  test('a subject whose name cannot be told reads every record', () => {
+  test('a subject whose name cannot be told, or more names than a search pays for, reads every record (and says why)', () => {
     expect(usageScope([subject('role', 'arn:aws:iam::123456789012:role/app-worker'), subject('role', 'arn:aws:iam::123456789012:role/*')])).toBeUndefined();
+    expect(readerScope([subject('role', 'arn:aws:iam::123456789012:role/*')])).toEqual({ note: expect.stringMatching(/not known.*every log record is mapped/) });
+    const many = Array.from({ length: MAX_SCOPE_NAMES + 1 }, (_, i) => subject('role', `arn:aws:iam::123456789012:role/r${i}`));
+    expect(readerScope(many.slice(0, MAX_SCOPE_NAMES))).toEqual({ scope: expect.any(Array) });
+    expect(readerScope(many)).toEqual({ note: expect.stringMatching(/1,?001 subjects and data resources \(more than 1,?000\): every log record is mapped/) });
+    // A name with a quote or brace could straddle two records: not searched, every record is mapped.
+    const odd = doc([{ effect: 'Allow', resources: ['arn:aws:sqs:us-east-1:123456789012:q"x'] }]);
+    expect(usageScope([subject('role', 'arn:aws:iam::123456789012:role/app-worker', [odd])])).toBeUndefined();
   });
 });
 
