@@ -11,6 +11,7 @@ import type { PolicyDocument, SubjectPolicies, UsageRecord } from '../../src/mod
 import { readLocalLogs } from '../../src/usage/read-local.js';
 import { dataResourceNames, MAX_SCOPE_NAMES, readerScope, subjectName, usageScope } from '../../src/usage/scope.js';
 import { runCheck } from '../../src/run.js';
+import { checksLine } from '../../src/report/diff-md-sections.js';
 
 let tmp: string;
 beforeEach(() => {
@@ -223,6 +224,10 @@ describe('cloudtrail.scope in the config and the gate', () => {
     expect(all.report.usage?.scope).toBeUndefined();
     expect(scoped.report.usage?.sources[1].skipped).toBeGreaterThan(1000);
     expect(all.report.usage!.totalEvents).toBeGreaterThan(scoped.report.usage!.totalEvents);
+    // What the reviewer reads: the totals are the subjects', and what was left unmapped is said.
+    expect(scoped.report.checks.find((c) => c.id === 'cloudtrail')?.detail).toMatch(/events about the change's subjects \(\d+ other records read, not mapped\)/);
+    expect(checksLine(scoped.report)).toMatch(/CloudTrail: 2 sources, [\d,]+ events about the change's subjects \([\d,]+ other records read, not mapped\)/);
+    expect(checksLine(all.report)).not.toMatch(/about the change's subjects/);
     // The claims must be the same; what differs is what the logs showed of other resources: the data events listed
     // as seen, and how an "unknown" explains itself.
     const perSubject = (r: typeof scoped.report) =>
