@@ -62,9 +62,10 @@ export async function readLocalSource(path: string, ctx: SourceContext): Promise
   if (files === undefined) rb.failed = true;
   else {
     await forEachLimit(files, pool.capacity, async (file) => {
-      const { batch, registry } = await pool.read({ name: file, file });
+      const { batch, registry, release } = await pool.read({ name: file, file });
       tally.add(batch, registry);
       rb.batch(batch);
+      release();
     });
   }
   return { report: rb.finish(), fold: () => tally.into(new UsageAggregator({ contextKeys: ctx.contextKeys })) };

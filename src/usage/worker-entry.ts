@@ -2,7 +2,7 @@
 // (dist/cli.js, dist/index.js), whose entries call maybeRunUsageWorker() first and stop there when it returns
 // true; or this module compiled by tsc (bench, tests), where the call at the bottom starts the loop.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { BatchBuilder, EventProcessor, transferables, type EventBatch, type ProcessorOptions } from './event-batch.js';
+import { BatchBuffers, BatchBuilder, EventProcessor, transferables, type EventBatch, type ProcessorOptions } from './event-batch.js';
 import { readLogFile, readLogObject } from './log-object.js';
 
 export const USAGE_WORKER_FLAG = '__iamPolicyGateUsageWorker';
@@ -53,9 +53,14 @@ export async function readTask(proc: EventProcessor, task: LogInput, maxWholeByt
  * Closes a batch with the signatures defined since the previous one. Call synchronously before handing the batch
  * on: batches must reach their registry in the order they were closed.
  */
-export function closeBatch(proc: EventProcessor, b: BatchBuilder): EventBatch {
+export function closeBatch(proc: EventProcessor, b: BatchBuilder, spare?: BatchBuffers): EventBatch {
   const { newSigs, firstSig } = proc.takeNewSigs();
-  return b.finish(newSigs, firstSig);
+  return b.finish(newSigs, firstSig, spare);
+}
+
+/** The main thread giving a counted batch's buffers back (see BatchBuffers). */
+export interface BuffersBack {
+  buffers: ArrayBuffer[];
 }
 
 let started = false;
@@ -84,7 +89,12 @@ function startIfWorker(): boolean {
   const init = workerData as WorkerInit;
   let proc: EventProcessor | undefined;
   const port = parentPort;
-  port.on('message', (m: LogTask | WorkerSetup) => {
+  const spare = new BatchBuffers();
+  port.on('message', (m: LogTask | WorkerSetup | BuffersBack) => {
+    if ('buffers' in m) {
+      spare.give(m.buffers);
+      return;
+    }
     if ('actionIds' in m) {
       proc ??= new EventProcessor({ ...init.options, lookup: idLookup(m.actionIds) });
       return;
@@ -92,7 +102,7 @@ function startIfWorker(): boolean {
     const task = m;
     const p = (proc ??= new EventProcessor(init.options));
     void readTask(p, task, init.maxWholeBytes).then((b) => {
-      const batch = closeBatch(p, b);
+      const batch = closeBatch(p, b, spare);
       port.postMessage({ id: task.id, batch }, transferables(batch));
     });
   });

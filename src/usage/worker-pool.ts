@@ -4,10 +4,10 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { actionById, allActionCount } from '../catalog/catalog.js';
-import { EventProcessor, type EventBatch, type ProcessorOptions } from './event-batch.js';
+import { EventProcessor, transferables, type EventBatch, type ProcessorOptions } from './event-batch.js';
 import { inflateInput, ownsWholeBuffer } from './log-object.js';
 import { SigInterner, SigRegistry } from './tally.js';
-import { bundleCanStartWorkers, closeBatch, readTask, USAGE_WORKER_FLAG, type LogInput, type LogTask, type WorkerInit, type WorkerSetup } from './worker-entry.js';
+import { bundleCanStartWorkers, closeBatch, readTask, USAGE_WORKER_FLAG, type BuffersBack, type LogInput, type LogTask, type WorkerInit, type WorkerSetup } from './worker-entry.js';
 
 export type { LogInput };
 
@@ -15,6 +15,12 @@ export interface ReadResult {
   batch: EventBatch;
   /** The producer's signatures: pass both to SourceTally.add. */
   registry: SigRegistry;
+  /**
+   * Call once the batch is counted (SourceTally.add) and reported: its typed arrays go back to the worker that made
+   * them, for its next batches (see BatchBuffers), and must not be read after. Optional for the caller: a batch not
+   * released is freed by the GC.
+   */
+  release(): void;
 }
 
 export interface PoolOptions extends Omit<ProcessorOptions, 'lookup'> {
@@ -171,7 +177,15 @@ export class LogReaderPool {
     this.pending.delete(m.id);
     slot.inFlight--;
     this.waiting.shift()?.();
-    p?.resolve({ batch: m.batch, registry: slot.registry });
+    const batch = m.batch;
+    let released = false;
+    const release = () => {
+      if (released || !slot.alive) return;
+      released = true;
+      const buffers = transferables(batch);
+      slot.worker.postMessage({ buffers } satisfies BuffersBack, buffers);
+    };
+    p?.resolve({ batch, registry: slot.registry, release });
   }
 
   private onDeath(slot: Slot, e: Error): void {
@@ -194,7 +208,7 @@ export class LogReaderPool {
     const b = await readTask(proc, input, this.opts.maxWholeBytes);
     const batch = closeBatch(proc, b);
     registry.register(batch);
-    return { batch, registry };
+    return { batch, registry, release: () => {} };
   }
 }
 

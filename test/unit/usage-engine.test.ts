@@ -7,7 +7,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { jest } from '@jest/globals';
 import { ACCOUNTS, prng, trailEvent, trailObject } from '../../bench/cloudtrail-gen.js';
 import { UsageAggregator } from '../../src/usage/aggregator.js';
-import { BatchBuilder, EventProcessor, type SigDef } from '../../src/usage/event-batch.js';
+import { BatchBuffers, BatchBuilder, EventProcessor, type SigDef } from '../../src/usage/event-batch.js';
 import { IdTable, uuidWords } from '../../src/usage/event-id-set.js';
 import { EventLedger } from '../../src/usage/event-ledger.js';
 import { inflateInput, ReadBuffers, readLogObject, sizeClass } from '../../src/usage/log-object.js';
@@ -350,6 +350,39 @@ describe('readLogObject', () => {
     const { batch } = await read(Buffer.from(JSON.stringify({ Records: [1, { eventSource: 'x' }] })), false);
     expect(batch.problems).toEqual(['obj: record 0: not a JSON object', 'obj: record has no eventSource/eventName (not a CloudTrail event)']);
     expect(batch.badRecords).toBe(1);
+  });
+});
+
+describe('batch buffers given back by the main thread', () => {
+  test('a batch is copied into pooled power-of-two buffers; buffers given back are reused, at most 16 per size', () => {
+    const proc = new EventProcessor();
+    const spare = new BatchBuffers();
+    const b = new BatchBuilder('x');
+    for (let i = 0; i < 3; i++) b.push(i + 1, 1000 + i, `00000000-0000-4000-8000-00000000000${i}`);
+    b.push(9, 2000, undefined);
+    const batch = closeBatch(proc, b, spare);
+    expect([...batch.sigs]).toEqual([1, 2, 3, 9]);
+    expect([...batch.times]).toEqual([1000, 1001, 1002, 2000]);
+    expect(batch.ids.length).toBe(16);
+    expect(batch.sigs.buffer.byteLength).toBe(1024);
+    expect(batch.ids.buffer.byteLength).toBe(1024);
+    // Given back (as the worker receives them), the next batch takes the same buffers instead of new ones.
+    const back = [batch.sigs.buffer, batch.times.buffer, batch.idKinds.buffer, batch.ids.buffer] as ArrayBuffer[];
+    spare.give(back);
+    const b2 = new BatchBuilder('y');
+    b2.push(5, 1, undefined);
+    const again = closeBatch(proc, b2, spare);
+    expect(back).toContain(again.sigs.buffer);
+    expect(back).toContain(again.ids.buffer);
+    expect([...again.sigs]).toEqual([5]);
+    // Sizes grow by powers of two; odd sizes (not ours) are left to the GC; at most 16 kept per size.
+    expect(spare.take(5000).byteLength).toBe(8192);
+    spare.give([new ArrayBuffer(3000)]);
+    expect(spare.take(3000).byteLength).toBe(4096);
+    const many = Array.from({ length: 20 }, () => new ArrayBuffer(2048));
+    spare.give(many);
+    const taken = new Set(Array.from({ length: 20 }, () => spare.take(2048)));
+    expect(many.filter((m) => taken.has(m))).toHaveLength(16);
   });
 });
 

@@ -215,9 +215,10 @@ export async function readS3Source(spec: S3SourceSpec, ctx: SourceContext, opts:
         rb.problem(s3ErrorMessage(e, name, clientRegion));
         return;
       }
-      const { batch, registry } = await pool.read({ name, data, gz: /\.gz$/i.test(key) || (data[0] === 0x1f && data[1] === 0x8b) });
+      const { batch, registry, release } = await pool.read({ name, data, gz: /\.gz$/i.test(key) || (data[0] === 0x1f && data[1] === 0x8b) });
       tally.add(batch, registry);
       rb.batch(batch);
+      release();
     });
   await forEachLimit(folderJobs, opts.listConcurrency ?? 8, async (job) => {
     try {
