@@ -2,7 +2,7 @@
 //  - throughput against the floor "gunzip + JSON.parse of the same files, one core" with 1 and 2 worker threads,
 //    runs interleaved (baseline, 1 worker, 2 workers) and the best of each kept;
 //  - the gate's scoped read (cloudtrail.scope: subjects, one role and its bucket) beside them;
-//  - peak RSS at 100k, 300k and 1M events (2 workers), and at 100k, 1M and 3M events with the answer held fixed
+//  - peak RSS at 100k, 300k and 1M events (2 workers), and at 100k, 1M, 3M and 6M events with the answer held fixed
 //    (the same 100 objects repeated with fresh eventIDs), where only the event count grows;
 //  - the S3 source against a local S3 server (moto): objects/s and MB/s.
 // src/usage is compiled with tsc into a temporary folder and every measurement runs in its own process, so worker
@@ -133,16 +133,20 @@ function generate(work: string): { all: string; sets: Record<number, string>; na
  * sharedEventIDs) given their own first 8 hex digits. Every usage record is the same as in the 100k set, so memory
  * that grows here grows with the event count itself, not with the answer. gzip level 1: only memory is measured.
  */
+/** Event counts (thousands) of the fixed-answer sets. */
+const FIXED = [100, 1000, 3000, 6000];
+
 function generateFixedAnswer(work: string, all: string, names: string[]): Record<number, string> {
   const sets: Record<number, string> = {};
-  for (const n of [100, 1000, 3000]) mkdirSync((sets[n] = path.join(work, `fixed-${n}k`)));
+  for (const n of FIXED) mkdirSync((sets[n] = path.join(work, `fixed-${n}k`)));
   const texts = names.slice(0, 100).map((name) => gunzipSync(readFileSync(path.join(all, name))).toString('latin1'));
-  for (let r = 0; r < 30; r++) {
+  for (let r = 0; r < 60; r++) {
     const prefix = r.toString(16).padStart(8, '0');
     texts.forEach((text, i) => {
       const name = `r${r}-${names[i]}`;
-      const file = path.join(sets[3000], name);
+      const file = path.join(sets[6000], name);
       writeFileSync(file, gzipSync(Buffer.from(text.replace(/"(eventID|sharedEventID)":"[0-9a-f]{8}-/g, `"$1":"${prefix}-`), 'latin1'), { level: 1 }));
+      if (r < 30) linkSync(file, path.join(sets[3000], name));
       if (r < 10) linkSync(file, path.join(sets[1000], name));
       if (r === 0) linkSync(file, path.join(sets[100], name));
     });
@@ -210,15 +214,15 @@ export async function benchCloudTrail(): Promise<BenchResult[]> {
     // The same, with the answer held fixed (see generateFixedAnswer): what grows now grows with the event count.
     const fixed = generateFixedAnswer(work, all, names);
     const rssFixed: Record<number, ChildResult> = {};
-    for (const n of [100, 1000, 3000]) rssFixed[n] = child(work, 'local.mjs', [fixed[n], '2', keys]);
-    const same = new Set([100, 1000, 3000].map((n) => rssFixed[n].records)).size === 1;
+    for (const n of FIXED) rssFixed[n] = child(work, 'local.mjs', [fixed[n], '2', keys]);
+    const same = new Set(FIXED.map((n) => rssFixed[n].records)).size === 1;
     results.push({
-      name: 'cloudtrail peak RSS, fixed answer, at 100k / 1M / 3M events (2 workers)',
-      value: rssFixed[3000].maxRssMb,
+      name: 'cloudtrail peak RSS, fixed answer, at 100k / 1M / 3M / 6M events (2 workers)',
+      value: rssFixed[6000].maxRssMb,
       unit: 'MB',
-      note: `${[100, 1000, 3000].map((n) => `${n}k ${rssFixed[n].maxRssMb.toFixed(0)} MB`).join(', ')}; ${rssFixed[100].records} usage records in each${same ? '' : ' (NOT the same: check the generator)'}`,
+      note: `${FIXED.map((n) => `${n}k ${rssFixed[n].maxRssMb.toFixed(0)} MB`).join(', ')}; ${rssFixed[100].records} usage records in each${same ? '' : ' (NOT the same: check the generator)'}`,
     });
-    results.push({ name: 'cloudtrail RSS growth 1M -> 3M events, fixed answer (2 workers)', value: rssFixed[3000].maxRssMb - rssFixed[1000].maxRssMb, unit: 'MB' });
+    results.push({ name: 'cloudtrail RSS growth 1M -> 6M events, fixed answer (2 workers)', value: rssFixed[6000].maxRssMb - rssFixed[1000].maxRssMb, unit: 'MB' });
 
     // The S3 source against moto.
     results.push(...(await benchS3(work, all, names.slice(0, 200))));
