@@ -51,12 +51,17 @@ function compile(build: string): void {
 
 /** The child processes: the baseline, the local reader, the S3 reader. Each prints one JSON line. */
 function writeChildren(work: string): void {
+  // Peak RSS is this process's own high-water mark (VmHWM). getrusage's maxRSS is not: Linux carries it across
+  // exec from the forked copy of the parent, so every child reported at least the bench's own RSS (a child that
+  // used 39 MB read 304 MB under a 343 MB parent), which floored the small runs' figures.
   const report = `const u = process.resourceUsage();
-const out = { ...r, seconds, cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6, maxRssMb: u.maxRSS / 1024 };
+const hwm = (() => { try { const m = /VmHWM:\\s+(\\d+) kB/.exec(readStatus('/proc/self/status', 'utf8')); return m ? Number(m[1]) / 1024 : undefined; } catch { return undefined; } })();
+const out = { ...r, seconds, cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6, maxRssMb: hwm ?? u.maxRSS / 1024 };
 process.stdout.write(JSON.stringify(out) + '\\n');`;
   writeFileSync(
     path.join(work, 'baseline.mjs'),
-    `import { readdirSync, readFileSync } from 'node:fs';
+    `import { readFileSync as readStatus } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 const dir = process.argv[2];
 const t = performance.now();
@@ -68,7 +73,8 @@ ${report}`,
   );
   writeFileSync(
     path.join(work, 'local.mjs'),
-    `import { readLocalLogs } from './build/src/usage/read-local.js';
+    `import { readFileSync as readStatus } from 'node:fs';
+import { readLocalLogs } from './build/src/usage/read-local.js';
 const [dir, workers, keys] = [process.argv[2], Number(process.argv[3]), JSON.parse(process.argv[4])];
 const scope = process.argv[5] ? JSON.parse(process.argv[5]) : undefined;
 const t = performance.now();
@@ -81,7 +87,8 @@ ${report}`,
   );
   writeFileSync(
     path.join(work, 's3.mjs'),
-    `import { S3Client } from '@aws-sdk/client-s3';
+    `import { readFileSync as readStatus } from 'node:fs';
+import { S3Client } from '@aws-sdk/client-s3';
 import { makeContext } from './build/src/usage/sources/common.js';
 import { readS3Source } from './build/src/usage/sources/s3.js';
 const [endpoint, bucket, workers] = [process.argv[2], process.argv[3], Number(process.argv[4])];
