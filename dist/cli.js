@@ -77980,7 +77980,12 @@ const rp = (key) => {
 };
 /** Request parameters the resource mapping reads (resources.ts), object keys excepted: those are O(objects). */
 const RESOURCE_PARAMETERS = ['bucketName', 'tableName', 'functionName', 'queueUrl', 'topicArn', 'secretId', 'destinationKeyId', 'statement'];
-const DENIED = (code) => `(${code} LIKE '%AccessDenied%' OR ${code} LIKE '%Unauthorized%' OR ${code} IN ('AuthorizationError', 'AuthorizationErrorException'))`;
+/**
+ * The part of a denial's message that the mapping reads (map-event.ts: "is not authorized to perform: <action> on
+ * resource: <arn>"), not the message: it also names the caller's session ("assumed-role/app/i-0abc..."), and
+ * grouping by it would make a row per session (an ECS task, an instance) for every denied call.
+ */
+const NOT_AUTHORIZED = `is not authorized to perform(?::? [a-z0-9-]+:[A-Za-z0-9*]+(?: on resource:? arn:[^\\s"]+)?)?`;
 /**
  * The identity columns: enough to normalise any principal type (principal.ts) without grouping by session:
  * an assumed-role session ARN is cut to its role when the sessionIssuer is missing.
@@ -78006,11 +78011,17 @@ const EVENT = [
     { alias: 'event_name', lake: 'eventName', athena: 'eventname' },
     { alias: 'event_type', lake: 'eventType', athena: 'eventtype' },
     { alias: 'error_code', lake: 'errorCode', athena: 'errorcode' },
-    // Only denials keep their message: it names the action IAM checked. Other messages would split rows for nothing.
-    { alias: 'error_message', lake: `CASE WHEN ${DENIED('errorCode')} THEN errorMessage END`, athena: `CASE WHEN ${DENIED('errorcode')} THEN errormessage END` },
+    // Only what a denial's message says of the action IAM checked. Other messages would split rows for nothing.
+    { alias: 'error_message', lake: `regexp_extract(errorMessage, '${NOT_AUTHORIZED}')`, athena: `regexp_extract(errormessage, '${NOT_AUTHORIZED}')` },
     { alias: 'region', lake: 'awsRegion', athena: 'awsregion' },
     { alias: 'recipient_account', lake: 'recipientAccountId', athena: 'recipientaccountid' },
-    { alias: 'resource_arn', lake: 'element_at(resources, 1).arn', athena: 'element_at(resources, 1).arn' },
+    // The first resource, except an object's: S3 data events list the object first ("AWS::S3::Object", its ARN
+    // naming the key), and grouping by it would make one row per object. The bucket comes from bucketName.
+    {
+        alias: 'resource_arn',
+        lake: `CASE WHEN element_at(resources, 1).type LIKE 'AWS::S3%::Object' THEN NULL ELSE element_at(resources, 1).arn END`,
+        athena: `CASE WHEN element_at(resources, 1).type LIKE 'AWS::S3%::Object' THEN NULL ELSE element_at(resources, 1).arn END`,
+    },
     ...RESOURCE_PARAMETERS.map(rp),
 ];
 /** Condition keys a query can carry, when the policies use them (each may multiply the rows). */

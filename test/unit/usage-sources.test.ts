@@ -3,7 +3,8 @@
 import { GetBucketPolicyCommand, GetBucketRequestPaymentCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { UsageAggregator } from '../../src/usage/aggregator.js';
-import { addRows, aggregateQuery, eventFromRow } from '../../src/usage/sources/aggregate-sql.js';
+import { addRows, aggregateQuery, eventFromRow, NOT_AUTHORIZED } from '../../src/usage/sources/aggregate-sql.js';
+import { mapEvent } from '../../src/usage/map-event.js';
 import { parseCsv, partitionFilter } from '../../src/usage/sources/athena.js';
 import { makeContext } from '../../src/usage/sources/common.js';
 import { parseSourceArg, specsFromConfig } from '../../src/usage/sources/index.js';
@@ -133,6 +134,9 @@ describe('aggregate SQL', () => {
     expect(sql).toMatch(/count\(\*\) AS event_count,\n {2}min\(eventTime\) AS first_seen,\n {2}max\(eventTime\) AS last_seen/);
     expect(sql).toMatch(/GROUP BY 1, 2, 3, .*, 23$/);
     expect(sql).not.toMatch(/'key'/); // object keys would make it O(objects)
+    // ... and so would the first resource of an S3 data event, which is its object.
+    expect(sql).toContain(`CASE WHEN element_at(resources, 1).type LIKE 'AWS::S3%::Object' THEN NULL ELSE element_at(resources, 1).arn END AS resource_arn`);
+    expect(sql).not.toMatch(/^\s*element_at\(resources, 1\)\.arn AS/m);
     expect(uncarried).toEqual(['aws:calledvia']);
   });
 
@@ -178,6 +182,33 @@ describe('aggregate SQL', () => {
     expect(s.badRecords).toBe(3);
     expect(out.bad).toEqual([expect.stringMatching(/^lake:x query q: row 9 \(3 events\): s3\.amazonaws\.com GetObject: userIdentity missing or without an identifiable principal/)]);
     expect(out.events).toBe(27);
+  });
+
+  test("a denial's message is grouped by what the mapping reads of it, not by the caller's session", () => {
+    // The query's regexp_extract, run here by JavaScript's engine (the pattern uses only syntax Trino's shares).
+    const extract = (m: string) => new RegExp(NOT_AUTHORIZED).exec(m)?.[0];
+    const table = 'arn:aws:dynamodb:us-east-1:111122223333:table/orders';
+    const cases: Array<[string, string]> = [
+      ['AccessDeniedException', `User: arn:aws:sts::111122223333:assumed-role/app/i-0abc123 is not authorized to perform: dynamodb:GetItem on resource: ${table} because no identity-based policy allows the dynamodb:GetItem action`],
+      ['AccessDeniedException', `User: arn:aws:sts::111122223333:assumed-role/app/ecs-task-9f8e is not authorized to perform: dynamodb:GetItem on resource: ${table} with an explicit deny in a service control policy`],
+      ['AccessDenied', 'User: arn:aws:sts::111122223333:assumed-role/app/s1 is not authorized to perform: iam:DeleteRole on resource: role x because no identity-based policy allows the iam:DeleteRole action'],
+      ['AccessDeniedException', 'User: arn:aws:sts::111122223333:assumed-role/app/s2 is not authorized to perform: kms:Decrypt on the resource associated with this ciphertext because the resource does not exist in this Region'],
+      ['Client.UnauthorizedOperation', 'You are not authorized to perform this operation. Encoded authorization failure message: abc'],
+      ['AccessDenied', 'Access Denied'],
+      // Not a denial code, but the message says it is one (the mapping reads both).
+      ['ForbiddenException', 'User: arn:aws:sts::111122223333:assumed-role/app/s3 is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:111122223333:abc/prod/GET/x'],
+    ];
+    const ui = { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/app/s', accountId: '111122223333', sessionContext: { sessionIssuer: { arn: 'arn:aws:iam::111122223333:role/app' } } };
+    const pick = (m: ReturnType<typeof mapEvent>) => ('targets' in m ? { targets: m.targets, outcome: m.outcome } : m);
+    for (const [code, message] of cases) {
+      const ev = { eventSource: 'dynamodb.amazonaws.com', eventName: 'GetItem', eventTime: '2024-05-01T10:00:00Z', awsRegion: 'us-east-1', errorCode: code, errorMessage: message, userIdentity: ui, requestParameters: { tableName: 'orders' } };
+      const fromRow = eventFromRow(row({ ui_type: 'AssumedRole', ui_issuer: 'arn:aws:iam::111122223333:role/app', ui_account: '111122223333', event_source: 'dynamodb.amazonaws.com', event_name: 'GetItem', error_code: code, error_message: extract(message) as string, rp_tablename: 'orders' }));
+      expect(pick(mapEvent(fromRow))).toEqual(pick(mapEvent(ev)));
+    }
+    // Two sessions' denials of one call are one row.
+    expect(extract(cases[0][1])).toBe(extract(cases[1][1]));
+    expect(extract(cases[0][1])).toBe(`is not authorized to perform: dynamodb:GetItem on resource: ${table}`);
+    expect(pick(mapEvent(eventFromRow(row({ ui_type: 'AssumedRole', ui_issuer: 'arn:aws:iam::111122223333:role/app', ui_account: '111122223333', event_source: 'dynamodb.amazonaws.com', event_name: 'GetItem', error_code: 'ForbiddenException', error_message: extract(cases[6][1]) as string }))))).toMatchObject({ outcome: 'denied', targets: [{ action: 'execute-api:Invoke' }] });
   });
 
   test('PartiQL rows carry only the statement verb, which decides the action', () => {
