@@ -7,6 +7,7 @@
 //  - the gate's scoped read (cloudtrail.scope: subjects, one role and its bucket) beside them;
 //  - peak RSS at 100k, 300k and 1M events (2 workers), and at 100k, 1M, 3M and 6M events with the answer held fixed
 //    (the same 100 objects repeated with fresh eventIDs), where only the event count grows;
+//  - peak RSS for 1M events on 1M distinct S3 object keys (a pipeline's writes), where the answer would be O(events);
 //  - the S3 source against a local S3 server (moto): objects/s and MB/s.
 // src/usage is compiled with tsc into a temporary folder and every measurement runs in its own process, so worker
 // threads can start (they cannot load TypeScript) and RSS is that reader's alone.
@@ -207,6 +208,46 @@ function generateFixedAnswer(work: string, all: string, names: string[]): Record
   return sets;
 }
 
+/**
+ * A pipeline's trail: one role writing a new S3 object key with every call (1M PutObject events, 1M distinct keys).
+ * Every key would be a usage record of its own; the reader keeps 1,000 per principal and action in each worker.
+ */
+function generateDistinctKeys(work: string): string {
+  const dir = path.join(work, 'distinct-keys-1000k');
+  mkdirSync(dir);
+  const identity = { type: 'AssumedRole', principalId: 'AROAEXAMPLEETL:etl', arn: 'arn:aws:sts::111122223333:assumed-role/etl-writer/etl', accountId: '111122223333', sessionContext: { sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLEETL', arn: 'arn:aws:iam::111122223333:role/etl-writer', accountId: '111122223333', userName: 'etl-writer' } } };
+  for (let f = 0; f < OBJECTS; f++) {
+    const records = [];
+    for (let i = 0; i < PER_OBJECT; i++) {
+      const n = f * PER_OBJECT + i;
+      const hex = n.toString(16).padStart(12, '0');
+      records.push({
+        eventVersion: '1.09',
+        userIdentity: identity,
+        eventTime: new Date(Date.UTC(2024, 4, 1) + n * 250).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        eventSource: 's3.amazonaws.com',
+        eventName: 'PutObject',
+        awsRegion: 'us-east-1',
+        sourceIPAddress: '10.0.12.7',
+        userAgent: '[aws-sdk-java/2.25.1]',
+        requestParameters: { bucketName: 'data-lake', Host: 'data-lake.s3.us-east-1.amazonaws.com', key: `raw/dt=2024-05-0${1 + (n % 4)}/part-${hex}.snappy.parquet` },
+        responseElements: null,
+        additionalEventData: { bytesTransferredIn: 52_000 + (n % 9000) },
+        requestID: `REQ${hex}`,
+        eventID: `${hex.slice(0, 8)}-0000-4000-8000-${hex}`,
+        readOnly: false,
+        resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::data-lake/raw/part-${hex}` }, { accountId: '111122223333', type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::data-lake' }],
+        eventType: 'AwsApiCall',
+        managementEvent: false,
+        recipientAccountId: '111122223333',
+        eventCategory: 'Data',
+      });
+    }
+    writeFileSync(path.join(dir, `111122223333_CloudTrail_us-east-1_20240501T${String(f).padStart(4, '0')}Z_etl${f}.json.gz`), gzipSync(JSON.stringify({ Records: records }), { level: 1 }));
+  }
+  return dir;
+}
+
 const best = (xs: ChildResult[]) => xs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 const rate = (r: ChildResult) => r.events / r.seconds;
 
@@ -304,6 +345,15 @@ export async function benchCloudTrail(): Promise<BenchResult[]> {
       note: `${FIXED.map((n) => `${n}k ${rssFixed[n].maxRssMb.toFixed(0)} MB`).join(', ')}; ${rssFixed[100].records} usage records in each${same ? '' : ' (NOT the same: check the generator)'}`,
     });
     results.push({ name: 'cloudtrail RSS growth 1M -> 6M events, fixed answer (2 workers)', value: rssFixed[6000].maxRssMb - rssFixed[1000].maxRssMb, unit: 'MB' });
+
+    // A writer of a new object key per call: memory stays bounded by the keys kept, not the keys written.
+    const distinct = child(work, 'local.mjs', [generateDistinctKeys(work), '2', keys]);
+    results.push({
+      name: 'cloudtrail peak RSS, 1M events on 1M distinct S3 object keys (2 workers)',
+      value: distinct.maxRssMb,
+      unit: 'MB',
+      note: `${distinct.records} usage records (1,000 keys kept per principal and action in each worker, the rest counted for the bucket); ${Math.round(rate(distinct))} events/s`,
+    });
 
     // The S3 source against moto.
     results.push(...(await benchS3(work, all, names.slice(0, 200))));

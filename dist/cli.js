@@ -61860,6 +61860,11 @@ function scopeSkipped(sources) {
     const skipped = sources.reduce((n, s) => n + (s.skipped ?? 0), 0);
     return skipped ? ` (${plural(skipped, 'other record')} read, not mapped)` : '';
 }
+/** ", N on S3 objects whose keys were not kept" when a principal and action held too many keys, else "". */
+function keysNotKept(sources) {
+    const n = sources.reduce((k, s) => k + (s.keysNotKept ?? 0), 0);
+    return n ? `, ${plural(n, 'event')} on S3 objects whose keys were not kept (over ${formatCount(1000)} per principal and action: counted for the bucket)` : '';
+}
 function checksLine(report) {
     const items = report.checks.slice(0, 40).map((c) => {
         const id = code(clip(plainText(c.id), 60), 'text');
@@ -61878,6 +61883,7 @@ function checksLine(report) {
         const window = usage.window.start && usage.window.end ? `, ${isoDate(usage.window.start)} to ${isoDate(usage.window.end)}` : '';
         items.push(`CloudTrail: ${plural(usage.sources.length, 'source')}${failed ? ` (${formatCount(failed)} partial or failed)` : ''}, ` +
             `${plural(usage.totalEvents, 'event')}${usage.scope ? ` about the change's subjects${scopeSkipped(usage.sources)}` : ''}${window}, ${plural(usage.unmapped.length, 'unmapped event name')}` +
+            `${keysNotKept(usage.sources)}` +
             `${usage.complete ? '' : ', **incomplete**'}`);
     }
     const lines = [`Checks: ${items.join(' · ') || 'none recorded'}`];
@@ -64124,7 +64130,8 @@ function recordsFor(subject, records) {
         return [];
     if (subject.type === 'bucket') {
         const bucket = subject.arn;
-        return records.filter((r) => r.resource !== undefined && (r.resource === bucket || r.resource.startsWith(bucket + '/')));
+        // Object calls whose key is not known count for their bucket too: replayed with no resource, undecided.
+        return records.filter((r) => (r.resource !== undefined ? r.resource === bucket || r.resource.startsWith(bucket + '/') : r.bucket === bucket));
     }
     return records.filter((r) => r.principal === subject.arn);
 }
@@ -65255,12 +65262,14 @@ function indexDataEvents(usage) {
     const seen = new Map();
     for (const r of usage.records) {
         const family = dataFamily(r.action);
-        if (!family || !r.resource)
+        // An object call whose key is not known still shows that the bucket's data events were logged.
+        const resource = r.resource ?? r.bucket;
+        if (!family || !resource)
             continue;
         let set = seen.get(family);
         if (!set)
             seen.set(family, (set = new Set()));
-        set.add(dataResourceKey(family, r.resource));
+        set.add(dataResourceKey(family, resource));
     }
     const dataEvents = [...seen.entries()]
         .map(([family, set]) => ({ family, resources: [...set].sort().slice(0, MAX_LISTED) }))
@@ -65800,7 +65809,7 @@ function s3IdentityUse(grants, records, index) {
         }
     }
     for (const r of records) {
-        const bucket = r.resource ? bucketOf(r.resource) : undefined;
+        const bucket = r.resource ? bucketOf(r.resource) : r.bucket ? bucketOf(r.bucket) : undefined;
         const t = bucket ? tallies.get(bucket) : undefined;
         if (t)
             use(t, r);
@@ -72841,7 +72850,8 @@ function usageCheck(usage, config, findings) {
     for (const s of failed)
         findings.push(notRun(`cloudtrail:${s.id}`, `CloudTrail source ${s.id} ${s.status === 'failed' ? 'failed' : 'was read only in part'}: ${s.errors.slice(0, 3).join('; ')}`));
     const skipped = usage.sources.reduce((n, s) => n + (s.skipped ?? 0), 0);
-    const detail = `${usage.sources.length} source(s), ${usage.totalEvents} events${usage.scope ? ` about the change's subjects${skipped ? ` (${skipped} other records read, not mapped)` : ''}` : ''}${usage.window.start ? `, ${usage.window.start.slice(0, 10)} to ${(usage.window.end ?? '').slice(0, 10)}` : ''}, ${usage.unmapped.reduce((n, u) => n + u.count, 0)} unmapped`;
+    const notKept = usage.sources.reduce((n, s) => n + (s.keysNotKept ?? 0), 0);
+    const detail = `${usage.sources.length} source(s), ${usage.totalEvents} events${usage.scope ? ` about the change's subjects${skipped ? ` (${skipped} other records read, not mapped)` : ''}` : ''}${usage.window.start ? `, ${usage.window.start.slice(0, 10)} to ${(usage.window.end ?? '').slice(0, 10)}` : ''}, ${usage.unmapped.reduce((n, u) => n + u.count, 0)} unmapped${notKept ? `, ${notKept} on S3 objects whose keys were not kept (over 1,000 per principal and action)` : ''}`;
     return { id: 'cloudtrail', status: failed.length ? 'not-run' : 'ran', detail };
 }
 function notRun(what, message) {
@@ -75036,6 +75046,16 @@ function s3Resources(ctx, action, index) {
     const key = resources_str(rp?.key);
     return key ? [`${bucketArn}/${key}`] : [];
 }
+/**
+ * The bucket of an S3 object call that names no key (CloudTrail Lake and Athena rows, which do not group by key,
+ * and keys not kept, see event-batch.ts): the resource is unknown, but it is an object of this bucket.
+ */
+function objectBucketArn(ctx, action, index) {
+    if (!action.startsWith('s3:') || !isS3ObjectAction(action) || ((ctx.eventName === 'CopyObject' || ctx.eventName === 'UploadPartCopy') && index === 1))
+        return undefined;
+    const bucket = resources_str(ctx.requestParameters?.bucketName);
+    return bucket && !bucket.includes('/') && !bucket.startsWith('arn:') ? `arn:${ctx.partition}:s3:::${bucket}` : undefined;
+}
 function decodeURIComponentSafe(s) {
     try {
         return decodeURIComponent(s);
@@ -75449,10 +75469,11 @@ function mapEvent(record, lookup = lookupAction, opts = {}) {
         requestParameters: rp,
         resources: ev.resources,
     };
-    const targets = actions.map((action, i) => ({
-        action,
-        resources: deniedAction && denied.resource ? [denied.resource] : resourcesFor(rctx, action, i),
-    }));
+    const targets = actions.map((action, i) => {
+        const resources = deniedAction && denied.resource ? [denied.resource] : resourcesFor(rctx, action, i);
+        const bucket = resources.length ? undefined : objectBucketArn(rctx, action, i);
+        return bucket ? { action, resources, bucket } : { action, resources };
+    });
     const mapped = {
         eventId: map_event_str(ev.eventID),
         time,
@@ -75516,9 +75537,11 @@ class aggregator_UsageAggregator {
         const tail = `${ev.outcome}${SEP}${ev.errorCode ?? ''}${contextKey}`;
         for (const t of ev.targets) {
             const resources = t.resources.length > 0 ? t.resources : [undefined];
+            const bucket = t.resources.length > 0 ? undefined : t.bucket;
             for (const resource of resources) {
-                // Fields in the summary's sort order: the keys sort the records (see summary).
-                const key = `${ev.principal}${SEP}${t.action}${SEP}${resource ?? ''}${SEP}${tail}`;
+                // Fields in the summary's sort order: the keys sort the records (see summary). An outcome never starts
+                // with U+0001, so a bucket's unknown objects get a key of their own.
+                const key = `${ev.principal}${SEP}${t.action}${SEP}${resource ?? ''}${SEP}${bucket ? `\u0001${bucket}${SEP}` : ''}${tail}`;
                 const existing = this.records.get(key);
                 if (existing) {
                     existing.count += count;
@@ -75546,6 +75569,8 @@ class aggregator_UsageAggregator {
                 };
                 if (resource !== undefined)
                     record.resource = resource;
+                else if (bucket !== undefined)
+                    record.bucket = bucket;
                 if (ev.account !== undefined)
                     record.account = ev.account;
                 if (ev.errorCode !== undefined)
@@ -76078,6 +76103,7 @@ class BatchBuilder {
     suppressed = 0;
     records = 0;
     skipped = 0;
+    folded = 0;
     badRecords = 0;
     bytes = 0;
     incomplete = false;
@@ -76099,7 +76125,7 @@ class BatchBuilder {
     }
     /** A point to roll back to (see rollback): what a failed fast parse of an object must undo. */
     mark() {
-        return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, skipped: this.skipped, badRecords: this.badRecords, incomplete: this.incomplete };
+        return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, skipped: this.skipped, folded: this.folded, badRecords: this.badRecords, incomplete: this.incomplete };
     }
     /** Forgets the records added since `m` (accounts and regions seen stay: the same records are read again). */
     rollback(m) {
@@ -76109,6 +76135,7 @@ class BatchBuilder {
         this.suppressed = m.suppressed;
         this.records = m.records;
         this.skipped = m.skipped;
+        this.folded = m.folded;
         this.badRecords = m.badRecords;
         this.incomplete = m.incomplete;
     }
@@ -76163,6 +76190,7 @@ class BatchBuilder {
             firstSig,
             records: this.records,
             skipped: this.skipped,
+            folded: this.folded,
             badRecords: this.badRecords,
             problems: this.problems,
             suppressed: this.suppressed,
@@ -76205,12 +76233,55 @@ class BatchBuffers {
 function transferables(b) {
     return [b.sigs.buffer, b.times.buffer, b.idKinds.buffer, b.ids.buffer];
 }
+/**
+ * Distinct S3 object keys kept exact per principal and action, in each worker (in-process: in all). A pipeline
+ * that writes a new key per call would otherwise make one usage record per event: 1M such events held 1.4 GB and
+ * 3M 4.3 GB. Later keys count for their bucket only (UsageRecord.bucket, resource unknown), as Lake rows do.
+ */
+const MAX_OBJECT_KEYS = 1000;
+/** The event without its object key (a copy: records are not changed), for a signature that keeps only the bucket. */
+function withoutObjectKey(ev) {
+    const rp = ev.requestParameters;
+    return { ...ev, requestParameters: { ...rp, key: undefined } };
+}
+/** An object call's targets with their object ARNs folded into the bucket (resources unknown). */
+function foldObjectTargets(targets) {
+    let folded = false;
+    const out = targets.map((t) => {
+        if (!isS3ObjectAction(t.action) || t.resources.length === 0)
+            return t;
+        const bucket = /^(arn:[^:]+:s3:::[^/]+)\/./.exec(t.resources[0])?.[1];
+        if (!bucket || !t.resources.every((r) => r.startsWith(`${bucket}/`)))
+            return t;
+        folded = true;
+        return { action: t.action, resources: [], bucket };
+    });
+    return folded ? out : undefined;
+}
 /** The bucket name when resources.ts would derive the ARNs from bucketName (and key) alone, in the aws partition. */
 function simpleBucket(ctx) {
     if (ctx.partition !== 'aws' || ctx.eventName === 'CopyObject' || ctx.eventName === 'UploadPartCopy')
         return undefined;
     const b = ctx.requestParameters?.bucketName;
     return typeof b === 'string' && b !== '' && !b.includes('/') && !b.startsWith('arn:') ? b : undefined;
+}
+/** Everything the aggregate keys on, as one string (the general path's signature key). */
+function signatureKey(m) {
+    if ('permissionless' in m)
+        return 'p';
+    if ('unmapped' in m)
+        return `u\u0000${m.unmapped.eventSource}\u0000${m.unmapped.eventName}`;
+    let key = `m\u0000${m.principal}\u0000${m.principalType}\u0000${m.account ?? ''}\u0000${m.outcome}\u0000${m.errorCode ?? ''}\u0000${m.eventSource}\u0000${m.eventName}`;
+    for (const k in m.context)
+        key += `\u0001${k}=${m.context[k]}`;
+    for (const t of m.targets) {
+        key += `\u0002${t.action}`;
+        for (const r of t.resources)
+            key += `\u0003${r}`;
+        if (t.bucket)
+            key += `\u0004${t.bucket}`;
+    }
+    return key;
 }
 /** Maps records and interns their signatures. One per worker (or one in-process). Not thread-safe, not needed. */
 class EventProcessor {
@@ -76220,6 +76291,8 @@ class EventProcessor {
     /** Fast-path signatures: principal -> action resolution -> rest of the key (see fastSignature). */
     fast = new Map();
     sigIds = new Map();
+    /** General-path object keys kept, per principal and action (see MAX_OBJECT_KEYS). */
+    generalObjectKeys = new Map();
     pendingSigs = [];
     nextSig = 0;
     contextKeys;
@@ -76245,7 +76318,7 @@ class EventProcessor {
         const t = this.time(ev.eventTime ?? ev['@timestamp']);
         if (t < this.sinceMs || t > this.untilMs)
             return;
-        let sig = t === t ? this.fastSignature(ev) : -1;
+        let sig = t === t ? this.fastSignature(ev, b) : -1;
         if (sig < 0) {
             const mapped = mapEvent(ev, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
             if ('bad' in mapped) {
@@ -76253,7 +76326,7 @@ class EventProcessor {
                 b.problem(mapped.bad);
                 return;
             }
-            sig = this.signature(mapped);
+            sig = this.signature(mapped, b);
         }
         // Cross-account calls reach both accounts' trails under one sharedEventID: count them once.
         const shared = ev.sharedEventID;
@@ -76296,7 +76369,7 @@ class EventProcessor {
      * result depends on. The first event of a new key is mapped in full to define it. -1: take the general path
      * (denials, whose message names the action; PartiQL; anything odd).
      */
-    fastSignature(ev) {
+    fastSignature(ev, b) {
         const eventSource = ev.eventSource;
         const eventName = ev.eventName;
         if (typeof eventSource !== 'string' || typeof eventName !== 'string' || eventSource === '' || eventName === '')
@@ -76318,6 +76391,9 @@ class EventProcessor {
             return -1;
         const errorCode = typeof ev.errorCode === 'string' && ev.errorCode !== '' ? ev.errorCode : undefined;
         let rest = '';
+        // Where the S3 object key lies in `rest` (-1: none), to fold it when a group holds MAX_OBJECT_KEYS already.
+        let keyStart = -1;
+        let keyLength = 0;
         if (errorCode) {
             const outcome = outcomeOf(errorCode, typeof ev.errorMessage === 'string' ? ev.errorMessage : undefined);
             if (outcome === 'denied')
@@ -76343,7 +76419,16 @@ class EventProcessor {
                 // The usual S3 call: its resource is the bucket, or bucket/key for object actions (resources.ts): key on
                 // the raw strings instead of building the ARN.
                 const key = rctx.requestParameters.key;
-                rest += isS3ObjectAction(actions[0]) ? `\u0002\u0004${bucket}\u0005${typeof key === 'string' ? key : '\u0006'}` : `\u0002\u0004${bucket}`;
+                if (!isS3ObjectAction(actions[0]))
+                    rest += `\u0002\u0004${bucket}`;
+                else if (typeof key === 'string' && key !== '') {
+                    rest += `\u0002\u0004${bucket}\u0005`;
+                    keyStart = rest.length;
+                    keyLength = key.length;
+                    rest += key;
+                }
+                else
+                    rest += `\u0002\u0004${bucket}\u0005\u0006`;
             }
             else {
                 for (let i = 0; i < actions.length; i++) {
@@ -76360,18 +76445,32 @@ class EventProcessor {
         let byAction = this.fast.get(principal);
         if (!byAction)
             this.fast.set(principal, (byAction = new Map()));
-        let byRest = byAction.get(resolved);
-        if (!byRest)
-            byAction.set(resolved, (byRest = new Map()));
-        let sig = byRest.get(rest);
+        let group = byAction.get(resolved);
+        if (!group)
+            byAction.set(resolved, (group = { sigs: new Map(), objectKeys: 0 }));
+        let sig = group.sigs.get(rest);
         if (sig === undefined) {
             // A new key: define its signature from the full mapping. (Another key may map the same way, e.g. after the
             // memo was cleared; that only means two signatures for one record, which the aggregator adds up.)
-            const mapped = mapEvent(ev, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
+            let source = ev;
+            if (keyStart >= 0) {
+                if (group.objectKeys >= MAX_OBJECT_KEYS) {
+                    // One key too many: the event counts for its bucket (\u0008 stands for "a key not kept").
+                    b.folded++;
+                    rest = `${rest.slice(0, keyStart)}\u0008${rest.slice(keyStart + keyLength)}`;
+                    sig = group.sigs.get(rest);
+                    if (sig !== undefined)
+                        return sig;
+                    source = withoutObjectKey(ev);
+                }
+                else
+                    group.objectKeys++;
+            }
+            const mapped = mapEvent(source, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
             if ('bad' in mapped)
                 return -1;
             sig = this.define(mapped);
-            byRest.set(flatKey(rest), sig);
+            group.sigs.set(flatKey(rest), sig);
         }
         return sig;
     }
@@ -76382,27 +76481,33 @@ class EventProcessor {
         return { newSigs, firstSig: this.nextSig - newSigs.length };
     }
     /** The general path's signature: interned by a string of everything the aggregate keys on. */
-    signature(m) {
-        let key;
-        if ('permissionless' in m)
-            key = 'p';
-        else if ('unmapped' in m)
-            key = `u\u0000${m.unmapped.eventSource}\u0000${m.unmapped.eventName}`;
-        else {
-            key = `m\u0000${m.principal}\u0000${m.principalType}\u0000${m.account ?? ''}\u0000${m.outcome}\u0000${m.errorCode ?? ''}\u0000${m.eventSource}\u0000${m.eventName}`;
-            for (const k in m.context)
-                key += `\u0001${k}=${m.context[k]}`;
-            for (const t of m.targets) {
-                key += `\u0002${t.action}`;
-                for (const r of t.resources)
-                    key += `\u0003${r}`;
+    signature(m, b) {
+        const key = signatureKey(m);
+        let id = this.sigIds.get(key);
+        if (id !== undefined)
+            return id;
+        if ('targets' in m) {
+            // A new object key (a denial's, mostly): kept while the principal and action hold fewer than MAX_OBJECT_KEYS.
+            const folded = foldObjectTargets(m.targets);
+            if (folded) {
+                const group = `${m.principal}\u0000${m.targets[0].action}`;
+                const kept = this.generalObjectKeys.get(group) ?? 0;
+                if (kept >= MAX_OBJECT_KEYS) {
+                    b.folded++;
+                    m = { ...m, targets: folded };
+                    const foldedKey = signatureKey(m);
+                    id = this.sigIds.get(foldedKey);
+                    if (id !== undefined)
+                        return id;
+                    id = this.define(m);
+                    this.sigIds.set(flatKey(foldedKey), id);
+                    return id;
+                }
+                this.generalObjectKeys.set(group, kept + 1);
             }
         }
-        let id = this.sigIds.get(key);
-        if (id === undefined) {
-            id = this.define(m);
-            this.sigIds.set(flatKey(key), id);
-        }
+        id = this.define(m);
+        this.sigIds.set(flatKey(key), id);
         return id;
     }
     define(m) {
@@ -77784,6 +77889,8 @@ class ReportBuilder {
         this.report.events += b.records;
         if (b.skipped > 0)
             this.report.skipped = (this.report.skipped ?? 0) + b.skipped;
+        if (b.folded > 0)
+            this.report.keysNotKept = (this.report.keysNotKept ?? 0) + b.folded;
         if (object)
             this.report.objects = (this.report.objects ?? 0) + 1;
         this.report.bytes = (this.report.bytes ?? 0) + b.bytes;

@@ -165,6 +165,11 @@ export interface UsageRecord {
   action: string;
   /** Resource ARN when known from the event, else undefined. */
   resource?: string;
+  /**
+   * With no resource: the bucket ARN of S3 object calls whose keys are not known (Lake and Athena do not group by
+   * key; a local or S3 read keeps 1,000 distinct keys per principal and action in each worker and folds the rest).
+   */
+  bucket?: string;
   /** The caller's account (for cross-account bucket access). */
   account?: string;
   /** 'allowed', or 'denied' for AccessDenied and friends, or 'error' for other errors. */
@@ -195,6 +200,11 @@ export interface UsageSourceReport {
   events: number;
   /** Records read but not mapped: they name none of the change's subjects or data resources (`cloudtrail.scope`). */
   skipped?: number;
+  /**
+   * Events on S3 objects counted for their bucket only (UsageRecord.bucket): the principal and action already held
+   * 1,000 distinct keys in the worker that read them.
+   */
+  keysNotKept?: number;
   objects?: number;
   bytes?: number;
   accounts?: string[];

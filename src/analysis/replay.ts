@@ -7,7 +7,8 @@ export function recordsFor(subject: SubjectRef, records: UsageRecord[]): UsageRe
   if (!subject.arn) return [];
   if (subject.type === 'bucket') {
     const bucket = subject.arn;
-    return records.filter((r) => r.resource !== undefined && (r.resource === bucket || r.resource.startsWith(bucket + '/')));
+    // Object calls whose key is not known count for their bucket too: replayed with no resource, undecided.
+    return records.filter((r) => (r.resource !== undefined ? r.resource === bucket || r.resource.startsWith(bucket + '/') : r.bucket === bucket));
   }
   return records.filter((r) => r.principal === subject.arn);
 }

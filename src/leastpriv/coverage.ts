@@ -27,10 +27,12 @@ export function indexDataEvents(usage: UsageSummary): DataEventIndex {
   const seen = new Map<DataFamily, Set<string>>();
   for (const r of usage.records) {
     const family = dataFamily(r.action);
-    if (!family || !r.resource) continue;
+    // An object call whose key is not known still shows that the bucket's data events were logged.
+    const resource = r.resource ?? r.bucket;
+    if (!family || !resource) continue;
     let set = seen.get(family);
     if (!set) seen.set(family, (set = new Set()));
-    set.add(dataResourceKey(family, r.resource));
+    set.add(dataResourceKey(family, resource));
   }
   const dataEvents = [...seen.entries()]
     .map(([family, set]) => ({ family, resources: [...set].sort().slice(0, MAX_LISTED) }))

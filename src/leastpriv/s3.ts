@@ -84,7 +84,7 @@ export function s3IdentityUse(grants: CompiledStatement[], records: UsageRecord[
     }
   }
   for (const r of records) {
-    const bucket = r.resource ? bucketOf(r.resource) : undefined;
+    const bucket = r.resource ? bucketOf(r.resource) : r.bucket ? bucketOf(r.bucket) : undefined;
     const t = bucket ? tallies.get(bucket) : undefined;
     if (t) use(t, r);
   }

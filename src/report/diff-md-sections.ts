@@ -404,6 +404,12 @@ function scopeSkipped(sources: Array<{ skipped?: number }>): string {
   return skipped ? ` (${plural(skipped, 'other record')} read, not mapped)` : '';
 }
 
+/** ", N on S3 objects whose keys were not kept" when a principal and action held too many keys, else "". */
+function keysNotKept(sources: Array<{ keysNotKept?: number }>): string {
+  const n = sources.reduce((k, s) => k + (s.keysNotKept ?? 0), 0);
+  return n ? `, ${plural(n, 'event')} on S3 objects whose keys were not kept (over ${formatCount(1000)} per principal and action: counted for the bucket)` : '';
+}
+
 export function checksLine(report: Report): string {
   const items = report.checks.slice(0, 40).map((c) => {
     const id = code(clip(plainText(c.id), 60), 'text');
@@ -420,6 +426,7 @@ export function checksLine(report: Report): string {
     items.push(
       `CloudTrail: ${plural(usage.sources.length, 'source')}${failed ? ` (${formatCount(failed)} partial or failed)` : ''}, ` +
         `${plural(usage.totalEvents, 'event')}${usage.scope ? ` about the change's subjects${scopeSkipped(usage.sources)}` : ''}${window}, ${plural(usage.unmapped.length, 'unmapped event name')}` +
+        `${keysNotKept(usage.sources)}` +
         `${usage.complete ? '' : ', **incomplete**'}`,
     );
   }

@@ -52,9 +52,11 @@ export class UsageAggregator {
     const tail = `${ev.outcome}${SEP}${ev.errorCode ?? ''}${contextKey}`;
     for (const t of ev.targets) {
       const resources = t.resources.length > 0 ? t.resources : [undefined];
+      const bucket = t.resources.length > 0 ? undefined : t.bucket;
       for (const resource of resources) {
-        // Fields in the summary's sort order: the keys sort the records (see summary).
-        const key = `${ev.principal}${SEP}${t.action}${SEP}${resource ?? ''}${SEP}${tail}`;
+        // Fields in the summary's sort order: the keys sort the records (see summary). An outcome never starts
+        // with U+0001, so a bucket's unknown objects get a key of their own.
+        const key = `${ev.principal}${SEP}${t.action}${SEP}${resource ?? ''}${SEP}${bucket ? `\u0001${bucket}${SEP}` : ''}${tail}`;
         const existing = this.records.get(key);
         if (existing) {
           existing.count += count;
@@ -80,6 +82,7 @@ export class UsageAggregator {
           eventName: ev.eventName,
         };
         if (resource !== undefined) record.resource = resource;
+        else if (bucket !== undefined) record.bucket = bucket;
         if (ev.account !== undefined) record.account = ev.account;
         if (ev.errorCode !== undefined) record.errorCode = ev.errorCode;
         this.records.set(flatKey(key), record);

@@ -3,7 +3,7 @@
 // per worker and sent once. The main thread dedupes ids and counts signatures (see tally.ts), so workers never
 // need to share state and a batch costs ~30 bytes per event to send.
 import type { CountedEvent } from './aggregator.js';
-import { contextValue, flatKey, MapMemo, timeMs, mapEvent, outcomeOf, partitionOf, type MapResult } from './map-event.js';
+import { contextValue, flatKey, MapMemo, timeMs, mapEvent, outcomeOf, partitionOf, type ActionTarget, type MapResult } from './map-event.js';
 import { lookupAction as defaultLookup } from '../catalog/catalog.js';
 import type { NormalisedPrincipal } from './principal.js';
 import { isS3ObjectAction, type ActionLookup, type ActionResolution } from './event-actions.js';
@@ -42,6 +42,8 @@ export interface EventBatch {
   records: number;
   /** Records read but not mapped: outside the processor's scope (see ProcessorOptions.scope). */
   skipped: number;
+  /** Events on S3 objects counted for their bucket only: their key was one too many to keep (MAX_OBJECT_KEYS). */
+  folded: number;
   badRecords: number;
   /** Problems in reading order, already prefixed with the object's name; capped, see `suppressed`. */
   problems: string[];
@@ -85,6 +87,7 @@ export interface BatchMark {
   suppressed: number;
   records: number;
   skipped: number;
+  folded: number;
   badRecords: number;
   incomplete: boolean;
 }
@@ -101,6 +104,7 @@ export class BatchBuilder {
   suppressed = 0;
   records = 0;
   skipped = 0;
+  folded = 0;
   badRecords = 0;
   bytes = 0;
   incomplete = false;
@@ -120,7 +124,7 @@ export class BatchBuilder {
 
   /** A point to roll back to (see rollback): what a failed fast parse of an object must undo. */
   mark(): BatchMark {
-    return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, skipped: this.skipped, badRecords: this.badRecords, incomplete: this.incomplete };
+    return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, skipped: this.skipped, folded: this.folded, badRecords: this.badRecords, incomplete: this.incomplete };
   }
 
   /** Forgets the records added since `m` (accounts and regions seen stay: the same records are read again). */
@@ -131,6 +135,7 @@ export class BatchBuilder {
     this.suppressed = m.suppressed;
     this.records = m.records;
     this.skipped = m.skipped;
+    this.folded = m.folded;
     this.badRecords = m.badRecords;
     this.incomplete = m.incomplete;
   }
@@ -185,6 +190,7 @@ export class BatchBuilder {
       firstSig,
       records: this.records,
       skipped: this.skipped,
+      folded: this.folded,
       badRecords: this.badRecords,
       problems: this.problems,
       suppressed: this.suppressed,
@@ -231,11 +237,57 @@ export function transferables(b: EventBatch): ArrayBuffer[] {
 
 type Obj = Record<string, unknown>;
 
+/**
+ * Distinct S3 object keys kept exact per principal and action, in each worker (in-process: in all). A pipeline
+ * that writes a new key per call would otherwise make one usage record per event: 1M such events held 1.4 GB and
+ * 3M 4.3 GB. Later keys count for their bucket only (UsageRecord.bucket, resource unknown), as Lake rows do.
+ */
+export const MAX_OBJECT_KEYS = 1000;
+
+/** The signatures of one principal and action resolution, and how many distinct object keys they hold. */
+interface FastGroup {
+  sigs: Map<string, number>;
+  objectKeys: number;
+}
+
+/** The event without its object key (a copy: records are not changed), for a signature that keeps only the bucket. */
+function withoutObjectKey(ev: Obj): Obj {
+  const rp = ev.requestParameters as Obj;
+  return { ...ev, requestParameters: { ...rp, key: undefined } };
+}
+
+/** An object call's targets with their object ARNs folded into the bucket (resources unknown). */
+function foldObjectTargets(targets: ActionTarget[]): ActionTarget[] | undefined {
+  let folded = false;
+  const out = targets.map((t) => {
+    if (!isS3ObjectAction(t.action) || t.resources.length === 0) return t;
+    const bucket = /^(arn:[^:]+:s3:::[^/]+)\/./.exec(t.resources[0])?.[1];
+    if (!bucket || !t.resources.every((r) => r.startsWith(`${bucket}/`))) return t;
+    folded = true;
+    return { action: t.action, resources: [], bucket };
+  });
+  return folded ? out : undefined;
+}
+
 /** The bucket name when resources.ts would derive the ARNs from bucketName (and key) alone, in the aws partition. */
 function simpleBucket(ctx: ResourceContext): string | undefined {
   if (ctx.partition !== 'aws' || ctx.eventName === 'CopyObject' || ctx.eventName === 'UploadPartCopy') return undefined;
   const b = ctx.requestParameters?.bucketName;
   return typeof b === 'string' && b !== '' && !b.includes('/') && !b.startsWith('arn:') ? b : undefined;
+}
+
+/** Everything the aggregate keys on, as one string (the general path's signature key). */
+function signatureKey(m: Exclude<MapResult, { bad: string }>): string {
+  if ('permissionless' in m) return 'p';
+  if ('unmapped' in m) return `u\u0000${m.unmapped.eventSource}\u0000${m.unmapped.eventName}`;
+  let key = `m\u0000${m.principal}\u0000${m.principalType}\u0000${m.account ?? ''}\u0000${m.outcome}\u0000${m.errorCode ?? ''}\u0000${m.eventSource}\u0000${m.eventName}`;
+  for (const k in m.context) key += `\u0001${k}=${m.context[k]}`;
+  for (const t of m.targets) {
+    key += `\u0002${t.action}`;
+    for (const r of t.resources) key += `\u0003${r}`;
+    if (t.bucket) key += `\u0004${t.bucket}`;
+  }
+  return key;
 }
 
 /** Maps records and interns their signatures. One per worker (or one in-process). Not thread-safe, not needed. */
@@ -244,8 +296,10 @@ export class EventProcessor {
   private minute = '';
   private minuteMs = 0;
   /** Fast-path signatures: principal -> action resolution -> rest of the key (see fastSignature). */
-  private readonly fast = new Map<NormalisedPrincipal, Map<ActionResolution, Map<string, number>>>();
+  private readonly fast = new Map<NormalisedPrincipal, Map<ActionResolution, FastGroup>>();
   private readonly sigIds = new Map<string, number>();
+  /** General-path object keys kept, per principal and action (see MAX_OBJECT_KEYS). */
+  private readonly generalObjectKeys = new Map<string, number>();
   private pendingSigs: string[] = [];
   private nextSig = 0;
   private readonly contextKeys: ReadonlySet<string>;
@@ -272,7 +326,7 @@ export class EventProcessor {
     this.origin(ev, b);
     const t = this.time(ev.eventTime ?? ev['@timestamp']);
     if (t < this.sinceMs || t > this.untilMs) return;
-    let sig = t === t ? this.fastSignature(ev) : -1;
+    let sig = t === t ? this.fastSignature(ev, b) : -1;
     if (sig < 0) {
       const mapped = mapEvent(ev, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
       if ('bad' in mapped) {
@@ -280,7 +334,7 @@ export class EventProcessor {
         b.problem(mapped.bad);
         return;
       }
-      sig = this.signature(mapped);
+      sig = this.signature(mapped, b);
     }
     // Cross-account calls reach both accounts' trails under one sharedEventID: count them once.
     const shared = ev.sharedEventID;
@@ -324,7 +378,7 @@ export class EventProcessor {
    * result depends on. The first event of a new key is mapped in full to define it. -1: take the general path
    * (denials, whose message names the action; PartiQL; anything odd).
    */
-  private fastSignature(ev: Obj): number {
+  private fastSignature(ev: Obj, b: BatchBuilder): number {
     const eventSource = ev.eventSource;
     const eventName = ev.eventName;
     if (typeof eventSource !== 'string' || typeof eventName !== 'string' || eventSource === '' || eventName === '') return -1;
@@ -340,6 +394,9 @@ export class EventProcessor {
     if (eventName === 'ExecuteStatement' && eventSource === 'dynamodb.amazonaws.com') return -1;
     const errorCode = typeof ev.errorCode === 'string' && ev.errorCode !== '' ? ev.errorCode : undefined;
     let rest = '';
+    // Where the S3 object key lies in `rest` (-1: none), to fold it when a group holds MAX_OBJECT_KEYS already.
+    let keyStart = -1;
+    let keyLength = 0;
     if (errorCode) {
       const outcome = outcomeOf(errorCode, typeof ev.errorMessage === 'string' ? ev.errorMessage : undefined);
       if (outcome === 'denied') return -1;
@@ -364,7 +421,13 @@ export class EventProcessor {
         // The usual S3 call: its resource is the bucket, or bucket/key for object actions (resources.ts): key on
         // the raw strings instead of building the ARN.
         const key = rctx.requestParameters!.key;
-        rest += isS3ObjectAction(actions[0]) ? `\u0002\u0004${bucket}\u0005${typeof key === 'string' ? key : '\u0006'}` : `\u0002\u0004${bucket}`;
+        if (!isS3ObjectAction(actions[0])) rest += `\u0002\u0004${bucket}`;
+        else if (typeof key === 'string' && key !== '') {
+          rest += `\u0002\u0004${bucket}\u0005`;
+          keyStart = rest.length;
+          keyLength = key.length;
+          rest += key;
+        } else rest += `\u0002\u0004${bucket}\u0005\u0006`;
       } else {
         for (let i = 0; i < actions.length; i++) {
           rest += '\u0002';
@@ -377,16 +440,27 @@ export class EventProcessor {
     }
     let byAction = this.fast.get(principal);
     if (!byAction) this.fast.set(principal, (byAction = new Map()));
-    let byRest = byAction.get(resolved);
-    if (!byRest) byAction.set(resolved, (byRest = new Map()));
-    let sig = byRest.get(rest);
+    let group = byAction.get(resolved);
+    if (!group) byAction.set(resolved, (group = { sigs: new Map(), objectKeys: 0 }));
+    let sig = group.sigs.get(rest);
     if (sig === undefined) {
       // A new key: define its signature from the full mapping. (Another key may map the same way, e.g. after the
       // memo was cleared; that only means two signatures for one record, which the aggregator adds up.)
-      const mapped = mapEvent(ev, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
+      let source = ev;
+      if (keyStart >= 0) {
+        if (group.objectKeys >= MAX_OBJECT_KEYS) {
+          // One key too many: the event counts for its bucket (\u0008 stands for "a key not kept").
+          b.folded++;
+          rest = `${rest.slice(0, keyStart)}\u0008${rest.slice(keyStart + keyLength)}`;
+          sig = group.sigs.get(rest);
+          if (sig !== undefined) return sig;
+          source = withoutObjectKey(ev);
+        } else group.objectKeys++;
+      }
+      const mapped = mapEvent(source, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
       if ('bad' in mapped) return -1;
       sig = this.define(mapped);
-      byRest.set(flatKey(rest), sig);
+      group.sigs.set(flatKey(rest), sig);
     }
     return sig;
   }
@@ -399,23 +473,31 @@ export class EventProcessor {
   }
 
   /** The general path's signature: interned by a string of everything the aggregate keys on. */
-  private signature(m: Exclude<MapResult, { bad: string }>): number {
-    let key: string;
-    if ('permissionless' in m) key = 'p';
-    else if ('unmapped' in m) key = `u\u0000${m.unmapped.eventSource}\u0000${m.unmapped.eventName}`;
-    else {
-      key = `m\u0000${m.principal}\u0000${m.principalType}\u0000${m.account ?? ''}\u0000${m.outcome}\u0000${m.errorCode ?? ''}\u0000${m.eventSource}\u0000${m.eventName}`;
-      for (const k in m.context) key += `\u0001${k}=${m.context[k]}`;
-      for (const t of m.targets) {
-        key += `\u0002${t.action}`;
-        for (const r of t.resources) key += `\u0003${r}`;
+  private signature(m: Exclude<MapResult, { bad: string }>, b: BatchBuilder): number {
+    const key = signatureKey(m);
+    let id = this.sigIds.get(key);
+    if (id !== undefined) return id;
+    if ('targets' in m) {
+      // A new object key (a denial's, mostly): kept while the principal and action hold fewer than MAX_OBJECT_KEYS.
+      const folded = foldObjectTargets(m.targets);
+      if (folded) {
+        const group = `${m.principal}\u0000${m.targets[0].action}`;
+        const kept = this.generalObjectKeys.get(group) ?? 0;
+        if (kept >= MAX_OBJECT_KEYS) {
+          b.folded++;
+          m = { ...m, targets: folded };
+          const foldedKey = signatureKey(m);
+          id = this.sigIds.get(foldedKey);
+          if (id !== undefined) return id;
+          id = this.define(m);
+          this.sigIds.set(flatKey(foldedKey), id);
+          return id;
+        }
+        this.generalObjectKeys.set(group, kept + 1);
       }
     }
-    let id = this.sigIds.get(key);
-    if (id === undefined) {
-      id = this.define(m);
-      this.sigIds.set(flatKey(key), id);
-    }
+    id = this.define(m);
+    this.sigIds.set(flatKey(key), id);
     return id;
   }
 

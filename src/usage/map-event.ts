@@ -2,12 +2,14 @@
 import { lookupAction } from '../catalog/catalog.js';
 import { partiqlAction, resolveActions, type ActionLookup, type ActionResolution } from './event-actions.js';
 import { normalisePrincipal, type CallerType, type NormalisedPrincipal } from './principal.js';
-import { resourcesFor } from './resources.js';
+import { objectBucketArn, resourcesFor } from './resources.js';
 
 /** One action of an event with the resources it was performed on (empty = unknown). */
 export interface ActionTarget {
   action: string;
   resources: string[];
+  /** With no resources: the bucket ARN of an S3 object call whose key is not known (see objectBucketArn). */
+  bucket?: string;
 }
 
 export interface MappedEvent {
@@ -361,10 +363,11 @@ export function mapEvent(record: unknown, lookup: ActionLookup = lookupAction, o
     requestParameters: rp,
     resources: ev.resources,
   };
-  const targets: ActionTarget[] = actions.map((action, i) => ({
-    action,
-    resources: deniedAction && denied.resource ? [denied.resource] : resourcesFor(rctx, action, i),
-  }));
+  const targets: ActionTarget[] = actions.map((action, i) => {
+    const resources = deniedAction && denied.resource ? [denied.resource] : resourcesFor(rctx, action, i);
+    const bucket = resources.length ? undefined : objectBucketArn(rctx, action, i);
+    return bucket ? { action, resources, bucket } : { action, resources };
+  });
 
   const mapped: MappedEvent = {
     eventId: str(ev.eventID),

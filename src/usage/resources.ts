@@ -51,6 +51,16 @@ function s3Resources(ctx: ResourceContext, action: string, index: number): strin
   return key ? [`${bucketArn}/${key}`] : [];
 }
 
+/**
+ * The bucket of an S3 object call that names no key (CloudTrail Lake and Athena rows, which do not group by key,
+ * and keys not kept, see event-batch.ts): the resource is unknown, but it is an object of this bucket.
+ */
+export function objectBucketArn(ctx: ResourceContext, action: string, index: number): string | undefined {
+  if (!action.startsWith('s3:') || !isS3ObjectAction(action) || ((ctx.eventName === 'CopyObject' || ctx.eventName === 'UploadPartCopy') && index === 1)) return undefined;
+  const bucket = str(ctx.requestParameters?.bucketName);
+  return bucket && !bucket.includes('/') && !bucket.startsWith('arn:') ? `arn:${ctx.partition}:s3:::${bucket}` : undefined;
+}
+
 function decodeURIComponentSafe(s: string): string | undefined {
   try {
     return decodeURIComponent(s);

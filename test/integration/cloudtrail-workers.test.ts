@@ -98,3 +98,38 @@ test('a counted batch\'s buffers go back to its worker (detached here) and later
   const again = JSON.parse(execFileSync(process.execPath, [join(work, 'release.mjs'), ...files, files[0]], { encoding: 'utf8' }));
   expect(again.out[6].sum).toBe(again.out[0].sum);
 }, 60_000);
+
+test('a writer of many distinct object keys: each worker keeps 1,000 per principal and action, the rest count for the bucket', () => {
+  const dir = join(work, 'many-keys');
+  mkdirSync(dir, { recursive: true });
+  const perFile = 800;
+  for (let f = 0; f < 4; f++) {
+    const records = Array.from({ length: perFile }, (_, i) => {
+      const n = f * perFile + i;
+      return {
+        eventVersion: '1.09',
+        userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/etl/s', accountId: '111122223333', sessionContext: { sessionIssuer: { type: 'Role', arn: 'arn:aws:iam::111122223333:role/etl' } } },
+        eventTime: new Date(Date.UTC(2024, 4, 1) + n * 1000).toISOString().replace('.000', ''),
+        eventSource: 's3.amazonaws.com',
+        eventName: 'PutObject',
+        awsRegion: 'us-east-1',
+        requestParameters: { bucketName: 'lake', key: `raw/part-${n}.parquet` },
+        eventID: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+        recipientAccountId: '111122223333',
+      };
+    });
+    writeFileSync(join(dir, `111122223333_CloudTrail_us-east-1_20240501T000${f}Z_k${f}.json.gz`), gzipSync(JSON.stringify({ Records: records })));
+  }
+  const read = (workers: number) => JSON.parse(execFileSync(process.execPath, [join(work, 'child.mjs'), dir, String(workers)], { encoding: 'utf8' })).s;
+  for (const [workers, maxExact] of [[2, 2000], [0, 1000]]) {
+    const s = read(workers);
+    const exact = s.records.filter((r: { resource?: string }) => r.resource !== undefined);
+    const onBucket = s.records.filter((r: { resource?: string }) => r.resource === undefined);
+    expect(s.totalEvents).toBe(3200);
+    expect(exact.length).toBeGreaterThanOrEqual(1000);
+    expect(exact.length).toBeLessThanOrEqual(maxExact);
+    expect(onBucket).toEqual([expect.objectContaining({ action: 's3:PutObject', bucket: 'arn:aws:s3:::lake', count: 3200 - exact.length })]);
+    expect(s.sources[0].keysNotKept).toBe(3200 - exact.length);
+    expect(s.sources[0].status).toBe('ran');
+  }
+}, 60_000);

@@ -3,7 +3,7 @@ import { classifyResource, concreteness } from '../../src/analysis/concreteness.
 import { actionDelta } from '../../src/analysis/delta.js';
 import { newAccess } from '../../src/analysis/new-access.js';
 import { newEscalationCombos, riskChanges } from '../../src/analysis/risk.js';
-import { replay } from '../../src/analysis/replay.js';
+import { recordsFor, replay } from '../../src/analysis/replay.js';
 import { accessNotGranted, publicAccess } from '../../src/analysis/local-checks.js';
 import { extractPolicies } from '../../src/policies/extract.js';
 import type { PolicyDocument, UsageRecord } from '../../src/model.js';
@@ -167,6 +167,20 @@ describe('replay of CloudTrail usage', () => {
     expect(r.predicted[0]).toMatchObject({ action: 's3:PutObject', resource: 'arn:aws:s3:::b/*', count: 12, base: 'allow', head: 'implicit-deny' });
     expect(r.fixed).toHaveLength(1);
     expect(r.fixed[0]).toMatchObject({ action: 'dynamodb:Query', count: 2 });
+  });
+
+  test('object calls counted for their bucket only belong to that bucket and are never decided as if their key were known', () => {
+    const bucketSubject = { type: 'bucket' as const, arn: 'arn:aws:s3:::b', id: 'arn:aws:s3:::b' };
+    const onBucket = (bucket: string, count: number): UsageRecord => ({ ...record('s3:GetObject', undefined, 'allowed', count), bucket });
+    const exact = record('s3:GetObject', 'arn:aws:s3:::b/k1', 'allowed', 3);
+    const records = [exact, onBucket('arn:aws:s3:::b', 40), onBucket('arn:aws:s3:::other', 9)];
+    expect(recordsFor(bucketSubject, records)).toEqual([exact, records[1]]);
+    // Identity policies narrowed from b/* to b/exports/*: the key-less calls are not predicted as certain denials.
+    const base = [doc([allow('s3:GetObject', 'arn:aws:s3:::b/*')])];
+    const head = [doc([allow('s3:GetObject', 'arn:aws:s3:::b/exports/*')])];
+    const r = replay(subject, base, head, [records[1]]);
+    expect(r.predicted).toEqual([]);
+    expect(r.eventsReplayed).toBe(40);
   });
 
   test('a condition the log cannot evaluate is undecided, not allowed', () => {

@@ -7,7 +7,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { jest } from '@jest/globals';
 import { ACCOUNTS, prng, trailEvent, trailObject } from '../../bench/cloudtrail-gen.js';
 import { UsageAggregator } from '../../src/usage/aggregator.js';
-import { BatchBuffers, BatchBuilder, EventProcessor, type SigDef } from '../../src/usage/event-batch.js';
+import { BatchBuffers, BatchBuilder, EventProcessor, MAX_OBJECT_KEYS, type SigDef } from '../../src/usage/event-batch.js';
 import { IdTable, uuidWords } from '../../src/usage/event-id-set.js';
 import { EventLedger } from '../../src/usage/event-ledger.js';
 import { inflateInput, ReadBuffers, readLogObject, sizeClass } from '../../src/usage/log-object.js';
@@ -79,6 +79,57 @@ describe('EventProcessor + SourceTally agree with mapEvent + UsageAggregator', (
       expect(got.records.some((r) => r.outcome === 'denied')).toBe(true);
     });
   }
+
+  test('object keys beyond MAX_OBJECT_KEYS per principal and action count for their bucket, with nothing lost', () => {
+    const role = 'arn:aws:iam::111122223333:role/etl';
+    const s3Call = (i: number, eventName: string, key: string, denied = false): Record<string, unknown> => ({
+      eventVersion: '1.09',
+      eventTime: new Date(Date.UTC(2024, 4, 1) + i * 1000).toISOString().replace('.000', ''),
+      eventSource: 's3.amazonaws.com',
+      eventName,
+      awsRegion: 'us-east-1',
+      eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/etl/s', accountId: '111122223333', sessionContext: { sessionIssuer: { arn: role } } },
+      requestParameters: { bucketName: 'lake', key },
+      ...(denied ? { errorCode: 'AccessDenied', errorMessage: 'Access Denied' } : {}),
+    });
+    const events: Record<string, unknown>[] = [];
+    // Allowed calls (the fast path): 1,500 distinct keys, then the first 10 again.
+    for (let i = 0; i < MAX_OBJECT_KEYS + 500; i++) events.push(s3Call(i, 'PutObject', `raw/part-${i}.parquet`));
+    for (let i = 0; i < 10; i++) events.push(s3Call(10_000 + i, 'PutObject', `raw/part-${i}.parquet`));
+    // Denials (the general path): 1,200 distinct keys.
+    for (let i = 0; i < MAX_OBJECT_KEYS + 200; i++) events.push(s3Call(20_000 + i, 'GetObject', `in/${i}.csv`, true));
+    const proc = new EventProcessor();
+    const registry = new SigRegistry();
+    const tally = new SourceTally(new EventLedger());
+    let folded = 0;
+    for (let i = 0; i < events.length; i += 400) {
+      const b = new BatchBuilder('x');
+      for (const r of events.slice(i, i + 400)) proc.record(r, b);
+      const batch = closeBatch(proc, b);
+      folded += batch.folded;
+      registry.register(batch);
+      tally.add(batch, registry);
+    }
+    const got = tally.into(new UsageAggregator()).summary();
+    const put = got.records.filter((r) => r.action === 's3:PutObject');
+    const exact = put.filter((r) => r.resource !== undefined);
+    // The first 1,000 keys stay exact (the repeats of 10 of them add to theirs); the other 500 count for the bucket.
+    expect(exact).toHaveLength(MAX_OBJECT_KEYS);
+    expect(exact.every((r) => /^arn:aws:s3:::lake\/raw\/part-(\d+)\.parquet$/.test(r.resource!) && Number(/(\d+)\.parquet/.exec(r.resource!)![1]) < MAX_OBJECT_KEYS)).toBe(true);
+    expect(exact.filter((r) => r.count === 2)).toHaveLength(10);
+    expect(put.filter((r) => r.resource === undefined)).toEqual([expect.objectContaining({ bucket: 'arn:aws:s3:::lake', count: 500, principal: role, outcome: 'allowed' })]);
+    const get = got.records.filter((r) => r.action === 's3:GetObject');
+    expect(get.filter((r) => r.resource !== undefined)).toHaveLength(MAX_OBJECT_KEYS);
+    expect(get.filter((r) => r.resource === undefined)).toEqual([expect.objectContaining({ bucket: 'arn:aws:s3:::lake', count: 200, outcome: 'denied' })]);
+    expect(folded).toBe(700);
+    // Nothing lost: every event is counted, per action as without the limit.
+    const ref = reference(events, []);
+    expect(got.totalEvents).toBe(ref.totalEvents);
+    const sum = (s: typeof got, action: string) => s.records.filter((r) => r.action === action).reduce((n, r) => n + r.count, 0);
+    for (const action of ['s3:PutObject', 's3:GetObject']) expect(sum(got, action)).toBe(sum(ref, action));
+    expect(ref.records).toHaveLength(MAX_OBJECT_KEYS + 500 + MAX_OBJECT_KEYS + 200);
+  });
 
   test('batches from two producers dedupe against each other (one shared id set)', () => {
     const events = generated(200);

@@ -228,6 +228,10 @@ describe('cloudtrail.scope in the config and the gate', () => {
     expect(scoped.report.checks.find((c) => c.id === 'cloudtrail')?.detail).toMatch(/events about the change's subjects \(\d+ other records read, not mapped\)/);
     expect(checksLine(scoped.report)).toMatch(/CloudTrail: 2 sources, [\d,]+ events about the change's subjects \([\d,]+ other records read, not mapped\)/);
     expect(checksLine(all.report)).not.toMatch(/about the change's subjects/);
+    expect(checksLine(all.report)).not.toMatch(/keys were not kept/);
+    // Events counted for their bucket only (a writer of too many distinct keys) are said too.
+    const folded = { ...all.report, usage: { ...all.report.usage!, sources: all.report.usage!.sources.map((x, i) => (i === 0 ? { ...x, keysNotKept: 1234 } : x)) } };
+    expect(checksLine(folded)).toMatch(/1,234 events on S3 objects whose keys were not kept \(over 1,000 per principal and action: counted for the bucket\)/);
     // The claims must be the same; what differs is what the logs showed of other resources: the data events listed
     // as seen, and how an "unknown" explains itself.
     const perSubject = (r: typeof scoped.report) =>

@@ -172,6 +172,9 @@ describe('aggregate SQL', () => {
     const s = agg.summary();
     const by = (p: string) => s.records.filter((r) => r.principal === p).map((r) => [r.action, r.resource ?? null, r.outcome, r.count, r.firstSeen, r.lastSeen]);
     expect(by('arn:aws:iam::111122223333:role/app')).toEqual([['s3:GetObject', null, 'allowed', 3, '2024-05-01T10:00:00.000Z', '2024-05-03T08:00:00.000Z']]);
+    // An object call without its key (the query does not group by key) still names its bucket.
+    expect(s.records.find((r) => r.principal === 'arn:aws:iam::111122223333:role/app')?.bucket).toBe('arn:aws:s3:::b');
+    expect(s.records.find((r) => r.principal === 'arn:aws:iam::111122223333:role/etl')?.bucket).toBeUndefined();
     expect(by('arn:aws:iam::111122223333:role/etl')).toEqual([['s3:ListBucket', 'arn:aws:s3:::b', 'allowed', 3, expect.any(String), expect.any(String)]]);
     expect(by('arn:aws:iam::111122223333:user/alice')).toEqual([['iam:DeleteRole', 'arn:aws:iam::111122223333:role/x', 'denied', 3, expect.any(String), expect.any(String)]]);
     expect(by('lambda.amazonaws.com')).toEqual([['kms:Decrypt', 'arn:aws:kms:us-east-1:111122223333:key/k', 'allowed', 3, expect.any(String), expect.any(String)]]);
