@@ -61860,10 +61860,12 @@ function scopeSkipped(sources) {
     const skipped = sources.reduce((n, s) => n + (s.skipped ?? 0), 0);
     return skipped ? ` (${plural(skipped, 'other record')} read, not mapped)` : '';
 }
-/** ", N on S3 objects whose keys were not kept" when a principal and action held too many keys, else "". */
+/** ", N on S3 objects whose keys were not kept" (and addresses) when a principal and action held too many, else "". */
 function keysNotKept(sources) {
     const n = sources.reduce((k, s) => k + (s.keysNotKept ?? 0), 0);
-    return n ? `, ${plural(n, 'event')} on S3 objects whose keys were not kept (over ${formatCount(1000)} per principal and action: counted for the bucket)` : '';
+    const a = sources.reduce((k, s) => k + (s.addressesNotKept ?? 0), 0);
+    return ((n ? `, ${plural(n, 'event')} on S3 objects whose keys were not kept (over ${formatCount(1000)} per principal and action: counted for the bucket)` : '') +
+        (a ? `, ${plural(a, 'event')} whose source address was not kept (over ${formatCount(1000)} per principal and action: \`aws:SourceIp\` unknown)` : ''));
 }
 function checksLine(report) {
     const items = report.checks.slice(0, 40).map((c) => {
@@ -72851,7 +72853,8 @@ function usageCheck(usage, config, findings) {
         findings.push(notRun(`cloudtrail:${s.id}`, `CloudTrail source ${s.id} ${s.status === 'failed' ? 'failed' : 'was read only in part'}: ${s.errors.slice(0, 3).join('; ')}`));
     const skipped = usage.sources.reduce((n, s) => n + (s.skipped ?? 0), 0);
     const notKept = usage.sources.reduce((n, s) => n + (s.keysNotKept ?? 0), 0);
-    const detail = `${usage.sources.length} source(s), ${usage.totalEvents} events${usage.scope ? ` about the change's subjects${skipped ? ` (${skipped} other records read, not mapped)` : ''}` : ''}${usage.window.start ? `, ${usage.window.start.slice(0, 10)} to ${(usage.window.end ?? '').slice(0, 10)}` : ''}, ${usage.unmapped.reduce((n, u) => n + u.count, 0)} unmapped${notKept ? `, ${notKept} on S3 objects whose keys were not kept (over 1,000 per principal and action)` : ''}`;
+    const addresses = usage.sources.reduce((n, s) => n + (s.addressesNotKept ?? 0), 0);
+    const detail = `${usage.sources.length} source(s), ${usage.totalEvents} events${usage.scope ? ` about the change's subjects${skipped ? ` (${skipped} other records read, not mapped)` : ''}` : ''}${usage.window.start ? `, ${usage.window.start.slice(0, 10)} to ${(usage.window.end ?? '').slice(0, 10)}` : ''}, ${usage.unmapped.reduce((n, u) => n + u.count, 0)} unmapped${notKept ? `, ${notKept} on S3 objects whose keys were not kept (over 1,000 per principal and action)` : ''}${addresses ? `, ${addresses} whose source address was not kept (over 1,000 per principal and action: aws:SourceIp unknown)` : ''}`;
     return { id: 'cloudtrail', status: failed.length ? 'not-run' : 'ran', detail };
 }
 function notRun(what, message) {
@@ -76104,6 +76107,7 @@ class BatchBuilder {
     records = 0;
     skipped = 0;
     folded = 0;
+    addressesNotKept = 0;
     badRecords = 0;
     bytes = 0;
     incomplete = false;
@@ -76125,7 +76129,7 @@ class BatchBuilder {
     }
     /** A point to roll back to (see rollback): what a failed fast parse of an object must undo. */
     mark() {
-        return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, skipped: this.skipped, folded: this.folded, badRecords: this.badRecords, incomplete: this.incomplete };
+        return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, skipped: this.skipped, folded: this.folded, addressesNotKept: this.addressesNotKept, badRecords: this.badRecords, incomplete: this.incomplete };
     }
     /** Forgets the records added since `m` (accounts and regions seen stay: the same records are read again). */
     rollback(m) {
@@ -76136,6 +76140,7 @@ class BatchBuilder {
         this.records = m.records;
         this.skipped = m.skipped;
         this.folded = m.folded;
+        this.addressesNotKept = m.addressesNotKept;
         this.badRecords = m.badRecords;
         this.incomplete = m.incomplete;
     }
@@ -76191,6 +76196,7 @@ class BatchBuilder {
             records: this.records,
             skipped: this.skipped,
             folded: this.folded,
+            addressesNotKept: this.addressesNotKept,
             badRecords: this.badRecords,
             problems: this.problems,
             suppressed: this.suppressed,
@@ -76239,6 +76245,20 @@ function transferables(b) {
  * 3M 4.3 GB. Later keys count for their bucket only (UsageRecord.bucket, resource unknown), as Lake rows do.
  */
 const MAX_OBJECT_KEYS = 1000;
+/**
+ * Distinct source addresses kept per principal and action, in each worker, when the policies test aws:SourceIp (a
+ * function outside a VPC calls from ever new AWS addresses). Later ones leave aws:SourceIp unknown, never absent.
+ */
+const MAX_SOURCE_ADDRESSES = 1000;
+/** Whether `value` is kept for `group` (already, or now as one of at most `max`); false: fold it. */
+function keep(kept, value, max) {
+    if (kept.has(value))
+        return true;
+    if (kept.size >= max)
+        return false;
+    kept.add(value);
+    return true;
+}
 /** The event without its object key (a copy: records are not changed), for a signature that keeps only the bucket. */
 function withoutObjectKey(ev) {
     const rp = ev.requestParameters;
@@ -76291,8 +76311,8 @@ class EventProcessor {
     /** Fast-path signatures: principal -> action resolution -> rest of the key (see fastSignature). */
     fast = new Map();
     sigIds = new Map();
-    /** General-path object keys kept, per principal and action (see MAX_OBJECT_KEYS). */
-    generalObjectKeys = new Map();
+    /** General-path object keys and source addresses kept, per principal and action. */
+    generalKept = new Map();
     pendingSigs = [];
     nextSig = 0;
     contextKeys;
@@ -76393,7 +76413,10 @@ class EventProcessor {
         let rest = '';
         // Where the S3 object key lies in `rest` (-1: none), to fold it when a group holds MAX_OBJECT_KEYS already.
         let keyStart = -1;
-        let keyLength = 0;
+        let key = '';
+        // And where the aws:sourceip value lies (after the key), to leave it unknown past MAX_SOURCE_ADDRESSES.
+        let addressStart = -1;
+        let address = '';
         if (errorCode) {
             const outcome = outcomeOf(errorCode, typeof ev.errorMessage === 'string' ? ev.errorMessage : undefined);
             if (outcome === 'denied')
@@ -76418,14 +76441,14 @@ class EventProcessor {
             if (bucket !== undefined) {
                 // The usual S3 call: its resource is the bucket, or bucket/key for object actions (resources.ts): key on
                 // the raw strings instead of building the ARN.
-                const key = rctx.requestParameters.key;
+                const k = rctx.requestParameters.key;
                 if (!isS3ObjectAction(actions[0]))
                     rest += `\u0002\u0004${bucket}`;
-                else if (typeof key === 'string' && key !== '') {
+                else if (typeof k === 'string' && k !== '') {
                     rest += `\u0002\u0004${bucket}\u0005`;
                     keyStart = rest.length;
-                    keyLength = key.length;
-                    rest += key;
+                    key = k;
+                    rest += k;
                 }
                 else
                     rest += `\u0002\u0004${bucket}\u0005\u0006`;
@@ -76439,32 +76462,46 @@ class EventProcessor {
             }
             // Context values in the processor's key order (positions say which key), without building an object.
             const keys = this.contextKeyList;
-            for (let i = 0; i < keys.length; i++)
-                rest += `\u0001${contextValue(ev, ui, principal, keys[i], this.ipMemo) ?? '\u0007'}`;
+            for (let i = 0; i < keys.length; i++) {
+                const v = contextValue(ev, ui, principal, keys[i], this.ipMemo);
+                rest += '\u0001';
+                if (v !== undefined && keys[i] === 'aws:sourceip') {
+                    address = v;
+                    addressStart = rest.length;
+                }
+                rest += v ?? '\u0007';
+            }
         }
         let byAction = this.fast.get(principal);
         if (!byAction)
             this.fast.set(principal, (byAction = new Map()));
         let group = byAction.get(resolved);
         if (!group)
-            byAction.set(resolved, (group = { sigs: new Map(), objectKeys: 0 }));
+            byAction.set(resolved, (group = { sigs: new Map(), keys: new Set(), addresses: new Set() }));
         let sig = group.sigs.get(rest);
         if (sig === undefined) {
             // A new key: define its signature from the full mapping. (Another key may map the same way, e.g. after the
             // memo was cleared; that only means two signatures for one record, which the aggregator adds up.)
             let source = ev;
-            if (keyStart >= 0) {
-                if (group.objectKeys >= MAX_OBJECT_KEYS) {
-                    // One key too many: the event counts for its bucket (\u0008 stands for "a key not kept").
-                    b.folded++;
-                    rest = `${rest.slice(0, keyStart)}\u0008${rest.slice(keyStart + keyLength)}`;
-                    sig = group.sigs.get(rest);
-                    if (sig !== undefined)
-                        return sig;
-                    source = withoutObjectKey(ev);
-                }
-                else
-                    group.objectKeys++;
+            let folded = false;
+            // Past the limits: the address becomes unknown (\u0007, as when the event has none), then (it lies before
+            // the address, whose position is then kept) the key counts for its bucket (\u0008: "a key not kept").
+            if (addressStart >= 0 && !keep(group.addresses, address, MAX_SOURCE_ADDRESSES)) {
+                b.addressesNotKept++;
+                rest = `${rest.slice(0, addressStart)}\u0007${rest.slice(addressStart + address.length)}`;
+                source = { ...source, sourceIPAddress: undefined };
+                folded = true;
+            }
+            if (keyStart >= 0 && !keep(group.keys, key, MAX_OBJECT_KEYS)) {
+                b.folded++;
+                rest = `${rest.slice(0, keyStart)}\u0008${rest.slice(keyStart + key.length)}`;
+                source = withoutObjectKey(source);
+                folded = true;
+            }
+            if (folded) {
+                sig = group.sigs.get(rest);
+                if (sig !== undefined)
+                    return sig;
             }
             const mapped = mapEvent(source, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
             if ('bad' in mapped)
@@ -76486,24 +76523,34 @@ class EventProcessor {
         let id = this.sigIds.get(key);
         if (id !== undefined)
             return id;
-        if ('targets' in m) {
-            // A new object key (a denial's, mostly): kept while the principal and action hold fewer than MAX_OBJECT_KEYS.
-            const folded = foldObjectTargets(m.targets);
-            if (folded) {
-                const group = `${m.principal}\u0000${m.targets[0].action}`;
-                const kept = this.generalObjectKeys.get(group) ?? 0;
-                if (kept >= MAX_OBJECT_KEYS) {
-                    b.folded++;
-                    m = { ...m, targets: folded };
-                    const foldedKey = signatureKey(m);
-                    id = this.sigIds.get(foldedKey);
-                    if (id !== undefined)
-                        return id;
-                    id = this.define(m);
-                    this.sigIds.set(flatKey(foldedKey), id);
+        if ('targets' in m && m.targets.length > 0) {
+            // A new object key or source address (a denial's, mostly): kept while the principal and action hold fewer
+            // than the limits (see MAX_OBJECT_KEYS, MAX_SOURCE_ADDRESSES).
+            const name = `${m.principal}\u0000${m.targets[0].action}`;
+            let kept = this.generalKept.get(name);
+            if (!kept)
+                this.generalKept.set(name, (kept = { keys: new Set(), addresses: new Set() }));
+            let folded = m;
+            const address = m.context['aws:sourceip'];
+            if (address !== undefined && !keep(kept.addresses, address, MAX_SOURCE_ADDRESSES)) {
+                b.addressesNotKept++;
+                const context = { ...m.context };
+                delete context['aws:sourceip'];
+                folded = { ...folded, context };
+            }
+            const onBucket = foldObjectTargets(m.targets);
+            if (onBucket && !keep(kept.keys, m.targets.flatMap((t) => t.resources).join('\u0003'), MAX_OBJECT_KEYS)) {
+                b.folded++;
+                folded = { ...folded, targets: onBucket };
+            }
+            if (folded !== m) {
+                const foldedKey = signatureKey(folded);
+                id = this.sigIds.get(foldedKey);
+                if (id !== undefined)
                     return id;
-                }
-                this.generalObjectKeys.set(group, kept + 1);
+                id = this.define(folded);
+                this.sigIds.set(flatKey(foldedKey), id);
+                return id;
             }
         }
         id = this.define(m);
@@ -77891,6 +77938,8 @@ class ReportBuilder {
             this.report.skipped = (this.report.skipped ?? 0) + b.skipped;
         if (b.folded > 0)
             this.report.keysNotKept = (this.report.keysNotKept ?? 0) + b.folded;
+        if (b.addressesNotKept > 0)
+            this.report.addressesNotKept = (this.report.addressesNotKept ?? 0) + b.addressesNotKept;
         if (object)
             this.report.objects = (this.report.objects ?? 0) + 1;
         this.report.bytes = (this.report.bytes ?? 0) + b.bytes;

@@ -205,6 +205,11 @@ export interface UsageSourceReport {
    * 1,000 distinct keys in the worker that read them.
    */
   keysNotKept?: number;
+  /**
+   * Events whose aws:SourceIp was left unknown (the policies test it): the principal and action already held 1,000
+   * distinct source addresses in the worker that read them.
+   */
+  addressesNotKept?: number;
   objects?: number;
   bytes?: number;
   accounts?: string[];

@@ -44,6 +44,8 @@ export interface EventBatch {
   skipped: number;
   /** Events on S3 objects counted for their bucket only: their key was one too many to keep (MAX_OBJECT_KEYS). */
   folded: number;
+  /** Events whose aws:SourceIp was left unknown: their address was one too many to keep (MAX_SOURCE_ADDRESSES). */
+  addressesNotKept: number;
   badRecords: number;
   /** Problems in reading order, already prefixed with the object's name; capped, see `suppressed`. */
   problems: string[];
@@ -88,6 +90,7 @@ export interface BatchMark {
   records: number;
   skipped: number;
   folded: number;
+  addressesNotKept: number;
   badRecords: number;
   incomplete: boolean;
 }
@@ -105,6 +108,7 @@ export class BatchBuilder {
   records = 0;
   skipped = 0;
   folded = 0;
+  addressesNotKept = 0;
   badRecords = 0;
   bytes = 0;
   incomplete = false;
@@ -124,7 +128,7 @@ export class BatchBuilder {
 
   /** A point to roll back to (see rollback): what a failed fast parse of an object must undo. */
   mark(): BatchMark {
-    return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, skipped: this.skipped, folded: this.folded, badRecords: this.badRecords, incomplete: this.incomplete };
+    return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, skipped: this.skipped, folded: this.folded, addressesNotKept: this.addressesNotKept, badRecords: this.badRecords, incomplete: this.incomplete };
   }
 
   /** Forgets the records added since `m` (accounts and regions seen stay: the same records are read again). */
@@ -136,6 +140,7 @@ export class BatchBuilder {
     this.records = m.records;
     this.skipped = m.skipped;
     this.folded = m.folded;
+    this.addressesNotKept = m.addressesNotKept;
     this.badRecords = m.badRecords;
     this.incomplete = m.incomplete;
   }
@@ -191,6 +196,7 @@ export class BatchBuilder {
       records: this.records,
       skipped: this.skipped,
       folded: this.folded,
+      addressesNotKept: this.addressesNotKept,
       badRecords: this.badRecords,
       problems: this.problems,
       suppressed: this.suppressed,
@@ -244,10 +250,27 @@ type Obj = Record<string, unknown>;
  */
 export const MAX_OBJECT_KEYS = 1000;
 
-/** The signatures of one principal and action resolution, and how many distinct object keys they hold. */
-interface FastGroup {
+/**
+ * Distinct source addresses kept per principal and action, in each worker, when the policies test aws:SourceIp (a
+ * function outside a VPC calls from ever new AWS addresses). Later ones leave aws:SourceIp unknown, never absent.
+ */
+export const MAX_SOURCE_ADDRESSES = 1000;
+
+/** The signatures of one principal and action, and the object keys and source addresses they keep. */
+interface KeptDetails {
+  keys: Set<string>;
+  addresses: Set<string>;
+}
+interface FastGroup extends KeptDetails {
   sigs: Map<string, number>;
-  objectKeys: number;
+}
+
+/** Whether `value` is kept for `group` (already, or now as one of at most `max`); false: fold it. */
+function keep(kept: Set<string>, value: string, max: number): boolean {
+  if (kept.has(value)) return true;
+  if (kept.size >= max) return false;
+  kept.add(value);
+  return true;
 }
 
 /** The event without its object key (a copy: records are not changed), for a signature that keeps only the bucket. */
@@ -298,8 +321,8 @@ export class EventProcessor {
   /** Fast-path signatures: principal -> action resolution -> rest of the key (see fastSignature). */
   private readonly fast = new Map<NormalisedPrincipal, Map<ActionResolution, FastGroup>>();
   private readonly sigIds = new Map<string, number>();
-  /** General-path object keys kept, per principal and action (see MAX_OBJECT_KEYS). */
-  private readonly generalObjectKeys = new Map<string, number>();
+  /** General-path object keys and source addresses kept, per principal and action. */
+  private readonly generalKept = new Map<string, KeptDetails>();
   private pendingSigs: string[] = [];
   private nextSig = 0;
   private readonly contextKeys: ReadonlySet<string>;
@@ -396,7 +419,10 @@ export class EventProcessor {
     let rest = '';
     // Where the S3 object key lies in `rest` (-1: none), to fold it when a group holds MAX_OBJECT_KEYS already.
     let keyStart = -1;
-    let keyLength = 0;
+    let key = '';
+    // And where the aws:sourceip value lies (after the key), to leave it unknown past MAX_SOURCE_ADDRESSES.
+    let addressStart = -1;
+    let address = '';
     if (errorCode) {
       const outcome = outcomeOf(errorCode, typeof ev.errorMessage === 'string' ? ev.errorMessage : undefined);
       if (outcome === 'denied') return -1;
@@ -420,13 +446,13 @@ export class EventProcessor {
       if (bucket !== undefined) {
         // The usual S3 call: its resource is the bucket, or bucket/key for object actions (resources.ts): key on
         // the raw strings instead of building the ARN.
-        const key = rctx.requestParameters!.key;
+        const k = rctx.requestParameters!.key;
         if (!isS3ObjectAction(actions[0])) rest += `\u0002\u0004${bucket}`;
-        else if (typeof key === 'string' && key !== '') {
+        else if (typeof k === 'string' && k !== '') {
           rest += `\u0002\u0004${bucket}\u0005`;
           keyStart = rest.length;
-          keyLength = key.length;
-          rest += key;
+          key = k;
+          rest += k;
         } else rest += `\u0002\u0004${bucket}\u0005\u0006`;
       } else {
         for (let i = 0; i < actions.length; i++) {
@@ -436,26 +462,43 @@ export class EventProcessor {
       }
       // Context values in the processor's key order (positions say which key), without building an object.
       const keys = this.contextKeyList;
-      for (let i = 0; i < keys.length; i++) rest += `\u0001${contextValue(ev, ui as Obj, principal, keys[i], this.ipMemo) ?? '\u0007'}`;
+      for (let i = 0; i < keys.length; i++) {
+        const v = contextValue(ev, ui as Obj, principal, keys[i], this.ipMemo);
+        rest += '\u0001';
+        if (v !== undefined && keys[i] === 'aws:sourceip') {
+          address = v;
+          addressStart = rest.length;
+        }
+        rest += v ?? '\u0007';
+      }
     }
     let byAction = this.fast.get(principal);
     if (!byAction) this.fast.set(principal, (byAction = new Map()));
     let group = byAction.get(resolved);
-    if (!group) byAction.set(resolved, (group = { sigs: new Map(), objectKeys: 0 }));
+    if (!group) byAction.set(resolved, (group = { sigs: new Map(), keys: new Set(), addresses: new Set() }));
     let sig = group.sigs.get(rest);
     if (sig === undefined) {
       // A new key: define its signature from the full mapping. (Another key may map the same way, e.g. after the
       // memo was cleared; that only means two signatures for one record, which the aggregator adds up.)
       let source = ev;
-      if (keyStart >= 0) {
-        if (group.objectKeys >= MAX_OBJECT_KEYS) {
-          // One key too many: the event counts for its bucket (\u0008 stands for "a key not kept").
-          b.folded++;
-          rest = `${rest.slice(0, keyStart)}\u0008${rest.slice(keyStart + keyLength)}`;
-          sig = group.sigs.get(rest);
-          if (sig !== undefined) return sig;
-          source = withoutObjectKey(ev);
-        } else group.objectKeys++;
+      let folded = false;
+      // Past the limits: the address becomes unknown (\u0007, as when the event has none), then (it lies before
+      // the address, whose position is then kept) the key counts for its bucket (\u0008: "a key not kept").
+      if (addressStart >= 0 && !keep(group.addresses, address, MAX_SOURCE_ADDRESSES)) {
+        b.addressesNotKept++;
+        rest = `${rest.slice(0, addressStart)}\u0007${rest.slice(addressStart + address.length)}`;
+        source = { ...source, sourceIPAddress: undefined };
+        folded = true;
+      }
+      if (keyStart >= 0 && !keep(group.keys, key, MAX_OBJECT_KEYS)) {
+        b.folded++;
+        rest = `${rest.slice(0, keyStart)}\u0008${rest.slice(keyStart + key.length)}`;
+        source = withoutObjectKey(source);
+        folded = true;
+      }
+      if (folded) {
+        sig = group.sigs.get(rest);
+        if (sig !== undefined) return sig;
       }
       const mapped = mapEvent(source, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
       if ('bad' in mapped) return -1;
@@ -477,23 +520,32 @@ export class EventProcessor {
     const key = signatureKey(m);
     let id = this.sigIds.get(key);
     if (id !== undefined) return id;
-    if ('targets' in m) {
-      // A new object key (a denial's, mostly): kept while the principal and action hold fewer than MAX_OBJECT_KEYS.
-      const folded = foldObjectTargets(m.targets);
-      if (folded) {
-        const group = `${m.principal}\u0000${m.targets[0].action}`;
-        const kept = this.generalObjectKeys.get(group) ?? 0;
-        if (kept >= MAX_OBJECT_KEYS) {
-          b.folded++;
-          m = { ...m, targets: folded };
-          const foldedKey = signatureKey(m);
-          id = this.sigIds.get(foldedKey);
-          if (id !== undefined) return id;
-          id = this.define(m);
-          this.sigIds.set(flatKey(foldedKey), id);
-          return id;
-        }
-        this.generalObjectKeys.set(group, kept + 1);
+    if ('targets' in m && m.targets.length > 0) {
+      // A new object key or source address (a denial's, mostly): kept while the principal and action hold fewer
+      // than the limits (see MAX_OBJECT_KEYS, MAX_SOURCE_ADDRESSES).
+      const name = `${m.principal}\u0000${m.targets[0].action}`;
+      let kept = this.generalKept.get(name);
+      if (!kept) this.generalKept.set(name, (kept = { keys: new Set(), addresses: new Set() }));
+      let folded = m;
+      const address = m.context['aws:sourceip'];
+      if (address !== undefined && !keep(kept.addresses, address, MAX_SOURCE_ADDRESSES)) {
+        b.addressesNotKept++;
+        const context = { ...m.context };
+        delete context['aws:sourceip'];
+        folded = { ...folded, context };
+      }
+      const onBucket = foldObjectTargets(m.targets);
+      if (onBucket && !keep(kept.keys, m.targets.flatMap((t) => t.resources).join('\u0003'), MAX_OBJECT_KEYS)) {
+        b.folded++;
+        folded = { ...folded, targets: onBucket };
+      }
+      if (folded !== m) {
+        const foldedKey = signatureKey(folded);
+        id = this.sigIds.get(foldedKey);
+        if (id !== undefined) return id;
+        id = this.define(folded);
+        this.sigIds.set(flatKey(foldedKey), id);
+        return id;
       }
     }
     id = this.define(m);

@@ -7,7 +7,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { jest } from '@jest/globals';
 import { ACCOUNTS, prng, trailEvent, trailObject } from '../../bench/cloudtrail-gen.js';
 import { UsageAggregator } from '../../src/usage/aggregator.js';
-import { BatchBuffers, BatchBuilder, EventProcessor, MAX_OBJECT_KEYS, type SigDef } from '../../src/usage/event-batch.js';
+import { BatchBuffers, BatchBuilder, EventProcessor, MAX_OBJECT_KEYS, MAX_SOURCE_ADDRESSES, type SigDef } from '../../src/usage/event-batch.js';
 import { IdTable, uuidWords } from '../../src/usage/event-id-set.js';
 import { EventLedger } from '../../src/usage/event-ledger.js';
 import { inflateInput, ReadBuffers, readLogObject, sizeClass } from '../../src/usage/log-object.js';
@@ -129,6 +129,53 @@ describe('EventProcessor + SourceTally agree with mapEvent + UsageAggregator', (
     const sum = (s: typeof got, action: string) => s.records.filter((r) => r.action === action).reduce((n, r) => n + r.count, 0);
     for (const action of ['s3:PutObject', 's3:GetObject']) expect(sum(got, action)).toBe(sum(ref, action));
     expect(ref.records).toHaveLength(MAX_OBJECT_KEYS + 500 + MAX_OBJECT_KEYS + 200);
+  });
+
+  test('source addresses beyond MAX_SOURCE_ADDRESSES per principal and action leave aws:SourceIp unknown, nothing lost', () => {
+    const role = 'arn:aws:iam::111122223333:role/fn';
+    const call = (i: number, eventSource: string, eventName: string, ip: string, denied = false): Record<string, unknown> => ({
+      eventVersion: '1.09',
+      eventTime: new Date(Date.UTC(2024, 4, 1) + i * 1000).toISOString().replace('.000', ''),
+      eventSource,
+      eventName,
+      awsRegion: 'us-east-1',
+      sourceIPAddress: ip,
+      eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/fn/s', accountId: '111122223333', sessionContext: { sessionIssuer: { arn: role } } },
+      requestParameters: { tableName: 'orders' },
+      ...(denied
+        ? { errorCode: 'AccessDenied', errorMessage: `User: arn:aws:sts::111122223333:assumed-role/fn/s is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:111122223333:key/k because no identity-based policy allows the kms:Decrypt action` }
+        : {}),
+    });
+    const ip = (n: number) => `3.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+    const events: Record<string, unknown>[] = [];
+    for (let i = 0; i < MAX_SOURCE_ADDRESSES + 300; i++) events.push(call(i, 'dynamodb.amazonaws.com', 'GetItem', ip(i)));
+    for (let i = 0; i < 5; i++) events.push(call(5000 + i, 'dynamodb.amazonaws.com', 'GetItem', ip(i))); // known addresses again
+    for (let i = 0; i < MAX_SOURCE_ADDRESSES + 100; i++) events.push(call(10_000 + i, 'kms.amazonaws.com', 'Decrypt', ip(i), true));
+    const keys = ['aws:sourceip'];
+    const proc = new EventProcessor({ contextKeys: keys });
+    const registry = new SigRegistry();
+    const tally = new SourceTally(new EventLedger());
+    let notKept = 0;
+    for (let i = 0; i < events.length; i += 500) {
+      const b = new BatchBuilder('x');
+      for (const r of events.slice(i, i + 500)) proc.record(r, b);
+      const batch = closeBatch(proc, b);
+      notKept += batch.addressesNotKept;
+      registry.register(batch);
+      tally.add(batch, registry);
+    }
+    const got = tally.into(new UsageAggregator({ contextKeys: keys })).summary();
+    const get = got.records.filter((r) => r.action === 'dynamodb:GetItem');
+    expect(get.filter((r) => r.context['aws:sourceip'] !== undefined)).toHaveLength(MAX_SOURCE_ADDRESSES);
+    expect(get.filter((r) => r.context['aws:sourceip'] === undefined)).toEqual([expect.objectContaining({ count: 300, resource: 'arn:aws:dynamodb:us-east-1:111122223333:table/orders' })]);
+    const decrypt = got.records.filter((r) => r.action === 'kms:Decrypt');
+    expect(decrypt.filter((r) => r.context['aws:sourceip'] === undefined)).toEqual([expect.objectContaining({ count: 100, outcome: 'denied' })]);
+    expect(notKept).toBe(400);
+    const ref = reference(events, keys);
+    expect(got.totalEvents).toBe(ref.totalEvents);
+    const sum = (s: typeof got, action: string) => s.records.filter((r) => r.action === action).reduce((n, r) => n + r.count, 0);
+    for (const action of ['dynamodb:GetItem', 'kms:Decrypt']) expect(sum(got, action)).toBe(sum(ref, action));
   });
 
   test('batches from two producers dedupe against each other (one shared id set)', () => {
