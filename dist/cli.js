@@ -76445,10 +76445,9 @@ class EventProcessor {
                 if (!isS3ObjectAction(actions[0]))
                     rest += `\u0002\u0004${bucket}`;
                 else if (typeof k === 'string' && k !== '') {
-                    rest += `\u0002\u0004${bucket}\u0005`;
-                    keyStart = rest.length;
+                    rest += `\u0002\u0004${bucket}\u0005${k}`;
+                    keyStart = rest.length - k.length;
                     key = k;
-                    rest += k;
                 }
                 else
                     rest += `\u0002\u0004${bucket}\u0005\u0006`;
@@ -76464,12 +76463,11 @@ class EventProcessor {
             const keys = this.contextKeyList;
             for (let i = 0; i < keys.length; i++) {
                 const v = contextValue(ev, ui, principal, keys[i], this.ipMemo);
-                rest += '\u0001';
+                rest += `\u0001${v ?? '\u0007'}`;
                 if (v !== undefined && keys[i] === 'aws:sourceip') {
                     address = v;
-                    addressStart = rest.length;
+                    addressStart = rest.length - v.length;
                 }
-                rest += v ?? '\u0007';
             }
         }
         let byAction = this.fast.get(principal);

@@ -449,10 +449,9 @@ export class EventProcessor {
         const k = rctx.requestParameters!.key;
         if (!isS3ObjectAction(actions[0])) rest += `\u0002\u0004${bucket}`;
         else if (typeof k === 'string' && k !== '') {
-          rest += `\u0002\u0004${bucket}\u0005`;
-          keyStart = rest.length;
+          rest += `\u0002\u0004${bucket}\u0005${k}`;
+          keyStart = rest.length - k.length;
           key = k;
-          rest += k;
         } else rest += `\u0002\u0004${bucket}\u0005\u0006`;
       } else {
         for (let i = 0; i < actions.length; i++) {
@@ -464,12 +463,11 @@ export class EventProcessor {
       const keys = this.contextKeyList;
       for (let i = 0; i < keys.length; i++) {
         const v = contextValue(ev, ui as Obj, principal, keys[i], this.ipMemo);
-        rest += '\u0001';
+        rest += `\u0001${v ?? '\u0007'}`;
         if (v !== undefined && keys[i] === 'aws:sourceip') {
           address = v;
-          addressStart = rest.length;
+          addressStart = rest.length - v.length;
         }
-        rest += v ?? '\u0007';
       }
     }
     let byAction = this.fast.get(principal);
