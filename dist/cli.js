@@ -64235,8 +64235,21 @@ function replay(subject, base, head, records, guards) {
             note,
         });
         if (record.outcome === 'allowed') {
-            if (b.decision !== 'allow')
+            if (b.decision !== 'allow') {
+                // Object calls whose keys are not known (Lake and Athena rows, keys not kept) cannot be decided one by one;
+                // "some object of the bucket" can be asked: when the base allowed every object and the head does not,
+                // some of these calls may now be denied. Never a certain prediction: the keys may all still be allowed.
+                if (record.resource === undefined && record.bucket) {
+                    const probe = { ...request, resource: `${record.bucket}/*` };
+                    const pb = base.length ? evaluate(probe, inputFor(subject, base, record, guards?.base)) : implicit();
+                    const ph = head.length ? evaluate(probe, inputFor(subject, head, record, guards?.head)) : implicit();
+                    if (pb.decision === 'allow' && ph.decision !== 'allow') {
+                        const note = `object keys not known (an aggregate query, or more keys than were kept): the head no longer allows every object of ${record.bucket} that the base did`;
+                        add(summary.undecided, { ...item('undecided', note), base: pb.decision, head: ph.decision, location: (ph.deciding.length ? ph.deciding : pb.deciding)[0]?.loc }, patternOf(pb.deciding, probe.resource));
+                    }
+                }
                 continue; // not granted by these policies before: nothing to predict
+            }
             if (h.decision === 'allow')
                 continue;
             const pattern = patternOf(b.deciding, record.resource);

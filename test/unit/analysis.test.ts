@@ -181,6 +181,11 @@ describe('replay of CloudTrail usage', () => {
     const r = replay(subject, base, head, [records[1]]);
     expect(r.predicted).toEqual([]);
     expect(r.eventsReplayed).toBe(40);
+    // ... but said: some of them may now be denied (which, the keys would tell).
+    expect(r.undecided).toEqual([expect.objectContaining({ action: 's3:GetObject', resource: 'arn:aws:s3:::b/*', count: 40, base: 'allow', note: expect.stringMatching(/object keys not known.*no longer allows every object of arn:aws:s3:::b/) })]);
+    // Nothing changed for that bucket's objects, or the head allows them all: nothing to say.
+    expect(replay(subject, base, base, [records[1]]).undecided).toEqual([]);
+    expect(replay(subject, base, [doc([allow('s3:GetObject', 'arn:aws:s3:::*')])], [records[1]]).undecided).toEqual([]);
   });
 
   test('a condition the log cannot evaluate is undecided, not allowed', () => {
