@@ -41,19 +41,27 @@ function reference(records: Record<string, unknown>[], contextKeys: string[]) {
   return agg.summary();
 }
 
-function viaProcessor(records: Record<string, unknown>[], contextKeys: string[], batches = 3) {
+/** Records through one EventProcessor in batches of `per`, counted by a SourceTally; the summary and the batches' sums. */
+function readInBatches(records: Record<string, unknown>[], contextKeys: string[], per: number) {
   const proc = new EventProcessor({ contextKeys });
   const registry = new SigRegistry();
   const tally = new SourceTally(new EventLedger());
-  const per = Math.ceil(records.length / batches);
+  let folded = 0;
+  let addressesNotKept = 0;
   for (let i = 0; i < records.length; i += per) {
     const b = new BatchBuilder(`batch ${i}`);
     for (const r of records.slice(i, i + per)) proc.record(r, b);
     const batch = closeBatch(proc, b);
+    folded += batch.folded;
+    addressesNotKept += batch.addressesNotKept;
     registry.register(batch);
     tally.add(batch, registry);
   }
-  return tally.into(new UsageAggregator({ contextKeys })).summary();
+  return { summary: tally.into(new UsageAggregator({ contextKeys })).summary(), folded, addressesNotKept };
+}
+
+function viaProcessor(records: Record<string, unknown>[], contextKeys: string[], batches = 3) {
+  return readInBatches(records, contextKeys, Math.ceil(records.length / batches)).summary;
 }
 
 function generated(n: number, seed = 7): Record<string, unknown>[] {
@@ -99,19 +107,7 @@ describe('EventProcessor + SourceTally agree with mapEvent + UsageAggregator', (
     for (let i = 0; i < 10; i++) events.push(s3Call(10_000 + i, 'PutObject', `raw/part-${i}.parquet`));
     // Denials (the general path): 1,200 distinct keys.
     for (let i = 0; i < MAX_OBJECT_KEYS + 200; i++) events.push(s3Call(20_000 + i, 'GetObject', `in/${i}.csv`, true));
-    const proc = new EventProcessor();
-    const registry = new SigRegistry();
-    const tally = new SourceTally(new EventLedger());
-    let folded = 0;
-    for (let i = 0; i < events.length; i += 400) {
-      const b = new BatchBuilder('x');
-      for (const r of events.slice(i, i + 400)) proc.record(r, b);
-      const batch = closeBatch(proc, b);
-      folded += batch.folded;
-      registry.register(batch);
-      tally.add(batch, registry);
-    }
-    const got = tally.into(new UsageAggregator()).summary();
+    const { summary: got, folded } = readInBatches(events, [], 400);
     const put = got.records.filter((r) => r.action === 's3:PutObject');
     const exact = put.filter((r) => r.resource !== undefined);
     // The first 1,000 keys stay exact (the repeats of 10 of them add to theirs); the other 500 count for the bucket.
@@ -153,19 +149,7 @@ describe('EventProcessor + SourceTally agree with mapEvent + UsageAggregator', (
     for (let i = 0; i < 5; i++) events.push(call(5000 + i, 'dynamodb.amazonaws.com', 'GetItem', ip(i))); // known addresses again
     for (let i = 0; i < MAX_SOURCE_ADDRESSES + 100; i++) events.push(call(10_000 + i, 'kms.amazonaws.com', 'Decrypt', ip(i), true));
     const keys = ['aws:sourceip'];
-    const proc = new EventProcessor({ contextKeys: keys });
-    const registry = new SigRegistry();
-    const tally = new SourceTally(new EventLedger());
-    let notKept = 0;
-    for (let i = 0; i < events.length; i += 500) {
-      const b = new BatchBuilder('x');
-      for (const r of events.slice(i, i + 500)) proc.record(r, b);
-      const batch = closeBatch(proc, b);
-      notKept += batch.addressesNotKept;
-      registry.register(batch);
-      tally.add(batch, registry);
-    }
-    const got = tally.into(new UsageAggregator({ contextKeys: keys })).summary();
+    const { summary: got, addressesNotKept: notKept } = readInBatches(events, keys, 500);
     const get = got.records.filter((r) => r.action === 'dynamodb:GetItem');
     expect(get.filter((r) => r.context['aws:sourceip'] !== undefined)).toHaveLength(MAX_SOURCE_ADDRESSES);
     expect(get.filter((r) => r.context['aws:sourceip'] === undefined)).toEqual([expect.objectContaining({ count: 300, resource: 'arn:aws:dynamodb:us-east-1:111122223333:table/orders' })]);
