@@ -61860,12 +61860,12 @@ function scopeSkipped(sources) {
     const skipped = sources.reduce((n, s) => n + (s.skipped ?? 0), 0);
     return skipped ? ` (${plural(skipped, 'other record')} read, not mapped)` : '';
 }
-/** ", N on S3 objects whose keys were not kept" (and addresses) when a principal and action held too many, else "". */
+/** ", N on S3 objects whose keys were not kept" (and condition-key values) when a principal and action held too many. */
 function keysNotKept(sources) {
     const n = sources.reduce((k, s) => k + (s.keysNotKept ?? 0), 0);
-    const a = sources.reduce((k, s) => k + (s.addressesNotKept ?? 0), 0);
+    const a = sources.reduce((k, s) => k + (s.contextValuesNotKept ?? 0), 0);
     return ((n ? `, ${plural(n, 'event')} on S3 objects whose keys were not kept (over ${formatCount(1000)} per principal and action: counted for the bucket)` : '') +
-        (a ? `, ${plural(a, 'event')} whose source address was not kept (over ${formatCount(1000)} per principal and action: \`aws:SourceIp\` unknown)` : ''));
+        (a ? `, ${plural(a, 'event')} with a condition-key value not kept (over ${formatCount(1000)} per key, principal and action: left unknown)` : ''));
 }
 function checksLine(report) {
     const items = report.checks.slice(0, 40).map((c) => {
@@ -72866,8 +72866,8 @@ function usageCheck(usage, config, findings) {
         findings.push(notRun(`cloudtrail:${s.id}`, `CloudTrail source ${s.id} ${s.status === 'failed' ? 'failed' : 'was read only in part'}: ${s.errors.slice(0, 3).join('; ')}`));
     const skipped = usage.sources.reduce((n, s) => n + (s.skipped ?? 0), 0);
     const notKept = usage.sources.reduce((n, s) => n + (s.keysNotKept ?? 0), 0);
-    const addresses = usage.sources.reduce((n, s) => n + (s.addressesNotKept ?? 0), 0);
-    const detail = `${usage.sources.length} source(s), ${usage.totalEvents} events${usage.scope ? ` about the change's subjects${skipped ? ` (${skipped} other records read, not mapped)` : ''}` : ''}${usage.window.start ? `, ${usage.window.start.slice(0, 10)} to ${(usage.window.end ?? '').slice(0, 10)}` : ''}, ${usage.unmapped.reduce((n, u) => n + u.count, 0)} unmapped${notKept ? `, ${notKept} on S3 objects whose keys were not kept (over 1,000 per principal and action)` : ''}${addresses ? `, ${addresses} whose source address was not kept (over 1,000 per principal and action: aws:SourceIp unknown)` : ''}`;
+    const values = usage.sources.reduce((n, s) => n + (s.contextValuesNotKept ?? 0), 0);
+    const detail = `${usage.sources.length} source(s), ${usage.totalEvents} events${usage.scope ? ` about the change's subjects${skipped ? ` (${skipped} other records read, not mapped)` : ''}` : ''}${usage.window.start ? `, ${usage.window.start.slice(0, 10)} to ${(usage.window.end ?? '').slice(0, 10)}` : ''}, ${usage.unmapped.reduce((n, u) => n + u.count, 0)} unmapped${notKept ? `, ${notKept} on S3 objects whose keys were not kept (over 1,000 per principal and action)` : ''}${values ? `, ${values} with a condition-key value not kept (over 1,000 per key, principal and action: left unknown)` : ''}`;
     return { id: 'cloudtrail', status: failed.length ? 'not-run' : 'ran', detail };
 }
 function notRun(what, message) {
@@ -76120,7 +76120,7 @@ class BatchBuilder {
     records = 0;
     skipped = 0;
     folded = 0;
-    addressesNotKept = 0;
+    contextNotKept = 0;
     badRecords = 0;
     bytes = 0;
     incomplete = false;
@@ -76142,7 +76142,7 @@ class BatchBuilder {
     }
     /** A point to roll back to (see rollback): what a failed fast parse of an object must undo. */
     mark() {
-        return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, skipped: this.skipped, folded: this.folded, addressesNotKept: this.addressesNotKept, badRecords: this.badRecords, incomplete: this.incomplete };
+        return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, skipped: this.skipped, folded: this.folded, contextNotKept: this.contextNotKept, badRecords: this.badRecords, incomplete: this.incomplete };
     }
     /** Forgets the records added since `m` (accounts and regions seen stay: the same records are read again). */
     rollback(m) {
@@ -76153,7 +76153,7 @@ class BatchBuilder {
         this.records = m.records;
         this.skipped = m.skipped;
         this.folded = m.folded;
-        this.addressesNotKept = m.addressesNotKept;
+        this.contextNotKept = m.contextNotKept;
         this.badRecords = m.badRecords;
         this.incomplete = m.incomplete;
     }
@@ -76209,7 +76209,7 @@ class BatchBuilder {
             records: this.records,
             skipped: this.skipped,
             folded: this.folded,
-            addressesNotKept: this.addressesNotKept,
+            contextNotKept: this.contextNotKept,
             badRecords: this.badRecords,
             problems: this.problems,
             suppressed: this.suppressed,
@@ -76259,11 +76259,12 @@ function transferables(b) {
  */
 const MAX_OBJECT_KEYS = 1000;
 /**
- * Distinct source addresses kept per principal and action, in each worker, when the policies test aws:SourceIp (a
- * function outside a VPC calls from ever new AWS addresses). Later ones leave aws:SourceIp unknown, never absent.
+ * Distinct values kept of each condition key the policies test, per principal and action, in each worker: a
+ * function outside a VPC calls from ever new AWS addresses (aws:SourceIp), a crawler lists ever new prefixes
+ * (s3:prefix). Later values leave the key unknown in the record, never absent: a condition on it is undecided.
  */
-const MAX_SOURCE_ADDRESSES = 1000;
-/** Whether `value` is kept for `group` (already, or now as one of at most `max`); false: fold it. */
+const MAX_CONTEXT_VALUES = 1000;
+/** Whether `value` is kept (already, or now as one of at most `max`); false: fold it. */
 function keep(kept, value, max) {
     if (kept.has(value))
         return true;
@@ -76324,8 +76325,11 @@ class EventProcessor {
     /** Fast-path signatures: principal -> action resolution -> rest of the key (see fastSignature). */
     fast = new Map();
     sigIds = new Map();
-    /** General-path object keys and source addresses kept, per principal and action. */
+    /** General-path object keys and condition-key values kept, per principal and action. */
     generalKept = new Map();
+    /** Where each condition key's value lies in the fast path's key, for the event at hand (-1: none). */
+    contextAt = new Int32Array(0);
+    contextLength = new Int32Array(0);
     pendingSigs = [];
     nextSig = 0;
     contextKeys;
@@ -76343,6 +76347,8 @@ class EventProcessor {
         this.untilMs = opts.until ? Date.parse(opts.until) : Infinity;
         this.lookup = opts.lookup;
         this.scope = opts.scope ? [...new Set(opts.scope.filter((n) => typeof n === 'string' && n !== ''))] : undefined;
+        this.contextAt = new Int32Array(this.contextKeyList.length);
+        this.contextLength = new Int32Array(this.contextKeyList.length);
     }
     /** Adds one record (already known to be a JSON object) to the batch. */
     record(ev, b) {
@@ -76427,9 +76433,10 @@ class EventProcessor {
         // Where the S3 object key lies in `rest` (-1: none), to fold it when a group holds MAX_OBJECT_KEYS already.
         let keyStart = -1;
         let key = '';
-        // And where the aws:sourceip value lies (after the key), to leave it unknown past MAX_SOURCE_ADDRESSES.
-        let addressStart = -1;
-        let address = '';
+        // And where each condition-key value lies (after the key: contextAt, valid when `withContext`), to leave it
+        // unknown past MAX_CONTEXT_VALUES.
+        const contextAt = this.contextAt;
+        let withContext = false;
         if (errorCode) {
             const outcome = outcomeOf(errorCode, typeof ev.errorMessage === 'string' ? ev.errorMessage : undefined);
             if (outcome === 'denied')
@@ -76477,30 +76484,47 @@ class EventProcessor {
             for (let i = 0; i < keys.length; i++) {
                 const v = contextValue(ev, ui, principal, keys[i], this.ipMemo);
                 rest += `\u0001${v ?? '\u0007'}`;
-                if (v !== undefined && keys[i] === 'aws:sourceip') {
-                    address = v;
-                    addressStart = rest.length - v.length;
+                // Positions and lengths only: storing each event's strings in a long-lived array cost ~3% (write barrier).
+                if (v === undefined)
+                    contextAt[i] = -1;
+                else {
+                    contextAt[i] = rest.length - v.length;
+                    this.contextLength[i] = v.length;
                 }
             }
+            withContext = keys.length > 0;
         }
         let byAction = this.fast.get(principal);
         if (!byAction)
             this.fast.set(principal, (byAction = new Map()));
         let group = byAction.get(resolved);
         if (!group)
-            byAction.set(resolved, (group = { sigs: new Map(), keys: new Set(), addresses: new Set() }));
+            byAction.set(resolved, (group = { sigs: new Map(), keys: new Set(), context: new Map() }));
         let sig = group.sigs.get(rest);
         if (sig === undefined) {
             // A new key: define its signature from the full mapping. (Another key may map the same way, e.g. after the
             // memo was cleared; that only means two signatures for one record, which the aggregator adds up.)
             let source = ev;
             let folded = false;
-            // Past the limits: the address becomes unknown (\u0007, as when the event has none), then (it lies before
-            // the address, whose position is then kept) the key counts for its bucket (\u0008: "a key not kept").
-            if (addressStart >= 0 && !keep(group.addresses, address, MAX_SOURCE_ADDRESSES)) {
-                b.addressesNotKept++;
-                rest = `${rest.slice(0, addressStart)}\u0007${rest.slice(addressStart + address.length)}`;
-                source = { ...source, sourceIPAddress: undefined };
+            // Past the limits, from the end of the key backwards (positions before a change stay right): a condition-key
+            // value becomes unknown (\u0007, as when the event has none), the object key counts for its bucket (\u0008).
+            let unknownKeys;
+            const keys = this.contextKeyList;
+            for (let i = withContext ? keys.length - 1 : -1; i >= 0; i--) {
+                const at = contextAt[i];
+                if (at < 0)
+                    continue;
+                let kept = group.context.get(keys[i]);
+                if (!kept)
+                    group.context.set(keys[i], (kept = new Set()));
+                const v = rest.slice(at, at + this.contextLength[i]);
+                if (keep(kept, v, MAX_CONTEXT_VALUES))
+                    continue;
+                rest = `${rest.slice(0, at)}\u0007${rest.slice(at + v.length)}`;
+                (unknownKeys ??= []).push(keys[i]);
+            }
+            if (unknownKeys) {
+                b.contextNotKept++;
                 folded = true;
             }
             if (keyStart >= 0 && !keep(group.keys, key, MAX_OBJECT_KEYS)) {
@@ -76517,6 +76541,9 @@ class EventProcessor {
             const mapped = mapEvent(source, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
             if ('bad' in mapped)
                 return -1;
+            if (unknownKeys && 'context' in mapped)
+                for (const k of unknownKeys)
+                    delete mapped.context[k];
             sig = this.define(mapped);
             group.sigs.set(flatKey(rest), sig);
         }
@@ -76535,18 +76562,24 @@ class EventProcessor {
         if (id !== undefined)
             return id;
         if ('targets' in m && m.targets.length > 0) {
-            // A new object key or source address (a denial's, mostly): kept while the principal and action hold fewer
-            // than the limits (see MAX_OBJECT_KEYS, MAX_SOURCE_ADDRESSES).
+            // A new object key or condition-key value (a denial's, mostly): kept while the principal and action hold
+            // fewer than the limits (see MAX_OBJECT_KEYS, MAX_CONTEXT_VALUES).
             const name = `${m.principal}\u0000${m.targets[0].action}`;
             let kept = this.generalKept.get(name);
             if (!kept)
-                this.generalKept.set(name, (kept = { keys: new Set(), addresses: new Set() }));
+                this.generalKept.set(name, (kept = { keys: new Set(), context: new Map() }));
             let folded = m;
-            const address = m.context['aws:sourceip'];
-            if (address !== undefined && !keep(kept.addresses, address, MAX_SOURCE_ADDRESSES)) {
-                b.addressesNotKept++;
-                const context = { ...m.context };
-                delete context['aws:sourceip'];
+            let context;
+            for (const k in m.context) {
+                let values = kept.context.get(k);
+                if (!values)
+                    kept.context.set(k, (values = new Set()));
+                if (keep(values, m.context[k], MAX_CONTEXT_VALUES))
+                    continue;
+                delete (context ??= { ...m.context })[k];
+            }
+            if (context) {
+                b.contextNotKept++;
                 folded = { ...folded, context };
             }
             const onBucket = foldObjectTargets(m.targets);
@@ -77949,8 +77982,8 @@ class ReportBuilder {
             this.report.skipped = (this.report.skipped ?? 0) + b.skipped;
         if (b.folded > 0)
             this.report.keysNotKept = (this.report.keysNotKept ?? 0) + b.folded;
-        if (b.addressesNotKept > 0)
-            this.report.addressesNotKept = (this.report.addressesNotKept ?? 0) + b.addressesNotKept;
+        if (b.contextNotKept > 0)
+            this.report.contextValuesNotKept = (this.report.contextValuesNotKept ?? 0) + b.contextNotKept;
         if (object)
             this.report.objects = (this.report.objects ?? 0) + 1;
         this.report.bytes = (this.report.bytes ?? 0) + b.bytes;

@@ -206,10 +206,10 @@ export interface UsageSourceReport {
    */
   keysNotKept?: number;
   /**
-   * Events whose aws:SourceIp was left unknown (the policies test it): the principal and action already held 1,000
-   * distinct source addresses in the worker that read them.
+   * Events with a condition-key value left unknown (a key the policies test, e.g. aws:SourceIp): the principal and
+   * action already held 1,000 distinct values of that key in the worker that read them.
    */
-  addressesNotKept?: number;
+  contextValuesNotKept?: number;
   objects?: number;
   bytes?: number;
   accounts?: string[];

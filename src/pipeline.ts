@@ -231,8 +231,8 @@ function usageCheck(usage: UsageSummary | undefined, config: GateConfig, finding
   for (const s of failed) findings.push(notRun(`cloudtrail:${s.id}`, `CloudTrail source ${s.id} ${s.status === 'failed' ? 'failed' : 'was read only in part'}: ${s.errors.slice(0, 3).join('; ')}`));
   const skipped = usage.sources.reduce((n, s) => n + (s.skipped ?? 0), 0);
   const notKept = usage.sources.reduce((n, s) => n + (s.keysNotKept ?? 0), 0);
-  const addresses = usage.sources.reduce((n, s) => n + (s.addressesNotKept ?? 0), 0);
-  const detail = `${usage.sources.length} source(s), ${usage.totalEvents} events${usage.scope ? ` about the change's subjects${skipped ? ` (${skipped} other records read, not mapped)` : ''}` : ''}${usage.window.start ? `, ${usage.window.start.slice(0, 10)} to ${(usage.window.end ?? '').slice(0, 10)}` : ''}, ${usage.unmapped.reduce((n, u) => n + u.count, 0)} unmapped${notKept ? `, ${notKept} on S3 objects whose keys were not kept (over 1,000 per principal and action)` : ''}${addresses ? `, ${addresses} whose source address was not kept (over 1,000 per principal and action: aws:SourceIp unknown)` : ''}`;
+  const values = usage.sources.reduce((n, s) => n + (s.contextValuesNotKept ?? 0), 0);
+  const detail = `${usage.sources.length} source(s), ${usage.totalEvents} events${usage.scope ? ` about the change's subjects${skipped ? ` (${skipped} other records read, not mapped)` : ''}` : ''}${usage.window.start ? `, ${usage.window.start.slice(0, 10)} to ${(usage.window.end ?? '').slice(0, 10)}` : ''}, ${usage.unmapped.reduce((n, u) => n + u.count, 0)} unmapped${notKept ? `, ${notKept} on S3 objects whose keys were not kept (over 1,000 per principal and action)` : ''}${values ? `, ${values} with a condition-key value not kept (over 1,000 per key, principal and action: left unknown)` : ''}`;
   return { id: 'cloudtrail', status: failed.length ? 'not-run' : 'ran', detail };
 }
 

@@ -404,13 +404,13 @@ function scopeSkipped(sources: Array<{ skipped?: number }>): string {
   return skipped ? ` (${plural(skipped, 'other record')} read, not mapped)` : '';
 }
 
-/** ", N on S3 objects whose keys were not kept" (and addresses) when a principal and action held too many, else "". */
-function keysNotKept(sources: Array<{ keysNotKept?: number; addressesNotKept?: number }>): string {
+/** ", N on S3 objects whose keys were not kept" (and condition-key values) when a principal and action held too many. */
+function keysNotKept(sources: Array<{ keysNotKept?: number; contextValuesNotKept?: number }>): string {
   const n = sources.reduce((k, s) => k + (s.keysNotKept ?? 0), 0);
-  const a = sources.reduce((k, s) => k + (s.addressesNotKept ?? 0), 0);
+  const a = sources.reduce((k, s) => k + (s.contextValuesNotKept ?? 0), 0);
   return (
     (n ? `, ${plural(n, 'event')} on S3 objects whose keys were not kept (over ${formatCount(1000)} per principal and action: counted for the bucket)` : '') +
-    (a ? `, ${plural(a, 'event')} whose source address was not kept (over ${formatCount(1000)} per principal and action: \`aws:SourceIp\` unknown)` : '')
+    (a ? `, ${plural(a, 'event')} with a condition-key value not kept (over ${formatCount(1000)} per key, principal and action: left unknown)` : '')
   );
 }
 

@@ -44,8 +44,8 @@ export interface EventBatch {
   skipped: number;
   /** Events on S3 objects counted for their bucket only: their key was one too many to keep (MAX_OBJECT_KEYS). */
   folded: number;
-  /** Events whose aws:SourceIp was left unknown: their address was one too many to keep (MAX_SOURCE_ADDRESSES). */
-  addressesNotKept: number;
+  /** Events with a condition-key value left unknown: one too many for its key to keep (MAX_CONTEXT_VALUES). */
+  contextNotKept: number;
   badRecords: number;
   /** Problems in reading order, already prefixed with the object's name; capped, see `suppressed`. */
   problems: string[];
@@ -90,7 +90,7 @@ export interface BatchMark {
   records: number;
   skipped: number;
   folded: number;
-  addressesNotKept: number;
+  contextNotKept: number;
   badRecords: number;
   incomplete: boolean;
 }
@@ -108,7 +108,7 @@ export class BatchBuilder {
   records = 0;
   skipped = 0;
   folded = 0;
-  addressesNotKept = 0;
+  contextNotKept = 0;
   badRecords = 0;
   bytes = 0;
   incomplete = false;
@@ -128,7 +128,7 @@ export class BatchBuilder {
 
   /** A point to roll back to (see rollback): what a failed fast parse of an object must undo. */
   mark(): BatchMark {
-    return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, skipped: this.skipped, folded: this.folded, addressesNotKept: this.addressesNotKept, badRecords: this.badRecords, incomplete: this.incomplete };
+    return { count: this.count, otherIds: this.otherIds.length, problems: this.problems.length, suppressed: this.suppressed, records: this.records, skipped: this.skipped, folded: this.folded, contextNotKept: this.contextNotKept, badRecords: this.badRecords, incomplete: this.incomplete };
   }
 
   /** Forgets the records added since `m` (accounts and regions seen stay: the same records are read again). */
@@ -140,7 +140,7 @@ export class BatchBuilder {
     this.records = m.records;
     this.skipped = m.skipped;
     this.folded = m.folded;
-    this.addressesNotKept = m.addressesNotKept;
+    this.contextNotKept = m.contextNotKept;
     this.badRecords = m.badRecords;
     this.incomplete = m.incomplete;
   }
@@ -196,7 +196,7 @@ export class BatchBuilder {
       records: this.records,
       skipped: this.skipped,
       folded: this.folded,
-      addressesNotKept: this.addressesNotKept,
+      contextNotKept: this.contextNotKept,
       badRecords: this.badRecords,
       problems: this.problems,
       suppressed: this.suppressed,
@@ -251,21 +251,23 @@ type Obj = Record<string, unknown>;
 export const MAX_OBJECT_KEYS = 1000;
 
 /**
- * Distinct source addresses kept per principal and action, in each worker, when the policies test aws:SourceIp (a
- * function outside a VPC calls from ever new AWS addresses). Later ones leave aws:SourceIp unknown, never absent.
+ * Distinct values kept of each condition key the policies test, per principal and action, in each worker: a
+ * function outside a VPC calls from ever new AWS addresses (aws:SourceIp), a crawler lists ever new prefixes
+ * (s3:prefix). Later values leave the key unknown in the record, never absent: a condition on it is undecided.
  */
-export const MAX_SOURCE_ADDRESSES = 1000;
+export const MAX_CONTEXT_VALUES = 1000;
 
-/** The signatures of one principal and action, and the object keys and source addresses they keep. */
+/** The signatures of one principal and action, and the object keys and condition-key values they keep. */
 interface KeptDetails {
   keys: Set<string>;
-  addresses: Set<string>;
+  /** By condition key (the processor's key order on the fast path, the key itself on the general path). */
+  context: Map<string, Set<string>>;
 }
 interface FastGroup extends KeptDetails {
   sigs: Map<string, number>;
 }
 
-/** Whether `value` is kept for `group` (already, or now as one of at most `max`); false: fold it. */
+/** Whether `value` is kept (already, or now as one of at most `max`); false: fold it. */
 function keep(kept: Set<string>, value: string, max: number): boolean {
   if (kept.has(value)) return true;
   if (kept.size >= max) return false;
@@ -321,8 +323,11 @@ export class EventProcessor {
   /** Fast-path signatures: principal -> action resolution -> rest of the key (see fastSignature). */
   private readonly fast = new Map<NormalisedPrincipal, Map<ActionResolution, FastGroup>>();
   private readonly sigIds = new Map<string, number>();
-  /** General-path object keys and source addresses kept, per principal and action. */
+  /** General-path object keys and condition-key values kept, per principal and action. */
   private readonly generalKept = new Map<string, KeptDetails>();
+  /** Where each condition key's value lies in the fast path's key, for the event at hand (-1: none). */
+  private contextAt = new Int32Array(0);
+  private contextLength = new Int32Array(0);
   private pendingSigs: string[] = [];
   private nextSig = 0;
   private readonly contextKeys: ReadonlySet<string>;
@@ -341,6 +346,8 @@ export class EventProcessor {
     this.untilMs = opts.until ? Date.parse(opts.until) : Infinity;
     this.lookup = opts.lookup;
     this.scope = opts.scope ? [...new Set(opts.scope.filter((n) => typeof n === 'string' && n !== ''))] : undefined;
+    this.contextAt = new Int32Array(this.contextKeyList.length);
+    this.contextLength = new Int32Array(this.contextKeyList.length);
   }
 
   /** Adds one record (already known to be a JSON object) to the batch. */
@@ -420,9 +427,10 @@ export class EventProcessor {
     // Where the S3 object key lies in `rest` (-1: none), to fold it when a group holds MAX_OBJECT_KEYS already.
     let keyStart = -1;
     let key = '';
-    // And where the aws:sourceip value lies (after the key), to leave it unknown past MAX_SOURCE_ADDRESSES.
-    let addressStart = -1;
-    let address = '';
+    // And where each condition-key value lies (after the key: contextAt, valid when `withContext`), to leave it
+    // unknown past MAX_CONTEXT_VALUES.
+    const contextAt = this.contextAt;
+    let withContext = false;
     if (errorCode) {
       const outcome = outcomeOf(errorCode, typeof ev.errorMessage === 'string' ? ev.errorMessage : undefined);
       if (outcome === 'denied') return -1;
@@ -464,28 +472,41 @@ export class EventProcessor {
       for (let i = 0; i < keys.length; i++) {
         const v = contextValue(ev, ui as Obj, principal, keys[i], this.ipMemo);
         rest += `\u0001${v ?? '\u0007'}`;
-        if (v !== undefined && keys[i] === 'aws:sourceip') {
-          address = v;
-          addressStart = rest.length - v.length;
+        // Positions and lengths only: storing each event's strings in a long-lived array cost ~3% (write barrier).
+        if (v === undefined) contextAt[i] = -1;
+        else {
+          contextAt[i] = rest.length - v.length;
+          this.contextLength[i] = v.length;
         }
       }
+      withContext = keys.length > 0;
     }
     let byAction = this.fast.get(principal);
     if (!byAction) this.fast.set(principal, (byAction = new Map()));
     let group = byAction.get(resolved);
-    if (!group) byAction.set(resolved, (group = { sigs: new Map(), keys: new Set(), addresses: new Set() }));
+    if (!group) byAction.set(resolved, (group = { sigs: new Map(), keys: new Set(), context: new Map() }));
     let sig = group.sigs.get(rest);
     if (sig === undefined) {
       // A new key: define its signature from the full mapping. (Another key may map the same way, e.g. after the
       // memo was cleared; that only means two signatures for one record, which the aggregator adds up.)
       let source = ev;
       let folded = false;
-      // Past the limits: the address becomes unknown (\u0007, as when the event has none), then (it lies before
-      // the address, whose position is then kept) the key counts for its bucket (\u0008: "a key not kept").
-      if (addressStart >= 0 && !keep(group.addresses, address, MAX_SOURCE_ADDRESSES)) {
-        b.addressesNotKept++;
-        rest = `${rest.slice(0, addressStart)}\u0007${rest.slice(addressStart + address.length)}`;
-        source = { ...source, sourceIPAddress: undefined };
+      // Past the limits, from the end of the key backwards (positions before a change stay right): a condition-key
+      // value becomes unknown (\u0007, as when the event has none), the object key counts for its bucket (\u0008).
+      let unknownKeys: string[] | undefined;
+      const keys = this.contextKeyList;
+      for (let i = withContext ? keys.length - 1 : -1; i >= 0; i--) {
+        const at = contextAt[i];
+        if (at < 0) continue;
+        let kept = group.context.get(keys[i]);
+        if (!kept) group.context.set(keys[i], (kept = new Set()));
+        const v = rest.slice(at, at + this.contextLength[i]);
+        if (keep(kept, v, MAX_CONTEXT_VALUES)) continue;
+        rest = `${rest.slice(0, at)}\u0007${rest.slice(at + v.length)}`;
+        (unknownKeys ??= []).push(keys[i]);
+      }
+      if (unknownKeys) {
+        b.contextNotKept++;
         folded = true;
       }
       if (keyStart >= 0 && !keep(group.keys, key, MAX_OBJECT_KEYS)) {
@@ -500,6 +521,7 @@ export class EventProcessor {
       }
       const mapped = mapEvent(source, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
       if ('bad' in mapped) return -1;
+      if (unknownKeys && 'context' in mapped) for (const k of unknownKeys) delete mapped.context[k];
       sig = this.define(mapped);
       group.sigs.set(flatKey(rest), sig);
     }
@@ -519,17 +541,21 @@ export class EventProcessor {
     let id = this.sigIds.get(key);
     if (id !== undefined) return id;
     if ('targets' in m && m.targets.length > 0) {
-      // A new object key or source address (a denial's, mostly): kept while the principal and action hold fewer
-      // than the limits (see MAX_OBJECT_KEYS, MAX_SOURCE_ADDRESSES).
+      // A new object key or condition-key value (a denial's, mostly): kept while the principal and action hold
+      // fewer than the limits (see MAX_OBJECT_KEYS, MAX_CONTEXT_VALUES).
       const name = `${m.principal}\u0000${m.targets[0].action}`;
       let kept = this.generalKept.get(name);
-      if (!kept) this.generalKept.set(name, (kept = { keys: new Set(), addresses: new Set() }));
+      if (!kept) this.generalKept.set(name, (kept = { keys: new Set(), context: new Map() }));
       let folded = m;
-      const address = m.context['aws:sourceip'];
-      if (address !== undefined && !keep(kept.addresses, address, MAX_SOURCE_ADDRESSES)) {
-        b.addressesNotKept++;
-        const context = { ...m.context };
-        delete context['aws:sourceip'];
+      let context: Record<string, string> | undefined;
+      for (const k in m.context) {
+        let values = kept.context.get(k);
+        if (!values) kept.context.set(k, (values = new Set()));
+        if (keep(values, m.context[k], MAX_CONTEXT_VALUES)) continue;
+        delete (context ??= { ...m.context })[k];
+      }
+      if (context) {
+        b.contextNotKept++;
         folded = { ...folded, context };
       }
       const onBucket = foldObjectTargets(m.targets);

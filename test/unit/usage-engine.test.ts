@@ -7,7 +7,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { jest } from '@jest/globals';
 import { ACCOUNTS, prng, trailEvent, trailObject } from '../../bench/cloudtrail-gen.js';
 import { UsageAggregator } from '../../src/usage/aggregator.js';
-import { BatchBuffers, BatchBuilder, EventProcessor, MAX_OBJECT_KEYS, MAX_SOURCE_ADDRESSES, type SigDef } from '../../src/usage/event-batch.js';
+import { BatchBuffers, BatchBuilder, EventProcessor, MAX_OBJECT_KEYS, MAX_CONTEXT_VALUES, type SigDef } from '../../src/usage/event-batch.js';
 import { IdTable, uuidWords } from '../../src/usage/event-id-set.js';
 import { EventLedger } from '../../src/usage/event-ledger.js';
 import { inflateInput, ReadBuffers, readLogObject, sizeClass } from '../../src/usage/log-object.js';
@@ -47,17 +47,17 @@ function readInBatches(records: Record<string, unknown>[], contextKeys: string[]
   const registry = new SigRegistry();
   const tally = new SourceTally(new EventLedger());
   let folded = 0;
-  let addressesNotKept = 0;
+  let contextNotKept = 0;
   for (let i = 0; i < records.length; i += per) {
     const b = new BatchBuilder(`batch ${i}`);
     for (const r of records.slice(i, i + per)) proc.record(r, b);
     const batch = closeBatch(proc, b);
     folded += batch.folded;
-    addressesNotKept += batch.addressesNotKept;
+    contextNotKept += batch.contextNotKept;
     registry.register(batch);
     tally.add(batch, registry);
   }
-  return { summary: tally.into(new UsageAggregator({ contextKeys })).summary(), folded, addressesNotKept };
+  return { summary: tally.into(new UsageAggregator({ contextKeys })).summary(), folded, contextNotKept };
 }
 
 function viaProcessor(records: Record<string, unknown>[], contextKeys: string[], batches = 3) {
@@ -127,7 +127,7 @@ describe('EventProcessor + SourceTally agree with mapEvent + UsageAggregator', (
     expect(ref.records).toHaveLength(MAX_OBJECT_KEYS + 500 + MAX_OBJECT_KEYS + 200);
   });
 
-  test('source addresses beyond MAX_SOURCE_ADDRESSES per principal and action leave aws:SourceIp unknown, nothing lost', () => {
+  test('condition-key values beyond MAX_CONTEXT_VALUES per key, principal and action are left unknown, nothing lost', () => {
     const role = 'arn:aws:iam::111122223333:role/fn';
     const call = (i: number, eventSource: string, eventName: string, ip: string, denied = false): Record<string, unknown> => ({
       eventVersion: '1.09',
@@ -139,20 +139,24 @@ describe('EventProcessor + SourceTally agree with mapEvent + UsageAggregator', (
       eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
       userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/fn/s', accountId: '111122223333', sessionContext: { sessionIssuer: { arn: role } } },
       requestParameters: { tableName: 'orders' },
+      tlsDetails: { tlsVersion: 'TLSv1.3' },
       ...(denied
         ? { errorCode: 'AccessDenied', errorMessage: `User: arn:aws:sts::111122223333:assumed-role/fn/s is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:111122223333:key/k because no identity-based policy allows the kms:Decrypt action` }
         : {}),
     });
     const ip = (n: number) => `3.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
     const events: Record<string, unknown>[] = [];
-    for (let i = 0; i < MAX_SOURCE_ADDRESSES + 300; i++) events.push(call(i, 'dynamodb.amazonaws.com', 'GetItem', ip(i)));
+    for (let i = 0; i < MAX_CONTEXT_VALUES + 300; i++) events.push(call(i, 'dynamodb.amazonaws.com', 'GetItem', ip(i)));
     for (let i = 0; i < 5; i++) events.push(call(5000 + i, 'dynamodb.amazonaws.com', 'GetItem', ip(i))); // known addresses again
-    for (let i = 0; i < MAX_SOURCE_ADDRESSES + 100; i++) events.push(call(10_000 + i, 'kms.amazonaws.com', 'Decrypt', ip(i), true));
-    const keys = ['aws:sourceip'];
-    const { summary: got, addressesNotKept: notKept } = readInBatches(events, keys, 500);
+    for (let i = 0; i < MAX_CONTEXT_VALUES + 100; i++) events.push(call(10_000 + i, 'kms.amazonaws.com', 'Decrypt', ip(i), true));
+    const keys = ['aws:sourceip', 'aws:securetransport'];
+    const { summary: got, contextNotKept: notKept } = readInBatches(events, keys, 500);
     const get = got.records.filter((r) => r.action === 'dynamodb:GetItem');
-    expect(get.filter((r) => r.context['aws:sourceip'] !== undefined)).toHaveLength(MAX_SOURCE_ADDRESSES);
-    expect(get.filter((r) => r.context['aws:sourceip'] === undefined)).toEqual([expect.objectContaining({ count: 300, resource: 'arn:aws:dynamodb:us-east-1:111122223333:table/orders' })]);
+    expect(get.filter((r) => r.context['aws:sourceip'] !== undefined)).toHaveLength(MAX_CONTEXT_VALUES);
+    // Only the key past its limit is left unknown; the others keep their values.
+    expect(get.filter((r) => r.context['aws:sourceip'] === undefined)).toEqual([
+      expect.objectContaining({ count: 300, resource: 'arn:aws:dynamodb:us-east-1:111122223333:table/orders', context: { 'aws:securetransport': 'true' } }),
+    ]);
     const decrypt = got.records.filter((r) => r.action === 'kms:Decrypt');
     expect(decrypt.filter((r) => r.context['aws:sourceip'] === undefined)).toEqual([expect.objectContaining({ count: 100, outcome: 'denied' })]);
     expect(notKept).toBe(400);

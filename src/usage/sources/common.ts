@@ -129,7 +129,7 @@ export class ReportBuilder {
     this.report.events += b.records;
     if (b.skipped > 0) this.report.skipped = (this.report.skipped ?? 0) + b.skipped;
     if (b.folded > 0) this.report.keysNotKept = (this.report.keysNotKept ?? 0) + b.folded;
-    if (b.addressesNotKept > 0) this.report.addressesNotKept = (this.report.addressesNotKept ?? 0) + b.addressesNotKept;
+    if (b.contextNotKept > 0) this.report.contextValuesNotKept = (this.report.contextValuesNotKept ?? 0) + b.contextNotKept;
     if (object) this.report.objects = (this.report.objects ?? 0) + 1;
     this.report.bytes = (this.report.bytes ?? 0) + b.bytes;
     for (const a of b.accounts) this.account(a);
