@@ -76327,9 +76327,6 @@ class EventProcessor {
     sigIds = new Map();
     /** General-path object keys and condition-key values kept, per principal and action. */
     generalKept = new Map();
-    /** Where each condition key's value lies in the fast path's key, for the event at hand (-1: none). */
-    contextAt = new Int32Array(0);
-    contextLength = new Int32Array(0);
     pendingSigs = [];
     nextSig = 0;
     contextKeys;
@@ -76347,8 +76344,6 @@ class EventProcessor {
         this.untilMs = opts.until ? Date.parse(opts.until) : Infinity;
         this.lookup = opts.lookup;
         this.scope = opts.scope ? [...new Set(opts.scope.filter((n) => typeof n === 'string' && n !== ''))] : undefined;
-        this.contextAt = new Int32Array(this.contextKeyList.length);
-        this.contextLength = new Int32Array(this.contextKeyList.length);
     }
     /** Adds one record (already known to be a JSON object) to the batch. */
     record(ev, b) {
@@ -76433,10 +76428,10 @@ class EventProcessor {
         // Where the S3 object key lies in `rest` (-1: none), to fold it when a group holds MAX_OBJECT_KEYS already.
         let keyStart = -1;
         let key = '';
-        // And where each condition-key value lies (after the key: contextAt, valid when `withContext`), to leave it
-        // unknown past MAX_CONTEXT_VALUES.
-        const contextAt = this.contextAt;
+        // Whether `rest` ends with the condition-key values (defineFast finds them again there, see MAX_CONTEXT_VALUES).
         let withContext = false;
+        // Any other S3 call (a copy, another partition): where its resources lie in `rest`, to fold object ARNs there.
+        let s3Section;
         if (errorCode) {
             const outcome = outcomeOf(errorCode, typeof ev.errorMessage === 'string' ? ev.errorMessage : undefined);
             if (outcome === 'denied')
@@ -76473,24 +76468,20 @@ class EventProcessor {
                     rest += `\u0002\u0004${bucket}\u0005\u0006`;
             }
             else {
+                const start = rest.length;
                 for (let i = 0; i < actions.length; i++) {
                     rest += '\u0002';
                     for (const r of resourcesFor(rctx, actions[i], i))
                         rest += `\u0003${r}`;
                 }
+                if (eventSource === 's3.amazonaws.com')
+                    s3Section = { start, end: rest.length, rctx, actions };
             }
             // Context values in the processor's key order (positions say which key), without building an object.
             const keys = this.contextKeyList;
             for (let i = 0; i < keys.length; i++) {
                 const v = contextValue(ev, ui, principal, keys[i], this.ipMemo);
                 rest += `\u0001${v ?? '\u0007'}`;
-                // Positions and lengths only: storing each event's strings in a long-lived array cost ~3% (write barrier).
-                if (v === undefined)
-                    contextAt[i] = -1;
-                else {
-                    contextAt[i] = rest.length - v.length;
-                    this.contextLength[i] = v.length;
-                }
             }
             withContext = keys.length > 0;
         }
@@ -76500,53 +76491,82 @@ class EventProcessor {
         let group = byAction.get(resolved);
         if (!group)
             byAction.set(resolved, (group = { sigs: new Map(), keys: new Set(), context: new Map() }));
-        let sig = group.sigs.get(rest);
-        if (sig === undefined) {
-            // A new key: define its signature from the full mapping. (Another key may map the same way, e.g. after the
-            // memo was cleared; that only means two signatures for one record, which the aggregator adds up.)
-            let source = ev;
-            let folded = false;
-            // Past the limits, from the end of the key backwards (positions before a change stay right): a condition-key
-            // value becomes unknown (\u0007, as when the event has none), the object key counts for its bucket (\u0008).
-            let unknownKeys;
-            const keys = this.contextKeyList;
-            for (let i = withContext ? keys.length - 1 : -1; i >= 0; i--) {
-                const at = contextAt[i];
-                if (at < 0)
+        const sig = group.sigs.get(rest);
+        return sig !== undefined ? sig : this.defineFast(ev, ui, principal, b, group, rest, keyStart, key, withContext, s3Section);
+    }
+    /**
+     * fastSignature's new key (rare: kept out of the hot function, which stays small enough to optimise well): past
+     * the limits, from the end of the key backwards (positions before a change stay right), a condition-key value
+     * becomes unknown (\u0007, as when the event has none) and object keys count for their bucket (\u0008); then the
+     * signature is defined from the full mapping. (Another key may map the same way, e.g. after the memo was cleared;
+     * that only means two signatures for one record, which the aggregator adds up.)
+     */
+    defineFast(ev, ui, principal, b, group, rest, keyStart, key, withContext, s3Section) {
+        let source = ev;
+        let folded = false;
+        let unknownKeys;
+        const keys = this.contextKeyList;
+        if (withContext) {
+            // The values end `rest`, in key order: computed again here, which the hot path need not track (tracking their
+            // positions for every event cost ~3%).
+            const values = keys.map((k) => contextValue(ev, ui, principal, k, this.ipMemo));
+            const starts = [];
+            let at = rest.length - values.reduce((n, v) => n + 1 + (v ?? '\u0007').length, 0);
+            for (const v of values) {
+                starts.push(at + 1);
+                at += 1 + (v ?? '\u0007').length;
+            }
+            for (let i = keys.length - 1; i >= 0; i--) {
+                const v = values[i];
+                if (v === undefined)
                     continue;
                 let kept = group.context.get(keys[i]);
                 if (!kept)
                     group.context.set(keys[i], (kept = new Set()));
-                const v = rest.slice(at, at + this.contextLength[i]);
                 if (keep(kept, v, MAX_CONTEXT_VALUES))
                     continue;
-                rest = `${rest.slice(0, at)}\u0007${rest.slice(at + v.length)}`;
+                rest = `${rest.slice(0, starts[i])}\u0007${rest.slice(starts[i] + v.length)}`;
                 (unknownKeys ??= []).push(keys[i]);
             }
-            if (unknownKeys) {
-                b.contextNotKept++;
-                folded = true;
-            }
-            if (keyStart >= 0 && !keep(group.keys, key, MAX_OBJECT_KEYS)) {
-                b.folded++;
-                rest = `${rest.slice(0, keyStart)}\u0008${rest.slice(keyStart + key.length)}`;
-                source = withoutObjectKey(source);
-                folded = true;
-            }
-            if (folded) {
-                sig = group.sigs.get(rest);
-                if (sig !== undefined)
-                    return sig;
-            }
-            const mapped = mapEvent(source, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
-            if ('bad' in mapped)
-                return -1;
-            if (unknownKeys && 'context' in mapped)
-                for (const k of unknownKeys)
-                    delete mapped.context[k];
-            sig = this.define(mapped);
-            group.sigs.set(flatKey(rest), sig);
         }
+        if (unknownKeys) {
+            b.contextNotKept++;
+            folded = true;
+        }
+        if (keyStart >= 0 && !keep(group.keys, key, MAX_OBJECT_KEYS)) {
+            b.folded++;
+            rest = `${rest.slice(0, keyStart)}\u0008${rest.slice(keyStart + key.length)}`;
+            source = withoutObjectKey(source);
+            folded = true;
+        }
+        let onBucket;
+        if (s3Section) {
+            const { start, end, rctx, actions } = s3Section;
+            const targets = actions.map((action, i) => ({ action, resources: resourcesFor(rctx, action, i) }));
+            const folding = foldObjectTargets(targets);
+            if (folding && !keep(group.keys, targets.flatMap((t) => t.resources).join('\u0003'), MAX_OBJECT_KEYS)) {
+                b.folded++;
+                onBucket = folding;
+                const section = folding.map((t) => `\u0002${t.bucket ? `\u0004${t.bucket}\u0008` : t.resources.map((r) => `\u0003${r}`).join('')}`).join('');
+                rest = `${rest.slice(0, start)}${section}${rest.slice(end)}`;
+                folded = true;
+            }
+        }
+        if (folded) {
+            const sig = group.sigs.get(rest);
+            if (sig !== undefined)
+                return sig;
+        }
+        const mapped = mapEvent(source, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
+        if ('bad' in mapped)
+            return -1;
+        if (unknownKeys && 'context' in mapped)
+            for (const k of unknownKeys)
+                delete mapped.context[k];
+        if (onBucket && 'targets' in mapped)
+            mapped.targets = foldObjectTargets(mapped.targets) ?? mapped.targets;
+        const sig = this.define(mapped);
+        group.sigs.set(flatKey(rest), sig);
         return sig;
     }
     /** Signatures defined since the last call (each batch carries the ones it introduced). */

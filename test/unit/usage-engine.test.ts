@@ -127,6 +127,34 @@ describe('EventProcessor + SourceTally agree with mapEvent + UsageAggregator', (
     expect(ref.records).toHaveLength(MAX_OBJECT_KEYS + 500 + MAX_OBJECT_KEYS + 200);
   });
 
+  test('object keys are limited on every S3 path: another partition, and copies (two objects per call)', () => {
+    const call = (i: number, eventName: string, partition: string, region: string, rp: Record<string, unknown>): Record<string, unknown> => ({
+      eventVersion: '1.09',
+      eventTime: new Date(Date.UTC(2024, 4, 1) + i * 1000).toISOString().replace('.000', ''),
+      eventSource: 's3.amazonaws.com',
+      eventName,
+      awsRegion: region,
+      eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      userIdentity: { type: 'AssumedRole', arn: `arn:${partition}:sts::111122223333:assumed-role/etl/s`, accountId: '111122223333', sessionContext: { sessionIssuer: { arn: `arn:${partition}:iam::111122223333:role/etl` } } },
+      requestParameters: rp,
+    });
+    const events: Record<string, unknown>[] = [];
+    for (let i = 0; i < MAX_OBJECT_KEYS + 50; i++) events.push(call(i, 'PutObject', 'aws-cn', 'cn-north-1', { bucketName: 'lake', key: `k/${i}` }));
+    for (let i = 0; i < MAX_OBJECT_KEYS + 70; i++) events.push(call(5000 + i, 'CopyObject', 'aws', 'us-east-1', { bucketName: 'dst', key: `out/${i}`, 'x-amz-copy-source': `src/in/${i}` }));
+    const { summary: got, folded } = readInBatches(events, [], 300);
+    const onBucket = got.records.filter((r) => r.resource === undefined).map((r) => [r.action, r.bucket, r.count]);
+    expect(onBucket.sort()).toEqual([
+      ['s3:GetObject', 'arn:aws:s3:::src', 70],
+      ['s3:PutObject', 'arn:aws-cn:s3:::lake', 50],
+      ['s3:PutObject', 'arn:aws:s3:::dst', 70],
+    ]);
+    expect(folded).toBe(120);
+    const ref = reference(events, []);
+    expect(got.totalEvents).toBe(ref.totalEvents);
+    const sum = (s: typeof got) => s.records.reduce((n, r) => n + r.count, 0);
+    expect(sum(got)).toBe(sum(ref));
+  });
+
   test('condition-key values beyond MAX_CONTEXT_VALUES per key, principal and action are left unknown, nothing lost', () => {
     const role = 'arn:aws:iam::111122223333:role/fn';
     const call = (i: number, eventSource: string, eventName: string, ip: string, denied = false): Record<string, unknown> => ({
