@@ -75374,6 +75374,24 @@ class MapMemo {
         }
         return r;
     }
+    /**
+     * resolve()'s answer when it is memoised already, else undefined; nothing is added. For keys sliced from a log's
+     * text (record-scan.ts), which a memo must not keep: a slice holds its whole chunk of text alive.
+     */
+    knownActions(eventSource, eventName) {
+        return this.actions.get(eventSource)?.get(eventName);
+    }
+    /**
+     * principal()'s answer for the common shapes (AssumedRole by issuer ARN, IAMUser by ARN; a non-empty accountId)
+     * when memoised, else undefined (null: memoised as not normalisable). Nothing is added, as for knownActions.
+     */
+    knownPrincipal(type, arn, accountId) {
+        return (type === 'IAMUser' ? this.users : this.roles).get(arn)?.get(accountId);
+    }
+    /** principal()'s answer for an identity whose identityKey is `key` when memoised (nothing added). */
+    knownPrincipalByKey(key) {
+        return this.principals.get(key);
+    }
     principal(ui) {
         // The common shapes depend on two strings only (see normalisePrincipal): two map levels, no key to build.
         const type = ui.type;
@@ -75415,7 +75433,11 @@ class MapMemo {
         return p;
     }
 }
-/** Every userIdentity field normalisePrincipal reads, so equal keys normalise equally. */
+/**
+ * Every userIdentity field normalisePrincipal reads, so equal keys normalise equally. (event-batch.ts builds the
+ * same key from a record's text for the types other than SAMLUser, WebIdentityUser and IdentityCenterUser: keep
+ * them in step.)
+ */
 function identityKey(ui) {
     const type = ui.type;
     const sc = map_event_obj(ui.sessionContext);
@@ -75429,6 +75451,14 @@ function identityKey(ui) {
             return `U\u0000${ui.arn}\u0000${accountId}`;
     }
     const k = (v) => (typeof v === 'string' ? v : typeof v === 'undefined' ? '\u0001' : '\u0002');
+    // A session without a usable issuer is its role, derived from the session ARN: keyed on the role, not the session
+    // (each new session would otherwise be normalised anew). The account is accountId when it is a non-empty string,
+    // else the ARN's, which the role ARN holds.
+    if (type === 'AssumedRole' && !(typeof issuer === 'string' && issuer !== '') && typeof ui.arn === 'string') {
+        const role = roleArnFromSessionArn(ui.arn);
+        if (role)
+            return `A\u0000${role}\u0000${k(accountId)}`;
+    }
     return `*\u0000${k(type)}\u0000${k(ui.arn)}\u0000${k(accountId)}\u0000${k(issuer)}\u0000${k(ui.invokedBy)}\u0000${k(ui.identityProvider)}\u0000${type === 'SAMLUser' || type === 'WebIdentityUser' ? k(ui.principalId) : ''}\u0000${type === 'IdentityCenterUser' ? k(map_event_obj(ui.onBehalfOf)?.userId) : ''}`;
 }
 /** Maps one record. `lookup` defaults to the IAM catalogue; tests may pass another. */
@@ -76086,7 +76116,454 @@ function append(p, a, b, c, d, sink, sig, timeMs) {
 
 ;// CONCATENATED MODULE: external "node:worker_threads"
 const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+;// CONCATENATED MODULE: ./src/usage/record-scan.ts
+// Reads CloudTrail records from their JSON text without building them: JSON.parse makes every field of every
+// record a JS value (userAgent, tlsDetails, responseElements, requestID ...: a third of a record's bytes), where
+// the mapping reads about fifteen strings. This scanner checks the whole text against JSON's grammar, skips the
+// strings it does not need with indexOf, and notes where the needed values lie (ScannedRecord); the processor
+// slices out what it reads (event-batch.ts, recordText). Measured on the bench's logs, one thread: scanning
+// ~1.4 µs per record, against ~3.6 µs for JSON.parse of the same text.
+// No npm library scans JSON lazily into offsets from a JS string (simdjson's bindings are native addons, which the
+// ncc bundle cannot carry), so this is written here; it is kept to CloudTrail's record array and tested against
+// JSON.parse (test/record-scan.test.ts).
+/** The top-level fields the mapping reads, by slot. */
+const EVENT_SOURCE = 0;
+const EVENT_NAME = 1;
+const EVENT_TYPE = 2;
+const EVENT_TIME = 3;
+const TIMESTAMP = 4; // '@timestamp', read when eventTime is absent
+const ERROR_CODE = 5;
+const ERROR_MESSAGE = 6;
+const AWS_REGION = 7;
+const RECIPIENT_ACCOUNT_ID = 8;
+const EVENT_ID = 9;
+const SHARED_EVENT_ID = 10;
+const SOURCE_IP_ADDRESS = 11;
+const VPC_ENDPOINT_ID = 12;
+const TLS_DETAILS = 13;
+const USER_IDENTITY = 14;
+const REQUEST_PARAMETERS = 15;
+const RESOURCES = 16;
+// Fields inside userIdentity and requestParameters, noted while those are scanned.
+const UI_TYPE = 17;
+const UI_ACCOUNT_ID = 18;
+const UI_ARN = 19;
+const UI_SESSION_CONTEXT = 20;
+const UI_ISSUER = 21; // userIdentity.sessionContext.sessionIssuer
+const UI_ISSUER_ARN = 22;
+const UI_INVOKED_BY = 23;
+const UI_IDENTITY_PROVIDER = 24;
+const RP_BUCKET_NAME = 25;
+const RP_KEY = 26;
+const SLOTS = 27;
+/** Names of the top-level fields by slot (tests and messages). */
+const FIELD_NAMES = (/* unused pure expression or super */ null && ([
+    'eventSource', 'eventName', 'eventType', 'eventTime', '@timestamp', 'errorCode', 'errorMessage', 'awsRegion',
+    'recipientAccountId', 'eventID', 'sharedEventID', 'sourceIPAddress', 'vpcEndpointId', 'tlsDetails', 'userIdentity',
+    'requestParameters', 'resources',
+]));
+const record_scan_QUOTE = 34;
+const BACKSLASH = 92;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+const record_scan_COLON = 58;
+const record_scan_COMMA = 44;
+/**
+ * Where one record's needed values lie in the scanned text: `from[slot]` is the value's first character (-1:
+ * absent), `to[slot]` one past its last. Reused from record to record: copy what must outlive the visit.
+ */
+class ScannedRecord {
+    text = '';
+    /** The record's `{` and one past its `}`. */
+    start = 0;
+    end = 0;
+    /** The record holds a backslash: its strings are not their text (read it with JSON.parse instead). */
+    escaped = false;
+    from = new Int32Array(SLOTS).fill(-1);
+    to = new Int32Array(SLOTS);
+    /** The record's JSON text. */
+    source() {
+        return this.text.slice(this.start, this.end);
+    }
+    has(slot) {
+        return this.from[slot] >= 0;
+    }
+    /** The value when it is a string (only for records that are not `escaped`), else undefined. */
+    string(slot) {
+        const f = this.from[slot];
+        return f >= 0 && this.text.charCodeAt(f) === record_scan_QUOTE ? this.text.slice(f + 1, this.to[slot] - 1) : undefined;
+    }
+    /** True when the value is a JSON object. */
+    isObject(slot) {
+        const f = this.from[slot];
+        return f >= 0 && this.text.charCodeAt(f) === OPEN_BRACE;
+    }
+    /** The value parsed (undefined when absent). */
+    parse(slot) {
+        const f = this.from[slot];
+        return f >= 0 ? JSON.parse(this.text.slice(f, this.to[slot])) : undefined;
+    }
+    /** Whether the string value equals `s` (the length is compared first: most values differ in it). */
+    stringIs(slot, s) {
+        const f = this.from[slot];
+        return f >= 0 && this.to[slot] - f === s.length + 2 && this.text.charCodeAt(f) === record_scan_QUOTE && this.text.slice(f + 1, f + 1 + s.length) === s;
+    }
+}
+// Scanner state for the text being scanned (one thread: module state is safe and saves passing it around).
+let record_scan_text = '';
+/** The next backslash at or after the scan position (Infinity: none): strings before it have no escapes. */
+let nextBackslash = Infinity;
+let escaped = false;
+let rec;
+const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+/**
+ * Scans `s`, a JSON array of objects (`[` first, `]` last, JSON whitespace allowed), calling `visit` with each
+ * object in turn. False when `s` is not that (then records already visited are the caller's to undo); what JSON.parse
+ * would reject is rejected too, except raw control characters inside the strings it skips (looking for them costs
+ * ~0.8 µs per record, a fifth of the read; CloudTrail writes none, and gzip's checksum catches damage in transit).
+ */
+function scanRecords(s, r, visit) {
+    record_scan_text = s;
+    rec = r;
+    r.text = s;
+    const bs = s.indexOf('\\');
+    nextBackslash = bs < 0 ? Infinity : bs;
+    try {
+        let i = ws(0);
+        if (s.charCodeAt(i) !== OPEN_BRACKET)
+            return false;
+        i = ws(i + 1);
+        if (s.charCodeAt(i) === CLOSE_BRACKET)
+            return ws(i + 1) === s.length;
+        for (;;) {
+            if (s.charCodeAt(i) !== OPEN_BRACE)
+                return false;
+            const end = recordEnd(i);
+            if (end < 0)
+                return false;
+            r.start = i;
+            r.end = end;
+            r.escaped = escaped;
+            visit(r);
+            i = ws(end);
+            const c = s.charCodeAt(i);
+            if (c === record_scan_COMMA)
+                i = ws(i + 1);
+            else if (c === CLOSE_BRACKET)
+                return ws(i + 1) === s.length;
+            else
+                return false;
+        }
+    }
+    catch (e) {
+        if (e instanceof RangeError)
+            return false; // nested too deep for the stack: not an event
+        throw e;
+    }
+    finally {
+        record_scan_text = '';
+    }
+}
+function ws(i) {
+    for (;;) {
+        const c = record_scan_text.charCodeAt(i);
+        if (c !== 32 && c !== 10 && c !== 13 && c !== 9)
+            return i;
+        i++;
+    }
+}
+/** One past the string's closing quote (`i` is just after its opening quote); -1: not a valid string. */
+function stringEnd(i) {
+    const q = record_scan_text.indexOf('"', i);
+    // Small enough to be inlined in the loops; the rare escapes are walked apart.
+    return q >= 0 && q < nextBackslash ? q + 1 : escapedStringEnd(i);
+}
+/** stringEnd when the string may hold an escape (or never ends): character by character. */
+function escapedStringEnd(i) {
+    if (record_scan_text.indexOf('"', i) < 0)
+        return -1;
+    escaped = true;
+    let j = i;
+    for (;;) {
+        const c = record_scan_text.charCodeAt(j);
+        if (c !== c)
+            return -1;
+        if (c === record_scan_QUOTE)
+            break;
+        if (c === BACKSLASH) {
+            const e = record_scan_text.charCodeAt(j + 1);
+            if (e === 117) {
+                if (!/^[0-9a-fA-F]{4}$/.test(record_scan_text.slice(j + 2, j + 6)))
+                    return -1;
+                j += 6;
+            }
+            else if (e === record_scan_QUOTE || e === BACKSLASH || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116)
+                j += 2;
+            else
+                return -1;
+        }
+        else
+            j++;
+    }
+    const bs = record_scan_text.indexOf('\\', j + 1);
+    nextBackslash = bs < 0 ? Infinity : bs;
+    return j + 1;
+}
+/** One past the value starting at `i`; -1: not a valid value. */
+function valueEnd(i) {
+    const c = record_scan_text.charCodeAt(i);
+    if (c === record_scan_QUOTE)
+        return stringEnd(i + 1);
+    if (c === OPEN_BRACE)
+        return objectEnd(i, -1);
+    if (c === OPEN_BRACKET)
+        return arrayEnd(i);
+    if (c === 116)
+        return record_scan_text.startsWith('true', i) ? i + 4 : -1;
+    if (c === 102)
+        return record_scan_text.startsWith('false', i) ? i + 5 : -1;
+    if (c === 110)
+        return record_scan_text.startsWith('null', i) ? i + 4 : -1;
+    NUMBER.lastIndex = i;
+    return NUMBER.test(record_scan_text) ? NUMBER.lastIndex : -1;
+}
+function arrayEnd(i) {
+    i = ws(i + 1);
+    if (record_scan_text.charCodeAt(i) === CLOSE_BRACKET)
+        return i + 1;
+    for (;;) {
+        i = valueEnd(i);
+        if (i < 0)
+            return -1;
+        i = ws(i);
+        const c = record_scan_text.charCodeAt(i);
+        if (c === record_scan_COMMA)
+            i = ws(i + 1);
+        else
+            return c === CLOSE_BRACKET ? i + 1 : -1;
+    }
+}
+/**
+ * One past the object at `i`; -1: not valid. `owner`: which object this is, to note its fields' places (-1: none
+ * noted; USER_IDENTITY, UI_SESSION_CONTEXT, UI_ISSUER, REQUEST_PARAMETERS: the inner fields above). Whitespace is
+ * looked for only where a character is not the expected one (CloudTrail writes none).
+ */
+function objectEnd(i, owner) {
+    let c = record_scan_text.charCodeAt(++i);
+    if (c <= 32)
+        c = record_scan_text.charCodeAt((i = ws(i)));
+    if (c === CLOSE_BRACE)
+        return i + 1;
+    for (;;) {
+        if (c !== record_scan_QUOTE)
+            return -1;
+        const ks = i + 1;
+        i = stringEnd(ks);
+        if (i < 0)
+            return -1;
+        const slot = owner < 0 ? -1 : innerSlot(owner, ks, i - 1);
+        c = record_scan_text.charCodeAt(i);
+        if (c <= 32)
+            c = record_scan_text.charCodeAt((i = ws(i)));
+        if (c !== record_scan_COLON)
+            return -1;
+        let vs = i + 1;
+        c = record_scan_text.charCodeAt(vs);
+        if (c <= 32)
+            c = record_scan_text.charCodeAt((vs = ws(vs)));
+        if (c === record_scan_QUOTE) {
+            i = stringEnd(vs + 1);
+            if (slot >= 0)
+                clearInner(slot);
+        }
+        else
+            i = slot === UI_SESSION_CONTEXT || slot === UI_ISSUER ? nested(slot, vs) : valueEnd(vs);
+        if (i < 0)
+            return -1;
+        if (slot >= 0) {
+            rec.from[slot] = vs;
+            rec.to[slot] = i;
+        }
+        c = record_scan_text.charCodeAt(i);
+        if (c <= 32)
+            c = record_scan_text.charCodeAt((i = ws(i)));
+        if (c === record_scan_COMMA) {
+            c = record_scan_text.charCodeAt(++i);
+            if (c <= 32)
+                c = record_scan_text.charCodeAt((i = ws(i)));
+        }
+        else
+            return c === CLOSE_BRACE ? i + 1 : -1;
+    }
+}
+/** A value whose own fields are noted (one of the slots that own inner slots). */
+function nested(slot, i) {
+    clearInner(slot);
+    return record_scan_text.charCodeAt(i) === OPEN_BRACE ? objectEnd(i, slot) : valueEnd(i);
+}
+/** Forgets the inner fields of `slot`, if it has any: a later duplicate key replaces a value whole, as in JSON.parse. */
+function clearInner(slot) {
+    if (slot === USER_IDENTITY)
+        clearFrom(UI_TYPE, UI_IDENTITY_PROVIDER);
+    else if (slot === UI_SESSION_CONTEXT)
+        clearFrom(UI_ISSUER, UI_ISSUER_ARN);
+    else if (slot === UI_ISSUER)
+        clearFrom(UI_ISSUER_ARN, UI_ISSUER_ARN);
+    else if (slot === REQUEST_PARAMETERS)
+        clearFrom(RP_BUCKET_NAME, RP_KEY);
+}
+function clearFrom(first, last) {
+    for (let s = first; s <= last; s++)
+        rec.from[s] = -1;
+}
+/** The whole record: its top-level fields noted by slot (objectEnd's loop, with topSlot). */
+function recordEnd(i) {
+    rec.from.fill(-1);
+    escaped = false; // stringEnd sets it: in valid JSON a backslash lies inside a string
+    let c = record_scan_text.charCodeAt(++i);
+    if (c <= 32)
+        c = record_scan_text.charCodeAt((i = ws(i)));
+    if (c === CLOSE_BRACE)
+        return i + 1;
+    for (;;) {
+        if (c !== record_scan_QUOTE)
+            return -1;
+        const ks = i + 1;
+        i = stringEnd(ks);
+        if (i < 0)
+            return -1;
+        const slot = topSlot(ks, i - 1);
+        c = record_scan_text.charCodeAt(i);
+        if (c <= 32)
+            c = record_scan_text.charCodeAt((i = ws(i)));
+        if (c !== record_scan_COLON)
+            return -1;
+        let vs = i + 1;
+        c = record_scan_text.charCodeAt(vs);
+        if (c <= 32)
+            c = record_scan_text.charCodeAt((vs = ws(vs)));
+        if (c === record_scan_QUOTE) {
+            i = stringEnd(vs + 1);
+            if (slot === USER_IDENTITY || slot === REQUEST_PARAMETERS)
+                clearInner(slot);
+        }
+        else
+            i = slot === USER_IDENTITY || slot === REQUEST_PARAMETERS ? nested(slot, vs) : valueEnd(vs);
+        if (i < 0)
+            return -1;
+        if (slot >= 0) {
+            rec.from[slot] = vs;
+            rec.to[slot] = i;
+        }
+        c = record_scan_text.charCodeAt(i);
+        if (c <= 32)
+            c = record_scan_text.charCodeAt((i = ws(i)));
+        if (c === record_scan_COMMA) {
+            c = record_scan_text.charCodeAt(++i);
+            if (c <= 32)
+                c = record_scan_text.charCodeAt((i = ws(i)));
+        }
+        else
+            return c === CLOSE_BRACE ? i + 1 : -1;
+    }
+}
+/**
+ * The slot of a top-level key spanning [ks, ke) (-1: not read). A key is told by its length and a character or two
+ * first, so each key costs at most one comparison (a slice and `===`: ~12 ns, where startsWith took ~30; most records
+ * have twenty keys).
+ */
+function topSlot(ks, ke) {
+    const t = record_scan_text;
+    switch (ke - ks) {
+        case 7:
+            return t.charCodeAt(ks + 5) === 73 && t.slice(ks, ke) === 'eventID' ? EVENT_ID : -1; // I
+        case 9:
+            switch (t.charCodeAt(ks + 5)) {
+                case 78: // N
+                    return t.slice(ks, ke) === 'eventName' ? EVENT_NAME : -1;
+                case 84: // T
+                    if (t.charCodeAt(ks + 6) === 105)
+                        return t.slice(ks, ke) === 'eventTime' ? EVENT_TIME : -1;
+                    return t.slice(ks, ke) === 'eventType' ? EVENT_TYPE : -1;
+                case 67: // C
+                    return t.slice(ks, ke) === 'errorCode' ? ERROR_CODE : -1;
+                case 103: // g
+                    return t.slice(ks, ke) === 'awsRegion' ? AWS_REGION : -1;
+                case 114: // r
+                    return t.slice(ks, ke) === 'resources' ? RESOURCES : -1;
+            }
+            return -1;
+        case 10:
+            switch (t.charCodeAt(ks)) {
+                case 116: // t
+                    return t.slice(ks, ke) === 'tlsDetails' ? TLS_DETAILS : -1;
+                case 64: // @
+                    return t.slice(ks, ke) === '@timestamp' ? TIMESTAMP : -1;
+            }
+            return -1;
+        case 11:
+            return t.charCodeAt(ks + 5) === 83 && t.slice(ks, ke) === 'eventSource' ? EVENT_SOURCE : -1; // S
+        case 12:
+            switch (t.charCodeAt(ks)) {
+                case 117: // u
+                    return t.slice(ks, ke) === 'userIdentity' ? USER_IDENTITY : -1;
+                case 101: // e
+                    return t.slice(ks, ke) === 'errorMessage' ? ERROR_MESSAGE : -1;
+            }
+            return -1;
+        case 13:
+            switch (t.charCodeAt(ks)) {
+                case 115: // s
+                    return t.slice(ks, ke) === 'sharedEventID' ? SHARED_EVENT_ID : -1;
+                case 118: // v
+                    return t.slice(ks, ke) === 'vpcEndpointId' ? VPC_ENDPOINT_ID : -1;
+            }
+            return -1;
+        case 15:
+            return t.charCodeAt(ks) === 115 && t.slice(ks, ke) === 'sourceIPAddress' ? SOURCE_IP_ADDRESS : -1;
+        case 17:
+            return t.charCodeAt(ks + 7) === 80 && t.slice(ks, ke) === 'requestParameters' ? REQUEST_PARAMETERS : -1; // P
+        case 18:
+            return t.charCodeAt(ks + 9) === 65 && t.slice(ks, ke) === 'recipientAccountId' ? RECIPIENT_ACCOUNT_ID : -1; // A
+    }
+    return -1;
+}
+/** The slot of a key spanning [ks, ke) inside the object `owner` (-1: not read). */
+function innerSlot(owner, ks, ke) {
+    const t = record_scan_text;
+    const n = ke - ks;
+    switch (owner) {
+        case USER_IDENTITY:
+            if (n === 4)
+                return t.charCodeAt(ks) === 116 && t.slice(ks, ke) === 'type' ? UI_TYPE : -1;
+            if (n === 3)
+                return t.charCodeAt(ks) === 97 && t.slice(ks, ke) === 'arn' ? UI_ARN : -1;
+            if (n === 9) {
+                const c = t.charCodeAt(ks);
+                if (c === 97)
+                    return t.slice(ks, ke) === 'accountId' ? UI_ACCOUNT_ID : -1;
+                return c === 105 && t.slice(ks, ke) === 'invokedBy' ? UI_INVOKED_BY : -1;
+            }
+            if (n === 16)
+                return t.slice(ks, ke) === 'identityProvider' ? UI_IDENTITY_PROVIDER : -1;
+            return n === 14 && t.slice(ks, ke) === 'sessionContext' ? UI_SESSION_CONTEXT : -1;
+        case UI_SESSION_CONTEXT:
+            return n === 13 && t.slice(ks, ke) === 'sessionIssuer' ? UI_ISSUER : -1;
+        case UI_ISSUER:
+            return n === 3 && t.slice(ks, ke) === 'arn' ? UI_ISSUER_ARN : -1;
+        case REQUEST_PARAMETERS:
+            if (n === 3)
+                return t.slice(ks, ke) === 'key' ? RP_KEY : -1;
+            return n === 10 && t.slice(ks, ke) === 'bucketName' ? RP_BUCKET_NAME : -1;
+    }
+    return -1;
+}
+
 ;// CONCATENATED MODULE: ./src/usage/event-batch.ts
+
+
 
 
 
@@ -76299,6 +76776,25 @@ function simpleBucket(ctx) {
     const b = ctx.requestParameters?.bucketName;
     return typeof b === 'string' && b !== '' && !b.includes('/') && !b.startsWith('arn:') ? b : undefined;
 }
+/**
+ * Condition keys whose value recordText reads from the text: the top-level fields the scan notes, and those that
+ * depend on the principal alone. The others (aws:userid, aws:username, aws:MultiFactorAuthPresent,
+ * aws:SourceIdentity, aws:ViaAWSService, s3:prefix) read inner fields of userIdentity or requestParameters.
+ */
+const TEXT_CONTEXT_KEYS = new Set([
+    'aws:sourceip',
+    'aws:requestedregion',
+    'aws:sourcevpce',
+    'aws:securetransport',
+    'aws:principalarn',
+    'aws:principalaccount',
+    'aws:principaltype',
+    'aws:principalservicename',
+]);
+/** A copy of `s` that does not share its characters (a slice of a large string keeps all of it alive). */
+function copyString(s) {
+    return s.length < 13 ? s : Buffer.from(s, 'utf16le').toString('utf16le');
+}
 /** Everything the aggregate keys on, as one string (the general path's signature key). */
 function signatureKey(m) {
     if ('permissionless' in m)
@@ -76331,6 +76827,8 @@ class EventProcessor {
     nextSig = 0;
     contextKeys;
     contextKeyList;
+    /** Every condition key can be read from a scanned record's text (else recordText parses every record). */
+    textContext;
     ipMemo = new Map();
     sinceMs;
     untilMs;
@@ -76340,6 +76838,7 @@ class EventProcessor {
     constructor(opts = {}) {
         this.contextKeys = new Set((opts.contextKeys ?? []).map((k) => k.toLowerCase()));
         this.contextKeyList = [...this.contextKeys];
+        this.textContext = this.contextKeyList.every((k) => TEXT_CONTEXT_KEYS.has(k));
         this.sinceMs = opts.since ? Date.parse(opts.since) : -Infinity;
         this.untilMs = opts.until ? Date.parse(opts.until) : Infinity;
         this.lookup = opts.lookup;
@@ -76366,6 +76865,267 @@ class EventProcessor {
         const shared = ev.sharedEventID;
         const eventId = typeof shared === 'string' && shared !== '' ? shared : typeof ev.eventID === 'string' && ev.eventID !== '' ? ev.eventID : undefined;
         b.push(sig, t, eventId);
+    }
+    /**
+     * record() for a record scanned from text (record-scan.ts), with the same result: a common event whose action,
+     * principal and signature key are known already takes fastSignature's path on the text, without being built;
+     * anything else (escapes, a field of an unusual type, a first sighting, the general path) is parsed and goes
+     * through record(). JSON.parse may throw (a raw control character the scan does not look for): the caller's to
+     * handle, as for a chunk that does not parse.
+     */
+    recordText(r, b) {
+        this.textKeyFolded = false;
+        this.textValueNotKept = false;
+        const sig = r.escaped ? -2 : this.textSignature(r);
+        if (sig === -2) {
+            this.record(JSON.parse(r.source()), b);
+            return;
+        }
+        if (this.textKeyFolded)
+            b.folded++;
+        if (this.textValueNotKept)
+            b.contextNotKept++;
+        b.records++;
+        this.originText(r, b);
+        if (sig === -1)
+            return; // outside the window
+        const shared = r.string(SHARED_EVENT_ID);
+        const id = r.string(EVENT_ID);
+        b.push(sig, this.textTime, shared !== undefined && shared !== '' ? shared : id !== undefined && id !== '' ? id : undefined);
+    }
+    /** skip() for a scanned record. */
+    skipText(r, b) {
+        b.records++;
+        b.skipped++;
+        this.originText(r, b);
+    }
+    originText(r, b) {
+        if (b.lastAccount === undefined || !r.stringIs(RECIPIENT_ACCOUNT_ID, b.lastAccount)) {
+            const account = r.string(RECIPIENT_ACCOUNT_ID);
+            if (account !== undefined && account !== b.lastAccount && b.accounts.size < event_batch_MAX_LISTED)
+                b.accounts.add((b.lastAccount = account));
+        }
+        if (b.lastRegion === undefined || !r.stringIs(AWS_REGION, b.lastRegion)) {
+            const region = r.string(AWS_REGION);
+            if (region !== undefined && region !== b.lastRegion && b.regions.size < event_batch_MAX_LISTED)
+                b.regions.add((b.lastRegion = region));
+        }
+    }
+    /** The event time textSignature read (epoch ms), and whether it folded an object key or a condition-key value. */
+    textTime = 0;
+    textKeyFolded = false;
+    textValueNotKept = false;
+    /**
+     * fastSignature on the text, only where its answer is known: the action and principal memoised, the key among the
+     * group's signatures. -1: outside the window; -2: take record() (parse the record). Adds nothing anywhere (a new
+     * group's empty maps aside): record() then does it all once.
+     */
+    textSignature(r) {
+        if (!this.textContext)
+            return -2;
+        const rawTime = r.string(EVENT_TIME);
+        if (rawTime === undefined)
+            return -2;
+        const t = this.time(rawTime);
+        if (t !== t)
+            return -2;
+        this.textTime = t;
+        if (t < this.sinceMs || t > this.untilMs)
+            return -1;
+        const eventSource = r.string(EVENT_SOURCE);
+        const eventName = r.string(EVENT_NAME);
+        if (eventSource === undefined || eventName === undefined || eventSource === '' || eventName === '')
+            return -2;
+        // Sign-ins, insights and calls no policy governs: mapEvent's first answer, whoever the caller (the general path).
+        if (r.stringIs(EVENT_TYPE, 'AwsConsoleSignIn') || r.stringIs(EVENT_TYPE, 'AwsCloudTrailInsight'))
+            return this.sigIds.get('p') ?? -2;
+        const resolved = this.memo.knownActions(eventSource, eventName);
+        if (resolved === undefined)
+            return -2;
+        if ('permissionless' in resolved)
+            return this.sigIds.get('p') ?? -2;
+        // The principal: the memo's common shapes only (MapMemo.principal).
+        if (!r.isObject(USER_IDENTITY))
+            return -2;
+        const uiArn = r.string(UI_ARN);
+        const principal = this.textPrincipal(r, uiArn);
+        if (!principal)
+            return -2;
+        if (eventName === 'ExecuteStatement' && eventSource === 'dynamodb.amazonaws.com')
+            return -2;
+        let rest = '';
+        let region;
+        // Where the S3 object key lies in `rest` (-1: none), as in fastSignature.
+        let keyStart = -1;
+        let key = '';
+        if (r.has(ERROR_CODE)) {
+            const errorCode = r.string(ERROR_CODE);
+            if (errorCode === undefined)
+                return -2;
+            if (errorCode !== '') {
+                const message = r.string(ERROR_MESSAGE);
+                if (message === undefined && r.has(ERROR_MESSAGE))
+                    return -2;
+                const outcome = outcomeOf(errorCode, message);
+                if (outcome === 'denied')
+                    return -2;
+                rest = `${outcome}\u0000${errorCode}`;
+            }
+        }
+        if ('actions' in resolved) {
+            region = r.string(AWS_REGION);
+            if (region === undefined && r.has(AWS_REGION))
+                return -2;
+            const actions = resolved.actions;
+            const partition = map_event_partitionOf(region || undefined, uiArn || undefined);
+            const rpObject = r.isObject(REQUEST_PARAMETERS);
+            const bucket = r.string(RP_BUCKET_NAME);
+            if (eventSource === 's3.amazonaws.com' &&
+                actions.length === 1 &&
+                partition === 'aws' &&
+                eventName !== 'CopyObject' &&
+                eventName !== 'UploadPartCopy' &&
+                rpObject &&
+                bucket !== undefined &&
+                bucket !== '' &&
+                !bucket.includes('/') &&
+                !bucket.startsWith('arn:')) {
+                // fastSignature's usual S3 call (simpleBucket).
+                const k = r.string(RP_KEY);
+                if (!isS3ObjectAction(actions[0]))
+                    rest += `\u0002\u0004${bucket}`;
+                else if (k !== undefined && k !== '') {
+                    rest += `\u0002\u0004${bucket}\u0005${k}`;
+                    keyStart = rest.length - k.length;
+                    key = k;
+                }
+                else
+                    rest += `\u0002\u0004${bucket}\u0005\u0006`;
+            }
+            else {
+                const rctx = {
+                    eventSource,
+                    eventName,
+                    partition,
+                    region: region || undefined,
+                    account: principal.account,
+                    requestParameters: rpObject ? r.parse(REQUEST_PARAMETERS) : undefined,
+                    // Parsed only if read: most calls name their resource in requestParameters.
+                    get resources() {
+                        return r.parse(RESOURCES);
+                    },
+                };
+                for (let i = 0; i < actions.length; i++) {
+                    rest += '\u0002';
+                    for (const res of resourcesFor(rctx, actions[i], i))
+                        rest += `\u0003${res}`;
+                }
+            }
+            const keys = this.contextKeyList;
+            for (let i = 0; i < keys.length; i++) {
+                const v = this.contextText(r, region, principal, keys[i]);
+                rest += `\u0001${v ?? '\u0007'}`;
+            }
+        }
+        const group = this.fast.get(principal)?.get(resolved);
+        if (group === undefined)
+            return -2;
+        const sig = group.sigs.get(rest);
+        if (sig !== undefined)
+            return sig;
+        return 'actions' in resolved ? this.textFolded(r, region, principal, group, rest, keyStart, key) : -2;
+    }
+    /**
+     * defineFast's folding, for a key textSignature did not find, where it only folds: past the limits an object key
+     * counts for its bucket and a condition-key value becomes unknown (a pipeline writing a new key per call, a function
+     * calling from ever new addresses: every later event lands here). -2 where defineFast would keep a new key or value,
+     * or define a signature. Sets textKeyFolded / textValueNotKept for recordText to count.
+     */
+    textFolded(r, region, principal, group, rest, keyStart, key) {
+        const keys = this.contextKeyList;
+        let valueNotKept = false;
+        if (keys.length > 0) {
+            // The values end `rest`, in key order; folded from the last, so earlier positions stay right (as defineFast).
+            const values = keys.map((k) => this.contextText(r, region, principal, k));
+            let end = rest.length;
+            for (let i = keys.length - 1; i >= 0; i--) {
+                const v = values[i];
+                const start = end - (v ?? '\u0007').length;
+                end = start - 1;
+                if (v === undefined)
+                    continue;
+                const kept = group.context.get(keys[i]);
+                if (kept?.has(v))
+                    continue;
+                if (kept === undefined || kept.size < MAX_CONTEXT_VALUES)
+                    return -2;
+                rest = `${rest.slice(0, start)}\u0007${rest.slice(start + v.length)}`;
+                valueNotKept = true;
+            }
+        }
+        let keyFolded = false;
+        if (keyStart >= 0 && !group.keys.has(key)) {
+            if (group.keys.size < MAX_OBJECT_KEYS)
+                return -2;
+            rest = `${rest.slice(0, keyStart)}\u0008${rest.slice(keyStart + key.length)}`;
+            keyFolded = true;
+        }
+        if (!valueNotKept && !keyFolded)
+            return -2;
+        const sig = group.sigs.get(rest);
+        if (sig === undefined)
+            return -2;
+        this.textKeyFolded = keyFolded;
+        this.textValueNotKept = valueNotKept;
+        return sig;
+    }
+    /**
+     * MapMemo.principal for a scanned record, when memoised: AssumedRole and IAMUser by their two strings, the other
+     * types (AWS services, other accounts, sessions without an issuer) by identityKey's key built from the text.
+     */
+    textPrincipal(r, uiArn) {
+        const accountId = r.string(UI_ACCOUNT_ID);
+        const type = r.string(UI_TYPE);
+        if ((type === 'AssumedRole' || type === 'IAMUser') && accountId !== undefined && accountId !== '') {
+            const keyArn = type === 'IAMUser' ? uiArn : r.string(UI_ISSUER_ARN);
+            if (keyArn !== undefined && keyArn !== '')
+                return this.memo.knownPrincipal(type, keyArn, accountId);
+        }
+        if (type === 'SAMLUser' || type === 'WebIdentityUser' || type === 'IdentityCenterUser')
+            return undefined;
+        const k = (slot) => {
+            const v = r.string(slot);
+            return v !== undefined ? v : r.has(slot) ? '\u0002' : '\u0001';
+        };
+        if (type === 'AssumedRole' && uiArn !== undefined && !r.string(UI_ISSUER_ARN)) {
+            const role = roleArnFromSessionArn(uiArn);
+            if (role)
+                return this.memo.knownPrincipalByKey(`A\u0000${role}\u0000${k(UI_ACCOUNT_ID)}`);
+        }
+        return this.memo.knownPrincipalByKey(`*\u0000${k(UI_TYPE)}\u0000${k(UI_ARN)}\u0000${k(UI_ACCOUNT_ID)}\u0000${k(UI_ISSUER_ARN)}\u0000${k(UI_INVOKED_BY)}\u0000${k(UI_IDENTITY_PROVIDER)}\u0000\u0000`);
+    }
+    /** contextValue for the keys textContext allows, from the text. */
+    contextText(r, region, principal, key) {
+        switch (key) {
+            case 'aws:sourceip': {
+                const source = r.string(SOURCE_IP_ADDRESS);
+                if (source === undefined || source === '')
+                    return undefined;
+                const ok = this.ipMemo.get(source);
+                if (ok !== undefined)
+                    return ok ? source : undefined;
+                // A copy for the memo to keep (a slice would keep its chunk of text alive).
+                return contextValue({ sourceIPAddress: copyString(source) }, {}, principal, key, this.ipMemo) === undefined ? undefined : source;
+            }
+            case 'aws:requestedregion':
+                return region || undefined;
+            case 'aws:sourcevpce':
+                return r.string(VPC_ENDPOINT_ID) || undefined;
+            case 'aws:securetransport':
+                return r.isObject(TLS_DETAILS) ? 'true' : undefined;
+        }
+        // The keys that read the principal only.
+        return contextValue({}, {}, principal, key);
     }
     /** A record outside the scope: read (its account and region are listed) but not mapped or counted. */
     skip(ev, b) {
@@ -76665,11 +77425,11 @@ const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRe
 const MAX_RECORD_BYTES = 8 * 1024 * 1024;
 const MAX_HEAD_BYTES = 1024 * 1024;
 const record_stream_QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
+const record_stream_BACKSLASH = 0x5c;
+const record_stream_OPEN_BRACE = 0x7b;
+const record_stream_CLOSE_BRACE = 0x7d;
+const record_stream_OPEN_BRACKET = 0x5b;
+const record_stream_CLOSE_BRACKET = 0x5d;
 const NEWLINE = 0x0a;
 const record_stream_COMMA = 0x2c;
 const isSpace = (b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
@@ -76859,20 +77619,20 @@ class RecordSplitter {
                 i++;
                 continue;
             }
-            if (b === OPEN_BRACE || b === OPEN_BRACKET) {
+            if (b === record_stream_OPEN_BRACE || b === record_stream_OPEN_BRACKET) {
                 if (this.depth === this.targetDepth && this.itemsOpen()) {
-                    if (b === OPEN_BRACE) {
+                    if (b === record_stream_OPEN_BRACE) {
                         this.captureStart = i;
                         this.captureLine = this.line;
                     }
                     else
                         this.badItem();
                 }
-                if (this.mode === 'records' && this.depth === 1 && b === OPEN_BRACKET && !this.recordsOpen && !this.recordsDone)
+                if (this.mode === 'records' && this.depth === 1 && b === record_stream_OPEN_BRACKET && !this.recordsOpen && !this.recordsDone)
                     this.recordsOpen = true;
                 this.depth++;
             }
-            else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
+            else if (b === record_stream_CLOSE_BRACE || b === record_stream_CLOSE_BRACKET) {
                 this.depth--;
                 if (this.depth < 0) {
                     this.sink.problem(`line ${this.line}: unbalanced '${String.fromCharCode(b)}'; the rest of the file is not read`);
@@ -76882,7 +77642,7 @@ class RecordSplitter {
                 }
                 if (this.depth === this.targetDepth)
                     this.inScalarItem = false;
-                if (this.mode === 'records' && this.depth === 1 && b === CLOSE_BRACKET && this.recordsOpen) {
+                if (this.mode === 'records' && this.depth === 1 && b === record_stream_CLOSE_BRACKET && this.recordsOpen) {
                     this.recordsOpen = false;
                     this.recordsDone = true;
                 }
@@ -76936,7 +77696,7 @@ class RecordSplitter {
             const b = chunk[i];
             if (escaped)
                 escaped = false;
-            else if (b === BACKSLASH)
+            else if (b === record_stream_BACKSLASH)
                 escaped = true;
             else if (b === record_stream_QUOTE) {
                 this.inString = false;
@@ -76971,14 +77731,14 @@ class RecordSplitter {
                 if (q < 0) {
                     // The string goes on into the next chunk; an odd run of trailing backslashes escapes its first byte.
                     let k = n - 1;
-                    while (k >= i && chunk[k] === BACKSLASH)
+                    while (k >= i && chunk[k] === record_stream_BACKSLASH)
                         k--;
                     escaped = (n - 1 - k) % 2 === 1;
                     i = n;
                     break;
                 }
                 let k = q - 1;
-                while (k >= i && chunk[k] === BACKSLASH)
+                while (k >= i && chunk[k] === record_stream_BACKSLASH)
                     k--;
                 if ((q - 1 - k) % 2 === 0)
                     inString = false;
@@ -76988,9 +77748,9 @@ class RecordSplitter {
             const b = chunk[i];
             if (b === record_stream_QUOTE)
                 inString = true;
-            else if (b === OPEN_BRACE || b === OPEN_BRACKET)
+            else if (b === record_stream_OPEN_BRACE || b === record_stream_OPEN_BRACKET)
                 depth++;
-            else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
+            else if (b === record_stream_CLOSE_BRACE || b === record_stream_CLOSE_BRACKET) {
                 if (--depth === target) {
                     closed = i;
                     break;
@@ -77054,6 +77814,7 @@ function record_stream_isObject(v) {
 // of records (parseInChunks): memory is O(largest object), not O(events). Anything else goes through the streaming
 // RecordSplitter: objects above MAX_WHOLE_BYTES, JSON lines and other shapes, and damaged input (it keeps the
 // records before the damage).
+
 
 
 
@@ -77267,103 +78028,85 @@ const RECORD_SEPARATOR = Buffer.from('},{"eventVersion":');
 const JSON_RECORDS_HEAD = /^[ \t\n\r]*\{[ \t\n\r]*"Records"[ \t\n\r]*:[ \t\n\r]*\[/;
 const JSON_RECORDS_TAIL = /^\][ \t\n\r]*\}[ \t\n\r]*$/;
 /**
- * Bytes per JSON.parse call (then up to the next record boundary). One string of a whole object lands in V8's old
- * generation and drives major GCs; one call per record pays a separator search, a decode and a parse call per
- * record (~0.5 µs of ~4). 32 KB, a few dozen records, measured fastest; 128 KB was slower (large-object space).
+ * Bytes per chunk (then up to the next record boundary). One string of a whole object lands in V8's old generation
+ * and drives major GCs; one per record pays a separator search and a decode per record. 32 KB, a few dozen
+ * records, measured fastest with JSON.parse; kept for the scan.
  */
 const CHUNK_BYTES = 32 * 1024;
+const scanned = new ScannedRecord();
 /**
  * CloudTrail's own layout, a few dozen records at a time: cut the Records array at record boundaries into
- * chunks, make each chunk a JSON array of its own and parse it. The separator is ASCII, so it never splits a UTF-8
- * sequence; it cannot occur inside a JSON string (its quote would end the string), only nested in a record (an
- * array of objects starting with that key), and then the chunks on both sides fail to parse. So on any failure the
- * records read here are rolled back and false sends the object to the whole-document parse, which decides what is
- * valid. `open` is the index of the array's `[`.
+ * chunks, make each chunk a JSON array of its own and scan it (record-scan.ts; each record mapped from its text,
+ * or parsed where it must be). The separator is ASCII, so it never splits a UTF-8 sequence; it cannot occur inside
+ * a JSON string (its quote would end the string), only nested in a record (an array of objects starting with that
+ * key), and then the chunks on both sides fail to scan. So on any failure the records read here are rolled back and
+ * false sends the object to the whole-document parse, which decides what is valid. `open` is the index of the
+ * array's `[`.
  */
 function parseInChunks(proc, b, text, open, encoding) {
     const end = text.lastIndexOf(0x5d); // ]
     if (end <= open || !JSON_RECORDS_TAIL.test(text.toString('latin1', end, Math.min(text.length, end + 64))) || text.length - end > 64)
         return false;
     const mark = b.mark();
+    const map = (r) => proc.recordText(r, b);
     let i = open; // the chunk's first byte: the array's '[' or the ',' before the chunk's first record
     for (;;) {
         const j = i + CHUNK_BYTES < end ? text.indexOf(RECORD_SEPARATOR, i + CHUNK_BYTES) : -1;
         const last = j < 0 || j >= end;
         const stop = last ? end : j + 1; // the array's ']' or the ',' after the chunk's last record
-        // The chunk's own brackets are written over the commas around it and put back at once: parsing a '[' + chunk
+        // The chunk's own brackets are written over the commas around it and put back at once: decoding a '[' + chunk
         // + ']' concatenation would copy the chunk once more. Nothing else runs in between (one thread, restored in
         // `finally`), so even a caller's buffer read in-process is never seen changed.
         const first = text[i];
         const after = text[stop];
-        let records;
-        let chunk = '';
+        let chunk;
         text[i] = 0x5b;
         text[stop] = 0x5d;
         try {
             chunk = text.toString(encoding, i, stop + 1);
-            records = JSON.parse(chunk);
-        }
-        catch {
-            records = undefined;
         }
         finally {
             text[i] = first;
             text[stop] = after;
         }
-        if (!Array.isArray(records) || !records.every(log_object_isObject)) {
+        let ok;
+        try {
+            ok = proc.scope ? scanInScope(proc, b, chunk, proc.scope) : scanRecords(chunk, scanned, map);
+        }
+        catch (e) {
+            // A record the scan let through that JSON.parse rejects (a raw control character in a string).
+            if (!(e instanceof SyntaxError))
+                throw e;
+            ok = false;
+        }
+        if (!ok) {
             b.rollback(mark);
             return false;
         }
-        if (proc.scope)
-            mapInScope(proc, b, chunk, records, proc.scope);
-        else
-            for (let k = 0; k < records.length; k++)
-                proc.record(records[k], b);
         if (last)
             return true;
         i = stop;
     }
 }
-const SEPARATOR_TEXT = RECORD_SEPARATOR.toString('latin1');
-/** Per record of a chunk: 1 when its text may name something in scope (reused; chunks hold a few dozen records). */
-let log_object_inScope = new Uint8Array(256);
-let recordEnds = new Int32Array(256);
 /**
- * Maps the records of one parsed chunk whose text contains a name in `scope` or a backslash (an escape could spell
- * a name: `\u0061`), and counts the others as read only. Record k's text ends at the k-th separator: the chunk
- * parsed into as many records as it has separators plus one, so every separator is a record boundary (one nested in
- * a record would leave the counts apart, and then every record is mapped, as without a scope). A name cannot span
- * two records: names hold no braces or quotes.
+ * Maps the records of one chunk whose text contains a name in `scope` or a backslash (an escape could spell a
+ * name: `\u0061`), and counts the others as read only. A name cannot span two records: names hold no braces or
+ * quotes. So the next match, searched from a record's start, says which record it is in; it stays valid for the
+ * records up to that one.
  */
-function mapInScope(proc, b, chunk, records, scope) {
-    const n = records.length;
-    if (recordEnds.length < n) {
-        recordEnds = new Int32Array(n * 2);
-        log_object_inScope = new Uint8Array(n * 2);
-    }
-    let found = 0;
-    for (let p = chunk.indexOf(SEPARATOR_TEXT, 1); p >= 0; p = chunk.indexOf(SEPARATOR_TEXT, p + 1)) {
-        if (found === n - 1) {
-            found = -1;
-            break;
+function scanInScope(proc, b, chunk, scope) {
+    const re = namePattern(scope);
+    let matchLast = -1; // the last character of the next match (Infinity: none left)
+    return scanRecords(chunk, scanned, (r) => {
+        if (matchLast < r.start) {
+            re.lastIndex = r.start;
+            matchLast = re.test(chunk) ? re.lastIndex - 1 : Infinity;
         }
-        recordEnds[found++] = p;
-    }
-    if (found !== n - 1) {
-        for (let k = 0; k < n; k++)
-            proc.record(records[k], b);
-        return;
-    }
-    recordEnds[n - 1] = chunk.length - 1;
-    log_object_inScope.fill(0, 0, n);
-    markBackslashes(chunk, n);
-    markNames(chunk, namePattern(scope), n);
-    for (let k = 0; k < n; k++) {
-        if (log_object_inScope[k] === 1)
-            proc.record(records[k], b);
+        if (r.escaped || matchLast < r.end)
+            proc.recordText(r, b);
         else
-            proc.skip(records[k], b);
-    }
+            proc.skipText(r, b);
+    });
 }
 /**
  * One regular expression for every name, cached per scope: irregexp skips through the text Boyer-Moore style, so
@@ -77379,36 +78122,6 @@ function namePattern(scope) {
         patternScope = scope;
     }
     return pattern;
-}
-/** Marks in `inScope` each of the chunk's `n` records that a match of `re` ends in (a name lies within one record). */
-function markNames(chunk, re, n) {
-    let k = 0;
-    re.lastIndex = 1;
-    while (re.test(chunk)) {
-        const last = re.lastIndex - 1;
-        while (k < n && recordEnds[k] < last)
-            k++;
-        if (k === n)
-            return;
-        log_object_inScope[k] = 1;
-        // The record is marked: look on from the next one.
-        if (++k === n)
-            return;
-        re.lastIndex = recordEnds[k - 1] + 1;
-    }
-}
-/** Marks the records holding a backslash (memchr-fast: a backslash is rare in logs). */
-function markBackslashes(chunk, n) {
-    let k = 0;
-    for (let h = chunk.indexOf('\\', 1); h >= 0; h = chunk.indexOf('\\', recordEnds[k - 1] + 1)) {
-        while (k < n && recordEnds[k] < h)
-            k++;
-        if (k === n)
-            return;
-        log_object_inScope[k] = 1;
-        if (++k === n)
-            return;
-    }
 }
 function splitter(proc, b) {
     return new RecordSplitter({

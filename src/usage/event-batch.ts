@@ -5,10 +5,12 @@
 import type { CountedEvent } from './aggregator.js';
 import { contextValue, flatKey, MapMemo, timeMs, mapEvent, outcomeOf, partitionOf, type ActionTarget, type MapResult } from './map-event.js';
 import { lookupAction as defaultLookup } from '../catalog/catalog.js';
-import type { NormalisedPrincipal } from './principal.js';
+import { roleArnFromSessionArn, type NormalisedPrincipal } from './principal.js';
 import { isS3ObjectAction, type ActionLookup, type ActionResolution } from './event-actions.js';
 import { resourcesFor, type ResourceContext } from './resources.js';
 import { uuidWords } from './event-id-set.js';
+import * as F from './record-scan.js';
+import type { ScannedRecord } from './record-scan.js';
 
 /** What a signature stands for. */
 export type SigDef =
@@ -301,6 +303,27 @@ function simpleBucket(ctx: ResourceContext): string | undefined {
   return typeof b === 'string' && b !== '' && !b.includes('/') && !b.startsWith('arn:') ? b : undefined;
 }
 
+/**
+ * Condition keys whose value recordText reads from the text: the top-level fields the scan notes, and those that
+ * depend on the principal alone. The others (aws:userid, aws:username, aws:MultiFactorAuthPresent,
+ * aws:SourceIdentity, aws:ViaAWSService, s3:prefix) read inner fields of userIdentity or requestParameters.
+ */
+const TEXT_CONTEXT_KEYS = new Set([
+  'aws:sourceip',
+  'aws:requestedregion',
+  'aws:sourcevpce',
+  'aws:securetransport',
+  'aws:principalarn',
+  'aws:principalaccount',
+  'aws:principaltype',
+  'aws:principalservicename',
+]);
+
+/** A copy of `s` that does not share its characters (a slice of a large string keeps all of it alive). */
+function copyString(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf16le').toString('utf16le');
+}
+
 /** Everything the aggregate keys on, as one string (the general path's signature key). */
 function signatureKey(m: Exclude<MapResult, { bad: string }>): string {
   if ('permissionless' in m) return 'p';
@@ -330,6 +353,8 @@ export class EventProcessor {
   private nextSig = 0;
   private readonly contextKeys: ReadonlySet<string>;
   private readonly contextKeyList: readonly string[];
+  /** Every condition key can be read from a scanned record's text (else recordText parses every record). */
+  private readonly textContext: boolean;
   private readonly ipMemo = new Map<string, boolean>();
   private readonly sinceMs: number;
   private readonly untilMs: number;
@@ -340,6 +365,7 @@ export class EventProcessor {
   constructor(opts: ProcessorOptions = {}) {
     this.contextKeys = new Set((opts.contextKeys ?? []).map((k) => k.toLowerCase()));
     this.contextKeyList = [...this.contextKeys];
+    this.textContext = this.contextKeyList.every((k) => TEXT_CONTEXT_KEYS.has(k));
     this.sinceMs = opts.since ? Date.parse(opts.since) : -Infinity;
     this.untilMs = opts.until ? Date.parse(opts.until) : Infinity;
     this.lookup = opts.lookup;
@@ -366,6 +392,241 @@ export class EventProcessor {
     const shared = ev.sharedEventID;
     const eventId = typeof shared === 'string' && shared !== '' ? shared : typeof ev.eventID === 'string' && ev.eventID !== '' ? ev.eventID : undefined;
     b.push(sig, t, eventId);
+  }
+
+  /**
+   * record() for a record scanned from text (record-scan.ts), with the same result: a common event whose action,
+   * principal and signature key are known already takes fastSignature's path on the text, without being built;
+   * anything else (escapes, a field of an unusual type, a first sighting, the general path) is parsed and goes
+   * through record(). JSON.parse may throw (a raw control character the scan does not look for): the caller's to
+   * handle, as for a chunk that does not parse.
+   */
+  recordText(r: ScannedRecord, b: BatchBuilder): void {
+    this.textKeyFolded = false;
+    this.textValueNotKept = false;
+    const sig = r.escaped ? -2 : this.textSignature(r);
+    if (sig === -2) {
+      this.record(JSON.parse(r.source()) as Obj, b);
+      return;
+    }
+    if (this.textKeyFolded) b.folded++;
+    if (this.textValueNotKept) b.contextNotKept++;
+    b.records++;
+    this.originText(r, b);
+    if (sig === -1) return; // outside the window
+    const shared = r.string(F.SHARED_EVENT_ID);
+    const id = r.string(F.EVENT_ID);
+    b.push(sig, this.textTime, shared !== undefined && shared !== '' ? shared : id !== undefined && id !== '' ? id : undefined);
+  }
+
+  /** skip() for a scanned record. */
+  skipText(r: ScannedRecord, b: BatchBuilder): void {
+    b.records++;
+    b.skipped++;
+    this.originText(r, b);
+  }
+
+  private originText(r: ScannedRecord, b: BatchBuilder): void {
+    if (b.lastAccount === undefined || !r.stringIs(F.RECIPIENT_ACCOUNT_ID, b.lastAccount)) {
+      const account = r.string(F.RECIPIENT_ACCOUNT_ID);
+      if (account !== undefined && account !== b.lastAccount && b.accounts.size < MAX_LISTED) b.accounts.add((b.lastAccount = account));
+    }
+    if (b.lastRegion === undefined || !r.stringIs(F.AWS_REGION, b.lastRegion)) {
+      const region = r.string(F.AWS_REGION);
+      if (region !== undefined && region !== b.lastRegion && b.regions.size < MAX_LISTED) b.regions.add((b.lastRegion = region));
+    }
+  }
+
+  /** The event time textSignature read (epoch ms), and whether it folded an object key or a condition-key value. */
+  private textTime = 0;
+  private textKeyFolded = false;
+  private textValueNotKept = false;
+
+  /**
+   * fastSignature on the text, only where its answer is known: the action and principal memoised, the key among the
+   * group's signatures. -1: outside the window; -2: take record() (parse the record). Adds nothing anywhere (a new
+   * group's empty maps aside): record() then does it all once.
+   */
+  private textSignature(r: ScannedRecord): number {
+    if (!this.textContext) return -2;
+    const rawTime = r.string(F.EVENT_TIME);
+    if (rawTime === undefined) return -2;
+    const t = this.time(rawTime);
+    if (t !== t) return -2;
+    this.textTime = t;
+    if (t < this.sinceMs || t > this.untilMs) return -1;
+    const eventSource = r.string(F.EVENT_SOURCE);
+    const eventName = r.string(F.EVENT_NAME);
+    if (eventSource === undefined || eventName === undefined || eventSource === '' || eventName === '') return -2;
+    // Sign-ins, insights and calls no policy governs: mapEvent's first answer, whoever the caller (the general path).
+    if (r.stringIs(F.EVENT_TYPE, 'AwsConsoleSignIn') || r.stringIs(F.EVENT_TYPE, 'AwsCloudTrailInsight')) return this.sigIds.get('p') ?? -2;
+    const resolved = this.memo.knownActions(eventSource, eventName);
+    if (resolved === undefined) return -2;
+    if ('permissionless' in resolved) return this.sigIds.get('p') ?? -2;
+    // The principal: the memo's common shapes only (MapMemo.principal).
+    if (!r.isObject(F.USER_IDENTITY)) return -2;
+    const uiArn = r.string(F.UI_ARN);
+    const principal = this.textPrincipal(r, uiArn);
+    if (!principal) return -2;
+    if (eventName === 'ExecuteStatement' && eventSource === 'dynamodb.amazonaws.com') return -2;
+    let rest = '';
+    let region: string | undefined;
+    // Where the S3 object key lies in `rest` (-1: none), as in fastSignature.
+    let keyStart = -1;
+    let key = '';
+    if (r.has(F.ERROR_CODE)) {
+      const errorCode = r.string(F.ERROR_CODE);
+      if (errorCode === undefined) return -2;
+      if (errorCode !== '') {
+        const message = r.string(F.ERROR_MESSAGE);
+        if (message === undefined && r.has(F.ERROR_MESSAGE)) return -2;
+        const outcome = outcomeOf(errorCode, message);
+        if (outcome === 'denied') return -2;
+        rest = `${outcome}\u0000${errorCode}`;
+      }
+    }
+    if ('actions' in resolved) {
+      region = r.string(F.AWS_REGION);
+      if (region === undefined && r.has(F.AWS_REGION)) return -2;
+      const actions = resolved.actions;
+      const partition = partitionOf(region || undefined, uiArn || undefined);
+      const rpObject = r.isObject(F.REQUEST_PARAMETERS);
+      const bucket = r.string(F.RP_BUCKET_NAME);
+      if (
+        eventSource === 's3.amazonaws.com' &&
+        actions.length === 1 &&
+        partition === 'aws' &&
+        eventName !== 'CopyObject' &&
+        eventName !== 'UploadPartCopy' &&
+        rpObject &&
+        bucket !== undefined &&
+        bucket !== '' &&
+        !bucket.includes('/') &&
+        !bucket.startsWith('arn:')
+      ) {
+        // fastSignature's usual S3 call (simpleBucket).
+        const k = r.string(F.RP_KEY);
+        if (!isS3ObjectAction(actions[0])) rest += `\u0002\u0004${bucket}`;
+        else if (k !== undefined && k !== '') {
+          rest += `\u0002\u0004${bucket}\u0005${k}`;
+          keyStart = rest.length - k.length;
+          key = k;
+        } else rest += `\u0002\u0004${bucket}\u0005\u0006`;
+      } else {
+        const rctx: ResourceContext = {
+          eventSource,
+          eventName,
+          partition,
+          region: region || undefined,
+          account: principal.account,
+          requestParameters: rpObject ? (r.parse(F.REQUEST_PARAMETERS) as Obj) : undefined,
+          // Parsed only if read: most calls name their resource in requestParameters.
+          get resources() {
+            return r.parse(F.RESOURCES);
+          },
+        };
+        for (let i = 0; i < actions.length; i++) {
+          rest += '\u0002';
+          for (const res of resourcesFor(rctx, actions[i], i)) rest += `\u0003${res}`;
+        }
+      }
+      const keys = this.contextKeyList;
+      for (let i = 0; i < keys.length; i++) {
+        const v = this.contextText(r, region, principal, keys[i]);
+        rest += `\u0001${v ?? '\u0007'}`;
+      }
+    }
+    const group = this.fast.get(principal)?.get(resolved);
+    if (group === undefined) return -2;
+    const sig = group.sigs.get(rest);
+    if (sig !== undefined) return sig;
+    return 'actions' in resolved ? this.textFolded(r, region, principal, group, rest, keyStart, key) : -2;
+  }
+
+  /**
+   * defineFast's folding, for a key textSignature did not find, where it only folds: past the limits an object key
+   * counts for its bucket and a condition-key value becomes unknown (a pipeline writing a new key per call, a function
+   * calling from ever new addresses: every later event lands here). -2 where defineFast would keep a new key or value,
+   * or define a signature. Sets textKeyFolded / textValueNotKept for recordText to count.
+   */
+  private textFolded(r: ScannedRecord, region: string | undefined, principal: NormalisedPrincipal, group: FastGroup, rest: string, keyStart: number, key: string): number {
+    const keys = this.contextKeyList;
+    let valueNotKept = false;
+    if (keys.length > 0) {
+      // The values end `rest`, in key order; folded from the last, so earlier positions stay right (as defineFast).
+      const values = keys.map((k) => this.contextText(r, region, principal, k));
+      let end = rest.length;
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const v = values[i];
+        const start = end - (v ?? '\u0007').length;
+        end = start - 1;
+        if (v === undefined) continue;
+        const kept = group.context.get(keys[i]);
+        if (kept?.has(v)) continue;
+        if (kept === undefined || kept.size < MAX_CONTEXT_VALUES) return -2;
+        rest = `${rest.slice(0, start)}\u0007${rest.slice(start + v.length)}`;
+        valueNotKept = true;
+      }
+    }
+    let keyFolded = false;
+    if (keyStart >= 0 && !group.keys.has(key)) {
+      if (group.keys.size < MAX_OBJECT_KEYS) return -2;
+      rest = `${rest.slice(0, keyStart)}\u0008${rest.slice(keyStart + key.length)}`;
+      keyFolded = true;
+    }
+    if (!valueNotKept && !keyFolded) return -2;
+    const sig = group.sigs.get(rest);
+    if (sig === undefined) return -2;
+    this.textKeyFolded = keyFolded;
+    this.textValueNotKept = valueNotKept;
+    return sig;
+  }
+
+  /**
+   * MapMemo.principal for a scanned record, when memoised: AssumedRole and IAMUser by their two strings, the other
+   * types (AWS services, other accounts, sessions without an issuer) by identityKey's key built from the text.
+   */
+  private textPrincipal(r: ScannedRecord, uiArn: string | undefined): NormalisedPrincipal | null | undefined {
+    const accountId = r.string(F.UI_ACCOUNT_ID);
+    const type = r.string(F.UI_TYPE);
+    if ((type === 'AssumedRole' || type === 'IAMUser') && accountId !== undefined && accountId !== '') {
+      const keyArn = type === 'IAMUser' ? uiArn : r.string(F.UI_ISSUER_ARN);
+      if (keyArn !== undefined && keyArn !== '') return this.memo.knownPrincipal(type, keyArn, accountId);
+    }
+    if (type === 'SAMLUser' || type === 'WebIdentityUser' || type === 'IdentityCenterUser') return undefined;
+    const k = (slot: number) => {
+      const v = r.string(slot);
+      return v !== undefined ? v : r.has(slot) ? '\u0002' : '\u0001';
+    };
+    if (type === 'AssumedRole' && uiArn !== undefined && !r.string(F.UI_ISSUER_ARN)) {
+      const role = roleArnFromSessionArn(uiArn);
+      if (role) return this.memo.knownPrincipalByKey(`A\u0000${role}\u0000${k(F.UI_ACCOUNT_ID)}`);
+    }
+    return this.memo.knownPrincipalByKey(
+      `*\u0000${k(F.UI_TYPE)}\u0000${k(F.UI_ARN)}\u0000${k(F.UI_ACCOUNT_ID)}\u0000${k(F.UI_ISSUER_ARN)}\u0000${k(F.UI_INVOKED_BY)}\u0000${k(F.UI_IDENTITY_PROVIDER)}\u0000\u0000`,
+    );
+  }
+
+  /** contextValue for the keys textContext allows, from the text. */
+  private contextText(r: ScannedRecord, region: string | undefined, principal: NormalisedPrincipal, key: string): string | undefined {
+    switch (key) {
+      case 'aws:sourceip': {
+        const source = r.string(F.SOURCE_IP_ADDRESS);
+        if (source === undefined || source === '') return undefined;
+        const ok = this.ipMemo.get(source);
+        if (ok !== undefined) return ok ? source : undefined;
+        // A copy for the memo to keep (a slice would keep its chunk of text alive).
+        return contextValue({ sourceIPAddress: copyString(source) }, {}, principal, key, this.ipMemo) === undefined ? undefined : source;
+      }
+      case 'aws:requestedregion':
+        return region || undefined;
+      case 'aws:sourcevpce':
+        return r.string(F.VPC_ENDPOINT_ID) || undefined;
+      case 'aws:securetransport':
+        return r.isObject(F.TLS_DETAILS) ? 'true' : undefined;
+    }
+    // The keys that read the principal only.
+    return contextValue({}, {}, principal, key);
   }
 
   /** A record outside the scope: read (its account and region are listed) but not mapped or counted. */

@@ -11,6 +11,7 @@ import { createGunzip, gunzip } from 'node:zlib';
 import type { BatchBuilder, EventProcessor } from './event-batch.js';
 import type { LogInput } from './worker-entry.js';
 import { RecordSplitter } from './record-stream.js';
+import { ScannedRecord, scanRecords } from './record-scan.js';
 
 /** Decompressed size up to which an object is parsed whole. */
 export const MAX_WHOLE_BYTES = 64 * 1024 * 1024;
@@ -210,96 +211,81 @@ const RECORD_SEPARATOR = Buffer.from('},{"eventVersion":');
 const JSON_RECORDS_HEAD = /^[ \t\n\r]*\{[ \t\n\r]*"Records"[ \t\n\r]*:[ \t\n\r]*\[/;
 const JSON_RECORDS_TAIL = /^\][ \t\n\r]*\}[ \t\n\r]*$/;
 /**
- * Bytes per JSON.parse call (then up to the next record boundary). One string of a whole object lands in V8's old
- * generation and drives major GCs; one call per record pays a separator search, a decode and a parse call per
- * record (~0.5 µs of ~4). 32 KB, a few dozen records, measured fastest; 128 KB was slower (large-object space).
+ * Bytes per chunk (then up to the next record boundary). One string of a whole object lands in V8's old generation
+ * and drives major GCs; one per record pays a separator search and a decode per record. 32 KB, a few dozen
+ * records, measured fastest with JSON.parse; kept for the scan.
  */
 const CHUNK_BYTES = 32 * 1024;
 
+const scanned = new ScannedRecord();
+
 /**
  * CloudTrail's own layout, a few dozen records at a time: cut the Records array at record boundaries into
- * chunks, make each chunk a JSON array of its own and parse it. The separator is ASCII, so it never splits a UTF-8
- * sequence; it cannot occur inside a JSON string (its quote would end the string), only nested in a record (an
- * array of objects starting with that key), and then the chunks on both sides fail to parse. So on any failure the
- * records read here are rolled back and false sends the object to the whole-document parse, which decides what is
- * valid. `open` is the index of the array's `[`.
+ * chunks, make each chunk a JSON array of its own and scan it (record-scan.ts; each record mapped from its text,
+ * or parsed where it must be). The separator is ASCII, so it never splits a UTF-8 sequence; it cannot occur inside
+ * a JSON string (its quote would end the string), only nested in a record (an array of objects starting with that
+ * key), and then the chunks on both sides fail to scan. So on any failure the records read here are rolled back and
+ * false sends the object to the whole-document parse, which decides what is valid. `open` is the index of the
+ * array's `[`.
  */
 function parseInChunks(proc: EventProcessor, b: BatchBuilder, text: Buffer, open: number, encoding: 'latin1' | 'utf8'): boolean {
   const end = text.lastIndexOf(0x5d); // ]
   if (end <= open || !JSON_RECORDS_TAIL.test(text.toString('latin1', end, Math.min(text.length, end + 64))) || text.length - end > 64) return false;
   const mark = b.mark();
+  const map = (r: ScannedRecord) => proc.recordText(r, b);
   let i = open; // the chunk's first byte: the array's '[' or the ',' before the chunk's first record
   for (;;) {
     const j = i + CHUNK_BYTES < end ? text.indexOf(RECORD_SEPARATOR, i + CHUNK_BYTES) : -1;
     const last = j < 0 || j >= end;
     const stop = last ? end : j + 1; // the array's ']' or the ',' after the chunk's last record
-    // The chunk's own brackets are written over the commas around it and put back at once: parsing a '[' + chunk
+    // The chunk's own brackets are written over the commas around it and put back at once: decoding a '[' + chunk
     // + ']' concatenation would copy the chunk once more. Nothing else runs in between (one thread, restored in
     // `finally`), so even a caller's buffer read in-process is never seen changed.
     const first = text[i];
     const after = text[stop];
-    let records: unknown;
-    let chunk = '';
+    let chunk: string;
     text[i] = 0x5b;
     text[stop] = 0x5d;
     try {
       chunk = text.toString(encoding, i, stop + 1);
-      records = JSON.parse(chunk);
-    } catch {
-      records = undefined;
     } finally {
       text[i] = first;
       text[stop] = after;
     }
-    if (!Array.isArray(records) || !records.every(isObject)) {
+    let ok: boolean;
+    try {
+      ok = proc.scope ? scanInScope(proc, b, chunk, proc.scope) : scanRecords(chunk, scanned, map);
+    } catch (e) {
+      // A record the scan let through that JSON.parse rejects (a raw control character in a string).
+      if (!(e instanceof SyntaxError)) throw e;
+      ok = false;
+    }
+    if (!ok) {
       b.rollback(mark);
       return false;
     }
-    if (proc.scope) mapInScope(proc, b, chunk, records as Obj[], proc.scope);
-    else for (let k = 0; k < records.length; k++) proc.record(records[k] as Obj, b);
     if (last) return true;
     i = stop;
   }
 }
 
-const SEPARATOR_TEXT = RECORD_SEPARATOR.toString('latin1');
-/** Per record of a chunk: 1 when its text may name something in scope (reused; chunks hold a few dozen records). */
-let inScope = new Uint8Array(256);
-let recordEnds = new Int32Array(256);
-
 /**
- * Maps the records of one parsed chunk whose text contains a name in `scope` or a backslash (an escape could spell
- * a name: `\u0061`), and counts the others as read only. Record k's text ends at the k-th separator: the chunk
- * parsed into as many records as it has separators plus one, so every separator is a record boundary (one nested in
- * a record would leave the counts apart, and then every record is mapped, as without a scope). A name cannot span
- * two records: names hold no braces or quotes.
+ * Maps the records of one chunk whose text contains a name in `scope` or a backslash (an escape could spell a
+ * name: `\u0061`), and counts the others as read only. A name cannot span two records: names hold no braces or
+ * quotes. So the next match, searched from a record's start, says which record it is in; it stays valid for the
+ * records up to that one.
  */
-function mapInScope(proc: EventProcessor, b: BatchBuilder, chunk: string, records: Obj[], scope: readonly string[]): void {
-  const n = records.length;
-  if (recordEnds.length < n) {
-    recordEnds = new Int32Array(n * 2);
-    inScope = new Uint8Array(n * 2);
-  }
-  let found = 0;
-  for (let p = chunk.indexOf(SEPARATOR_TEXT, 1); p >= 0; p = chunk.indexOf(SEPARATOR_TEXT, p + 1)) {
-    if (found === n - 1) {
-      found = -1;
-      break;
+function scanInScope(proc: EventProcessor, b: BatchBuilder, chunk: string, scope: readonly string[]): boolean {
+  const re = namePattern(scope);
+  let matchLast = -1; // the last character of the next match (Infinity: none left)
+  return scanRecords(chunk, scanned, (r) => {
+    if (matchLast < r.start) {
+      re.lastIndex = r.start;
+      matchLast = re.test(chunk) ? re.lastIndex - 1 : Infinity;
     }
-    recordEnds[found++] = p;
-  }
-  if (found !== n - 1) {
-    for (let k = 0; k < n; k++) proc.record(records[k], b);
-    return;
-  }
-  recordEnds[n - 1] = chunk.length - 1;
-  inScope.fill(0, 0, n);
-  markBackslashes(chunk, n);
-  markNames(chunk, namePattern(scope), n);
-  for (let k = 0; k < n; k++) {
-    if (inScope[k] === 1) proc.record(records[k], b);
-    else proc.skip(records[k], b);
-  }
+    if (r.escaped || matchLast < r.end) proc.recordText(r, b);
+    else proc.skipText(r, b);
+  });
 }
 
 /**
@@ -316,32 +302,6 @@ function namePattern(scope: readonly string[]): RegExp {
     patternScope = scope;
   }
   return pattern;
-}
-
-/** Marks in `inScope` each of the chunk's `n` records that a match of `re` ends in (a name lies within one record). */
-function markNames(chunk: string, re: RegExp, n: number): void {
-  let k = 0;
-  re.lastIndex = 1;
-  while (re.test(chunk)) {
-    const last = re.lastIndex - 1;
-    while (k < n && recordEnds[k] < last) k++;
-    if (k === n) return;
-    inScope[k] = 1;
-    // The record is marked: look on from the next one.
-    if (++k === n) return;
-    re.lastIndex = recordEnds[k - 1] + 1;
-  }
-}
-
-/** Marks the records holding a backslash (memchr-fast: a backslash is rare in logs). */
-function markBackslashes(chunk: string, n: number): void {
-  let k = 0;
-  for (let h = chunk.indexOf('\\', 1); h >= 0; h = chunk.indexOf('\\', recordEnds[k - 1] + 1)) {
-    while (k < n && recordEnds[k] < h) k++;
-    if (k === n) return;
-    inScope[k] = 1;
-    if (++k === n) return;
-  }
 }
 
 function splitter(proc: EventProcessor, b: BatchBuilder): RecordSplitter {

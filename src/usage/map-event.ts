@@ -1,7 +1,7 @@
 // One CloudTrail record -> the IAM actions, resources, principal, outcome and context it stands for. Pure.
 import { lookupAction } from '../catalog/catalog.js';
 import { partiqlAction, resolveActions, type ActionLookup, type ActionResolution } from './event-actions.js';
-import { normalisePrincipal, type CallerType, type NormalisedPrincipal } from './principal.js';
+import { normalisePrincipal, roleArnFromSessionArn, type CallerType, type NormalisedPrincipal } from './principal.js';
 import { objectBucketArn, resourcesFor } from './resources.js';
 
 /** One action of an event with the resources it was performed on (empty = unknown). */
@@ -251,6 +251,27 @@ export class MapMemo {
     return r;
   }
 
+  /**
+   * resolve()'s answer when it is memoised already, else undefined; nothing is added. For keys sliced from a log's
+   * text (record-scan.ts), which a memo must not keep: a slice holds its whole chunk of text alive.
+   */
+  knownActions(eventSource: string, eventName: string): ActionResolution | undefined {
+    return this.actions.get(eventSource)?.get(eventName);
+  }
+
+  /**
+   * principal()'s answer for the common shapes (AssumedRole by issuer ARN, IAMUser by ARN; a non-empty accountId)
+   * when memoised, else undefined (null: memoised as not normalisable). Nothing is added, as for knownActions.
+   */
+  knownPrincipal(type: 'AssumedRole' | 'IAMUser', arn: string, accountId: string): NormalisedPrincipal | null | undefined {
+    return (type === 'IAMUser' ? this.users : this.roles).get(arn)?.get(accountId);
+  }
+
+  /** principal()'s answer for an identity whose identityKey is `key` when memoised (nothing added). */
+  knownPrincipalByKey(key: string): NormalisedPrincipal | null | undefined {
+    return this.principals.get(key);
+  }
+
   principal(ui: Obj): NormalisedPrincipal | undefined {
     // The common shapes depend on two strings only (see normalisePrincipal): two map levels, no key to build.
     const type = ui.type;
@@ -289,8 +310,12 @@ export class MapMemo {
   }
 }
 
-/** Every userIdentity field normalisePrincipal reads, so equal keys normalise equally. */
-function identityKey(ui: Obj): string {
+/**
+ * Every userIdentity field normalisePrincipal reads, so equal keys normalise equally. (event-batch.ts builds the
+ * same key from a record's text for the types other than SAMLUser, WebIdentityUser and IdentityCenterUser: keep
+ * them in step.)
+ */
+export function identityKey(ui: Obj): string {
   const type = ui.type;
   const sc = obj(ui.sessionContext);
   const issuer = obj(sc?.sessionIssuer)?.arn;
@@ -301,6 +326,13 @@ function identityKey(ui: Obj): string {
     if (type === 'IAMUser' && typeof ui.arn === 'string' && ui.arn !== '') return `U\u0000${ui.arn}\u0000${accountId}`;
   }
   const k = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'undefined' ? '\u0001' : '\u0002');
+  // A session without a usable issuer is its role, derived from the session ARN: keyed on the role, not the session
+  // (each new session would otherwise be normalised anew). The account is accountId when it is a non-empty string,
+  // else the ARN's, which the role ARN holds.
+  if (type === 'AssumedRole' && !(typeof issuer === 'string' && issuer !== '') && typeof ui.arn === 'string') {
+    const role = roleArnFromSessionArn(ui.arn);
+    if (role) return `A\u0000${role}\u0000${k(accountId)}`;
+  }
   return `*\u0000${k(type)}\u0000${k(ui.arn)}\u0000${k(accountId)}\u0000${k(issuer)}\u0000${k(ui.invokedBy)}\u0000${k(ui.identityProvider)}\u0000${
     type === 'SAMLUser' || type === 'WebIdentityUser' ? k(ui.principalId) : ''
   }\u0000${type === 'IdentityCenterUser' ? k(obj(ui.onBehalfOf)?.userId) : ''}`;
