@@ -520,10 +520,9 @@ export class EventProcessor {
           region: region || undefined,
           account: principal.account,
           requestParameters: rpObject ? (r.parse(F.REQUEST_PARAMETERS) as Obj) : undefined,
-          // Parsed only if read: most calls name their resource in requestParameters.
-          get resources() {
-            return r.parse(F.RESOURCES);
-          },
+          // Parsed even when resourcesFor will not read it: a getter here (one shape of ResourceContext more, a closure
+          // per record) made the whole read ~10% slower and its peak RSS 20-40 MB higher.
+          resources: r.parse(F.RESOURCES),
         };
         for (let i = 0; i < actions.length; i++) {
           rest += '\u0002';
