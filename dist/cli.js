@@ -78903,6 +78903,7 @@ var client_athena_dist_cjs = __nccwpck_require__(2204);
 var client_s3_dist_cjs = __nccwpck_require__(3711);
 ;// CONCATENATED MODULE: ./src/usage/sources/aggregate-sql.ts
 
+
 const rp = (key) => {
     const lake = `element_at(requestParameters, '${key}')`;
     const athena = `json_extract_scalar(requestparameters, '$.${key}')`;
@@ -79001,7 +79002,40 @@ function aggregateQuery(opts) {
         `WHERE ${where.join('\n  AND ')}`,
         `GROUP BY ${groups.map((_, i) => i + 1).join(', ')}`,
     ].join('\n');
-    return { sql, uncarried };
+    if (ctxColumns.length === 0)
+        return { sql, uncarried };
+    const others = [...IDENTITY, ...EVENT].map((c) => c.alias);
+    return { sql: boundContextValues(sql, others, ctxColumns.map((c) => c.alias), MAX_CONTEXT_VALUES), uncarried };
+}
+/**
+ * Bounds how far condition-key columns multiply the rows: a function outside a VPC calls from ever new addresses
+ * (aws:SourceIp), a crawler lists ever new prefixes (s3:prefix), and grouping by them made the answer O(events).
+ * Within each group of the other columns (principal, action, resource, outcome ...) the first `max` distinct values
+ * of each condition-key column, in sort order, are kept; later ones become NULL, the key unknown for those events
+ * (as the log reader's MAX_CONTEXT_VALUES), and their rows merge. `values_not_kept` counts the events so folded.
+ * Plain SQL (a subquery, a window function, CASE, ordinals): the same text runs in Trino (Lake, Athena) and, in the
+ * tests, in SQLite.
+ */
+function boundContextValues(inner, others, ctx, max) {
+    const rank = (c) => `r_${c}`;
+    const folded = ctx.map((c) => `(${c} IS NOT NULL AND ${rank(c)} > ${max})`).join(' OR ');
+    return [
+        'SELECT',
+        others.map((c) => `  ${c},`).join('\n'),
+        ctx.map((c) => `  CASE WHEN ${rank(c)} <= ${max} THEN ${c} END AS ${c},`).join('\n'),
+        '  sum(event_count) AS event_count,',
+        '  min(first_seen) AS first_seen,',
+        '  max(last_seen) AS last_seen,',
+        `  sum(CASE WHEN ${folded} THEN event_count ELSE 0 END) AS values_not_kept`,
+        'FROM (',
+        '  SELECT g.*,',
+        ctx.map((c) => `    dense_rank() OVER (PARTITION BY ${others.join(', ')} ORDER BY ${c} NULLS LAST) AS ${rank(c)}`).join(',\n'),
+        '  FROM (',
+        inner,
+        '  ) AS g',
+        ') AS ranked',
+        `GROUP BY ${[...others, ...ctx].map((_, i) => i + 1).join(', ')}`,
+    ].join('\n');
 }
 const val = (row, k) => {
     const v = row[k];
@@ -79045,7 +79079,7 @@ function eventFromRow(row) {
 }
 /** Adds aggregate rows to `agg`; rows that do not map are returned as messages (they name the row). */
 function addRows(agg, rows, contextKeys, label) {
-    const out = { rows: 0, events: 0, bad: [], accounts: new Set(), regions: new Set() };
+    const out = { rows: 0, events: 0, valuesNotKept: 0, bad: [], accounts: new Set(), regions: new Set() };
     const keys = new Set(contextKeys.map((k) => k.toLowerCase()));
     for (const row of rows) {
         out.rows++;
@@ -79055,6 +79089,9 @@ function addRows(agg, rows, contextKeys, label) {
             continue;
         }
         out.events += count;
+        const notKept = Number(val(row, 'values_not_kept') ?? 0);
+        if (Number.isFinite(notKept) && notKept > 0)
+            out.valuesNotKept += Math.min(notKept, count);
         const ev = eventFromRow(row);
         const acct = val(row, 'recipient_account');
         const region = val(row, 'region');
@@ -79660,6 +79697,8 @@ async function readAthenaSource(spec, ctx, opts = {}) {
     if (rows) {
         const out = addRows(agg, rows, ctx.contextKeys, qlabel);
         rb.report.events = out.events;
+        if (out.valuesNotKept > 0)
+            rb.report.contextValuesNotKept = (rb.report.contextValuesNotKept ?? 0) + out.valuesNotKept;
         for (const a of out.accounts)
             rb.account(a);
         for (const r of out.regions)
@@ -79928,6 +79967,8 @@ async function readLakeSource(spec, ctx, opts = {}) {
     if (rows) {
         const out = addRows(agg, rows, ctx.contextKeys, label);
         rb.report.events = out.events;
+        if (out.valuesNotKept > 0)
+            rb.report.contextValuesNotKept = (rb.report.contextValuesNotKept ?? 0) + out.valuesNotKept;
         for (const a of out.accounts)
             rb.account(a);
         for (const r of out.regions)

@@ -216,6 +216,30 @@ const lakeRow = (principal: string, name: string, count: number) => [
 describe('CloudTrail Lake', () => {
   const poll = { sleep: noWait, intervalMs: 1 };
 
+  test('with aws:SourceIp tested, the query bounds the addresses per group and the folded events are reported', async () => {
+    const row = (ip: string | undefined, count: number, notKept: number) => [
+      ...lakeRow('arn:aws:iam::111122223333:role/app', 'GetObject', count),
+      ...(ip ? [{ ctx_sourceip: ip }] : []),
+      { values_not_kept: String(notKept) },
+    ];
+    fake.handle = (op) => {
+      if (op === 'StartQuery') return { body: { QueryId: 'q-9' } };
+      return { body: { QueryStatus: 'FINISHED', QueryResultRows: [row('198.51.100.7', 30, 0), row(undefined, 12, 9)] } };
+    };
+    const ctx = makeContext({ since: new Date('2024-05-01T00:00:00Z'), contextKeys: ['aws:SourceIp'] });
+    const run = await readLakeSource({ eventDataStore: EDS }, ctx, { client: cloudtrail(), poll });
+    const sql = String(fake.calls[0].input.QueryStatement);
+    expect(sql).toContain('dense_rank() OVER (PARTITION BY');
+    expect(sql).toContain('CASE WHEN r_ctx_sourceip <= 1000 THEN ctx_sourceip END AS ctx_sourceip');
+    expect(run.report).toMatchObject({ status: 'ran', events: 42, contextValuesNotKept: 9 });
+    const s = run.fold().summary([run.report]);
+    expect(s.records.map((r) => [r.count, r.context])).toEqual([
+      [12, {}],
+      [30, { 'aws:sourceip': '198.51.100.7' }],
+    ]);
+    await ctx.close();
+  });
+
   test('QUEUED -> RUNNING -> FINISHED, two pages of aggregate rows', async () => {
     const states = ['QUEUED', 'RUNNING'];
     fake.handle = (op, input) => {

@@ -3,7 +3,8 @@
 import { GetBucketPolicyCommand, GetBucketRequestPaymentCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { UsageAggregator } from '../../src/usage/aggregator.js';
-import { addRows, aggregateQuery, eventFromRow, NOT_AUTHORIZED } from '../../src/usage/sources/aggregate-sql.js';
+import { spawnSync } from 'node:child_process';
+import { addRows, aggregateQuery, boundContextValues, eventFromRow, NOT_AUTHORIZED } from '../../src/usage/sources/aggregate-sql.js';
 import { mapEvent } from '../../src/usage/map-event.js';
 import { parseCsv, partitionFilter } from '../../src/usage/sources/athena.js';
 import { makeContext } from '../../src/usage/sources/common.js';
@@ -132,12 +133,76 @@ describe('aggregate SQL', () => {
     expect(sql).toContain("element_at(requestParameters, 'bucketName') AS rp_bucketname");
     expect(sql).toContain('sourceIPAddress AS ctx_sourceip');
     expect(sql).toMatch(/count\(\*\) AS event_count,\n {2}min\(eventTime\) AS first_seen,\n {2}max\(eventTime\) AS last_seen/);
-    expect(sql).toMatch(/GROUP BY 1, 2, 3, .*, 23$/);
+    expect(sql).toMatch(/GROUP BY 1, 2, 3, .*, 23\n {2}\) AS g\n\) AS ranked\nGROUP BY 1, 2, .*, 23$/);
+    // The condition-key column is bounded: 1,000 values per group of the other columns, the rest unknown.
+    expect(sql).toContain('dense_rank() OVER (PARTITION BY ui_type, ui_arn, ui_account, ui_issuer, ui_invokedby, ui_provider, event_source,');
+    expect(sql).toContain('ORDER BY ctx_sourceip NULLS LAST) AS r_ctx_sourceip');
+    expect(sql).toContain('CASE WHEN r_ctx_sourceip <= 1000 THEN ctx_sourceip END AS ctx_sourceip');
+    expect(sql).toContain('sum(CASE WHEN (ctx_sourceip IS NOT NULL AND r_ctx_sourceip > 1000) THEN event_count ELSE 0 END) AS values_not_kept');
     expect(sql).not.toMatch(/'key'/); // object keys would make it O(objects)
     // ... and so would the first resource of an S3 data event, which is its object.
     expect(sql).toContain(`CASE WHEN element_at(resources, 1).type LIKE 'AWS::S3%::Object' THEN NULL ELSE element_at(resources, 1).arn END AS resource_arn`);
     expect(sql).not.toMatch(/^\s*element_at\(resources, 1\)\.arn AS/m);
     expect(uncarried).toEqual(['aws:calledvia']);
+  });
+
+  test('condition-key values are bounded per group in the query (run in SQLite: the wrapper is plain SQL)', () => {
+    const inner = 'SELECT * FROM agg';
+    const sql = boundContextValues(inner, ['ui_issuer', 'event_name'], ['ctx_sourceip', 'rp_prefix'], 3);
+    const rows = [
+      // A role calling from six addresses, 2 events each, and 5 events with no address.
+      ...[1, 2, 3, 4, 5, 6].map((i) => ({ ui_issuer: 'role/app', event_name: 'GetObject', ctx_sourceip: `10.0.0.${i}`, rp_prefix: null, event_count: 2, first_seen: `2024-05-0${i} 10:00:00.000`, last_seen: `2024-05-1${i} 10:00:00.000` })),
+      { ui_issuer: 'role/app', event_name: 'GetObject', ctx_sourceip: null, rp_prefix: null, event_count: 5, first_seen: '2024-05-07 10:00:00.000', last_seen: '2024-05-08 10:00:00.000' },
+      // Listing four prefixes from one address.
+      ...[1, 2, 3, 4].map((i) => ({ ui_issuer: 'role/app', event_name: 'ListBucket', ctx_sourceip: '192.0.2.1', rp_prefix: `p${i}/`, event_count: 1, first_seen: '2024-05-01 10:00:00.000', last_seen: '2024-05-02 10:00:00.000' })),
+    ];
+    const script = [
+      'import json, sqlite3, sys',
+      'd = json.load(sys.stdin)',
+      'db = sqlite3.connect(":memory:")',
+      'cols = list(d["rows"][0].keys())',
+      'db.execute("CREATE TABLE agg (%s)" % ", ".join(cols))',
+      'db.executemany("INSERT INTO agg VALUES (%s)" % ", ".join("?" * len(cols)), [[r[c] for c in cols] for r in d["rows"]])',
+      'cur = db.execute(d["sql"])',
+      'names = [c[0] for c in cur.description]',
+      'print(json.dumps([dict(zip(names, r)) for r in cur.fetchall()]))',
+    ].join('\n');
+    const run = spawnSync('python3', ['-c', script], { input: JSON.stringify({ sql, rows }), encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    const out = (JSON.parse(run.stdout) as Record<string, unknown>[]).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    const get = (name: string) => out.filter((r) => r.event_name === name);
+    // The first three addresses kept; the other three and the address-less events in one row, the address unknown.
+    expect(get('GetObject').map((r) => [r.ctx_sourceip, r.event_count, r.values_not_kept])).toEqual([
+      ['10.0.0.1', 2, 0],
+      ['10.0.0.2', 2, 0],
+      ['10.0.0.3', 2, 0],
+      [null, 11, 6],
+    ]);
+    expect(get('GetObject').find((r) => r.ctx_sourceip === null)).toMatchObject({ first_seen: '2024-05-04 10:00:00.000', last_seen: '2024-05-16 10:00:00.000' });
+    expect(get('ListBucket').map((r) => [r.ctx_sourceip, r.rp_prefix, r.event_count, r.values_not_kept])).toEqual([
+      ['192.0.2.1', 'p1/', 1, 0],
+      ['192.0.2.1', 'p2/', 1, 0],
+      ['192.0.2.1', 'p3/', 1, 0],
+      ['192.0.2.1', null, 1, 1],
+    ]);
+    // Rows back into usage: the counts whole, the folded events reported.
+    const agg = new UsageAggregator({ contextKeys: ['aws:sourceip', 's3:prefix'] });
+    const added = addRows(
+      agg,
+      out.map((r) => ({
+        ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? undefined : String(v)])),
+        ui_type: 'AssumedRole',
+        ui_issuer: 'arn:aws:iam::111122223333:role/app',
+        ui_account: '111122223333',
+        event_source: 's3.amazonaws.com',
+        rp_bucketname: 'b',
+      })),
+      ['aws:sourceip', 's3:prefix'],
+      'q',
+    );
+    expect(added.events).toBe(21);
+    expect(added.valuesNotKept).toBe(7);
+    expect(added.bad).toEqual([]);
   });
 
   test('Athena: lower-case columns, JSON request parameters, distinct event ids, partition conditions', () => {

@@ -2,6 +2,7 @@
 // O(principals x actions x resources), never O(events). Each result row is turned back into a minimal event and
 // mapped by the same code as a log record (mapEvent), then added with its count and first/last seen.
 import { UsageAggregator } from '../aggregator.js';
+import { MAX_CONTEXT_VALUES } from '../event-batch.js';
 import { isoTime, mapEvent } from '../map-event.js';
 
 export type Dialect = 'lake' | 'athena';
@@ -133,13 +134,48 @@ export function aggregateQuery(opts: QueryOptions): AggregateQuery {
     `WHERE ${where.join('\n  AND ')}`,
     `GROUP BY ${groups.map((_, i) => i + 1).join(', ')}`,
   ].join('\n');
-  return { sql, uncarried };
+  if (ctxColumns.length === 0) return { sql, uncarried };
+  const others = [...IDENTITY, ...EVENT].map((c) => c.alias);
+  return { sql: boundContextValues(sql, others, ctxColumns.map((c) => c.alias), MAX_CONTEXT_VALUES), uncarried };
+}
+
+/**
+ * Bounds how far condition-key columns multiply the rows: a function outside a VPC calls from ever new addresses
+ * (aws:SourceIp), a crawler lists ever new prefixes (s3:prefix), and grouping by them made the answer O(events).
+ * Within each group of the other columns (principal, action, resource, outcome ...) the first `max` distinct values
+ * of each condition-key column, in sort order, are kept; later ones become NULL, the key unknown for those events
+ * (as the log reader's MAX_CONTEXT_VALUES), and their rows merge. `values_not_kept` counts the events so folded.
+ * Plain SQL (a subquery, a window function, CASE, ordinals): the same text runs in Trino (Lake, Athena) and, in the
+ * tests, in SQLite.
+ */
+export function boundContextValues(inner: string, others: string[], ctx: string[], max: number): string {
+  const rank = (c: string) => `r_${c}`;
+  const folded = ctx.map((c) => `(${c} IS NOT NULL AND ${rank(c)} > ${max})`).join(' OR ');
+  return [
+    'SELECT',
+    others.map((c) => `  ${c},`).join('\n'),
+    ctx.map((c) => `  CASE WHEN ${rank(c)} <= ${max} THEN ${c} END AS ${c},`).join('\n'),
+    '  sum(event_count) AS event_count,',
+    '  min(first_seen) AS first_seen,',
+    '  max(last_seen) AS last_seen,',
+    `  sum(CASE WHEN ${folded} THEN event_count ELSE 0 END) AS values_not_kept`,
+    'FROM (',
+    '  SELECT g.*,',
+    ctx.map((c) => `    dense_rank() OVER (PARTITION BY ${others.join(', ')} ORDER BY ${c} NULLS LAST) AS ${rank(c)}`).join(',\n'),
+    '  FROM (',
+    inner,
+    '  ) AS g',
+    ') AS ranked',
+    `GROUP BY ${[...others, ...ctx].map((_, i) => i + 1).join(', ')}`,
+  ].join('\n');
 }
 
 /** What adding the rows found. */
 export interface RowsOutcome {
   rows: number;
   events: number;
+  /** Events whose condition-key value the query left unknown (boundContextValues). */
+  valuesNotKept: number;
   bad: string[];
   accounts: Set<string>;
   regions: Set<string>;
@@ -184,7 +220,7 @@ export function eventFromRow(row: Record<string, string | undefined>): Record<st
 
 /** Adds aggregate rows to `agg`; rows that do not map are returned as messages (they name the row). */
 export function addRows(agg: UsageAggregator, rows: Iterable<Record<string, string | undefined>>, contextKeys: string[], label: string): RowsOutcome {
-  const out: RowsOutcome = { rows: 0, events: 0, bad: [], accounts: new Set(), regions: new Set() };
+  const out: RowsOutcome = { rows: 0, events: 0, valuesNotKept: 0, bad: [], accounts: new Set(), regions: new Set() };
   const keys = new Set(contextKeys.map((k) => k.toLowerCase()));
   for (const row of rows) {
     out.rows++;
@@ -194,6 +230,8 @@ export function addRows(agg: UsageAggregator, rows: Iterable<Record<string, stri
       continue;
     }
     out.events += count;
+    const notKept = Number(val(row, 'values_not_kept') ?? 0);
+    if (Number.isFinite(notKept) && notKept > 0) out.valuesNotKept += Math.min(notKept, count);
     const ev = eventFromRow(row);
     const acct = val(row, 'recipient_account');
     const region = val(row, 'region');

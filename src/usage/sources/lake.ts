@@ -97,6 +97,7 @@ export async function readLakeSource(spec: LakeSourceSpec, ctx: SourceContext, o
   if (rows) {
     const out = addRows(agg, rows, ctx.contextKeys, label);
     rb.report.events = out.events;
+    if (out.valuesNotKept > 0) rb.report.contextValuesNotKept = (rb.report.contextValuesNotKept ?? 0) + out.valuesNotKept;
     for (const a of out.accounts) rb.account(a);
     for (const r of out.regions) rb.region(r);
     for (const b of out.bad) rb.problem(b);
