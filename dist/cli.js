@@ -76116,6 +76116,18 @@ function append(p, a, b, c, d, sink, sig, timeMs) {
 
 ;// CONCATENATED MODULE: external "node:worker_threads"
 const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+;// CONCATENATED MODULE: ./src/usage/json-chars.ts
+// Character codes of JSON's structure, for the byte and string scanners (record-stream.ts, record-scan.ts).
+const json_chars_QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const json_chars_COLON = 0x3a;
+const json_chars_COMMA = 0x2c;
+const NEWLINE = 0x0a;
+
 ;// CONCATENATED MODULE: ./src/usage/record-scan.ts
 // Reads CloudTrail records from their JSON text without building them: JSON.parse makes every field of every
 // record a JS value (userAgent, tlsDetails, responseElements, requestID ...: a third of a record's bytes), where
@@ -76126,6 +76138,7 @@ const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRe
 // No npm library scans JSON lazily into offsets from a JS string (simdjson's bindings are native addons, which the
 // ncc bundle cannot carry), so this is written here; it is kept to CloudTrail's record array and tested against
 // JSON.parse (test/record-scan.test.ts).
+
 /** The top-level fields the mapping reads, by slot. */
 const EVENT_SOURCE = 0;
 const EVENT_NAME = 1;
@@ -76156,20 +76169,14 @@ const UI_IDENTITY_PROVIDER = 24;
 const RP_BUCKET_NAME = 25;
 const RP_KEY = 26;
 const SLOTS = 27;
+/** objectEnd's owner for a record itself (its keys are told by topSlot). */
+const RECORD = SLOTS;
 /** Names of the top-level fields by slot (tests and messages). */
 const FIELD_NAMES = (/* unused pure expression or super */ null && ([
     'eventSource', 'eventName', 'eventType', 'eventTime', '@timestamp', 'errorCode', 'errorMessage', 'awsRegion',
     'recipientAccountId', 'eventID', 'sharedEventID', 'sourceIPAddress', 'vpcEndpointId', 'tlsDetails', 'userIdentity',
     'requestParameters', 'resources',
 ]));
-const record_scan_QUOTE = 34;
-const BACKSLASH = 92;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
-const record_scan_COLON = 58;
-const record_scan_COMMA = 44;
 /**
  * Where one record's needed values lie in the scanned text: `from[slot]` is the value's first character (-1:
  * absent), `to[slot]` one past its last. Reused from record to record: copy what must outlive the visit.
@@ -76193,7 +76200,7 @@ class ScannedRecord {
     /** The value when it is a string (only for records that are not `escaped`), else undefined. */
     string(slot) {
         const f = this.from[slot];
-        return f >= 0 && this.text.charCodeAt(f) === record_scan_QUOTE ? this.text.slice(f + 1, this.to[slot] - 1) : undefined;
+        return f >= 0 && this.text.charCodeAt(f) === json_chars_QUOTE ? this.text.slice(f + 1, this.to[slot] - 1) : undefined;
     }
     /** True when the value is a JSON object. */
     isObject(slot) {
@@ -76208,7 +76215,7 @@ class ScannedRecord {
     /** Whether the string value equals `s` (the length is compared first: most values differ in it). */
     stringIs(slot, s) {
         const f = this.from[slot];
-        return f >= 0 && this.to[slot] - f === s.length + 2 && this.text.charCodeAt(f) === record_scan_QUOTE && this.text.slice(f + 1, f + 1 + s.length) === s;
+        return f >= 0 && this.to[slot] - f === s.length + 2 && this.text.charCodeAt(f) === json_chars_QUOTE && this.text.slice(f + 1, f + 1 + s.length) === s;
     }
 }
 // Scanner state for the text being scanned (one thread: module state is safe and saves passing it around).
@@ -76249,7 +76256,7 @@ function scanRecords(s, r, visit) {
             visit(r);
             i = ws(end);
             const c = s.charCodeAt(i);
-            if (c === record_scan_COMMA)
+            if (c === json_chars_COMMA)
                 i = ws(i + 1);
             else if (c === CLOSE_BRACKET)
                 return ws(i + 1) === s.length;
@@ -76290,7 +76297,7 @@ function escapedStringEnd(i) {
         const c = record_scan_text.charCodeAt(j);
         if (c !== c)
             return -1;
-        if (c === record_scan_QUOTE)
+        if (c === json_chars_QUOTE)
             break;
         if (c === BACKSLASH) {
             const e = record_scan_text.charCodeAt(j + 1);
@@ -76299,7 +76306,7 @@ function escapedStringEnd(i) {
                     return -1;
                 j += 6;
             }
-            else if (e === record_scan_QUOTE || e === BACKSLASH || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116)
+            else if (e === json_chars_QUOTE || e === BACKSLASH || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116)
                 j += 2;
             else
                 return -1;
@@ -76314,7 +76321,7 @@ function escapedStringEnd(i) {
 /** One past the value starting at `i`; -1: not a valid value. */
 function valueEnd(i) {
     const c = record_scan_text.charCodeAt(i);
-    if (c === record_scan_QUOTE)
+    if (c === json_chars_QUOTE)
         return stringEnd(i + 1);
     if (c === OPEN_BRACE)
         return objectEnd(i, -1);
@@ -76339,7 +76346,7 @@ function arrayEnd(i) {
             return -1;
         i = ws(i);
         const c = record_scan_text.charCodeAt(i);
-        if (c === record_scan_COMMA)
+        if (c === json_chars_COMMA)
             i = ws(i + 1);
         else
             return c === CLOSE_BRACKET ? i + 1 : -1;
@@ -76347,8 +76354,8 @@ function arrayEnd(i) {
 }
 /**
  * One past the object at `i`; -1: not valid. `owner`: which object this is, to note its fields' places (-1: none
- * noted; USER_IDENTITY, UI_SESSION_CONTEXT, UI_ISSUER, REQUEST_PARAMETERS: the inner fields above). Whitespace is
- * looked for only where a character is not the expected one (CloudTrail writes none).
+ * noted; RECORD: the top-level fields; USER_IDENTITY, UI_SESSION_CONTEXT, UI_ISSUER, REQUEST_PARAMETERS: the inner
+ * fields above). Whitespace is looked for only where a character is not the expected one (CloudTrail writes none).
  */
 function objectEnd(i, owner) {
     let c = record_scan_text.charCodeAt(++i);
@@ -76357,29 +76364,29 @@ function objectEnd(i, owner) {
     if (c === CLOSE_BRACE)
         return i + 1;
     for (;;) {
-        if (c !== record_scan_QUOTE)
+        if (c !== json_chars_QUOTE)
             return -1;
         const ks = i + 1;
         i = stringEnd(ks);
         if (i < 0)
             return -1;
-        const slot = owner < 0 ? -1 : innerSlot(owner, ks, i - 1);
+        const slot = owner < 0 ? -1 : owner === RECORD ? topSlot(ks, i - 1) : innerSlot(owner, ks, i - 1);
         c = record_scan_text.charCodeAt(i);
         if (c <= 32)
             c = record_scan_text.charCodeAt((i = ws(i)));
-        if (c !== record_scan_COLON)
+        if (c !== json_chars_COLON)
             return -1;
         let vs = i + 1;
         c = record_scan_text.charCodeAt(vs);
         if (c <= 32)
             c = record_scan_text.charCodeAt((vs = ws(vs)));
-        if (c === record_scan_QUOTE) {
+        if (c === json_chars_QUOTE) {
             i = stringEnd(vs + 1);
             if (slot >= 0)
                 clearInner(slot);
         }
         else
-            i = slot === UI_SESSION_CONTEXT || slot === UI_ISSUER ? nested(slot, vs) : valueEnd(vs);
+            i = slot === USER_IDENTITY || slot === REQUEST_PARAMETERS || slot === UI_SESSION_CONTEXT || slot === UI_ISSUER ? nested(slot, vs) : valueEnd(vs);
         if (i < 0)
             return -1;
         if (slot >= 0) {
@@ -76389,7 +76396,7 @@ function objectEnd(i, owner) {
         c = record_scan_text.charCodeAt(i);
         if (c <= 32)
             c = record_scan_text.charCodeAt((i = ws(i)));
-        if (c === record_scan_COMMA) {
+        if (c === json_chars_COMMA) {
             c = record_scan_text.charCodeAt(++i);
             if (c <= 32)
                 c = record_scan_text.charCodeAt((i = ws(i)));
@@ -76418,56 +76425,11 @@ function clearFrom(first, last) {
     for (let s = first; s <= last; s++)
         rec.from[s] = -1;
 }
-/** The whole record: its top-level fields noted by slot (objectEnd's loop, with topSlot). */
+/** The whole record: its top-level fields noted by slot. */
 function recordEnd(i) {
     rec.from.fill(-1);
     escaped = false; // stringEnd sets it: in valid JSON a backslash lies inside a string
-    let c = record_scan_text.charCodeAt(++i);
-    if (c <= 32)
-        c = record_scan_text.charCodeAt((i = ws(i)));
-    if (c === CLOSE_BRACE)
-        return i + 1;
-    for (;;) {
-        if (c !== record_scan_QUOTE)
-            return -1;
-        const ks = i + 1;
-        i = stringEnd(ks);
-        if (i < 0)
-            return -1;
-        const slot = topSlot(ks, i - 1);
-        c = record_scan_text.charCodeAt(i);
-        if (c <= 32)
-            c = record_scan_text.charCodeAt((i = ws(i)));
-        if (c !== record_scan_COLON)
-            return -1;
-        let vs = i + 1;
-        c = record_scan_text.charCodeAt(vs);
-        if (c <= 32)
-            c = record_scan_text.charCodeAt((vs = ws(vs)));
-        if (c === record_scan_QUOTE) {
-            i = stringEnd(vs + 1);
-            if (slot === USER_IDENTITY || slot === REQUEST_PARAMETERS)
-                clearInner(slot);
-        }
-        else
-            i = slot === USER_IDENTITY || slot === REQUEST_PARAMETERS ? nested(slot, vs) : valueEnd(vs);
-        if (i < 0)
-            return -1;
-        if (slot >= 0) {
-            rec.from[slot] = vs;
-            rec.to[slot] = i;
-        }
-        c = record_scan_text.charCodeAt(i);
-        if (c <= 32)
-            c = record_scan_text.charCodeAt((i = ws(i)));
-        if (c === record_scan_COMMA) {
-            c = record_scan_text.charCodeAt(++i);
-            if (c <= 32)
-                c = record_scan_text.charCodeAt((i = ws(i)));
-        }
-        else
-            return c === CLOSE_BRACE ? i + 1 : -1;
-    }
+    return objectEnd(i, RECORD);
 }
 /**
  * The slot of a top-level key spanning [ks, ke) (-1: not read). A key is told by its length and a character or two
@@ -77420,17 +77382,10 @@ const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRe
 // Accepted shapes: `{"Records":[...]}` (CloudTrail's), a top-level array of events, JSON lines, and
 // concatenated (e.g. pretty-printed) event objects.
 
+
 /** CloudTrail caps an event at 256 KB; anything far larger is not an event. */
 const MAX_RECORD_BYTES = 8 * 1024 * 1024;
 const MAX_HEAD_BYTES = 1024 * 1024;
-const record_stream_QUOTE = 0x22;
-const record_stream_BACKSLASH = 0x5c;
-const record_stream_OPEN_BRACE = 0x7b;
-const record_stream_CLOSE_BRACE = 0x7d;
-const record_stream_OPEN_BRACKET = 0x5b;
-const record_stream_CLOSE_BRACKET = 0x5d;
-const NEWLINE = 0x0a;
-const record_stream_COMMA = 0x2c;
 const isSpace = (b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 const RECORDS_HEAD = /^\s*\{\s*"Records"\s*:\s*\[/;
 class RecordSplitter {
@@ -77611,27 +77566,27 @@ class RecordSplitter {
                 continue;
             }
             const b = chunk[i];
-            if (b === record_stream_QUOTE) {
+            if (b === json_chars_QUOTE) {
                 this.inString = true;
                 if (this.depth === this.targetDepth && this.itemsOpen())
                     this.badItem();
                 i++;
                 continue;
             }
-            if (b === record_stream_OPEN_BRACE || b === record_stream_OPEN_BRACKET) {
+            if (b === OPEN_BRACE || b === OPEN_BRACKET) {
                 if (this.depth === this.targetDepth && this.itemsOpen()) {
-                    if (b === record_stream_OPEN_BRACE) {
+                    if (b === OPEN_BRACE) {
                         this.captureStart = i;
                         this.captureLine = this.line;
                     }
                     else
                         this.badItem();
                 }
-                if (this.mode === 'records' && this.depth === 1 && b === record_stream_OPEN_BRACKET && !this.recordsOpen && !this.recordsDone)
+                if (this.mode === 'records' && this.depth === 1 && b === OPEN_BRACKET && !this.recordsOpen && !this.recordsDone)
                     this.recordsOpen = true;
                 this.depth++;
             }
-            else if (b === record_stream_CLOSE_BRACE || b === record_stream_CLOSE_BRACKET) {
+            else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
                 this.depth--;
                 if (this.depth < 0) {
                     this.sink.problem(`line ${this.line}: unbalanced '${String.fromCharCode(b)}'; the rest of the file is not read`);
@@ -77641,7 +77596,7 @@ class RecordSplitter {
                 }
                 if (this.depth === this.targetDepth)
                     this.inScalarItem = false;
-                if (this.mode === 'records' && this.depth === 1 && b === record_stream_CLOSE_BRACKET && this.recordsOpen) {
+                if (this.mode === 'records' && this.depth === 1 && b === CLOSE_BRACKET && this.recordsOpen) {
                     this.recordsOpen = false;
                     this.recordsDone = true;
                 }
@@ -77649,7 +77604,7 @@ class RecordSplitter {
             else if (b === NEWLINE) {
                 this.line++;
             }
-            else if (b === record_stream_COMMA) {
+            else if (b === json_chars_COMMA) {
                 if (this.depth === this.targetDepth)
                     this.inScalarItem = false;
             }
@@ -77695,9 +77650,9 @@ class RecordSplitter {
             const b = chunk[i];
             if (escaped)
                 escaped = false;
-            else if (b === record_stream_BACKSLASH)
+            else if (b === BACKSLASH)
                 escaped = true;
-            else if (b === record_stream_QUOTE) {
+            else if (b === json_chars_QUOTE) {
                 this.inString = false;
                 this.escaped = false;
                 return i + 1;
@@ -77726,18 +77681,18 @@ class RecordSplitter {
                     i++;
                     continue;
                 }
-                const q = chunk.indexOf(record_stream_QUOTE, i);
+                const q = chunk.indexOf(json_chars_QUOTE, i);
                 if (q < 0) {
                     // The string goes on into the next chunk; an odd run of trailing backslashes escapes its first byte.
                     let k = n - 1;
-                    while (k >= i && chunk[k] === record_stream_BACKSLASH)
+                    while (k >= i && chunk[k] === BACKSLASH)
                         k--;
                     escaped = (n - 1 - k) % 2 === 1;
                     i = n;
                     break;
                 }
                 let k = q - 1;
-                while (k >= i && chunk[k] === record_stream_BACKSLASH)
+                while (k >= i && chunk[k] === BACKSLASH)
                     k--;
                 if ((q - 1 - k) % 2 === 0)
                     inString = false;
@@ -77745,11 +77700,11 @@ class RecordSplitter {
                 continue;
             }
             const b = chunk[i];
-            if (b === record_stream_QUOTE)
+            if (b === json_chars_QUOTE)
                 inString = true;
-            else if (b === record_stream_OPEN_BRACE || b === record_stream_OPEN_BRACKET)
+            else if (b === OPEN_BRACE || b === OPEN_BRACKET)
                 depth++;
-            else if (b === record_stream_CLOSE_BRACE || b === record_stream_CLOSE_BRACKET) {
+            else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
                 if (--depth === target) {
                     closed = i;
                     break;

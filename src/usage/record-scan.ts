@@ -8,6 +8,8 @@
 // ncc bundle cannot carry), so this is written here; it is kept to CloudTrail's record array and tested against
 // JSON.parse (test/record-scan.test.ts).
 
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars.js';
+
 /** The top-level fields the mapping reads, by slot. */
 export const EVENT_SOURCE = 0;
 export const EVENT_NAME = 1;
@@ -38,6 +40,8 @@ export const UI_IDENTITY_PROVIDER = 24;
 export const RP_BUCKET_NAME = 25;
 export const RP_KEY = 26;
 const SLOTS = 27;
+/** objectEnd's owner for a record itself (its keys are told by topSlot). */
+const RECORD = SLOTS;
 
 /** Names of the top-level fields by slot (tests and messages). */
 export const FIELD_NAMES: readonly string[] = [
@@ -46,14 +50,6 @@ export const FIELD_NAMES: readonly string[] = [
   'requestParameters', 'resources',
 ];
 
-const QUOTE = 34;
-const BACKSLASH = 92;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
-const COLON = 58;
-const COMMA = 44;
 
 /**
  * Where one record's needed values lie in the scanned text: `from[slot]` is the value's first character (-1:
@@ -216,8 +212,8 @@ function arrayEnd(i: number): number {
 
 /**
  * One past the object at `i`; -1: not valid. `owner`: which object this is, to note its fields' places (-1: none
- * noted; USER_IDENTITY, UI_SESSION_CONTEXT, UI_ISSUER, REQUEST_PARAMETERS: the inner fields above). Whitespace is
- * looked for only where a character is not the expected one (CloudTrail writes none).
+ * noted; RECORD: the top-level fields; USER_IDENTITY, UI_SESSION_CONTEXT, UI_ISSUER, REQUEST_PARAMETERS: the inner
+ * fields above). Whitespace is looked for only where a character is not the expected one (CloudTrail writes none).
  */
 function objectEnd(i: number, owner: number): number {
   let c = text.charCodeAt(++i);
@@ -228,7 +224,7 @@ function objectEnd(i: number, owner: number): number {
     const ks = i + 1;
     i = stringEnd(ks);
     if (i < 0) return -1;
-    const slot = owner < 0 ? -1 : innerSlot(owner, ks, i - 1);
+    const slot = owner < 0 ? -1 : owner === RECORD ? topSlot(ks, i - 1) : innerSlot(owner, ks, i - 1);
     c = text.charCodeAt(i);
     if (c <= 32) c = text.charCodeAt((i = ws(i)));
     if (c !== COLON) return -1;
@@ -238,7 +234,7 @@ function objectEnd(i: number, owner: number): number {
     if (c === QUOTE) {
       i = stringEnd(vs + 1);
       if (slot >= 0) clearInner(slot);
-    } else i = slot === UI_SESSION_CONTEXT || slot === UI_ISSUER ? nested(slot, vs) : valueEnd(vs);
+    } else i = slot === USER_IDENTITY || slot === REQUEST_PARAMETERS || slot === UI_SESSION_CONTEXT || slot === UI_ISSUER ? nested(slot, vs) : valueEnd(vs);
     if (i < 0) return -1;
     if (slot >= 0) {
       rec.from[slot] = vs;
@@ -271,41 +267,11 @@ function clearFrom(first: number, last: number): void {
   for (let s = first; s <= last; s++) rec.from[s] = -1;
 }
 
-/** The whole record: its top-level fields noted by slot (objectEnd's loop, with topSlot). */
+/** The whole record: its top-level fields noted by slot. */
 function recordEnd(i: number): number {
   rec.from.fill(-1);
   escaped = false; // stringEnd sets it: in valid JSON a backslash lies inside a string
-  let c = text.charCodeAt(++i);
-  if (c <= 32) c = text.charCodeAt((i = ws(i)));
-  if (c === CLOSE_BRACE) return i + 1;
-  for (;;) {
-    if (c !== QUOTE) return -1;
-    const ks = i + 1;
-    i = stringEnd(ks);
-    if (i < 0) return -1;
-    const slot = topSlot(ks, i - 1);
-    c = text.charCodeAt(i);
-    if (c <= 32) c = text.charCodeAt((i = ws(i)));
-    if (c !== COLON) return -1;
-    let vs = i + 1;
-    c = text.charCodeAt(vs);
-    if (c <= 32) c = text.charCodeAt((vs = ws(vs)));
-    if (c === QUOTE) {
-      i = stringEnd(vs + 1);
-      if (slot === USER_IDENTITY || slot === REQUEST_PARAMETERS) clearInner(slot);
-    } else i = slot === USER_IDENTITY || slot === REQUEST_PARAMETERS ? nested(slot, vs) : valueEnd(vs);
-    if (i < 0) return -1;
-    if (slot >= 0) {
-      rec.from[slot] = vs;
-      rec.to[slot] = i;
-    }
-    c = text.charCodeAt(i);
-    if (c <= 32) c = text.charCodeAt((i = ws(i)));
-    if (c === COMMA) {
-      c = text.charCodeAt(++i);
-      if (c <= 32) c = text.charCodeAt((i = ws(i)));
-    } else return c === CLOSE_BRACE ? i + 1 : -1;
-  }
+  return objectEnd(i, RECORD);
 }
 
 /**

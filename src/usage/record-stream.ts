@@ -3,6 +3,7 @@
 // Accepted shapes: `{"Records":[...]}` (CloudTrail's), a top-level array of events, JSON lines, and
 // concatenated (e.g. pretty-printed) event objects.
 import { StringDecoder } from 'node:string_decoder';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, NEWLINE, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars.js';
 
 export interface RecordSink {
   /** A parsed record; `index` counts records from 0, `line` is where it starts (1-based). */
@@ -17,14 +18,6 @@ const MAX_HEAD_BYTES = 1024 * 1024;
 
 type Mode = 'undecided' | 'records' | 'array' | 'objects' | 'lines';
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const NEWLINE = 0x0a;
-const COMMA = 0x2c;
 
 const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 const RECORDS_HEAD = /^\s*\{\s*"Records"\s*:\s*\[/;
