@@ -76134,10 +76134,10 @@ const NEWLINE = 0x0a;
 // the mapping reads about fifteen strings. This scanner checks the whole text against JSON's grammar, skips the
 // strings it does not need with indexOf, and notes where the needed values lie (ScannedRecord); the processor
 // slices out what it reads (event-batch.ts, recordText). Measured on the bench's logs, one thread: scanning
-// ~1.4 µs per record, against ~3.6 µs for JSON.parse of the same text.
+// ~1.9 µs per record, against ~3.6 µs for JSON.parse of the same text.
 // No npm library scans JSON lazily into offsets from a JS string (simdjson's bindings are native addons, which the
 // ncc bundle cannot carry), so this is written here; it is kept to CloudTrail's record array and tested against
-// JSON.parse (test/record-scan.test.ts).
+// JSON.parse (test/unit/usage-record-scan.test.ts).
 
 /** The top-level fields the mapping reads, by slot. */
 const EVENT_SOURCE = 0;
@@ -76833,7 +76833,8 @@ class EventProcessor {
      * principal and signature key are known already takes fastSignature's path on the text, without being built;
      * anything else (escapes, a field of an unusual type, a first sighting, the general path) is parsed and goes
      * through record(). JSON.parse may throw (a raw control character the scan does not look for): the caller's to
-     * handle, as for a chunk that does not parse.
+     * handle, as for a chunk that does not parse. Strings sliced from the text must not be kept past the record (a slice
+     * keeps its whole chunk alive): memos are only looked up here, never added to (copyString where one must be).
      */
     recordText(r, b) {
         this.textKeyFolded = false;

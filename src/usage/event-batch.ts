@@ -399,7 +399,8 @@ export class EventProcessor {
    * principal and signature key are known already takes fastSignature's path on the text, without being built;
    * anything else (escapes, a field of an unusual type, a first sighting, the general path) is parsed and goes
    * through record(). JSON.parse may throw (a raw control character the scan does not look for): the caller's to
-   * handle, as for a chunk that does not parse.
+   * handle, as for a chunk that does not parse. Strings sliced from the text must not be kept past the record (a slice
+   * keeps its whole chunk alive): memos are only looked up here, never added to (copyString where one must be).
    */
   recordText(r: ScannedRecord, b: BatchBuilder): void {
     this.textKeyFolded = false;
