@@ -1,6 +1,8 @@
 // The record scanner (record-scan.ts) against JSON.parse, and the processor's text path (recordText) against its
 // object path (record): same validity, same values, same usage summary, on generated events and on every odd shape
 // the mapping guards against.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { ACCOUNTS, prng, trailEvent, uuid } from '../../bench/cloudtrail-gen.js';
 import { UsageAggregator } from '../../src/usage/aggregator.js';
@@ -400,6 +402,29 @@ describe('recordText (the scanned record) gives what record (the parsed record) 
     expect(byText.contextNotKept).toBeGreaterThan(0);
     // Once folded signatures exist, later events are counted from their text.
     expect(parsedCalls).toBeLessThan(1500);
+  });
+
+  test('real records (../shared: Stratus Red Team detonations, Panther test events) give the same summary on both paths', () => {
+    const shared = join(process.cwd(), '../shared/data');
+    const stratus = join(shared, 'DataDog_stratus-red-team_detonation-logs/docs/detonation-logs');
+    const records: unknown[] = readdirSync(stratus)
+      .filter((f) => f.endsWith('.json'))
+      .flatMap((f) => JSON.parse(readFileSync(join(stratus, f), 'utf8')) as unknown[]);
+    const panther = JSON.parse(readFileSync(join(shared, 'panther-labs_panther-analysis/cloudtrail_test_events_deduped.Records.json'), 'utf8')) as { Records: unknown[] };
+    records.push(...panther.Records);
+    // Records as CloudTrail writes them (compact), each twice: the second time the text path knows them.
+    const texts = records.filter(isObj).map((r) => JSON.stringify(r));
+    expect(texts.length).toBeGreaterThan(600);
+    const all = [...texts, ...texts];
+    for (const keys of [[], ['aws:sourceip', 'aws:securetransport', 'aws:sourcevpce', 'aws:principalarn']]) {
+      const slow = jest.spyOn(EventProcessor.prototype, 'record');
+      const byText = summaryOf(all, keys, true);
+      const parsedCalls = slow.mock.calls.length;
+      slow.mockRestore();
+      expect(byText).toEqual(summaryOf(all, keys, false));
+      expect(byText.summary.records.length).toBeGreaterThan(100);
+      expect(parsedCalls).toBeLessThan(all.length * 0.75);
+    }
   });
 
   test('a window: records outside it are read, not counted, on both paths', () => {
