@@ -18,6 +18,7 @@ import { actionOutputs, type PublishedExtras } from './publish/outputs.js';
 import { uploadSarif } from './publish/sarif-upload.js';
 import { fitSummary } from './publish/summary.js';
 import { plainText } from './report/markdown.js';
+import { sarifForUpload } from './report/sarif.js';
 import { renderConsoleSummary } from './report/summary.js';
 import { maybeRunUsageWorker } from './usage/worker-entry.js';
 import { loadConfig, runCheck, writeOutputs, type CheckOptions } from './run.js';
@@ -208,7 +209,7 @@ export async function run(): Promise<void> {
       else {
         const outcome = await uploadSarif(
           api,
-          { sarifText: await fsp.readFile(files.sarif, 'utf8'), ...target, toolName: 'iam-policy-gate', startedAt, wait: inputs.waitForProcessing },
+          { sarifText: sarifForUpload(await fsp.readFile(files.sarif, 'utf8')), ...target, toolName: 'iam-policy-gate', startedAt, wait: inputs.waitForProcessing },
           (ms) => new Promise((r) => setTimeout(r, ms)),
         );
         if (outcome.status === 'unavailable' || outcome.status === 'failed') core.warning(`SARIF upload: ${outcome.message}`);

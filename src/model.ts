@@ -418,6 +418,10 @@ export interface Report {
     head: string;
     policyFiles: number;
     ignoredFiles: number;
+    /** Changed files the config's `policy-files.exclude` left out (never read). */
+    excludedFiles?: string[];
+    /** What reading the change noted (skipped files, no shared history, rename detection off ...), at most 50. */
+    notes?: string[];
     files: Array<{ path: string; basePath?: string; status: ChangeStatus; documents: { base: number; head: number } }>;
   };
   subjects: SubjectAnalysis[];

@@ -14,17 +14,19 @@ import type {
   RiskCategory,
   SubjectAnalysis,
   SubjectPolicies,
+  SubjectRef,
   Totals,
   UsageSummary,
 } from './model.js';
 import { analyseSubject } from './analysis/subject.js';
+import { FOLDER_NOT_LISTED } from './changes/index.js';
 import { extractPolicies } from './policies/extract.js';
 import { PSEUDO_PLACEHOLDERS, type IacOptions } from './iac/index.js';
 import { decide } from './verdict/decide.js';
 import { mergeAnalyzerResults } from './analyzer/merge.js';
 import type { AnalyzerOutcome } from './analyzer/types.js';
 import { globWithPlaceholders } from './config/subjects.js';
-import { guardsForSubject, type GuardDocuments } from './config/guards.js';
+import { guardsForSubjectSides, type GuardDocuments } from './config/guards.js';
 import { waiverStage } from './review/stage.js';
 
 export interface GateInput {
@@ -54,17 +56,29 @@ export interface ExtractedChange {
   findings: Finding[];
 }
 
-/** Extract both sides of every changed file. Files that are not policies on either side are ignored. */
-export function extractChanges(changes: ChangeSet, config: GateConfig, iac?: IacOptions): { policyFiles: ExtractedChange[]; ignored: number } {
+/**
+ * Extract both sides of every changed file. Files that are not policies on either side are ignored; files the
+ * config excludes (`policy-files.exclude`, on both their paths when renamed) are not read, and are listed.
+ */
+export function extractChanges(changes: ChangeSet, config: GateConfig, iac?: IacOptions): { policyFiles: ExtractedChange[]; ignored: number; excluded: string[] } {
   const forced = config.policyFiles.include.map(globWithPlaceholders);
+  const excludes = config.policyFiles.exclude.map(globWithPlaceholders);
+  const isExcluded = (p: string) => excludes.some((r) => r.test(p));
   const mappings = compileMappings(config);
   const policyFiles: ExtractedChange[] = [];
+  const excluded: string[] = [];
   let ignored = 0;
   for (const f of changes.files) {
+    // A rename out of a checked path is checked: only a file excluded on both sides is left out.
+    if (isExcluded(f.path) && (f.basePath === undefined || isExcluded(f.basePath))) {
+      if (f.status !== 'unchanged') excluded.push(f.path);
+      continue;
+    }
     // A file a subject mapping claims is meant as a policy too: unreadable there is an error, not "not ours".
     const forcePolicy = forced.some((r) => r.test(f.path)) || mappings.some((m) => m.regex.test(f.path));
     if (f.error) {
-      const looksLikePolicy = forcePolicy || /\.(json|ya?ml|template)$/i.test(f.path);
+      // A folder the walk could not list (a symlink to a folder, unreadable, past the entry limit) may hold policies.
+      const looksLikePolicy = forcePolicy || /\.(json|ya?ml|template)$/i.test(f.path) || f.error.startsWith(FOLDER_NOT_LISTED);
       if (!looksLikePolicy) {
         ignored++;
         continue;
@@ -96,7 +110,7 @@ export function extractChanges(changes: ChangeSet, config: GateConfig, iac?: Iac
       continue;
     }
     // Findings are about the head version; a broken base only matters as a note (everything then looks new).
-    const findings = [...(head?.findings ?? [])];
+    const findings = newlyAttachedExternal(head?.findings ?? [], base?.findings ?? []);
     if (isPolicy(base) && head?.status === 'not-policy') {
       // Emptied, truncated or replaced: what head grants is unknown, which is not the same as removed.
       findings.push({
@@ -120,40 +134,71 @@ export function extractChanges(changes: ChangeSet, config: GateConfig, iac?: Iac
     }
     policyFiles.push({ path: f.path, basePath: f.basePath, status: f.status, base, head, findings });
   }
-  return { policyFiles, ignored };
+  return { policyFiles, ignored, excluded };
 }
 
 /** Groups documents by the subject they govern; unchanged files of a subject are context on both sides. */
+/**
+ * A managed policy attached by an ARN whose content the gate does not have grants unknown access: where base
+ * attached it too, it stays a warning (iac-external-policy); attached in this change, it fails closed.
+ */
+function newlyAttachedExternal(head: Finding[], base: Finding[]): Finding[] {
+  const key = (f: Finding) => `${f.subject ?? ''}|${String(f.evidence?.arn ?? '')}`;
+  const before = new Set(base.filter((f) => f.ruleId === 'iac-external-policy').map(key));
+  return head.map((f) =>
+    f.ruleId !== 'iac-external-policy' || before.has(key(f))
+      ? f
+      : { ...f, ruleId: 'iac-external-policy-added', severity: 'high', message: `${f.message}; it is attached in this change`, identity: `iac-external-policy-added|${f.identity}` },
+  );
+}
+
 export function groupBySubject(files: ExtractedChange[], config: GateConfig): SubjectPolicies[] {
   const mappings = compileMappings(config);
+  const mapped = (p: string) => mappings.some((m) => m.regex.test(p));
   const subjects = new Map<string, SubjectPolicies>();
-  const add = (doc: PolicyDocument, side: 'base' | 'head', path: string) => {
-    const subject = bindSubject(side === 'base' ? { ...doc, file: path } : doc, mappings);
+  const add = (doc: PolicyDocument, subject: SubjectRef, side: 'base' | 'head', path: string) => {
     let entry = subjects.get(subject.id);
     if (!entry) subjects.set(subject.id, (entry = { subject, base: [], head: [], files: [] }));
     entry[side].push(doc);
     if (!entry.files.includes(path)) entry.files.push(path);
   };
   for (const f of files) {
-    for (const d of f.base?.documents ?? []) add(d, 'base', f.path);
-    for (const d of f.head?.documents ?? []) add(d, 'head', f.path);
+    const basePath = f.basePath ?? f.path;
+    const baseDocs = f.base?.documents ?? [];
+    const headDocs = f.head?.documents ?? [];
+    // Each side binds by its own path: a file moved into another principal's folder grants that principal what
+    // it holds (binding base by the new path made the move look like no change).
+    const baseRefs = baseDocs.map((d) => bindSubject({ ...d, file: basePath }, mappings));
+    const headRefs = headDocs.map((d) => bindSubject(d, mappings));
+    if (!mapped(basePath) && !mapped(f.path)) {
+      // No mapping decides: the file is one policy on both sides (a rename keeps it, and a bucket policy bound by
+      // its resources on one side only, e.g. narrowed from two buckets to one, keeps that bucket on both).
+      const pairs = [...headDocs.map((d, i) => [d, headRefs[i]] as const), ...baseDocs.map((d, i) => [d, baseRefs[i]] as const)];
+      const bucket = pairs.find(([d, r]) => !d.subjectHint && r.type === 'bucket')?.[1];
+      const one = (doc: PolicyDocument, ref: SubjectRef): SubjectRef => (doc.subjectHint ? ref : ref.type === 'unbound' ? (bucket ?? { type: 'unbound', id: f.path }) : ref);
+      baseDocs.forEach((d, i) => add(d, one(d, baseRefs[i]), 'base', f.path));
+      headDocs.forEach((d, i) => add(d, one(d, headRefs[i]), 'head', f.path));
+      continue;
+    }
+    baseDocs.forEach((d, i) => add(d, baseRefs[i], 'base', basePath));
+    headDocs.forEach((d, i) => add(d, headRefs[i], 'head', f.path));
   }
   return [...subjects.values()].sort((a, b) => a.subject.id.localeCompare(b.subject.id));
 }
 
 export function runGate(input: GateInput): Report {
   const { config, usage } = input;
-  const { policyFiles, ignored } = extractChanges(input.changes, config, input.iac);
+  const { policyFiles, ignored, excluded } = extractChanges(input.changes, config, input.iac);
   const subjects = groupBySubject(policyFiles, config);
   const findings: Finding[] = policyFiles.flatMap((f) => f.findings);
   const checks: CheckResult[] = [];
   const analyses: SubjectAnalysis[] = [];
-  const changedSubjects = subjects.filter((s) => s.subject.id && policyFiles.some((f) => f.status !== 'unchanged' && s.files.includes(f.path)));
+  const changedSubjects = subjects.filter((s) => s.subject.id && policyFiles.some((f) => f.status !== 'unchanged' && (s.files.includes(f.path) || (f.basePath !== undefined && s.files.includes(f.basePath)))));
 
   for (const s of changedSubjects) {
     // A template's own account, when not configured, is the {AccountId} stand-in: trusted like the account itself.
-    const guardDocs = input.guards ? guardsForSubject(s.subject, input.guards) : [];
-    const subject = guardDocs.length ? { ...s, guards: { base: guardDocs, head: guardDocs } } : s;
+    const sides = input.guards ? guardsForSubjectSides(s.subject, input.guards) : undefined;
+    const subject = sides && (sides.base.length || sides.head.length) ? { ...s, guards: sides } : s;
     const { analysis, findings: subjectFindings } = analyseSubject(subject, { ...config, trustedAccounts: [...config.trustedAccounts, PSEUDO_PLACEHOLDERS.account] }, usage);
     analyses.push(analysis);
     findings.push(...subjectFindings);
@@ -203,6 +248,8 @@ export function runGate(input: GateInput): Report {
       head: input.changes.headLabel,
       policyFiles: policyFiles.filter((f) => f.status !== 'unchanged').length,
       ignoredFiles: ignored,
+      ...(excluded.length ? { excludedFiles: excluded } : {}),
+      ...(input.changes.notes.length ? { notes: input.changes.notes.slice(0, 50).map((n) => (n.length > 500 ? `${n.slice(0, 499)}…` : n)) } : {}),
       files: policyFiles
         .filter((f) => f.status !== 'unchanged')
         .map((f) => ({ path: f.path, ...(f.basePath ? { basePath: f.basePath } : {}), status: f.status, documents: { base: f.base?.documents.length ?? 0, head: f.head?.documents.length ?? 0 } })),
@@ -232,7 +279,7 @@ function usageCheck(usage: UsageSummary | undefined, config: GateConfig, finding
   const skipped = usage.sources.reduce((n, s) => n + (s.skipped ?? 0), 0);
   const notKept = usage.sources.reduce((n, s) => n + (s.keysNotKept ?? 0), 0);
   const values = usage.sources.reduce((n, s) => n + (s.contextValuesNotKept ?? 0), 0);
-  const detail = `${usage.sources.length} source(s), ${usage.totalEvents} events${usage.scope ? ` about the change's subjects${skipped ? ` (${skipped} other records read, not mapped)` : ''}` : ''}${usage.window.start ? `, ${usage.window.start.slice(0, 10)} to ${(usage.window.end ?? '').slice(0, 10)}` : ''}, ${usage.unmapped.reduce((n, u) => n + u.count, 0)} unmapped${notKept ? `, ${notKept} on S3 objects whose keys were not kept (over 1,000 per principal and action)` : ''}${values ? `, ${values} with a condition-key value not kept (over 1,000 per key, principal and action: left unknown)` : ''}`;
+  const detail = `${usage.sources.length} source(s), ${usage.totalEvents} events${usage.scope ? ` about the change's subjects${skipped ? ` (${skipped} other records read, not mapped)` : ''}` : ''}${usage.window.start ? `, ${usage.window.start.slice(0, 10)} to ${usage.window.end ? usage.window.end.slice(0, 10) : 'now'}` : ''}, ${usage.unmapped.reduce((n, u) => n + u.count, 0)} unmapped events${notKept ? `, ${notKept} on S3 objects whose keys were not kept (over 1,000 per principal and action)` : ''}${values ? `, ${values} with a condition-key value not kept (over 1,000 per key, principal and action: left unknown)` : ''}`;
   return { id: 'cloudtrail', status: failed.length ? 'not-run' : 'ran', detail };
 }
 

@@ -10,7 +10,7 @@ import { runGit } from './changes/git-exec.js';
 import { loadGuardDocuments, type GuardDocuments, type GuardReader } from './config/guards.js';
 import { UsageError } from './changes/errors.js';
 import { contextFromDirectory, contextFromGit } from './changes/context-files.js';
-import { ConfigError, parseConfig } from './config/load.js';
+import { ConfigError, parseConfig, windowBoundProblem } from './config/load.js';
 import { compileMappings } from './config/subjects.js';
 import { defaultConfig, type GateConfig } from './config/types.js';
 import type { ChangeSet, Report, UsageSummary } from './model.js';
@@ -76,9 +76,12 @@ export async function isDirectory(p: string): Promise<boolean> {
 }
 
 export async function loadChanges(opts: CheckOptions, config: GateConfig): Promise<ChangeSet> {
-  const limits = { maxFileBytes: config.limits.maxFileBytes, include: (p: string) => CANDIDATE.test(p) || config.policyFiles.include.length > 0 };
-  const [baseDir, headDir] = [await isDirectory(opts.base), await isDirectory(opts.head)];
   const mappings = compileMappings(config);
+  // A file a subject mapping claims is read whatever its name: else a changed one (say `roles/app/extra`) would be
+  // left out of the change and then read as unchanged context, its new grants hidden.
+  const include = (p: string) => CANDIDATE.test(p) || config.policyFiles.include.length > 0 || mappings.some((m) => m.regex.test(p));
+  const limits = { maxFileBytes: config.limits.maxFileBytes, include };
+  const [baseDir, headDir] = [await isDirectory(opts.base), await isDirectory(opts.head)];
   const context = (changes: ChangeSet) => ({
     matches: (p: string) => mappings.some((m) => m.regex.test(p)),
     changed: new Set(changes.files.flatMap((f) => [f.path, ...(f.basePath ? [f.basePath] : [])])),
@@ -130,9 +133,10 @@ export async function loadConfig(opts: CheckOptions): Promise<GateConfig> {
 export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const log = opts.log ?? (() => {});
   const config = await loadConfig(opts);
-  if (opts.since) config.cloudtrail.since = opts.since;
+  if (opts.since) config.cloudtrail.since = checkedSince(opts.since);
   const planned = await withPlanInputs(await loadChanges(opts, config), opts.plans ?? [], (await isDirectory(opts.head)) ? opts.head : (opts.repo ?? process.cwd()));
   const { changes, iac } = planned;
+  for (const n of changes.notes.slice(0, 50)) log(`note: ${n}`);
   const usage = await gatherUsage(opts, config, changes, log, iac);
   const extraChecks = changes.files.some((f) => f.path === CONFIG_FILE && f.status !== 'unchanged')
     ? [{ id: 'config', status: 'ran' as const, detail: `${CONFIG_FILE} changes in this change: the base version judged it; the new one applies after merge` }]
@@ -145,8 +149,9 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
 }
 
 /**
- * The config's context files (SCPs, RCPs, boundaries), read from the base side like the config
- * itself: a pull request must not be able to add a guard that hides its own new access.
+ * The config's context files (SCPs, RCPs, boundaries): the list comes from the base side like the config itself
+ * (a pull request must not be able to add a guard that hides its own new access), and each file is read on both
+ * sides: access is left out of new access only when both versions deny it, so weakening a guard hides nothing.
  */
 async function loadGuards(opts: CheckOptions, config: GateConfig, log: (l: string) => void): Promise<GuardDocuments | undefined> {
   const ctx = config.context;
@@ -154,13 +159,14 @@ async function loadGuards(opts: CheckOptions, config: GateConfig, log: (l: strin
   const maxBytes = config.limits.maxFileBytes;
   const baseDir = (await isDirectory(opts.base)) ? opts.base : undefined;
   const repo = opts.repo ?? process.cwd();
-  const read: GuardReader = async (file) => {
+  const headDir = (await isDirectory(opts.head)) ? opts.head : undefined;
+  const reader = (dir: string | undefined, ref: string): GuardReader => async (file) => {
     if (path.isAbsolute(file) || file.split(/[\\/]/).includes('..')) return undefined;
-    if (baseDir) return fsp.readFile(path.join(baseDir, file)).catch(() => undefined);
-    const run = await runGit(repo, ['cat-file', 'blob', `${opts.base}:${file}`], { maxBytes }).catch(() => undefined);
+    if (dir) return fsp.readFile(path.join(dir, file)).catch(() => undefined);
+    const run = await runGit(repo, ['cat-file', 'blob', `${ref}:${file}`], { maxBytes }).catch(() => undefined);
     return run?.code === 0 ? run.stdout : undefined;
   };
-  const { guards, problems } = await loadGuardDocuments(ctx, read, maxBytes);
+  const { guards, problems } = await loadGuardDocuments(ctx, reader(baseDir, opts.base), maxBytes, reader(headDir, opts.head));
   for (const p of problems) log(`warning: ${p}`);
   return guards;
 }
@@ -198,6 +204,13 @@ export async function gatherUsage(opts: CheckOptions, config: GateConfig, change
     onNote: (m) => log(`note: ${m}`),
     log,
   });
+}
+
+/** --since (or the action's `since`) checked as the config's `cloudtrail.since` is: a usage error when unusable. */
+export function checkedSince(value: string): string {
+  const problem = windowBoundProblem(value, true);
+  if (problem) throw new UsageError(`--since: ${problem}`);
+  return value;
 }
 
 export function windowOf(config: GateConfig, now: Date): { since: Date; until?: Date } {

@@ -148,6 +148,7 @@ export function publicAccess(subject: SubjectRef, head: CompiledStatement[], tru
     if (s.notPrincipal) exposures.push('everyone except the NotPrincipal list');
     if (s.principal?.any) exposures.push('anyone ("*")');
     for (const e of s.principal?.entries ?? []) {
+      if (s.principal?.any && e.type === 'AWS' && e.value === '*') continue; // said once, as anyone ("*")
       const why = exposure(e, trusted, s.stmt.conditions);
       if (why) exposures.push(why);
     }

@@ -2,7 +2,8 @@ import { ActionSet, actionById, allActionCount } from '../catalog/catalog.js';
 import type { NewAccessItem, PolicyDocument } from '../model.js';
 import { compileDocuments, renderConditions, type CompiledStatement } from './compile.js';
 import { parseOperator } from './evaluate/conditions.js';
-import { arnMatches } from './evaluate/match.js';
+import { hasWildcard } from './evaluate/glob.js';
+import { arnMatches, globContains } from './evaluate/match.js';
 import { hasVariables } from './evaluate/variables.js';
 import { conditionsImply } from './new-access-conditions.js';
 import {
@@ -32,7 +33,12 @@ export interface CompiledGuards {
   boundary: CompiledStatement[];
 }
 
-/** Guard documents by kind; every file of a kind is taken as one level (the widest reading). */
+/**
+ * Guard documents by kind; every file of a kind is taken as one level (the widest reading). RCPs
+ * always carry the implicit RCPFullAWSAccess (Allow * on *, it cannot be detached), and an SCP level
+ * without any Allow statement is read as also holding FullAWSAccess (the SCP AWS attaches by default,
+ * usually kept outside the repository): see guardDenied.
+ */
 export function compileGuards(docs: PolicyDocument[]): CompiledGuards {
   const of = (kind: PolicyDocument['kind']) => compileDocuments(docs.filter((d) => d.kind === kind));
   return { scps: of('scp'), rcps: of('rcp'), boundary: of('boundary') };
@@ -70,17 +76,34 @@ interface Grant {
 export function compareAccess(
   base: CompiledStatement[],
   head: CompiledStatement[],
-  opts: { guards?: CompiledGuards; maxComparisons?: number; maxMilliseconds?: number } = {},
+  opts: {
+    guards?: CompiledGuards;
+    /**
+     * Head's version of the guards. When given, an action is left out of new access only when both
+     * `guards` (base's version) and these deny it: after merge head's version applies, and a change
+     * must not hide its new access behind a guard it adds or widens either.
+     */
+    headGuards?: CompiledGuards;
+    maxComparisons?: number;
+    maxMilliseconds?: number;
+  } = {},
 ): NewAccessResult {
   const baseAllows = base.filter((s) => s.effect === 'Allow');
   const baseDenies = base.filter((s) => s.effect === 'Deny');
   const headAllows = head.filter((s) => s.effect === 'Allow');
   const headDenies = head.filter((s) => s.effect === 'Deny');
-  const guards = opts.guards;
-  const guardCount = guards ? guards.scps.length + guards.rcps.length + guards.boundary.length : 0;
+  const guardVersions = opts.headGuards ? [opts.guards ?? noGuards, opts.headGuards] : opts.guards ? [opts.guards] : [];
+  const guardSize = (g: CompiledGuards) => g.scps.length + g.rcps.length + g.boundary.length;
+  // A version with no guard at all denies nothing: then nothing is left out.
+  const guards = guardVersions.length && guardVersions.every((g) => guardSize(g) > 0) ? guardVersions : undefined;
+  const guardCount = guardVersions.reduce((n, g) => n + guardSize(g), 0);
 
   const grants = headAllows.flatMap((stmt) => grantsOf(stmt));
-  const cost = grants.length * (base.length + headDenies.length + guardCount + baseDenies.length * headDenies.length);
+  // Uncatalogued action names are compared by text, per grant, against base and head (unknownActionItems).
+  const unknownNames = new Set([...base, ...head].flatMap((s) => s.unknownActions.map((a) => a.toLowerCase()))).size;
+  const cost =
+    grants.length * (base.length + headDenies.length + guardCount + baseDenies.length * headDenies.length) +
+    unknownNames * grants.length * (base.length + headDenies.length * (1 + baseDenies.length));
   const bound = opts.maxComparisons ?? MAX_COMPARISONS;
   const undecided = (why: string): NewAccessResult => {
     const text = `undecided, treated as new access: ${why}`;
@@ -91,6 +114,9 @@ export function compareAccess(
 
   const items: NewAccessItem[] = [];
   const notes: string[] = [];
+  if (guards && guards.some((v) => v.scps.length > 0 && !v.scps.some((x) => x.effect === 'Allow')) && grants.some((g) => ownGrant(g))) {
+    notes.push('the SCP files of the context hold no Allow statement: read as also holding FullAWSAccess (Allow * on *), the SCP AWS attaches by default, so only their Deny statements narrow new access');
+  }
   for (const g of grants) {
     if (Date.now() > deadline) return undecided(`comparing took longer than ${opts.maxMilliseconds ?? MAX_MILLISECONDS} ms`);
     const c = g.stmt;
@@ -98,7 +124,8 @@ export function compareAccess(
     let live = isEmptySet(denied) ? c.actions : c.actions.minus(denied);
     if (isEmptySet(live)) continue;
     if (guards) {
-      const blocked = live.intersect(guardDenied(guards, g));
+      let blocked = live;
+      for (const v of guards) blocked = blocked.intersect(guardDenied(v, g));
       if (!blocked.isEmpty()) {
         live = live.minus(blocked);
         notes.push(`${c.doc.file}:${c.loc.line}: ${blocked.size()} action(s) on ${describe(g.resource)} are not counted as new: the SCP/RCP/permissions-boundary context denies them (${compressActions(blocked).slice(0, 5).join(', ')})`);
@@ -107,7 +134,9 @@ export function compareAccess(
     }
     items.push(...compareGrant(g, live, baseAllows, baseDenies, headDenies));
   }
-  for (const s of headAllows) items.push(...unknownActionItems(s, baseAllows));
+  const unknown = unknownActionItems(base, head, deadline);
+  if (!unknown) return undecided(`comparing took longer than ${opts.maxMilliseconds ?? MAX_MILLISECONDS} ms`);
+  items.push(...unknown);
   return { items: dedupe(items), notes };
 }
 
@@ -319,19 +348,35 @@ function witness(resource: ResourceScope, near: CompiledStatement[]): string | u
   return near.some(admits) ? undefined : example;
 }
 
-/** Guards (SCPs, RCPs, permissions boundary) deny an action of the grant for every request. */
+const noGuards: CompiledGuards = { scps: [], rcps: [], boundary: [] };
+
+/** A grant of an identity policy (no principal): the subject's own requests, which SCPs and boundaries govern. */
+function ownGrant(g: Grant): boolean {
+  return !g.principal.any && !g.principal.entry && !g.principal.except;
+}
+
+/**
+ * Guards (SCPs, RCPs, permissions boundary) deny an action of the grant for every request.
+ * Allow-lists: a boundary allows only what its Allows name; an SCP level too, but one with no Allow
+ * at all is read as holding FullAWSAccess; an RCP level always holds RCPFullAWSAccess (customer
+ * RCPs can only Deny), so only its Denies count.
+ */
 function guardDenied(guards: CompiledGuards, g: Grant): ActionSet {
-  const identity = !g.principal.any && !g.principal.entry && !g.principal.except;
+  const identity = ownGrant(g);
   // SCPs and boundaries govern the subject's own (identity) requests; RCPs govern requests to the
   // resource by other principals, but never AWS service principals, which "*" and NotPrincipal include.
   const e = g.principal.entry;
   const rcpApplies = !!e && e.type !== 'Service' && !(e.type === 'AWS' && e.value.trim() === '*');
-  const layers = [...(identity ? [guards.scps, guards.boundary] : []), ...(rcpApplies ? [guards.rcps] : [])].filter((l) => l.length > 0);
+  const layers = [
+    ...(identity ? [{ layer: guards.scps, allowList: guards.scps.some((x) => x.effect === 'Allow') }, { layer: guards.boundary, allowList: true }] : []),
+    ...(rcpApplies ? [{ layer: guards.rcps, allowList: false }] : []),
+  ].filter((l) => l.layer.length > 0);
   let denied = ActionSet.empty();
-  for (const layer of layers) {
+  for (const { layer, allowList } of layers) {
     // An explicit Deny in the layer that covers the grant.
     for (const d of layer) if (d.effect === 'Deny' && meets(d.actions, g.stmt.actions) && guardStatementCovers(d, g)) denied = denied.union(d.actions);
     // An allow-list layer: what no Allow of the layer might allow is denied.
+    if (!allowList) continue;
     let mayAllow = ActionSet.empty();
     for (const a of layer) if (a.effect === 'Allow' && scopesOf(a).some((r) => resourcesMayOverlap(r, g.resource))) mayAllow = mayAllow.union(a.actions);
     denied = denied.union(g.stmt.actions.minus(mayAllow));
@@ -350,22 +395,103 @@ function guardStatementCovers(d: CompiledStatement, g: Grant): boolean {
   );
 }
 
-/** Action patterns the catalogue does not know may name real actions: new unless base names them too. */
-function unknownActionItems(s: CompiledStatement, baseAllows: CompiledStatement[]): NewAccessItem[] {
-  if (!s.unknownActions.length || s.stmt.notActions) return [];
-  const known = new Set(baseAllows.flatMap((b) => b.unknownActions.map((a) => a.toLowerCase())));
-  const missing = s.unknownActions.filter((a) => !known.has(a.toLowerCase()));
-  if (!missing.length) return [];
-  return [
-    {
-      actions: missing,
-      resource: !s.notResource && s.resources.length === 1 ? s.resources[0] : '*',
-      ...(s.conditional ? { condition: renderConditions(s.stmt) } : {}),
-      location: s.loc,
+// ---------- actions the catalogue does not know ----------
+// Action sets are bitsets over the catalogue, so a pattern that matches no catalogue action (an action
+// newer than the catalogue, a new service) is compared here by its text, with the same rules as above:
+// covered only by one base Allow whose actions contain it, whose resource and principal contain the
+// grant's and whose conditions the head's imply, and only if no base Deny that may apply to it is gone
+// or narrowed in head. Everything else is reported as possibly new.
+
+/** Every action `inner` matches is matched by `outer` (case-insensitive glob containment). */
+function actionContains(outer: string, inner: string): boolean {
+  return globContains(outer, inner, true);
+}
+
+/** `a` and `b` may match a common action (over-approximated: two wildcards on a possibly shared service meet). */
+function actionsMayMeet(a: string, b: string): boolean {
+  if (actionContains(a, b) || actionContains(b, a)) return true;
+  if (!hasWildcard(a) || !hasWildcard(b)) return false;
+  const [sa, sb] = [a.split(':')[0].toLowerCase(), b.split(':')[0].toLowerCase()];
+  return hasWildcard(sa) || hasWildcard(sb) || sa === sb;
+}
+
+const actionPatterns = (s: CompiledStatement) => (s.stmt.notActions ?? s.stmt.actions ?? []).map((a) => a.value);
+
+/** The statement applies to every action the uncatalogued pattern `u` matches. */
+function namesAll(s: CompiledStatement, u: string): boolean {
+  const patterns = actionPatterns(s);
+  return s.stmt.notActions ? !patterns.some((q) => actionsMayMeet(q, u)) : patterns.some((p) => actionContains(p, u));
+}
+
+/** The statement may apply to some action the uncatalogued pattern `u` matches. */
+function namesSome(s: CompiledStatement, u: string): boolean {
+  const patterns = actionPatterns(s);
+  return s.stmt.notActions ? !patterns.some((q) => actionContains(q, u)) : patterns.some((p) => actionsMayMeet(p, u));
+}
+
+/** Deny `outer` names every action Deny `inner` names among those `u` may match. */
+function denyActionsContain(outer: CompiledStatement, inner: CompiledStatement, u: string): boolean {
+  if (namesAll(outer, u)) return true;
+  const o = actionPatterns(outer);
+  const i = actionPatterns(inner);
+  if (inner.stmt.notActions) return !!outer.stmt.notActions && o.every((q) => i.some((p) => actionContains(p, q)));
+  const relevant = i.filter((p) => actionsMayMeet(p, u));
+  return outer.stmt.notActions ? relevant.every((p) => !o.some((q) => actionsMayMeet(q, p))) : relevant.every((p) => o.some((q) => actionContains(q, p)));
+}
+
+/** Possibly-new items for uncatalogued action names; undefined when past the deadline. */
+function unknownActionItems(base: CompiledStatement[], head: CompiledStatement[], deadline: number): NewAccessItem[] | undefined {
+  const seen = new Map<string, string>();
+  for (const s of [...head, ...base]) for (const a of s.unknownActions) if (!seen.has(a.toLowerCase())) seen.set(a.toLowerCase(), a);
+  if (!seen.size) return [];
+  const baseAllows = base.filter((s) => s.effect === 'Allow');
+  const baseDenies = base.filter((s) => s.effect === 'Deny');
+  const headDenies = head.filter((s) => s.effect === 'Deny');
+  const out: NewAccessItem[] = [];
+  const item = (g: Grant, u: string, reason: string) => {
+    const notResource = g.resource.kind === 'not-in' ? ` (NotResource ${g.resource.patterns.join(', ')}: every resource but those)` : '';
+    out.push({
+      actions: [u],
+      resource: g.resource.kind === 'in' ? g.resource.pattern : '*',
+      ...(g.principal.label ? { principal: g.principal.label } : {}),
+      ...(g.stmt.conditional ? { condition: renderConditions(g.stmt.stmt) } : {}),
+      location: g.stmt.loc,
       certainty: 'possibly-new',
-      reason: 'the action catalogue does not know these actions and base does not name them',
-    },
-  ];
+      reason: reason + notResource,
+    });
+  };
+  for (const h of head) {
+    if (h.effect !== 'Allow') continue;
+    // The uncatalogued names h may grant: where h names a narrower pattern inside one, that pattern.
+    const names = new Map<string, string>();
+    for (const u of seen.values()) {
+      if (!namesSome(h, u)) continue;
+      const narrower = h.stmt.notActions ? [] : actionPatterns(h).filter((p) => actionContains(u, p));
+      for (const n of narrower.length ? narrower : [u]) if (!names.has(n.toLowerCase())) names.set(n.toLowerCase(), n);
+    }
+    for (const u of names.values()) {
+      for (const g of grantsOf(h)) {
+        if (Date.now() > deadline) return undefined;
+        if (headDenies.some((d) => namesAll(d, u) && statementCovers(d, g))) continue;
+        const named = baseAllows.filter((b) => namesAll(b, u));
+        if (!named.some((b) => statementCovers(b, g))) {
+          item(
+            g,
+            u,
+            named.length
+              ? `the action catalogue does not know these actions; ${named.slice(0, 2).map(ref).join(' and ')} ${named.length === 1 ? 'names' : 'name'} them but not on this resource, principal or conditions`
+              : 'the action catalogue does not know these actions and base does not name them',
+          );
+          continue;
+        }
+        const reopened = baseDenies.filter((d) => namesSome(d, u) && statementMayOverlap(d, g) && !headDenies.some((hd) => denyActionsContain(hd, d, u) && denyContains(hd, d)));
+        if (reopened.length) {
+          item(g, u, `the action catalogue does not know these actions; base grants them only with ${ref(reopened[0])} (a Deny) in force, and head has no Deny that covers it`);
+        }
+      }
+    }
+  }
+  return out;
 }
 
 function makeItem(g: Grant, actions: ActionSet, certainty: NewAccessItem['certainty'], reason: string): NewAccessItem {

@@ -20,11 +20,45 @@ export function conditionKeysOf(docs: PolicyDocument[]): string[] {
   return [...keys].sort();
 }
 
+/**
+ * The policy AWS attaches to every RCP level (RCPFullAWSAccess, cannot be detached) and, by default,
+ * to every SCP level (FullAWSAccess): Allow * on *. Read into a level whose files hold no Allow.
+ */
+export function fullAccessDocument(kind: 'scp' | 'rcp'): PolicyDocument {
+  const name = kind === 'rcp' ? 'RCPFullAWSAccess' : 'FullAWSAccess';
+  const loc = { file: `<implicit ${name}>`, line: 1, column: 1 };
+  return {
+    id: loc.file,
+    file: loc.file,
+    pointer: '',
+    kind,
+    version: '2012-10-17',
+    statements: [
+      {
+        index: 0,
+        sid: name,
+        effect: 'Allow',
+        actions: [{ value: '*', loc }],
+        resources: [{ value: '*', loc }],
+        ...(kind === 'rcp' ? { principal: { any: true, entries: [], loc } } : {}),
+        conditions: [],
+        loc,
+      },
+    ],
+    loc,
+    size: 0,
+    label: name,
+  };
+}
+
 function inputFor(subject: SubjectRef, docs: PolicyDocument[], record: UsageRecord, guards: PolicyDocument[] = []): EvaluationInput {
   // Guards (config context): RCPs narrow access to the bucket; SCPs and a boundary narrow the principal's own calls.
-  const level = (kind: PolicyDocument['kind']) => {
+  // An RCP level always holds RCPFullAWSAccess; an SCP level without any Allow is read as holding FullAWSAccess.
+  const level = (kind: 'scp' | 'rcp') => {
     const l = guards.filter((d) => d.kind === kind);
-    return l.length ? [l] : undefined;
+    if (!l.length) return undefined;
+    const implicit = kind === 'rcp' || !l.some((d) => d.statements.some((st) => st.effect === 'Allow'));
+    return [implicit ? [...l, fullAccessDocument(kind)] : l];
   };
   if (subject.type === 'bucket') {
     const bucketAccount = subject.arn?.split(':')[4] || undefined;

@@ -3,6 +3,7 @@ import { escalationCombos, riskCategories } from '../catalog/risk.js';
 import type { RiskCategory, RiskChange, SourceLocation } from '../model.js';
 import { allowedActions, isBlanketDeny, type CompiledStatement } from './compile.js';
 import { classifyResource } from './concreteness.js';
+import { arnContains } from './evaluate/match.js';
 
 let riskIndex: Map<number, RiskCategory[]> | undefined;
 let riskSet: ActionSet | undefined;
@@ -27,6 +28,8 @@ interface RiskGrant {
   action: string;
   categories: RiskCategory[];
   resources: Map<string, SourceLocation>;
+  /** Resources granted only by statements with conditions (a condition dropped in head widens the grant). */
+  conditionalOnly: Set<string>;
 }
 
 /** The high-risk actions one side allows, with the resources they are allowed on. */
@@ -43,10 +46,13 @@ export function riskGrants(stmts: CompiledStatement[]): Map<string, RiskGrant> {
     for (const i of risky.indices()) {
       const id = actionById(i).id;
       let grant = out.get(id);
-      if (!grant) out.set(id, (grant = { action: id, categories: index.get(i)!, resources: new Map() }));
+      if (!grant) out.set(id, (grant = { action: id, categories: index.get(i)!, resources: new Map(), conditionalOnly: new Set() }));
       for (const r of s.resources) {
         const key = s.notResource ? '*' : r;
-        if (!grant.resources.has(key)) grant.resources.set(key, s.loc);
+        if (!grant.resources.has(key)) {
+          grant.resources.set(key, s.loc);
+          if (s.conditional) grant.conditionalOnly.add(key);
+        } else if (!s.conditional) grant.conditionalOnly.delete(key);
       }
     }
   }
@@ -55,7 +61,8 @@ export function riskGrants(stmts: CompiledStatement[]): Map<string, RiskGrant> {
 
 /**
  * High-risk grants added and removed. A high-risk action kept but moved from a wildcard resource to
- * concrete or scoped ones only is a reduction ("narrowed"); the reverse is an addition.
+ * narrower ones inside it is a reduction ("narrowed"); a resource outside base's, or one base granted only under
+ * conditions and head without, is an addition.
  */
 export function riskChanges(base: CompiledStatement[], head: CompiledStatement[]): { added: RiskChange[]; removed: RiskChange[] } {
   const b = riskGrants(base);
@@ -68,13 +75,19 @@ export function riskChanges(base: CompiledStatement[], head: CompiledStatement[]
       for (const [r, loc] of g.resources) added.push({ action: id, categories: g.categories, resource: r, direction: 'added', location: loc });
       continue;
     }
-    const oldWild = [...old.resources.keys()].filter((r) => classifyResource(r) === 'wildcard');
-    const newWild = [...g.resources.entries()].filter(([r]) => classifyResource(r) === 'wildcard' && !old.resources.has(r));
-    for (const [r, loc] of newWild) added.push({ action: id, categories: g.categories, resource: r, direction: 'added', location: loc });
-    const headWild = [...g.resources.keys()].some((r) => classifyResource(r) === 'wildcard');
-    if (oldWild.length && !headWild) {
+    // Granted where it was not: a resource outside all of base's (`*` -> `...:stack/app-*` narrows, `role/app` ->
+    // `role/admin` adds), or granted without conditions where base granted it only with some.
+    const oldResources = [...old.resources.keys()];
+    const newResources = [...g.resources.keys()];
+    const inBase = (r: string) => oldResources.some((o) => arnContains(o, r));
+    const coveredByBase = (r: string) => oldResources.some((o) => arnContains(o, r) && (!old.conditionalOnly.has(o) || g.conditionalOnly.has(r)));
+    const wider = [...g.resources.entries()].filter(([r]) => !coveredByBase(r));
+    for (const [r, loc] of wider) added.push({ action: id, categories: g.categories, resource: r, direction: 'added', location: loc });
+    // Narrowed: head's resources all inside base's, and some wildcard of base's no longer inside head's.
+    const lostWild = oldResources.filter((o) => classifyResource(o) === 'wildcard' && !newResources.some((r) => arnContains(r, o)));
+    if (lostWild.length && newResources.every(inBase)) {
       const [r, loc] = [...g.resources.entries()][0];
-      removed.push({ action: id, categories: g.categories, resource: r, direction: 'narrowed', from: oldWild.join(', '), location: loc });
+      removed.push({ action: id, categories: g.categories, resource: r, direction: 'narrowed', from: lostWild.join(', '), location: loc });
     }
   }
   for (const [id, g] of b) {

@@ -24,12 +24,17 @@ export function analyseSubject(s: SubjectPolicies, config: GateConfig, usage?: U
 
   const delta = actionDelta(baseGrants, headGrants);
   const risk = riskChanges(baseGrants, headGrants);
-  // Guards (SCPs, RCPs, boundaries from the config context or mapped files) only narrow; they are
-  // used only when both sides have the same ones, else a widened guard could hide new access.
+  // Guards (SCPs, RCPs, boundaries from the config context or mapped files) only narrow. After merge
+  // head's version applies, and a change must not hide its new access behind a guard it adds or
+  // widens: an action is left out only when base's and head's versions both deny it.
   const guardDocs = { base: [...(s.guards?.base ?? []), ...guards(s.base)], head: [...(s.guards?.head ?? []), ...guards(s.head)] };
   const sameGuards = JSON.stringify(guardDocs.base.map((d) => d.statements)) === JSON.stringify(guardDocs.head.map((d) => d.statements));
-  if (!sameGuards) limits.push('the SCP/RCP/permissions-boundary context differs between base and head: it was not used to narrow new access');
-  const compared = compareAccess(baseAll, headAll, { guards: sameGuards && guardDocs.head.length ? compileGuards(guardDocs.head) : undefined });
+  if (!sameGuards) limits.push('the SCP/RCP/permissions-boundary context differs between base and head: only what both versions deny is left out of new access');
+  const useGuards = guardDocs.base.length > 0 && guardDocs.head.length > 0;
+  const compared = compareAccess(baseAll, headAll, {
+    guards: useGuards ? compileGuards(guardDocs.base) : undefined,
+    headGuards: useGuards && !sameGuards ? compileGuards(guardDocs.head) : undefined,
+  });
   const items = compared.items;
   limits.push(...compared.notes);
   let replaySummary;

@@ -12,47 +12,116 @@ export interface TreeEntry {
 export interface WalkResult {
   entries: Map<string, TreeEntry>;
   notes: string[];
+  /**
+   * Entries seen but not readable as tree entries (a name that is not valid UTF-8, deeper than
+   * the depth limit, vanished or unstatable while listing), by path: each must become an error.
+   */
+  problems: Map<string, string>;
+  /**
+   * Folders whose listing is missing or incomplete (unreadable, or where the walk stopped at the
+   * entry limit), by path ('' is the root): nothing under them may be taken as absent.
+   */
+  cut: Map<string, string>;
+  /** Set when the walk stopped at the entry limit: any path may be missing from this side. */
+  truncated?: string;
 }
 
-const MAX_DEPTH = 64;
-const MAX_ENTRIES = 200_000;
+export const MAX_DEPTH = 64;
+export const MAX_ENTRIES = 200_000;
 
-/** Lists files under `root` (relative, forward-slash paths), skipping `.git`. */
-export async function walkTree(root: string): Promise<WalkResult> {
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const SLASH = Buffer.from('/');
+
+function decodeName(name: Buffer): string | undefined {
+  try {
+    return utf8.decode(name);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface WalkOptions {
+  maxDepth?: number;
+  maxEntries?: number;
+}
+
+/**
+ * Lists files under `root` (relative, forward-slash paths), skipping `.git`. Names are read as
+ * bytes; nothing is dropped silently: a name that is not valid UTF-8, an entry deeper than the
+ * depth limit, or one that cannot be stat'ed goes to `problems`; a folder that cannot be listed
+ * (or where the entry limit stopped the walk) goes to `cut`.
+ */
+export async function walkTree(root: string, opts: WalkOptions = {}): Promise<WalkResult> {
+  const maxDepth = opts.maxDepth ?? MAX_DEPTH;
+  const maxEntries = opts.maxEntries ?? MAX_ENTRIES;
   const entries = new Map<string, TreeEntry>();
+  const problems = new Map<string, string>();
+  const cut = new Map<string, string>();
   const notes: string[] = [];
-  let truncated = false;
-  async function visit(dir: string, rel: string, depth: number): Promise<void> {
-    if (depth > MAX_DEPTH) {
-      notes.push(`${rel || '.'}: deeper than ${MAX_DEPTH} levels; not listed.`);
-      return;
-    }
-    let names: string[];
+  let truncated: string | undefined;
+  // `dir` is a byte path so names that are not valid UTF-8 can still be stat'ed and listed.
+  // `bad` carries why everything below is an error (an undecodable or too-deep folder name).
+  async function visit(dir: Buffer, rel: string, depth: number, bad: string | undefined): Promise<void> {
+    let names: Buffer[];
     try {
-      names = (await fsp.readdir(dir)).sort();
+      names = (await fsp.readdir(dir, { encoding: 'buffer' })).sort(Buffer.compare);
     } catch (err) {
-      notes.push(`${rel || '.'}: directory unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'}); not listed.`);
+      const why = `folder could not be listed (${(err as NodeJS.ErrnoException).code ?? 'error'}); its files were not read`;
+      cut.set(rel, why);
+      notes.push(`${rel || '.'}: ${why}.`);
       return;
     }
-    for (const name of names) {
-      if (name === '.git') continue;
-      if (entries.size >= MAX_ENTRIES) {
-        truncated = true;
+    for (const raw of names) {
+      if (truncated !== undefined) return;
+      const decoded = decodeName(raw);
+      if (decoded === '.git') continue;
+      const name = decoded ?? raw.toString('utf8'); // lossy, only to name the problem
+      const relPath = rel ? `${rel}/${name}` : name;
+      if (entries.size + problems.size >= maxEntries) {
+        truncated = `more than ${maxEntries} entries: the folder walk stopped at ${relPath}; it and every later path were not listed`;
+        cut.set(rel, truncated);
+        notes.push(`${root}: ${truncated}.`);
         return;
       }
-      const abs = path.join(dir, name);
-      const relPath = rel ? `${rel}/${name}` : name;
-      const st = await fsp.lstat(abs).catch(() => undefined);
-      if (!st) continue; // vanished while listing
-      if (st.isDirectory()) await visit(abs, relPath, depth + 1);
-      else if (st.isFile()) entries.set(relPath, { kind: 'file', abs, size: st.size });
-      else if (st.isSymbolicLink()) entries.set(relPath, { kind: 'symlink', abs, size: st.size });
-      else entries.set(relPath, { kind: 'other', abs, size: 0 });
+      const abs = Buffer.concat([dir, SLASH, raw]);
+      const why =
+        bad ??
+        (decoded === undefined ? 'file name is not valid UTF-8; not read' : undefined) ??
+        (depth > maxDepth ? `deeper than ${maxDepth} folder levels; not read` : undefined);
+      let st: Awaited<ReturnType<typeof fsp.lstat>>;
+      try {
+        st = await fsp.lstat(abs);
+      } catch (err) {
+        problems.set(relPath, `unreadable: ${(err as NodeJS.ErrnoException).code ?? 'error'} (vanished or unstatable while listing)`);
+        continue;
+      }
+      if (st.isDirectory()) {
+        await visit(abs, relPath, depth + 1, why);
+        continue;
+      }
+      if (why) {
+        problems.set(relPath, why);
+        continue;
+      }
+      const absText = abs.toString('utf8');
+      if (st.isFile()) entries.set(relPath, { kind: 'file', abs: absText, size: st.size });
+      else if (st.isSymbolicLink()) entries.set(relPath, { kind: 'symlink', abs: absText, size: st.size });
+      else entries.set(relPath, { kind: 'other', abs: absText, size: 0 });
     }
   }
-  await visit(root, '', 0);
-  if (truncated) notes.push(`${root}: more than ${MAX_ENTRIES} entries; the rest were not listed.`);
-  return { entries, notes };
+  await visit(Buffer.from(root), '', 0, undefined);
+  return { entries, notes, problems, cut, truncated };
+}
+
+/** Why `rel` may be missing from a walk that was cut short, or undefined when its absence is real. */
+export function cutReason(tree: WalkResult, rel: string): string | undefined {
+  if (tree.truncated !== undefined) return tree.truncated;
+  if (tree.cut.has('')) return tree.cut.get('');
+  for (let i = rel.indexOf('/'); i >= 0; i = rel.indexOf('/', i + 1)) {
+    const why = tree.cut.get(rel.slice(0, i));
+    if (why !== undefined) return why;
+  }
+  return undefined;
 }
 
 /** One side of a file as read from disk. */

@@ -1,11 +1,12 @@
 import type { FileChange } from '../model.js';
 import { UsageError } from './errors.js';
-import { firstLine, runGit } from './git-exec.js';
+import path from 'node:path';
+import { firstLine, gitOk, runGit } from './git-exec.js';
 import {
   ABSENT_MODE, GITLINK_MODE, SYMLINK_MODE, blobSizes, parseRawDiff, readBlobs, type RawChange,
 } from './git-objects.js';
 import {
-  BUDGET_EXHAUSTED, ReadBudget, fileCount, isIncluded, tooLargeMessage,
+  BUDGET_EXHAUSTED, FOLDER_NOT_LISTED, ReadBudget, fileCount, isIncluded, tooLargeMessage,
   type ChangeSetWithStats, type ChangeStats, type ReadLimits,
 } from './limits.js';
 
@@ -100,7 +101,7 @@ export async function changesBetweenRefs(
   if (/rename detection was skipped/i.test(diff.stderr)) {
     notes.push('git skipped rename detection (too many files): renames appear as a deletion and an addition.');
   }
-  const result = await readChanges(repoDir, parseRawDiff(diff.stdout), opts, notes);
+  const result = await readChanges(repoDir, headSha, parseRawDiff(diff.stdout), opts, notes);
   return {
     baseLabel: label(baseRef, fromSha, usedMergeBase ? 'merge base' : ''),
     headLabel: label(headRef, headSha),
@@ -124,6 +125,7 @@ function statusOf(raw: RawChange, hasBase: boolean, hasHead: boolean): FileChang
 
 async function readChanges(
   repoDir: string,
+  headSha: string,
   raws: RawChange[],
   limits: ReadLimits,
   notes: string[],
@@ -131,6 +133,14 @@ async function readChanges(
   const stats: ChangeStats = { changed: 0, unchanged: 0, excluded: 0, skipped: 0 };
   const pending: Pending[] = [];
   const submodules: string[] = [];
+  const linksOutside: RawChange[] = [];
+  // Head-side symlinks and submodules: where base had a folder, its files are not deleted but
+  // hidden behind something the gate does not follow, whatever the link's own name.
+  const headLinks = new Map<string, string>();
+  for (const raw of raws) {
+    if (raw.dstMode === SYMLINK_MODE) headLinks.set(raw.dstPath, 'a symlink');
+    else if (raw.dstMode === GITLINK_MODE) headLinks.set(raw.dstPath, 'a submodule');
+  }
   for (const raw of raws) {
     if (raw.srcMode === GITLINK_MODE || raw.dstMode === GITLINK_MODE) submodules.push(raw.dstPath);
     // A submodule side has no bytes in this repository: treat it as absent.
@@ -142,11 +152,25 @@ async function readChanges(
     }
     if (!isIncluded(limits, raw.srcPath, raw.dstPath)) {
       stats.excluded++;
+      if (raw.dstMode === SYMLINK_MODE || raw.dstMode === GITLINK_MODE) linksOutside.push(raw);
       continue;
     }
     const status = statusOf(raw, hasBase, hasHead);
     const change: FileChange = { path: hasHead ? raw.dstPath : raw.srcPath, status };
     if (status === 'renamed') change.basePath = raw.srcPath;
+    if (hasBase && raw.dstMode === GITLINK_MODE) {
+      change.status = 'modified';
+      change.error = 'replaced by a submodule in head; not followed';
+      pending.push({ change });
+      continue;
+    }
+    const replaced = hasBase ? replacedFolder(headLinks, raw.srcPath) : undefined;
+    if (replaced) {
+      if (change.status === 'deleted') change.status = 'modified'; // its folder is still there, as a link
+      change.error = `folder ${replaced.path} replaced by ${replaced.what} in head; not followed`;
+      pending.push({ change });
+      continue;
+    }
     if ((hasBase && raw.srcMode === SYMLINK_MODE) || (hasHead && raw.dstMode === SYMLINK_MODE)) {
       change.error = SYMLINK_NOT_FOLLOWED; // its content is a path; reading the target could leave the repo
       pending.push({ change });
@@ -157,8 +181,61 @@ async function readChanges(
   if (submodules.length > 0) notes.push(`Skipped ${fileCount(submodules.length)} that are submodules (not followed): ${submodules.join(', ')}`);
   if (stats.excluded > 0) notes.push(`${fileCount(stats.excluded)} changed outside the include filter; not read.`);
   await fillContents(repoDir, pending, limits);
-  stats.changed = pending.length;
-  return { files: pending.map((p) => p.change), stats };
+  const folders = await folderLinks(repoDir, headSha, linksOutside);
+  stats.changed = pending.length + folders.length;
+  return { files: [...pending.map((p) => p.change), ...folders], stats };
+}
+
+/**
+ * Changed symlinks and submodules whose own names the include filter rejects but that stand for
+ * a folder in head (a submodule; a symlink to a tree of the head commit):
+ * the files a deployment reads through them are never listed, so each is an error.
+ */
+const MAX_LINK_TEXT = 4096;
+
+async function folderLinks(repoDir: string, headSha: string, raws: RawChange[]): Promise<FileChange[]> {
+  const out: FileChange[] = [];
+  const symlinks = raws.filter((r) => r.dstMode === SYMLINK_MODE);
+  for (const r of raws) {
+    if (r.dstMode === GITLINK_MODE) out.push({ path: r.dstPath, status: 'modified', error: `${FOLDER_NOT_LISTED}head: ${r.dstPath} is a submodule; not followed` });
+  }
+  if (symlinks.length === 0) return out;
+  const oids = [...new Set(symlinks.map((r) => r.dstOid))];
+  const sizes = await blobSizes(repoDir, oids);
+  const small = oids.filter((o) => (sizes.get(o) ?? Infinity) <= MAX_LINK_TEXT);
+  const texts = await readBlobs(repoDir, small, small.length * MAX_LINK_TEXT);
+  const targets = symlinks.map((r) => {
+    const text = Buffer.from(texts.get(r.dstOid) ?? new Uint8Array()).toString('utf8');
+    const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(r.dstPath), text));
+    const outside = text === '' || text.startsWith('/') || resolved === '..' || resolved.startsWith('../') || /[\n\0]/.test(resolved);
+    return { r, text, resolved, outside };
+  });
+  const inside = targets.filter((t) => !t.outside);
+  const types = new Map<string, string>();
+  if (inside.length > 0) {
+    const check = await gitOk(repoDir, ['cat-file', '--batch-check=%(objecttype)'], {
+      input: inside.map((t) => `${headSha}:${t.resolved === '.' ? '' : t.resolved}`).join('\n') + '\n',
+    });
+    const lines = check.toString('utf8').split('\n');
+    inside.forEach((t, i) => types.set(t.r.dstPath, (lines[i] ?? '').trim()));
+  }
+  for (const t of targets) {
+    // Only a target that is a tree of the head commit is known to be a folder; one out of the
+    // repository (or through another link) is left alone, as in directory mode for a file target.
+    if (t.outside || types.get(t.r.dstPath) !== 'tree') continue;
+    out.push({ path: t.r.dstPath, status: 'modified', error: `${FOLDER_NOT_LISTED}head: ${t.r.dstPath} is a symlink to a folder (-> ${t.text}); not followed` });
+  }
+  return out;
+}
+
+/** The nearest folder above `p` that head replaced by a symlink or submodule. */
+function replacedFolder(links: Map<string, string>, p: string): { path: string; what: string } | undefined {
+  if (links.size === 0) return undefined;
+  for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) {
+    const what = links.get(p.slice(0, i));
+    if (what !== undefined) return { path: p.slice(0, i), what };
+  }
+  return undefined;
 }
 
 /** Checks sizes first, then reads every blob within the limits in one batch. */

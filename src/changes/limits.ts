@@ -20,7 +20,7 @@ export interface ChangeStats {
   unchanged: number;
   /** Changed (or, in directory mode, not compared) paths left out by `include`. */
   excluded: number;
-  /** Listed changes that were not read at all (submodules, special files). */
+  /** Listed changes that were not read at all (submodules; the same symlink to a folder on both sides). */
   skipped: number;
 }
 
@@ -54,6 +54,13 @@ export class ReadBudget {
     return true;
   }
 }
+
+/**
+ * Prefix of errors that name a folder (or a link standing for one), not a policy file: a folder
+ * the walk could not list, or a symlink / submodule whose files are never read. Such a path has
+ * no policy extension, so a consumer must not drop it for its name.
+ */
+export const FOLDER_NOT_LISTED = 'folder not listed: ';
 
 export const BUDGET_EXHAUSTED = 'not read: total read limit reached (maxTotalBytes)';
 

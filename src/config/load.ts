@@ -50,12 +50,14 @@ export function parseConfig(text: string, file: string): GateConfig {
     for (const err of errors) {
       // oneOf/anyOf produce a cascade; keep the most specific message per path.
       if (err.keyword === 'oneOf' || err.keyword === 'anyOf' || err.keyword === 'if') continue;
-      const node = nodeAt(doc.contents as YamlNode | null, err.instancePath);
+      // An unknown setting is shown where its key is, not where the mapping holding it starts.
+      const unknownKey = err.keyword === 'additionalProperties' ? (err.params as { additionalProperty: string }).additionalProperty : undefined;
+      const node = unknownKey !== undefined ? keyNodeAt(doc.contents as YamlNode | null, err.instancePath, unknownKey) : nodeAt(doc.contents as YamlNode | null, err.instancePath);
       const where = at(node?.range?.[0]);
       const path = err.instancePath || '(top level)';
       const detail =
-        err.keyword === 'additionalProperties'
-          ? `unknown setting "${(err.params as { additionalProperty: string }).additionalProperty}"`
+        unknownKey !== undefined
+          ? `unknown setting "${unknownKey}"`
           : err.keyword === 'enum'
             ? `must be one of ${(err.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
             : err.message ?? 'is invalid';
@@ -87,13 +89,35 @@ function semanticProblems(c: GateConfig): Array<{ pointer: string; message: stri
   };
   c.subjects.forEach((s, i) => glob(`/subjects/${i}/files`, s.files));
   c.policyFiles.include.forEach((g, i) => glob(`/policy-files/include/${i}`, g));
+  // The defaults come first in the list; the config's own entries follow them.
+  const builtIn = defaultConfig().policyFiles.exclude.length;
+  c.policyFiles.exclude.slice(builtIn).forEach((g, i) => glob(`/policy-files/exclude/${i}`, g));
   for (const [key, value] of [['since', c.cloudtrail.since], ['until', c.cloudtrail.until]] as const) {
-    if (value === undefined || /^\d+d$/.test(value)) continue;
-    const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
-    const date = new Date(value);
-    if (!day || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== day.slice(1).join('-')) out.push({ pointer: `/cloudtrail/${key}`, message: `${JSON.stringify(value)} is not a real date` });
+    const problem = value === undefined ? undefined : windowBoundProblem(value, key === 'since');
+    if (problem) out.push({ pointer: `/cloudtrail/${key}`, message: problem });
   }
   return out;
+}
+
+/**
+ * Why a CloudTrail window bound is unusable (undefined: it is fine): a date (`2026-08-01`, or a full ISO time)
+ * that exists, or for a start also a number of days back (`90d`). Shared by the config, --since and the action.
+ */
+export function windowBoundProblem(value: string, allowDays: boolean): string | undefined {
+  if (allowDays && /^\d{1,4}d$/.test(value)) return undefined;
+  const day = /^(\d{4})-(\d{2})-(\d{2})(?:T[0-9:.]+Z)?$/.exec(value);
+  const date = new Date(value);
+  if (!day || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== day.slice(1).join('-')) {
+    return `${JSON.stringify(value)} is not a real date (YYYY-MM-DD)${allowDays ? ' or a number of days (90d)' : ''}`;
+  }
+  return undefined;
+}
+
+/** The key node `key` of the mapping at `pointer` (else the mapping). */
+function keyNodeAt(root: YamlNode | null, pointer: string, key: string): YamlNode | undefined {
+  const map = pointer === '' ? root : nodeAt(root, pointer);
+  const pair = isMap(map) ? map.items.find((p) => isScalar(p.key) && String(p.key.value) === key) : undefined;
+  return (pair?.key as YamlNode | undefined) ?? map ?? undefined;
 }
 
 function nodeAt(root: YamlNode | null, pointer: string): YamlNode | undefined {

@@ -1,4 +1,5 @@
-// The config file schema (draft-07). schemas/config.schema.json is written from this by `npm run schemas`; a test keeps them equal.
+// The config file schema (draft-07). schemas/config.schema.json is the same schema for editors and other tools;
+// edit both (test/unit/project.test.ts fails when they differ).
 export const CONFIG_SCHEMA: Record<string, unknown> = {
   "$schema": "http://json-schema.org/draft-07/schema#",
   "$id": "https://github.com/iam-policy-gate/iam-policy-gate/schemas/config.schema.json",

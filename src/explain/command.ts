@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../changes/errors.js';
 import { CaseFileError, parseCaseFile, toCase } from './cases.js';
-import { explainCase } from './explain.js';
+import { bucketsHolding, explainCase, findSubject } from './explain.js';
 import { loadWorld } from './load.js';
 import { renderExplainJson, renderExplainText } from './render.js';
 import type { CaseContextValue, ExplainCase } from './types.js';
@@ -87,6 +87,17 @@ export async function explainCommand(args: string[], out: (s: string) => void): 
     }
   } else cases = [caseFromFlags(values)];
   const { world, notes } = await loadWorld({ base: values.base, head: values.head, repo: values.repo, config: values.config });
+  // A subject the repository has no policies for would be denied on both sides: a typo must not read as "deny".
+  // (A caller given only as --principal may have none here when a bucket policy of the repository decides.)
+  const undecidable = (c: ExplainCase) => !findSubject(world, c.subject ?? c.principal) && (c.subject !== undefined || bucketsHolding(world, c.resource).length === 0);
+  const unknown = [...new Set(cases.filter(undecidable).map((c) => c.subject ?? c.principal ?? ''))];
+  if (unknown.length) {
+    const known = world.subjects.map((s) => s.subject.arn ?? s.subject.id);
+    throw new UsageError(
+      `no policies in base or head for ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}` +
+        (known.length ? `; subjects found: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', …' : ''}` : ' (map files to subjects in the config)'),
+    );
+  }
   const outcomes = cases.map((c) => explainCase(c, world));
   if (format === 'json') out(renderExplainJson(outcomes));
   else {

@@ -4,6 +4,7 @@ import { evaluateCondition } from '../analysis/evaluate/conditions.js';
 import { evaluateStatement, type EvaluatedHit } from '../analysis/evaluate/statement.js';
 import type { RequestPrincipal } from '../analysis/evaluate/principal.js';
 import type { Decision, PolicyDocument, SubjectPolicies } from '../model.js';
+import { fullAccessDocument } from '../analysis/replay.js';
 import { subjectGlob } from '../review/match.js';
 import type { ExplainCase, ExplainCondition, ExplainOptions, ExplainOutcome, ExplainSide, ExplainStatement, ExplainWorld, ExpectedDecision } from './types.js';
 
@@ -12,7 +13,7 @@ type Side = 'base' | 'head';
 /** Documents that grant (identity, bucket, resource); trust policies say who may assume a role, not what it may do. */
 const grants = (docs: PolicyDocument[]) => docs.filter((d) => d.kind === 'identity' || d.kind === 'bucket' || d.kind === 'resource');
 
-function findSubject(world: ExplainWorld, id: string | undefined): SubjectPolicies | undefined {
+export function findSubject(world: ExplainWorld, id: string | undefined): SubjectPolicies | undefined {
   if (!id) return undefined;
   return world.subjects.find((s) => s.subject.id === id || s.subject.arn === id);
 }
@@ -26,7 +27,7 @@ function principalOf(arn: string): RequestPrincipal {
 }
 
 /** Bucket subjects of the repository whose bucket holds the resource. */
-function bucketsHolding(world: ExplainWorld, resource: string | undefined): SubjectPolicies[] {
+export function bucketsHolding(world: ExplainWorld, resource: string | undefined): SubjectPolicies[] {
   if (!resource) return [];
   return world.subjects.filter((s) => s.subject.type === 'bucket' && s.subject.arn && (resource === s.subject.arn || resource.startsWith(`${s.subject.arn}/`)));
 }
@@ -50,9 +51,16 @@ export function layersFor(c: ExplainCase, world: ExplainWorld, side: Side, opts:
   const docs = world.documents[side];
   const boundary = world.context.boundaries.filter((b) => subjectId && subjectGlob(b.subject).test(subjectId)).flatMap((b) => docs.get(b.file) ?? []);
   if (boundary.length) input.boundary = boundary;
-  // Each SCP or RCP file is one level of the organization: every level must allow.
-  if (world.context.scps.length) input.scps = world.context.scps.map((f) => docs.get(f) ?? []);
-  if (world.context.rcps.length) input.rcps = world.context.rcps.map((f) => docs.get(f) ?? []);
+  // Each SCP or RCP file is one level of the organization: every level must allow. An RCP level always holds
+  // RCPFullAWSAccess (AWS attaches it, it cannot be detached); an SCP file with no Allow is read as sitting beside
+  // FullAWSAccess, as the gate reads it (else a Deny-only file would deny everything).
+  const level = (kind: 'scp' | 'rcp', f: string) => {
+    const l = docs.get(f) ?? [];
+    const implicit = kind === 'rcp' || !l.some((d) => d.statements.some((st) => st.effect === 'Allow'));
+    return implicit ? [...l, fullAccessDocument(kind)] : l;
+  };
+  if (world.context.scps.length) input.scps = world.context.scps.map((f) => level('scp', f));
+  if (world.context.rcps.length) input.rcps = world.context.rcps.map((f) => level('rcp', f));
   return input;
 }
 

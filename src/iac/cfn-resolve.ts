@@ -23,6 +23,8 @@ export interface Placeholder {
   /** The expression, e.g. `${cfn:Ref(BucketParam)}`. */
   expr: string;
   reason: string;
+  /** How the value is analysed when not as "*" (an `Fn::If` on an unknown condition: each branch). */
+  analysedAs?: string;
 }
 
 export interface CfnResource {
@@ -38,6 +40,8 @@ type Resolved = LNode | typeof NO_VALUE;
 
 const UNKNOWN = '*';
 const MAX_DEPTH = 64;
+/** Conditions forked at once for one list item (2^n readings of it); past that the first branch is read. */
+const MAX_FORKED = 6;
 
 interface ArnRule {
   /** The property naming the physical resource. */
@@ -90,6 +94,10 @@ export class CfnResolver {
   readonly account: string;
   readonly region: string;
   private depth = 0;
+  /** Undecidable conditions whose `Fn::If` branches (mappings) must be read one at a time. */
+  private pendingForks: string[] = [];
+  /** The branch taken for a forked condition while one reading is resolved. */
+  private readonly forced = new Map<string, boolean>();
 
   constructor(
     readonly file: string,
@@ -124,8 +132,34 @@ export class CfnResolver {
 
   /** Resolve a subtree; undefined when it is AWS::NoValue. */
   resolve(node: LNode): LNode | undefined {
-    const r = this.value(node);
-    return r === NO_VALUE ? undefined : r;
+    const variants = this.readings(node);
+    if (variants.length <= 1) return variants[0];
+    return combine(variants);
+  }
+
+  /**
+   * Every reading of a node: an `Fn::If` on an unknown condition whose branches are mappings (a Principal, a
+   * statement, a Condition block) cannot be merged into one value, so the node is resolved once per branch.
+   */
+  private readings(node: LNode): LNode[] {
+    const saved = this.pendingForks;
+    this.pendingForks = [];
+    const v = this.value(node);
+    const pending = this.pendingForks.filter((n) => !this.forced.has(n));
+    this.pendingForks = saved;
+    const first = v === NO_VALUE ? [] : [v];
+    if (pending.length === 0 || this.forced.size >= MAX_FORKED) return first;
+    const name = pending[0];
+    const groups: LNode[][] = [];
+    for (const choice of [true, false]) {
+      this.forced.set(name, choice);
+      try {
+        groups.push(this.readings(node));
+      } finally {
+        this.forced.delete(name);
+      }
+    }
+    return [...groups[0], ...distinctSids(groups[0], groups[1], `${name}=false`)];
   }
 
   /** A scalar's text after resolution, or undefined when it is not a scalar. */
@@ -211,7 +245,8 @@ export class CfnResolver {
   private enter(key: string, loc: SourceLocation): boolean {
     if (this.active.includes(key)) {
       const cycle = [...this.active.slice(this.active.indexOf(key)), key].join(' → ');
-      this.errors.push(iacFinding('parse-error', 'high', `${loc.file}:${loc.line}: circular reference: ${cycle}; the value is analysed as "*"`, loc, `cycle|${cycle}`, { cycle }));
+      const f = iacFinding('parse-error', 'high', `${loc.file}:${loc.line}: circular reference: ${cycle}; the value is analysed as "*"`, loc, `cycle|${cycle}`, { cycle });
+      if (!this.errors.some((e) => e.identity === f.identity)) this.errors.push(f); // a value read once per Fn::If branch meets it again
       return false;
     }
     this.active.push(key);
@@ -272,14 +307,10 @@ export class CfnResolver {
       if (iff?.kind === 'array' && iff.items.length === 3 && iff.items[0].kind === 'string') {
         const c = this.condition(iff.items[0].value, item.loc);
         const branches = c === undefined ? [iff.items[1], iff.items[2]] : [c ? iff.items[1] : iff.items[2]];
-        for (const b of branches) {
-          const v = this.value(b);
-          if (v !== NO_VALUE) out.push(v);
-        }
+        for (const b of branches) out.push(...this.readings(b));
         continue;
       }
-      const v = this.value(item);
-      if (v !== NO_VALUE) out.push(v);
+      out.push(...this.readings(item));
     }
     return out;
   }
@@ -325,15 +356,26 @@ export class CfnResolver {
         if (!name || args.length !== 3) return this.str(this.unknown(loc, 'If', 'malformed Fn::If'), loc);
         const c = this.condition(name, loc);
         if (c !== undefined) return this.value(c ? args[1] : args[2]);
+        const forced = this.forced.get(name);
+        if (forced !== undefined) return this.value(forced ? args[1] : args[2]);
         const a = this.value(args[1]);
         const b = this.value(args[2]);
-        if (a === NO_VALUE) return b;
-        if (b === NO_VALUE) return a;
-        // Either branch may apply: a list of both is the union IAM would allow at most.
-        const flat = [a, b].flatMap((x) => (x.kind === 'array' ? x.items : [x]));
-        if (flat.every((x) => x.kind === 'string')) return { kind: 'array', items: flat, loc };
-        this.unknown(loc, `If(${name})`, `condition ${name} is not known; the first branch is analysed`);
-        return a;
+        const present = [a, b].filter((x): x is LNode => x !== NO_VALUE);
+        if (present.length === 0) return NO_VALUE;
+        // Either branch may apply: a list of both is the union IAM would allow at most (statements, policies, names).
+        if (a !== NO_VALUE && b !== NO_VALUE && a.kind === 'array' && b.kind === 'array') return { kind: 'array', items: [...a.items, ...distinctSids(a.items, b.items, `${name}=false`)], loc };
+        if (present.length === 1 && present[0].kind === 'array') return present[0];
+        const flat = present.flatMap((x) => (x.kind === 'array' ? x.items : [x]));
+        if (flat.every((x) => x.kind === 'string')) return present.length === 1 ? present[0] : { kind: 'array', items: flat, loc };
+        // Mappings (a Principal, a statement, a Condition block) or a value against AWS::NoValue: the enclosing
+        // list item (or the whole document) is read once per branch.
+        if (!this.pendingForks.includes(name)) this.pendingForks.push(name);
+        if (this.forced.size < MAX_FORKED) {
+          this.placeholders.push({ loc: { file: loc.file, line: loc.line, column: loc.column }, expr: `\${cfn:If(${name})}`, reason: `condition ${name} is not known`, analysedAs: 'each branch' });
+        } else {
+          this.unknown(loc, `If(${name})`, `condition ${name} is not known and too many conditions are undecided here; only the first branch is analysed`);
+        }
+        return a === NO_VALUE ? b : a;
       }
       case 'Fn::FindInMap':
         return this.findInMap(args, loc);
@@ -484,6 +526,41 @@ export class CfnResolver {
 /** `Condition` is a function only with a name (a statement's Condition block is an object). */
 function isIntrinsic(e: LEntry): boolean {
   return e.key === 'Ref' || e.key.startsWith('Fn::') || (e.key === 'Condition' && e.value.kind === 'string');
+}
+
+/**
+ * Statements of another reading of the same list, their Sids made distinct from the first reading's (a statement read
+ * once per branch keeps its Sid in the first reading and gets `Sid[Cond=false]` in the second).
+ */
+function distinctSids(first: LNode[], second: LNode[], tag: string): LNode[] {
+  const sidOf = (n: LNode): string | undefined => {
+    const s = n.kind === 'object' ? valueOf(n, 'Sid') : undefined;
+    return s?.kind === 'string' && s.value !== '' ? s.value : undefined;
+  };
+  const taken = new Set(first.map(sidOf).filter((s): s is string => s !== undefined));
+  return second.map((n) => {
+    const sid = sidOf(n);
+    if (sid === undefined || !taken.has(sid) || n.kind !== 'object') return n;
+    let renamed = `${sid}[${tag}]`;
+    for (let i = 2; taken.has(renamed); i++) renamed = `${sid}[${tag}]${i}`;
+    taken.add(renamed);
+    return { ...n, entries: n.entries.map((e) => (e.key === 'Sid' ? { ...e, value: { kind: 'string' as const, value: renamed, loc: e.value.loc } } : e)) };
+  });
+}
+
+/** Readings of one value merged: lists joined, documents' statements joined; otherwise the first reading. */
+function combine(variants: LNode[]): LNode {
+  const [first] = variants;
+  if (variants.every((v) => v.kind === 'array')) return { kind: 'array', items: variants.flatMap((v) => (v as { items: LNode[] }).items), loc: first.loc };
+  if (first.kind === 'object' && variants.every((v) => v.kind === 'object')) {
+    const asList = (n: LNode | undefined): LNode[] => (n === undefined ? [] : n.kind === 'array' ? n.items : [n]);
+    const statements = variants.reduce<LNode[]>((acc, v, i) => [...acc, ...distinctSids(acc, asList(valueOf(v, 'Statement')), `reading${i + 1}`)], []);
+    const entries: LEntry[] = first.entries.filter((e) => e.key !== 'Statement');
+    const stmtEntry = variants.flatMap((v) => (v.kind === 'object' ? v.entries : [])).find((e) => e.key === 'Statement');
+    if (stmtEntry) entries.push({ key: 'Statement', keyLoc: stmtEntry.keyLoc, value: { kind: 'array', items: statements, loc: stmtEntry.value.loc } });
+    return { kind: 'object', entries, loc: first.loc };
+  }
+  return first;
 }
 
 function scalarOf(n: LNode): string | undefined {

@@ -5,7 +5,8 @@ import type { Finding, Severity, SourceLocation } from '../model.js';
  * Rule ids this folder reports beside the shared ones (parse-error, unsupported-file):
  * - iac-unresolved: a template value or plan value is not known; it is analysed as "*" (could be anything).
  * - iac-unattached: a policy attached to nothing in the template or plan; analysed on its own.
- * - iac-external-policy: a managed policy named by ARN whose content is not in the input.
+ * - iac-external-policy: a managed policy named by ARN whose content is not in the input (the pipeline makes it
+ *   iac-external-policy-added when base did not attach it).
  * - iac-not-analysed: a construct read but not expanded (SAM transform, nested stack parameters).
  */
 export const IAC_RULES = ['iac-unresolved', 'iac-unattached', 'iac-external-policy', 'iac-not-analysed'] as const;

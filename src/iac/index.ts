@@ -36,7 +36,9 @@ const PLAN_MARKER = /^\s*\{\s*"format_version"\s*:/;
  * policy). JSON files are left to the JSON path (see extractIacJson). Never throws.
  */
 export function extractIacText(path: string, text: string, opts: { forcePolicy?: boolean; iac?: IacOptions }): ExtractedFile | undefined {
-  if (!YAML_NAME.test(path) || text.trimStart().startsWith('{')) return undefined;
+  if (!YAML_NAME.test(path)) return undefined;
+  // JSON in a .yaml/.template file goes the JSON way; YAML flow style (`{Resources: {...}}`) also starts with `{`.
+  if (text.trimStart().startsWith('{') && isJsonText(text)) return undefined;
   const parsed = parseCfnYaml(text, path);
   if (!parsed.root) {
     if (opts.forcePolicy || TEMPLATE_MARKERS.test(text.slice(0, 1 << 20))) return { path, status: 'error', format: 'cloudformation', documents: [], findings: parsed.findings };
@@ -49,6 +51,15 @@ export function extractIacText(path: string, text: string, opts: { forcePolicy?:
     return { path, status: 'error', format: 'cloudformation', documents: [], findings: [iacFinding('parse-error', 'high', `${path}:1: not a CloudFormation template: ${why}`, at(path), 'not-cfn')] };
   }
   return extractCloudFormation(path, parsed.root, opts.iac?.cloudformation ?? {}, parsed.findings);
+}
+
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A parsed JSON file that is a CloudFormation template or a Terraform plan; undefined for anything else. */
@@ -98,14 +109,27 @@ export function withPlanFiles(changes: ChangeSet, plans: Array<{ path: string; b
     }
     files.push(p.error ? { path: p.path, status: 'modified', error: p.error } : { path: p.path, status: 'modified', base: p.bytes, head: p.bytes });
   }
-  // A plan committed in the repository is also its own pair: compare the head plan's before and after.
+  // A plan committed in the repository is also its own pair: compare the head plan's before and after. Only a
+  // real plan replacing nothing or a plan: a policy whose head merely starts with "format_version" must keep its
+  // base version (else base would be compared with head's own bytes and any new grant hidden).
   for (let i = 0; i < files.length; i++) {
     const f = files[i];
     if (plans.some((p) => p.path === f.path) || !isPlanBytes(f.head) || f.base === f.head) continue;
+    if ((f.base !== undefined && !isPlanBytes(f.base)) || !parsesAsPlan(f.head!)) continue;
     files[i] = { ...f, status: 'modified', base: f.head };
     notes.push(`${f.path}: a Terraform plan; its before/after values are compared, not its two git versions`);
   }
   return { ...changes, files, notes };
+}
+
+/** Whether bytes are JSON with a plan's shape (isTerraformPlan's test, on a plain parse). */
+function parsesAsPlan(bytes: Uint8Array): boolean {
+  try {
+    const v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as Record<string, unknown> | null;
+    return v !== null && typeof v === 'object' && !Array.isArray(v) && typeof v.format_version === 'string' && ('resource_changes' in v || 'planned_values' in v || 'terraform_version' in v);
+  } catch {
+    return false;
+  }
 }
 
 /** Which side of a file to read, for inputs (plans) that carry both. */

@@ -34,6 +34,8 @@ interface Change {
   before?: LNode;
   after?: LNode;
   afterUnknown: unknown;
+  /** change.actions includes "create" (a create, or a replacement): computed attributes are unknown anyway. */
+  creates: boolean;
 }
 
 export function isTerraformPlan(root: LNode): boolean {
@@ -124,6 +126,10 @@ class PlanReader {
         before: objectOrUndefined(valueOf(change, 'before')),
         after: objectOrUndefined(valueOf(change, 'after')),
         afterUnknown: valueOf(change, 'after_unknown') ? toPlain(valueOf(change, 'after_unknown')!) : {},
+        creates: (() => {
+          const a = valueOf(change, 'actions');
+          return a?.kind === 'array' ? a.items.some((x) => x.kind === 'string' && x.value === 'create') : !objectOrUndefined(valueOf(change, 'before'));
+        })(),
       };
       for (const sideName of ['before', 'after'] as const) {
         const v = valueOf(change, sideName);
@@ -175,7 +181,8 @@ class PlanReader {
           this.bucketPolicy(c, values, 'policy');
           break;
         case 'aws_s3_bucket':
-          if (str(valueOf(values, 'policy'))) this.bucketPolicy(c, values, 'policy');
+          // The legacy policy argument: analysed when known, fails closed when set but unknown until apply.
+          if (str(valueOf(values, 'policy')) || this.unknownSetting(c, 'policy')) this.bucketPolicy(c, values, 'policy');
           break;
       }
     }
@@ -223,26 +230,57 @@ class PlanReader {
     }
   }
 
-  /** The configuration block of a change's module, and that module's folder (for source lines). */
-  private moduleConfig(c: Change): { module?: LNode; dir?: string } {
+  /**
+   * The configuration block of a change's module, and that module's folder (for source lines). When the module
+   * (or one it is called from) comes from a registry or other remote source, `dir` is undefined and `call` is the
+   * outermost such module call with the folder of the module that writes it.
+   */
+  private moduleConfig(c: Change): { module?: LNode; dir?: string; call?: { name: string; dir: string } } {
     const steps = parseModulePath(c.moduleAddress);
     let module = valueOf(valueOf(this.root, 'configuration') ?? { kind: 'null', loc: at(this.file) }, 'root_module');
     let dir: string | undefined = '';
+    let call: { name: string; dir: string } | undefined;
     for (const s of steps ?? []) {
-      const call = module ? valueOf(valueOf(module, 'module_calls') ?? module, s.name) : undefined;
-      dir = dir === undefined ? undefined : moduleDirOf(str(call && valueOf(call, 'source')), dir);
-      module = call ? valueOf(call, 'module') : undefined;
+      const node = module ? valueOf(valueOf(module, 'module_calls') ?? module, s.name) : undefined;
+      const parent = dir;
+      dir = dir === undefined ? undefined : moduleDirOf(str(node && valueOf(node, 'source')), dir);
+      if (dir === undefined && parent !== undefined && !call) call = { name: s.name, dir: parent };
+      module = node ? valueOf(node, 'module') : undefined;
     }
-    return { module, dir: steps ? dir : undefined };
+    return { module, dir: steps ? dir : undefined, call };
+  }
+
+  /** The configuration block of a change's resource (`expressions` and the rest), when the plan has one. */
+  private configResource(c: Change): LNode | undefined {
+    const { module } = this.moduleConfig(c);
+    const resources = module ? valueOf(module, 'resources') : undefined;
+    const cfgAddress = `${c.mode === 'data' ? 'data.' : ''}${c.type}.${c.name}`;
+    return resources?.kind === 'array' ? resources.items.find((r) => str(valueOf(r, 'address')) === cfgAddress) : undefined;
+  }
+
+  /** The configuration expression of a change's attribute (`expressions.<attr>`). */
+  private configExpr(c: Change, attr: string): LNode | undefined {
+    const cfg = this.configResource(c);
+    return cfg ? valueOf(valueOf(cfg, 'expressions') ?? cfg, attr) : undefined;
+  }
+
+  /**
+   * An attribute unknown until apply that the author sets (its expression is in the configuration) or that
+   * changes on an existing resource updated in place: not a computed attribute merely left for the provider to
+   * fill on create (or on the create of a replacement).
+   */
+  private unknownSetting(c: Change, attr: string): boolean {
+    if (!this.unknown(c, attr)) return false;
+    if (this.configExpr(c, attr) !== undefined) return true;
+    return c.before !== undefined && !c.creates;
   }
 
   /** Addresses a change's attribute expression refers to (`aws_iam_role.r`), made absolute in its module instance. */
   private references(c: Change, attr: string): Change[] {
-    const { module } = this.moduleConfig(c);
-    const resources = module ? valueOf(module, 'resources') : undefined;
-    const cfgAddress = `${c.type}.${c.name}`;
-    const cfg = resources?.kind === 'array' ? resources.items.find((r) => str(valueOf(r, 'address')) === cfgAddress) : undefined;
-    const expr = cfg ? valueOf(valueOf(cfg, 'expressions') ?? cfg, attr) : undefined;
+    return this.referencesIn(c, this.configExpr(c, attr));
+  }
+
+  private referencesIn(c: Change, expr: LNode | undefined): Change[] {
     const refs = new Set<string>();
     const collect = (n: LNode | undefined, depth: number) => {
       if (!n || depth > 12) return;
@@ -313,7 +351,14 @@ class PlanReader {
       const values = this.opts.side === 'base' ? c.before : c.after;
       if (!values || c.mode !== 'managed') continue;
       if (c.type === 'aws_iam_role') {
-        const arns = this.unknown(c, 'managed_policy_arns') ? undefined : valueOf(values, 'managed_policy_arns');
+        if (this.unknown(c, 'managed_policy_arns')) {
+          // Unknown until apply: the policies of this plan it refers to are attached (analysed for the role).
+          const constant = this.constantArns(c);
+          const targets = constant ? constant.map((a) => this.policyByArn(a)) : this.references(c, 'managed_policy_arns').filter((x) => x.type === 'aws_iam_policy');
+          for (const t of targets) if (t) add(t.address, this.principalSubject('role', c, undefined));
+          continue;
+        }
+        const arns = valueOf(values, 'managed_policy_arns');
         for (const a of arns?.kind === 'array' ? arns.items : []) {
           const target = this.policyByArn(str(a));
           if (target) add(target.address, this.principalSubject('role', c, undefined));
@@ -361,6 +406,10 @@ class PlanReader {
   private role(c: Change, values: LNode): void {
     const subject = this.principalSubject('role', c, undefined);
     this.policyAttr(c, values, ['assume_role_policy'], { kind: 'trust', subject, label: `${c.address} assume_role_policy`, sizeLimit: SIZE.trust });
+    if (this.unknownSetting(c, 'inline_policy')) {
+      // The whole set of inline policies is decided at apply: what the role will be granted is unknown.
+      this.findings.push(iacFinding('check-not-run', 'high', `${c.address}: inline_policy is known only after apply, so the inline policies of ${subject.id} could not be analysed (fails closed; render them with a data source or apply the resources they reference first)`, this.resourceLoc(c), `unknown|${c.address}.inline_policy`, { address: c.address }, subject.id));
+    }
     const inline = valueOf(values, 'inline_policy');
     (inline?.kind === 'array' ? inline.items : []).forEach((block, i) => {
       const name = str(valueOf(block, 'name')) ?? `#${i}`;
@@ -371,6 +420,14 @@ class PlanReader {
     if (!this.unknown(c, 'managed_policy_arns')) {
       const arns = valueOf(values, 'managed_policy_arns');
       for (const a of arns?.kind === 'array' ? arns.items : []) if (!this.policyByArn(str(a))) this.managedArn(c, str(a) ?? '?', subject, 'identity');
+    } else if (this.unknownSetting(c, 'managed_policy_arns')) {
+      const constant = this.constantArns(c);
+      if (constant) {
+        for (const a of constant) if (!this.policyByArn(a)) this.managedArn(c, a, subject, 'identity');
+      } else {
+        // Policies of this plan it refers to are analysed for the role (policyAttachments); the rest is unknown.
+        this.findings.push(iacFinding('check-not-run', 'high', `${c.address}: managed_policy_arns is known only after apply, so the managed policies attached to ${subject.id} could not all be analysed (fails closed; write the ARNs as constants or apply the policies they reference first)`, this.resourceLoc(c), `unknown|${c.address}.managed_policy_arns`, { address: c.address }, subject.id));
+      }
     }
     const boundary = this.unknown(c, 'permissions_boundary') ? undefined : str(valueOf(values, 'permissions_boundary'));
     if (boundary) {
@@ -381,14 +438,22 @@ class PlanReader {
     }
   }
 
-  /** An aws_iam_role_policy named `name` on this role exists in the plan (on either side). */
+  /** managed_policy_arns written as a list of constant ARNs in the configuration (so known although the plan says unknown). */
+  private constantArns(c: Change): string[] | undefined {
+    const expr = this.configExpr(c, 'managed_policy_arns');
+    const v = expr ? valueOf(expr, 'constant_value') : undefined;
+    if (!expr || !v || v.kind !== 'array' || valueOf(expr, 'references') !== undefined) return undefined;
+    return v.items.every((x) => x.kind === 'string') ? v.items.map((x) => (x as { value: string }).value) : undefined;
+  }
+
+  /** An aws_iam_role_policy named `name` on this role exists on the side being read. */
   private hasRolePolicy(role: Change, name: string): boolean {
+    const sideOf = (x: Change) => (this.opts.side === 'base' ? x.before : x.after);
     const roleNames = [role.before, role.after].map((v) => v && str(valueOf(v, 'name'))).filter((n): n is string => !!n);
-    return this.changes.some(
-      (x) =>
-        x.type === 'aws_iam_role_policy' &&
-        [x.before, x.after].some((v) => v && str(valueOf(v, 'name')) === name && (roleNames.includes(str(valueOf(v, 'role')) ?? '') || this.references(x, 'role').includes(role))),
-    );
+    return this.changes.some((x) => {
+      const v = sideOf(x);
+      return x.type === 'aws_iam_role_policy' && x.mode === 'managed' && !!v && str(valueOf(v, 'name')) === name && (roleNames.includes(str(valueOf(v, 'role')) ?? '') || this.references(x, 'role').includes(role));
+    });
   }
 
   private inlinePolicy(c: Change, values: LNode, type: 'role' | 'user' | 'group'): void {
@@ -452,6 +517,10 @@ class PlanReader {
     const pointer = `${c.address}.${path.join('.')}`;
     if (this.unknown(c, ...path)) {
       const rendered = this.renderFromDataSource(c, path);
+      if (rendered && 'problem' in rendered) {
+        this.findings.push(iacFinding('check-not-run', 'high', `${c.address}: ${path.join('.')} is known only after apply and ${rendered.problem}; the policy of ${meta.subject.id} could not be analysed (fails closed)`, this.resourceLoc(c), `unknown|${pointer}`, { address: c.address }, meta.subject.id));
+        return;
+      }
       if (rendered) {
         this.build(rendered.node, { ...meta, pointer });
         for (const what of rendered.unknowns) {
@@ -530,7 +599,10 @@ class PlanReader {
   /** Where the resource is declared in the .tf sources, when they are in the repository. */
   private declaration(c: Change) {
     if (!this.opts.sources) return undefined;
-    const { dir } = this.moduleConfig(c);
+    const { dir, call } = this.moduleConfig(c);
+    // A module whose code is not in the repository (registry, git): the line of the module call that brings
+    // it in, else none (the plan's own location); never a same-named resource elsewhere.
+    if (c.moduleAddress && dir === undefined) return call ? this.opts.sources.find(`module.${call.name}`, call.dir, this.planDir) : undefined;
     const key = `${c.mode === 'data' ? 'data.' : ''}${c.type}.${c.name}`;
     return this.opts.sources.find(key, dir, this.planDir);
   }
@@ -555,45 +627,71 @@ class PlanReader {
     const entries = policy.entries.map((e) => {
       if (e.key !== 'Statement') return { key: e.key, keyLoc: { file: decl.file, line: decl.line, column: 1 }, value: move(e.value, decl.line, 1) };
       const items = e.value.kind === 'array' ? e.value.items : [e.value];
-      const moved = items.map((s) => move(s, lineWithin(decl, needles(s)), 2));
+      const used = new Map<string, number>();
+      const moved = items.map((s) => move(s, lineWithin(decl, needles(s), used), 2));
       return { key: e.key, keyLoc: { file: decl.file, line: decl.line, column: 1 }, value: e.value.kind === 'array' ? ({ kind: 'array', items: moved, loc: { file: decl.file, line: decl.line, column: 1 } } as LNode) : moved[0] };
     });
     return { kind: 'object', entries, loc: { file: decl.file, line: decl.line, column: 1 } };
   }
 
   /**
-   * A policy unknown until apply, rebuilt from the aws_iam_policy_document data source it references:
-   * the data source's statement blocks are in the plan with only their unknown parts missing.
+   * The aws_iam_policy_document data source a policy attribute refers to. For a role's inline_policy block, the
+   * configuration block with the same name (each block has its own expression); when blocks cannot be told
+   * apart and they refer to different data sources, none (fails closed).
    */
-  private renderFromDataSource(c: Change, path: (string | number)[]): { node: LNode; unknowns: string[] } | undefined {
-    const ds = this.references(c, String(path[0])).find((x) => x.mode === 'data' && x.type === 'aws_iam_policy_document');
+  private policyDataSource(c: Change, path: (string | number)[]): Change | undefined {
+    const isDoc = (x: Change) => x.mode === 'data' && x.type === 'aws_iam_policy_document';
+    if (path[0] === 'inline_policy' && typeof path[1] === 'number') {
+      const blocks = this.configExpr(c, 'inline_policy');
+      const values = this.opts.side === 'base' ? c.before : c.after;
+      const inline = values ? valueOf(values, 'inline_policy') : undefined;
+      const block = inline?.kind === 'array' ? inline.items[path[1]] : undefined;
+      const name = block ? str(valueOf(block, 'name')) : undefined;
+      if (blocks?.kind === 'array') {
+        const byName = name === undefined ? [] : blocks.items.filter((b) => { const n = valueOf(b, 'name'); return str(n ? valueOf(n, 'constant_value') : undefined) === name; });
+        if (byName.length === 1) return this.referencesIn(c, valueOf(byName[0], 'policy')).find(isDoc);
+      }
+      const all = this.referencesIn(c, blocks).filter(isDoc);
+      return all.length === 1 ? all[0] : undefined;
+    }
+    return this.references(c, String(path[0])).find(isDoc);
+  }
+
+  /**
+   * A policy unknown until apply, rebuilt from the aws_iam_policy_document data source it references:
+   * the data source's statement blocks are in the plan with only their unknown parts missing. Its
+   * source_policy_documents (and source_json) come first, its own statements replace or follow them by sid,
+   * then override_policy_documents (and override_json) replace or add by sid, as the provider merges them.
+   */
+  private renderFromDataSource(c: Change, path: (string | number)[]): { node: LNode; unknowns: string[] } | { problem: string } | undefined {
+    const ds = this.policyDataSource(c, path);
     const after = ds?.after;
     if (!ds || !after) return undefined;
     const stmts = valueOf(after, 'statement');
-    if (stmts?.kind !== 'array' || this.unknown(ds, 'statement')) return undefined;
+    if ((stmts && stmts.kind !== 'array' && stmts.kind !== 'null') || this.unknown(ds, 'statement')) return undefined;
     const unknowns: string[] = [];
     const where = this.resourceLoc(ds);
-    const list = (s: LNode, i: number, attr: string): string[] | undefined => {
-      const v = valueOf(s, attr);
-      if (this.unknown(ds, 'statement', i, attr)) {
-        unknowns.push(`${ds.address} statement[${i}].${attr}`);
+    // One list attribute at `at` (under the data source's after values): unknown elements become "*".
+    const list = (v: LNode | undefined, at: (string | number)[], label: string): string[] | undefined => {
+      if (this.unknown(ds, ...at)) {
+        unknowns.push(`${ds.address} ${label}`);
         return ['*'];
       }
       if (v?.kind !== 'array') return undefined;
       return v.items.map((x, j) => {
-        if (this.unknown(ds, 'statement', i, attr, j) || x.kind !== 'string') {
-          unknowns.push(`${ds.address} statement[${i}].${attr}[${j}]`);
+        if (this.unknown(ds, ...at, j) || (x.kind !== 'string' && x.kind !== 'number' && x.kind !== 'boolean')) {
+          unknowns.push(`${ds.address} ${label}[${j}]`);
           return '*';
         }
-        return x.value;
+        return String(x.value);
       });
     };
-    const statements = stmts.items.map((s, i) => {
+    const own = (stmts?.kind === 'array' ? stmts.items : []).map((s, i) => {
       const out: Plain = { Effect: str(valueOf(s, 'effect')) ?? 'Allow' };
       const sid = str(valueOf(s, 'sid'));
       if (sid) out.Sid = sid;
       for (const [attr, key] of [['actions', 'Action'], ['not_actions', 'NotAction'], ['resources', 'Resource'], ['not_resources', 'NotResource']] as const) {
-        const v = list(s, i, attr);
+        const v = list(valueOf(s, attr), ['statement', i, attr], `statement[${i}].${attr}`);
         if (v && v.length) out[key] = v;
       }
       for (const [attr, key] of [['principals', 'Principal'], ['not_principals', 'NotPrincipal']] as const) {
@@ -603,7 +701,7 @@ class PlanReader {
         let any = false;
         blocks.items.forEach((b, j) => {
           const type = str(valueOf(b, 'type')) ?? 'AWS';
-          const ids = this.unknown(ds, 'statement', i, attr, j, 'identifiers') ? (unknowns.push(`${ds.address} statement[${i}].${attr}[${j}].identifiers`), ['*']) : ((toPlain(valueOf(b, 'identifiers') ?? fromPlain([], where)) as string[]) ?? []);
+          const ids = list(valueOf(b, 'identifiers'), ['statement', i, attr, j, 'identifiers'], `statement[${i}].${attr}[${j}].identifiers`) ?? [];
           if (type === '*') any = true;
           else p[type] = [...(p[type] ?? []), ...ids];
         });
@@ -615,15 +713,57 @@ class PlanReader {
         conds.items.forEach((cnd, j) => {
           const test = str(valueOf(cnd, 'test')) ?? '?';
           const variable = str(valueOf(cnd, 'variable')) ?? '?';
-          const values = this.unknown(ds, 'statement', i, 'condition', j, 'values') ? (unknowns.push(`${ds.address} statement[${i}].condition[${j}].values`), ['*']) : ((toPlain(valueOf(cnd, 'values') ?? fromPlain([], where)) as string[]) ?? []);
+          const values = list(valueOf(cnd, 'values'), ['statement', i, 'condition', j, 'values'], `statement[${i}].condition[${j}].values`) ?? [];
           c2[test] = { ...(c2[test] ?? {}), [variable]: values };
         });
         out.Condition = c2;
       }
       return out;
     });
+    // Documents merged in: each a JSON string known at plan time, else the policy cannot be rebuilt.
+    const docs = (attr: string): Plain[][] | undefined => {
+      if (this.unknown(ds, attr)) return undefined;
+      const v = valueOf(after, attr);
+      if (!v || v.kind === 'null') return [];
+      const items = v.kind === 'array' ? v.items : [v];
+      const out: Plain[][] = [];
+      for (const [j, item] of items.entries()) {
+        if (v.kind === 'array' ? this.unknown(ds, attr, j) : false) return undefined;
+        if (item.kind === 'null' || (item.kind === 'string' && item.value.trim() === '')) continue;
+        if (item.kind !== 'string') return undefined;
+        let doc: unknown;
+        try {
+          doc = JSON.parse(item.value);
+        } catch {
+          return undefined;
+        }
+        if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
+        const st = (doc as Plain).Statement;
+        if (st === undefined) continue;
+        const list2 = Array.isArray(st) ? st : [st];
+        if (!list2.every((x) => x && typeof x === 'object' && !Array.isArray(x))) return undefined;
+        out.push(list2 as Plain[]);
+      }
+      return out;
+    };
+    const sources = [docs('source_json'), docs('source_policy_documents')];
+    const overrides = [docs('override_policy_documents'), docs('override_json')];
+    for (const [attr, d] of [['source_json', sources[0]], ['source_policy_documents', sources[1]], ['override_policy_documents', overrides[0]], ['override_json', overrides[1]]] as const) {
+      if (d === undefined) return { problem: `${ds.address} ${attr} is known only after apply or is not policy JSON, so the statements it merges in are unknown` };
+    }
+    const merged: Plain[] = [];
+    const put = (st: Plain, replace: boolean) => {
+      const sid = typeof st.Sid === 'string' && st.Sid ? st.Sid : undefined;
+      const k = sid && replace ? merged.findIndex((x) => x.Sid === sid) : -1;
+      if (k >= 0) merged[k] = st;
+      else merged.push(st);
+    };
+    for (const d of sources) for (const list3 of d!) for (const st of list3) put(st, true);
+    for (const st of own) put(st, true);
+    for (const d of overrides) for (const list3 of d!) for (const st of list3) put(st, true);
+    if (merged.length === 0 && stmts?.kind !== 'array') return undefined;
     const version = str(valueOf(after, 'version')) ?? '2012-10-17';
-    return { node: this.relocate(ds, fromPlain({ Version: version, Statement: statements }, where)), unknowns };
+    return { node: this.relocate(ds, fromPlain({ Version: version, Statement: merged }, where)), unknowns };
   }
 }
 

@@ -16,6 +16,8 @@ export interface TfDeclaration {
 }
 
 const DECL = /^\s*(resource|data)\s+"([^"]+)"\s+"([^"]+)"\s*\{/;
+/** A module call block, indexed as `module.<name>`. */
+const MODULE_DECL = /^\s*module\s+"([^"]+)"\s*\{/;
 
 export class TfSourceIndex {
   private readonly byKey = new Map<string, TfDeclaration[]>();
@@ -25,8 +27,9 @@ export class TfSourceIndex {
       const lines = f.text.split(/\r\n|\r|\n/);
       lines.forEach((text, i) => {
         const m = DECL.exec(text);
-        if (!m) return;
-        const key = `${m[1] === 'data' ? 'data.' : ''}${m[2]}.${m[3]}`;
+        const mod = m ? null : MODULE_DECL.exec(text);
+        if (!m && !mod) return;
+        const key = m ? `${m[1] === 'data' ? 'data.' : ''}${m[2]}.${m[3]}` : `module.${mod![1]}`;
         const end = blockEnd(lines, i);
         const list = this.byKey.get(key) ?? [];
         list.push({ file: f.path, line: i + 1, endLine: end + 1, lines: lines.slice(i, end + 1) });
@@ -86,12 +89,22 @@ function blockEnd(lines: string[], start: number): number {
   return start;
 }
 
-/** The line (1-based, in the file) inside a declaration where `needle` is first written, else the declaration line. */
-export function lineWithin(decl: TfDeclaration, needles: string[]): number {
+/**
+ * The line (1-based, in the file) inside a declaration where `needle` is first written, else the declaration line.
+ * With `used` (needle -> how many statements already took it), the next occurrence of the needle is taken, so
+ * statements that look alike (no Sid, same first action) point at their own lines; past the last occurrence, the first.
+ */
+export function lineWithin(decl: TfDeclaration, needles: string[], used?: Map<string, number>): number {
   for (const needle of needles) {
     if (!needle) continue;
-    const i = decl.lines.findIndex((l) => l.includes(needle));
-    if (i >= 0) return decl.line + i;
+    const hits: number[] = [];
+    decl.lines.forEach((l, i) => {
+      if (l.includes(needle)) hits.push(i);
+    });
+    if (hits.length === 0) continue;
+    const n = used?.get(needle) ?? 0;
+    used?.set(needle, n + 1);
+    return decl.line + (hits[n] ?? hits[0]);
   }
   return decl.line;
 }

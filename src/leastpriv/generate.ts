@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../changes/errors.js';
 import { extractChanges, groupBySubject } from '../pipeline.js';
-import { gatherUsage, loadChanges, loadConfig, type CheckOptions } from '../run.js';
+import { checkedSince, gatherUsage, loadChanges, loadConfig, type CheckOptions } from '../run.js';
 import { leastPrivilege } from './index.js';
 import type { SuggestedPolicyType } from './types.js';
 
@@ -64,7 +64,7 @@ export async function generateCommand(args: string[], out: (s: string) => void, 
       log: err,
     };
     const config = await loadConfig(values.policies && !values.config ? { ...opts, base: values.policies } : opts);
-    if (opts.since) config.cloudtrail.since = opts.since;
+    if (opts.since) config.cloudtrail.since = checkedSince(opts.since);
     const changes = await loadChanges(opts, config);
     const usage = await gatherUsage(opts, config, changes, err);
     if (!usage) throw new UsageError('generate needs CloudTrail usage: --cloudtrail <path> or a cloudtrail path source in the config');

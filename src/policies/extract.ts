@@ -46,7 +46,8 @@ function problemFinding(p: JsonProblem, what: string): Finding {
 function lossyText(bytes: Uint8Array): string {
   const head = bytes.subarray(0, 1 << 20);
   const utf16 = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
-  return new TextDecoder(utf16 ? (head[0] === 0xff ? 'utf-16le' : 'utf-16be') : 'utf-8').decode(head);
+  // NULs dropped: UTF-16 without a byte order mark still shows its "Statement".
+  return new TextDecoder(utf16 ? (head[0] === 0xff ? 'utf-16le' : 'utf-16be') : 'utf-8').decode(head).replace(/\0/g, '');
 }
 
 function notPolicy(path: string): ExtractedFile {

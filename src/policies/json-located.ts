@@ -51,6 +51,10 @@ export function decodeText(bytes: Uint8Array, file: string): DecodedText {
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     return { bom: false, problem: { code: 'utf16', message: 'File is UTF-16 encoded; policy files must be UTF-8.', loc: at(file) } };
   }
+  // UTF-16 without a byte order mark: ASCII text with a NUL byte after (LE) or before (BE) each character.
+  if (bytes.length >= 4 && ((bytes[0] !== 0 && bytes[1] === 0 && bytes[2] !== 0 && bytes[3] === 0) || (bytes[0] === 0 && bytes[1] !== 0 && bytes[2] === 0 && bytes[3] !== 0))) {
+    return { bom: false, problem: { code: 'utf16', message: 'File is UTF-16 encoded (no byte order mark); policy files must be UTF-8.', loc: at(file) } };
+  }
   const nul = bytes.indexOf(0);
   if (nul >= 0) {
     return { bom: false, problem: { code: 'binary', message: `File is binary (NUL byte at offset ${nul}); not a policy document.`, loc: at(file) } };

@@ -434,6 +434,12 @@ export function checksLine(report: Report): string {
         `${usage.complete ? '' : ', **incomplete**'}`,
     );
   }
+  const excluded = report.change.excludedFiles ?? [];
+  if (excluded.length) {
+    const names = excluded.slice(0, 5).map((p) => code(clip(plainText(p), 120), 'text'));
+    if (excluded.length > 5) names.push(`… +${excluded.length - 5} more`);
+    items.push(`not read: ${plural(excluded.length, 'changed file')} in \`policy-files.exclude\` (${names.join(', ')})`);
+  }
   const lines = [`Checks: ${items.join(' · ') || 'none recorded'}`];
   const cat = report.tool.catalog;
   lines.push(

@@ -34,8 +34,8 @@ function defuse(text: string): string {
     .replace(/@(?=[A-Za-z0-9])/g, `@${ZWSP}`) // @user, @org/team, user@example.com
     .replace(/#(?=\d)/g, `#${ZWSP}`) // #123, owner/repo#123
     .replace(/\b(GH)-(?=\d)/gi, `$1-${ZWSP}`) // GH-123
-    .replace(/\b(https?|ftp|mailto|xmpp)(?=:)/gi, `$1${ZWSP}`) // scheme autolinks
-    .replace(/\b(www)\./gi, `$1${ZWSP}.`); // www. autolinks
+    .replace(/(https?|ftp|mailto|xmpp)(?=:)/gi, `$1${ZWSP}`) // scheme autolinks (GFM links them after `_` or a digit too)
+    .replace(/(www)\./gi, `$1${ZWSP}.`); // www. autolinks
 }
 
 // Inline markdown punctuation ($ starts GitHub math). Block markers are handled at the start only.

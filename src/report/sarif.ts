@@ -176,6 +176,11 @@ export function withoutSuppressed(log: Sarif.Log): Sarif.Log {
   };
 }
 
+/** The SARIF file's text as code scanning should get it: without waived results (see withoutSuppressed). */
+export function sarifForUpload(sarifText: string): string {
+  return JSON.stringify(withoutSuppressed(JSON.parse(sarifText) as Sarif.Log));
+}
+
 function byPriority(a: Finding, b: Finding): number {
   return (
     severityRank(a.severity) - severityRank(b.severity) ||

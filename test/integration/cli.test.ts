@@ -86,10 +86,165 @@ describe('subjects: all policies of a principal are analysed together', () => {
     const report = readReport(out);
     expect(report.subjects.map((s) => s.subject.id)).toEqual(['arn:aws:iam::123456789012:role/app']);
     expect(report.subjects[0].files).toEqual(['roles/app/s3.json', 'roles/app/sqs.json']);
+    // What reading the change noted reaches the report (and the log).
+    expect(report.change.notes).toEqual(expect.arrayContaining([expect.stringMatching(/unchanged/)]));
+    expect(r.err).toMatch(/note: .*unchanged/);
     // s3:GetObject on "*" is new (the other file grants it only on b/*); on b/x/* it is covered.
     expect(report.subjects[0].newAccess.map((i) => i.resource)).toEqual(['*']);
     expect(report.subjects[0].delta.added).toEqual([]);
     expect(r.code).toBe(1);
+  });
+
+  test('a policy file moved to another role grants that role what it holds (directories and git)', async () => {
+    const config = 'subjects:\n  - files: "roles/{name}/*.json"\n    principal: "arn:aws:iam::123456789012:role/{name}"\n';
+    const admin = policy({ Effect: 'Allow', Action: 'iam:*', Resource: '*' });
+    const [base, head] = [tmp(), tmp()];
+    for (const root of [base, head]) write(root, '.iam-policy-gate.yml', config);
+    write(base, 'roles/app/policy.json', admin);
+    write(head, 'roles/other/policy.json', admin);
+    const repo = tmp();
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+    git('init', '-q', '-b', 'main');
+    git('config', 'user.email', 't@example.com');
+    git('config', 'user.name', 't');
+    write(repo, '.iam-policy-gate.yml', config);
+    write(repo, 'roles/app/policy.json', admin);
+    git('add', '-A');
+    git('commit', '-q', '-m', 'base');
+    const baseRef = git('rev-parse', 'HEAD');
+    mkdirSync(path.join(repo, 'roles/other'));
+    git('mv', 'roles/app/policy.json', 'roles/other/policy.json');
+    git('commit', '-q', '-m', 'move');
+    for (const args of [['--base', base, '--head', head], ['--repo', repo, '--base', baseRef, '--head', 'HEAD']]) {
+      const out = tmp();
+      const r = await cli(['check', ...args, '--out', out]);
+      const report = readReport(out);
+      const other = report.subjects.find((s) => s.subject.id === 'arn:aws:iam::123456789012:role/other');
+      expect(other?.delta.addedCount).toBeGreaterThan(100);
+      expect(report.subjects.find((s) => s.subject.id === 'arn:aws:iam::123456789012:role/app')?.delta.removedCount).toBeGreaterThan(100);
+      expect(r.code).toBe(1);
+    }
+  });
+
+  test('a changed file a mapping claims is part of the change whatever its name, never unchanged context', async () => {
+    const [base, head, out] = [tmp(), tmp(), tmp()];
+    const config = 'subjects:\n  - files: "roles/{name}/*"\n    principal: "arn:aws:iam::123456789012:role/{name}"\n';
+    for (const root of [base, head]) write(root, '.iam-policy-gate.yml', config);
+    write(base, 'roles/app/policy.json', policy({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }));
+    write(head, 'roles/app/policy.json', policy({ Effect: 'Allow', Action: ['s3:GetObject', 'iam:PassRole'], Resource: '*' }));
+    write(head, 'roles/app/extra', policy({ Effect: 'Allow', Action: ['s3:GetObject', 'iam:PassRole'], Resource: '*' }));
+    const r = await cli(['check', '--base', base, '--head', head, '--out', out]);
+    const report = readReport(out);
+    expect(report.change.files.map((f) => [f.path, f.status])).toEqual([['roles/app/extra', 'added'], ['roles/app/policy.json', 'modified']]);
+    expect(report.subjects[0].newAccess.length).toBeGreaterThan(0);
+    expect(r.code).toBe(1);
+  });
+
+  test('without a mapping, a rename is the same policy, and a bucket policy narrowed to one bucket is no new access', async () => {
+    const [base, head, out] = [tmp(), tmp(), tmp()];
+    const get = (...buckets: string[]) => policy({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/app' }, Action: 's3:GetObject', Resource: buckets.map((b) => `arn:aws:s3:::${b}/*`) });
+    write(base, '.iam-policy-gate.yml', 'trusted-accounts: ["123456789012"]\n');
+    write(base, 'p.json', get('b1', 'b2'));
+    write(head, 'p.json', get('b1'));
+    const r = await cli(['check', '--base', base, '--head', head, '--out', out]);
+    const report = readReport(out);
+    expect(report.subjects.map((s) => s.subject.id)).toEqual(['arn:aws:s3:::b1']);
+    expect(report.subjects[0].newAccess).toEqual([]);
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('committed Terraform plans', () => {
+  test('a policy whose head starts with "format_version" keeps its base version (not compared with itself)', async () => {
+    const [base, head, out] = [tmp(), tmp(), tmp()];
+    const doc = (action: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }] });
+    write(base, 'p.json', JSON.stringify({ PolicyDocument: doc('s3:GetObject') }));
+    write(head, 'p.json', JSON.stringify({ format_version: '1', PolicyDocument: doc('*') }));
+    const r = await cli(['check', '--base', base, '--head', head, '--out', out]);
+    expect(r.code).toBe(1);
+    expect(readReport(out).totals.actions.added).toBeGreaterThan(1000);
+  });
+});
+
+test('a CloudFormation template in YAML flow style (starting with "{") is read as YAML, not dropped as bad JSON', async () => {
+  const [base, head, out] = [tmp(), tmp(), tmp()];
+  write(base, 'stack.yaml', 'Resources: {}\n');
+  write(head, 'stack.yaml', '{Resources: {Admin: {Type: "AWS::IAM::ManagedPolicy", Properties: {PolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "*", Resource: "*"}]}}}}}\n');
+  const r = await cli(['check', '--base', base, '--head', head, '--out', out]);
+  expect(r.code).toBe(1);
+  expect(readReport(out).totals.actions.added).toBeGreaterThan(1000);
+});
+
+test('a managed policy of unknown content: attached in the change fails closed, already attached warns', async () => {
+  const stack = (arns: string[]) =>
+    [
+      'Resources:',
+      '  App:',
+      '    Type: AWS::IAM::Role',
+      '    Properties:',
+      '      RoleName: app',
+      '      AssumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}',
+      '      Policies: [{PolicyName: p, PolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*"}]}}]',
+      ...(arns.length ? ['      ManagedPolicyArns:', ...arns.map((a) => `        - ${a}`)] : []),
+      '',
+    ].join('\n');
+  const custom = 'arn:aws:iam::123456789012:policy/team-custom';
+  const run = async (base: string[], head: string[]) => {
+    const [b, h, out] = [tmp(), tmp(), tmp()];
+    write(b, 'stack.yaml', stack(base));
+    write(h, 'stack.yaml', stack(head) + '# edited\n');
+    const r = await cli(['check', '--base', b, '--head', h, '--out', out]);
+    return { code: r.code, rules: readReport(out).findings.map((f) => f.ruleId) };
+  };
+  const added = await run([], [custom]);
+  expect(added.rules).toContain('iac-external-policy-added');
+  expect(added.code).toBe(1);
+  const kept = await run([custom], [custom]);
+  expect(kept.rules).toContain('iac-external-policy');
+  expect(kept.rules).not.toContain('iac-external-policy-added');
+  expect(kept.code).toBe(0);
+});
+
+describe('policy-files.exclude', () => {
+  test('excluded files are not read and are listed; a rename out of a checked path is still checked', async () => {
+    const repo = tmp();
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+    git('init', '-q', '-b', 'main');
+    git('config', 'user.email', 't@example.com');
+    git('config', 'user.name', 't');
+    write(repo, '.iam-policy-gate.yml', 'policy-files:\n  exclude: ["test/fixtures/**"]\n');
+    write(repo, 'iam/app.json', policy({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }));
+    git('add', '-A');
+    git('commit', '-q', '-m', 'base');
+    const baseRef = git('rev-parse', 'HEAD');
+    // A broad fixture (excluded) and the real policy moved under the excluded folder, widened.
+    write(repo, 'test/fixtures/admin.json', policy({ Effect: 'Allow', Action: '*', Resource: '*' }));
+    git('mv', 'iam/app.json', 'test/fixtures/app.json');
+    write(repo, 'test/fixtures/app.json', policy({ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::b/*' }));
+    git('add', '-A');
+    git('commit', '-q', '-m', 'head');
+    const out = tmp();
+    const r = await cli(['check', '--repo', repo, '--base', baseRef, '--head', 'HEAD', '--out', out]);
+    const report = readReport(out);
+    expect(report.change.excludedFiles).toEqual(['test/fixtures/admin.json']);
+    expect(report.change.files.map((f) => f.path)).toEqual(['test/fixtures/app.json']);
+    expect(report.findings.some((f) => f.ruleId === 'new-access' && f.location?.file === 'test/fixtures/app.json')).toBe(true);
+    expect(r.code).toBe(1);
+    expect(readFileSync(path.join(out, 'diff.md'), 'utf8')).toContain('not read: 1 changed file in `policy-files.exclude` (`test/fixtures/admin.json`)');
+  });
+
+  test('an excluded file alone passes, and says so', async () => {
+    const [base, head, out] = [tmp(), tmp(), tmp()];
+    write(base, '.iam-policy-gate.yml', 'policy-files:\n  exclude: ["fixtures/*.json"]\n');
+    write(base, 'fixtures/a.json', policy({ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }));
+    write(head, 'fixtures/a.json', policy({ Effect: 'Allow', Action: '*', Resource: '*' }));
+    const r = await cli(['check', '--base', base, '--head', head, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(readReport(out).change).toMatchObject({ policyFiles: 0, excludedFiles: ['fixtures/a.json'] });
+    write(base, '.iam-policy-gate.yml', 'policy-files:\n  exclude: ["fixtures/{x"]\n');
+    const bad = await cli(['check', '--base', base, '--head', head, '--out', out]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/\.iam-policy-gate\.yml:2:\d+: \/policy-files\/exclude\/0 is not a usable glob/);
   });
 });
 
@@ -201,6 +356,16 @@ describe('bad input: a clear message naming the file, the rest goes on, never a 
     expect((await cli(['check', '--bogus'])).code).toBe(2);
     expect((await cli(['frobnicate'])).code).toBe(2);
     expect((await cli(['check', '--base', base])).code).toBe(2);
+  });
+
+  test('--since is checked as the config\'s cloudtrail.since is: a usage error naming the value, no stack trace', async () => {
+    for (const since of ['garbage', '2026-02-30', '12', '2026-08-01T10:00:00+02:00']) {
+      const r = await cli(['check', '--base', base, '--head', head, '--out', tmp(), '--since', since]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`--since: ${JSON.stringify(since)} is not a real date (YYYY-MM-DD) or a number of days (90d)`);
+      expect(r.err).not.toMatch(/internal error|RangeError|    at /);
+    }
+    for (const since of ['30d', '2026-08-01', '2026-08-01T10:00:00Z']) expect((await cli(['check', '--base', base, '--head', head, '--out', tmp(), '--since', since])).code).not.toBe(2);
   });
 });
 

@@ -40,6 +40,9 @@ test('the workflows run the action itself and move the major tag on release', ()
   expect(steps.some((s) => s.uses === './' && s.with?.head === 'fixtures/demo/head')).toBe(true);
   expect(selfTest.permissions).toEqual({ contents: 'read' });
   expect(texts['release.yml']).toMatch(/git tag -f "\$MAJOR"/);
+  // GitHub's CI runs the same script as every other CI (README, Development), with moto for the S3 tests.
+  const ciSteps = Object.values<any>(parse(texts['ci.yml']).jobs).flatMap((j) => j.steps);
+  expect(ciSteps.map((s) => s.run).filter(Boolean)).toEqual([expect.stringMatching(/moto\[server\]/), 'bash .ci/run']);
   for (const text of Object.values(texts)) expect(text).not.toMatch(/\$\{\{\s*github\.event\.pull_request\.(title|body)/);
   expect(existsSync('CHANGELOG.md')).toBe(true);
 });

@@ -165,6 +165,38 @@ describe('pull_request from the same repository', () => {
     expect(writes(server)).toEqual([]);
     expect(run.stdout).toContain('PR comment: skipped');
   });
+
+  test('a waived finding stays in the SARIF file but is not uploaded (code scanning ignores suppressions)', async () => {
+    const waiver = [
+      'waivers:',
+      '  - rule: new-access',
+      '    subject: "arn:aws:iam::123456789012:role/app"',
+      '    actions: ["sqs:DeleteMessage"]',
+      `    resources: ["${QUEUE}"]`,
+      '    reason: "Workers delete the jobs they finish (OPS-1)."',
+      '    expires: "2099-12-31"',
+      '',
+    ].join('\n');
+    const repo = new TempRepo();
+    repos.push(repo);
+    const files = (actions: string[]) => ({ '.iam-policy-gate.yml': CONFIG + waiver, 'iam/roles/app/policy.json': policy(actions) });
+    const base = repo.commit('base', files(['sqs:ReceiveMessage']));
+    const head = repo.commit('head', files(['sqs:ReceiveMessage', 'sqs:DeleteMessage']));
+    const server = await fake({ prFiles: { 42: ['iam/roles/app/policy.json'] } });
+    const run = await runAction({
+      repo, apiUrl: server.url, token: TOKEN, eventName: 'pull_request',
+      payload: eventPayload('pull_request.synchronize.json', { base, head }),
+      inputs: { 'upload-sarif': 'true' },
+    });
+    expect(run.outputs.verdict).toBe('pass');
+    const artifact = JSON.parse(readFileSync(run.outputs.sarif, 'utf8'));
+    const waived = artifact.runs[0].results.filter((r: any) => r.suppressions?.length);
+    expect(waived.map((r: any) => r.ruleId)).toEqual(['new-access']);
+    expect(server.uploads).toHaveLength(1);
+    const uploaded = server.uploads[0].sarif.runs[0].results;
+    expect(uploaded.filter((r: any) => r.suppressions?.length)).toEqual([]);
+    expect(uploaded).toHaveLength(artifact.runs[0].results.length - 1);
+  });
 });
 
 describe('restricted environments', () => {

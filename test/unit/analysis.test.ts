@@ -81,6 +81,39 @@ describe('high-risk changes', () => {
     expect(removed).toEqual({ 'iam:CreateAccessKey': 'removed', 'iam:PassRole': 'narrowed' });
   });
 
+  test('a wildcard inside base\'s resource narrows; a wildcard outside it is added', () => {
+    const stack = 'arn:aws:cloudformation:*:123456789012:stack/app-*';
+    const narrowed = riskChanges(c(doc([allow('cloudformation:UpdateStack')])), c(doc([allow('cloudformation:UpdateStack', stack)])));
+    expect(narrowed.added).toEqual([]);
+    expect(narrowed.removed.map((x) => [x.action, x.direction, x.from, x.resource])).toEqual([['cloudformation:UpdateStack', 'narrowed', '*', stack]]);
+    const roles = (r: string | string[]) => c(doc([allow('iam:PassRole', r)]));
+    const wider = riskChanges(roles('arn:aws:iam::123456789012:role/app-*'), roles('arn:aws:iam::123456789012:role/*'));
+    expect(wider.added.map((x) => x.resource)).toEqual(['arn:aws:iam::123456789012:role/*']);
+    expect(wider.removed).toEqual([]);
+    const beside = riskChanges(roles('arn:aws:iam::123456789012:role/a-*'), roles(['arn:aws:iam::123456789012:role/a-*', 'arn:aws:iam::123456789012:role/b-*']));
+    expect(beside.added.map((x) => x.resource)).toEqual(['arn:aws:iam::123456789012:role/b-*']);
+    expect(beside.removed).toEqual([]);
+    // Narrower in one place, wider in another: an addition, not a reduction.
+    const mixed = riskChanges(roles(['arn:aws:iam::123456789012:role/*']), roles(['arn:aws:iam::123456789012:role/app', 'arn:aws:iam::*:role/x-*']));
+    expect(mixed.added.map((x) => x.resource)).toEqual(['arn:aws:iam::*:role/x-*']);
+    expect(mixed.removed).toEqual([]);
+    expect(riskChanges(roles('*'), roles('*'))).toEqual({ added: [], removed: [] });
+  });
+
+  test('granted where it was not: another concrete resource, or a condition dropped', () => {
+    const role = (r: string, extra: object = {}) => c(doc([allow('iam:PassRole', r, extra)]));
+    const app = 'arn:aws:iam::123456789012:role/app';
+    const admin = 'arn:aws:iam::123456789012:role/admin';
+    expect(riskChanges(role(app), role(admin)).added.map((x) => x.resource)).toEqual([admin]);
+    const toEc2 = { Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } };
+    expect(riskChanges(role(app, toEc2), role(app)).added.map((x) => x.resource)).toEqual([app]);
+    // Keeping or adding a condition is no addition; an unconditional grant beside a conditional one covers it.
+    expect(riskChanges(role(app, toEc2), role(app, toEc2)).added).toEqual([]);
+    expect(riskChanges(role(app), role(app, toEc2)).added).toEqual([]);
+    const both = c(doc([allow('iam:PassRole', app, toEc2), allow('iam:PassRole', app)]));
+    expect(riskChanges(both, role(app)).added).toEqual([]);
+  });
+
   test('a privilege-escalation combination completed by head is reported once', () => {
     const base = c(doc([allow('lambda:CreateFunction')]));
     const head = c(doc([allow(['lambda:CreateFunction', 'lambda:InvokeFunction', 'iam:PassRole'])]));

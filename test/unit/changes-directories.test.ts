@@ -77,8 +77,7 @@ describe('changesBetweenDirectories', () => {
     expect(byPath.get('relative-escape.json')!.error).toMatch(/^symlink points outside the root: relative-escape.json -> /);
     expect(text(byPath.get('alias.json')!.head)).toBe('{"v": 2}');
     expect(byPath.get('dangling.json')!.error).toBe('symlink target missing: dangling.json -> missing.json');
-    expect(byPath.has('dir-link.json')).toBe(false);
-    expect(set.notes.join('\n')).toMatch(/dir-link\.json \(symlink to a directory/);
+    expect(byPath.get('dir-link.json')).toMatchObject({ status: 'added', error: 'head: symlink to a directory or special file (iam); not followed' });
     expect(JSON.stringify(set.files.map((f) => text(f.head)))).not.toContain('secret');
   });
 
@@ -99,7 +98,7 @@ describe('changesBetweenDirectories', () => {
     expect(all.files.find((f) => f.path === 'notes.txt')?.status).toBe('modified');
   });
 
-  test('special files are skipped with a note', async () => {
+  test('special files are error FileChanges, not notes', async () => {
     const fifoRoot = path.join(tmp, 'fifo');
     mkdirSync(fifoRoot);
     try {
@@ -110,9 +109,8 @@ describe('changesBetweenDirectories', () => {
     const empty = path.join(tmp, 'empty');
     mkdirSync(empty);
     const set = await changesBetweenDirectories(empty, fifoRoot, limits);
-    expect(set.files).toEqual([]);
-    expect(set.stats.skipped).toBe(1);
-    expect(set.notes.join('\n')).toMatch(/pipe\.json \(special file/);
+    expect(set.files).toEqual([{ path: 'pipe.json', status: 'added', error: 'head: special file (fifo, socket or device)' }]);
+    expect(set.stats.skipped).toBe(0);
   });
 
   test('a missing directory is a UsageError', async () => {

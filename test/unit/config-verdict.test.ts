@@ -45,7 +45,10 @@ describe('config file', () => {
 
   test('errors name the file, line and setting', () => {
     expect(errorsOf('rules:\n  new-access: block\n')).toEqual(['.iam-policy-gate.yml:2:15: /rules/new-access must be one of fail, warn, off']);
-    expect(errorsOf('subjects:\n  - files: "a/*.json"\n    principle: "arn:aws:iam::1:role/x"\n')[0]).toMatch(/^\.iam-policy-gate\.yml:2:\d+: \/subjects\/0 unknown setting "principle"/);
+    // An unknown setting: the line and column of its key, at any depth.
+    expect(errorsOf('subjects:\n  - files: "a/*.json"\n    principle: "arn:aws:iam::1:role/x"\n')).toEqual(['.iam-policy-gate.yml:3:5: /subjects/0 unknown setting "principle"']);
+    expect(errorsOf('rules: {}\n\nfoo: 1\n')).toEqual(['.iam-policy-gate.yml:3:1: (top level) unknown setting "foo"']);
+    expect(errorsOf('cloudtrail:\n  since: 30d\n  # a comment\n  bogus: true\n')).toEqual(['.iam-policy-gate.yml:4:3: /cloudtrail unknown setting "bogus"']);
     expect(errorsOf('rules: [\n')[0]).toMatch(/^\.iam-policy-gate\.yml:\d+:\d+: /);
     expect(errorsOf('- a\n- b\n')[0]).toMatch(/must be a mapping/);
     expect(errorsOf('rules:\n  a: fail\n  a: warn\n')[0]).toMatch(/:3:\d+: .*unique/i);

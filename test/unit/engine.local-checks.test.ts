@@ -40,6 +40,14 @@ describe('CheckNoPublicAccess, locally', () => {
     }
   });
 
+  test('"*" and {"AWS": "*"} are one exposure, said once', () => {
+    for (const principal of ['*', { AWS: '*' }]) {
+      const [f] = publicAccess(bucket, c([get(principal)]), ['111122223333']);
+      expect(f.evidence?.exposures).toEqual(['anyone ("*")']);
+      expect(f.message).toContain('bucket policy allows anyone ("*") without a condition');
+    }
+  });
+
   test('an account condition naming an untrusted account still exposes the bucket', () => {
     const s = [get('*', { Condition: { StringEquals: { 'aws:PrincipalAccount': '444455556666' } } })];
     expect(publicAccess(bucket, c(s), ['111122223333'])).toHaveLength(1);

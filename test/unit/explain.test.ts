@@ -103,6 +103,35 @@ describe('explain: case files', () => {
     expect(await run(['--cases', join(dir, 'base', '.iam-policy-gate.yml')])).toBe(2);
     expect(await run(['--subject', APP, '--action', 's3:GetObject', '--context', 'novalue'])).toBe(2);
   });
+
+  test('a Deny-only SCP or RCP file narrows; it does not deny everything (implicit FullAWSAccess / RCPFullAWSAccess)', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const root = mkdtempSync(join(tmpdir(), 'explain-guards-'));
+    const pol = (st: object) => JSON.stringify({ Version: '2012-10-17', Statement: [st] });
+    for (const side of ['base', 'head']) {
+      mkdirSync(join(root, side, 'iam', 'roles', 'app'), { recursive: true });
+      mkdirSync(join(root, side, 'org'), { recursive: true });
+      writeFileSync(join(root, side, '.iam-policy-gate.yml'), 'subjects:\n  - files: "iam/roles/{name}/*.json"\n    principal: "arn:aws:iam::123456789012:role/{name}"\ncontext:\n  scps: [org/scp.json]\n  rcps: [org/rcp.json]\n');
+      writeFileSync(join(root, side, 'iam', 'roles', 'app', 'p.json'), pol({ Effect: 'Allow', Action: 's3:*', Resource: '*' }));
+      writeFileSync(join(root, side, 'org', 'scp.json'), pol({ Effect: 'Deny', Action: 's3:DeleteBucket', Resource: '*' }));
+      writeFileSync(join(root, side, 'org', 'rcp.json'), pol({ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    }
+    const out: string[] = [];
+    const run = (action: string, expect: string) => main(['explain', '--base', join(root, 'base'), '--head', join(root, 'head'), '--subject', APP, '--action', action, '--resource', 'arn:aws:s3:::data', '--context', 'aws:SecureTransport=true', '--expect', expect], (s) => out.push(s), (s) => out.push(s));
+    expect(await run('s3:ListBucket', 'allow')).toBe(0);
+    expect(await run('s3:DeleteBucket', 'explicit-deny')).toBe(0);
+  });
+
+  test('a subject with no policies in base or head is a usage error, not a deny on both sides', async () => {
+    const out: string[] = [];
+    const run = (args: string[]) => main(['explain', '--base', join(dir, 'base'), '--head', join(dir, 'head'), ...args], (s) => out.push(s), (s) => out.push(s));
+    const typo = 'arn:aws:iam::123456789012:role/ap';
+    expect(await run(['--subject', typo, '--action', 's3:GetObject', '--resource', 'arn:aws:s3:::data/a.csv', '--expect', 'deny'])).toBe(2);
+    expect(out.join('\n')).toContain(`no policies in base or head for ${typo}; subjects found: ${APP}`);
+    out.length = 0;
+    expect(await run(['--subject', APP, '--action', 's3:GetObject', '--resource', 'arn:aws:s3:::data/a.csv', '--expect', 'allow'])).toBe(0);
+  });
 });
 
 describe('explain uses the gate evaluator: the demo CloudTrail replayed both ways agrees', () => {

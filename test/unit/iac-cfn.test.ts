@@ -27,6 +27,7 @@ describe('CloudFormation YAML template (short-form tags)', () => {
         'DataBucketPolicy bucket policy',
         'OrdersManagedPolicy (OrdersManagedPolicy)',
         'OrdersRole inline policy TableAccess',
+        'OrdersRole managed policy AWSLambdaBasicExecutionRole (AWS managed)',
         'OrdersRole trust policy',
         'OrphanPolicy (orders-break-glass, unattached)',
         'ReportsPolicy (reports)',
@@ -95,10 +96,20 @@ describe('CloudFormation YAML template (short-form tags)', () => {
     expect(doc.statements[1].principal?.entries.map((e) => e.value)).toEqual(['arn:aws:iam::111122223333:root']);
   });
 
-  test('an AWS-managed policy the gate does not carry is reported as unresolved at its line', () => {
-    const f = r.findings.find((x) => x.ruleId === 'iac-external-policy');
+  test('an AWS-managed policy is expanded from the packed AWS-managed data, at its line', () => {
+    expect(r.findings.find((x) => x.ruleId === 'iac-external-policy')).toBeUndefined();
+    const [doc] = byLabel(r, 'OrdersRole managed policy AWSLambdaBasicExecutionRole (AWS managed)');
+    expect(doc.subjectHint).toEqual({ type: 'role', id: `${APP}#OrdersRole` });
+    expect(doc.statements.flatMap((s) => s.actions?.map((a) => a.value) ?? []).sort()).toEqual(['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(doc.statements[0].loc.line).toBe(66);
+  });
+
+  test('a managed policy the data does not have (newer, or a customer\'s) is reported as unresolved at its line', () => {
+    const text = readFileSync(APP, 'utf8').replace('arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole', 'arn:aws:iam::aws:policy/service-role/NotYetPublishedPolicy');
+    const other = extract(APP, { parameters: {} }, new TextEncoder().encode(text));
+    const f = other.findings.find((x) => x.ruleId === 'iac-external-policy');
     expect(f?.location?.line).toBe(66);
-    expect(f?.evidence?.arn).toBe('arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole');
+    expect(f?.evidence?.arn).toBe('arn:aws:iam::aws:policy/service-role/NotYetPublishedPolicy');
   });
 
   test('with the account in the config, subjects carry physical ARNs', () => {

@@ -166,8 +166,18 @@ describe('addresses and plan pairing', () => {
 
   test('a committed plan (no --plan) is still read as its own before/after pair', () => {
     const bytes = new Uint8Array(readFileSync(`${MOD}/tfplan.json`));
-    const changes = withPlanFiles({ baseLabel: 'b', headLabel: 'h', notes: [], files: [{ path: 'p.json', status: 'modified', base: new Uint8Array([123, 125]), head: bytes }] }, []);
+    // Its previous version, an older plan, is not what is compared: the head plan's before and after are.
+    const older = new TextEncoder().encode('{"format_version":"1.2","terraform_version":"1.9.0","resource_changes":[]}');
+    const changes = withPlanFiles({ baseLabel: 'b', headLabel: 'h', notes: [], files: [{ path: 'p.json', status: 'modified', base: older, head: bytes }] }, []);
     expect(changes.files[0].base).toBe(bytes);
     expect(changes.notes).toHaveLength(1);
+    // A new plan file has no base of its own either.
+    expect(withPlanFiles({ baseLabel: 'b', headLabel: 'h', notes: [], files: [{ path: 'p.json', status: 'added', head: bytes }] }, []).files[0].base).toBe(bytes);
+    // Anything else before it (a policy, here `{}`) keeps its version: the change is compared as it is.
+    const base = new Uint8Array([123, 125]);
+    expect(withPlanFiles({ baseLabel: 'b', headLabel: 'h', notes: [], files: [{ path: 'p.json', status: 'modified', base, head: bytes }] }, []).files[0].base).toBe(base);
+    // A "format_version" key alone does not make a plan.
+    const fake = new TextEncoder().encode('{"format_version":"1","PolicyDocument":{}}');
+    expect(withPlanFiles({ baseLabel: 'b', headLabel: 'h', notes: [], files: [{ path: 'p.json', status: 'modified', base: older, head: fake }] }, []).files[0].base).toBe(older);
   });
 });

@@ -269,6 +269,12 @@ describe('bad inputs', () => {
     const f = extractPolicies('ps.json', utf16, OPTS);
     expect(f.status).toBe('error');
     expect(only(f).message).toMatch(/UTF-16/);
+    // Without a byte order mark, little or big endian: still an error, never "not a policy".
+    for (const bytes of [utf16.subarray(2), new Uint8Array([...[...text].flatMap((c) => [0, c.charCodeAt(0)])])]) {
+      const g = extractPolicies('ps.json', bytes, OPTS);
+      expect(g.status).toBe('error');
+      expect(only(g)).toMatchObject({ ruleId: 'unsupported-file', message: expect.stringMatching(/UTF-16 encoded \(no byte order mark\)/) });
+    }
   });
 
   test('binary content named .json that does not look like a policy is ignored; forced, it is an error', () => {

@@ -30,6 +30,9 @@ describe('escapeMarkdown', () => {
     expect(out).not.toMatch(/(^|[^\\])!\[/);
     expect(out).not.toContain('https://');
     expect(escapeMarkdown('see www.evil.example')).not.toContain('www.');
+    // GFM autolinks a scheme or www. after `_` or a digit too (no word boundary there).
+    const glued = escapeMarkdown('_https://evil.example/x 1https://evil.example/y _www.evil.example 9ftp://e.example');
+    expect(glued).not.toMatch(/https:|ftp:|www\./);
   });
 
   test('breaks mentions, issue references and email autolinks', () => {

@@ -1,0 +1,250 @@
+// [iac] CloudFormation, review fixes: ManagedPolicyArns given as an intrinsic, Fn::If on an unknown condition with
+// mapping or list branches (both branches analysed), Fn::Transform (AWS::Include) inside Properties fails closed,
+// unresolved values outside a role's inline policy reported, a managed policy attached through Fn::If.
+import type { ExtractedFile, PolicyDocument } from '../../src/model.js';
+import { extractPolicies } from '../../src/policies/extract.js';
+
+const FILE = 'stack.yaml';
+function extract(yaml: string, parameters: Record<string, string> = {}): ExtractedFile {
+  return extractPolicies(FILE, new TextEncoder().encode(yaml), { maxBytes: 2 << 20, side: 'head', iac: { cloudformation: { account: '123456789012', parameters } } });
+}
+const rules = (r: ExtractedFile, id: string) => r.findings.filter((f) => f.ruleId === id);
+const labels = (r: ExtractedFile) => r.documents.map((d) => d.label).sort();
+const actions = (d?: PolicyDocument) => d?.statements.flatMap((s) => (s.actions ?? []).map((a) => a.value)) ?? [];
+const byLabel = (r: ExtractedFile, label: string) => r.documents.find((d) => d.label === label);
+
+const ROLE = `  AppRole:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: app
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Principal: {Service: lambda.amazonaws.com}
+            Action: sts:AssumeRole
+`;
+const ADMIN = 'AppRole managed policy AdministratorAccess (AWS managed)';
+
+describe('ManagedPolicyArns given as an intrinsic', () => {
+  const head = (params: string, arns: string) =>
+    `AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  Env:\n    Type: String\n    Default: prod\n${params}Conditions:\n  IsProd: !Equals [!Ref Env, prod]\nResources:\n${ROLE}      ManagedPolicyArns: ${arns}\n`;
+
+  test('Fn::If on a known condition around the whole list: the AWS-managed policy is expanded', () => {
+    const r = extract(head('', '!If [IsProd, [!Sub "arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess"], !Ref AWS::NoValue]'));
+    expect(labels(r)).toContain(ADMIN);
+    expect(actions(byLabel(r, ADMIN))).toContain('*');
+  });
+
+  test('Fn::If on an unknown condition around the whole list: both branches are attached', () => {
+    const yaml = head('  Mode:\n    Type: String\n', '!If [IsAdmin, ["arn:aws:iam::aws:policy/AdministratorAccess"], !Ref AWS::NoValue]').replace('Resources:', '  IsAdmin: !Equals [!Ref Mode, admin]\nResources:');
+    expect(labels(extract(yaml))).toContain(ADMIN);
+  });
+
+  test('a CommaDelimitedList parameter with a default', () => {
+    const r = extract(head('  ExtraPolicies:\n    Type: CommaDelimitedList\n    Default: arn:aws:iam::aws:policy/AdministratorAccess\n', '!Ref ExtraPolicies'));
+    expect(labels(r)).toContain(ADMIN);
+    expect(rules(r, 'iac-not-analysed')).toHaveLength(0);
+  });
+
+  test('a list parameter without a value fails closed (iac-not-analysed naming the placeholder)', () => {
+    const r = extract(head('  ExtraPolicies:\n    Type: CommaDelimitedList\n', '!Ref ExtraPolicies'));
+    const [f] = rules(r, 'iac-not-analysed');
+    expect(f).toBeDefined();
+    expect(f.message).toContain('${cfn:Ref(ExtraPolicies)}');
+    expect(f.message).toContain('ManagedPolicyArns');
+    expect(f.location?.line).toBe(21);
+    // with a value in the config it is analysed
+    expect(labels(extract(head('  ExtraPolicies:\n    Type: CommaDelimitedList\n', '!Ref ExtraPolicies'), { ExtraPolicies: 'arn:aws:iam::aws:policy/AdministratorAccess' }))).toContain(ADMIN);
+  });
+});
+
+describe('Fn::If on a condition that cannot be decided: both branches are analysed', () => {
+  const tpl = (condition: string, resources: string) =>
+    `AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  Mode:\n    Type: String\nConditions:\n  ${condition}: !Equals [!Ref Mode, x]\nResources:\n${resources}`;
+
+  test('a statement list: the union of both branches', () => {
+    const yaml = tpl(
+      'IsAdmin',
+      `${ROLE}      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Version: '2012-10-17'
+            Statement: !If
+              - IsAdmin
+              - - Sid: Normal
+                  Effect: Allow
+                  Action: s3:GetObject
+                  Resource: arn:aws:s3:::fixed/*
+              - - Sid: Other
+                  Effect: Allow
+                  Action: iam:PassRole
+                  Resource: '*'
+`,
+    );
+    const doc = byLabel(extract(yaml), 'AppRole inline policy p');
+    expect(actions(doc).sort()).toEqual(['iam:PassRole', 's3:GetObject']);
+  });
+
+  test('the same Sid in both branches is not a duplicate-Sid grammar error', () => {
+    const yaml = tpl(
+      'IsAdmin',
+      `${ROLE}      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Version: '2012-10-17'
+            Statement: !If
+              - IsAdmin
+              - - {Sid: S, Effect: Allow, Action: s3:GetObject, Resource: 'arn:aws:s3:::fixed/*'}
+              - - {Sid: S, Effect: Allow, Action: iam:PassRole, Resource: '*'}
+`,
+    );
+    const r = extract(yaml);
+    expect(r.findings.filter((f) => /Sids must be unique/.test(f.message))).toHaveLength(0);
+    expect(actions(byLabel(r, 'AppRole inline policy p')).sort()).toEqual(['iam:PassRole', 's3:GetObject']);
+  });
+
+  test('a bucket policy Principal: the statement is analysed once per branch, so "*" is seen', () => {
+    const yaml = tpl(
+      'Internal',
+      `  B:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: my-bkt}
+  BP:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref B
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Sid: Read
+            Effect: Allow
+            Principal: !If [Internal, {AWS: 'arn:aws:iam::123456789012:root'}, '*']
+            Action: s3:GetObject
+            Resource: arn:aws:s3:::my-bkt/*
+`,
+    );
+    const r = extract(yaml);
+    const doc = byLabel(r, 'BP bucket policy')!;
+    expect(doc.statements).toHaveLength(2);
+    expect(doc.statements.map((s) => s.principal?.any)).toEqual([false, true]);
+    expect(doc.statements.map((s) => s.sid)).toEqual(['Read', 'Read[Internal=false]']);
+    expect(rules(r, 'invalid-grammar')).toHaveLength(0);
+    const msgs = rules(r, 'iac-unresolved').map((f) => f.message);
+    expect(msgs.some((m) => m.includes('${cfn:If(Internal)}') && m.includes('each branch is analysed'))).toBe(true);
+    expect(msgs.some((m) => m.includes('first branch') || (m.includes('If(Internal)') && m.includes('analysed as "*"')))).toBe(false);
+  });
+
+  test('a Condition block against AWS::NoValue: the reading without the condition is analysed too', () => {
+    const yaml = tpl(
+      'Scoped',
+      `${ROLE}      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Version: '2012-10-17'
+            Statement:
+              - Effect: Allow
+                Action: s3:GetObject
+                Resource: '*'
+                Condition: !If [Scoped, {StringEquals: {'aws:PrincipalTag/team': a}}, !Ref AWS::NoValue]
+`,
+    );
+    const doc = byLabel(extract(yaml), 'AppRole inline policy p')!;
+    expect(doc.statements.map((s) => s.conditions.length)).toEqual([1, 0]);
+  });
+
+  test('a single statement (not a list) whose Principal depends on the condition: the document holds both readings', () => {
+    const yaml = tpl(
+      'Internal',
+      `  BP:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: my-bkt
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          Effect: Allow
+          Principal: !If [Internal, {AWS: 'arn:aws:iam::123456789012:root'}, '*']
+          Action: s3:GetObject
+          Resource: arn:aws:s3:::my-bkt/*
+`,
+    );
+    const doc = byLabel(extract(yaml), 'BP bucket policy')!;
+    expect(doc.statements.map((s) => s.principal?.any)).toEqual([false, true]);
+  });
+});
+
+describe('Fn::Transform inside Properties fails closed', () => {
+  test('an AWS::Include in a statement list is iac-not-analysed at its line', () => {
+    const yaml = `AWSTemplateFormatVersion: '2010-09-09'\nResources:\n${ROLE}      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Version: '2012-10-17'
+            Statement:
+              - Effect: Allow
+                Action: s3:GetObject
+                Resource: arn:aws:s3:::fixed/*
+              - Fn::Transform:
+                  Name: AWS::Include
+                  Parameters: {Location: s3://my-bucket/stmt.yaml}
+`;
+    const [f] = rules(extract(yaml), 'iac-not-analysed');
+    expect(f).toBeDefined();
+    expect(f.message).toContain('AWS::Include');
+    expect(f.location?.line).toBe(21);
+  });
+
+  test('Properties given wholly by !Transform', () => {
+    const yaml = `AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties: !Transform {Name: 'AWS::Include', Parameters: {Location: 's3://b/p.yaml'}}\n`;
+    expect(rules(extract(yaml), 'iac-not-analysed')).toHaveLength(1);
+  });
+});
+
+describe('role inline policies and attachments', () => {
+  test('an unresolved value from a resource name property is reported for a role inline policy', () => {
+    const yaml = `AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  DataBucketName:
+    Type: String
+Resources:
+  DataBucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Ref DataBucketName
+${ROLE}      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Version: '2012-10-17'
+            Statement:
+              - Effect: Allow
+                Action: s3:GetObject
+                Resource: !Sub '\${DataBucket.Arn}/*'
+`;
+    const [f] = rules(extract(yaml), 'iac-unresolved');
+    expect(f?.message).toContain('${cfn:Ref(DataBucketName)}');
+    expect(f?.message).toContain('AppRole inline policy p');
+  });
+
+  test('a managed policy attached through ManagedPolicyArns: [!If [Cond, !Ref MP, !Ref AWS::NoValue]] is attached', () => {
+    const yaml = `AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  Env: {Type: String, Default: prod}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  MP:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      ManagedPolicyName: mp
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - {Effect: Allow, Action: iam:PassRole, Resource: '*'}
+${ROLE}      ManagedPolicyArns:
+        - !If [IsProd, !Ref MP, !Ref AWS::NoValue]
+`;
+    const r = extract(yaml);
+    expect(rules(r, 'iac-unattached')).toHaveLength(0);
+    expect(r.documents.find((d) => d.label === 'MP (mp)')?.subjectHint?.id).toBe('arn:aws:iam::123456789012:role/app');
+  });
+});
