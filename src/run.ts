@@ -213,11 +213,12 @@ export function checkedSince(value: string): string {
   return value;
 }
 
-export function windowOf(config: GateConfig, now: Date): { since: Date; until?: Date } {
+/** The CloudTrail window: `since` (days back from now, or a date) to `until` (a date), by default now. */
+export function windowOf(config: GateConfig, now: Date): { since: Date; until: Date } {
   const s = config.cloudtrail.since;
   const days = /^(\d+)d$/.exec(s);
   const since = days ? new Date(now.getTime() - Number(days[1]) * 86400_000) : new Date(s);
-  return { since, until: config.cloudtrail.until ? new Date(config.cloudtrail.until) : undefined };
+  return { since, until: config.cloudtrail.until ? new Date(config.cloudtrail.until) : now };
 }
 
 export async function writeOutputs(report: Report, opts: Pick<CheckOptions, 'outDir' | 'formats' | 'marker' | 'linkBase' | 'automationId'>): Promise<CheckResult['files']> {

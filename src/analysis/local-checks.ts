@@ -168,6 +168,18 @@ export function publicAccess(subject: SubjectRef, head: CompiledStatement[], tru
   return findings;
 }
 
+/**
+ * Whether a sub-claim value names an owner: no wildcard, or a literal start that pins a path (`repo:acme/…`,
+ * `project_path:group/…`) or two fields (`organization:acme:…`). `*`, `*:*`, `repo*`, `repo:*` and `repo:a*` name
+ * nobody: anyone can register a repository or an organisation that matches them.
+ */
+function pinsIdentity(value: string): boolean {
+  const wild = value.search(/[*?]/);
+  if (wild < 0) return value !== '';
+  const prefix = value.slice(0, wild);
+  return /[^:/]\//.test(prefix) || /^[^:]+:[^:]+:/.test(prefix);
+}
+
 function exposure(e: PrincipalEntry, trusted: Set<string>, conditions: ConditionClause[]): string | undefined {
   if (e.type === 'AWS') {
     if (e.value === '*') return 'anyone ("AWS": "*")';
@@ -179,12 +191,12 @@ function exposure(e: PrincipalEntry, trusted: Set<string>, conditions: Condition
     // Web identity (OIDC) providers: without a condition on the token's subject, any identity of the provider can assume.
     const host = e.value.toLowerCase();
     const claims = conditions.filter((c) => c.key.toLowerCase().startsWith(host + ':'));
-    if (!claims.some((c) => /:(sub|amr)$/i.test(c.key) && !c.values.some((v) => v === '*'))) return `any identity of ${e.value} (no condition on its sub claim)`;
+    if (!claims.some((c) => /:(sub|amr)$/i.test(c.key) && c.values.every(pinsIdentity))) return `any identity of ${e.value} (no condition on its sub claim that names one)`;
   }
   if (e.type === 'Federated' && e.value.startsWith('arn:') && e.value.includes(':oidc-provider/')) {
     const host = e.value.split(':oidc-provider/')[1].toLowerCase();
     const claims = conditions.filter((c) => c.key.toLowerCase().startsWith(host + ':'));
-    if (!claims.some((c) => /:sub$/i.test(c.key) && !c.values.every((v) => v === '*' || /^repo:\*/.test(v)))) return `any identity of ${host} (no condition on its sub claim)`;
+    if (!claims.some((c) => /:sub$/i.test(c.key) && c.values.every(pinsIdentity))) return `any identity of ${host} (no condition on its sub claim that names one)`;
   }
   return undefined;
 }

@@ -115,8 +115,22 @@ function accountOf(value: string): string | undefined {
   return accountEntry(value) ?? (splitArn(value)?.[4] || undefined);
 }
 
+/**
+ * How an account principal (id or `:root`) covers a role, user, session or federated user of that
+ * account. A statement that only decides whether it applies to the caller (a Deny) matches every
+ * caller of the account: `match`. An Allow naming an account delegates to the account's
+ * administrators: its identities still need identity-policy permission. Across accounts that is
+ * all naming one of its roles gives too, so the account covers it; within the resource's own account
+ * a resource policy (or trust policy) naming a role or user grants it directly, without any identity
+ * policy, while naming the account grants nothing until an identity policy does (IAM User Guide,
+ * Principal element and permissions boundaries). So an Allow's account covers a principal of that
+ * account only when the resource is known to be in another account: `resourceAccounts` are the
+ * accounts the resource is known to be in (none: unknown, so not covered).
+ */
+export type CoverContext = { match: true } | { match?: false; resourceAccounts?: readonly string[] };
+
 /** Does base entry `outer` match every caller that head entry `inner` matches? */
-function entryCovers(outer: PrincipalEntry, inner: PrincipalEntry): boolean {
+function entryCovers(outer: PrincipalEntry, inner: PrincipalEntry, ctx: CoverContext): boolean {
   const ov = outer.value.trim();
   const iv = inner.value.trim();
   if (outer.type === 'AWS' && ov === '*') return true;
@@ -125,9 +139,29 @@ function entryCovers(outer: PrincipalEntry, inner: PrincipalEntry): boolean {
   if (outer.type === 'Service') return ov.toLowerCase() === iv.toLowerCase();
   if (outer.type !== 'AWS') return ov === iv;
   if (ov === iv) return true;
-  // An account covers every principal of that account (the caller's account is the one in its ARN).
+  // An account covers the same account however written (id or :root); its principals as above.
   const acct = accountEntry(ov);
-  return acct !== undefined && accountOf(iv) === acct;
+  if (acct === undefined || accountOf(iv) !== acct) return false;
+  if (accountEntry(iv) !== undefined || ctx.match) return true;
+  const where = ctx.resourceAccounts ?? [];
+  return where.length > 0 && !where.includes(acct);
+}
+
+/**
+ * The head entry is a principal (role, user, session) of an account that a base entry names only as
+ * the account, and the resource is in that account or in no known account: what `match` would cover
+ * and an Allow does not. Returns the principal's kind and account, for the reason shown.
+ */
+export function accountOnlyCover(principal: PrincipalBlock | undefined, head: PrincipalScope, ctx: CoverContext): { what: string; account: string } | undefined {
+  if (!principal || isAnyone(principal) || !head.entry || head.entry.type !== 'AWS') return undefined;
+  const e = head.entry;
+  if (principal.entries.some((b) => entryCovers(b, e, ctx))) return undefined;
+  if (!principal.entries.some((b) => entryCovers(b, e, { match: true }))) return undefined;
+  const iv = e.value.trim();
+  const account = accountOf(iv)!;
+  const kind = splitArn(iv)?.[5]?.split('/')[0]?.toLowerCase() ?? '';
+  const what = { role: 'role', user: 'user', 'assumed-role': 'role session', 'federated-user': 'federated user' }[kind] ?? 'principal';
+  return { what, account };
 }
 
 /** Could one caller match both entries? Sound: true unless provably not. */
@@ -141,20 +175,25 @@ function entriesMayOverlap(a: PrincipalEntry, b: PrincipalEntry): boolean {
 
 const isAnyone = (block: PrincipalBlock) => block.any || block.entries.some((e) => e.type === 'AWS' && e.value.trim() === '*');
 
-/** Does a base statement's Principal/NotPrincipal reach every caller of the head grant? */
-export function principalCovers(principal: PrincipalBlock | undefined, notPrincipal: PrincipalBlock | undefined, head: PrincipalScope): boolean {
+/**
+ * Does a base statement's Principal/NotPrincipal reach every caller of the head grant? `ctx`: see
+ * CoverContext; without it, an Allow on a resource in no known account (an account covers none of
+ * its own principals).
+ */
+export function principalCovers(principal: PrincipalBlock | undefined, notPrincipal: PrincipalBlock | undefined, head: PrincipalScope, ctx: CoverContext = {}): boolean {
   const identity = !head.any && !head.entry && !head.except;
   if (identity) return !principal && !notPrincipal;
   if (principal) {
     if (isAnyone(principal)) return true;
     if (head.any || head.except || !head.entry) return false;
-    return principal.entries.some((e) => entryCovers(e, head.entry!));
+    return principal.entries.some((e) => entryCovers(e, head.entry!, ctx));
   }
   if (notPrincipal) {
     if (notPrincipal.any) return false;
-    // Everyone but N covers the head's callers when none of them can be in N.
+    // Everyone but N covers the head's callers when none of them can be in N. Which callers each
+    // NotPrincipal leaves out is a match, not a grant: an account leaves out its principals.
     if (head.any || head.except) {
-      return !!head.except && notPrincipal.entries.every((n) => head.except!.some((x) => entryCovers(x, n)));
+      return !!head.except && notPrincipal.entries.every((n) => head.except!.some((x) => entryCovers(x, n, { match: true })));
     }
     return !!head.entry && notPrincipal.entries.every((n) => !entriesMayOverlap(n, head.entry!));
   }

@@ -10,7 +10,15 @@ export function recordsFor(subject: SubjectRef, records: UsageRecord[]): UsageRe
     // Object calls whose key is not known count for their bucket too: replayed with no resource, undecided.
     return records.filter((r) => (r.resource !== undefined ? r.resource === bucket || r.resource.startsWith(bucket + '/') : r.bucket === bucket));
   }
-  return records.filter((r) => r.principal === subject.arn);
+  // A role is its name within its account (IAM names are unique whatever the path): a session logged without its
+  // sessionIssuer gives the role without its path (`role/app` for `role/svc/app`), and is still this role's.
+  const key = roleKey(subject.arn);
+  return records.filter((r) => r.principal === subject.arn || (key !== undefined && roleKey(r.principal) === key));
+}
+
+function roleKey(arn: string): string | undefined {
+  const m = /^arn:([^:]+):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(arn);
+  return m ? `${m[1]}:${m[2]}:${m[3]}` : undefined;
 }
 
 /** Lower-cased condition keys the documents use: the only context worth carrying through aggregation. */
@@ -98,13 +106,14 @@ export function replay(
   const keys = conditionKeysOf([...base, ...head, ...(guards?.base ?? []), ...(guards?.head ?? [])]);
   const summary: ReplaySummary = { eventsReplayed: 0, predicted: [], fixed: [], undecided: [] };
   const groups = new Map<string, ReplayItem & { resources: Set<string> }>();
-  const docs = new Map([...base, ...head].map((d) => [d.id, d]));
+  // Base and head versions of a file share a document id: each side's hits are read in that side's documents.
+  const docs = { base: new Map(base.map((d) => [d.id, d])), head: new Map(head.map((d) => [d.id, d])) };
   // Calls are grouped by the statement resource pattern that decided them (e.g. one row for
   // s3:PutObject on arn:aws:s3:::reports/* rather than one per object key).
-  const patternOf = (hits: StatementHit[], resource?: string): string | undefined => {
+  const patternOf = (hits: StatementHit[], resource: string | undefined, side: 'base' | 'head'): string | undefined => {
     if (!resource) return undefined;
     for (const h of hits) {
-      const st = docs.get(h.documentId)?.statements[h.statementIndex];
+      const st = docs[side].get(h.documentId)?.statements[h.statementIndex];
       const match = st?.resources?.find((r) => r.value === resource || arnMatches(r.value, resource));
       if (match) return match.value;
     }
@@ -126,7 +135,10 @@ export function replay(
   };
   for (const record of records) {
     summary.eventsReplayed += record.count;
-    if (record.outcome === 'error') continue;
+    // A call that failed after authorisation (NoSuchKey, ConditionalCheckFailedException ...) was allowed: replayed
+    // as allowed. Failures before it (credentials, throttling, validation) say nothing about the policy.
+    const authorisedError = record.outcome === 'error' && record.errorCode !== undefined && !PRE_AUTHORISATION_ERROR.test(record.errorCode);
+    if (record.outcome === 'error' && !authorisedError) continue;
     const request = requestFor(record, keys);
     const b = base.length ? evaluate(request, inputFor(subject, base, record, guards?.base)) : implicit();
     const h = head.length ? evaluate(request, inputFor(subject, head, record, guards?.head)) : implicit();
@@ -143,28 +155,36 @@ export function replay(
       location: (kind === 'fixed-denied' ? h.deciding : h.deciding.length ? h.deciding : b.deciding)[0]?.loc,
       note,
     });
-    if (record.outcome === 'allowed') {
+    const errorNote = authorisedError ? `these calls failed with ${record.errorCode}, after authorisation` : undefined;
+    const withError = (note?: string) => [errorNote, note].filter(Boolean).join('; ') || undefined;
+    if (record.outcome === 'allowed' || authorisedError) {
       if (b.decision !== 'allow') {
-        // Object calls whose keys are not known (Lake and Athena rows, keys not kept) cannot be decided one by one;
-        // "some object of the bucket" can be asked: when the base allowed every object and the head does not,
-        // some of these calls may now be denied. Never a certain prediction: the keys may all still be allowed.
         if (record.resource === undefined && record.bucket) {
+          // Object calls whose keys are not known (Lake and Athena rows, keys not kept) cannot be decided one by one;
+          // "some object of the bucket" can be asked: when the base allowed every object and the head does not,
+          // some of these calls may now be denied. Never a certain prediction: the keys may all still be allowed.
           const probe = { ...request, resource: `${record.bucket}/*` };
           const pb = base.length ? evaluate(probe, inputFor(subject, base, record, guards?.base)) : implicit();
           const ph = head.length ? evaluate(probe, inputFor(subject, head, record, guards?.head)) : implicit();
           if (pb.decision === 'allow' && ph.decision !== 'allow') {
             const note = `object keys not known (an aggregate query, or more keys than were kept): the head no longer allows every object of ${record.bucket} that the base did`;
-            add(summary.undecided, { ...item('undecided', note), base: pb.decision, head: ph.decision, location: (ph.deciding.length ? ph.deciding : pb.deciding)[0]?.loc }, patternOf(pb.deciding, probe.resource));
+            add(summary.undecided, { ...item('undecided', withError(note)), base: pb.decision, head: ph.decision, location: (ph.deciding.length ? ph.deciding : pb.deciding)[0]?.loc }, patternOf(pb.deciding, probe.resource, 'base'));
           }
+        } else if (b.decision === 'undecided' && h.decision !== 'allow') {
+          // The call succeeded and base may be what allowed it; head does not: said, never dropped (unless head is
+          // undecided on the very statements base was: the same doubt, unchanged).
+          const why = `base could not decide this call (${b.reason}); head ${h.decision === 'undecided' ? `cannot either (${h.reason})` : 'denies it'}`;
+          const sameDoubt = h.decision === 'undecided' && h.deciding.every((x) => b.deciding.some((y) => y.documentId === x.documentId && y.statementIndex === x.statementIndex));
+          if (!sameDoubt) add(summary.undecided, item('undecided', withError(why)), patternOf(b.deciding, record.resource, 'base'));
         }
         continue; // not granted by these policies before: nothing to predict
       }
       if (h.decision === 'allow') continue;
-      const pattern = patternOf(b.deciding, record.resource);
-      if (h.decision === 'undecided') add(summary.undecided, item('undecided', h.reason), pattern);
-      else add(summary.predicted, item('predicted-denied', sameAccountNote(subject, record, h.decision)), pattern);
+      const pattern = patternOf(b.deciding, record.resource, 'base');
+      if (h.decision === 'undecided') add(summary.undecided, item('undecided', withError(h.reason)), pattern);
+      else add(summary.predicted, item('predicted-denied', withError(sameAccountNote(subject, record, h.decision))), pattern);
     } else if (record.outcome === 'denied') {
-      const pattern = patternOf(h.deciding, record.resource);
+      const pattern = patternOf(h.deciding, record.resource, 'head');
       if (h.decision === 'allow' && b.decision !== 'allow') add(summary.fixed, item('fixed-denied'), pattern);
       else if (h.decision === 'undecided' && b.decision !== 'allow') add(summary.undecided, item('undecided', h.reason), pattern);
     }
@@ -179,6 +199,10 @@ export function replay(
   summary.undecided.sort(order);
   return summary;
 }
+
+/** Errors raised before a request is authorised: they say nothing about what the policy allows. */
+const PRE_AUTHORISATION_ERROR =
+  /^(InvalidClientTokenId|UnrecognizedClient|InvalidAccessKeyId|SignatureDoesNotMatch|IncompleteSignature|MissingAuthenticationToken|InvalidToken|ExpiredToken|RequestExpired|AuthFailure|Throttl|TooManyRequests|RequestLimitExceeded|SlowDown|ServiceUnavailable|InternalError|InternalFailure|InternalServerError|Validation|InvalidParameter|InvalidRequest|MalformedPolicyDocument|MissingParameter|InvalidArgument|OptInRequired|UnsupportedOperation|RequestTimeout)/i;
 
 function implicit(): EvaluationResult {
   return { decision: 'implicit-deny', reason: 'no policy', deciding: [], layers: {} };

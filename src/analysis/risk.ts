@@ -3,7 +3,7 @@ import { escalationCombos, riskCategories } from '../catalog/risk.js';
 import type { RiskCategory, RiskChange, SourceLocation } from '../model.js';
 import { allowedActions, isBlanketDeny, type CompiledStatement } from './compile.js';
 import { classifyResource } from './concreteness.js';
-import { arnContains } from './evaluate/match.js';
+import { arnContains, arnMatches } from './evaluate/match.js';
 
 let riskIndex: Map<number, RiskCategory[]> | undefined;
 let riskSet: ActionSet | undefined;
@@ -67,6 +67,16 @@ export function riskGrants(stmts: CompiledStatement[]): Map<string, RiskGrant> {
 export function riskChanges(base: CompiledStatement[], head: CompiledStatement[]): { added: RiskChange[]; removed: RiskChange[] } {
   const b = riskGrants(base);
   const h = riskGrants(head);
+  // The same resource pairs come back for every high-risk action a statement grants (`*` holds ~600): decide each
+  // pair once. A concrete inner resource needs a match, not the (costlier) containment of two patterns.
+  const memo = new Map<string, boolean>();
+  const contains = (outer: string, inner: string): boolean => {
+    if (outer === inner || outer === '*') return true;
+    const k = `${outer}\u0000${inner}`;
+    let v = memo.get(k);
+    if (v === undefined) memo.set(k, (v = /[*?]/.test(inner) ? arnContains(outer, inner) : arnMatches(outer, inner)));
+    return v;
+  };
   const added: RiskChange[] = [];
   const removed: RiskChange[] = [];
   for (const [id, g] of h) {
@@ -79,12 +89,12 @@ export function riskChanges(base: CompiledStatement[], head: CompiledStatement[]
     // `role/admin` adds), or granted without conditions where base granted it only with some.
     const oldResources = [...old.resources.keys()];
     const newResources = [...g.resources.keys()];
-    const inBase = (r: string) => oldResources.some((o) => arnContains(o, r));
-    const coveredByBase = (r: string) => oldResources.some((o) => arnContains(o, r) && (!old.conditionalOnly.has(o) || g.conditionalOnly.has(r)));
+    const inBase = (r: string) => oldResources.some((o) => contains(o, r));
+    const coveredByBase = (r: string) => oldResources.some((o) => contains(o, r) && (!old.conditionalOnly.has(o) || g.conditionalOnly.has(r)));
     const wider = [...g.resources.entries()].filter(([r]) => !coveredByBase(r));
     for (const [r, loc] of wider) added.push({ action: id, categories: g.categories, resource: r, direction: 'added', location: loc });
     // Narrowed: head's resources all inside base's, and some wildcard of base's no longer inside head's.
-    const lostWild = oldResources.filter((o) => classifyResource(o) === 'wildcard' && !newResources.some((r) => arnContains(r, o)));
+    const lostWild = oldResources.filter((o) => classifyResource(o) === 'wildcard' && !newResources.some((r) => contains(r, o)));
     if (lostWild.length && newResources.every(inBase)) {
       const [r, loc] = [...g.resources.entries()][0];
       removed.push({ action: id, categories: g.categories, resource: r, direction: 'narrowed', from: lostWild.join(', '), location: loc });

@@ -32,6 +32,7 @@ export function analyseSubject(s: SubjectPolicies, config: GateConfig, usage?: U
   if (!sameGuards) limits.push('the SCP/RCP/permissions-boundary context differs between base and head: only what both versions deny is left out of new access');
   const useGuards = guardDocs.base.length > 0 && guardDocs.head.length > 0;
   const compared = compareAccess(baseAll, headAll, {
+    subject: s.subject,
     guards: useGuards ? compileGuards(guardDocs.base) : undefined,
     headGuards: useGuards && !sameGuards ? compileGuards(guardDocs.head) : undefined,
   });
@@ -138,7 +139,8 @@ function newAccessFinding(subject: string, item: NewAccessItem): Finding {
     location: item.location,
     message: `${subject} ${item.certainty === 'new' ? 'gains' : 'may gain'} ${shown} on ${item.resource}${item.principal ? ` for ${item.principal}` : ''}${item.condition ? ` when ${item.condition}` : ''}: ${item.reason}`,
     evidence: { actions: item.actions, resource: item.resource, principal: item.principal, condition: item.condition, certainty: item.certainty },
-    identity: `new-access|${subject}|${item.location.file}|${item.actions.join(',')}|${item.resource}|${item.principal ?? ''}|${item.certainty}`,
+    // The conditions are part of what is granted: a waiver by fingerprint must not follow a grant whose conditions change.
+    identity: `new-access|${subject}|${item.location.file}|${item.actions.join(',')}|${item.resource}|${item.principal ?? ''}|${item.certainty}${item.condition ? `|${item.condition}` : ''}`,
     origin: 'local',
   };
 }

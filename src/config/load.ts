@@ -166,6 +166,7 @@ function toConfig(v: Record<string, any>, file: string, lineOf: (pointer: string
       subject: w.subject,
       actions: w.actions,
       resources: w.resources,
+      principals: w.principals,
       fingerprint: w.fingerprint,
       reason: w.reason,
       expires: w.expires,

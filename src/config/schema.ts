@@ -143,6 +143,7 @@ export const CONFIG_SCHEMA: Record<string, unknown> = {
           "subject": { "type": "string" },
           "actions": { "$ref": "#/definitions/stringList" },
           "resources": { "$ref": "#/definitions/stringList" },
+          "principals": { "$ref": "#/definitions/stringList" },
           "fingerprint": { "type": "string", "pattern": "^[0-9a-f]{16,64}$" },
           "reason": { "type": "string", "minLength": 10 },
           "expires": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" },

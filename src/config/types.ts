@@ -29,6 +29,8 @@ export interface Waiver {
   subject?: string;
   actions?: string[];
   resources?: string[];
+  /** For findings about a caller (resource and trust policies): the principals it covers, as the finding names them. */
+  principals?: string[];
   fingerprint?: string;
   reason: string;
   expires: string;

@@ -6,6 +6,7 @@ import { fromPlain, valueOf, type LNode } from '../policies/located.js';
 import { AWS_MANAGED_POLICIES, awsManagedName } from './aws-managed.js';
 import { CfnResolver, type CfnResource, type CfnSettings, type Placeholder } from './cfn-resolve.js';
 import { at, iacFinding } from './findings.js';
+import { KMS_KEY_POLICY_SIZE, dropImpliedResourceFindings, isExactArn, lambdaFunctionArn, lambdaPermissionPolicy, resourceSubject, sqsQueueArnFromUrl, type LocatedText } from './resource-policies.js';
 
 /** Quotas IAM applies per policy type (characters without whitespace). */
 const SIZE = { roleInline: 10240, userInline: 2048, groupInline: 5120, managed: 6144 };
@@ -39,7 +40,35 @@ export function templateShape(root: LNode): { shape: TemplateShape; why?: string
 const str = (n: LNode | undefined): string | undefined => (n?.kind === 'string' ? n.value : undefined);
 
 /** Resource types whose Properties this extractor reads. */
-const READ_TYPES = new Set([...Object.keys(PRINCIPAL_TYPES), 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::RolePolicy', 'AWS::IAM::UserPolicy', 'AWS::IAM::GroupPolicy', 'AWS::S3::BucketPolicy']);
+const READ_TYPES = new Set([
+  ...Object.keys(PRINCIPAL_TYPES),
+  'AWS::IAM::Policy',
+  'AWS::IAM::ManagedPolicy',
+  'AWS::IAM::RolePolicy',
+  'AWS::IAM::UserPolicy',
+  'AWS::IAM::GroupPolicy',
+  'AWS::S3::BucketPolicy',
+  'AWS::KMS::Key',
+  'AWS::KMS::ReplicaKey',
+  'AWS::SQS::QueuePolicy',
+  'AWS::SNS::TopicPolicy',
+  'AWS::SecretsManager::ResourcePolicy',
+  'AWS::ECR::Repository',
+  'AWS::Lambda::Permission',
+]);
+
+/**
+ * Resource policies of other services: the property holding the document, and where the resources it governs
+ * are named (`targets`: a list property, or one property) with the type a reference to this template must have.
+ */
+const RESOURCE_POLICY_TYPES: Readonly<Record<string, { doc: string; what: string; targets?: { prop: string; list: boolean; type: string }; sizeLimit?: number }>> = {
+  'AWS::KMS::Key': { doc: 'KeyPolicy', what: 'key policy', sizeLimit: KMS_KEY_POLICY_SIZE },
+  'AWS::KMS::ReplicaKey': { doc: 'KeyPolicy', what: 'key policy', sizeLimit: KMS_KEY_POLICY_SIZE },
+  'AWS::ECR::Repository': { doc: 'RepositoryPolicyText', what: 'repository policy' },
+  'AWS::SQS::QueuePolicy': { doc: 'PolicyDocument', what: 'queue policy', targets: { prop: 'Queues', list: true, type: 'AWS::SQS::Queue' } },
+  'AWS::SNS::TopicPolicy': { doc: 'PolicyDocument', what: 'topic policy', targets: { prop: 'Topics', list: true, type: 'AWS::SNS::Topic' } },
+  'AWS::SecretsManager::ResourcePolicy': { doc: 'ResourcePolicy', what: 'secret policy', targets: { prop: 'SecretId', list: false, type: 'AWS::SecretsManager::Secret' } },
+};
 
 /** A node's kind in words, for messages. */
 function describe(n: LNode): string {
@@ -115,6 +144,17 @@ class TemplateExtraction {
           break;
         case 'AWS::S3::BucketPolicy':
           this.bucketPolicy(r);
+          break;
+        case 'AWS::KMS::Key':
+        case 'AWS::KMS::ReplicaKey':
+        case 'AWS::ECR::Repository':
+        case 'AWS::SQS::QueuePolicy':
+        case 'AWS::SNS::TopicPolicy':
+        case 'AWS::SecretsManager::ResourcePolicy':
+          this.resourcePolicy(r);
+          break;
+        case 'AWS::Lambda::Permission':
+          this.lambdaPermission(r);
           break;
         default:
           if (r.type.startsWith('AWS::Serverless::') && r.props && valueOf(r.props, 'Policies')) {
@@ -382,6 +422,141 @@ class TemplateExtraction {
       else if (logical) subject = { type: 'bucket', id: `${this.file}#${logical}` };
     }
     this.add(doc, { pointer: this.pointer(r, 'PolicyDocument'), label: `${r.logicalId} bucket policy`, kind: 'bucket', subject });
+  }
+
+  /** The subject for a resource of this template: its ARN when exactly known, else `<file>#<LogicalId>`. */
+  private resourceSubjectOf(res: CfnResource, loc: SourceLocation): SubjectRef {
+    const fallback = `${this.file}#${res.logicalId}`;
+    // A secret's ARN ends in a suffix Secrets Manager generates: never known from the template.
+    if (res.type === 'AWS::SecretsManager::Secret') return { type: 'resource', id: fallback };
+    const before = this.cfn.placeholders.length;
+    const arn = this.cfn.arnOf(res.logicalId, loc);
+    const clean = this.cfn.placeholders.length === before;
+    this.cfn.placeholders.splice(before); // a name placeholder matters for the subject, not for a statement
+    return resourceSubject(clean && this.settings.account !== undefined ? arn : undefined, fallback);
+  }
+
+  /** The subject a value naming a resource (a Ref to this template, an ARN, a queue URL) stands for. */
+  private namedResource(node: LNode, type: string, fallback: string): SubjectRef {
+    const logical = this.cfn.referencedResource(node);
+    const res = logical ? this.cfn.resource(logical) : undefined;
+    if (res && res.type === type) return this.resourceSubjectOf(res, node.loc);
+    const before = this.cfn.placeholders.length;
+    const value = this.cfn.scalar(node);
+    const clean = this.cfn.placeholders.length === before && value !== undefined;
+    this.cfn.placeholders.splice(before);
+    const arn = value && type === 'AWS::SQS::Queue' && !value.startsWith('arn:') ? sqsQueueArnFromUrl(value, this.cfn.partition) : value;
+    if (clean && arn && isExactArn(arn)) return { type: 'resource', arn, id: arn };
+    if (clean && arn && arn.startsWith('arn:') && !arn.includes('*')) return { type: 'resource', id: arn }; // stand-ins: one fixed value
+    return { type: 'resource', id: logical ? `${this.file}#${logical}` : fallback };
+  }
+
+  /** The resources a policy resource governs (Queues, Topics, SecretId), one subject each; none when unnamed. */
+  private policyTargets(r: CfnResource, prop: string, list: boolean, type: string): SubjectRef[] {
+    const raw = r.props ? valueOf(r.props, prop) : undefined;
+    if (!raw) return [];
+    let items: LNode[];
+    if (!list || raw.kind === 'array') items = list ? (raw as { items: LNode[] }).items : [raw];
+    else {
+      const before = this.cfn.placeholders.length;
+      const v = this.cfn.resolve(raw);
+      this.cfn.placeholders.splice(before);
+      items = v?.kind === 'array' ? v.items : v ? [v] : [];
+    }
+    const out: SubjectRef[] = [];
+    items.forEach((item, i) => {
+      const s = this.namedResource(item, type, `${this.file}#${r.logicalId}${items.length > 1 ? `[${i}]` : ''}`);
+      if (!out.some((x) => x.id === s.id)) out.push(s);
+    });
+    return out;
+  }
+
+  /** A resource policy of another service (KMS, SQS, SNS, Secrets Manager, ECR): kind resource, bound to the resource. */
+  private resourcePolicy(r: CfnResource): void {
+    const spec = RESOURCE_POLICY_TYPES[r.type];
+    const doc = r.props ? valueOf(r.props, spec.doc) : undefined;
+    if (!doc) {
+      // A key or repository without a policy has the service's default one; a policy resource must carry one.
+      if (spec.targets) this.missingDocument(r, `no ${spec.doc}`, r.props?.loc ?? r.keyLoc);
+      return;
+    }
+    const targets = spec.targets ? this.policyTargets(r, spec.targets.prop, spec.targets.list, spec.targets.type) : [this.resourceSubjectOf(r, r.keyLoc)];
+    const [first, ...rest] = targets.length ? targets : [{ type: 'resource' as const, id: `${this.file}#${r.logicalId}` }];
+    const before = this.findings.length;
+    this.add(
+      doc,
+      { pointer: this.pointer(r, spec.doc), label: `${r.logicalId} ${spec.what}`, kind: 'resource', subject: first, ...(spec.sizeLimit ? { sizeLimit: spec.sizeLimit } : {}) },
+      rest.map((subject) => ({ subject, via: spec.targets?.prop ?? spec.doc })),
+    );
+    if (r.type === 'AWS::ECR::Repository') dropImpliedResourceFindings(this.findings, before);
+  }
+
+  /** The function a Lambda permission names: its (qualified) ARN for the statement, the function for the subject. */
+  private lambdaFunction(r: CfnResource, node: LNode, depth = 0): { arn: string; subject: SubjectRef; placeholders: Placeholder[] } {
+    const env = { partition: this.cfn.partition, region: this.cfn.region, account: this.cfn.account };
+    const logical = this.cfn.referencedResource(node);
+    const res = logical ? this.cfn.resource(logical) : undefined;
+    if (res?.type === 'AWS::Lambda::Function') {
+      const before = this.cfn.placeholders.length;
+      const arn = this.cfn.arnOf(res.logicalId, node.loc);
+      const placeholders = this.cfn.placeholders.splice(before);
+      return { arn, subject: this.resourceSubjectOf(res, node.loc), placeholders };
+    }
+    if ((res?.type === 'AWS::Lambda::Alias' || res?.type === 'AWS::Lambda::Version') && depth < 4) {
+      const target = res.props ? valueOf(res.props, 'FunctionName') : undefined;
+      if (target) {
+        const fn = this.lambdaFunction(r, target, depth + 1);
+        const nameNode = res.type === 'AWS::Lambda::Alias' && res.props ? valueOf(res.props, 'Name') : undefined;
+        const qualifier = nameNode ? this.cfn.scalar(nameNode) : undefined;
+        const base = fn.arn === '*' ? '*' : lambdaFunctionArn(fn.arn, env).functionArn;
+        return { ...fn, arn: base === '*' ? '*' : `${base}:${qualifier ?? `{${res.logicalId}.Version}`}` };
+      }
+    }
+    const before = this.cfn.placeholders.length;
+    const value = this.cfn.scalar(node) ?? this.cfn.unknown(node.loc, 'FunctionName', 'the function name is not a string');
+    const placeholders = this.cfn.placeholders.splice(before);
+    if (value === '*') return { arn: '*', subject: { type: 'resource', id: `${this.file}#${r.logicalId}` }, placeholders };
+    const { arn, functionArn } = lambdaFunctionArn(value, env);
+    if (placeholders.length) return { arn, subject: { type: 'resource', id: `${this.file}#${r.logicalId}` }, placeholders };
+    return { arn, subject: isExactArn(functionArn) ? { type: 'resource', arn: functionArn, id: functionArn } : { type: 'resource', id: functionArn }, placeholders };
+  }
+
+  /** AWS::Lambda::Permission: not a document, but one statement of the function's policy; synthesised as one. */
+  private lambdaPermission(r: CfnResource): void {
+    const props = r.props;
+    const fnNode = props ? valueOf(props, 'FunctionName') : undefined;
+    const principalNode = props ? valueOf(props, 'Principal') : undefined;
+    const actionNode = props ? valueOf(props, 'Action') : undefined;
+    if (!props || !fnNode || !principalNode || !actionNode) {
+      const missing = ['FunctionName', 'Principal', 'Action'].filter((k) => !props || !valueOf(props, k));
+      return this.missingDocument(r, `no ${missing.join(', ')}`, props?.loc ?? r.keyLoc);
+    }
+    const fn = this.lambdaFunction(r, fnNode);
+    const before = this.cfn.placeholders.length;
+    const text = (prop: string): LocatedText | undefined => {
+      const n = valueOf(props, prop);
+      if (!n) return undefined;
+      const v = this.cfn.resolve(n);
+      if (v === undefined) return undefined; // AWS::NoValue
+      const value = v.kind === 'string' ? v.value : v.kind === 'number' || v.kind === 'boolean' ? String(v.value) : this.cfn.unknown(n.loc, prop, `${prop} is ${describe(v)}, not a single value`);
+      return { value, loc: n.loc };
+    };
+    const principal = text('Principal') ?? { value: '*', loc: principalNode.loc };
+    const action = text('Action') ?? { value: '*', loc: actionNode.loc };
+    const policy = lambdaPermissionPolicy({
+      loc: r.keyLoc,
+      partition: this.cfn.partition,
+      principal,
+      action,
+      resource: { value: fn.arn, loc: fnNode.loc },
+      sourceAccount: text('SourceAccount'),
+      sourceArn: text('SourceArn'),
+      principalOrgId: text('PrincipalOrgID'),
+      functionUrlAuthType: text('FunctionUrlAuthType'),
+      eventSourceToken: text('EventSourceToken'),
+    });
+    const placeholders = [...fn.placeholders, ...this.cfn.placeholders.slice(before)];
+    this.addResolved(policy, { pointer: this.pointer(r), label: `${r.logicalId} Lambda permission`, kind: 'resource', subject: fn.subject }, placeholders);
   }
 
   private add(node: LNode, meta: DocMeta, more: Attachment[] = []): void {

@@ -8,6 +8,7 @@ import { AWS_MANAGED_POLICIES, awsManagedName } from './aws-managed.js';
 import { at, iacFinding } from './findings.js';
 import { keyValue, parseModulePath } from './tf-address.js';
 import { lineWithin, moduleDirOf, type TfSourceIndex } from './tf-sources.js';
+import { KMS_KEY_POLICY_SIZE, dropImpliedResourceFindings, isExactArn, lambdaFunctionArn, lambdaPermissionPolicy, resourceSubject, sqsQueueArnFromUrl, type LocatedText } from './resource-policies.js';
 
 export type PlanSide = 'base' | 'head';
 
@@ -183,6 +184,22 @@ class PlanReader {
         case 'aws_s3_bucket':
           // The legacy policy argument: analysed when known, fails closed when set but unknown until apply.
           if (str(valueOf(values, 'policy')) || this.unknownSetting(c, 'policy')) this.bucketPolicy(c, values, 'policy');
+          break;
+        case 'aws_kms_key':
+        case 'aws_sqs_queue':
+        case 'aws_sns_topic':
+        case 'aws_secretsmanager_secret':
+          this.ownResourcePolicy(c, values);
+          break;
+        case 'aws_kms_key_policy':
+        case 'aws_sqs_queue_policy':
+        case 'aws_sns_topic_policy':
+        case 'aws_secretsmanager_secret_policy':
+        case 'aws_ecr_repository_policy':
+          this.resourcePolicyResource(c, values);
+          break;
+        case 'aws_lambda_permission':
+          this.lambdaPermission(c, values);
           break;
       }
     }
@@ -508,6 +525,129 @@ class PlanReader {
     this.policyAttr(c, values, [attr], { kind: 'bucket', subject, label: `${c.address} ${attr}`, sizeLimit: SIZE.bucket });
   }
 
+  // ---------- resource policies of other services ----------
+
+  /** The subject for a resource of the plan: its ARN (the queue URL's for a queue) when known, else `<plan>#<address>`. */
+  private resourceSubjectOf(c: Change): SubjectRef {
+    const known = (attr: string) => str(c.before && valueOf(c.before, attr)) ?? (this.unknown(c, attr) ? undefined : str(c.after && valueOf(c.after, attr)));
+    const url = c.type === 'aws_sqs_queue' ? known('url') ?? known('id') : undefined;
+    return resourceSubject(known('arn') ?? (url ? sqsQueueArnFromUrl(url, this.partition) : undefined), `${this.file}#${c.address}`);
+  }
+
+  /** A resource of type `tfType` in the plan that a value names (its ARN, URL, id or name). */
+  private resourceNamed(tfType: string, value: string): Change | undefined {
+    const attrs = ['arn', 'url', 'id', 'name', 'function_name', 'key_id'];
+    return this.changes.find((x) => x.type === tfType && x.mode === 'managed' && [x.before, x.after].some((v) => v && attrs.some((a) => str(valueOf(v, a)) === value)));
+  }
+
+  /** The resource a policy resource names in `attr` (by value, else by reference), as a subject. */
+  private targetSubject(c: Change, values: LNode, attr: string, tfType: string): { subject: SubjectRef; target?: Change } {
+    const value = this.unknown(c, attr) ? undefined : str(valueOf(values, attr));
+    const target = value !== undefined ? this.resourceNamed(tfType, value) : this.references(c, attr).find((x) => x.type === tfType);
+    if (target) return { subject: this.resourceSubjectOf(target), target };
+    const arn = value && tfType === 'aws_sqs_queue' ? sqsQueueArnFromUrl(value, this.partition) : value;
+    if (arn && isExactArn(arn)) return { subject: { type: 'resource', arn, id: arn } };
+    return { subject: { type: 'resource', id: `${this.file}#${c.address}` } };
+  }
+
+  /** aws_kms_key, aws_sqs_queue, aws_sns_topic, aws_secretsmanager_secret `policy`: the resource's own policy (Optional + Computed). */
+  private ownResourcePolicy(c: Change, values: LNode): void {
+    if (!str(valueOf(values, 'policy')) && !this.unknownSetting(c, 'policy')) return;
+    if (this.mirroredPolicies().has(c)) return; // a separate policy resource governs it; the provider mirrors it here: counted once
+    const what = OWN_POLICY_WHAT[c.type] ?? 'policy';
+    this.policyAttr(c, values, ['policy'], { kind: 'resource', subject: this.resourceSubjectOf(c), label: `${c.address} ${what}`, ...(c.type === 'aws_kms_key' ? { sizeLimit: KMS_KEY_POLICY_SIZE } : {}) });
+  }
+
+  private mirrored?: Set<Change>;
+
+  /** Resources whose policy a separate policy resource (aws_sqs_queue_policy ...) sets on this side. */
+  private mirroredPolicies(): Set<Change> {
+    if (this.mirrored) return this.mirrored;
+    this.mirrored = new Set();
+    for (const x of this.changes) {
+      const spec = RESOURCE_POLICY_RESOURCES[x.type];
+      const v = this.sideValues(x);
+      if (!spec || x.mode !== 'managed' || !v) continue;
+      const { target } = this.targetSubject(x, v, spec.attr, spec.target);
+      if (target) this.mirrored.add(target);
+    }
+    return this.mirrored;
+  }
+
+  private sideValues(c: Change): LNode | undefined {
+    return this.opts.side === 'base' ? c.before : c.after;
+  }
+
+  /** aws_sqs_queue_policy, aws_sns_topic_policy, aws_secretsmanager_secret_policy, aws_ecr_repository_policy. */
+  private resourcePolicyResource(c: Change, values: LNode): void {
+    const spec = RESOURCE_POLICY_RESOURCES[c.type];
+    const { subject } = this.targetSubject(c, values, spec.attr, spec.target);
+    const before = this.findings.length;
+    this.policyAttr(c, values, ['policy'], { kind: 'resource', subject, label: `${c.address} policy`, ...(c.type === 'aws_kms_key_policy' ? { sizeLimit: KMS_KEY_POLICY_SIZE } : {}) });
+    if (c.type === 'aws_ecr_repository_policy') dropImpliedResourceFindings(this.findings, before);
+  }
+
+  /** aws_lambda_permission: one statement of the function's policy, synthesised as a one-statement policy. */
+  private lambdaPermission(c: Change, values: LNode): void {
+    const where = this.resourceLoc(c);
+    const unknowns: string[] = [];
+    const text = (attr: string): LocatedText | undefined => {
+      const n = valueOf(values, attr);
+      if (this.unknown(c, attr)) {
+        unknowns.push(attr);
+        return { value: '*', loc: n ? startLoc(n.loc) : where };
+      }
+      if (!n || n.kind === 'null' || (n.kind === 'string' && n.value === '')) return undefined;
+      if (n.kind === 'string' || n.kind === 'number' || n.kind === 'boolean') return { value: String(n.value), loc: startLoc(n.loc) };
+      unknowns.push(attr);
+      return { value: '*', loc: startLoc(n.loc) };
+    };
+    const fnText = text('function_name');
+    const qualifier = text('qualifier');
+    const q = qualifier?.value;
+    let subject: SubjectRef = { type: 'resource', id: `${this.file}#${c.address}` };
+    let arn = '*';
+    const fn = fnText && fnText.value !== '*' ? this.resourceNamed('aws_lambda_function', fnText.value) : this.references(c, 'function_name').find((x) => x.type === 'aws_lambda_function');
+    const env = { partition: this.partition, region: '*', account: this.account ?? '*' };
+    if (fn) {
+      subject = this.resourceSubjectOf(fn);
+      const fnArn = subject.arn ?? str(fn.before && valueOf(fn.before, 'arn')) ?? (this.unknown(fn, 'arn') ? undefined : str(fn.after && valueOf(fn.after, 'arn')));
+      const fnName = str(this.sideValues(fn) && valueOf(this.sideValues(fn)!, 'function_name'));
+      arn = fnArn ? lambdaFunctionArn(fnArn, env, q).arn : fnName ? lambdaFunctionArn(fnName, env, q).arn : '*';
+    } else if (fnText && fnText.value !== '*') {
+      const r = lambdaFunctionArn(fnText.value, env, q);
+      arn = r.arn;
+      subject = resourceSubject(r.functionArn, `${this.file}#${c.address}`);
+    }
+    if (!text('principal') || !text('action')) {
+      const missing = ['principal', 'action'].filter((a) => !text(a));
+      this.findings.push(iacFinding('parse-error', 'high', `${c.address}: no ${missing.join(', ')}; what the permission grants on ${subject.id} could not be read`, where, `lambda-permission|${c.address}`, { address: c.address }, subject.id));
+      return;
+    }
+    unknowns.length = 0; // function_name is decided above; the rest are counted while the statement is built
+    const policy = lambdaPermissionPolicy({
+      loc: startLoc(c.node.loc),
+      sid: (() => { const s = text('statement_id'); return s && s.value !== '*' ? s.value : undefined; })(),
+      partition: this.partition,
+      principal: text('principal')!,
+      action: text('action')!,
+      resource: { value: arn, loc: fnText?.loc ?? where },
+      sourceAccount: text('source_account'),
+      sourceArn: text('source_arn'),
+      principalOrgId: text('principal_org_id'),
+      functionUrlAuthType: text('function_url_auth_type'),
+      eventSourceToken: text('event_source_token'),
+    });
+    if (arn === '*' || fnText?.value === '*' && !fn) unknowns.push('function_name');
+    if (q === '*') unknowns.push('qualifier');
+    const pointer = `${c.address}`;
+    const label = `${c.address} Lambda permission`;
+    this.build(this.relocate(c, policy), { kind: 'resource', subject, label, pointer });
+    for (const what of [...new Set(unknowns.filter((u) => u !== 'statement_id'))]) {
+      this.findings.push(iacFinding('iac-unresolved', 'low', `${c.address}: ${what} in ${label} is known only after apply; it is analysed as "*" (could be anything)`, where, `${pointer}|${what}`, { address: c.address, analysedAs: '*' }, subject.id));
+    }
+  }
+
   // ---------- documents ----------
 
   /** The policy JSON string at `path` in a resource's values (relative to `values`: its last element). */
@@ -776,6 +916,18 @@ interface PlanDocMeta {
   /** Skip grammar findings (the same document already reported for another principal). */
   quiet?: boolean;
 }
+
+/** Policy resources of other services: the attribute naming the resource they govern, and its type. */
+const RESOURCE_POLICY_RESOURCES: Readonly<Record<string, { attr: string; target: string }>> = {
+  aws_kms_key_policy: { attr: 'key_id', target: 'aws_kms_key' },
+  aws_sqs_queue_policy: { attr: 'queue_url', target: 'aws_sqs_queue' },
+  aws_sns_topic_policy: { attr: 'arn', target: 'aws_sns_topic' },
+  aws_secretsmanager_secret_policy: { attr: 'secret_arn', target: 'aws_secretsmanager_secret' },
+  aws_ecr_repository_policy: { attr: 'repository', target: 'aws_ecr_repository' },
+};
+
+/** What a resource's own `policy` attribute is, for labels. */
+const OWN_POLICY_WHAT: Readonly<Record<string, string>> = { aws_kms_key: 'key policy', aws_sqs_queue: 'queue policy', aws_sns_topic: 'topic policy', aws_secretsmanager_secret: 'secret policy' };
 
 const ATTACHMENT_TARGETS: Readonly<Record<string, Array<[string, 'role' | 'user' | 'group']>>> = {
   aws_iam_role_policy_attachment: [['role', 'role']],

@@ -18,7 +18,8 @@ export const GENERATE_HELP = `generate options (a least-privilege policy for one
   --since <90d|date>     CloudTrail window start
   --policy-type <type>   managed (6,144 chars, default), inline-role, inline-user or inline-group
   --out <file>           write the policy there (file.2.json, ... when split); default: stdout
-  --repo, --config, --now  as for check
+  --repo, --config, --now, --workers  as for check
+  --help                 this text
   Without --out the policy JSON goes to stdout and the diff and notes to stderr.`;
 
 const TYPES: SuggestedPolicyType[] = ['managed', 'inline-role', 'inline-user', 'inline-group'];
@@ -38,9 +39,17 @@ export async function generateCommand(args: string[], out: (s: string) => void, 
       now: { type: 'string' },
       out: { type: 'string' },
       'policy-type': { type: 'string' },
+      workers: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
+  if (values.help) {
+    out(GENERATE_HELP);
+    return 0;
+  }
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0 && workers <= 64)) throw new UsageError(`--workers ${values.workers} is not a number from 0 to 64`);
   if (!values.subject) throw new UsageError('generate needs --subject <arn>');
   if (!values.policies === !(values.base && values.head)) throw new UsageError('generate needs either --policies <dir> or --base and --head');
   const policyType = (values['policy-type'] ?? 'managed') as SuggestedPolicyType;
@@ -61,6 +70,7 @@ export async function generateCommand(args: string[], out: (s: string) => void, 
       outDir: '.',
       formats: [],
       now,
+      workers,
       log: err,
     };
     const config = await loadConfig(values.policies && !values.config ? { ...opts, base: values.policies } : opts);

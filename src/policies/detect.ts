@@ -23,9 +23,24 @@ export const POLICY_WRAPPERS: readonly PolicyWrapper[] = [
   },
   {
     shape: '{"Policy": "<policy JSON as a string>"}',
-    description: '`aws s3api get-bucket-policy` output: a bucket policy serialised in a string. Findings point into the string on its line.',
+    description:
+      '`aws s3api get-bucket-policy`, `aws kms get-key-policy` and `aws lambda get-policy` output: a resource policy serialised in a string; its kind (bucket or other resource policy) from its content. Findings point into the string on its line.',
     pointer: '/Policy',
-    kind: 'bucket',
+  },
+  {
+    shape: '{"Attributes": {"Policy": "<policy JSON as a string>"}}',
+    description: '`aws sqs get-queue-attributes` and `aws sns get-topic-attributes` output: the queue or topic policy.',
+    pointer: '/Attributes/Policy',
+  },
+  {
+    shape: '{"policyText": "<policy JSON as a string>"}',
+    description: '`aws ecr get-repository-policy` output: the repository policy.',
+    pointer: '/policyText',
+  },
+  {
+    shape: '{"ResourcePolicy": "<policy JSON as a string>"}',
+    description: '`aws secretsmanager get-resource-policy` output: the secret policy.',
+    pointer: '/ResourcePolicy',
   },
   {
     shape: '{"PolicyVersion": {"Document": ...}}',
@@ -86,7 +101,7 @@ export function findPolicyCandidates(root: LNode): PolicyCandidate[] {
 }
 
 /** Wrapper and policy keys whose presence in unparseable text suggests the author meant a policy. */
-const POLICY_MARKERS = /"(Statement|PolicyDocument|AssumeRolePolicyDocument|PolicyVersion)"\s*:|\\"Statement\\"\s*:/;
+const POLICY_MARKERS = /"(Statement|PolicyDocument|AssumeRolePolicyDocument|PolicyVersion|policyText|ResourcePolicy)"\s*:|\\"Statement\\"\s*:/;
 
 /** A cheap text test for files that could not be parsed: does this look like it was meant to be a policy? */
 export function looksLikePolicyText(text: string): boolean {

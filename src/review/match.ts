@@ -15,6 +15,7 @@ export interface CompiledWaiver {
   subject?: RegExp;
   actions?: ActionSet;
   resources?: string[];
+  principals?: string[];
   fingerprint?: string;
 }
 
@@ -30,8 +31,14 @@ export function compileWaiver(waiver: Waiver): CompiledWaiver {
     subject: waiver.subject ? subjectGlob(waiver.subject) : undefined,
     actions: waiver.actions?.length ? ActionSet.fromPatterns(waiver.actions).set : undefined,
     resources: waiver.resources?.length ? waiver.resources : undefined,
+    principals: waiver.principals?.length ? waiver.principals : undefined,
     fingerprint: waiver.fingerprint?.toLowerCase(),
   };
+}
+
+/** Whether a waiver's principal entry names the finding's (`AWS:arn:aws:iam::1:role/x`, or `arn:aws:iam::1:role/x`). */
+function principalNamed(entry: string, label: string): boolean {
+  return entry === label || entry === label.slice(label.indexOf(':') + 1);
 }
 
 export type Coverage =
@@ -72,6 +79,10 @@ export function coverage(c: CompiledWaiver, f: Finding): Coverage {
   if (c.files && !(f.location && c.files.test(f.location.file))) return { kind: 'none' };
   if (c.subject && !(f.subject && c.subject.test(f.subject))) return { kind: 'none' };
   if (c.fingerprint && !fingerprint(f).startsWith(c.fingerprint)) return { kind: 'none' };
+  // A finding about a caller (a resource or trust policy granting someone) is waived only for that caller: by
+  // fingerprint (which holds it), or by a waiver listing it in `principals` ("AWS:arn:..." or the bare value).
+  const principal = typeof f.evidence?.principal === 'string' && f.evidence.principal !== '' ? f.evidence.principal : undefined;
+  if (principal !== undefined && !c.fingerprint && !(c.principals ?? []).some((p) => principalNamed(p, principal))) return { kind: 'none' };
   const uncovered: string[] = [];
   if (c.actions) {
     const actions = findingActions(f);

@@ -14,8 +14,8 @@ export function isCalendarDate(text: string): boolean {
   return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
 }
 
-export function isWildcardWaiver(w: Pick<Waiver, 'actions' | 'resources'>): boolean {
-  return [...(w.actions ?? []), ...(w.resources ?? [])].some((p) => WILDCARD.test(p));
+export function isWildcardWaiver(w: Pick<Waiver, 'actions' | 'resources' | 'principals'>): boolean {
+  return [...(w.actions ?? []), ...(w.resources ?? []), ...(w.principals ?? [])].some((p) => WILDCARD.test(p));
 }
 
 /** Problems with one waiver, as messages without a location (the caller prefixes file:line). */
@@ -46,7 +46,7 @@ export function waiverProblems(w: Waiver): string[] {
     if (r !== '*' && !r.startsWith('arn:')) problems.push(`resource "${r}" is not an ARN or "*"`);
   }
   if (isWildcardWaiver(w) && w['allow-wildcard'] !== true) {
-    const wild = [...(w.actions ?? []), ...(w.resources ?? [])].filter((p) => WILDCARD.test(p));
+    const wild = [...(w.actions ?? []), ...(w.resources ?? []), ...(w.principals ?? [])].filter((p) => WILDCARD.test(p));
     problems.push(`covers wildcard ${wild.map((p) => `"${p}"`).join(', ')}: set allow-wildcard: true to accept a wildcard waiver`);
   }
   return problems;

@@ -24,6 +24,8 @@ export function withinWaiver(head: Waiver, base: Waiver): boolean {
     if (!head.resources?.length) return false;
     if (!head.resources.every((r) => base.resources!.some((br) => br === r || arnContains(br, r)))) return false;
   }
+  // More principals cover more callers.
+  if ((head.principals ?? []).some((p) => !(base.principals ?? []).includes(p))) return false;
   return true;
 }
 

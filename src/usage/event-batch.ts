@@ -3,7 +3,7 @@
 // per worker and sent once. The main thread dedupes ids and counts signatures (see tally.ts), so workers never
 // need to share state and a batch costs ~30 bytes per event to send.
 import type { CountedEvent } from './aggregator.js';
-import { contextValue, flatKey, MapMemo, timeMs, mapEvent, outcomeOf, partitionOf, type ActionTarget, type MapResult } from './map-event.js';
+import { contextValue, flatKey, MapMemo, namesVersion, timeMs, mapEvent, outcomeOf, partitionOf, type ActionTarget, type MapResult } from './map-event.js';
 import { lookupAction as defaultLookup } from '../catalog/catalog.js';
 import { roleArnFromSessionArn, type NormalisedPrincipal } from './principal.js';
 import { isS3ObjectAction, type ActionLookup, type ActionResolution } from './event-actions.js';
@@ -487,6 +487,8 @@ export class EventProcessor {
       }
     }
     if ('actions' in resolved) {
+      // A call on an object version maps to another action (mapEvent): never answered from the text.
+      if (eventSource === 's3.amazonaws.com' && r.has(F.RP_VERSION_ID)) return -2;
       region = r.string(F.AWS_REGION);
       if (region === undefined && r.has(F.AWS_REGION)) return -2;
       const actions = resolved.actions;
@@ -514,13 +516,16 @@ export class EventProcessor {
           key = k;
         } else rest += `\u0002\u0004${bucket}\u0005\u0006`;
       } else {
+        const requestParameters = rpObject ? (r.parse(F.REQUEST_PARAMETERS) as Obj) : undefined;
+        // A copy of one version of an object reads it as s3:GetObjectVersion: mapEvent's to decide.
+        if (eventSource === 's3.amazonaws.com' && namesVersion(eventName, requestParameters)) return -2;
         const rctx: ResourceContext = {
           eventSource,
           eventName,
           partition,
           region: region || undefined,
           account: principal.account,
-          requestParameters: rpObject ? (r.parse(F.REQUEST_PARAMETERS) as Obj) : undefined,
+          requestParameters,
           // Parsed even when resourcesFor will not read it: a getter here (one shape of ResourceContext more, a closure
           // per record) made the whole read ~10% slower and its peak RSS 20-40 MB higher.
           resources: r.parse(F.RESOURCES),
@@ -696,6 +701,8 @@ export class EventProcessor {
     if ('actions' in resolved) {
       const region = typeof ev.awsRegion === 'string' && ev.awsRegion !== '' ? ev.awsRegion : undefined;
       const rp = ev.requestParameters;
+      // A call on an object version (or a copy of one) maps to another action: mapEvent decides, on the general path.
+      if (eventSource === 's3.amazonaws.com' && rp !== null && typeof rp === 'object' && !Array.isArray(rp) && namesVersion(eventName, rp as Obj)) return -1;
       const arn = (ui as Obj).arn;
       const rctx: ResourceContext = {
         eventSource,

@@ -61,6 +61,31 @@ export function outcomeOf(errorCode: string | undefined, errorMessage?: string):
   return 'error';
 }
 
+/** S3 object actions and the action IAM checks instead when the call names a version of the object. */
+export const S3_VERSION_ACTIONS: Readonly<Record<string, string>> = {
+  's3:GetObject': 's3:GetObjectVersion',
+  's3:GetObjectAcl': 's3:GetObjectVersionAcl',
+  's3:GetObjectTagging': 's3:GetObjectVersionTagging',
+  's3:GetObjectAttributes': 's3:GetObjectVersionAttributes',
+  's3:PutObjectAcl': 's3:PutObjectVersionAcl',
+  's3:PutObjectTagging': 's3:PutObjectVersionTagging',
+  's3:DeleteObject': 's3:DeleteObjectVersion',
+  's3:DeleteObjectTagging': 's3:DeleteObjectVersionTagging',
+};
+
+/** requestParameters names an object version (any non-empty versionId, "null", the unversioned one, included). */
+export function hasVersionId(rp: Record<string, unknown> | undefined): boolean {
+  const v = rp?.versionId;
+  return typeof v === 'string' && v !== '';
+}
+
+/** An S3 call that names a version: its own `versionId`, or a copy source with `?versionId=`. */
+export function namesVersion(eventName: string, rp: Record<string, unknown> | undefined): boolean {
+  if (hasVersionId(rp)) return true;
+  const source = rp?.['x-amz-copy-source'];
+  return (eventName === 'CopyObject' || eventName === 'UploadPartCopy') && typeof source === 'string' && /[?&]versionId=[^&]/.test(source);
+}
+
 /** "... is not authorized to perform: iam:DeleteRole on resource: arn:... because ..." */
 function deniedDetails(message: string | undefined): { action?: string; resource?: string } {
   if (!message) return {};
@@ -378,6 +403,14 @@ export function mapEvent(record: unknown, lookup: ActionLookup = lookupAction, o
   if (eventSource === 'dynamodb.amazonaws.com' && eventName === 'ExecuteStatement') {
     const a = partiqlAction(rp?.statement);
     actions = a ? [lookup(a)?.id ?? a] : undefined;
+  }
+  // A call on one version of an object (`versionId`) is authorised as the *Version action (GetObject with a
+  // versionId needs s3:GetObjectVersion, not s3:GetObject).
+  if (actions && eventSource === 's3.amazonaws.com' && namesVersion(eventName, rp)) {
+    const copy = eventName === 'CopyObject' || eventName === 'UploadPartCopy';
+    const source = str(rp?.['x-amz-copy-source']) ?? '';
+    // A copy reads its source (action 1) in the version the copy source names; anything else acts on `versionId`.
+    actions = actions.map((a, i) => ((copy ? i === 1 && /[?&]versionId=[^&]/.test(source) : i === 0 && hasVersionId(rp)) ? (S3_VERSION_ACTIONS[a] ?? a) : a));
   }
   // A denial names the action IAM checked: more precise than the event name (and maps events the table cannot).
   const denied = outcome === 'denied' ? deniedDetails(errorMessage) : {};

@@ -39,7 +39,8 @@ export const UI_INVOKED_BY = 23;
 export const UI_IDENTITY_PROVIDER = 24;
 export const RP_BUCKET_NAME = 25;
 export const RP_KEY = 26;
-const SLOTS = 27;
+export const RP_VERSION_ID = 27; // S3: a call on one version of an object is authorised as the *Version action
+const SLOTS = 28;
 /** objectEnd's owner for a record itself (its keys are told by topSlot). */
 const RECORD = SLOTS;
 
@@ -260,7 +261,7 @@ function clearInner(slot: number): void {
   if (slot === USER_IDENTITY) clearFrom(UI_TYPE, UI_IDENTITY_PROVIDER);
   else if (slot === UI_SESSION_CONTEXT) clearFrom(UI_ISSUER, UI_ISSUER_ARN);
   else if (slot === UI_ISSUER) clearFrom(UI_ISSUER_ARN, UI_ISSUER_ARN);
-  else if (slot === REQUEST_PARAMETERS) clearFrom(RP_BUCKET_NAME, RP_KEY);
+  else if (slot === REQUEST_PARAMETERS) clearFrom(RP_BUCKET_NAME, RP_VERSION_ID);
 }
 
 function clearFrom(first: number, last: number): void {
@@ -356,6 +357,7 @@ function innerSlot(owner: number, ks: number, ke: number): number {
       return n === 3 && t.slice(ks, ke) === 'arn' ? UI_ISSUER_ARN : -1;
     case REQUEST_PARAMETERS:
       if (n === 3) return t.slice(ks, ke) === 'key' ? RP_KEY : -1;
+      if (n === 9) return t.slice(ks, ke) === 'versionId' ? RP_VERSION_ID : -1;
       return n === 10 && t.slice(ks, ke) === 'bucketName' ? RP_BUCKET_NAME : -1;
   }
   return -1;

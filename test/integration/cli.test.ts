@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { main } from '../../src/cli.js';
+import { defaultConfig } from '../../src/config/types.js';
+import { windowOf } from '../../src/run.js';
 import type { Report } from '../../src/model.js';
 
 const DEMO = path.resolve('fixtures/demo');
@@ -203,6 +205,36 @@ test('a managed policy of unknown content: attached in the change fails closed, 
   expect(kept.rules).toContain('iac-external-policy');
   expect(kept.rules).not.toContain('iac-external-policy-added');
   expect(kept.code).toBe(0);
+});
+
+test('the CloudTrail window ends now (--now) unless cloudtrail.until says otherwise', () => {
+  const now = new Date('2026-11-24T00:00:00Z');
+  const config = defaultConfig();
+  expect(windowOf(config, now)).toEqual({ since: new Date('2026-08-26T00:00:00Z'), until: now });
+  config.cloudtrail.until = '2026-10-01';
+  expect(windowOf(config, now).until).toEqual(new Date('2026-10-01T00:00:00Z'));
+});
+
+test('a waiver by fingerprint stops applying when the waived grant\'s conditions change', async () => {
+  const { createHash } = await import('node:crypto');
+  const trust = (sub: string, op = 'StringEquals') =>
+    policy({ Effect: 'Allow', Principal: { Federated: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com' }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { [op]: { 'token.actions.githubusercontent.com:sub': sub } } });
+  const run = async (headSub: string, op: string, config = '') => {
+    const [base, head, out] = [tmp(), tmp(), tmp()];
+    write(base, '.iam-policy-gate.yml', 'subjects:\n  - files: "roles/{name}/*.json"\n    principal: "arn:aws:iam::123456789012:role/{name}"\n' + config);
+    write(base, 'roles/deploy/trust.json', policy({ Effect: 'Deny', Principal: '*', Action: 'sts:AssumeRole', Resource: '*' }));
+    write(head, 'roles/deploy/trust.json', trust(headSub, op));
+    const r = await cli(['check', '--base', base, '--head', head, '--out', out]);
+    return { code: r.code, report: readReport(out) };
+  };
+  const first = await run('repo:acme/deploy:ref:refs/heads/main', 'StringEquals');
+  const f = first.report.findings.find((x) => x.ruleId === 'new-access')!;
+  const fp = createHash('sha256').update(f.identity).digest('hex').slice(0, 32);
+  const waiver = `waivers:\n  - rule: new-access\n    subject: "arn:aws:iam::123456789012:role/deploy"\n    fingerprint: "${fp}"\n    reason: "Deploys from main only (OPS-7)."\n    expires: "2027-02-28"\n`;
+  expect((await run('repo:acme/deploy:ref:refs/heads/main', 'StringEquals', waiver)).report.findings.find((x) => x.ruleId === 'new-access')?.evidence?.waiver).toBeDefined();
+  const widened = await run('repo:acme/*', 'StringLike', waiver);
+  expect(widened.report.findings.find((x) => x.ruleId === 'new-access')?.evidence?.waiver).toBeUndefined();
+  expect(widened.code).toBe(1);
 });
 
 describe('policy-files.exclude', () => {

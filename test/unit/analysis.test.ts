@@ -161,9 +161,9 @@ describe('new access', () => {
     expect(items[0].reason).toMatch(/Deny/);
   });
 
-  test('resource policies: a new principal is new access; an ARN inside a trusted account root is covered', () => {
+  test('resource policies: a new principal is new access; a role of an account the root named is possibly new (same account?)', () => {
     const bucket = (principal: unknown) => doc([{ Effect: 'Allow', Principal: { AWS: principal }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }], 'b.json');
-    expect(newAccess(c(bucket('111122223333')), c(bucket('arn:aws:iam::111122223333:role/r')))).toEqual([]);
+    expect(newAccess(c(bucket('111122223333')), c(bucket('arn:aws:iam::111122223333:role/r')))).toMatchObject([{ certainty: 'possibly-new' }]);
     const items = newAccess(c(bucket('111122223333')), c(bucket(['111122223333', '444455556666'])));
     expect(items.map((i) => i.principal)).toEqual(['AWS:444455556666']);
   });
@@ -200,6 +200,43 @@ describe('replay of CloudTrail usage', () => {
     expect(r.predicted[0]).toMatchObject({ action: 's3:PutObject', resource: 'arn:aws:s3:::b/*', count: 12, base: 'allow', head: 'implicit-deny' });
     expect(r.fixed).toHaveLength(1);
     expect(r.fixed[0]).toMatchObject({ action: 'dynamodb:Query', count: 2 });
+  });
+
+  test('a role is its name within its account: a session logged without its issuer (no path) is still the role\'s', () => {
+    const withPath = { type: 'role' as const, arn: 'arn:aws:iam::123456789012:role/svc/app', id: 'arn:aws:iam::123456789012:role/svc/app' };
+    const at = (principal: string): UsageRecord => ({ ...record('s3:GetObject', 'arn:aws:s3:::b/k', 'allowed'), principal });
+    const records = [at('arn:aws:iam::123456789012:role/svc/app'), at('arn:aws:iam::123456789012:role/app'), at('arn:aws:iam::123456789012:role/other/app'), at('arn:aws:iam::999999999999:role/app'), at('arn:aws:iam::123456789012:role/app-2'), at('arn:aws:iam::123456789012:user/app')];
+    expect(recordsFor(withPath, records).map((r) => r.principal)).toEqual(['arn:aws:iam::123456789012:role/svc/app', 'arn:aws:iam::123456789012:role/app', 'arn:aws:iam::123456789012:role/other/app']);
+  });
+
+  test('a call that failed after authorisation is replayed as allowed; one that failed before it is not', () => {
+    const base = [doc([allow(['s3:GetObject', 'dynamodb:PutItem'], '*')])];
+    const head = [doc([allow('sqs:SendMessage', '*')])];
+    const failed = (action: string, errorCode: string): UsageRecord => ({ ...record(action, 'arn:aws:s3:::b/k', 'error', 4), errorCode });
+    const r = replay(subject, base, head, [failed('s3:GetObject', 'NoSuchKey'), failed('dynamodb:PutItem', 'ConditionalCheckFailedException'), failed('s3:GetObject', 'ExpiredToken'), failed('s3:GetObject', 'ThrottlingException')]);
+    expect(r.predicted.map((p) => [p.action, p.count, p.note])).toEqual([
+      ['dynamodb:PutItem', 4, 'these calls failed with ConditionalCheckFailedException, after authorisation'],
+      ['s3:GetObject', 4, 'these calls failed with NoSuchKey, after authorisation'],
+    ]);
+    expect(r.eventsReplayed).toBe(16);
+  });
+
+  test('a successful call base cannot decide and head denies is undecided, never dropped', () => {
+    const tagged = { Condition: { StringEquals: { 'aws:PrincipalTag/team': 'data' } } };
+    const base = [doc([allow('s3:GetObject', 'arn:aws:s3:::b/*', tagged)])];
+    const r = replay(subject, base, [doc([allow('sqs:SendMessage', '*')])], [record('s3:GetObject', 'arn:aws:s3:::b/k', 'allowed', 6)]);
+    expect(r.predicted).toEqual([]);
+    expect(r.undecided).toEqual([expect.objectContaining({ action: 's3:GetObject', count: 6, base: 'undecided', head: 'implicit-deny', note: expect.stringMatching(/^base could not decide this call .*; head denies it$/) })]);
+    // The same doubt on both sides (nothing changed for it): nothing to say.
+    expect(replay(subject, base, base, [record('s3:GetObject', 'arn:aws:s3:::b/k', 'allowed', 6)]).undecided).toEqual([]);
+  });
+
+  test('rows are grouped by the base statement that allowed the calls, read in the base version', () => {
+    // Same file on both sides (same document id): head's statement #0 is another one.
+    const base = [doc([allow('s3:GetObject', 'arn:aws:s3:::bkt/*')])];
+    const head = [doc([allow('s3:PutObject', 'arn:aws:s3:::bkt/a/*')])];
+    const r = replay(subject, base, head, [record('s3:GetObject', 'arn:aws:s3:::bkt/a/1', 'allowed', 2), record('s3:GetObject', 'arn:aws:s3:::bkt/b/1', 'allowed', 1)]);
+    expect(r.predicted.map((p) => [p.resource, p.count])).toEqual([['arn:aws:s3:::bkt/*', 3]]);
   });
 
   test('object calls counted for their bucket only belong to that bucket and are never decided as if their key were known', () => {

@@ -102,7 +102,7 @@ describe('verdict', () => {
     expect(resolveAction('validate/OTHER', 'critical', rules)).toBe('warn');
     expect(resolveAction('unknown-action', 'critical', rules)).toBe('off');
     expect(resolveAction('duplicate-key', 'high', rules)).toBe('fail');
-    expect(resolveAction('duplicate-key', 'low', {})).toBe('warn');
+    expect(resolveAction('duplicate-key', 'high', {})).toBe('fail');
     expect(resolveAction('new-access', 'high', {})).toBe('fail');
   });
 

@@ -62,6 +62,10 @@ describe('CheckNoPublicAccess, locally', () => {
       );
     expect(publicAccess(role, trust(undefined), [])).toHaveLength(1);
     expect(publicAccess(role, trust({ StringEquals: { 'token.actions.githubusercontent.com:sub': 'repo:org/app:ref:refs/heads/main' } }), [])).toHaveLength(0);
+    // A wildcard that still names an owner restricts; one that names nobody does not.
+    const sub = (v: string | string[]) => publicAccess(role, trust({ StringLike: { 'token.actions.githubusercontent.com:sub': v } }), []).length;
+    for (const pinned of ['repo:org/app:*', 'repo:org/*', 'repo:org/app:ref:refs/heads/*']) expect(sub(pinned)).toBe(0);
+    for (const loose of ['*', '*:*', 'repo*', 'repo:*', 'repo:o*', 'repo:*/app:*', ['repo:org/app:*', 'repo:*']]) expect(sub(loose)).toBe(1);
   });
 });
 

@@ -175,8 +175,9 @@ describe('new access: policy variables in resources', () => {
 describe('new access: principals in resource policies', () => {
   const p = (Principal: unknown, Resource = `${S3}/*`) => allow('s3:GetObject', Resource, { Principal });
   test.each([
-    [{ AWS: '111122223333' }, { AWS: 'arn:aws:iam::111122223333:role/r' }, 0],
-    [{ AWS: 'arn:aws:iam::111122223333:root' }, { AWS: 'arn:aws:sts::111122223333:assumed-role/r/s' }, 0],
+    // A bucket's account is not known: the account may be the bucket's own, where naming a role grants it directly.
+    [{ AWS: '111122223333' }, { AWS: 'arn:aws:iam::111122223333:role/r' }, 1],
+    [{ AWS: 'arn:aws:iam::111122223333:root' }, { AWS: 'arn:aws:sts::111122223333:assumed-role/r/s' }, 1],
     [{ AWS: 'arn:aws:iam::111122223333:role/r' }, { AWS: '111122223333' }, 1],
     [{ AWS: '111122223333' }, { AWS: '444455556666' }, 1],
     [{ AWS: '111122223333' }, '*', 1],

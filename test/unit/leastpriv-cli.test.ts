@@ -73,6 +73,12 @@ describe('least privilege in the pipeline', () => {
     expect(await main([...args, '--subject', 'arn:aws:iam::123456789012:role/nobody'], () => {}, (s) => errors.push(s))).toBe(2);
     expect(errors.join('\n')).toMatch(/no policies for arn:aws:iam::123456789012:role\/nobody; subjects found/);
     expect(await main(['generate', '--subject', APP_WORKER], () => {}, () => {})).toBe(2);
+    // --help and --workers, as for check.
+    const help: string[] = [];
+    expect(await main(['generate', '--help'], (s) => help.push(s), () => {})).toBe(0);
+    expect(help.join('\n')).toMatch(/--subject <arn>/);
+    expect(await main([...args, '--subject', APP_WORKER, '--workers', '0'], () => {}, () => {})).toBe(0);
+    expect(await main([...args, '--subject', APP_WORKER, '--workers', 'many'], () => {}, () => {})).toBe(2);
   });
 });
 

@@ -101,8 +101,23 @@ describe('valid policies from the IAM User Guide', () => {
 
 describe('wrappers', () => {
   test('POLICY_WRAPPERS documents each shape', () => {
-    expect(POLICY_WRAPPERS.map((w) => w.pointer)).toEqual(['', '/PolicyDocument', '/Policy', '/PolicyVersion/Document', '/AssumeRolePolicyDocument', '/Role/AssumeRolePolicyDocument']);
+    expect(POLICY_WRAPPERS.map((w) => w.pointer)).toEqual(['', '/PolicyDocument', '/Policy', '/Attributes/Policy', '/policyText', '/ResourcePolicy', '/PolicyVersion/Document', '/AssumeRolePolicyDocument', '/Role/AssumeRolePolicyDocument']);
     for (const w of POLICY_WRAPPERS) expect(w.description.length).toBeGreaterThan(20);
+  });
+
+  test('resource policies from the CLI: kms/lambda {"Policy"}, sqs/sns Attributes.Policy, ecr policyText, secretsmanager ResourcePolicy; kind by content', () => {
+    const kms = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 'kms:*', Resource: '*' }] });
+    const bucket = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }] });
+    const kindOf = (wrapped: object) => {
+      const f = extractPolicies('p.json', enc(JSON.stringify(wrapped)), OPTS);
+      expect(f.status).toBe('policy');
+      return f.documents[0].kind;
+    };
+    expect(kindOf({ Policy: kms, PolicyName: 'default' })).toBe('resource');
+    expect(kindOf({ Policy: bucket })).toBe('bucket');
+    expect(kindOf({ Attributes: { Policy: kms } })).toBe('resource');
+    expect(kindOf({ registryId: '1', repositoryName: 'r', policyText: kms })).toBe('resource');
+    expect(kindOf({ ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:s', Name: 's', ResourcePolicy: kms })).toBe('resource');
   });
 
   test('get-role-policy: PolicyDocument', () => {

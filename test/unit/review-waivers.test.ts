@@ -86,6 +86,33 @@ describe('waivers: narrow by construction', () => {
   });
 });
 
+describe('waivers: callers and conditions', () => {
+  const partner = 'AWS:arn:aws:iam::444455556666:role/partner';
+  const forCaller = (principal: string, condition?: string): Finding => {
+    const f = newAccess(['dynamodb:Query']);
+    return { ...f, evidence: { ...f.evidence, principal, ...(condition ? { condition } : {}) }, identity: `${f.identity}|${principal}${condition ? `|${condition}` : ''}` };
+  };
+
+  test('a finding about a caller is waived only by a waiver naming that caller (or by its fingerprint)', () => {
+    expect(apply([forCaller(partner)], [waiver()]).findings[0].evidence?.waiver).toBeUndefined();
+    expect(apply([forCaller(partner)], [waiver({ principals: ['arn:aws:iam::444455556666:role/partner'] })]).findings[0].evidence?.waiver).toBeDefined();
+    expect(apply([forCaller(partner)], [waiver({ principals: [partner] })]).findings[0].evidence?.waiver).toBeDefined();
+    for (const other of ['AWS:*', 'Service:ec2.amazonaws.com', 'AWS:arn:aws:iam::444455556666:role/other']) {
+      expect(apply([forCaller(other)], [waiver({ principals: [partner] })]).findings[0].evidence?.waiver).toBeUndefined();
+    }
+    const pinned = forCaller(partner);
+    expect(apply([pinned], [waiver({ actions: undefined, resources: undefined, fingerprint: fingerprint(pinned) })]).findings[0].evidence?.waiver).toBeDefined();
+    // Naming "anyone" is a wildcard waiver: it needs allow-wildcard.
+    expect(() => parseConfig('waivers:\n  - rule: new-access\n    subject: x\n    actions: [s3:GetObject]\n    principals: ["*"]\n    reason: "A public read by design (OPS-9)."\n    expires: "2027-01-01"\n', 'c.yml')).toThrow(/allow-wildcard/);
+  });
+
+  test('a fingerprint does not follow a grant whose conditions change', () => {
+    const [before, after] = [forCaller(partner, 'StringEquals token:sub = repo:acme/deploy:ref:refs/heads/main'), forCaller(partner, 'StringLike token:sub = repo:attacker/*')];
+    expect(fingerprint(before)).not.toBe(fingerprint(after));
+    expect(apply([after], [waiver({ actions: undefined, resources: undefined, fingerprint: fingerprint(before) })]).findings[0].evidence?.waiver).toBeUndefined();
+  });
+});
+
 describe('waivers: time and staleness (fixed clock)', () => {
   test('daysLeft counts whole UTC days; the expiry day itself still applies', () => {
     expect(daysLeft('2026-11-24', NOW)).toBe(0);

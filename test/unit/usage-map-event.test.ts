@@ -136,6 +136,22 @@ describe('mapEvent', () => {
     ]);
   });
 
+  test('a call on one version of an object is authorised as the *Version action; a copy of one reads it so', () => {
+    const withVersion = (name: string, rp: Record<string, unknown>) => {
+      const ev = structuredClone(byName(name)) as Record<string, any>;
+      ev.requestParameters = { ...ev.requestParameters, ...rp };
+      const m = mapEvent(ev);
+      if (!('actions' in m)) throw new Error(JSON.stringify(m));
+      return m.targets.map((t) => t.action);
+    };
+    expect(withVersion('GetObject', { versionId: '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY' })).toEqual(['s3:GetObjectVersion']);
+    expect(withVersion('GetObject', { versionId: 'null' })).toEqual(['s3:GetObjectVersion']);
+    expect(withVersion('GetObject', { versionId: '' })).toEqual(['s3:GetObject']);
+    expect(mapped('GetObject').targets.map((t) => t.action)).toEqual(['s3:GetObject']);
+    const copy = withVersion('CopyObject', { 'x-amz-copy-source': 'app-data/reports/2024/a.csv?versionId=abc' });
+    expect(copy).toEqual(['s3:PutObject', 's3:GetObjectVersion']);
+  });
+
   test('kms ReEncrypt: ReEncryptFrom on the source key, ReEncryptTo on the destination key', () => {
     expect(mapped('ReEncrypt').targets).toEqual([
       { action: 'kms:ReEncryptFrom', resources: ['arn:aws:kms:us-east-1:111122223333:key/1111aaaa-1111-1111-1111-111111111111'] },

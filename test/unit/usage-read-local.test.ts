@@ -17,6 +17,23 @@ beforeEach(() => {
 afterEach(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('readLocalLogs', () => {
+  test('object versions: GetObject with a versionId counts as s3:GetObjectVersion, also after the plain call is known', async () => {
+    const event = (i: number, rp: Record<string, unknown>) => ({
+      eventVersion: '1.09', eventSource: 's3.amazonaws.com', eventName: 'GetObject', eventTime: `2024-05-01T10:0${i}:00Z`, eventID: `00000000-0000-4000-8000-00000000000${i}`,
+      awsRegion: 'us-east-1', recipientAccountId: '111122223333', eventType: 'AwsApiCall', sourceIPAddress: '10.0.0.1',
+      userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/app/s', accountId: '111122223333', sessionContext: { sessionIssuer: { type: 'Role', arn: 'arn:aws:iam::111122223333:role/app', accountId: '111122223333' } } },
+      requestParameters: { bucketName: 'data', key: 'a.csv', ...rp },
+    });
+    // Enough plain calls first for the text path to know their signature, then versioned ones on the same key.
+    const records = [0, 1, 2].map((i) => event(i, {})).concat([3, 4].map((i) => event(i, { versionId: 'v1' })));
+    writeFileSync(join(tmp, 'a.json'), JSON.stringify({ Records: records }));
+    for (const workers of [0, 1]) {
+      const s = await readLocalLogs([tmp], { workers });
+      const counts = Object.fromEntries(s.records.map((r) => [r.action, r.count]));
+      expect(counts).toEqual({ 's3:GetObject': 3, 's3:GetObjectVersion': 2 });
+    }
+  });
+
   test('reads a folder of .json.gz and JSON lines; skips the digest file and says so; dedupes', async () => {
     const notes: string[] = [];
     const problems: string[] = [];

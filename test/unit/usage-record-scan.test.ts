@@ -29,6 +29,7 @@ const SLOT_PATHS: [number, string[]][] = [
   [F.UI_IDENTITY_PROVIDER, ['userIdentity', 'identityProvider']],
   [F.RP_BUCKET_NAME, ['requestParameters', 'bucketName']],
   [F.RP_KEY, ['requestParameters', 'key']],
+  [F.RP_VERSION_ID, ['requestParameters', 'versionId']],
 ];
 
 /** The value at `path` when every parent is an object (as JSON.parse leaves it: last duplicate wins). */
@@ -62,7 +63,7 @@ function jsonArrayOfObjects(text: string): unknown[] | undefined {
 
 // ---------- random JSON ----------
 
-const KEYS = [...F.FIELD_NAMES, 'type', 'arn', 'accountId', 'sessionContext', 'sessionIssuer', 'invokedBy', 'identityProvider', 'bucketName', 'key', 'userAgent', 'x', 'eventVersion'];
+const KEYS = [...F.FIELD_NAMES, 'type', 'arn', 'accountId', 'sessionContext', 'sessionIssuer', 'invokedBy', 'identityProvider', 'bucketName', 'key', 'versionId', 'userAgent', 'x', 'eventVersion'];
 const CHARS = ['a', 'Z', '0', ' ', '"', '\\', '/', '{', '}', '[', ']', ':', ',', 'é', '\u2028', '\n', '\u0001'];
 
 function randomString(rand: () => number): string {
