@@ -110,7 +110,7 @@ export function extractChanges(changes: ChangeSet, config: GateConfig, iac?: Iac
       continue;
     }
     // Findings are about the head version; a broken base only matters as a note (everything then looks new).
-    const findings = newlyAttachedExternal(head?.findings ?? [], base?.findings ?? []);
+    const findings = [...(head?.findings ?? [])];
     if (isPolicy(base) && head?.status === 'not-policy') {
       // Emptied, truncated or replaced: what head grants is unknown, which is not the same as removed.
       findings.push({
@@ -134,6 +134,9 @@ export function extractChanges(changes: ChangeSet, config: GateConfig, iac?: Iac
     }
     policyFiles.push({ path: f.path, basePath: f.basePath, status: f.status, base, head, findings });
   }
+  // Across files: a role moved to another template keeps what base attached to it.
+  const baseFindings = policyFiles.flatMap((f) => f.base?.findings ?? []);
+  for (const f of policyFiles) f.findings = newlyAttachedExternal(f.findings, baseFindings);
   return { policyFiles, ignored, excluded };
 }
 
@@ -199,7 +202,7 @@ export function runGate(input: GateInput): Report {
     // A template's own account, when not configured, is the {AccountId} stand-in: trusted like the account itself.
     const sides = input.guards ? guardsForSubjectSides(s.subject, input.guards) : undefined;
     const subject = sides && (sides.base.length || sides.head.length) ? { ...s, guards: sides } : s;
-    const { analysis, findings: subjectFindings } = analyseSubject(subject, { ...config, trustedAccounts: [...config.trustedAccounts, PSEUDO_PLACEHOLDERS.account] }, usage);
+    const { analysis, findings: subjectFindings } = analyseSubject(subject, { ...config, trustedAccounts: [...config.trustedAccounts, PSEUDO_PLACEHOLDERS.account, ...(config.cloudformation.account ? [config.cloudformation.account] : [])] }, usage);
     analyses.push(analysis);
     findings.push(...subjectFindings);
   }

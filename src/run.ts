@@ -106,9 +106,23 @@ export async function loadChanges(opts: CheckOptions, config: GateConfig): Promi
 /**
  * The config is read from the base side: a pull request must not be able to switch off the rules
  * that judge it. Directories: <base>/.iam-policy-gate.yml; git refs: the file in the base commit.
- * An explicit --config wins.
+ * An explicit --config wins; with git refs, one inside the repository is read from the base commit too (the
+ * working tree of a pull request run is the pull request's).
  */
 export async function loadConfig(opts: CheckOptions): Promise<GateConfig> {
+  if (opts.config && !(await isDirectory(opts.base))) {
+    const repo = path.resolve(opts.repo ?? process.cwd());
+    const rel = path.relative(repo, path.resolve(opts.config));
+    if (rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) && (await isGitRef(repo, opts.base))) {
+      const gitPath = rel.split(path.sep).join('/');
+      const run = await runGit(repo, ['cat-file', 'blob', `${opts.base}:${gitPath}`], { maxBytes: 1024 * 1024 });
+      if (run.code !== 0) {
+        opts.log?.(`warning: ${gitPath} is not in the base commit ${opts.base}: the default config applies (a config added by this change applies once merged)`);
+        return defaultConfig();
+      }
+      return parseConfig(run.stdout.toString('utf8'), `${gitPath} (at ${opts.base})`);
+    }
+  }
   if (opts.config) {
     let text: string;
     try {

@@ -174,7 +174,10 @@ export function replay(
           // The call succeeded and base may be what allowed it; head does not: said, never dropped (unless head is
           // undecided on the very statements base was: the same doubt, unchanged).
           const why = `base could not decide this call (${b.reason}); head ${h.decision === 'undecided' ? `cannot either (${h.reason})` : 'denies it'}`;
-          const sameDoubt = h.decision === 'undecided' && h.deciding.every((x) => b.deciding.some((y) => y.documentId === x.documentId && y.statementIndex === x.statementIndex));
+          // The same statements by content (moved, reordered, renamed files or Sids change nothing).
+          const text = (side: 'base' | 'head', x: StatementHit) => statementText(docs[side].get(x.documentId)?.statements[x.statementIndex]);
+          const baseTexts = new Set(b.deciding.map((y) => text('base', y)));
+          const sameDoubt = h.decision === 'undecided' && h.deciding.every((x) => baseTexts.has(text('head', x)));
           if (!sameDoubt) add(summary.undecided, item('undecided', withError(why)), patternOf(b.deciding, record.resource, 'base'));
         }
         continue; // not granted by these policies before: nothing to predict
@@ -198,6 +201,12 @@ export function replay(
   summary.fixed.sort(order);
   summary.undecided.sort(order);
   return summary;
+}
+
+/** A statement's meaning as text: positions, index and Sid left out. */
+function statementText(st: unknown): string {
+  if (st === undefined) return '\u0000missing';
+  return JSON.stringify(st, (k, v) => (k === 'loc' || k === 'keyLoc' || k === 'index' || k === 'sid' ? undefined : v));
 }
 
 /** Errors raised before a request is authorised: they say nothing about what the policy allows. */

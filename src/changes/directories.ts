@@ -59,6 +59,8 @@ async function replacedMessage(side: 'base' | 'head', at: { path: string; entry:
  */
 async function newFolderLink(baseEntry: TreeEntry | undefined, headEntry: TreeEntry | undefined): Promise<string | undefined> {
   if (headEntry?.kind !== 'symlink') return undefined;
+  // A link retargeted (a link in base too) hid nothing base showed: only a new link to a folder is an error.
+  if (baseEntry?.kind === 'symlink') return undefined;
   const [baseLink, headLink] = [baseEntry && (await linkText(baseEntry)), await linkText(headEntry)];
   if (headLink === undefined || baseLink === headLink) return undefined;
   const st = await fsp.stat(headEntry.abs).catch(() => undefined);

@@ -195,7 +195,8 @@ const MAX_LINK_TEXT = 4096;
 
 async function folderLinks(repoDir: string, headSha: string, raws: RawChange[]): Promise<FileChange[]> {
   const out: FileChange[] = [];
-  const symlinks = raws.filter((r) => r.dstMode === SYMLINK_MODE);
+  // A link retargeted (it was a link in base too) hid nothing base showed: only new links to folders are errors.
+  const symlinks = raws.filter((r) => r.dstMode === SYMLINK_MODE && r.srcMode !== SYMLINK_MODE);
   for (const r of raws) {
     if (r.dstMode === GITLINK_MODE) out.push({ path: r.dstPath, status: 'modified', error: `${FOLDER_NOT_LISTED}head: ${r.dstPath} is a submodule; not followed` });
   }

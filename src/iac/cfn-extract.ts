@@ -371,7 +371,7 @@ class TemplateExtraction {
     const name = awsManagedName(arn);
     const known = name ? AWS_MANAGED_POLICIES[name] : undefined;
     if (known && placeholders.length === 0) {
-      this.addResolved(fromPlain(known, item.loc), { pointer, label: `${r.logicalId} ${kind === 'boundary' ? 'permissions boundary' : 'managed policy'} ${name} (AWS managed)`, kind, subject }, []);
+      this.addResolved(fromPlain(known, item.loc), { pointer, label: `${r.logicalId} ${kind === 'boundary' ? 'permissions boundary' : 'managed policy'} ${name} (AWS managed)`, kind, subject, quiet: true }, []);
       return;
     }
     const what = kind === 'boundary' ? 'permissions boundary' : 'managed policy';
@@ -589,7 +589,7 @@ class TemplateExtraction {
         kindHint: meta.kind,
         subjectHint: t.subject,
         ...(meta.sizeLimit ? { sizeLimit: meta.sizeLimit } : {}),
-        validate: i === 0, // grammar findings once per document, not once per principal
+        validate: i === 0 && !meta.quiet, // grammar findings once per document, not once per principal
       });
       if (i === 0) this.findings.push(...built.findings);
       if (!built.document) return;
@@ -622,4 +622,6 @@ interface DocMeta {
   subject: SubjectRef;
   sizeLimit?: number;
   idSuffix?: string;
+  /** AWS's own document (an AWS-managed policy): analysed, never judged (no quota or grammar findings). */
+  quiet?: boolean;
 }

@@ -505,7 +505,7 @@ class PlanReader {
     const where = this.resourceLoc(c);
     if (known) {
       const node = fromPlain(known, where);
-      this.build(node, { kind, subject, label: `${c.address} ${name} (AWS managed)`, pointer: `${c.address}.${kind === 'boundary' ? 'permissions_boundary' : 'policy_arn'}:${name}`, idSuffix: subject.id });
+      this.build(node, { kind, subject, quiet: true, label: `${c.address} ${name} (AWS managed)`, pointer: `${c.address}.${kind === 'boundary' ? 'permissions_boundary' : 'policy_arn'}:${name}`, idSuffix: subject.id });
       return;
     }
     const why = name ? 'an AWS-managed policy whose content the gate does not carry' : 'a policy that is not in this plan';

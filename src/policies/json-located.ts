@@ -157,7 +157,10 @@ export function parseLocatedJson(text: string, opts: ParseOptions): ParseResult 
           const key = m.name.type === 'String' ? m.name.value : m.name.name;
           const entry: LEntry = { key, keyLoc: nodeLoc(m.name), value: convert(m.value, `${pointer}/${escapePointer(key)}`) };
           const prev = index.get(key);
-          if (prev !== undefined) {
+          // The same value twice means one thing whichever is kept: only differing values are ambiguous.
+          if (prev !== undefined && sameValue(entries[prev].value, entry.value)) {
+            entries[prev] = entry;
+          } else if (prev !== undefined) {
             problems.push({
               code: 'duplicate-key',
               message: `Key "${key}" appears more than once in the same object; the last value is used, the earlier one at line ${entries[prev].keyLoc.line} is ignored.`,
@@ -210,4 +213,21 @@ export function embeddedStringMapper(rawLiteral: string, literalLine: number, li
     const raw = offset < rawColumnOf.length ? rawColumnOf[offset] : rawLiteral.length - 1;
     return { line: literalLine, column: literalColumn + raw };
   };
+}
+
+/** Structural equality of two parsed values (positions aside). */
+function sameValue(a: LNode, b: LNode): boolean {
+  if (a.kind !== b.kind) return false;
+  switch (a.kind) {
+    case 'object': {
+      const bo = b as typeof a;
+      return a.entries.length === bo.entries.length && a.entries.every((e, i) => e.key === bo.entries[i].key && sameValue(e.value, bo.entries[i].value));
+    }
+    case 'array': {
+      const ba = b as typeof a;
+      return a.items.length === ba.items.length && a.items.every((x, i) => sameValue(x, ba.items[i]));
+    }
+    default:
+      return (a as { value?: unknown }).value === (b as { value?: unknown }).value;
+  }
 }

@@ -278,8 +278,9 @@ export function validateDocument(doc: PolicyDocument, raw: LNode, opts: Validate
     if (!TOP_KEYS.has(e.key)) sink.grammar(`Unknown top-level element "${e.key}": a policy has only Version, Id and Statement.`, e.keyLoc, `key|${e.key}`);
   }
   const version = entryOf(raw, 'Version');
+  // Without a Version IAM reads the policy as 2008-10-17: the same meaning unless it uses policy variables.
   if (!version) {
-    sink.add('invalid-grammar', 'medium', 'The policy has no Version; without "2012-10-17" policy variables such as ${aws:username} are not substituted.', raw.loc, 'Version|missing');
+    if (mentionsVariable(raw)) sink.add('invalid-grammar', 'medium', 'The policy has no Version; without "2012-10-17" policy variables such as ${aws:username} are not substituted.', raw.loc, 'Version|missing');
   } else if (version.value.kind !== 'string' || !VERSIONS.has(version.value.value)) {
     sink.grammar('Version must be "2012-10-17" (or the legacy "2008-10-17").', version.value.loc, 'Version|value');
   }
@@ -312,4 +313,12 @@ export function validateDocument(doc: PolicyDocument, raw: LNode, opts: Validate
     );
   }
   return sink.findings;
+}
+
+/** Whether a `${...}` policy variable appears in any string of the document. */
+function mentionsVariable(node: LNode): boolean {
+  if (node.kind === 'string') return node.value.includes('${');
+  if (node.kind === 'array') return node.items.some(mentionsVariable);
+  if (node.kind === 'object') return node.entries.some((e) => e.key.includes('${') || mentionsVariable(e.value));
+  return false;
 }

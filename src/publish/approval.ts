@@ -65,12 +65,17 @@ const sameLabel = (a: string, b: string) => a.localeCompare(b, undefined, { sens
 /** Who put the label on, and whether they may approve. Never throws: a failed call is a note. */
 export async function findApproval(api: GitHubApi, ctx: ApprovalContext): Promise<ApprovalResult> {
   if (!ctx.labels.some((l) => sameLabel(l, ctx.label))) return {};
+  // Without the author, "someone else" cannot be told: no approval (an odd payload must not skip the check).
+  if (!ctx.prAuthor) return { note: `label '${ctx.label}' is set but the pull request's author is not known; approval not applied.` };
   let by: string | undefined;
   let at: string | undefined;
   try {
+    // The timeline decides, also on a labeled event: a re-run of an old run carries its old payload, and a label
+    // removed since then withdraws the approval.
+    const last = (await api.listLabelEvents(ctx.prNumber)).filter((e) => (e.event === 'labeled' || e.event === 'unlabeled') && sameLabel(e.label, ctx.label)).at(-1);
+    if (last?.event === 'unlabeled') return { note: `label '${ctx.label}' was removed by ${last.actor}; approval withdrawn.` };
     if (ctx.labeledNow && sameLabel(ctx.labeledNow.label, ctx.label)) by = ctx.labeledNow.by;
     else {
-      const last = (await api.listLabelEvents(ctx.prNumber)).filter((e) => e.event === 'labeled' && sameLabel(e.label, ctx.label)).at(-1);
       by = last?.actor;
       at = last?.at || undefined;
     }

@@ -237,6 +237,29 @@ test('a waiver by fingerprint stops applying when the waived grant\'s conditions
   expect(widened.code).toBe(1);
 });
 
+test('an explicit --config inside the repository is read from the base commit: the change cannot loosen it', async () => {
+  const repo = tmp();
+  const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+  git('init', '-q', '-b', 'main');
+  git('config', 'user.email', 't@example.com');
+  git('config', 'user.name', 't');
+  write(repo, 'ci/gate.yml', 'rules:\n  new-access: fail\n');
+  write(repo, 'p.json', policy({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }));
+  git('add', '-A');
+  git('commit', '-q', '-m', 'base');
+  const baseRef = git('rev-parse', 'HEAD');
+  write(repo, 'ci/gate.yml', 'rules:\n  new-access: "off"\n  high-risk-added: "off"\n');
+  write(repo, 'p.json', policy({ Effect: 'Allow', Action: 's3:*', Resource: '*' }));
+  git('add', '-A');
+  git('commit', '-q', '-m', 'loosen');
+  const r = await cli(['check', '--repo', repo, '--base', baseRef, '--head', 'HEAD', '--config', path.join(repo, 'ci/gate.yml'), '--out', tmp()]);
+  expect(r.code).toBe(1);
+  // Not in the base commit: the defaults apply, and the log says why.
+  const added = await cli(['check', '--repo', repo, '--base', baseRef, '--head', 'HEAD', '--config', path.join(repo, 'ci/new.yml'), '--out', tmp()]);
+  expect(added.code).toBe(1);
+  expect(added.err).toMatch(/ci\/new\.yml is not in the base commit/);
+});
+
 describe('policy-files.exclude', () => {
   test('excluded files are not read and are listed; a rename out of a checked path is still checked', async () => {
     const repo = tmp();

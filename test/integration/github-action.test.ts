@@ -271,8 +271,8 @@ describe('approval label', () => {
     expect(run.outputs.verdict).toBe('warn');
     expect(run.outputs['approved-by']).toBe('lead-carol');
     expect(server.requests.some((r) => r.path.endsWith('/collaborators/lead-carol/permission'))).toBe(true);
-    // The labeled event names its sender: the event list was not needed.
-    expect(server.requests.some((r) => r.operationId === 'issues/list-events')).toBe(false);
+    // The labeled event names its sender; the timeline is still read (a label removed since withdraws it).
+    expect(server.requests.some((r) => r.operationId === 'issues/list-events')).toBe(true);
     const body = server.comments[0].body;
     expect(body).toMatch(/New access approved with the label `iam-approved` by lead-carol/);
     expect(hasMention(body)).toBe(false);

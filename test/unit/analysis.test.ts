@@ -227,8 +227,10 @@ describe('replay of CloudTrail usage', () => {
     const r = replay(subject, base, [doc([allow('sqs:SendMessage', '*')])], [record('s3:GetObject', 'arn:aws:s3:::b/k', 'allowed', 6)]);
     expect(r.predicted).toEqual([]);
     expect(r.undecided).toEqual([expect.objectContaining({ action: 's3:GetObject', count: 6, base: 'undecided', head: 'implicit-deny', note: expect.stringMatching(/^base could not decide this call .*; head denies it$/) })]);
-    // The same doubt on both sides (nothing changed for it): nothing to say.
+    // The same doubt on both sides (nothing changed for it): nothing to say, also when the statement moved.
     expect(replay(subject, base, base, [record('s3:GetObject', 'arn:aws:s3:::b/k', 'allowed', 6)]).undecided).toEqual([]);
+    const moved = [doc([{ Effect: 'Deny', Action: 'sqs:DeleteQueue', Resource: '*' }, allow('s3:GetObject', 'arn:aws:s3:::b/*', tagged)], 'q.json')];
+    expect(replay(subject, base, moved, [record('s3:GetObject', 'arn:aws:s3:::b/k', 'allowed', 6)]).undecided).toEqual([]);
   });
 
   test('rows are grouped by the base statement that allowed the calls, read in the base version', () => {

@@ -270,3 +270,24 @@ describe('git mode: a folder replaced by a symlink or a submodule', () => {
     ]);
   });
 });
+
+test('a link retargeted (a link in base too) is no error: it hid nothing base showed (docs/latest -> v2 -> v3)', async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'chg-retarget-'));
+  try {
+    for (const [side, target] of [['base', 'v2'], ['head', 'v3']] as const) {
+      for (const v of ['v2', 'v3']) {
+        mkdirSync(path.join(root, side, 'docs', v), { recursive: true });
+        writeFileSync(path.join(root, side, 'docs', v, 'index.md'), '# docs\n');
+      }
+      symlinkSync(target, path.join(root, side, 'docs', 'latest'));
+    }
+    const changes = await changesBetweenDirectories(path.join(root, 'base'), path.join(root, 'head'), { maxFileBytes: 1 << 20, include: (p) => /\.(json|ya?ml)$/.test(p) });
+    expect(changes.files.filter((f) => f.error)).toEqual([]);
+    // A new link to a folder still is one.
+    symlinkSync('v2', path.join(root, 'head', 'docs', 'fresh'));
+    const fresh = await changesBetweenDirectories(path.join(root, 'base'), path.join(root, 'head'), { maxFileBytes: 1 << 20, include: (p) => /\.(json|ya?ml)$/.test(p) });
+    expect(fresh.files.filter((f) => f.error).map((f) => f.path)).toEqual(['docs/fresh']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

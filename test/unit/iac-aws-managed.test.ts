@@ -39,3 +39,18 @@ test('a role attaching IAMFullAccess in a template grants iam:* (no longer an un
   expect(doc?.statements[0].actions?.map((a) => a.value)).toContain('iam:*');
   expect(doc?.statements[0].loc.line).toBe(7);
 });
+
+test('an AWS-managed document is analysed, never judged: no quota, grammar or unknown-action findings for it', () => {
+  const template = [
+    'Resources:',
+    '  Auditor:',
+    '    Type: AWS::IAM::Role',
+    '    Properties:',
+    '      AssumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}',
+    '      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess, arn:aws:iam::aws:policy/SecurityAudit]',
+    '',
+  ].join('\n');
+  const r = extractPolicies('stack.yaml', new TextEncoder().encode(template), { maxBytes: 1 << 20, iac: { cloudformation: { parameters: {} } } });
+  expect(r.findings.map((f) => f.ruleId)).toEqual([]);
+  expect(r.documents.filter((d) => d.label?.includes('(AWS managed)'))).toHaveLength(2);
+});

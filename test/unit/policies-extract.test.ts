@@ -234,6 +234,9 @@ describe('bad inputs', () => {
     expect(f.status).toBe('policy');
     expect(only(f)).toMatchObject({ ruleId: 'duplicate-key', severity: 'high', location: { line: 8, column: 7 }, identity: 'duplicate-key|iam/bad-duplicate-keys.json|/Statement/0/Action' });
     expect(f.documents[0].statements[0].actions).toEqual([expect.objectContaining({ value: 's3:*', loc: expect.objectContaining({ line: 8 }) })]);
+    // The same value twice is not ambiguous: no finding.
+    const same = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"*","Action":["s3:GetObject"]}]}';
+    expect(extractPolicies('same.json', enc(same), OPTS).findings).toEqual([]);
   });
 
   test('wrong types: located grammar findings, document still produced', () => {

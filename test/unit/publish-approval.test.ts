@@ -68,11 +68,25 @@ function api(events: LabelEvent[], permissions: Record<string, string>, calls: s
 describe('findApproval', () => {
   const base = { label: 'iam-approved', prNumber: 42, prAuthor: 'dev-alice', labels: ['iam-approved'] };
 
-  test('a labeled event names the labeler: no event list is read', async () => {
+  test('a labeled event names the labeler; the timeline is still read, and a later removal withdraws it', async () => {
     const calls: string[] = [];
     const r = await findApproval(api([], { 'lead-carol': 'maintain' }, calls), { ...base, labeledNow: { label: 'IAM-Approved', by: 'lead-carol' } });
     expect(r).toEqual({ approval: { label: 'iam-approved', by: 'lead-carol' } });
-    expect(calls).toEqual(['permission:lead-carol']);
+    expect(calls).toEqual(['events', 'permission:lead-carol']);
+    // A re-run of that run after the label was removed: its payload still says "labeled".
+    const removed: LabelEvent[] = [
+      { event: 'labeled', label: 'iam-approved', actor: 'lead-carol', at: '2026-11-01T00:00:00Z' },
+      { event: 'unlabeled', label: 'iam-approved', actor: 'lead-carol', at: '2026-11-02T00:00:00Z' },
+    ];
+    const again = await findApproval(api(removed, { 'lead-carol': 'maintain' }), { ...base, labeledNow: { label: 'iam-approved', by: 'lead-carol' } });
+    expect(again.approval).toBeUndefined();
+    expect(again.note).toMatch(/removed by lead-carol; approval withdrawn/);
+  });
+
+  test('an unknown author means no approval', async () => {
+    const r = await findApproval(api([{ event: 'labeled', label: 'iam-approved', actor: 'dev-alice', at: '' }], { 'dev-alice': 'admin' }), { ...base, prAuthor: undefined });
+    expect(r.approval).toBeUndefined();
+    expect(r.note).toMatch(/author is not known/);
   });
 
   test('otherwise the last labeled event of that label counts', async () => {
