@@ -133,7 +133,8 @@ export async function run(): Promise<void> {
     const outDir = path.resolve(workspace, inputs.outputDir);
     const marker = commentMarker({ workflow: ctx.workflow, job: ctx.job, key: inputs.commentKey });
     const linkBase = ctx.owner && ctx.repo && !directories ? `${ctx.serverUrl}/${ctx.owner}/${ctx.repo}/blob/${headSha}/` : undefined;
-    const automationId = inputs.sarifCategory ? `${inputs.sarifCategory.replace(/\/+$/, '')}/` : `iam-policy-gate/${ctx.workflow ?? 'run'}/${ctx.job ?? 'gate'}/`;
+    // Each use (a matrix job's comment-key too) gets its own category, else code scanning replaces one with another.
+    const automationId = inputs.sarifCategory ? `${inputs.sarifCategory.replace(/\/+$/, '')}/` : `iam-policy-gate/${ctx.workflow ?? 'run'}/${ctx.job ?? 'gate'}/${inputs.commentKey ? `${inputs.commentKey}/` : ''}`;
     const options: CheckOptions = {
       base: refs.base,
       head: refs.head,
@@ -203,6 +204,7 @@ export async function run(): Promise<void> {
     }
 
     if (inputs.uploadSarif && directories) core.warning('SARIF not uploaded: base and head are directories, so its paths are not repository paths.');
+    else if (inputs.uploadSarif && eventName === 'merge_group') core.info('SARIF not uploaded for merge_group: the queue\'s temporary ref would get its own analysis; results are in the summary and the exit code.');
     else if (inputs.uploadSarif && files.sarif && api && canWrite) {
       const target = sarifTarget(ctx, headSha);
       if ('problem' in target) core.warning(`SARIF not uploaded: ${target.problem}.`);

@@ -95,6 +95,9 @@ export type StickyOutcome =
 export async function findSticky(api: GitHubApi, issue: number, marker: string): Promise<{ comment?: IssueComment; duplicates: number }> {
   const marked = (await api.listComments(issue)).filter((c) => c.body === marker || c.body.startsWith(`${marker}\n`));
   let own = marked.filter((c) => c.userType === 'Bot');
+  // Another app's bot may carry the marker too: the Actions bot's own comments first, when there are any.
+  const actionsBot = own.filter((c) => c.login.toLowerCase() === 'github-actions[bot]');
+  if (actionsBot.length > 0) own = actionsBot;
   if (own.length === 0 && marked.length > 0) {
     const viewer = await api.viewerLogin();
     own = viewer ? marked.filter((c) => c.login.toLowerCase() === viewer.toLowerCase()) : [];

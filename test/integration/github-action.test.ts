@@ -186,9 +186,11 @@ describe('pull_request from the same repository', () => {
     const run = await runAction({
       repo, apiUrl: server.url, token: TOKEN, eventName: 'pull_request',
       payload: eventPayload('pull_request.synchronize.json', { base, head }),
-      inputs: { 'upload-sarif': 'true' },
+      inputs: { 'upload-sarif': 'true', 'comment-key': 'matrix-a' },
     });
     expect(run.outputs.verdict).toBe('pass');
+    // A comment-key (matrix jobs) is part of the default category: one job's upload does not replace another's.
+    expect(server.uploads[0].sarif.runs[0].automationDetails.id).toMatch(/^iam-policy-gate\/.+\/matrix-a\/$/);
     const artifact = JSON.parse(readFileSync(run.outputs.sarif, 'utf8'));
     const waived = artifact.runs[0].results.filter((r: any) => r.suppressions?.length);
     expect(waived.map((r: any) => r.ruleId)).toEqual(['new-access']);
@@ -320,10 +322,12 @@ describe('other events', () => {
     const { repo, base, head } = makeRepo();
     repos.push(repo);
     const server = await fake();
-    const run = await runAction({ repo, apiUrl: server.url, token: TOKEN, eventName: 'merge_group', payload: eventPayload('merge_group.json', { base, head }) });
+    // Even with upload-sarif: the queue's temporary ref gets no analysis of its own.
+    const run = await runAction({ repo, apiUrl: server.url, token: TOKEN, eventName: 'merge_group', payload: eventPayload('merge_group.json', { base, head }), inputs: { 'upload-sarif': 'true' } });
     expect(run.code).toBe(1);
     expect(run.summary).toContain('IAM policy gate failed');
     expect(server.requests).toEqual([]);
+    expect(run.stdout).toMatch(/SARIF not uploaded for merge_group/);
   });
 
   test('workflow_dispatch on two directories (the self-test workflow): the demo fails, fail-on-error false passes the step', async () => {

@@ -132,6 +132,13 @@ describe('sticky comment', () => {
     expect((await findSticky(api as unknown as GitHubApi, 1, marker)).comment?.id).toBe(3);
   });
 
+  test('another app\'s bot comment carrying the marker is passed over when the Actions bot has one', async () => {
+    const api = new MemoryApi();
+    api.comments.push({ id: 5, body: body('theirs'), login: 'some-other-app[bot]', userType: 'Bot' });
+    api.comments.push({ id: 6, body: body('ours'), login: 'github-actions[bot]', userType: 'Bot' });
+    expect((await findSticky(api as unknown as GitHubApi, 1, marker)).comment?.id).toBe(6);
+  });
+
   test('a race left two: the oldest is updated and the other counted', async () => {
     const api = new MemoryApi();
     api.comments.push({ id: 5, body: body('a'), login: 'github-actions[bot]', userType: 'Bot' }, { id: 6, body: body('b'), login: 'github-actions[bot]', userType: 'Bot' });
