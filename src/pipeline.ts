@@ -135,8 +135,8 @@ export function extractChanges(changes: ChangeSet, config: GateConfig, iac?: Iac
     policyFiles.push({ path: f.path, basePath: f.basePath, status: f.status, base, head, findings });
   }
   // Across files: a role moved to another template keeps what base attached to it.
-  const baseFindings = policyFiles.flatMap((f) => f.base?.findings ?? []);
-  for (const f of policyFiles) f.findings = newlyAttachedExternal(f.findings, baseFindings);
+  const before = new Set(policyFiles.flatMap((f) => (f.base?.findings ?? []).filter((x) => x.ruleId === 'iac-external-policy').map(externalKey)));
+  for (const f of policyFiles) f.findings = newlyAttachedExternal(f.findings, before);
   return { policyFiles, ignored, excluded };
 }
 
@@ -145,11 +145,12 @@ export function extractChanges(changes: ChangeSet, config: GateConfig, iac?: Iac
  * A managed policy attached by an ARN whose content the gate does not have grants unknown access: where base
  * attached it too, it stays a warning (iac-external-policy); attached in this change, it fails closed.
  */
-function newlyAttachedExternal(head: Finding[], base: Finding[]): Finding[] {
-  const key = (f: Finding) => `${f.subject ?? ''}|${String(f.evidence?.arn ?? '')}`;
-  const before = new Set(base.filter((f) => f.ruleId === 'iac-external-policy').map(key));
+const externalKey = (f: Finding) => `${f.subject ?? ''}|${String(f.evidence?.arn ?? '')}`;
+
+function newlyAttachedExternal(head: Finding[], before: Set<string>): Finding[] {
+  if (!head.some((f) => f.ruleId === 'iac-external-policy')) return head;
   return head.map((f) =>
-    f.ruleId !== 'iac-external-policy' || before.has(key(f))
+    f.ruleId !== 'iac-external-policy' || before.has(externalKey(f))
       ? f
       : { ...f, ruleId: 'iac-external-policy-added', severity: 'high', message: `${f.message}; it is attached in this change`, identity: `iac-external-policy-added|${f.identity}` },
   );
