@@ -21,6 +21,16 @@ function tmp(): string {
   return mkdtempSync(path.join(tmpdir(), 'gate-cli-'));
 }
 
+/** An empty git repository and a git runner for it. */
+function gitRepo(): { repo: string; git: (...args: string[]) => string } {
+  const repo = tmp();
+  const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+  git('init', '-q', '-b', 'main');
+  git('config', 'user.email', 't@example.com');
+  git('config', 'user.name', 't');
+  return { repo, git };
+}
+
 function write(root: string, rel: string, content: string | Uint8Array): void {
   mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
   writeFileSync(path.join(root, rel), content);
@@ -104,11 +114,7 @@ describe('subjects: all policies of a principal are analysed together', () => {
     for (const root of [base, head]) write(root, '.iam-policy-gate.yml', config);
     write(base, 'roles/app/policy.json', admin);
     write(head, 'roles/other/policy.json', admin);
-    const repo = tmp();
-    const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
-    git('init', '-q', '-b', 'main');
-    git('config', 'user.email', 't@example.com');
-    git('config', 'user.name', 't');
+    const { repo, git } = gitRepo();
     write(repo, '.iam-policy-gate.yml', config);
     write(repo, 'roles/app/policy.json', admin);
     git('add', '-A');
@@ -238,11 +244,7 @@ test('a waiver by fingerprint stops applying when the waived grant\'s conditions
 });
 
 test('an explicit --config inside the repository is read from the base commit: the change cannot loosen it', async () => {
-  const repo = tmp();
-  const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
-  git('init', '-q', '-b', 'main');
-  git('config', 'user.email', 't@example.com');
-  git('config', 'user.name', 't');
+  const { repo, git } = gitRepo();
   write(repo, 'ci/gate.yml', 'rules:\n  new-access: fail\n');
   write(repo, 'p.json', policy({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }));
   git('add', '-A');
@@ -262,11 +264,7 @@ test('an explicit --config inside the repository is read from the base commit: t
 
 describe('policy-files.exclude', () => {
   test('excluded files are not read and are listed; a rename out of a checked path is still checked', async () => {
-    const repo = tmp();
-    const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
-    git('init', '-q', '-b', 'main');
-    git('config', 'user.email', 't@example.com');
-    git('config', 'user.name', 't');
+    const { repo, git } = gitRepo();
     write(repo, '.iam-policy-gate.yml', 'policy-files:\n  exclude: ["test/fixtures/**"]\n');
     write(repo, 'iam/app.json', policy({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }));
     git('add', '-A');
