@@ -4,6 +4,7 @@ import type { RiskCategory, RiskChange, SourceLocation } from '../model.js';
 import { allowedActions, isBlanketDeny, type CompiledStatement } from './compile.js';
 import { classifyResource } from './concreteness.js';
 import { arnContains, arnMatches } from './evaluate/match.js';
+import { globMatch } from './evaluate/glob.js';
 
 let riskIndex: Map<number, RiskCategory[]> | undefined;
 let riskSet: ActionSet | undefined;
@@ -115,18 +116,82 @@ export interface ComboHit {
   source: string;
 }
 
-/** Privilege-escalation combinations that head completes and base did not (on any resource). */
+/**
+ * The service principals each service's escalation path passes a role to (iam:PassedToService values), by the
+ * action prefix of the combo's other actions. Written here: the escalation data (pathfinding.cloud, Rhino) names
+ * actions, not the services that assume the passed role, and prefixes do not map one to one onto principals
+ * (ecs -> ecs-tasks, datapipeline also hands an instance role to EC2). A prefix missing here keeps the combo whole.
+ */
+const PASSED_TO: Readonly<Record<string, readonly string[]>> = {
+  apprunner: ['build.apprunner.amazonaws.com', 'tasks.apprunner.amazonaws.com'],
+  'bedrock-agentcore': ['bedrock-agentcore.amazonaws.com'],
+  cloudformation: ['cloudformation.amazonaws.com'],
+  codebuild: ['codebuild.amazonaws.com'],
+  codestar: ['codestar.amazonaws.com'],
+  datapipeline: ['datapipeline.amazonaws.com', 'elasticmapreduce.amazonaws.com', 'ec2.amazonaws.com'],
+  ec2: ['ec2.amazonaws.com'],
+  ecs: ['ecs-tasks.amazonaws.com', 'ecs.amazonaws.com'],
+  glue: ['glue.amazonaws.com'],
+  lambda: ['lambda.amazonaws.com'],
+  sagemaker: ['sagemaker.amazonaws.com'],
+};
+
+const PASS_ROLE = 'iam:passrole';
+
+/** The services a combo's iam:PassRole must reach, or undefined when the combo has no PassRole or they are not known. */
+function passedToServices(actions: string[]): string[] | undefined {
+  if (!actions.some((a) => a.toLowerCase() === PASS_ROLE)) return undefined;
+  const prefixes = new Set(actions.filter((a) => a.toLowerCase() !== PASS_ROLE && !a.toLowerCase().startsWith('iam:')).map((a) => a.slice(0, a.indexOf(':')).toLowerCase()));
+  const services: string[] = [];
+  for (const p of prefixes) {
+    const known = PASSED_TO[p];
+    if (!known) return undefined;
+    services.push(...known);
+  }
+  return services;
+}
+
+/**
+ * Whether some Allow statement granting iam:PassRole lets it reach one of `services`: a statement reaches a service
+ * unless every iam:PassedToService clause it has, each plain StringEquals or StringLike with literal values, leaves
+ * that service out (clauses are ANDed). Any other operator or a policy variable counts as reaching (not read here).
+ */
+function passRoleReaches(stmts: CompiledStatement[], services: string[]): boolean {
+  const passRole = lookupAction('iam:PassRole');
+  if (!passRole) return true;
+  for (const s of stmts) {
+    if (s.effect !== 'Allow' || !s.actions.has(passRole.index)) continue;
+    const clauses = s.stmt.conditions.filter((c) => c.key.toLowerCase() === 'iam:passedtoservice');
+    const allows = (svc: string) =>
+      clauses.every((c) => {
+        const op = c.operator.toLowerCase();
+        if ((op !== 'stringequals' && op !== 'stringlike') || c.values.some((v) => v.includes('${'))) return true;
+        return c.values.some((v) => (op === 'stringequals' ? v === svc : globMatch(v, svc)));
+      });
+    if (services.some(allows)) return true;
+  }
+  return false;
+}
+
+/**
+ * Privilege-escalation combinations that head completes and base did not (on any resource). A combo needing
+ * iam:PassRole is complete only where a PassRole grant may pass the role to the combo's service (see PASSED_TO).
+ */
 export function newEscalationCombos(base: CompiledStatement[], head: CompiledStatement[]): ComboHit[] {
   const baseAllowed = allowedActions(base);
   const headAllowed = allowedActions(head);
-  const complete = (allowed: ActionSet, actions: string[]) =>
-    actions.every((id) => {
+  const complete = (allowed: ActionSet, stmts: CompiledStatement[], actions: string[]) => {
+    const all = actions.every((id) => {
       const a = lookupAction(id);
       return !!a && allowed.has(a.index);
     });
+    if (!all) return false;
+    const services = passedToServices(actions);
+    return !services || passRoleReaches(stmts, services);
+  };
   const hits: ComboHit[] = [];
   for (const combo of escalationCombos()) {
-    if (complete(headAllowed, combo.actions) && !complete(baseAllowed, combo.actions))
+    if (complete(headAllowed, head, combo.actions) && !complete(baseAllowed, base, combo.actions))
       hits.push({ id: combo.id, description: combo.description, actions: combo.actions, source: combo.source });
   }
   return hits;

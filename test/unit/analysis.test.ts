@@ -121,6 +121,29 @@ describe('high-risk changes', () => {
     expect(combos.some((x) => x.actions.includes('iam:PassRole') && x.actions.includes('lambda:CreateFunction'))).toBe(true);
     expect(newEscalationCombos(head, head)).toEqual([]);
   });
+
+  test('iam:PassRole limited by iam:PassedToService completes only the paths of the services it names', () => {
+    const base = c(doc([allow('lambda:CreateFunction')]));
+    const lambdaCombo = (combos: { id: string }[]) => combos.some((x) => x.id === 'lambda-001');
+    const ec2Combo = (combos: { id: string }[]) => combos.some((x) => x.id === 'ec2-001');
+    const head = (cond?: object, extra: string[] = []) =>
+      c(doc([allow(['lambda:CreateFunction', 'lambda:InvokeFunction', ...extra]), allow('iam:PassRole', '*', cond ? { Condition: cond } : {})]));
+    // Passing roles to EC2 only: the Lambda path is not complete, the EC2 one is (with ec2:RunInstances).
+    const toEc2 = { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } };
+    expect(lambdaCombo(newEscalationCombos(base, head(toEc2)))).toBe(false);
+    expect(ec2Combo(newEscalationCombos(base, head(toEc2, ['ec2:RunInstances'])))).toBe(true);
+    // Naming Lambda (exactly or by a pattern), or another operator the check does not read: still complete.
+    expect(lambdaCombo(newEscalationCombos(base, head({ StringEquals: { 'iam:PassedToService': ['ec2.amazonaws.com', 'lambda.amazonaws.com'] } })))).toBe(true);
+    expect(lambdaCombo(newEscalationCombos(base, head({ StringLike: { 'iam:PassedToService': 'lambda.*' } })))).toBe(true);
+    expect(lambdaCombo(newEscalationCombos(base, head({ StringNotEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } })))).toBe(true);
+    expect(lambdaCombo(newEscalationCombos(base, head({ StringEquals: { 'iam:PassedToService': '${aws:PrincipalTag/svc}' } })))).toBe(true);
+    // Another PassRole grant without the condition reaches every service.
+    const mixed = c(doc([allow(['lambda:CreateFunction', 'lambda:InvokeFunction']), allow('iam:PassRole', '*', { Condition: toEc2 }), allow('iam:PassRole', 'arn:aws:iam::123456789012:role/x')]));
+    expect(lambdaCombo(newEscalationCombos(base, mixed))).toBe(true);
+    // Base already reached Lambda: dropping to EC2 only completes nothing new, and the reverse is new.
+    expect(newEscalationCombos(head(), head(toEc2)).filter((x) => x.id.startsWith('lambda'))).toEqual([]);
+    expect(lambdaCombo(newEscalationCombos(head(toEc2), head()))).toBe(true);
+  });
 });
 
 describe('new access', () => {
