@@ -40,9 +40,35 @@ export function resolveActions(eventSource: string, eventName: string, lookup: A
   const exceptions = eventMap.actionExceptions[prefix];
   const name = stripVersionSuffix(eventName);
   const listed = exceptions?.[eventName] ?? exceptions?.[name];
-  if (listed) return { actions: listed.slice() };
-  const found = lookup(`${prefix}:${name}`);
-  return found ? { actions: [found.id] } : { unmapped: true };
+  const found = listed ? undefined : lookup(`${prefix}:${name}`);
+  const actions = listed ? listed.slice() : found ? [found.id] : undefined;
+  if (!actions) return { unmapped: true };
+  // The iam:PassRole IAM checks inside the call: an action of its own, on the roles the call names (see resources.ts).
+  if (passedRoleParams(prefix, name) && !actions.includes('iam:PassRole')) actions.push(lookup('iam:PassRole')?.id ?? 'iam:PassRole');
+  return { actions };
+}
+
+/**
+ * Calls that pass a role to a service, and where their request parameters (as CloudTrail logs them) name it. IAM
+ * authorises iam:PassRole on that role inside the call, and CloudTrail never logs it as an event of its own. Written
+ * here: the event-to-action sources (iam-dataset, TrailScraper, CloudTracker) map each event to its own action only.
+ * Paths: `a.b` for nested objects, `a[].b` for every item of a list.
+ */
+const PASSED_ROLE_PARAMS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
+  lambda: { CreateFunction: ['role'], UpdateFunctionConfiguration: ['role'] },
+  ecs: { RegisterTaskDefinition: ['taskRoleArn', 'executionRoleArn'], RunTask: ['overrides.taskRoleArn', 'overrides.executionRoleArn'] },
+  glue: { CreateJob: ['role'], UpdateJob: ['jobUpdate.role'], CreateCrawler: ['role'], UpdateCrawler: ['role'], CreateDevEndpoint: ['roleArn'] },
+  cloudformation: { CreateStack: ['roleARN'], UpdateStack: ['roleARN'], CreateChangeSet: ['roleARN'] },
+  codebuild: { CreateProject: ['serviceRole'], UpdateProject: ['serviceRole'] },
+  sagemaker: { CreateTrainingJob: ['roleArn'], CreateProcessingJob: ['roleArn'], CreateNotebookInstance: ['roleArn'], CreateModel: ['executionRoleArn'] },
+  states: { CreateStateMachine: ['roleArn'], UpdateStateMachine: ['roleArn'] },
+  events: { PutTargets: ['targets[].roleArn'] },
+  batch: { CreateComputeEnvironment: ['serviceRole'], RegisterJobDefinition: ['containerProperties.jobRoleArn', 'containerProperties.executionRoleArn'] },
+};
+
+/** Where a call names the roles it passes, or undefined when it passes none (by IAM prefix and unversioned name). */
+export function passedRoleParams(prefix: string, name: string): readonly string[] | undefined {
+  return Object.hasOwn(PASSED_ROLE_PARAMS, prefix) && Object.hasOwn(PASSED_ROLE_PARAMS[prefix], name) ? PASSED_ROLE_PARAMS[prefix][name] : undefined;
 }
 
 /** DynamoDB PartiQL: the action depends on the statement's verb. */

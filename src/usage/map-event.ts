@@ -428,11 +428,17 @@ export function mapEvent(record: unknown, lookup: ActionLookup = lookupAction, o
     requestParameters: rp,
     resources: ev.resources,
   };
-  const targets: ActionTarget[] = actions.map((action, i) => {
+  let targets: ActionTarget[] = actions.map((action, i) => {
     const resources = deniedAction && denied.resource ? [denied.resource] : resourcesFor(rctx, action, i);
     const bucket = resources.length ? undefined : objectBucketArn(rctx, action, i);
     return bucket ? { action, resources, bucket } : { action, resources };
   });
+  // The iam:PassRole a call implies is used only when the call names a role ARN (an optional role left out passes
+  // none; an aggregate row cannot say): never "PassRole on an unknown resource".
+  if (!deniedAction && targets.length > 1 && targets.some((t) => t.action === 'iam:PassRole' && t.resources.length === 0)) {
+    targets = targets.filter((t) => t.action !== 'iam:PassRole' || t.resources.length > 0);
+    actions = targets.map((t) => t.action);
+  }
 
   const mapped: MappedEvent = {
     eventId: str(ev.eventID),

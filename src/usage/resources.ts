@@ -1,6 +1,6 @@
 // Resource ARNs an event acted on, per action. Only where the event says so reliably; otherwise none
 // (the caller treats "none" as "resource unknown", never as "*").
-import { isS3ObjectAction } from './event-actions.js';
+import { isS3ObjectAction, passedRoleParams, prefixForSource, stripVersionSuffix } from './event-actions.js';
 
 type Obj = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -89,10 +89,36 @@ function kmsReEncrypt(ctx: ResourceContext, index: number): string[] {
   return index === 1 ? destKeys : keys.filter((a) => !isDest(a));
 }
 
+/**
+ * The role ARNs a call passes (event-actions.ts, passedRoleParams). Role names are left out: their path is not in
+ * the call, and iam:PassRole is decided on the full ARN.
+ */
+function passedRoles(ctx: ResourceContext): string[] {
+  const prefix = prefixForSource(ctx.eventSource);
+  const paths = prefix ? passedRoleParams(prefix, stripVersionSuffix(ctx.eventName)) : undefined;
+  if (!paths || !ctx.requestParameters) return [];
+  const out = new Set<string>();
+  const walk = (v: unknown, parts: string[]): void => {
+    if (parts.length === 0) {
+      const arn = str(v);
+      if (arn && /^arn:[^:]+:iam::\d{12}:role\/./.test(arn)) out.add(arn);
+      return;
+    }
+    const [head, ...rest] = parts;
+    const list = head.endsWith('[]');
+    const value = obj(v)?.[list ? head.slice(0, -2) : head];
+    if (!list) return walk(value, rest);
+    if (Array.isArray(value)) for (const item of value.slice(0, 100)) walk(item, rest);
+  };
+  for (const p of paths) walk(ctx.requestParameters, p.split('.'));
+  return [...out];
+}
+
 /** Resource ARNs for the index-th action of an event (actions as returned by the mapping). */
 export function resourcesFor(ctx: ResourceContext, action: string, index: number): string[] {
   const service = action.slice(0, action.indexOf(':'));
   const rp = ctx.requestParameters;
+  if (action === 'iam:PassRole') return passedRoles(ctx);
   switch (service) {
     case 's3':
       return s3Resources(ctx, action, index);

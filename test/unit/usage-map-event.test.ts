@@ -94,6 +94,39 @@ describe('event map table', () => {
 });
 
 describe('mapEvent', () => {
+  test('calls that pass a role also map to iam:PassRole on each role ARN they name (nested and listed parameters)', () => {
+    const ev = (eventSource: string, eventName: string, requestParameters: unknown, extra: Record<string, unknown> = {}) => ({
+      eventSource, eventName, eventTime: '2024-05-01T10:00:00Z', awsRegion: 'us-east-1', requestParameters, ...extra,
+      userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/ci', accountId: '111122223333' },
+    });
+    const passed = (e: unknown) => {
+      const m = mapEvent(e as Record<string, unknown>);
+      if (!('targets' in m)) throw new Error(JSON.stringify(m));
+      return m.targets.filter((t) => t.action === 'iam:PassRole').flatMap((t) => t.resources);
+    };
+    const task = 'arn:aws:iam::111122223333:role/task';
+    const exec = 'arn:aws:iam::111122223333:role/service-role/exec';
+    expect(passed(ev('ecs.amazonaws.com', 'RegisterTaskDefinition', { family: 'app', taskRoleArn: task, executionRoleArn: exec }))).toEqual([task, exec]);
+    expect(passed(ev('ecs.amazonaws.com', 'RunTask', { cluster: 'c', overrides: { taskRoleArn: task } }))).toEqual([task]);
+    expect(passed(ev('ecs.amazonaws.com', 'RunTask', { cluster: 'c' }))).toEqual([]);
+    expect(passed(ev('events.amazonaws.com', 'PutTargets', { rule: 'r', targets: [{ id: '1', arn: 'arn:aws:sqs:us-east-1:111122223333:q' }, { id: '2', roleArn: task }] }))).toEqual([task]);
+    expect(passed(ev('cloudformation.amazonaws.com', 'CreateStack', { stackName: 's', roleARN: exec }))).toEqual([exec]);
+    expect(passed(ev('glue.amazonaws.com', 'UpdateJob', { jobName: 'j', jobUpdate: { role: task } }))).toEqual([task]);
+    // Not an IAM role ARN (a name, another service's ARN): not counted.
+    expect(passed(ev('glue.amazonaws.com', 'CreateJob', { name: 'j', role: 'task' }))).toEqual([]);
+    expect(passed(ev('glue.amazonaws.com', 'CreateJob', { name: 'j', role: 'arn:aws:s3:::b' }))).toEqual([]);
+    // A call that is not in the table passes nothing.
+    expect(passed(ev('lambda.amazonaws.com', 'GetFunction20150331v2', { functionName: 'fn', role: task }))).toEqual([]);
+    // A denial of the PassRole itself keeps its action and the role the message names.
+    const denied = mapEvent(
+      ev('lambda.amazonaws.com', 'CreateFunction20150331', { functionName: 'fn', role: task }, {
+        errorCode: 'AccessDenied',
+        errorMessage: `User: arn:aws:iam::111122223333:user/ci is not authorized to perform: iam:PassRole on resource: ${task} because no identity-based policy allows the iam:PassRole action`,
+      }) as Record<string, unknown>,
+    );
+    expect('targets' in denied && denied.targets).toEqual([{ action: 'iam:PassRole', resources: [task] }]);
+  });
+
   test('HeadObject by an assumed role: s3:GetObject on the object, role principal, context', () => {
     const m = mapped('HeadObject');
     expect(m.actions).toEqual(['s3:GetObject']);

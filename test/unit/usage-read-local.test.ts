@@ -34,6 +34,34 @@ describe('readLocalLogs', () => {
     }
   });
 
+  test('a call that passes a role counts as iam:PassRole on that role too, on every path (text, parsed, workers)', async () => {
+    const ui = { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/deployer/s', accountId: '111122223333', sessionContext: { sessionIssuer: { type: 'Role', arn: 'arn:aws:iam::111122223333:role/deployer', accountId: '111122223333' } } };
+    const event = (i: number, eventName: string, rp: Record<string, unknown>) => ({
+      eventVersion: '1.09', eventSource: 'lambda.amazonaws.com', eventName, eventTime: `2024-05-01T10:0${i}:00Z`, eventID: `00000000-0000-4000-8000-00000000000${i}`,
+      awsRegion: 'us-east-1', recipientAccountId: '111122223333', eventType: 'AwsApiCall', sourceIPAddress: '10.0.0.1', userIdentity: ui, requestParameters: rp,
+    });
+    const role = 'arn:aws:iam::111122223333:role/fn-exec';
+    const records = [
+      // Repeated so that the text path answers the later ones from what the first defined.
+      ...[0, 1, 2].map((i) => event(i, 'CreateFunction20150331', { functionName: 'fn', role, runtime: 'nodejs20.x' })),
+      // A backslash sends the record through JSON.parse: the same answer.
+      event(3, 'CreateFunction20150331', { functionName: 'fn', role, description: 'a \\ b' }),
+      // No role in the call: no PassRole; a role by name: its path is unknown, not counted.
+      event(4, 'UpdateFunctionConfiguration20150331v2', { functionName: 'fn', timeout: 30 }),
+      event(5, 'UpdateFunctionConfiguration20150331v2', { functionName: 'fn', role: 'fn-exec' }),
+    ];
+    writeFileSync(join(tmp, 'a.json'), JSON.stringify({ Records: records }));
+    for (const workers of [0, 1]) {
+      const s = await readLocalLogs([tmp], { workers });
+      const rows = s.records.map((r) => `${r.action} ${r.resource ?? '?'} ${r.count}`).sort();
+      expect(rows).toEqual([
+        `iam:PassRole ${role} 4`,
+        'lambda:CreateFunction arn:aws:lambda:us-east-1:111122223333:function:fn 4',
+        'lambda:UpdateFunctionConfiguration arn:aws:lambda:us-east-1:111122223333:function:fn 2',
+      ]);
+    }
+  });
+
   test('reads a folder of .json.gz and JSON lines; skips the digest file and says so; dedupes', async () => {
     const notes: string[] = [];
     const problems: string[] = [];
