@@ -9,7 +9,7 @@ import { changesBetweenRefs, isGitRef } from './changes/git.js';
 import { runGit } from './changes/git-exec.js';
 import { loadGuardDocuments, type GuardDocuments, type GuardReader } from './config/guards.js';
 import { UsageError } from './changes/errors.js';
-import { contextFromDirectory, contextFromGit } from './changes/context-files.js';
+import { contextFromDirectory, contextFromGit, type ContextFiles } from './changes/context-files.js';
 import { ConfigError, parseConfig, windowBoundProblem } from './config/load.js';
 import { compileMappings } from './config/subjects.js';
 import { defaultConfig, type GateConfig } from './config/types.js';
@@ -90,7 +90,7 @@ export async function loadChanges(opts: CheckOptions, config: GateConfig): Promi
   });
   if (baseDir && headDir) {
     const changes = await changesBetweenDirectories(opts.base, opts.head, limits);
-    if (mappings.length) changes.files.push(...(await contextFromDirectory(opts.head, context(changes))));
+    if (mappings.length) addContext(changes, await contextFromDirectory(opts.head, context(changes)));
     return changes;
   }
   const repo = opts.repo ?? process.cwd();
@@ -99,8 +99,13 @@ export async function loadChanges(opts: CheckOptions, config: GateConfig): Promi
     if (!(await isGitRef(repo, ref))) throw new UsageError(`--${role} ${ref} is neither a directory nor a git ref in ${repo}.`);
   }
   const changes = await changesBetweenRefs(repo, opts.base, opts.head, limits);
-  if (mappings.length && changes.commits) changes.files.push(...(await contextFromGit(repo, changes.commits.head, context(changes))));
+  if (mappings.length && changes.commits) addContext(changes, await contextFromGit(repo, changes.commits.head, context(changes)));
   return changes;
+}
+
+function addContext(changes: ChangeSet, context: ContextFiles): void {
+  changes.files.push(...context.files);
+  if (context.note) changes.notes.push(context.note);
 }
 
 /**
