@@ -84,7 +84,8 @@ async function publishComment(api: GitHubApi, ctx: RunContext, report: Report, m
     return {};
   }
   core.info(`PR comment: ${outcome.action} (id ${outcome.id}).`);
-  if (outcome.duplicates) core.info(`PR comment: ${outcome.duplicates} older duplicate(s) with the same marker left as they are.`);
+  if (outcome.removed) core.info(`PR comment: ${outcome.removed} duplicate(s) from a concurrent run deleted.`);
+  if (outcome.duplicates) core.info(`PR comment: ${outcome.duplicates} duplicate(s) with the same marker could not be deleted.`);
   return { commentId: outcome.id, commentUrl: outcome.url };
 }
 

@@ -84,15 +84,16 @@ export function policyFreeBody(marker: string, head: string, footer?: string): s
 }
 
 export type StickyOutcome =
-  | { action: 'created' | 'updated' | 'unchanged'; id: number; url?: string; duplicates: number }
+  | { action: 'created' | 'updated' | 'unchanged'; id: number; url?: string; duplicates: number; removed: number }
   | { action: 'skipped'; reason: string };
 
 /**
  * Finds our earlier comment: the marker must be its first line and the author the token's own
  * identity (a bot for GITHUB_TOKEN; with a personal token, its login), so a comment someone else
- * wrote with the marker is never taken over. The oldest match wins when a race made two.
+ * wrote with the marker is never taken over. The oldest match wins when a race made two; the
+ * others are `newer`.
  */
-export async function findSticky(api: GitHubApi, issue: number, marker: string): Promise<{ comment?: IssueComment; duplicates: number }> {
+export async function findSticky(api: GitHubApi, issue: number, marker: string): Promise<{ comment?: IssueComment; duplicates: number; newer: IssueComment[] }> {
   const marked = (await api.listComments(issue)).filter((c) => c.body === marker || c.body.startsWith(`${marker}\n`));
   let own = marked.filter((c) => c.userType === 'Bot');
   // Another app's bot may carry the marker too: the Actions bot's own comments first, when there are any.
@@ -102,7 +103,7 @@ export async function findSticky(api: GitHubApi, issue: number, marker: string):
     const viewer = await api.viewerLogin();
     own = viewer ? marked.filter((c) => c.login.toLowerCase() === viewer.toLowerCase()) : [];
   }
-  return { comment: own[0], duplicates: Math.max(0, own.length - 1) };
+  return { comment: own[0], duplicates: Math.max(0, own.length - 1), newer: own.slice(1) };
 }
 
 export interface StickyRequest {
@@ -115,15 +116,38 @@ export interface StickyRequest {
   updateBody?: string;
 }
 
+/**
+ * Creates or updates the one sticky comment. Two runs racing (a push while a run is under way) can each create
+ * one: the oldest is kept and ours and any newer copy are deleted, so a reviewer never reads a stale duplicate.
+ * Deleting is best effort (a failure leaves the copy, counted in `duplicates`).
+ */
 export async function upsertSticky(api: GitHubApi, req: StickyRequest): Promise<StickyOutcome> {
-  const { comment, duplicates } = await findSticky(api, req.issue, req.marker);
-  if (comment) {
-    const body = req.updateBody ?? req.body;
-    if (comment.body === body) return { action: 'unchanged', id: comment.id, url: comment.htmlUrl, duplicates };
-    const updated = await api.updateComment(comment.id, body);
-    return { action: 'updated', id: updated.id, url: updated.htmlUrl, duplicates };
-  }
+  const found = await findSticky(api, req.issue, req.marker);
+  if (found.comment) return keep(api, found.comment, req.updateBody ?? req.body, found.newer);
   if (!req.create) return { action: 'skipped', reason: 'no policy change and no earlier comment' };
   const created = await api.createComment(req.issue, req.body);
-  return { action: 'created', id: created.id, url: created.htmlUrl, duplicates: 0 };
+  // Another run may have created one at the same time: the oldest stays.
+  const after = await findSticky(api, req.issue, req.marker);
+  if (after.comment && after.comment.id !== created.id) {
+    const outcome = await keep(api, after.comment, req.body, after.newer);
+    return outcome.action === 'unchanged' ? { ...outcome, action: 'updated' } : outcome;
+  }
+  return { action: 'created', id: created.id, url: created.htmlUrl, duplicates: 0, removed: 0 };
+}
+
+/** Brings `comment` to `body` and deletes the newer copies. */
+async function keep(api: GitHubApi, comment: IssueComment, body: string, newer: IssueComment[]): Promise<Extract<StickyOutcome, { id: number }>> {
+  let removed = 0;
+  for (const c of newer) {
+    try {
+      await api.deleteComment(c.id);
+      removed++;
+    } catch {
+      // Left for the next run; counted below.
+    }
+  }
+  const duplicates = newer.length - removed;
+  if (comment.body === body) return { action: 'unchanged', id: comment.id, url: comment.htmlUrl, duplicates, removed };
+  const updated = await api.updateComment(comment.id, body);
+  return { action: 'updated', id: updated.id, url: updated.htmlUrl, duplicates, removed };
 }

@@ -37,6 +37,7 @@ export interface GitHubApi {
   listComments(issue: number): Promise<IssueComment[]>;
   createComment(issue: number, body: string): Promise<IssueComment>;
   updateComment(id: number, body: string): Promise<IssueComment>;
+  deleteComment(id: number): Promise<void>;
   /** The token's own login, when the token may ask (GITHUB_TOKEN may not: undefined). */
   viewerLogin(): Promise<string | undefined>;
   listPullFiles(pr: number): Promise<{ files: string[]; truncated: boolean }>;
@@ -126,6 +127,9 @@ export function createGitHubApi(opts: ApiOptions): GitHubApi {
     async createComment(issue, body) {
       const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: issue, body });
       return toComment(data);
+    },
+    async deleteComment(id) {
+      await octokit.rest.issues.deleteComment({ ...repo, comment_id: id });
     },
     async updateComment(id, body) {
       const { data } = await octokit.rest.issues.updateComment({ ...repo, comment_id: id, body });

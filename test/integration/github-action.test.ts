@@ -99,8 +99,8 @@ describe('pull_request from the same repository', () => {
     expect(body1.length).toBeLessThanOrEqual(65_536);
     expect(hasMention(body1)).toBe(false);
     expect(server.comments.find((c) => c.login === 'mallory')!.body).toBe('<!-- iam-policy-gate: workflow=IAM gate job=gate -->\nspoof');
-    // Both lists were read through all their pages.
-    expect(server.requests.filter((r) => r.operationId === 'issues/list-comments').map((r) => r.query)).toEqual(['?per_page=100', '?per_page=100&page=2']);
+    // Both lists were read through all their pages (comments twice: again after creating, for a concurrent run's).
+    expect(server.requests.filter((r) => r.operationId === 'issues/list-comments').map((r) => r.query)).toEqual(['?per_page=100', '?per_page=100&page=2', '?per_page=100', '?per_page=100&page=2']);
     expect(server.requests.filter((r) => r.operationId === 'pulls/list-files')).toHaveLength(2);
     expect(first.commands.filter((c) => c.kind === 'warning').map((c) => c.message).join('\n')).not.toMatch(/not part of pull request/);
 
@@ -133,12 +133,15 @@ describe('pull_request from the same repository', () => {
       '.iam-policy-gate.yml': CONFIG,
       'iam/roles/app/policy.json': policy(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
     });
+    // A concurrent run left a copy of the comment: it is deleted, the oldest kept.
+    server.comments.push({ ...ours[0], id: 99_999, body: `${ours[0].body}\nstale copy` });
     const second = await runAction({ repo, apiUrl: server.url, token: TOKEN, eventName: 'pull_request', payload: eventPayload('pull_request.synchronize.json', { base, head: head2 }) });
     expectNoLeaks(second);
     expect(second.code).toBe(1);
     const after = server.comments.filter((c) => c.login === 'github-actions[bot]');
     expect(after).toHaveLength(1);
     expect(after[0].id).toBe(ours[0].id);
+    expect(server.requests.filter((r) => r.operationId === 'issues/delete-comment').map((r) => r.status)).toEqual([204]);
     expect(after[0].body).toContain('sqs:ChangeMessageVisibility');
     expect(server.requests.filter((r) => r.operationId === 'issues/update-comment')).toHaveLength(1);
     expect(server.requests.filter((r) => r.operationId === 'issues/create-comment' && r.status === 201)).toHaveLength(1);

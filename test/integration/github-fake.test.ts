@@ -34,6 +34,7 @@ describe('the OpenAPI subset', () => {
       'code-scanning/get-sarif',
       'code-scanning/upload-sarif',
       'issues/create-comment',
+      'issues/delete-comment',
       'issues/list-comments',
       'issues/list-events',
       'issues/update-comment',
@@ -47,9 +48,9 @@ describe('the OpenAPI subset', () => {
 
 describe('the fake GitHub rejects what GitHub would', () => {
   test('an undocumented route is a 404 and a violation', async () => {
-    const r = await call('DELETE', '/repos/acme/infra/issues/comments/1');
+    const r = await call('DELETE', '/repos/acme/infra/issues/1/labels');
     expect(r.status).toBe(404);
-    expect(gh.violations).toEqual(['DELETE /repos/acme/infra/issues/comments/1: not an operation of the description']);
+    expect(gh.violations).toEqual(['DELETE /repos/acme/infra/issues/1/labels: not an operation of the description']);
   });
 
   test('a body that breaks the schema is a 422 naming the property', async () => {

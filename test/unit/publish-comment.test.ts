@@ -85,6 +85,9 @@ class MemoryApi implements Partial<GitHubApi> {
   }
   async createComment(_issue: number, body: string) {
     this.calls.push('create');
+    const race = this.beforeCreate;
+    this.beforeCreate = undefined;
+    race?.();
     const c = { id: this.next++, body, login: 'github-actions[bot]', userType: 'Bot' };
     this.comments.push(c);
     return c;
@@ -95,6 +98,14 @@ class MemoryApi implements Partial<GitHubApi> {
     c.body = body;
     return { ...c };
   }
+  async deleteComment(id: number) {
+    this.calls.push(`delete:${id}`);
+    if (this.failDelete) throw new Error('HTTP 403: Resource not accessible by integration');
+    this.comments = this.comments.filter((c) => c.id !== id);
+  }
+  failDelete = false;
+  /** Runs once, just before the next create: another run creating its comment at the same moment. */
+  beforeCreate?: () => void;
   async viewerLogin() {
     this.calls.push('viewer');
     return this.viewer;
@@ -111,7 +122,7 @@ describe('sticky comment', () => {
     expect(await upsertSticky(gh, { issue: 1, marker, body: body('two'), create: true })).toMatchObject({ action: 'updated', id: 1 });
     expect(await upsertSticky(gh, { issue: 1, marker, body: body('two'), create: true })).toMatchObject({ action: 'unchanged', id: 1 });
     expect(api.comments).toHaveLength(1);
-    expect(api.calls).toEqual(['list', 'create', 'list', 'update:1', 'list']);
+    expect(api.calls).toEqual(['list', 'create', 'list', 'list', 'update:1', 'list']);
   });
 
   test('nothing to say and no earlier comment: skipped; an earlier comment gets the update body', async () => {
@@ -127,7 +138,7 @@ describe('sticky comment', () => {
     const api = new MemoryApi();
     api.comments.push({ id: 3, body: body('spoof'), login: 'mallory', userType: 'User' });
     api.comments.push({ id: 4, body: `prefix ${marker}`, login: 'github-actions[bot]', userType: 'Bot' });
-    expect(await findSticky(api as unknown as GitHubApi, 1, marker)).toEqual({ comment: undefined, duplicates: 0 });
+    expect(await findSticky(api as unknown as GitHubApi, 1, marker)).toEqual({ comment: undefined, duplicates: 0, newer: [] });
     api.viewer = 'Mallory';
     expect((await findSticky(api as unknown as GitHubApi, 1, marker)).comment?.id).toBe(3);
   });
@@ -139,11 +150,25 @@ describe('sticky comment', () => {
     expect((await findSticky(api as unknown as GitHubApi, 1, marker)).comment?.id).toBe(6);
   });
 
-  test('a race left two: the oldest is updated and the other counted', async () => {
+  test('a race left two: the oldest is updated and the newer copy deleted (a failed delete is counted)', async () => {
     const api = new MemoryApi();
     api.comments.push({ id: 5, body: body('a'), login: 'github-actions[bot]', userType: 'Bot' }, { id: 6, body: body('b'), login: 'github-actions[bot]', userType: 'Bot' });
     const outcome = await upsertSticky(api as unknown as GitHubApi, { issue: 1, marker, body: body('c'), create: true });
-    expect(outcome).toMatchObject({ action: 'updated', id: 5, duplicates: 1 });
+    expect(outcome).toMatchObject({ action: 'updated', id: 5, duplicates: 0, removed: 1 });
+    expect(api.comments.map((c) => [c.id, c.body])).toEqual([[5, body('c')]]);
     expect(api.calls).not.toContain('viewer');
+    api.comments.push({ id: 7, body: body('d'), login: 'github-actions[bot]', userType: 'Bot' });
+    api.failDelete = true;
+    expect(await upsertSticky(api as unknown as GitHubApi, { issue: 1, marker, body: body('c'), create: true })).toMatchObject({ action: 'unchanged', id: 5, duplicates: 1, removed: 0 });
+  });
+
+  test('two runs creating at once: the older comment stays, with our body; ours is deleted', async () => {
+    const api = new MemoryApi();
+    api.next = 10;
+    // The other run's comment lands between our look and our create (it gets the lower id: it is older).
+    api.beforeCreate = () => api.comments.push({ id: 3, body: body('other run'), login: 'github-actions[bot]', userType: 'Bot' });
+    const outcome = await upsertSticky(api as unknown as GitHubApi, { issue: 1, marker, body: body('ours'), create: true });
+    expect(outcome).toMatchObject({ action: 'updated', id: 3, removed: 1 });
+    expect(api.comments.map((c) => [c.id, c.body])).toEqual([[3, body('ours')]]);
   });
 });

@@ -11,6 +11,7 @@ export const OPERATIONS = [
   'issues/list-comments',
   'issues/create-comment',
   'issues/update-comment',
+  'issues/delete-comment',
   'issues/list-events',
   'pulls/list-files',
   'code-scanning/upload-sarif',

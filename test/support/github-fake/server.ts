@@ -156,6 +156,13 @@ export async function startFakeGitHub(opts: FakeOptions): Promise<FakeGitHub> {
         c.updatedAt = now();
         return { status: 200, body: commentJson(c) };
       }
+      case 'issues/delete-comment': {
+        if (opts.readOnly) return forbidden;
+        const i = comments.findIndex((x) => x.id === Number(params.comment_id));
+        if (i < 0) return notFound;
+        comments.splice(i, 1);
+        return { status: 204 };
+      }
       case 'issues/list-events': {
         const events = (opts.issueEvents?.[Number(params.issue_number)] ?? []).map((e, i) => ({
           id: 5000 + i, node_id: `LE_${i}`, url: `${repoBase()}/issues/events/${5000 + i}`, actor: user(api, e.actor, userId(e.actor)),
