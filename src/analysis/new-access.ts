@@ -107,6 +107,8 @@ export function compareAccess(
   // A version with no guard at all denies nothing: then nothing is left out.
   const guards = guardVersions.length && guardVersions.every((g) => guardSize(g) > 0) ? guardVersions : undefined;
   const guardCount = guardVersions.reduce((n, g) => n + guardSize(g), 0);
+  // Base's guards, when head's differ (and base had any): what they denied may be let through by the change.
+  const baseGuard = opts.headGuards && guardSize(opts.guards ?? noGuards) > 0 ? (opts.guards ?? noGuards) : undefined;
 
   const grants = headAllows.flatMap((stmt) => grantsOf(stmt, opts.subject));
   // Uncatalogued action names are compared by text, per grant, against base and head (unknownActionItems).
@@ -140,6 +142,15 @@ export function compareAccess(
         live = live.minus(blocked);
         notes.push(`${c.doc.file}:${c.loc.line}: ${blocked.size()} action(s) on ${describe(g.resource)} are not counted as new: the SCP/RCP/permissions-boundary context denies them (${compressActions(blocked).slice(0, 5).join(', ')})`);
       }
+      if (live.isEmpty()) continue;
+    }
+    // A guard the change removes or widens: what base's guards denied and head's do not is new access whatever
+    // base's own statements grant (an AdministratorAccess role losing its permissions boundary).
+    const unblocked = baseGuard ? unblockedActions(baseGuard, opts.headGuards!, g, live) : undefined;
+    if (unblocked && !unblocked.isEmpty()) {
+      live = live.minus(unblocked);
+      const certainty = guardSize(opts.headGuards!) === 0 ? 'new' : 'possibly-new';
+      items.push(makeItem(g, unblocked, certainty, `base's permissions boundary, SCP or RCP denied it and ${guardSize(opts.headGuards!) === 0 ? 'the change removes that guard' : "head's version of the guard no longer denies it for every request"}`));
       if (live.isEmpty()) continue;
     }
     items.push(...compareGrant(g, live, baseAllows, baseDenies, headDenies));
@@ -465,6 +476,14 @@ function guardDenied(guards: CompiledGuards, g: Grant): ActionSet {
     denied = denied.union(g.stmt.actions.minus(mayAllow));
   }
   return denied;
+}
+
+/** Actions of `live` that base's guards deny for every request of the grant and head's guards do not. */
+function unblockedActions(baseGuard: CompiledGuards, headGuard: CompiledGuards, g: Grant, live: ActionSet): ActionSet {
+  const before = live.intersect(guardDenied(baseGuard, g));
+  if (before.isEmpty()) return before;
+  const headSize = headGuard.scps.length + headGuard.rcps.length + headGuard.boundary.length;
+  return headSize === 0 ? before : before.minus(guardDenied(headGuard, g));
 }
 
 /** A guard statement applies to every request of the grant. Guard statements name no principal, or "*". */

@@ -29,12 +29,12 @@ export function analyseSubject(s: SubjectPolicies, config: GateConfig, usage?: U
   // widens: an action is left out only when base's and head's versions both deny it.
   const guardDocs = { base: [...(s.guards?.base ?? []), ...guards(s.base)], head: [...(s.guards?.head ?? []), ...guards(s.head)] };
   const sameGuards = JSON.stringify(guardDocs.base.map((d) => d.statements)) === JSON.stringify(guardDocs.head.map((d) => d.statements));
-  if (!sameGuards) limits.push('the SCP/RCP/permissions-boundary context differs between base and head: only what both versions deny is left out of new access');
-  const useGuards = guardDocs.base.length > 0 && guardDocs.head.length > 0;
+  if (!sameGuards) limits.push('the SCP/RCP/permissions-boundary context differs between base and head: only what both versions deny is left out of new access, and what base\'s denied and head\'s does not is new access');
+  // Head's version also when it has none: a guard the change removes lets through what it denied.
   const compared = compareAccess(baseAll, headAll, {
     subject: s.subject,
-    guards: useGuards ? compileGuards(guardDocs.base) : undefined,
-    headGuards: useGuards && !sameGuards ? compileGuards(guardDocs.head) : undefined,
+    guards: guardDocs.base.length > 0 ? compileGuards(guardDocs.base) : undefined,
+    headGuards: !sameGuards ? compileGuards(guardDocs.head) : undefined,
   });
   const items = compared.items;
   limits.push(...compared.notes);

@@ -46,6 +46,34 @@ describe('guards narrow new access, soundly', () => {
   });
 });
 
+describe('a guard the change removes or widens lets through what it denied', () => {
+  const admin = compileDocuments([doc(policy([allow('*')]), 'identity', 'admin.json')]);
+  const boundary = (actions: string[]) => compileGuards([doc(policy([allow(actions)]), 'boundary', 'boundary.json')]);
+  const newActions = (r: ReturnType<typeof compareAccess>) => r.items.flatMap((i) => i.actions);
+
+  test('the boundary removed: everything it denied is new, certainly', () => {
+    const r = compareAccess(admin, admin, { guards: boundary(['s3:*']), headGuards: compileGuards([]) });
+    expect(r.items).toHaveLength(1);
+    expect(r.items[0].certainty).toBe('new');
+    expect(r.items[0].reason).toMatch(/base's permissions boundary, SCP or RCP denied it and the change removes that guard/);
+    expect(newActions(r)).toContain('iam:*');
+    expect(newActions(r)).not.toContain('s3:*');
+  });
+
+  test('the boundary widened: only what it newly allows; narrowed or unchanged: nothing', () => {
+    const widened = compareAccess(admin, admin, { guards: boundary(['s3:*']), headGuards: boundary(['s3:*', 'sqs:*']) });
+    expect(newActions(widened)).toEqual(['sqs:*']);
+    expect(compareAccess(admin, admin, { guards: boundary(['s3:*', 'sqs:*']), headGuards: boundary(['s3:*']) }).items).toEqual([]);
+    expect(compareAccess(admin, admin, { guards: boundary(['s3:*']) }).items).toEqual([]);
+  });
+
+  test('an SCP Deny dropped in head: the denied actions are new even though base granted them', () => {
+    const scp = (deny: string[]) => compileGuards([doc(policy([allow('*'), { Effect: 'Deny', Action: deny, Resource: '*' }]), 'scp', 'scp.json')]);
+    const r = compareAccess(admin, admin, { guards: scp(['iam:*', 'organizations:*']), headGuards: scp(['organizations:*']) });
+    expect(newActions(r)).toEqual(['iam:*']);
+  });
+});
+
 describe('context files through the pipeline', () => {
   test('loadGuardDocuments reads, tags and reports what it could not read', async () => {
     const files: Record<string, unknown> = { 'org/scp.json': policy([allow('*'), { Effect: 'Deny', Action: 's3:DeleteObject', Resource: '*' }]) };
