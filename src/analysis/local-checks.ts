@@ -137,13 +137,38 @@ function negatedRestriction(c: ConditionClause, trusted: Set<string>): boolean {
  * outside the trusted ones, or to a web-identity provider without a condition on the token's claims,
  * that no restricting condition narrows.
  */
-export function publicAccess(subject: SubjectRef, head: CompiledStatement[], trustedAccounts: string[]): Finding[] {
+export function publicAccess(subject: SubjectRef, head: CompiledStatement[], trustedAccounts: string[], base: CompiledStatement[] = []): Finding[] {
   const own = subject.arn?.split(':')[4];
   const trusted = new Set([...trustedAccounts, ...(own ? [own] : [])]);
+  // The gate judges the change: an exposure base already had is reported apart (public-access-existing, a warning).
+  const before = new Set(exposuresOf(base, trusted).flatMap((x) => x.exposures));
   const findings: Finding[] = [];
-  for (const s of head) {
+  for (const { s, exposures } of exposuresOf(head, trusted)) {
+    const existing = exposures.every((e) => before.has(e));
+    const ruleId = existing ? 'public-access-existing' : 'public-access';
+    findings.push({
+      ruleId,
+      severity: existing ? 'medium' : 'critical',
+      subject: subject.id,
+      location: s.loc,
+      message: `${subject.id}: ${s.doc.kind} policy allows ${exposures.join('; ')}${s.stmt.conditions.length ? ' (its conditions do not restrict the caller)' : ' without a condition'}${existing ? '; base already allowed it' : ''} (computed locally)`,
+      evidence: { exposures, sid: s.stmt.sid },
+      identity: `${ruleId}|${subject.id}|${s.doc.file}|${exposures.join(',')}|${s.stmt.sid ?? s.stmt.index}`,
+      origin: 'local',
+    });
+  }
+  return findings;
+}
+
+/** Allow statements of resource, bucket and trust policies that expose the resource, with what they expose. */
+function exposuresOf(stmts: CompiledStatement[], trustedAccounts: Set<string>): Array<{ s: CompiledStatement; exposures: string[] }> {
+  const out: Array<{ s: CompiledStatement; exposures: string[] }> = [];
+  for (const s of stmts) {
     if (s.effect !== 'Allow' || (s.doc.kind !== 'bucket' && s.doc.kind !== 'trust' && s.doc.kind !== 'resource')) continue;
-    const restricted = s.stmt.conditions.some((c) => restricts(c, trusted)) || head.some((d) => d.doc === s.doc && denyRestricts(d, s, trusted));
+    // A resource policy statement applies only to its own resources: the account their ARNs name is the owner's.
+    const owners = s.notResource ? [] : [...new Set(s.resources.map((r) => /^arn:[^:]+:[^:]+:[^:]*:(\d{12}):/.exec(r)?.[1]))];
+    const trusted = owners.length === 1 && owners[0] ? new Set([...trustedAccounts, owners[0]]) : trustedAccounts;
+    const restricted = s.stmt.conditions.some((c) => restricts(c, trusted)) || stmts.some((d) => d.doc === s.doc && denyRestricts(d, s, trusted));
     const exposures: string[] = [];
     if (s.notPrincipal) exposures.push('everyone except the NotPrincipal list');
     if (s.principal?.any) exposures.push('anyone ("*")');
@@ -154,18 +179,9 @@ export function publicAccess(subject: SubjectRef, head: CompiledStatement[], tru
     }
     const federatedOnly = exposures.length > 0 && exposures.every((x) => x.startsWith('any identity of'));
     if (exposures.length === 0 || (restricted && !federatedOnly)) continue;
-    findings.push({
-      ruleId: 'public-access',
-      severity: 'critical',
-      subject: subject.id,
-      location: s.loc,
-      message: `${subject.id}: ${s.doc.kind} policy allows ${exposures.join('; ')}${s.stmt.conditions.length ? ' (its conditions do not restrict the caller)' : ' without a condition'} (computed locally)`,
-      evidence: { exposures, sid: s.stmt.sid },
-      identity: `public-access|${subject.id}|${s.doc.file}|${exposures.join(',')}|${s.stmt.sid ?? s.stmt.index}`,
-      origin: 'local',
-    });
+    out.push({ s, exposures });
   }
-  return findings;
+  return out;
 }
 
 /**
@@ -184,7 +200,7 @@ function exposure(e: PrincipalEntry, trusted: Set<string>, conditions: Condition
   if (e.type === 'AWS') {
     if (e.value === '*') return 'anyone ("AWS": "*")';
     const account = /^\d{12}$/.test(e.value) ? e.value : e.value.split(':')[4];
-    if (account && !trusted.has(account)) return `account ${account}, which is not in trusted-accounts`;
+    if (account && !trusted.has(account)) return `account ${account} (not in trusted-accounts)`;
     return undefined;
   }
   if (e.type === 'Federated' && !e.value.startsWith('arn:') && !e.value.includes('cognito')) {

@@ -86,7 +86,7 @@ export function analyseSubject(s: SubjectPolicies, config: GateConfig, usage?: U
     });
   }
   if (config.neverGrant.length) findings.push(...accessNotGranted(s.subject, headGrants, config.neverGrant));
-  findings.push(...publicAccess(s.subject, headAll, config.trustedAccounts));
+  findings.push(...publicAccess(s.subject, headAll, config.trustedAccounts, baseAll));
   for (const p of replaySummary?.predicted ?? []) {
     findings.push({
       ruleId: 'access-denied-predicted',

@@ -68,6 +68,15 @@ export const RULES: RuleInfo[] = [
     defaultAction: 'fail',
   },
   {
+    id: 'public-access-existing',
+    name: 'PublicOrCrossAccountAccessUnchanged',
+    shortDescription: 'A policy the change touches still grants access to anyone or to an untrusted account, as base already did.',
+    help: 'The exposure is not new: base granted it to the same principals. It is reported so the reviewer sees it; new exposure is public-access. Restrict it, add the account to trusted-accounts, or set this rule to off.',
+    severity: 'medium',
+    securitySeverity: 5.0,
+    defaultAction: 'warn',
+  },
+  {
     id: 'access-denied-predicted',
     name: 'PredictedAccessDenied',
     shortDescription: 'An action the principal used in the CloudTrail window would be denied by the new policy.',

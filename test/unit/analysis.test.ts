@@ -311,6 +311,34 @@ describe('local custom checks', () => {
     expect(publicAccess(bucketSubject, c(stmt({ AWS: '444455556666' })), ['444455556666'])).toHaveLength(0);
   });
 
+  test('an exposure base already granted is public-access-existing; a new principal is public-access', () => {
+    const bucketSubject = { type: 'bucket' as const, arn: 'arn:aws:s3:::b', id: 'arn:aws:s3:::b' };
+    const partner = { AWS: 'arn:aws:iam::444455556666:root' };
+    const base = c(doc([{ Sid: 'Partner', Effect: 'Allow', Principal: partner, Action: ['s3:GetObject', 's3:ListBucket'], Resource: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'] }], 'b.json'));
+    // The same grant split in two statements: nothing new.
+    const split = c(
+      doc([
+        { Sid: 'PartnerList', Effect: 'Allow', Principal: partner, Action: 's3:ListBucket', Resource: 'arn:aws:s3:::b' },
+        { Sid: 'PartnerGet', Effect: 'Allow', Principal: partner, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' },
+      ], 'b.json'),
+    );
+    const found = publicAccess(bucketSubject, split, [], base);
+    expect(found.map((f) => [f.ruleId, f.severity])).toEqual([['public-access-existing', 'medium'], ['public-access-existing', 'medium']]);
+    expect(found[0].message).toMatch(/account 444455556666 \(not in trusted-accounts\) without a condition; base already allowed it/);
+    // Another account, or anyone, is new.
+    const wider = c(doc([{ Effect: 'Allow', Principal: { AWS: ['arn:aws:iam::444455556666:root', '777788889999'] }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }], 'b.json'));
+    expect(publicAccess(bucketSubject, wider, [], base).map((f) => f.ruleId)).toEqual(['public-access']);
+    expect(publicAccess(bucketSubject, c(doc([{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }], 'b.json')), [], base).map((f) => f.ruleId)).toEqual(['public-access']);
+  });
+
+  test('a resource policy statement trusts the account its own resource ARNs name', () => {
+    const fn = { type: 'resource' as const, id: 'lambda/fn.json' };
+    const grant = (account: string) =>
+      c(doc([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:role/caller` }, Action: 'lambda:InvokeFunction', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:payments' }], 'fn.json'));
+    expect(publicAccess(fn, grant('123456789012'), [])).toEqual([]);
+    expect(publicAccess(fn, grant('999999999999'), []).map((f) => f.ruleId)).toEqual(['public-access']);
+  });
+
   test('a GitHub OIDC trust policy without a sub condition is public', () => {
     const trust = (cond: object) =>
       doc([{ Effect: 'Allow', Principal: { Federated: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com' }, Action: 'sts:AssumeRoleWithWebIdentity', ...cond }], 'trust.json');
