@@ -2,11 +2,12 @@
 import type { ExtractedFile, Finding, PolicyDocument, PolicyKind, SourceLocation, SubjectRef } from '../model.js';
 import { documentFromValue } from '../policies/document.js';
 import { parseLocatedJson } from '../policies/json-located.js';
-import { fromPlain, valueOf, type LNode } from '../policies/located.js';
+import { fromPlain, valueOf, type LEntry, type LNode } from '../policies/located.js';
 import { AWS_MANAGED_POLICIES, awsManagedName } from './aws-managed.js';
 import { CfnResolver, type CfnResource, type CfnSettings, type Placeholder } from './cfn-resolve.js';
 import { at, iacFinding } from './findings.js';
-import { KMS_KEY_POLICY_SIZE, dropImpliedResourceFindings, isExactArn, lambdaFunctionArn, lambdaPermissionPolicy, resourceSubject, sqsQueueArnFromUrl, type LocatedText } from './resource-policies.js';
+import { dropImpliedResourceFindings, expandExecuteApi, isExactArn, lambdaFunctionArn, lambdaPermissionPolicy, lambdaPrincipal, oneStatementPolicy, resourceSubject, sqsQueueArnFromUrl, type LocatedText } from './resource-policies.js';
+import { RESOURCE_POLICY_TYPES, type CfnResourcePolicySpec } from './resource-policy-types.js';
 
 /** Quotas IAM applies per policy type (characters without whitespace). */
 const SIZE = { roleInline: 10240, userInline: 2048, groupInline: 5120, managed: 6144 };
@@ -48,27 +49,11 @@ const READ_TYPES = new Set([
   'AWS::IAM::UserPolicy',
   'AWS::IAM::GroupPolicy',
   'AWS::S3::BucketPolicy',
-  'AWS::KMS::Key',
-  'AWS::KMS::ReplicaKey',
-  'AWS::SQS::QueuePolicy',
-  'AWS::SNS::TopicPolicy',
-  'AWS::SecretsManager::ResourcePolicy',
-  'AWS::ECR::Repository',
+  ...Object.keys(RESOURCE_POLICY_TYPES),
   'AWS::Lambda::Permission',
+  'AWS::Lambda::LayerVersionPermission',
+  'AWS::Events::EventBusPolicy',
 ]);
-
-/**
- * Resource policies of other services: the property holding the document, and where the resources it governs
- * are named (`targets`: a list property, or one property) with the type a reference to this template must have.
- */
-const RESOURCE_POLICY_TYPES: Readonly<Record<string, { doc: string; what: string; targets?: { prop: string; list: boolean; type: string }; sizeLimit?: number }>> = {
-  'AWS::KMS::Key': { doc: 'KeyPolicy', what: 'key policy', sizeLimit: KMS_KEY_POLICY_SIZE },
-  'AWS::KMS::ReplicaKey': { doc: 'KeyPolicy', what: 'key policy', sizeLimit: KMS_KEY_POLICY_SIZE },
-  'AWS::ECR::Repository': { doc: 'RepositoryPolicyText', what: 'repository policy' },
-  'AWS::SQS::QueuePolicy': { doc: 'PolicyDocument', what: 'queue policy', targets: { prop: 'Queues', list: true, type: 'AWS::SQS::Queue' } },
-  'AWS::SNS::TopicPolicy': { doc: 'PolicyDocument', what: 'topic policy', targets: { prop: 'Topics', list: true, type: 'AWS::SNS::Topic' } },
-  'AWS::SecretsManager::ResourcePolicy': { doc: 'ResourcePolicy', what: 'secret policy', targets: { prop: 'SecretId', list: false, type: 'AWS::SecretsManager::Secret' } },
-};
 
 /** A node's kind in words, for messages. */
 function describe(n: LNode): string {
@@ -145,18 +130,17 @@ class TemplateExtraction {
         case 'AWS::S3::BucketPolicy':
           this.bucketPolicy(r);
           break;
-        case 'AWS::KMS::Key':
-        case 'AWS::KMS::ReplicaKey':
-        case 'AWS::ECR::Repository':
-        case 'AWS::SQS::QueuePolicy':
-        case 'AWS::SNS::TopicPolicy':
-        case 'AWS::SecretsManager::ResourcePolicy':
-          this.resourcePolicy(r);
-          break;
         case 'AWS::Lambda::Permission':
           this.lambdaPermission(r);
           break;
+        case 'AWS::Lambda::LayerVersionPermission':
+          this.layerPermission(r);
+          break;
+        case 'AWS::Events::EventBusPolicy':
+          this.eventBusPolicy(r);
+          break;
         default:
+          for (const spec of RESOURCE_POLICY_TYPES[r.type] ?? []) this.resourcePolicy(r, spec);
           if (r.type.startsWith('AWS::Serverless::') && r.props && valueOf(r.props, 'Policies')) {
             this.findings.push(iacFinding('iac-not-analysed', 'medium', `${this.file}:${r.keyLoc.line}: ${r.logicalId} (${r.type}) declares SAM Policies, which are expanded by the SAM transform and not analysed here`, r.keyLoc, `sam|${r.logicalId}`));
           }
@@ -471,24 +455,148 @@ class TemplateExtraction {
     return out;
   }
 
-  /** A resource policy of another service (KMS, SQS, SNS, Secrets Manager, ECR): kind resource, bound to the resource. */
-  private resourcePolicy(r: CfnResource): void {
-    const spec = RESOURCE_POLICY_TYPES[r.type];
-    const doc = r.props ? valueOf(r.props, spec.doc) : undefined;
-    if (!doc) {
+  /** A resource policy of another service (KMS, SQS, SNS, OpenSearch, ...): kind resource, bound to the resource. */
+  private resourcePolicy(r: CfnResource, spec: CfnResourcePolicySpec): void {
+    const found = this.policyProperty(r, spec);
+    if (!found.doc) {
       // A key or repository without a policy has the service's default one; a policy resource must carry one.
-      if (spec.targets) this.missingDocument(r, `no ${spec.doc}`, r.props?.loc ?? r.keyLoc);
+      if (found.missing || spec.targets || spec.required) this.missingDocument(r, `no ${spec.doc.replace(/\//g, '.')}`, found.missing ?? r.props?.loc ?? r.keyLoc);
       return;
     }
-    const targets = spec.targets ? this.policyTargets(r, spec.targets.prop, spec.targets.list, spec.targets.type) : [this.resourceSubjectOf(r, r.keyLoc)];
+    const own = spec.subjectSuffix ? { type: 'resource' as const, id: `${this.file}#${r.logicalId}${spec.subjectSuffix}` } : this.resourceSubjectOf(r, r.keyLoc);
+    const targets = spec.targets ? this.policyTargets(r, spec.targets.prop, spec.targets.list, spec.targets.type) : [own];
     const [first, ...rest] = targets.length ? targets : [{ type: 'resource' as const, id: `${this.file}#${r.logicalId}` }];
     const before = this.findings.length;
-    this.add(
-      doc,
-      { pointer: this.pointer(r, spec.doc), label: `${r.logicalId} ${spec.what}`, kind: 'resource', subject: first, ...(spec.sizeLimit ? { sizeLimit: spec.sizeLimit } : {}) },
-      rest.map((subject) => ({ subject, via: spec.targets?.prop ?? spec.doc })),
-    );
+    const apiArn = `arn:${this.cfn.partition}:execute-api:${this.cfn.region}:${this.cfn.account}:{${r.logicalId}}`;
+    const meta: DocMeta = {
+      pointer: this.pointer(r, ...spec.doc.split('/')),
+      label: `${r.logicalId} ${spec.what}`,
+      kind: 'resource',
+      subject: first,
+      ...(spec.sizeLimit ? { sizeLimit: spec.sizeLimit } : {}),
+      ...(spec.executeApi ? { rewrite: (n: LNode) => expandExecuteApi(n, apiArn) } : {}),
+    };
+    const more = rest.map((subject) => ({ subject, via: spec.targets?.prop ?? spec.doc }));
+    if (found.placeholders) this.addResolved(found.doc, meta, found.placeholders, more);
+    else this.add(found.doc, meta, more);
     if (r.type === 'AWS::ECR::Repository') dropImpliedResourceFindings(this.findings, before);
+  }
+
+  /**
+   * The document a spec names. Nested under wrappers (DynamoDB's ResourcePolicy/PolicyDocument), a wrapper written
+   * as an intrinsic (`!If`) is resolved: the document then comes resolved, with its placeholders. `missing`: a
+   * wrapper is there but the document is not.
+   */
+  private policyProperty(r: CfnResource, spec: CfnResourcePolicySpec): { doc?: LNode; placeholders?: Placeholder[]; missing?: SourceLocation } {
+    const path = spec.doc.split('/');
+    let node = r.props;
+    let placeholders: Placeholder[] | undefined;
+    for (const [i, key] of path.entries()) {
+      if (!node) return {};
+      if (i > 0 && node.kind === 'object' && node.entries.length === 1 && /^(Fn::|Ref$)/.test(node.entries[0].key)) {
+        const before = this.cfn.placeholders.length;
+        node = this.cfn.resolve(node);
+        placeholders = [...(placeholders ?? []), ...this.cfn.placeholders.slice(before)];
+        if (!node) return {}; // AWS::NoValue
+      }
+      const next = valueOf(node, key);
+      if (!next && i > 0 && i === path.length - 1 && !spec.optional) return { missing: node.loc };
+      node = next;
+    }
+    return { doc: node, placeholders };
+  }
+
+  /**
+   * A resource a permission names (a Ref or GetAtt to this template's `type`, else a value `toArn` makes an ARN):
+   * the ARN for the statement and the subject, `<file>#<LogicalId>` of the permission when it is not known.
+   */
+  private permissionTarget(r: CfnResource, node: LNode | undefined, type: string, toArn: (value: string) => string): { arn: string; subject: SubjectRef; placeholders: Placeholder[] } {
+    const before = this.cfn.placeholders.length;
+    const logical = node && this.cfn.referencedResource(node);
+    const res = logical ? this.cfn.resource(logical) : undefined;
+    if (node && res?.type === type) {
+      const arn = this.cfn.arnOf(res.logicalId, node.loc);
+      return { arn, subject: this.resourceSubjectOf(res, node.loc), placeholders: this.cfn.placeholders.splice(before) };
+    }
+    const value = node ? (this.cfn.scalar(node) ?? this.cfn.unknown(node.loc, r.logicalId, 'the resource it names is not a string')) : toArn('');
+    const placeholders = this.cfn.placeholders.splice(before);
+    const arn = node ? toArn(value) : value;
+    const known = placeholders.length === 0 && arn.startsWith('arn:') && !arn.includes('*');
+    const subject: SubjectRef = !known ? { type: 'resource', id: `${this.file}#${r.logicalId}` } : isExactArn(arn) ? { type: 'resource', arn, id: arn } : { type: 'resource', id: arn };
+    return { arn, subject, placeholders };
+  }
+
+  /** A property of a permission as one located value, resolved; `*` (and iac-unresolved) when it is not a scalar. */
+  private permissionText(props: LNode, prop: string): LocatedText | undefined {
+    const n = valueOf(props, prop);
+    if (!n) return undefined;
+    const v = this.cfn.resolve(n);
+    if (v === undefined) return undefined; // AWS::NoValue
+    const value = v.kind === 'string' ? v.value : v.kind === 'number' || v.kind === 'boolean' ? String(v.value) : this.cfn.unknown(n.loc, prop, `${prop} is ${describe(v)}, not a single value`);
+    return { value, loc: n.loc };
+  }
+
+  /** AWS::Lambda::LayerVersionPermission: one statement of the layer version's policy, synthesised as one. */
+  private layerPermission(r: CfnResource): void {
+    const props = r.props;
+    const missing = ['LayerVersionArn', 'Principal', 'Action'].filter((k) => !props || !valueOf(props, k));
+    if (!props || missing.length) return this.missingDocument(r, `no ${missing.join(', ')}`, props?.loc ?? r.keyLoc);
+    const layerNode = valueOf(props, 'LayerVersionArn')!;
+    const layer = this.permissionTarget(r, layerNode, 'AWS::Lambda::LayerVersion', (v) => v);
+    const before = this.cfn.placeholders.length;
+    const principal = this.permissionText(props, 'Principal') ?? { value: '*', loc: valueOf(props, 'Principal')!.loc };
+    const policy = oneStatementPolicy({
+      loc: r.keyLoc,
+      principal: { ...lambdaPrincipal(principal.value, this.cfn.partition), loc: principal.loc },
+      action: this.permissionText(props, 'Action') ?? { value: '*', loc: valueOf(props, 'Action')!.loc },
+      resource: { value: layer.arn, loc: layerNode.loc },
+      conditions: [['StringEquals', 'aws:PrincipalOrgID', this.permissionText(props, 'OrganizationId')]],
+    });
+    const placeholders = [...layer.placeholders, ...this.cfn.placeholders.slice(before)];
+    this.addResolved(policy, { pointer: this.pointer(r), label: `${r.logicalId} layer permission`, kind: 'resource', subject: layer.subject }, placeholders);
+  }
+
+  /** AWS::Events::EventBusPolicy: one statement of the bus policy, written out (`Statement`) or as PutPermission's fields. */
+  private eventBusPolicy(r: CfnResource): void {
+    const props = r.props;
+    const { partition, region, account } = this.cfn;
+    const busNode = props ? valueOf(props, 'EventBusName') : undefined;
+    const bus = this.permissionTarget(r, busNode, 'AWS::Events::EventBus', (v) => (v.startsWith('arn:') ? v : `arn:${partition}:events:${region}:${account}:event-bus/${v || 'default'}`));
+    const meta: DocMeta = { pointer: this.pointer(r), label: `${r.logicalId} event bus policy`, kind: 'resource', subject: bus.subject };
+    const before = this.cfn.placeholders.length;
+    const sid = props ? this.permissionText(props, 'StatementId') : undefined;
+    const stmtNode = props ? valueOf(props, 'Statement') : undefined;
+    if (props && stmtNode) {
+      // Resolved as a policy's only statement, so an undecided Fn::If in it is read once per branch.
+      const loc = stmtNode.loc;
+      const lit = (value: string): LNode => ({ kind: 'string', value, loc });
+      const wrapped = this.cfn.resolve({ kind: 'object', loc, entries: [{ key: 'Statement', keyLoc: loc, value: { kind: 'array', items: [stmtNode], loc } }] });
+      const list = wrapped && valueOf(wrapped, 'Statement');
+      const items = (list?.kind === 'array' ? list.items : []).map((st) => (st.kind === 'string' ? parseLocatedJson(st.value, { file: this.file, mapPosition: () => ({ line: loc.line, column: loc.column }) }).root : st));
+      if (items.length === 0 || items.some((st) => st?.kind !== 'object')) return this.missingDocument(r, 'a Statement that is not one statement object', loc);
+      // PutPermission names the statement by StatementId.
+      const stmts = items.length === 1 && sid && !valueOf(items[0]!, 'Sid') ? [{ ...items[0]!, entries: [{ key: 'Sid', keyLoc: sid.loc, value: lit(sid.value) }, ...(items[0] as { entries: LEntry[] }).entries] } as LNode] : (items as LNode[]);
+      const policy: LNode = { kind: 'object', loc, entries: [{ key: 'Version', keyLoc: loc, value: lit('2012-10-17') }, { key: 'Statement', keyLoc: loc, value: { kind: 'array', items: stmts, loc } }] };
+      return this.addResolved(policy, meta, [...bus.placeholders, ...this.cfn.placeholders.slice(before)]);
+    }
+    const missing = ['Principal', 'Action'].filter((k) => !props || !valueOf(props, k));
+    if (!props || missing.length) return this.missingDocument(r, `no Statement, and no ${missing.join(', ')}`, props?.loc ?? r.keyLoc);
+    const principal = this.permissionText(props, 'Principal') ?? { value: '*', loc: valueOf(props, 'Principal')!.loc };
+    const condNode = valueOf(props, 'Condition');
+    const cond = condNode ? this.cfn.resolve(condNode) : undefined;
+    const field = (k: string): LocatedText | undefined => {
+      const v = cond ? valueOf(cond, k) : undefined;
+      return v && (v.kind === 'string' || v.kind === 'number') ? { value: String(v.value), loc: v.loc } : undefined;
+    };
+    const policy = oneStatementPolicy({
+      loc: r.keyLoc,
+      sid: sid?.value,
+      principal: { ...lambdaPrincipal(principal.value, partition), loc: principal.loc },
+      action: this.permissionText(props, 'Action') ?? { value: '*', loc: valueOf(props, 'Action')!.loc },
+      resource: { value: bus.arn, loc: busNode?.loc ?? r.keyLoc },
+      conditions: cond ? [[field('Type')?.value ?? 'StringEquals', field('Key')?.value ?? '?', field('Value') ?? { value: '*', loc: cond.loc }]] : [],
+    });
+    this.addResolved(policy, meta, [...bus.placeholders, ...this.cfn.placeholders.slice(before)]);
   }
 
   /** The function a Lambda permission names: its (qualified) ARN for the statement, the function for the subject. */
@@ -533,14 +641,7 @@ class TemplateExtraction {
     }
     const fn = this.lambdaFunction(r, fnNode);
     const before = this.cfn.placeholders.length;
-    const text = (prop: string): LocatedText | undefined => {
-      const n = valueOf(props, prop);
-      if (!n) return undefined;
-      const v = this.cfn.resolve(n);
-      if (v === undefined) return undefined; // AWS::NoValue
-      const value = v.kind === 'string' ? v.value : v.kind === 'number' || v.kind === 'boolean' ? String(v.value) : this.cfn.unknown(n.loc, prop, `${prop} is ${describe(v)}, not a single value`);
-      return { value, loc: n.loc };
-    };
+    const text = (prop: string) => this.permissionText(props, prop);
     const principal = text('Principal') ?? { value: '*', loc: principalNode.loc };
     const action = text('Action') ?? { value: '*', loc: actionNode.loc };
     const policy = lambdaPermissionPolicy({
@@ -579,6 +680,7 @@ class TemplateExtraction {
         return;
       }
     }
+    if (meta.rewrite) node = meta.rewrite(node);
     for (const p of placeholders) this.placeholderFinding(p, meta);
     const targets = [{ subject: meta.subject, suffix: meta.idSuffix }, ...more.map((a) => ({ subject: a.subject, suffix: `@${a.subject.id}` }))];
     targets.forEach((t, i) => {
@@ -624,4 +726,6 @@ interface DocMeta {
   idSuffix?: string;
   /** AWS's own document (an AWS-managed policy): analysed, never judged (no quota or grammar findings). */
   quiet?: boolean;
+  /** Applied to the document once read (API Gateway's `execute-api:/` resources). */
+  rewrite?: (n: LNode) => LNode;
 }

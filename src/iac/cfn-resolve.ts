@@ -46,10 +46,20 @@ const MAX_FORKED = 6;
 interface ArnRule {
   /** The property naming the physical resource. */
   name?: string;
-  arn: (name: string, env: { p: string; r: string; a: string; props?: LNode; self: CfnResolver }) => string;
+  arn: (name: string, env: { p: string; r: string; a: string; props?: LNode; self: CfnResolver; id: string }) => string;
   /** What Ref returns: the name (default) or the ARN. */
   ref?: 'name' | 'arn' | ((name: string, env: { p: string; r: string; a: string }) => string);
+  /** Another attribute that returns the ARN (`Arn` always does). */
+  arnAttr?: string;
+  /** Attributes that return the property of the same name. */
+  propAttrs?: string[];
 }
+
+/** A property of the resource, resolved (CodeArtifact repositories name their domain and its owner). */
+const prop = (e: { props?: LNode; self: CfnResolver; id: string }, name: string, dflt = `{${e.id}.${name}}`): string => {
+  const v = e.props ? valueOf(e.props, name) : undefined;
+  return (v && e.self.scalar(v)) ?? dflt;
+};
 
 const iamPath = (props: LNode | undefined, self: CfnResolver): string => {
   const p = props ? valueOf(props, 'Path') : undefined;
@@ -77,6 +87,14 @@ const ARN_RULES: Readonly<Record<string, ArnRule>> = {
   'AWS::StepFunctions::StateMachine': { name: 'StateMachineName', arn: (n, e) => `arn:${e.p}:states:${e.r}:${e.a}:stateMachine:${n}`, ref: 'arn' },
   'AWS::SSM::Parameter': { name: 'Name', arn: (n, e) => `arn:${e.p}:ssm:${e.r}:${e.a}:parameter/${n.replace(/^\//, '')}` },
   'AWS::Events::EventBus': { name: 'Name', arn: (n, e) => `arn:${e.p}:events:${e.r}:${e.a}:event-bus/${n}` },
+  'AWS::OpenSearchService::Domain': { name: 'DomainName', arn: (n, e) => `arn:${e.p}:es:${e.r}:${e.a}:domain/${n}`, arnAttr: 'DomainArn' },
+  'AWS::Elasticsearch::Domain': { name: 'DomainName', arn: (n, e) => `arn:${e.p}:es:${e.r}:${e.a}:domain/${n}`, arnAttr: 'DomainArn' },
+  'AWS::Backup::BackupVault': { name: 'BackupVaultName', arn: (n, e) => `arn:${e.p}:backup:${e.r}:${e.a}:backup-vault:${n}`, arnAttr: 'BackupVaultArn' },
+  'AWS::S3::AccessPoint': { name: 'Name', arn: (n, e) => `arn:${e.p}:s3:${e.r}:${e.a}:accesspoint/${n}` },
+  'AWS::EFS::FileSystem': { arn: (n, e) => `arn:${e.p}:elasticfilesystem:${e.r}:${e.a}:file-system/${n}` },
+  'AWS::CodeArtifact::Domain': { name: 'DomainName', arn: (n, e) => `arn:${e.p}:codeartifact:${e.r}:${e.a}:domain/${n}`, ref: 'arn' },
+  'AWS::CodeArtifact::Repository': { name: 'RepositoryName', arn: (n, e) => `arn:${e.p}:codeartifact:${e.r}:${prop(e, 'DomainOwner', e.a)}:repository/${prop(e, 'DomainName')}/${n}`, ref: 'arn', propAttrs: ['DomainName'] },
+  'AWS::Lambda::LayerVersion': { name: 'LayerName', arn: (n, e) => `arn:${e.p}:lambda:${e.r}:${e.a}:layer:${n}:{${e.id}.Version}`, ref: 'arn' },
 };
 
 const isCustom = (type: string) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
@@ -216,7 +234,7 @@ export class CfnResolver {
     if (isCustom(res.type)) return this.unknown(loc, `GetAtt(${logicalId}.Arn)`, `${res.type} is a custom resource; its attributes are known only after deployment`);
     const rule = ARN_RULES[res.type];
     const name = this.physicalName(res, loc);
-    const env = { p: this.partition, r: this.region, a: this.account, props: res.props, self: this };
+    const env = { p: this.partition, r: this.region, a: this.account, props: res.props, self: this, id: res.logicalId };
     if (rule) return rule.arn(name, env);
     const service = (res.type.split('::')[1] ?? 'unknown').toLowerCase();
     return `arn:${this.partition}:${service}:${this.region}:${this.account}:${name}`;
@@ -453,7 +471,8 @@ export class CfnResolver {
     const res = this.resources.get(logicalId);
     if (!res) return this.unknown(loc, `GetAtt(${logicalId}.${attr})`, 'the template defines no such resource');
     if (isCustom(res.type)) return this.unknown(loc, `GetAtt(${logicalId}.${attr})`, `${res.type} is a custom resource; its attributes are known only after deployment`);
-    if (attr === 'Arn') return this.arnOf(logicalId, loc);
+    if (attr === 'Arn' || attr === ARN_RULES[res.type]?.arnAttr) return this.arnOf(logicalId, loc);
+    if (ARN_RULES[res.type]?.propAttrs?.includes(attr)) return prop({ props: res.props, self: this, id: logicalId }, attr);
     if (res.type === 'AWS::SQS::Queue' && attr === 'QueueName') return this.physicalName(res, loc);
     if (res.type === 'AWS::S3::Bucket' && attr === 'DomainName') return `${this.physicalName(res, loc)}.s3.amazonaws.com`;
     if (/Name$/.test(attr) && ARN_RULES[res.type]?.name) return this.physicalName(res, loc);

@@ -1,5 +1,6 @@
 // Resource policies of services other than S3 and IAM, shared by the CloudFormation and Terraform extractors:
-// subjects named after the resource, and the one-statement policy a Lambda permission amounts to.
+// subjects named after the resource, the one-statement policy a permission (Lambda, layer, EventBridge) amounts
+// to, and API Gateway's shorthand resources.
 import type { Finding, SourceLocation, SubjectRef } from '../model.js';
 import type { LEntry, LNode } from '../policies/located.js';
 
@@ -98,26 +99,68 @@ export interface LambdaPermissionInput {
 
 /** The function-policy statement one Lambda permission adds, as a located one-statement policy document. */
 export function lambdaPermissionPolicy(p: LambdaPermissionInput): LNode {
+  const action = p.action.value.includes(':') || p.action.value === '*' ? p.action.value : `lambda:${p.action.value}`;
+  return oneStatementPolicy({
+    loc: p.loc,
+    sid: p.sid,
+    principal: { ...lambdaPrincipal(p.principal.value, p.partition), loc: p.principal.loc },
+    action: { value: action, loc: p.action.loc },
+    resource: p.resource,
+    conditions: [
+      ['StringEquals', 'AWS:SourceAccount', p.sourceAccount],
+      ['ArnLike', 'AWS:SourceArn', p.sourceArn],
+      ['StringEquals', 'aws:PrincipalOrgID', p.principalOrgId],
+      ['StringEquals', 'lambda:FunctionUrlAuthType', p.functionUrlAuthType],
+      ['StringEquals', 'lambda:EventSourceToken', p.eventSourceToken],
+    ],
+  });
+}
+
+export interface OneStatementInput {
+  loc: SourceLocation;
+  sid?: string;
+  principal: { type: 'AWS' | 'Service' | '*'; value: string; loc: SourceLocation };
+  action: LocatedText;
+  resource: LocatedText;
+  /** [operator, key, value]; an absent or empty value adds no condition. */
+  conditions: Array<[string, string, LocatedText | undefined]>;
+}
+
+/**
+ * A permission written as fields rather than a document (Lambda and layer permissions, EventBridge PutPermission):
+ * the one Allow statement the service adds to the resource's policy, as a located policy document.
+ */
+export function oneStatementPolicy(p: OneStatementInput): LNode {
   const s = (t: LocatedText): LNode => ({ kind: 'string', value: t.value, loc: t.loc });
   const entry = (key: string, value: LNode, keyLoc: SourceLocation = value.loc): LEntry => ({ key, keyLoc, value });
   const obj = (entries: LEntry[], loc: SourceLocation): LNode => ({ kind: 'object', entries, loc });
-  const principal = lambdaPrincipal(p.principal.value, p.partition);
-  const principalNode: LNode = principal.type === '*' ? s(p.principal) : obj([entry(principal.type, s({ value: principal.value, loc: p.principal.loc }))], p.principal.loc);
-  const action = p.action.value.includes(':') || p.action.value === '*' ? p.action.value : `lambda:${p.action.value}`;
+  const principalNode: LNode = p.principal.type === '*' ? s(p.principal) : obj([entry(p.principal.type, s(p.principal))], p.principal.loc);
   const entries: LEntry[] = [];
   if (p.sid) entries.push(entry('Sid', s({ value: p.sid, loc: p.loc })));
-  entries.push(entry('Effect', s({ value: 'Allow', loc: p.loc })), entry('Principal', principalNode), entry('Action', s({ value: action, loc: p.action.loc })), entry('Resource', s(p.resource)));
+  entries.push(entry('Effect', s({ value: 'Allow', loc: p.loc })), entry('Principal', principalNode), entry('Action', s(p.action)), entry('Resource', s(p.resource)));
   const ops = new Map<string, LEntry[]>();
-  const cond = (op: string, key: string, t: LocatedText | undefined) => {
-    if (!t || t.value === '') return;
-    ops.set(op, [...(ops.get(op) ?? []), entry(key, s(t), t.loc)]);
-  };
-  cond('StringEquals', 'AWS:SourceAccount', p.sourceAccount);
-  cond('ArnLike', 'AWS:SourceArn', p.sourceArn);
-  cond('StringEquals', 'aws:PrincipalOrgID', p.principalOrgId);
-  cond('StringEquals', 'lambda:FunctionUrlAuthType', p.functionUrlAuthType);
-  cond('StringEquals', 'lambda:EventSourceToken', p.eventSourceToken);
+  for (const [op, key, t] of p.conditions) {
+    if (t && t.value !== '') ops.set(op, [...(ops.get(op) ?? []), entry(key, s(t), t.loc)]);
+  }
   if (ops.size) entries.push(entry('Condition', obj([...ops].map(([op, es]) => entry(op, obj(es, es[0].keyLoc), es[0].keyLoc)), p.loc), p.loc));
   const stmt = obj(entries, p.loc);
   return obj([entry('Version', s({ value: '2012-10-17', loc: p.loc })), entry('Statement', { kind: 'array', items: [stmt], loc: p.loc }, p.loc)], p.loc);
+}
+
+/**
+ * API Gateway resource policies write `execute-api:/stage/METHOD/path` for "this API"; API Gateway expands it to
+ * the API's ARN. Expanded here too (`apiArn` = `arn:<partition>:execute-api:<region>:<account>:<api-id>`), so the
+ * grammar check and comparisons with ARNs written out see the same resource.
+ */
+export function expandExecuteApi(policy: LNode, apiArn: string): LNode {
+  const fix = (n: LNode): LNode => {
+    if (n.kind === 'string') return n.value.startsWith('execute-api:/') ? { ...n, value: `${apiArn}${n.value.slice('execute-api:'.length)}` } : n;
+    return n.kind === 'array' ? { ...n, items: n.items.map(fix) } : n;
+  };
+  const statement = (st: LNode): LNode => (st.kind === 'object' ? { ...st, entries: st.entries.map((e) => (e.key === 'Resource' || e.key === 'NotResource' ? { ...e, value: fix(e.value) } : e)) } : st);
+  if (policy.kind !== 'object') return policy;
+  return {
+    ...policy,
+    entries: policy.entries.map((e) => (e.key !== 'Statement' ? e : { ...e, value: e.value.kind === 'array' ? { ...e.value, items: e.value.items.map(statement) } : statement(e.value) })),
+  };
 }

@@ -8,7 +8,8 @@ import { AWS_MANAGED_POLICIES, awsManagedName } from './aws-managed.js';
 import { at, iacFinding } from './findings.js';
 import { keyValue, parseModulePath } from './tf-address.js';
 import { lineWithin, moduleDirOf, type TfSourceIndex } from './tf-sources.js';
-import { KMS_KEY_POLICY_SIZE, dropImpliedResourceFindings, isExactArn, lambdaFunctionArn, lambdaPermissionPolicy, resourceSubject, sqsQueueArnFromUrl, type LocatedText } from './resource-policies.js';
+import { dropImpliedResourceFindings, expandExecuteApi, isExactArn, lambdaFunctionArn, lambdaPermissionPolicy, lambdaPrincipal, oneStatementPolicy, resourceSubject, sqsQueueArnFromUrl, type LocatedText } from './resource-policies.js';
+import { OWN_POLICIES, RESOURCE_POLICY_RESOURCES } from './resource-policy-types.js';
 
 export type PlanSide = 'base' | 'head';
 
@@ -185,22 +186,18 @@ class PlanReader {
           // The legacy policy argument: analysed when known, fails closed when set but unknown until apply.
           if (str(valueOf(values, 'policy')) || this.unknownSetting(c, 'policy')) this.bucketPolicy(c, values, 'policy');
           break;
-        case 'aws_kms_key':
-        case 'aws_sqs_queue':
-        case 'aws_sns_topic':
-        case 'aws_secretsmanager_secret':
-          this.ownResourcePolicy(c, values);
-          break;
-        case 'aws_kms_key_policy':
-        case 'aws_sqs_queue_policy':
-        case 'aws_sns_topic_policy':
-        case 'aws_secretsmanager_secret_policy':
-        case 'aws_ecr_repository_policy':
-          this.resourcePolicyResource(c, values);
-          break;
         case 'aws_lambda_permission':
           this.lambdaPermission(c, values);
           break;
+        case 'aws_lambda_layer_version_permission':
+          this.layerPermission(c, values);
+          break;
+        case 'aws_cloudwatch_event_permission':
+          this.eventPermission(c, values);
+          break;
+        default:
+          if (OWN_POLICIES[c.type]) this.ownResourcePolicy(c, values);
+          if (RESOURCE_POLICY_RESOURCES[c.type]) this.resourcePolicyResource(c, values);
       }
     }
   }
@@ -534,28 +531,33 @@ class PlanReader {
     return resourceSubject(known('arn') ?? (url ? sqsQueueArnFromUrl(url, this.partition) : undefined), `${this.file}#${c.address}`);
   }
 
-  /** A resource of type `tfType` in the plan that a value names (its ARN, URL, id or name). */
-  private resourceNamed(tfType: string, value: string): Change | undefined {
-    const attrs = ['arn', 'url', 'id', 'name', 'function_name', 'key_id'];
+  /** A resource of type `tfType` in the plan that a value names (its ARN, URL, id or name, or one of `attrs`). */
+  private resourceNamed(tfType: string, value: string, attrs = NAMING_ATTRS): Change | undefined {
     return this.changes.find((x) => x.type === tfType && x.mode === 'managed' && [x.before, x.after].some((v) => v && attrs.some((a) => str(valueOf(v, a)) === value)));
   }
 
   /** The resource a policy resource names in `attr` (by value, else by reference), as a subject. */
-  private targetSubject(c: Change, values: LNode, attr: string, tfType: string): { subject: SubjectRef; target?: Change } {
+  private targetSubject(c: Change, values: LNode, attr: string, tfType: string, also?: string, arnAttr?: string): { subject: SubjectRef; target?: Change } {
     const value = this.unknown(c, attr) ? undefined : str(valueOf(values, attr));
-    const target = value !== undefined ? this.resourceNamed(tfType, value) : this.references(c, attr).find((x) => x.type === tfType);
+    // Named within another name (a CodeArtifact repository in its domain): both must match.
+    const alsoValue = also && !this.unknown(c, also) ? str(valueOf(values, also)) : undefined;
+    const named = (x: Change) => !also || [x.before, x.after].some((v) => v && str(valueOf(v, also)) === alsoValue);
+    const byValue = value === undefined ? undefined : also ? this.changes.find((x) => x.type === tfType && x.mode === 'managed' && named(x) && [x.before, x.after].some((v) => v && str(valueOf(v, attr)) === value)) : this.resourceNamed(tfType, value, [...NAMING_ATTRS, attr]);
+    const target = byValue ?? (value === undefined ? this.references(c, attr).find((x) => x.type === tfType) : undefined);
     if (target) return { subject: this.resourceSubjectOf(target), target };
-    const arn = value && tfType === 'aws_sqs_queue' ? sqsQueueArnFromUrl(value, this.partition) : value;
+    const own = arnAttr && !this.unknown(c, arnAttr) ? str(valueOf(values, arnAttr)) : undefined;
+    const arn = value && tfType === 'aws_sqs_queue' ? sqsQueueArnFromUrl(value, this.partition) : (own ?? value);
     if (arn && isExactArn(arn)) return { subject: { type: 'resource', arn, id: arn } };
     return { subject: { type: 'resource', id: `${this.file}#${c.address}` } };
   }
 
-  /** aws_kms_key, aws_sqs_queue, aws_sns_topic, aws_secretsmanager_secret `policy`: the resource's own policy (Optional + Computed). */
+  /** A resource's own policy attribute (KMS key, queue, domain, access point, REST API ...), Optional + Computed. */
   private ownResourcePolicy(c: Change, values: LNode): void {
-    if (!str(valueOf(values, 'policy')) && !this.unknownSetting(c, 'policy')) return;
+    const spec = OWN_POLICIES[c.type];
+    if (!str(valueOf(values, spec.attr)) && !this.unknownSetting(c, spec.attr)) return;
     if (this.mirroredPolicies().has(c)) return; // a separate policy resource governs it; the provider mirrors it here: counted once
-    const what = OWN_POLICY_WHAT[c.type] ?? 'policy';
-    this.policyAttr(c, values, ['policy'], { kind: 'resource', subject: this.resourceSubjectOf(c), label: `${c.address} ${what}`, ...(c.type === 'aws_kms_key' ? { sizeLimit: KMS_KEY_POLICY_SIZE } : {}) });
+    const rewrite = spec.executeApi ? this.executeApiRewrite(c, undefined) : undefined;
+    this.policyAttr(c, values, [spec.attr], { kind: 'resource', subject: this.resourceSubjectOf(c), label: `${c.address} ${spec.what}`, ...(spec.sizeLimit ? { sizeLimit: spec.sizeLimit } : {}), ...(rewrite ? { rewrite } : {}) });
   }
 
   private mirrored?: Set<Change>;
@@ -567,8 +569,8 @@ class PlanReader {
     for (const x of this.changes) {
       const spec = RESOURCE_POLICY_RESOURCES[x.type];
       const v = this.sideValues(x);
-      if (!spec || x.mode !== 'managed' || !v) continue;
-      const { target } = this.targetSubject(x, v, spec.attr, spec.target);
+      if (!spec?.attr || !spec.target || x.mode !== 'managed' || !v) continue;
+      const { target } = this.targetSubject(x, v, spec.attr, spec.target, spec.also);
       if (target) this.mirrored.add(target);
     }
     return this.mirrored;
@@ -578,30 +580,57 @@ class PlanReader {
     return this.opts.side === 'base' ? c.before : c.after;
   }
 
-  /** aws_sqs_queue_policy, aws_sns_topic_policy, aws_secretsmanager_secret_policy, aws_ecr_repository_policy. */
+  /** aws_sqs_queue_policy, aws_opensearch_domain_policy, aws_ecr_registry_policy ...: a policy resource. */
   private resourcePolicyResource(c: Change, values: LNode): void {
     const spec = RESOURCE_POLICY_RESOURCES[c.type];
-    const { subject } = this.targetSubject(c, values, spec.attr, spec.target);
+    const { subject, target } = spec.attr && spec.target ? this.targetSubject(c, values, spec.attr, spec.target, spec.also, spec.arnAttr) : { subject: this.resourceSubjectOf(c), target: undefined };
+    const rewrite = spec.executeApi ? this.executeApiRewrite(target, this.unknown(c, spec.attr!) ? undefined : str(valueOf(values, spec.attr!))) : undefined;
     const before = this.findings.length;
-    this.policyAttr(c, values, ['policy'], { kind: 'resource', subject, label: `${c.address} policy`, ...(c.type === 'aws_kms_key_policy' ? { sizeLimit: KMS_KEY_POLICY_SIZE } : {}) });
+    this.policyAttr(c, values, [spec.doc ?? 'policy'], { kind: 'resource', subject, label: `${c.address} ${spec.doc ?? 'policy'}`, ...(spec.sizeLimit ? { sizeLimit: spec.sizeLimit } : {}), ...(rewrite ? { rewrite } : {}) });
     if (c.type === 'aws_ecr_repository_policy') dropImpliedResourceFindings(this.findings, before);
+  }
+
+  /** `execute-api:/…` -> the REST API's execution ARN; "*" for the parts not known (a new API's id). */
+  private executeApiRewrite(api: Change | undefined, id: string | undefined): (n: LNode) => LNode {
+    const known = (attr: string) => (api ? str(api.before && valueOf(api.before, attr)) ?? (this.unknown(api, attr) ? undefined : str(api.after && valueOf(api.after, attr))) : undefined);
+    const arn = known('execution_arn') ?? `arn:${this.partition}:execute-api:*:${this.account ?? '*'}:${known('id') ?? id ?? '*'}`;
+    return (n) => expandExecuteApi(n, arn);
+  }
+
+  /** One attribute of a permission as a located scalar; "*" (recorded in `unknowns`) when unknown until apply. */
+  private permissionText(c: Change, values: LNode, attr: string, unknowns: string[], where: SourceLocation): LocatedText | undefined {
+    const n = valueOf(values, attr);
+    if (this.unknown(c, attr)) {
+      unknowns.push(attr);
+      return { value: '*', loc: n ? startLoc(n.loc) : where };
+    }
+    if (!n || n.kind === 'null' || (n.kind === 'string' && n.value === '')) return undefined;
+    if (n.kind === 'string' || n.kind === 'number' || n.kind === 'boolean') return { value: String(n.value), loc: startLoc(n.loc) };
+    unknowns.push(attr);
+    return { value: '*', loc: startLoc(n.loc) };
+  }
+
+  /** A permission without its principal or action: what it grants cannot be read (fails closed). */
+  private missingFields(c: Change, values: LNode, attrs: string[], subject: SubjectRef, what: string): boolean {
+    const missing = attrs.filter((a) => !this.permissionText(c, values, a, [], this.resourceLoc(c)));
+    if (missing.length) this.findings.push(iacFinding('parse-error', 'high', `${c.address}: no ${missing.join(', ')}; what the permission grants on ${subject.id} could not be read`, this.resourceLoc(c), `${what}|${c.address}`, { address: c.address }, subject.id));
+    return missing.length > 0;
+  }
+
+  /** A synthesised permission statement, and iac-unresolved for each of its parts unknown until apply. */
+  private permission(c: Change, policy: LNode, subject: SubjectRef, label: string, unknowns: string[]): void {
+    const pointer = `${c.address}`;
+    this.build(this.relocate(c, policy), { kind: 'resource', subject, label, pointer });
+    for (const what of [...new Set(unknowns.filter((u) => u !== 'statement_id'))]) {
+      this.findings.push(iacFinding('iac-unresolved', 'low', `${c.address}: ${what} in ${label} is known only after apply; it is analysed as "*" (could be anything)`, this.resourceLoc(c), `${pointer}|${what}`, { address: c.address, analysedAs: '*' }, subject.id));
+    }
   }
 
   /** aws_lambda_permission: one statement of the function's policy, synthesised as a one-statement policy. */
   private lambdaPermission(c: Change, values: LNode): void {
     const where = this.resourceLoc(c);
     const unknowns: string[] = [];
-    const text = (attr: string): LocatedText | undefined => {
-      const n = valueOf(values, attr);
-      if (this.unknown(c, attr)) {
-        unknowns.push(attr);
-        return { value: '*', loc: n ? startLoc(n.loc) : where };
-      }
-      if (!n || n.kind === 'null' || (n.kind === 'string' && n.value === '')) return undefined;
-      if (n.kind === 'string' || n.kind === 'number' || n.kind === 'boolean') return { value: String(n.value), loc: startLoc(n.loc) };
-      unknowns.push(attr);
-      return { value: '*', loc: startLoc(n.loc) };
-    };
+    const text = (attr: string) => this.permissionText(c, values, attr, unknowns, where);
     const fnText = text('function_name');
     const qualifier = text('qualifier');
     const q = qualifier?.value;
@@ -619,11 +648,7 @@ class PlanReader {
       arn = r.arn;
       subject = resourceSubject(r.functionArn, `${this.file}#${c.address}`);
     }
-    if (!text('principal') || !text('action')) {
-      const missing = ['principal', 'action'].filter((a) => !text(a));
-      this.findings.push(iacFinding('parse-error', 'high', `${c.address}: no ${missing.join(', ')}; what the permission grants on ${subject.id} could not be read`, where, `lambda-permission|${c.address}`, { address: c.address }, subject.id));
-      return;
-    }
+    if (this.missingFields(c, values, ['principal', 'action'], subject, 'lambda-permission')) return;
     unknowns.length = 0; // function_name is decided above; the rest are counted while the statement is built
     const policy = lambdaPermissionPolicy({
       loc: startLoc(c.node.loc),
@@ -640,12 +665,71 @@ class PlanReader {
     });
     if (arn === '*' || fnText?.value === '*' && !fn) unknowns.push('function_name');
     if (q === '*') unknowns.push('qualifier');
-    const pointer = `${c.address}`;
-    const label = `${c.address} Lambda permission`;
-    this.build(this.relocate(c, policy), { kind: 'resource', subject, label, pointer });
-    for (const what of [...new Set(unknowns.filter((u) => u !== 'statement_id'))]) {
-      this.findings.push(iacFinding('iac-unresolved', 'low', `${c.address}: ${what} in ${label} is known only after apply; it is analysed as "*" (could be anything)`, where, `${pointer}|${what}`, { address: c.address, analysedAs: '*' }, subject.id));
-    }
+    this.permission(c, policy, subject, `${c.address} Lambda permission`, unknowns);
+  }
+
+  /** aws_lambda_layer_version_permission: one statement of the layer version's policy, synthesised. */
+  private layerPermission(c: Change, values: LNode): void {
+    const where = this.resourceLoc(c);
+    const unknowns: string[] = [];
+    const text = (attr: string) => this.permissionText(c, values, attr, unknowns, where);
+    const layer = text('layer_name');
+    const version = text('version_number');
+    const named = layer && layer.value !== '*' ? this.resourceNamed('aws_lambda_layer_version', layer.value, ['layer_name', 'layer_arn']) : undefined;
+    const target = named ?? ['layer_name', 'version_number'].flatMap((a) => this.references(c, a)).find((x) => x.type === 'aws_lambda_layer_version');
+    const base = layer?.value.startsWith('arn:') ? layer.value : `arn:${this.partition}:lambda:*:${this.account ?? '*'}:layer:${layer?.value ?? '*'}`;
+    const targetSubject = target ? this.resourceSubjectOf(target) : undefined;
+    const arn = targetSubject?.arn ?? `${base}:${version?.value ?? '*'}`;
+    const subject = targetSubject ?? resourceSubject(arn, `${this.file}#${c.address}`);
+    if (this.missingFields(c, values, ['principal', 'action'], subject, 'layer-permission')) return;
+    // A new layer version's number is computed on create: not reported when the layer version is in the plan.
+    unknowns.length = 0;
+    const principal = text('principal')!;
+    const policy = oneStatementPolicy({
+      loc: startLoc(c.node.loc),
+      sid: (() => { const s = text('statement_id'); return s && s.value !== '*' ? s.value : undefined; })(),
+      principal: { ...lambdaPrincipal(principal.value, this.partition), loc: principal.loc },
+      action: text('action')!,
+      resource: { value: arn, loc: layer?.loc ?? where },
+      conditions: [['StringEquals', 'aws:PrincipalOrgID', text('organization_id')]],
+    });
+    if (!target && (!layer || layer.value === '*')) unknowns.push('layer_name');
+    if (!target && (!version || version.value === '*')) unknowns.push('version_number');
+    this.permission(c, policy, subject, `${c.address} layer permission`, unknowns);
+  }
+
+  /** aws_cloudwatch_event_permission: one statement of the event bus policy (PutPermission), synthesised. */
+  private eventPermission(c: Change, values: LNode): void {
+    const where = this.resourceLoc(c);
+    const unknowns: string[] = [];
+    const text = (attr: string) => this.permissionText(c, values, attr, unknowns, where);
+    const bus = text('event_bus_name');
+    const target = bus && bus.value !== '*' ? this.resourceNamed('aws_cloudwatch_event_bus', bus.value) : this.references(c, 'event_bus_name').find((x) => x.type === 'aws_cloudwatch_event_bus');
+    const targetSubject = target ? this.resourceSubjectOf(target) : undefined;
+    const arn = targetSubject?.arn ?? (bus?.value.startsWith('arn:') ? bus.value : `arn:${this.partition}:events:*:${this.account ?? '*'}:event-bus/${bus?.value ?? 'default'}`);
+    const subject = targetSubject ?? resourceSubject(arn, `${this.file}#${c.address}`);
+    if (this.missingFields(c, values, ['principal'], subject, 'event-permission')) return;
+    if (target) unknowns.length = 0; // the bus's name, decided by the bus in the plan
+    const principal = text('principal')!;
+    const conds = valueOf(values, 'condition');
+    const cond = conds?.kind === 'array' ? conds.items[0] : undefined;
+    const condText = (attr: string) => {
+      const v = cond && valueOf(cond, attr);
+      if (this.unknown(c, 'condition') || this.unknown(c, 'condition', 0, attr) || (v && v.kind !== 'string')) {
+        unknowns.push(`condition.${attr}`);
+        return { value: '*', loc: v ? startLoc(v.loc) : where };
+      }
+      return v?.kind === 'string' ? { value: v.value, loc: startLoc(v.loc) } : undefined;
+    };
+    const policy = oneStatementPolicy({
+      loc: startLoc(c.node.loc),
+      sid: (() => { const s = text('statement_id'); return s && s.value !== '*' ? s.value : undefined; })(),
+      principal: { ...lambdaPrincipal(principal.value, this.partition), loc: principal.loc },
+      action: text('action') ?? { value: 'events:PutEvents', loc: where },
+      resource: { value: arn, loc: bus?.loc ?? where },
+      conditions: cond || this.unknown(c, 'condition') ? [[condText('type')?.value ?? 'StringEquals', condText('key')?.value ?? '*', condText('value') ?? { value: '*', loc: where }]] : [],
+    });
+    this.permission(c, policy, subject, `${c.address} event bus permission`, unknowns);
   }
 
   // ---------- documents ----------
@@ -687,7 +771,7 @@ class PlanReader {
   }
 
   private build(node: LNode, meta: PlanDocMeta & { pointer: string }): void {
-    const built = documentFromValue(node, {
+    const built = documentFromValue(meta.rewrite ? meta.rewrite(node) : node, {
       file: this.file,
       pointer: meta.pointer,
       label: meta.label,
@@ -915,19 +999,12 @@ interface PlanDocMeta {
   idSuffix?: string;
   /** Skip grammar findings (the same document already reported for another principal). */
   quiet?: boolean;
+  /** Applied to the document once read (API Gateway's `execute-api:/` resources). */
+  rewrite?: (n: LNode) => LNode;
 }
 
-/** Policy resources of other services: the attribute naming the resource they govern, and its type. */
-const RESOURCE_POLICY_RESOURCES: Readonly<Record<string, { attr: string; target: string }>> = {
-  aws_kms_key_policy: { attr: 'key_id', target: 'aws_kms_key' },
-  aws_sqs_queue_policy: { attr: 'queue_url', target: 'aws_sqs_queue' },
-  aws_sns_topic_policy: { attr: 'arn', target: 'aws_sns_topic' },
-  aws_secretsmanager_secret_policy: { attr: 'secret_arn', target: 'aws_secretsmanager_secret' },
-  aws_ecr_repository_policy: { attr: 'repository', target: 'aws_ecr_repository' },
-};
-
-/** What a resource's own `policy` attribute is, for labels. */
-const OWN_POLICY_WHAT: Readonly<Record<string, string>> = { aws_kms_key: 'key policy', aws_sqs_queue: 'queue policy', aws_sns_topic: 'topic policy', aws_secretsmanager_secret: 'secret policy' };
+/** Attributes by which one resource names another (`domain_name` ... are added per policy resource). */
+const NAMING_ATTRS = ['arn', 'url', 'id', 'name', 'function_name', 'key_id'];
 
 const ATTACHMENT_TARGETS: Readonly<Record<string, Array<[string, 'role' | 'user' | 'group']>>> = {
   aws_iam_role_policy_attachment: [['role', 'role']],

@@ -19,7 +19,8 @@ export interface WaiverStageInput {
 
 /** How the config file is named to readers: repo-relative when it is the usual file. */
 export function configDisplayPath(config: GateConfig): string {
-  const source = config.source.replace(/\\/g, '/');
+  // "<file> (at <ref>)" names where a git-mode config was read from: fine in messages, not a path for locations.
+  const source = config.source.replace(/\\/g, '/').replace(/ \(at [^()]*\)$/, '');
   return source === 'defaults' || source === CONFIG_PATH || source.endsWith(`/${CONFIG_PATH}`) ? CONFIG_PATH : source;
 }
 

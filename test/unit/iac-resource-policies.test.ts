@@ -1,5 +1,6 @@
 // [iac] Resource policies of other services in templates and plans (KMS, SQS, SNS, Secrets Manager, ECR, Lambda
-// permissions): read as kind "resource", bound to the resource they govern, with template / plan lines.
+// permissions; OpenSearch, Backup, S3 access points, EFS, DynamoDB, Kinesis, CodeArtifact, CloudWatch Logs, API
+// Gateway, EventBridge, Lambda layers): read as kind "resource", bound to the resource they govern, with lines.
 import { defaultConfig } from '../../src/config/types.js';
 import type { ChangeSet, ExtractedFile, PolicyDocument } from '../../src/model.js';
 import { TfSourceIndex, type CfnSettings } from '../../src/iac/index.js';
@@ -431,5 +432,558 @@ describe('resource-policy helpers', () => {
     expect(lambdaPrincipal('123456789012', 'aws')).toEqual({ type: 'AWS', value: 'arn:aws:iam::123456789012:root' });
     expect(lambdaPrincipal('arn:aws:iam::123456789012:role/x', 'aws').type).toBe('AWS');
     expect(lambdaPrincipal('s3.amazonaws.com', 'aws').type).toBe('Service');
+  });
+});
+
+// ---------- more services: OpenSearch, Backup, S3 access points, EFS, DynamoDB, Kinesis, ECR registry, CodeArtifact,
+// CloudWatch Logs, API Gateway, EventBridge, Lambda layers ----------
+
+const T2 = 'infra/services.yaml';
+const SERVICES = `AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  Env:
+    Type: String
+Conditions:
+  Shared: !Equals [!Ref Env, prod]
+Resources:
+  Search:
+    Type: AWS::OpenSearchService::Domain
+    Properties:
+      DomainName: logs
+      AccessPolicies:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Principal: '*'
+            Action: es:ESHttpGet
+            Resource: !Sub '\${Search.Arn}/*'
+  Legacy:
+    Type: AWS::Elasticsearch::Domain
+    Properties:
+      DomainName: old
+      AccessPolicies:
+        Statement:
+          - Effect: Allow
+            Principal: { AWS: arn:aws:iam::444455556666:root }
+            Action: es:*
+            Resource: !GetAtt Legacy.DomainArn
+  Vault:
+    Type: AWS::Backup::BackupVault
+    Properties:
+      BackupVaultName: vault
+      AccessPolicy: '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"backup:DeleteRecoveryPoint","Resource":"*"}]}'
+  AccessPoint:
+    Type: AWS::S3::AccessPoint
+    Properties:
+      Bucket: data
+      Name: ap
+      Policy:
+        Statement:
+          - Effect: Allow
+            Principal: { AWS: arn:aws:iam::444455556666:root }
+            Action: s3:GetObject
+            Resource: !Sub 'arn:aws:s3:\${AWS::Region}:\${AWS::AccountId}:accesspoint/ap/object/*'
+  Files:
+    Type: AWS::EFS::FileSystem
+    Properties:
+      FileSystemPolicy:
+        Statement:
+          - Effect: Allow
+            Principal: { AWS: '*' }
+            Action: elasticfilesystem:ClientMount
+            Resource: !GetAtt Files.Arn
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: orders
+      StreamSpecification:
+        StreamViewType: NEW_IMAGE
+        ResourcePolicy:
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Principal: { AWS: arn:aws:iam::444455556666:root }
+                Action: dynamodb:GetRecords
+                Resource: '*'
+      ResourcePolicy: !If
+        - Shared
+        - PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Principal: { AWS: arn:aws:iam::444455556666:root }
+                Action: dynamodb:GetItem
+                Resource: '*'
+        - !Ref AWS::NoValue
+  Stream:
+    Type: AWS::Kinesis::Stream
+    Properties: { Name: clicks, ShardCount: 1 }
+  StreamPolicy:
+    Type: AWS::Kinesis::ResourcePolicy
+    Properties:
+      ResourceArn: !GetAtt Stream.Arn
+      ResourcePolicy:
+        Statement:
+          - Effect: Allow
+            Principal: { AWS: arn:aws:iam::444455556666:root }
+            Action: kinesis:GetRecords
+            Resource: !GetAtt Stream.Arn
+  Registry:
+    Type: AWS::ECR::RegistryPolicy
+    Properties:
+      PolicyText:
+        Statement:
+          - Effect: Allow
+            Principal: { AWS: arn:aws:iam::444455556666:root }
+            Action: ecr:ReplicateImage
+            Resource: !Sub 'arn:aws:ecr:\${AWS::Region}:\${AWS::AccountId}:repository/*'
+  Artifacts:
+    Type: AWS::CodeArtifact::Domain
+    Properties:
+      DomainName: acme
+      PermissionsPolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: { AWS: arn:aws:iam::444455556666:root }
+            Action: codeartifact:GetAuthorizationToken
+            Resource: '*'
+  Packages:
+    Type: AWS::CodeArtifact::Repository
+    Properties:
+      DomainName: !GetAtt Artifacts.Name
+      RepositoryName: npm
+      PermissionsPolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: { AWS: arn:aws:iam::444455556666:root }
+            Action: codeartifact:ReadFromRepository
+            Resource: '*'
+  LogsPolicy:
+    Type: AWS::Logs::ResourcePolicy
+    Properties:
+      PolicyName: route53
+      PolicyDocument: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"route53.amazonaws.com"},"Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}'
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Name: pets
+      Policy:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Principal: '*'
+            Action: execute-api:Invoke
+            Resource: execute-api:/prod/GET/pets
+  Bus:
+    Type: AWS::Events::EventBus
+    Properties: { Name: orders }
+  BusPolicy:
+    Type: AWS::Events::EventBusPolicy
+    Properties:
+      EventBusName: !Ref Bus
+      StatementId: Partner
+      Statement:
+        Effect: Allow
+        Principal: { AWS: arn:aws:iam::444455556666:root }
+        Action: events:PutEvents
+        Resource: !GetAtt Bus.Arn
+  LegacyBusPolicy:
+    Type: AWS::Events::EventBusPolicy
+    Properties:
+      StatementId: Org
+      Action: events:PutEvents
+      Principal: '*'
+      Condition: { Type: StringEquals, Key: aws:PrincipalOrgID, Value: o-abc123 }
+  Layer:
+    Type: AWS::Lambda::LayerVersion
+    Properties:
+      LayerName: shared
+      Content: { S3Bucket: b, S3Key: k }
+  LayerPermission:
+    Type: AWS::Lambda::LayerVersionPermission
+    Properties:
+      Action: lambda:GetLayerVersion
+      LayerVersionArn: !Ref Layer
+      Principal: '*'
+      OrganizationId: o-abc123
+  SharedLayer:
+    Type: AWS::Lambda::LayerVersionPermission
+    Properties:
+      Action: lambda:GetLayerVersion
+      LayerVersionArn: arn:aws:lambda:us-east-1:111122223333:layer:tools:4
+      Principal: '444455556666'
+`;
+
+describe('CloudFormation resource policies of more services', () => {
+  const configured = cfn(T2, SERVICES, { parameters: {}, account: '111122223333', region: 'us-east-1' });
+  const r = cfn(T2, SERVICES);
+  const subject = (x: ExtractedFile, label: string) => one(x, label).subjectHint;
+  const arn = (a: string) => ({ type: 'resource', arn: a, id: a });
+
+  test('each document is read as kind resource and bound to the resource it governs (ARN when known)', () => {
+    const expected: Array<[string, unknown]> = [
+      ['Search domain access policy', arn('arn:aws:es:us-east-1:111122223333:domain/logs')],
+      ['Legacy domain access policy', arn('arn:aws:es:us-east-1:111122223333:domain/old')],
+      ['Vault backup vault policy', arn('arn:aws:backup:us-east-1:111122223333:backup-vault:vault')],
+      ['AccessPoint access point policy', arn('arn:aws:s3:us-east-1:111122223333:accesspoint/ap')],
+      ['Files file system policy', { type: 'resource', id: `${T2}#Files` }], // the file system id is generated
+      ['Table table policy', arn('arn:aws:dynamodb:us-east-1:111122223333:table/orders')],
+      ['Table stream policy', { type: 'resource', id: `${T2}#Table.StreamArn` }],
+      ['StreamPolicy stream policy', arn('arn:aws:kinesis:us-east-1:111122223333:stream/clicks')],
+      ['Registry registry policy', { type: 'resource', id: `${T2}#Registry` }],
+      ['Artifacts domain policy', arn('arn:aws:codeartifact:us-east-1:111122223333:domain/acme')],
+      ['Packages repository policy', arn('arn:aws:codeartifact:us-east-1:111122223333:repository/acme/npm')],
+      ['LogsPolicy log resource policy', { type: 'resource', id: `${T2}#LogsPolicy` }],
+      ['Api API policy', { type: 'resource', id: `${T2}#Api` }],
+      ['BusPolicy event bus policy', arn('arn:aws:events:us-east-1:111122223333:event-bus/orders')],
+      ['LegacyBusPolicy event bus policy', arn('arn:aws:events:us-east-1:111122223333:event-bus/default')],
+      ['LayerPermission layer permission', { type: 'resource', id: `${T2}#Layer` }],
+      ['SharedLayer layer permission', arn('arn:aws:lambda:us-east-1:111122223333:layer:tools:4')],
+    ];
+    for (const [label, s] of expected) {
+      expect([label, one(configured, label).kind]).toEqual([label, 'resource']);
+      expect([label, subject(configured, label)]).toEqual([label, s]);
+    }
+    expect(configured.documents).toHaveLength(expected.length);
+    // Without account and region: the logical ids of the template's resources
+    expect(subject(r, 'Search domain access policy')).toEqual({ type: 'resource', id: `${T2}#Search` });
+    expect(subject(r, 'StreamPolicy stream policy')).toEqual({ type: 'resource', id: `${T2}#Stream` });
+    expect(subject(r, 'BusPolicy event bus policy')).toEqual({ type: 'resource', id: `${T2}#Bus` });
+    expect(subject(r, 'LegacyBusPolicy event bus policy')).toEqual({ type: 'resource', id: 'arn:aws:events:{Region}:{AccountId}:event-bus/default' });
+    expect(configured.findings.filter((f) => f.ruleId !== 'iac-unresolved')).toEqual([]); // the unknown Env of the table's Fn::If
+  });
+
+  test('statements keep their template lines; ARNs of the new resource types resolve (Arn, DomainArn, Name)', () => {
+    expect(lines(one(configured, 'Search domain access policy'))).toEqual([15]);
+    expect(resources(one(configured, 'Search domain access policy'))).toEqual(['arn:aws:es:us-east-1:111122223333:domain/logs/*']);
+    expect(resources(one(configured, 'Legacy domain access policy'))).toEqual(['arn:aws:es:us-east-1:111122223333:domain/old']);
+    expect(resources(one(configured, 'Files file system policy'))).toEqual(['arn:aws:elasticfilesystem:us-east-1:111122223333:file-system/{Files}']);
+    expect(lines(one(configured, 'Vault backup vault policy'))).toEqual([33]); // JSON text: the string's line
+    expect(actions(one(configured, 'LogsPolicy log resource policy'))).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+
+  test('DynamoDB ResourcePolicy behind an undecided Fn::If is read (the branch that sets it), with the iac-unresolved note', () => {
+    const d = one(r, 'Table table policy');
+    expect(actions(d)).toEqual(['dynamodb:GetItem']);
+    expect(r.findings.some((f) => f.ruleId === 'iac-unresolved' && f.message.includes('If(Shared)'))).toBe(true);
+    expect(actions(one(r, 'Table stream policy'))).toEqual(['dynamodb:GetRecords']);
+  });
+
+  test('API Gateway execute-api:/ resources become the API ARN (stand-in id): no grammar finding', () => {
+    const d = one(configured, 'Api API policy');
+    expect(resources(d)).toEqual(['arn:aws:execute-api:us-east-1:111122223333:{Api}/prod/GET/pets']);
+    expect(resources(one(r, 'Api API policy'))).toEqual(['arn:aws:execute-api:{Region}:{AccountId}:{Api}/prod/GET/pets']);
+    expect(r.findings.filter((f) => f.ruleId === 'invalid-grammar')).toEqual([]);
+    // an OpenAPI Body carrying x-amazon-apigateway-policy is read too
+    const body = cfn('b.yaml', `Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Body:
+        openapi: 3.0.1
+        x-amazon-apigateway-policy:
+          Version: '2012-10-17'
+          Statement: [{ Effect: Allow, Principal: '*', Action: execute-api:Invoke, Resource: 'execute-api:/*' }]
+`);
+    expect(resources(one(body, 'Api API policy (OpenAPI Body)'))).toEqual(['arn:aws:execute-api:{Region}:{AccountId}:{Api}/*']);
+  });
+
+  test('EventBusPolicy: Statement gets StatementId as Sid; the legacy fields become one statement with the condition', () => {
+    const st = one(configured, 'BusPolicy event bus policy').statements[0];
+    expect(st.sid).toBe('Partner');
+    const legacy = one(configured, 'LegacyBusPolicy event bus policy');
+    expect(legacy.statements).toHaveLength(1);
+    expect(legacy.statements[0].sid).toBe('Org');
+    expect(legacy.statements[0].principal?.any).toBe(true);
+    expect(actions(legacy)).toEqual(['events:PutEvents']);
+    expect(resources(legacy)).toEqual(['arn:aws:events:us-east-1:111122223333:event-bus/default']);
+    expect(legacy.statements[0].conditions.map((c) => [c.operator, c.key, c.values])).toEqual([['StringEquals', 'aws:PrincipalOrgID', ['o-abc123']]]);
+  });
+
+  test('EventBusPolicy Statement as JSON text, or depending on an undecided condition (read once per branch)', () => {
+    const x = cfn('bus.yaml', `Parameters:
+  Open: { Type: String }
+Conditions:
+  IsOpen: !Equals [!Ref Open, 'yes']
+Resources:
+  Forked:
+    Type: AWS::Events::EventBusPolicy
+    Properties:
+      StatementId: Partner
+      Statement:
+        Effect: Allow
+        Principal: !If [IsOpen, '*', { AWS: arn:aws:iam::444455556666:root }]
+        Action: events:PutEvents
+        Resource: '*'
+  Text:
+    Type: AWS::Events::EventBusPolicy
+    Properties:
+      StatementId: J
+      EventBusName: arn:aws:events:us-east-1:444455556666:event-bus/shared
+      Statement: '{"Effect":"Allow","Principal":"*","Action":"events:PutEvents","Resource":"*"}'
+`);
+    expect(one(x, 'Forked event bus policy').statements.map((s) => s.principal?.any)).toEqual([true, false]);
+    const text = one(x, 'Text event bus policy');
+    expect(text.subjectHint?.arn).toBe('arn:aws:events:us-east-1:444455556666:event-bus/shared');
+    expect(text.statements.map((s) => [s.sid, s.principal?.any])).toEqual([['J', true]]);
+  });
+
+  test('LayerVersionPermission: the layer version ARN, "*" or an account root, OrganizationId as aws:PrincipalOrgID', () => {
+    const own = one(configured, 'LayerPermission layer permission');
+    expect(resources(own)).toEqual(['arn:aws:lambda:us-east-1:111122223333:layer:shared:{Layer.Version}']);
+    expect(own.statements[0].principal?.any).toBe(true);
+    expect(own.statements[0].conditions.map((c) => [c.key, c.values])).toEqual([['aws:PrincipalOrgID', ['o-abc123']]]);
+    const shared = one(configured, 'SharedLayer layer permission');
+    expect(shared.statements[0].principal?.entries.map((e) => e.value)).toEqual(['arn:aws:iam::444455556666:root']);
+    expect(actions(shared)).toEqual(['lambda:GetLayerVersion']);
+  });
+
+  test('policy resources without their document fail closed; resources without a policy have none', () => {
+    const t = `Resources:
+  Registry:
+    Type: AWS::ECR::RegistryPolicy
+  Logs:
+    Type: AWS::Logs::ResourcePolicy
+    Properties: { PolicyName: x }
+  Bus:
+    Type: AWS::Events::EventBusPolicy
+    Properties: { StatementId: s }
+  Layer:
+    Type: AWS::Lambda::LayerVersionPermission
+    Properties: { Action: lambda:GetLayerVersion }
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      ResourcePolicy: { Description: none }
+  Plain:
+    Type: AWS::DynamoDB::Table
+    Properties: { StreamSpecification: { StreamViewType: KEYS_ONLY } }
+  Domain:
+    Type: AWS::OpenSearchService::Domain
+`;
+    const x = cfn('t.yaml', t);
+    expect(x.documents).toEqual([]);
+    expect(x.findings.map((f) => [f.ruleId, f.message.split(' has ')[1]?.split(';')[0]])).toEqual([
+      ['parse-error', 'no PolicyText'],
+      ['parse-error', 'no PolicyDocument'],
+      ['parse-error', 'no Statement, and no Principal, Action'],
+      ['parse-error', 'no LayerVersionArn, Principal'],
+      ['parse-error', 'no ResourcePolicy.PolicyDocument'],
+    ]);
+  });
+});
+
+describe('CloudFormation: more services through the gate', () => {
+  const doc = (principal: unknown, action: string, resource = '*') => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: principal, Action: action, Resource: resource }] });
+  const stack = (open: boolean) => {
+    const p = open ? '*' : { AWS: 'arn:aws:iam::123456789012:root' };
+    const account = open ? '*' : '123456789012';
+    return JSON.stringify({
+      AWSTemplateFormatVersion: '2010-09-09',
+      Resources: {
+        Search: { Type: 'AWS::OpenSearchService::Domain', Properties: { DomainName: 'logs', AccessPolicies: doc(p, 'es:ESHttpGet') } },
+        Legacy: { Type: 'AWS::Elasticsearch::Domain', Properties: { AccessPolicies: doc(p, 'es:ESHttpGet') } },
+        Vault: { Type: 'AWS::Backup::BackupVault', Properties: { BackupVaultName: 'v', AccessPolicy: doc(p, 'backup:CopyIntoBackupVault') } },
+        AccessPoint: { Type: 'AWS::S3::AccessPoint', Properties: { Bucket: 'data', Policy: doc(p, 's3:GetObject') } },
+        Files: { Type: 'AWS::EFS::FileSystem', Properties: { FileSystemPolicy: doc(p, 'elasticfilesystem:ClientMount') } },
+        Table: { Type: 'AWS::DynamoDB::Table', Properties: { ResourcePolicy: { PolicyDocument: doc(p, 'dynamodb:GetItem') }, StreamSpecification: { StreamViewType: 'KEYS_ONLY', ResourcePolicy: { PolicyDocument: doc(p, 'dynamodb:GetRecords') } } } },
+        Stream: { Type: 'AWS::Kinesis::Stream', Properties: { ShardCount: 1 } },
+        StreamPolicy: { Type: 'AWS::Kinesis::ResourcePolicy', Properties: { ResourceArn: { 'Fn::GetAtt': ['Stream', 'Arn'] }, ResourcePolicy: doc(p, 'kinesis:GetRecords') } },
+        Registry: { Type: 'AWS::ECR::RegistryPolicy', Properties: { PolicyText: doc(p, 'ecr:ReplicateImage') } },
+        Artifacts: { Type: 'AWS::CodeArtifact::Domain', Properties: { DomainName: 'acme', PermissionsPolicyDocument: doc(p, 'codeartifact:GetAuthorizationToken') } },
+        Packages: { Type: 'AWS::CodeArtifact::Repository', Properties: { DomainName: 'acme', RepositoryName: 'npm', PermissionsPolicyDocument: doc(p, 'codeartifact:ReadFromRepository') } },
+        LogsPolicy: { Type: 'AWS::Logs::ResourcePolicy', Properties: { PolicyName: 'x', PolicyDocument: JSON.stringify(doc(p, 'logs:PutLogEvents')) } },
+        Api: { Type: 'AWS::ApiGateway::RestApi', Properties: { Name: 'pets', Policy: doc(p, 'execute-api:Invoke', 'execute-api:/*') } },
+        BusPolicy: { Type: 'AWS::Events::EventBusPolicy', Properties: { StatementId: 's', Action: 'events:PutEvents', Principal: account } },
+        LayerPermission: { Type: 'AWS::Lambda::LayerVersionPermission', Properties: { Action: 'lambda:GetLayerVersion', LayerVersionArn: 'arn:aws:lambda:us-east-1:123456789012:layer:shared:1', Principal: account } },
+      },
+    });
+  };
+
+  test('Principal "*" on each of them is new access and public access; execute-api:/ is no grammar error', () => {
+    const changes: ChangeSet = { baseLabel: 'base', headLabel: 'head', notes: [], files: [{ path: 'stack.json', status: 'modified', base: enc(stack(false)), head: enc(stack(true)) }] };
+    const report = runGate({ changes, config: defaultConfig(), toolVersion: 'test', now: new Date('2026-11-24T00:00:00Z') });
+    expect(report.verdict.status).toBe('fail');
+    const subjects = (rule: string) => [...new Set(report.findings.filter((f) => f.ruleId === rule).map((f) => f.subject))].sort();
+    const expected = [
+      ...['Search', 'Legacy', 'Vault', 'AccessPoint', 'Files', 'Table', 'Table.StreamArn', 'Stream', 'Registry', 'Artifacts', 'Packages', 'LogsPolicy', 'Api'].map((id) => `stack.json#${id}`),
+      'arn:aws:events:{Region}:{AccountId}:event-bus/default',
+      'arn:aws:lambda:us-east-1:123456789012:layer:shared:1',
+    ].sort();
+    expect(subjects('public-access')).toEqual(expected);
+    expect(subjects('new-access')).toEqual(expected);
+    expect(report.findings.filter((f) => f.ruleId === 'invalid-grammar')).toEqual([]);
+  });
+});
+
+describe('Terraform plan resource policies of more services', () => {
+  const A = 'arn:aws:';
+  const both = (address: string, type: string, v: Record<string, unknown>, after: Record<string, unknown> = {}) => rc(address, type, v, { ...v, ...after });
+  const DOMAIN = `${A}es:us-east-1:123456789012:domain/logs`;
+  const OLD = `${A}es:us-east-1:123456789012:domain/old`;
+  const VAULT = `${A}backup:us-east-1:123456789012:backup-vault:vault`;
+  const AP = `${A}s3:us-east-1:123456789012:accesspoint/ap`;
+  const FS = `${A}elasticfilesystem:us-east-1:123456789012:file-system/fs-1`;
+  const TABLE = `${A}dynamodb:us-east-1:123456789012:table/orders`;
+  const STREAM = `${A}kinesis:us-east-1:123456789012:stream/clicks`;
+  const CA_DOMAIN = `${A}codeartifact:us-east-1:123456789012:domain/acme`;
+  const CA_REPO = `${A}codeartifact:us-east-1:123456789012:repository/acme/npm`;
+  const API = `${A}apigateway:us-east-1::/restapis/abc123`;
+  const BUS = `${A}events:us-east-1:123456789012:event-bus/orders`;
+  const LAYER = `${A}lambda:us-east-1:123456789012:layer:shared`;
+  const MORE = {
+    format_version: '1.2',
+    resource_changes: [
+      both('aws_opensearch_domain.search', 'aws_opensearch_domain', { arn: DOMAIN, domain_name: 'logs', access_policies: pol(ROOT, 'es:ESHttpGet') }, { access_policies: pol('*', 'es:ESHttpGet') }),
+      both('aws_elasticsearch_domain.old', 'aws_elasticsearch_domain', { arn: OLD, domain_name: 'old', access_policies: pol(ROOT, 'es:*') }),
+      both('aws_elasticsearch_domain_policy.old', 'aws_elasticsearch_domain_policy', { domain_name: 'old', access_policies: pol(ROOT, 'es:*') }, { access_policies: pol('*', 'es:*') }),
+      both('aws_backup_vault.v', 'aws_backup_vault', { arn: VAULT, name: 'vault' }),
+      both('aws_backup_vault_policy.v', 'aws_backup_vault_policy', { backup_vault_name: 'vault', policy: pol(ROOT, 'backup:*') }, { policy: pol('*', 'backup:*') }),
+      both('aws_s3_access_point.ap', 'aws_s3_access_point', { arn: AP, policy: pol(ROOT, 's3:GetObject') }),
+      both('aws_s3control_access_point_policy.ap', 'aws_s3control_access_point_policy', { access_point_arn: AP, policy: pol(ROOT, 's3:GetObject') }, { policy: pol('*', 's3:GetObject') }),
+      both('aws_efs_file_system.fs', 'aws_efs_file_system', { arn: FS, id: 'fs-1' }),
+      both('aws_efs_file_system_policy.fs', 'aws_efs_file_system_policy', { file_system_id: 'fs-1', policy: pol(ROOT, 'elasticfilesystem:ClientMount') }, { policy: pol('*', 'elasticfilesystem:ClientMount') }),
+      both('aws_dynamodb_table.t', 'aws_dynamodb_table', { arn: TABLE, name: 'orders' }),
+      both('aws_dynamodb_resource_policy.t', 'aws_dynamodb_resource_policy', { resource_arn: TABLE, policy: pol(ROOT, 'dynamodb:GetItem') }, { policy: pol('*', 'dynamodb:GetItem') }),
+      both('aws_kinesis_resource_policy.k', 'aws_kinesis_resource_policy', { resource_arn: STREAM, policy: pol(ROOT, 'kinesis:GetRecords') }, { policy: pol('*', 'kinesis:GetRecords') }),
+      both('aws_ecr_registry_policy.r', 'aws_ecr_registry_policy', { registry_id: '123456789012', policy: pol(ROOT, 'ecr:ReplicateImage') }, { policy: pol('*', 'ecr:ReplicateImage') }),
+      both('aws_codeartifact_domain.d', 'aws_codeartifact_domain', { arn: CA_DOMAIN, domain: 'acme' }),
+      both('aws_codeartifact_domain_permissions_policy.d', 'aws_codeartifact_domain_permissions_policy', { domain: 'acme', policy_document: pol(ROOT, 'codeartifact:GetAuthorizationToken') }, { policy_document: pol('*', 'codeartifact:GetAuthorizationToken') }),
+      both('aws_codeartifact_repository.other', 'aws_codeartifact_repository', { arn: `${A}codeartifact:us-east-1:123456789012:repository/other/npm`, domain: 'other', repository: 'npm' }),
+      both('aws_codeartifact_repository.npm', 'aws_codeartifact_repository', { arn: CA_REPO, domain: 'acme', repository: 'npm' }),
+      both('aws_codeartifact_repository_permissions_policy.r', 'aws_codeartifact_repository_permissions_policy', { domain: 'acme', repository: 'npm', policy_document: pol(ROOT, 'codeartifact:ReadFromRepository') }, { policy_document: pol('*', 'codeartifact:ReadFromRepository') }),
+      both('aws_cloudwatch_log_resource_policy.l', 'aws_cloudwatch_log_resource_policy', { policy_name: 'route53', policy_document: pol({ Service: 'route53.amazonaws.com' }, 'logs:PutLogEvents') }, { policy_document: pol('*', 'logs:PutLogEvents') }),
+      both('aws_api_gateway_rest_api.api', 'aws_api_gateway_rest_api', { arn: API, id: 'abc123', execution_arn: `${A}execute-api:us-east-1:123456789012:abc123`, policy: pol(ROOT, 'execute-api:Invoke', 'execute-api:/prod/GET/pets') }, { policy: pol('*', 'execute-api:Invoke', 'execute-api:/prod/GET/pets') }),
+      both('aws_cloudwatch_event_bus.b', 'aws_cloudwatch_event_bus', { arn: BUS, name: 'orders' }),
+      both('aws_cloudwatch_event_bus_policy.b', 'aws_cloudwatch_event_bus_policy', { event_bus_name: 'orders', policy: pol(ROOT, 'events:PutEvents') }, { policy: pol('*', 'events:PutEvents') }),
+      both('aws_cloudwatch_event_permission.p', 'aws_cloudwatch_event_permission', { principal: '123456789012', statement_id: 'Partner', action: 'events:PutEvents', event_bus_name: 'orders', condition: [] }, { principal: '*' }),
+      both('aws_lambda_layer_version_permission.l', 'aws_lambda_layer_version_permission', { layer_name: LAYER, version_number: 3, principal: '123456789012', action: 'lambda:GetLayerVersion', statement_id: 'share', organization_id: null }, { principal: '*' }),
+    ],
+  };
+  const head = plan(P, MORE, 'head');
+  const base = plan(P, MORE, 'base');
+  const doc = (r: ExtractedFile, id: string) => r.documents.find((d) => d.id === `${P}#${id}`);
+  const subjectOf = (id: string) => doc(head, id)?.subjectHint?.id;
+
+  test('each policy is read as kind resource, bound to the resource ARN from the plan (else the address)', () => {
+    const expected: Array<[string, string]> = [
+      ['aws_opensearch_domain.search.access_policies', DOMAIN],
+      ['aws_elasticsearch_domain_policy.old.access_policies', OLD],
+      ['aws_backup_vault_policy.v.policy', VAULT],
+      ['aws_s3control_access_point_policy.ap.policy', AP],
+      ['aws_efs_file_system_policy.fs.policy', FS],
+      ['aws_dynamodb_resource_policy.t.policy', TABLE],
+      ['aws_kinesis_resource_policy.k.policy', STREAM],
+      ['aws_ecr_registry_policy.r.policy', `${P}#aws_ecr_registry_policy.r`],
+      ['aws_codeartifact_domain_permissions_policy.d.policy_document', CA_DOMAIN],
+      ['aws_codeartifact_repository_permissions_policy.r.policy_document', CA_REPO], // the repository in its domain, not another domain's "npm"
+      ['aws_cloudwatch_log_resource_policy.l.policy_document', `${P}#aws_cloudwatch_log_resource_policy.l`],
+      ['aws_api_gateway_rest_api.api.policy', API],
+      ['aws_cloudwatch_event_bus_policy.b.policy', BUS],
+      ['aws_cloudwatch_event_permission.p', BUS],
+      ['aws_lambda_layer_version_permission.l', `${LAYER}:3`],
+    ];
+    for (const [id, s] of expected) {
+      expect([id, doc(head, id)?.kind, subjectOf(id)]).toEqual([id, 'resource', s]);
+      expect([id, doc(base, id)?.statements[0].principal?.any]).toEqual([id, false]);
+      expect([id, doc(head, id)?.statements[0].principal?.any]).toEqual([id, true]);
+    }
+    expect(head.documents).toHaveLength(expected.length);
+    expect(head.findings).toEqual([]);
+  });
+
+  test('a resource attribute mirrored by a separate policy resource is counted once', () => {
+    expect(doc(head, 'aws_elasticsearch_domain.old.access_policies')).toBeUndefined();
+    expect(doc(head, 'aws_elasticsearch_domain_policy.old.access_policies')?.subjectHint?.id).toBe(OLD);
+    expect(doc(head, 'aws_s3_access_point.ap.policy')).toBeUndefined();
+    expect(doc(head, 'aws_s3control_access_point_policy.ap.policy')?.subjectHint?.id).toBe(AP);
+  });
+
+  test('API Gateway execute-api:/ resources become the execution ARN', () => {
+    expect(resources(doc(head, 'aws_api_gateway_rest_api.api.policy')!)).toEqual([`${A}execute-api:us-east-1:123456789012:abc123/prod/GET/pets`]);
+  });
+
+  test('permissions are synthesised: layer version ARN, bus ARN, sid, condition', () => {
+    const layer = doc(head, 'aws_lambda_layer_version_permission.l')!;
+    expect(resources(layer)).toEqual([`${LAYER}:3`]);
+    expect(layer.statements[0].sid).toBe('share');
+    expect(doc(base, 'aws_lambda_layer_version_permission.l')!.statements[0].principal?.entries.map((e) => e.value)).toEqual(['arn:aws:iam::123456789012:root']);
+    const bus = doc(head, 'aws_cloudwatch_event_permission.p')!;
+    expect(resources(bus)).toEqual([BUS]);
+    expect(actions(bus)).toEqual(['events:PutEvents']);
+  });
+
+  test('through the gate: each "*" is new access and public access', () => {
+    const bytes = enc(JSON.stringify(MORE, null, 1));
+    const changes: ChangeSet = { baseLabel: 'base', headLabel: 'head', notes: [], files: [{ path: P, status: 'modified', base: bytes, head: bytes }] };
+    const report = runGate({ changes, config: defaultConfig(), toolVersion: 'test', now: new Date('2026-11-24T00:00:00Z') });
+    const subjects = (rule: string) => new Set(report.findings.filter((f) => f.ruleId === rule).map((f) => f.subject));
+    const all = new Set([DOMAIN, OLD, VAULT, AP, FS, TABLE, STREAM, `${P}#aws_ecr_registry_policy.r`, CA_DOMAIN, CA_REPO, `${P}#aws_cloudwatch_log_resource_policy.l`, API, BUS, `${LAYER}:3`]);
+    expect(subjects('public-access')).toEqual(all);
+    expect(subjects('new-access')).toEqual(all);
+    expect(report.findings.filter((f) => f.ruleId === 'invalid-grammar')).toEqual([]);
+  });
+});
+
+describe('Terraform: more services with values unknown until apply', () => {
+  // [type, policy attribute, the other values]: the policy is known before, unknown after (an update in place).
+  const cases: Array<[string, string, Record<string, unknown>]> = [
+    ['aws_opensearch_domain', 'access_policies', { arn: 'arn:aws:es:us-east-1:123456789012:domain/d', domain_name: 'd' }],
+    ['aws_elasticsearch_domain', 'access_policies', { arn: 'arn:aws:es:us-east-1:123456789012:domain/e', domain_name: 'e' }],
+    ['aws_opensearch_domain_policy', 'access_policies', { domain_name: 'x' }],
+    ['aws_elasticsearch_domain_policy', 'access_policies', { domain_name: 'y' }],
+    ['aws_backup_vault_policy', 'policy', { backup_vault_name: 'v' }],
+    ['aws_s3_access_point', 'policy', { arn: 'arn:aws:s3:us-east-1:123456789012:accesspoint/a' }],
+    ['aws_s3control_access_point_policy', 'policy', { access_point_arn: 'arn:aws:s3:us-east-1:123456789012:accesspoint/b' }],
+    ['aws_efs_file_system_policy', 'policy', { file_system_id: 'fs-9' }],
+    ['aws_dynamodb_resource_policy', 'policy', { resource_arn: 'arn:aws:dynamodb:us-east-1:123456789012:table/t' }],
+    ['aws_kinesis_resource_policy', 'policy', { resource_arn: 'arn:aws:kinesis:us-east-1:123456789012:stream/s' }],
+    ['aws_ecr_registry_policy', 'policy', { registry_id: '123456789012' }],
+    ['aws_codeartifact_domain_permissions_policy', 'policy_document', { domain: 'acme' }],
+    ['aws_codeartifact_repository_permissions_policy', 'policy_document', { domain: 'acme', repository: 'npm' }],
+    ['aws_cloudwatch_log_resource_policy', 'policy_document', { policy_name: 'p' }],
+    ['aws_api_gateway_rest_api', 'policy', { arn: 'arn:aws:apigateway:us-east-1::/restapis/r1', id: 'r1' }],
+    ['aws_api_gateway_rest_api_policy', 'policy', { rest_api_id: 'r2' }],
+    ['aws_cloudwatch_event_bus_policy', 'policy', { event_bus_name: 'default' }],
+  ];
+  const value = {
+    format_version: '1.2',
+    resource_changes: cases.map(([type, attr, v]) => rc(`${type}.u`, type, { ...v, [attr]: pol(ROOT, 'sts:GetCallerIdentity') }, v, { after_unknown: { [attr]: true } })),
+  };
+  const head = plan(P, value, 'head');
+
+  test.each(cases.map(([type, attr]) => [type, attr]))('%s.%s known only after apply fails closed', (type, attr) => {
+    expect(head.documents.filter((d) => d.id.startsWith(`${P}#${type}.u.`))).toEqual([]);
+    const f = head.findings.filter((x) => x.ruleId === 'check-not-run' && x.message.startsWith(`${type}.u: ${attr} is known only after apply`));
+    expect(f).toHaveLength(1);
+  });
+
+  test('a policy resource always sets its policy: unknown on create fails closed too', () => {
+    const created = plan(P, { format_version: '1.2', resource_changes: [rc('aws_ecr_registry_policy.n', 'aws_ecr_registry_policy', null, {}, { after_unknown: { policy: true } })] }, 'head');
+    expect(created.findings.map((f) => [f.ruleId, f.subject])).toEqual([['check-not-run', `${P}#aws_ecr_registry_policy.n`]]);
+  });
+
+  test('permissions: an unknown principal or condition is "*" with iac-unresolved; a new layer version binds by reference', () => {
+    const v = {
+      format_version: '1.2',
+      configuration: {
+        root_module: {
+          resources: [{ address: 'aws_lambda_layer_version_permission.p', mode: 'managed', type: 'aws_lambda_layer_version_permission', name: 'p', expressions: { layer_name: { references: ['aws_lambda_layer_version.shared.layer_name', 'aws_lambda_layer_version.shared'] }, version_number: { references: ['aws_lambda_layer_version.shared.version', 'aws_lambda_layer_version.shared'] } } }],
+        },
+      },
+      resource_changes: [
+        rc('aws_lambda_layer_version.shared', 'aws_lambda_layer_version', null, { layer_name: 'shared' }, { after_unknown: { arn: true, layer_arn: true, version: true } }),
+        rc('aws_lambda_layer_version_permission.p', 'aws_lambda_layer_version_permission', null, { layer_name: 'shared', action: 'lambda:GetLayerVersion', statement_id: 's' }, { after_unknown: { version_number: true, principal: true } }),
+        rc('aws_cloudwatch_event_permission.e', 'aws_cloudwatch_event_permission', null, { principal: '*', statement_id: 'org', event_bus_name: 'default' }, { after_unknown: { condition: true } }),
+      ],
+    };
+    const r = plan(P, v, 'head');
+    const layer = r.documents.find((d) => d.id === `${P}#aws_lambda_layer_version_permission.p`)!;
+    expect(layer.subjectHint?.id).toBe(`${P}#aws_lambda_layer_version.shared`);
+    expect(layer.statements[0].principal?.any).toBe(true);
+    expect(resources(layer)).toEqual(['arn:aws:lambda:*:*:layer:shared:*']);
+    const bus = r.documents.find((d) => d.id === `${P}#aws_cloudwatch_event_permission.e`)!;
+    expect(bus.statements[0].conditions.map((c) => [c.key, c.values])).toEqual([['*', ['*']]]);
+    const unresolved = r.findings.filter((f) => f.ruleId === 'iac-unresolved').map((f) => f.message.split(' in ')[0]);
+    expect(unresolved.sort()).toEqual(['aws_cloudwatch_event_permission.e: condition.key', 'aws_cloudwatch_event_permission.e: condition.type', 'aws_cloudwatch_event_permission.e: condition.value', 'aws_lambda_layer_version_permission.p: principal']);
   });
 });

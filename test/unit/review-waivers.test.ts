@@ -292,3 +292,14 @@ describe('rules: ids, precedence and the listing', () => {
     expect(table).toHaveLength(RULES.length + 1);
   });
 });
+
+describe('where the config is named in locations', () => {
+  test('a git-mode label "(at <ref>)" is not part of the path that SARIF and links use', async () => {
+    const { configDisplayPath } = await import('../../src/review/stage.js');
+    const { defaultConfig } = await import('../../src/config/types.js');
+    const at = (source: string) => configDisplayPath({ ...defaultConfig(), source });
+    expect(at('.iam-policy-gate.yml (at 0123456789abcdef0123456789abcdef01234567)')).toBe('.iam-policy-gate.yml');
+    expect(at('ci/gate.yml (at origin/main)')).toBe('ci/gate.yml');
+    expect(at('defaults')).toBe('.iam-policy-gate.yml');
+  });
+});
