@@ -152,6 +152,8 @@ export interface SubjectPolicies {
   files: string[];
   /** Context that can only narrow: SCPs, RCPs, boundaries, for this subject. */
   guards?: { base: PolicyDocument[]; head: PolicyDocument[] };
+  /** Files whose head version could not be read: compared as their base version (the parse error fails the run). */
+  unreadableHead?: string[];
 }
 
 // ---------- CloudTrail usage ----------
@@ -175,6 +177,27 @@ export interface UsageRecord {
   /** 'allowed', or 'denied' for AccessDenied and friends, or 'error' for other errors. */
   outcome: 'allowed' | 'denied' | 'error';
   errorCode?: string;
+  /**
+   * A denial: the policy type its error message says denied it — `identity` ("because no identity-based policy
+   * allows"), `scp`, `rcp`, `boundary`, `session`, `resource` (resource-based, a role's trust policy), `vpce` (VPC
+   * endpoint policy) — with `-explicit` for "with an explicit deny in …". Absent when the message does not say
+   * (older messages, most S3 ones, rows without a message). Records of different kinds are never merged.
+   */
+  deniedBy?:
+    | 'identity'
+    | 'identity-explicit'
+    | 'scp'
+    | 'scp-explicit'
+    | 'rcp'
+    | 'rcp-explicit'
+    | 'boundary'
+    | 'boundary-explicit'
+    | 'session'
+    | 'session-explicit'
+    | 'resource'
+    | 'resource-explicit'
+    | 'vpce'
+    | 'vpce-explicit';
   count: number;
   firstSeen: string; // ISO
   lastSeen: string; // ISO

@@ -160,16 +160,20 @@ export function groupBySubject(files: ExtractedChange[], config: GateConfig): Su
   const mappings = compileMappings(config);
   const mapped = (p: string) => mappings.some((m) => m.regex.test(p));
   const subjects = new Map<string, SubjectPolicies>();
-  const add = (doc: PolicyDocument, subject: SubjectRef, side: 'base' | 'head', path: string) => {
+  const add = (doc: PolicyDocument, subject: SubjectRef, side: 'base' | 'head', path: string, unreadable = false) => {
     let entry = subjects.get(subject.id);
     if (!entry) subjects.set(subject.id, (entry = { subject, base: [], head: [], files: [] }));
     entry[side].push(doc);
     if (!entry.files.includes(path)) entry.files.push(path);
+    if (unreadable && !(entry.unreadableHead ??= []).includes(path)) entry.unreadableHead.push(path);
   };
   for (const f of files) {
     const basePath = f.basePath ?? f.path;
     const baseDocs = f.base?.documents ?? [];
-    const headDocs = f.head?.documents ?? [];
+    // A head version that does not parse grants what nobody knows, which is not "nothing": it is compared as its
+    // base version (no phantom removals or predicted AccessDenied), and its parse error fails the run.
+    const unreadable = baseDocs.length > 0 && f.status !== 'deleted' && (f.head?.status === 'error' || f.head?.status === 'not-policy') && (f.head?.documents.length ?? 0) === 0;
+    const headDocs = unreadable ? baseDocs.map((d) => ({ ...d, file: f.path })) : (f.head?.documents ?? []);
     // Each side binds by its own path: a file moved into another principal's folder grants that principal what
     // it holds (binding base by the new path made the move look like no change).
     const baseRefs = baseDocs.map((d) => bindSubject({ ...d, file: basePath }, mappings));
@@ -181,11 +185,11 @@ export function groupBySubject(files: ExtractedChange[], config: GateConfig): Su
       const bucket = pairs.find(([d, r]) => !d.subjectHint && r.type === 'bucket')?.[1];
       const one = (doc: PolicyDocument, ref: SubjectRef): SubjectRef => (doc.subjectHint ? ref : ref.type === 'unbound' ? (bucket ?? { type: 'unbound', id: f.path }) : ref);
       baseDocs.forEach((d, i) => add(d, one(d, baseRefs[i]), 'base', f.path));
-      headDocs.forEach((d, i) => add(d, one(d, headRefs[i]), 'head', f.path));
+      headDocs.forEach((d, i) => add(d, one(d, headRefs[i]), 'head', f.path, unreadable));
       continue;
     }
     baseDocs.forEach((d, i) => add(d, baseRefs[i], 'base', basePath));
-    headDocs.forEach((d, i) => add(d, headRefs[i], 'head', f.path));
+    headDocs.forEach((d, i) => add(d, headRefs[i], 'head', f.path, unreadable));
   }
   return [...subjects.values()].sort((a, b) => a.subject.id.localeCompare(b.subject.id));
 }

@@ -20,6 +20,7 @@ export function analyseSubject(s: SubjectPolicies, config: GateConfig, usage?: U
   const baseAll = compileDocuments(s.base.filter((d) => !guards([d]).length));
   const headAll = compileDocuments(s.head.filter((d) => !guards([d]).length));
   const limits: string[] = [];
+  for (const file of s.unreadableHead ?? []) limits.push(`${file}: the head version could not be read; compared as its base version (what head grants is unknown until it parses)`);
   if (s.subject.type === 'unbound') limits.push('no subject: CloudTrail replay and per-principal aggregation need a principal or bucket (map the file in the config)');
 
   const delta = actionDelta(baseGrants, headGrants);

@@ -137,7 +137,7 @@ export function parseLocatedJson(text: string, opts: ParseOptions): ParseResult 
       const end = positionOf(text, text.length);
       return { problems: [{ code: 'syntax', message: 'Invalid JSON: unexpected end of input (the text is truncated).', loc: locAt(end.line, end.column, text.length) }] };
     }
-    return { problems: [{ code: 'syntax', message: `Invalid JSON: ${message}`, loc: locAt(line, column, offset) }] };
+    return { problems: [{ code: 'syntax', message: `Invalid JSON at line ${line}, column ${column}: ${readableSyntaxError(message, text, offset)}`, loc: locAt(line, column, offset) }] };
   }
 
   const problems: JsonProblem[] = [];
@@ -230,4 +230,18 @@ function sameValue(a: LNode, b: LNode): boolean {
     default:
       return (a as { value?: unknown }).value === (b as { value?: unknown }).value;
   }
+}
+
+/** momoa's token names as the characters a reader sees. */
+const TOKEN_TEXT: Readonly<Record<string, string>> = { RBracket: '`]`', LBracket: '`[`', RBrace: '`}`', LBrace: '`{`', Comma: '`,`', Colon: '`:`', String: 'a string', Number: 'a number', Boolean: 'true/false', Null: '`null`', EOF: 'the end of the text' };
+
+/** "Unexpected token RBracket found." -> "a trailing comma before `]`", or "unexpected `]`". */
+function readableSyntaxError(message: string, text: string, offset: number): string {
+  const m = /Unexpected token (\w+) found/.exec(message);
+  if (!m) return message;
+  const token = TOKEN_TEXT[m[1]] ?? m[1];
+  const before = text.slice(0, offset).trimEnd();
+  if ((m[1] === 'RBracket' || m[1] === 'RBrace') && before.endsWith(',')) return `a trailing comma before ${token} (JSON allows none)`;
+  if ((m[1] === 'String' || m[1] === 'LBrace' || m[1] === 'LBracket') && /["\]}\d el]$/.test(before)) return `a comma is missing before ${token}`;
+  return `unexpected ${token}`;
 }

@@ -103,3 +103,23 @@ describe('context files through the pipeline', () => {
     expect(withScp.findings.filter((f) => f.ruleId === 'new-access')).toHaveLength(0);
   });
 });
+
+describe('a head version that does not parse', () => {
+  test('is compared as its base version: no phantom removals, the parse error fails the run', () => {
+    const config = defaultConfig();
+    config.subjects = [{ files: 'iam/{role}.json', principal: 'arn:aws:iam::123456789012:role/{role}' }];
+    const changes: ChangeSet = {
+      baseLabel: 'base',
+      headLabel: 'head',
+      notes: [],
+      files: [{ path: 'iam/app.json', status: 'modified', base: enc(policy([allow(['sqs:SendMessage', 'sqs:ReceiveMessage'])])), head: new TextEncoder().encode('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sqs:SendMessage",], "Resource": "*"}]}') }],
+    };
+    const report = runGate({ changes, config, toolVersion: 't', now: new Date(0) });
+    expect(report.verdict.status).toBe('fail');
+    expect(report.findings.map((f) => f.ruleId)).toEqual(['parse-error']);
+    const s = report.subjects[0];
+    expect(s.delta.removedCount).toBe(0);
+    expect(s.delta.addedCount).toBe(0);
+    expect(s.limits.join('\n')).toMatch(/iam\/app.json: the head version could not be read; compared as its base version/);
+  });
+});

@@ -24,8 +24,14 @@ describe('parseLocatedJson', () => {
     expect(root).toBeUndefined();
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ code: 'syntax', loc: { file: 'f.json', line: 3, column: 8 } });
-    expect(problems[0].message).toMatch(/^Invalid JSON: Unexpected token/);
+    expect(problems[0].message).toBe('Invalid JSON at line 3, column 8: unexpected `}`');
     expect(problems[0].message).not.toMatch(/\(\d+:\d+\)/);
+  });
+
+  test('syntax errors say what is wrong in characters: a trailing comma, a missing comma', () => {
+    expect(parseLocatedJson('{"a": [1, 2,]}', { file: 'f' }).problems[0].message).toBe('Invalid JSON at line 1, column 13: a trailing comma before `]` (JSON allows none)');
+    expect(parseLocatedJson('{"a": 1,\n}', { file: 'f' }).problems[0].message).toMatch(/a trailing comma before `}`/);
+    expect(parseLocatedJson('{"a": 1\n "b": 2}', { file: 'f' }).problems[0].message).toBe('Invalid JSON at line 2, column 2: a comma is missing before a string');
   });
 
   test('trailing commas and comments are rejected (IAM takes strict JSON)', () => {
