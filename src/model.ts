@@ -120,6 +120,8 @@ export interface ChangeSet {
   files: FileChange[];
   /** Files listed by the change that were not read at all (e.g. deleted symlinks), with the reason. */
   notes: string[];
+  /** Changed Terraform sources (.tf, .tfvars; git mode): read only through a plan. */
+  terraformSources?: string[];
 }
 
 /** Policies extracted from one side of one file. */

@@ -212,6 +212,7 @@ export function runGate(input: GateInput): Report {
     findings.push(...subjectFindings);
   }
 
+  findings.push(...planMissing(input.changes, policyFiles));
   const parseErrors = findings.filter((f) => f.ruleId === 'parse-error' || f.ruleId === 'unsupported-file').length;
   checks.push({
     id: 'policy-parse',
@@ -333,4 +334,25 @@ function totals(analyses: SubjectAnalysis[]): Totals {
     },
     newAccess: analyses.reduce((n, a) => n + a.newAccess.length, 0),
   };
+}
+
+/**
+ * Terraform sources changed, and no plan to read them from: what they grant is not analysed. A warning by default
+ * (most Terraform changes touch no IAM), so the run is not a silent green.
+ */
+function planMissing(changes: ChangeSet, files: ExtractedChange[]): Finding[] {
+  const sources = changes.terraformSources ?? [];
+  if (sources.length === 0 || files.some((f) => f.head?.format === 'terraform-plan' || f.base?.format === 'terraform-plan')) return [];
+  const shown = sources.slice(0, 3).join(', ') + (sources.length > 3 ? ` and ${sources.length - 3} more` : '');
+  return [
+    {
+      ruleId: 'iac-plan-missing',
+      severity: 'medium',
+      message: `Terraform sources changed (${shown}) but no plan was given: policies in them are analysed only from a plan (\`terraform show -json\`, the --plan option or the action's plan input)`,
+      location: { file: sources[0], line: 1, column: 1 },
+      evidence: { files: sources.slice(0, 50) },
+      identity: `iac-plan-missing|${sources.join(',')}`,
+      origin: 'local',
+    },
+  ];
 }

@@ -129,8 +129,9 @@ async function readChanges(
   raws: RawChange[],
   limits: ReadLimits,
   notes: string[],
-): Promise<{ files: FileChange[]; stats: ChangeStats }> {
+): Promise<{ files: FileChange[]; stats: ChangeStats; terraformSources?: string[] }> {
   const stats: ChangeStats = { changed: 0, unchanged: 0, excluded: 0, skipped: 0 };
+  const terraformSources: string[] = [];
   const pending: Pending[] = [];
   const submodules: string[] = [];
   const linksOutside: RawChange[] = [];
@@ -152,6 +153,7 @@ async function readChanges(
     }
     if (!isIncluded(limits, raw.srcPath, raw.dstPath)) {
       stats.excluded++;
+      if (TERRAFORM_SOURCE.test(raw.dstPath) || TERRAFORM_SOURCE.test(raw.srcPath)) terraformSources.push(hasHead ? raw.dstPath : raw.srcPath);
       if (raw.dstMode === SYMLINK_MODE || raw.dstMode === GITLINK_MODE) linksOutside.push(raw);
       continue;
     }
@@ -179,12 +181,15 @@ async function readChanges(
     pending.push({ change, baseOid: hasBase ? raw.srcOid : undefined, headOid: hasHead ? raw.dstOid : undefined });
   }
   if (submodules.length > 0) notes.push(`Skipped ${fileCount(submodules.length)} that are submodules (not followed): ${submodules.join(', ')}`);
-  if (stats.excluded > 0) notes.push(`${fileCount(stats.excluded)} changed outside the include filter; not read.`);
+  if (stats.excluded > 0) notes.push(`${fileCount(stats.excluded)} changed without a policy file name (.json, .yaml, .yml, .template, or policy-files.include); not read.`);
   await fillContents(repoDir, pending, limits);
   const folders = await folderLinks(repoDir, headSha, linksOutside);
   stats.changed = pending.length + folders.length;
-  return { files: [...pending.map((p) => p.change), ...folders], stats };
+  return { files: [...pending.map((p) => p.change), ...folders], stats, ...(terraformSources.length ? { terraformSources } : {}) };
 }
+
+/** Terraform sources: what they grant is read from a plan (`--plan`), never from the HCL. */
+const TERRAFORM_SOURCE = /\.(tf|tfvars)$/i;
 
 /**
  * Changed symlinks and submodules whose own names the include filter rejects but that stand for

@@ -3,13 +3,16 @@ import { resolveAction } from './rules.js';
 
 const ORDER: Record<RuleAction, number> = { fail: 0, warn: 1, off: 2 };
 
-/** What a reviewer must read first: new access, then the ways it can be dangerous, then the rest by id. */
+/**
+ * What a reviewer must read first: exposure to anyone and escalation paths (the worst new access there is), then new
+ * access, then the other ways a grant can be dangerous, then the rest by id.
+ */
 const PRIORITY = [
-  'new-access',
-  'access-analyzer/no-new-access',
-  'privilege-escalation-path',
   'public-access',
   'access-analyzer/public-access',
+  'privilege-escalation-path',
+  'new-access',
+  'access-analyzer/no-new-access',
   'high-risk-added',
   'access-not-granted',
   'access-analyzer/access-not-granted',
@@ -41,16 +44,31 @@ export function decide(findings: Finding[], rules: Record<string, RuleAction>, s
   const warns = list.filter((r) => r.action === 'warn');
   const status = fails.length ? 'fail' : warns.length ? 'warn' : 'pass';
   const top = fails.length ? fails : warns;
-  const affected = top.length ? (subjectsByRule.get(top[0].ruleId)?.size ?? 0) : 0;
+  const shown = top.slice(0, HEADLINE_RULES);
+  const affected = new Set(shown.flatMap((r) => [...(subjectsByRule.get(r.ruleId) ?? [])])).size;
   return { status, headline: headline(status, top, affected, subjects), reasons: list };
 }
 
-/** "new access for 2 of 6 subjects (+3 more rules)": the first rule, how many subjects it concerns, what else fired. */
+const HEADLINE_RULES = 3;
+
+/** Rule ids whose words do not read well on their own. */
+const RULE_WORDS: Readonly<Record<string, string>> = {
+  'iac-plan-missing': 'Terraform plan missing',
+  'iac-not-analysed': 'template part not analysed',
+  'iac-external-policy-added': 'managed policy of unknown content attached',
+  'public-access-existing': 'existing public or cross-account access',
+};
+
+/**
+ * "public access, privilege escalation path and new access for 1 of 6 subjects (+2 more rules)": the rules that
+ * decided, worst first, and how many subjects they concern.
+ */
 function headline(status: Verdict['status'], top: VerdictReason[], affected: number, subjects: number): string {
   if (status === 'pass') return subjects ? `no new access for ${subjects} ${subjects === 1 ? 'subject' : 'subjects'}` : 'no policy changes';
-  const first = top[0];
-  const what = first.ruleId.replace(/[-/]/g, ' ');
+  const words = top.slice(0, HEADLINE_RULES).map((r) => RULE_WORDS[r.ruleId] ?? r.ruleId.replace(/[-/]/g, ' '));
+  const what = words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}` : words[0];
   const scope = affected ? ` for ${affected} of ${subjects} ${subjects === 1 ? 'subject' : 'subjects'}` : '';
-  const more = top.length > 1 ? ` (+${top.length - 1} more ${top.length === 2 ? 'rule' : 'rules'})` : '';
+  const rest = top.length - HEADLINE_RULES;
+  const more = rest > 0 ? ` (+${rest} more ${rest === 1 ? 'rule' : 'rules'})` : '';
   return `${what}${scope}${more}`;
 }

@@ -77,6 +77,15 @@ export const RULES: RuleInfo[] = [
     defaultAction: 'warn',
   },
   {
+    id: 'iac-plan-missing',
+    name: 'TerraformPlanMissing',
+    shortDescription: 'Terraform sources changed and no plan was given: IAM policies in them were not analysed.',
+    help: 'The gate reads Terraform through a plan (terraform show -json <planfile>), never from the HCL. Give the plan (--plan, or the action\'s plan input), or set this rule to off when the Terraform in the repository manages no IAM.',
+    severity: 'medium',
+    securitySeverity: 4.0,
+    defaultAction: 'warn',
+  },
+  {
     id: 'access-denied-predicted',
     name: 'PredictedAccessDenied',
     shortDescription: 'An action the principal used in the CloudTrail window would be denied by the new policy.',

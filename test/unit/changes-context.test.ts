@@ -55,3 +55,25 @@ describe('unchanged files of mapped subjects (context)', () => {
     expect(cut.notes.join('\n')).toMatch(/1 unchanged file\(s\) of mapped subjects not read as context/);
   });
 });
+
+describe('Terraform sources without a plan', () => {
+  test('changed .tf files are listed, and the gate warns that they were not analysed (not a silent pass)', async () => {
+    const { runGate } = await import('../../src/pipeline.js');
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: tmp, stdio: 'pipe' });
+    git('init', '-q');
+    write(tmp, { 'infra/main.tf': 'resource "aws_iam_role_policy" "p" {}\n', 'README.md': 'a\n' });
+    git('add', '-A');
+    git('commit', '-qm', 'base');
+    write(tmp, { 'infra/main.tf': 'resource "aws_iam_role_policy" "p" { policy = "…" }\n', 'infra/prod.tfvars': 'x = 1\n', 'README.md': 'b\n' });
+    git('add', '-A');
+    git('commit', '-qm', 'head');
+    const changes = await loadChanges({ base: 'HEAD~1', head: 'HEAD', repo: tmp, cloudtrail: [], outDir: tmp, formats: [] }, defaultConfig());
+    expect(changes.terraformSources).toEqual(['infra/main.tf', 'infra/prod.tfvars']);
+    const report = runGate({ changes, config: defaultConfig(), toolVersion: 't', now: new Date(0) });
+    expect(report.verdict.status).toBe('warn');
+    expect(report.verdict.headline).toBe('Terraform plan missing');
+    const f = report.findings.find((x) => x.ruleId === 'iac-plan-missing')!;
+    expect(f.location).toMatchObject({ file: 'infra/main.tf', line: 1 });
+    expect(f.message).toMatch(/Terraform sources changed \(infra\/main.tf, infra\/prod.tfvars\) but no plan was given/);
+  });
+});

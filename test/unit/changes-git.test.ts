@@ -109,7 +109,8 @@ describe('changesBetweenRefs on a temp repository', () => {
     const set = await changesBetweenRefs(repo, base, head, { ...limits, include: (p) => p.endsWith('.json') });
     expect(set.files.some((f) => f.path === 'readme.md')).toBe(false);
     expect(set.stats.excluded).toBe(1);
-    expect(set.notes.join('\n')).toContain('1 file changed outside the include filter');
+    expect(set.notes.join('\n')).toContain('1 file changed without a policy file name (.json, .yaml, .yml, .template, or policy-files.include); not read.');
+    expect(set.terraformSources).toBeUndefined();
     const all = await changesBetweenRefs(repo, base, head, limits);
     expect(text(all.files.find((f) => f.path === 'readme.md')?.head)).toBe('changed');
   });

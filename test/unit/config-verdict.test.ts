@@ -118,4 +118,11 @@ describe('verdict', () => {
     expect(decide([f('new-access')], { 'new-access': 'off' }, 1)).toMatchObject({ status: 'pass', reasons: [] });
     expect(decide([], {}, 0).headline).toBe('no policy changes');
   });
+
+  test('the headline names the deciding rules worst first: exposure and escalation before new access', () => {
+    const v = decide([f('new-access'), f('high-risk-added'), f('privilege-escalation-path'), f('public-access', 'critical', 's2'), f('parse-error', 'high', 's3')], {}, 4);
+    expect(v.reasons.map((r) => r.ruleId).slice(0, 3)).toEqual(['public-access', 'privilege-escalation-path', 'new-access']);
+    expect(v.headline).toBe('public access, privilege escalation path and new access for 2 of 4 subjects (+2 more rules)');
+    expect(decide([f('new-access'), f('high-risk-added')], {}, 1).headline).toBe('new access and high risk added for 1 of 1 subject');
+  });
 });
