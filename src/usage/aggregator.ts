@@ -6,7 +6,7 @@ import { flatKey, type MappedEvent } from './map-event.js';
 const SEP = '\u0000';
 
 /** What a count of events needs from their mapping: a worker's signature definition is exactly this. */
-export type CountedEvent = Pick<MappedEvent, 'principal' | 'principalType' | 'account' | 'targets' | 'outcome' | 'errorCode' | 'eventSource' | 'eventName' | 'context'>;
+export type CountedEvent = Pick<MappedEvent, 'principal' | 'principalType' | 'account' | 'targets' | 'outcome' | 'errorCode' | 'deniedBy' | 'eventSource' | 'eventName' | 'context'>;
 
 export interface AggregatorOptions {
   /** Lower-cased condition keys the policies use; only these context values split records. */
@@ -49,7 +49,8 @@ export class UsageAggregator {
       context[k] = v;
       contextKey += `${SEP}${k}=${v}`;
     }
-    const tail = `${ev.outcome}${SEP}${ev.errorCode ?? ''}${contextKey}`;
+    // A denial's policy type keeps its own record (an SCP's denials are not an identity policy's).
+    const tail = `${ev.outcome}${SEP}${ev.errorCode ?? ''}${ev.deniedBy ? `${SEP}\u0002${ev.deniedBy}` : ''}${contextKey}`;
     for (const t of ev.targets) {
       const resources = t.resources.length > 0 ? t.resources : [undefined];
       const bucket = t.resources.length > 0 ? undefined : t.bucket;
@@ -85,6 +86,7 @@ export class UsageAggregator {
         else if (bucket !== undefined) record.bucket = bucket;
         if (ev.account !== undefined) record.account = ev.account;
         if (ev.errorCode !== undefined) record.errorCode = ev.errorCode;
+        if (ev.deniedBy !== undefined) record.deniedBy = ev.deniedBy;
         this.records.set(flatKey(key), record);
       }
     }

@@ -3,7 +3,7 @@
 // per worker and sent once. The main thread dedupes ids and counts signatures (see tally.ts), so workers never
 // need to share state and a batch costs ~30 bytes per event to send.
 import type { CountedEvent } from './aggregator.js';
-import { contextValue, flatKey, MapMemo, namesVersion, timeMs, mapEvent, outcomeOf, partitionOf, type ActionTarget, type MapResult } from './map-event.js';
+import { contextValue, flatKey, isS3WriteWithHeaders, MapMemo, namesVersion, s3HeaderBits, s3HeaderSent, timeMs, mapEvent, outcomeOf, partitionOf, type ActionTarget, type MapResult } from './map-event.js';
 import { lookupAction as defaultLookup } from '../catalog/catalog.js';
 import { roleArnFromSessionArn, type NormalisedPrincipal } from './principal.js';
 import { isS3ObjectAction, type ActionLookup, type ActionResolution } from './event-actions.js';
@@ -319,6 +319,24 @@ const TEXT_CONTEXT_KEYS = new Set([
   'aws:principalservicename',
 ]);
 
+/** s3HeaderBits of a scanned record's requestParameters, from the header slots (record-scan.ts). */
+function textHeaderBits(r: ScannedRecord): number {
+  let bits = 0;
+  for (let slot = F.RP_ACL; slot <= F.RP_GRANT_WRITE_ACP; slot++) {
+    if (r.from[slot] >= 0 && textHeaderSent(r, slot)) {
+      bits = 1;
+      break;
+    }
+  }
+  return r.from[F.RP_TAGGING] >= 0 && textHeaderSent(r, F.RP_TAGGING) ? bits | 2 : bits;
+}
+
+/** s3HeaderSent of a present header slot: a string by its text, anything else parsed (rare). */
+function textHeaderSent(r: ScannedRecord, slot: number): boolean {
+  const v = r.string(slot);
+  return v !== undefined ? v !== '' : s3HeaderSent(r.parse(slot));
+}
+
 /** A copy of `s` that does not share its characters (a slice of a large string keeps all of it alive). */
 function copyString(s: string): string {
   return s.length < 13 ? s : Buffer.from(s, 'utf16le').toString('utf16le');
@@ -328,7 +346,7 @@ function copyString(s: string): string {
 function signatureKey(m: Exclude<MapResult, { bad: string }>): string {
   if ('permissionless' in m) return 'p';
   if ('unmapped' in m) return `u\u0000${m.unmapped.eventSource}\u0000${m.unmapped.eventName}`;
-  let key = `m\u0000${m.principal}\u0000${m.principalType}\u0000${m.account ?? ''}\u0000${m.outcome}\u0000${m.errorCode ?? ''}\u0000${m.eventSource}\u0000${m.eventName}`;
+  let key = `m\u0000${m.principal}\u0000${m.principalType}\u0000${m.account ?? ''}\u0000${m.outcome}\u0000${m.errorCode ?? ''}\u0000${m.deniedBy ?? ''}\u0000${m.eventSource}\u0000${m.eventName}`;
   for (const k in m.context) key += `\u0001${k}=${m.context[k]}`;
   for (const t of m.targets) {
     key += `\u0002${t.action}`;
@@ -487,8 +505,15 @@ export class EventProcessor {
       }
     }
     if ('actions' in resolved) {
-      // A call on an object version maps to another action (mapEvent): never answered from the text.
-      if (eventSource === 's3.amazonaws.com' && r.has(F.RP_VERSION_ID)) return -2;
+      if (eventSource === 's3.amazonaws.com') {
+        // A call on an object version maps to another action (mapEvent): never answered from the text.
+        if (r.has(F.RP_VERSION_ID)) return -2;
+        // A write with ACL or tagging headers: fastSignature's marker (s3HeaderBits), from the headers' slots.
+        if (isS3WriteWithHeaders(eventName)) {
+          const bits = textHeaderBits(r);
+          if (bits !== 0) rest += `\u000b${bits}`;
+        }
+      }
       region = r.string(F.AWS_REGION);
       if (region === undefined && r.has(F.AWS_REGION)) return -2;
       const actions = resolved.actions;
@@ -702,7 +727,14 @@ export class EventProcessor {
       const region = typeof ev.awsRegion === 'string' && ev.awsRegion !== '' ? ev.awsRegion : undefined;
       const rp = ev.requestParameters;
       // A call on an object version (or a copy of one) maps to another action: mapEvent decides, on the general path.
-      if (eventSource === 's3.amazonaws.com' && rp !== null && typeof rp === 'object' && !Array.isArray(rp) && namesVersion(eventName, rp as Obj)) return -1;
+      if (eventSource === 's3.amazonaws.com' && rp !== null && typeof rp === 'object' && !Array.isArray(rp)) {
+        if (namesVersion(eventName, rp as Obj)) return -1;
+        // A write that sets the object's ACL or tags (headers) is also s3:PutObjectAcl / s3:PutObjectTagging.
+        if (isS3WriteWithHeaders(eventName)) {
+          const bits = s3HeaderBits(rp as Obj);
+          if (bits !== 0) rest += `\u000b${bits}`;
+        }
+      }
       const arn = (ui as Obj).arn;
       const rctx: ResourceContext = {
         eventSource,
@@ -894,6 +926,7 @@ export class EventProcessor {
         eventName: m.eventName,
         context: m.context,
       };
+      if (m.deniedBy !== undefined) event.deniedBy = m.deniedBy;
       def = { kind: 'mapped', event };
     }
     this.pendingSigs.push(JSON.stringify(def));

@@ -3,6 +3,9 @@ import { lookupAction } from '../catalog/catalog.js';
 import { partiqlAction, resolveActions, type ActionLookup, type ActionResolution } from './event-actions.js';
 import { normalisePrincipal, roleArnFromSessionArn, type CallerType, type NormalisedPrincipal } from './principal.js';
 import { objectBucketArn, resourcesFor } from './resources.js';
+import type { UsageRecord } from '../model.js';
+
+export type DeniedBy = NonNullable<UsageRecord['deniedBy']>;
 
 /** One action of an event with the resources it was performed on (empty = unknown). */
 export interface ActionTarget {
@@ -27,6 +30,8 @@ export interface MappedEvent {
   targets: ActionTarget[];
   outcome: 'allowed' | 'denied' | 'error';
   errorCode?: string;
+  /** A denial: the policy type its message says denied it (UsageRecord.deniedBy). */
+  deniedBy?: DeniedBy;
   eventSource: string;
   eventName: string;
   /** Condition-key values derivable from the event; keys lower-cased. */
@@ -91,6 +96,56 @@ function deniedDetails(message: string | undefined): { action?: string; resource
   if (!message) return {};
   const m = /not authorized to perform:? ([a-z0-9-]+:[A-Za-z0-9*]+)(?: on resource:? (arn:[^\s"]+?))?(?:[\s.,;]|$)/.exec(message);
   return m ? { action: m[1], resource: m[2] } : {};
+}
+
+/**
+ * The policy type an access-denied message names (IAM User Guide, "Troubleshoot access denied error messages"):
+ * "... because no <type> allows the <action> action" (implicit) or "... with an explicit deny in a <type>"
+ * (SCP denials may say "due to an explicit deny in a Service Control Policy"). Undefined when it names none.
+ */
+const DENIED_BY = /\b(?:because no ([a-z -]+?) allows\b|(?:with|due to) an explicit deny in (?:an? |the )?([a-z -]+?(?:policy|boundary))\b)/i;
+const DENYING_POLICY: ReadonlyArray<[RegExp, string]> = [
+  [/^identity-based policy$/, 'identity'],
+  [/^service control policy$/, 'scp'],
+  [/^resource control policy$/, 'rcp'],
+  [/^permissions boundary$/, 'boundary'],
+  [/^session policy$/, 'session'],
+  // A role's trust policy is its resource-based policy.
+  [/^(?:resource-based|(?:role )?trust) policy$/, 'resource'],
+  [/^vpc endpoint policy$/, 'vpce'],
+];
+
+export function deniedBy(message: string | undefined): DeniedBy | undefined {
+  const m = message ? DENIED_BY.exec(message) : null;
+  if (!m) return undefined;
+  const type = (m[1] ?? m[2]).toLowerCase();
+  for (const [re, kind] of DENYING_POLICY) if (re.test(type)) return (m[1] === undefined ? `${kind}-explicit` : kind) as DeniedBy;
+  return undefined;
+}
+
+/** S3 request headers that make a write also set the object's ACL (s3:PutObjectAcl) or tags (s3:PutObjectTagging). */
+export const S3_ACL_HEADERS: readonly string[] = ['x-amz-acl', 'x-amz-grant-full-control', 'x-amz-grant-read', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp'];
+export const S3_TAGGING_HEADER = 'x-amz-tagging';
+/** The calls that take those headers on the object they write (S3 API Reference, "Permissions" of each). */
+export function isS3WriteWithHeaders(eventName: string): boolean {
+  return eventName === 'PutObject' || eventName === 'CopyObject' || eventName === 'CreateMultipartUpload';
+}
+
+/** A header as CloudTrail logs it: a string, or (re-exported logs) a list of them; '' and [] are none. */
+export function s3HeaderSent(v: unknown): boolean {
+  return typeof v === 'string' ? v !== '' : Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null;
+}
+
+/**
+ * Which extra permissions an S3 write's headers need (1: s3:PutObjectAcl, 2: s3:PutObjectTagging; 0 none), for
+ * isS3WriteWithHeaders's calls. Header names as CloudTrail logs them (lower case).
+ */
+export function s3HeaderBits(rp: Record<string, unknown>): number {
+  let bits = s3HeaderSent(rp[S3_TAGGING_HEADER]) ? 2 : 0;
+  for (let i = 0; i < S3_ACL_HEADERS.length; i++) {
+    if (s3HeaderSent(rp[S3_ACL_HEADERS[i]])) return bits | 1;
+  }
+  return bits;
 }
 
 /** CloudTrail writes "2024-05-01T10:00:00Z"; re-exported logs may use a space and nanoseconds. */
@@ -412,6 +467,13 @@ export function mapEvent(record: unknown, lookup: ActionLookup = lookupAction, o
     // A copy reads its source (action 1) in the version the copy source names; anything else acts on `versionId`.
     actions = actions.map((a, i) => ((copy ? i === 1 && /[?&]versionId=[^&]/.test(source) : i === 0 && hasVersionId(rp)) ? (S3_VERSION_ACTIONS[a] ?? a) : a));
   }
+  // A write that sets the new object's ACL or tags with a header is also authorised as s3:PutObjectAcl /
+  // s3:PutObjectTagging on that object (S3 API Reference, PutObject "Permissions").
+  if (actions && rp && eventSource === 's3.amazonaws.com' && isS3WriteWithHeaders(eventName)) {
+    const bits = s3HeaderBits(rp);
+    if (bits & 1) actions = [...actions, lookup('s3:PutObjectAcl')?.id ?? 's3:PutObjectAcl'];
+    if (bits & 2) actions = [...actions, lookup('s3:PutObjectTagging')?.id ?? 's3:PutObjectTagging'];
+  }
   // A denial names the action IAM checked: more precise than the event name (and maps events the table cannot).
   const denied = outcome === 'denied' ? deniedDetails(errorMessage) : {};
   const deniedAction = denied.action ? lookup(denied.action)?.id : undefined;
@@ -457,6 +519,10 @@ export function mapEvent(record: unknown, lookup: ActionLookup = lookupAction, o
     recipientAccountId: str(ev.recipientAccountId),
     region,
   };
+  if (outcome === 'denied') {
+    const by = deniedBy(errorMessage);
+    if (by) mapped.deniedBy = by;
+  }
   if (principal.note) mapped.note = principal.note;
   return mapped;
 }

@@ -40,7 +40,15 @@ export const UI_IDENTITY_PROVIDER = 24;
 export const RP_BUCKET_NAME = 25;
 export const RP_KEY = 26;
 export const RP_VERSION_ID = 27; // S3: a call on one version of an object is authorised as the *Version action
-const SLOTS = 28;
+// S3 headers of a write that make it set the object's ACL or tags too (map-event.ts, s3HeaderBits): the ACL ones
+// (x-amz-acl, x-amz-grant-*) from RP_ACL to RP_GRANT_WRITE_ACP, then x-amz-tagging.
+export const RP_ACL = 28;
+export const RP_GRANT_FULL_CONTROL = 29;
+export const RP_GRANT_READ = 30;
+export const RP_GRANT_READ_ACP = 31;
+export const RP_GRANT_WRITE_ACP = 32;
+export const RP_TAGGING = 33;
+const SLOTS = 34;
 /** objectEnd's owner for a record itself (its keys are told by topSlot). */
 const RECORD = SLOTS;
 
@@ -261,7 +269,7 @@ function clearInner(slot: number): void {
   if (slot === USER_IDENTITY) clearFrom(UI_TYPE, UI_IDENTITY_PROVIDER);
   else if (slot === UI_SESSION_CONTEXT) clearFrom(UI_ISSUER, UI_ISSUER_ARN);
   else if (slot === UI_ISSUER) clearFrom(UI_ISSUER_ARN, UI_ISSUER_ARN);
-  else if (slot === REQUEST_PARAMETERS) clearFrom(RP_BUCKET_NAME, RP_VERSION_ID);
+  else if (slot === REQUEST_PARAMETERS) clearFrom(RP_BUCKET_NAME, RP_TAGGING);
 }
 
 function clearFrom(first: number, last: number): void {
@@ -357,8 +365,30 @@ function innerSlot(owner: number, ks: number, ke: number): number {
       return n === 3 && t.slice(ks, ke) === 'arn' ? UI_ISSUER_ARN : -1;
     case REQUEST_PARAMETERS:
       if (n === 3) return t.slice(ks, ke) === 'key' ? RP_KEY : -1;
-      if (n === 9) return t.slice(ks, ke) === 'versionId' ? RP_VERSION_ID : -1;
-      return n === 10 && t.slice(ks, ke) === 'bucketName' ? RP_BUCKET_NAME : -1;
+      if (n === 10) return t.slice(ks, ke) === 'bucketName' ? RP_BUCKET_NAME : -1;
+      // The S3 headers all start with x (120); versionId with v (118).
+      if (n === 9) return t.charCodeAt(ks) === 118 ? (t.slice(ks, ke) === 'versionId' ? RP_VERSION_ID : -1) : t.charCodeAt(ks) === 120 && t.slice(ks, ke) === 'x-amz-acl' ? RP_ACL : -1;
+      return n >= 13 && t.charCodeAt(ks) === 120 ? headerSlot(ks, ke) : -1;
+  }
+  return -1;
+}
+
+/** The slot of an `x…` key of requestParameters spanning [ks, ke) that is an S3 ACL or tagging header (-1: not one). */
+function headerSlot(ks: number, ke: number): number {
+  const t = text;
+  // By length first: the other x-amz-… headers of a write (server-side encryption, storage class, copy source)
+  // cost no slice.
+  switch (ke - ks) {
+    case 13:
+      return t.slice(ks, ke) === 'x-amz-tagging' ? RP_TAGGING : -1;
+    case 16:
+      return t.slice(ks, ke) === 'x-amz-grant-read' ? RP_GRANT_READ : -1;
+    case 20:
+      return t.slice(ks, ke) === 'x-amz-grant-read-acp' ? RP_GRANT_READ_ACP : -1;
+    case 21:
+      return t.slice(ks, ke) === 'x-amz-grant-write-acp' ? RP_GRANT_WRITE_ACP : -1;
+    case 24:
+      return t.slice(ks, ke) === 'x-amz-grant-full-control' ? RP_GRANT_FULL_CONTROL : -1;
   }
   return -1;
 }

@@ -114,6 +114,42 @@ function passedRoles(ctx: ResourceContext): string[] {
   return [...out];
 }
 
+/** DynamoDB calls that name a secondary index in `indexName` (the catalogue's actions with an `index` resource type). */
+const INDEX_CALLS: ReadonlySet<string> = new Set(['Query', 'Scan', 'DescribeContributorInsights', 'UpdateContributorInsights']);
+/** DynamoDB's pattern for index names, and a table's ARN (a tableName given as an ARN may name something else). */
+const INDEX_NAME = /^[a-zA-Z0-9_.-]{1,255}$/;
+const TABLE_ARN = /^arn:[^:]+:dynamodb:[^:]*:[^:]*:table\/[^/]+$/;
+
+/** `<account>/<name>` after an SQS endpoint: queue names are 1-80 of [A-Za-z0-9_-], FIFO queues end in `.fifo`. */
+const QUEUE_URL = /^https?:\/\/([A-Za-z0-9.-]+)(?::\d{1,5})?\/(\d{12})\/([A-Za-z0-9_-]{1,80}(?:\.fifo)?)$/;
+const REGION = '([a-z]{2}(?:-[a-z]+)+-\\d{1,2})';
+/**
+ * The region of each SQS endpoint form (AWS General Reference, SQS endpoints; SQS Developer Guide, VPC endpoints):
+ * `sqs.<region>.amazonaws.com` (`.com.cn` in China), `sqs-fips.<region>.amazonaws.com`, the dual-stack
+ * `sqs[-fips].<region>.api.aws`, the legacy `<region>.queue.amazonaws.com`, and interface VPC endpoints
+ * `vpce-<id>[-<zone>].sqs.<region>.vpce.amazonaws.com`. The legacy `queue.amazonaws.com` is us-east-1.
+ */
+const SQS_HOST = new RegExp(
+  `^(?:sqs(?:-fips)?\\.${REGION}\\.(?:amazonaws\\.com(?:\\.cn)?|api\\.aws)|${REGION}\\.queue\\.amazonaws\\.com(?:\\.cn)?|vpce-[a-z0-9-]+\\.sqs\\.${REGION}\\.vpce\\.amazonaws\\.com(?:\\.cn)?)$`,
+);
+
+/**
+ * A queue URL -> the queue's ARN, for every documented SQS endpoint form; undefined for any other host (a local
+ * emulator, a proxy, a form not known here): the resource is then unknown, never a wrong region's queue.
+ */
+export function sqsQueueArn(url: string | undefined, partition: string): string | undefined {
+  const m = url ? QUEUE_URL.exec(url) : null;
+  if (!m) return undefined;
+  const host = m[1].toLowerCase();
+  let region: string | undefined;
+  if (host === 'queue.amazonaws.com') region = 'us-east-1';
+  else {
+    const h = SQS_HOST.exec(host);
+    region = h ? (h[1] ?? h[2] ?? h[3]) : undefined;
+  }
+  return region ? `arn:${partition}:sqs:${region}:${m[2]}:${m[3]}` : undefined;
+}
+
 /** Resource ARNs for the index-th action of an event (actions as returned by the mapping). */
 export function resourcesFor(ctx: ResourceContext, action: string, index: number): string[] {
   const service = action.slice(0, action.indexOf(':'));
@@ -127,8 +163,12 @@ export function resourcesFor(ctx: ResourceContext, action: string, index: number
       break;
     case 'dynamodb': {
       const table = nameOrArn(rp?.tableName, ctx, 'dynamodb', 'table/');
-      if (table) return [table];
-      break;
+      if (!table) break;
+      // A call on a secondary index (Query and Scan with `indexName`, Contributor Insights of an index) is
+      // authorised on the index's ARN, not the table's. A name that is not one leaves the resource unknown.
+      const index = rp?.indexName;
+      if (index === undefined || index === null || !INDEX_CALLS.has(ctx.eventName)) return [table];
+      return typeof index === 'string' && INDEX_NAME.test(index) && TABLE_ARN.test(table) ? [`${table}/index/${index}`] : [];
     }
     case 'lambda': {
       const fn = nameOrArn(rp?.functionName, ctx, 'lambda', 'function:');
@@ -136,9 +176,8 @@ export function resourcesFor(ctx: ResourceContext, action: string, index: number
       break;
     }
     case 'sqs': {
-      // https://sqs.<region>.amazonaws.com/<account>/<name>
-      const m = /^https?:\/\/[^/]*?(?:sqs\.)?([a-z0-9-]+)\.amazonaws\.com[^/]*\/(\d{12})\/([\w.-]+)$/.exec(str(rp?.queueUrl) ?? '');
-      if (m) return [`arn:${ctx.partition}:sqs:${m[1]}:${m[2]}:${m[3]}`];
+      const queue = sqsQueueArn(str(rp?.queueUrl), ctx.partition);
+      if (queue) return [queue];
       break;
     }
     case 'sns': {

@@ -32,6 +32,24 @@ describe('UsageAggregator', () => {
     expect(s.totalEvents).toBe(3);
   });
 
+  test("denials by different policy types are different records, also merged across aggregators", () => {
+    const denied = (deniedBy?: MappedEvent['deniedBy']) => event({ outcome: 'denied', errorCode: 'AccessDenied', ...(deniedBy ? { deniedBy } : {}) });
+    const a = new UsageAggregator();
+    a.add(denied('scp-explicit'));
+    a.add(denied('identity'));
+    a.add(denied());
+    const b = new UsageAggregator();
+    b.add(denied('identity'));
+    b.add(denied('scp-explicit'));
+    const s = a.merge(b).summary();
+    expect(s.records.map((r) => [r.deniedBy, r.count])).toEqual([
+      [undefined, 1],
+      ['identity', 2],
+      ['scp-explicit', 2],
+    ]);
+    expect('deniedBy' in s.records[0]).toBe(false);
+  });
+
   test('an event with several targets and no resource yields one record per action, resource undefined', () => {
     const a = new UsageAggregator();
     a.add(event({ targets: [{ action: 'kms:ReEncryptFrom', resources: [] }, { action: 'kms:ReEncryptTo', resources: [] }] }));

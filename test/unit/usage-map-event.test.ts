@@ -269,6 +269,122 @@ describe('mapEvent', () => {
     expect(isoTime('not a date')).toBeUndefined();
   });
 
+  test('DynamoDB Query and Scan on a secondary index (indexName) are authorised on the index ARN, not the table', () => {
+    const call = (eventName: string, rp: Record<string, unknown>) => {
+      const m = mapEvent({ ...byName('GetItem'), eventName, requestParameters: rp });
+      if (!('targets' in m)) throw new Error(JSON.stringify(m));
+      return m.targets;
+    };
+    const table = 'arn:aws:dynamodb:us-east-1:111122223333:table/Orders';
+    expect(call('Query', { tableName: 'Orders', indexName: 'by-customer' })).toEqual([{ action: 'dynamodb:Query', resources: [`${table}/index/by-customer`] }]);
+    expect(call('Scan', { tableName: 'Orders', indexName: 'gsi_1.v2' })).toEqual([{ action: 'dynamodb:Scan', resources: [`${table}/index/gsi_1.v2`] }]);
+    // A table named by its ARN (the API takes one), and the Contributor Insights of an index.
+    expect(call('Query', { tableName: 'arn:aws:dynamodb:eu-west-1:444455556666:table/T', indexName: 'i1' })).toEqual([{ action: 'dynamodb:Query', resources: ['arn:aws:dynamodb:eu-west-1:444455556666:table/T/index/i1'] }]);
+    expect(call('UpdateContributorInsights', { tableName: 'Orders', indexName: 'by-customer', contributorInsightsAction: 'ENABLE' })).toEqual([
+      { action: 'dynamodb:UpdateContributorInsights', resources: [`${table}/index/by-customer`] },
+    ]);
+    // The table itself when no index is named; other calls never read indexName.
+    expect(call('Query', { tableName: 'Orders' })).toEqual([{ action: 'dynamodb:Query', resources: [table] }]);
+    expect(call('Query', { tableName: 'Orders', indexName: null })).toEqual([{ action: 'dynamodb:Query', resources: [table] }]);
+    expect(call('GetItem', { tableName: 'Orders', indexName: 'x1' })).toEqual([{ action: 'dynamodb:GetItem', resources: [table] }]);
+    // An index name that is not one leaves the resource unknown, never the table.
+    for (const indexName of ['a/b', '', 5, { n: 1 }]) expect(call('Query', { tableName: 'Orders', indexName })).toEqual([{ action: 'dynamodb:Query', resources: [] }]);
+  });
+
+  test('S3 writes with an ACL header also need s3:PutObjectAcl, with x-amz-tagging s3:PutObjectTagging, on the object', () => {
+    const put = (eventName: string, rp: Record<string, unknown>) => {
+      const m = mapEvent({ ...byName('GetObject'), eventName, requestParameters: { bucketName: 'b', key: 'k/1.csv', ...rp } });
+      if (!('targets' in m)) throw new Error(JSON.stringify(m));
+      return m.targets;
+    };
+    const obj = ['arn:aws:s3:::b/k/1.csv'];
+    expect(put('PutObject', {})).toEqual([{ action: 's3:PutObject', resources: obj }]);
+    expect(put('PutObject', { 'x-amz-acl': 'bucket-owner-full-control' })).toEqual([
+      { action: 's3:PutObject', resources: obj },
+      { action: 's3:PutObjectAcl', resources: obj },
+    ]);
+    for (const h of ['x-amz-grant-full-control', 'x-amz-grant-read', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp']) {
+      expect(put('PutObject', { [h]: 'id="abc"' }).map((t) => t.action)).toEqual(['s3:PutObject', 's3:PutObjectAcl']);
+    }
+    expect(put('CreateMultipartUpload', { 'x-amz-tagging': 'team=data' })).toEqual([
+      { action: 's3:PutObject', resources: obj },
+      { action: 's3:PutObjectTagging', resources: obj },
+    ]);
+    // Both, and as re-exported logs write headers (a list).
+    expect(put('PutObject', { 'x-amz-acl': ['private'], 'x-amz-tagging': 'a=b' }).map((t) => t.action)).toEqual(['s3:PutObject', 's3:PutObjectAcl', 's3:PutObjectTagging']);
+    // A copy: the new object's ACL, not the source's.
+    expect(put('CopyObject', { 'x-amz-copy-source': 'src/s.csv', 'x-amz-acl': 'private' })).toEqual([
+      { action: 's3:PutObject', resources: obj },
+      { action: 's3:GetObject', resources: ['arn:aws:s3:::src/s.csv'] },
+      { action: 's3:PutObjectAcl', resources: obj },
+    ]);
+    // Empty headers set nothing; other calls with these headers are what they are (PutBucketAcl is its own action).
+    expect(put('PutObject', { 'x-amz-acl': '', 'x-amz-tagging': [] }).map((t) => t.action)).toEqual(['s3:PutObject']);
+    expect(put('UploadPart', { 'x-amz-acl': 'private' }).map((t) => t.action)).toEqual(['s3:PutObject']);
+    expect(put('GetObject', { 'x-amz-tagging': 'a=b' }).map((t) => t.action)).toEqual(['s3:GetObject']);
+  });
+
+  test('SQS queue URLs of every documented endpoint form give the queue ARN in their region; others none', () => {
+    const queue = (queueUrl: string) => {
+      const m = mapEvent({ ...byName('GetItem'), eventSource: 'sqs.amazonaws.com', eventName: 'SendMessage', requestParameters: { queueUrl, messageBody: 'x' } });
+      if (!('targets' in m)) throw new Error(JSON.stringify(m));
+      return m.targets[0].resources;
+    };
+    const arn = (region: string, name = 'jobs') => [`arn:aws:sqs:${region}:111122223333:${name}`];
+    expect(queue('https://sqs.eu-west-1.amazonaws.com/111122223333/jobs')).toEqual(arn('eu-west-1'));
+    expect(queue('https://sqs-fips.us-gov-west-1.amazonaws.com/111122223333/jobs.fifo')).toEqual(arn('us-gov-west-1', 'jobs.fifo'));
+    expect(queue('https://sqs.ap-southeast-2.api.aws/111122223333/jobs')).toEqual(arn('ap-southeast-2'));
+    expect(queue('https://sqs.cn-north-1.amazonaws.com.cn/111122223333/jobs')).toEqual(arn('cn-north-1'));
+    // Legacy forms: queue.amazonaws.com is us-east-1, <region>.queue.amazonaws.com its region (was: "queue").
+    expect(queue('https://queue.amazonaws.com/111122223333/jobs')).toEqual(arn('us-east-1'));
+    expect(queue('https://eu-central-1.queue.amazonaws.com/111122223333/jobs')).toEqual(arn('eu-central-1'));
+    expect(queue('http://us-west-2.queue.amazonaws.com/111122223333/jobs')).toEqual(arn('us-west-2'));
+    // Interface VPC endpoints (was: "vpce"), with or without a zone.
+    expect(queue('https://vpce-0a1b2c3d4e5f67890-abcdefgh.sqs.us-east-2.vpce.amazonaws.com/111122223333/jobs')).toEqual(arn('us-east-2'));
+    expect(queue('https://vpce-0a1b2c3d4e5f67890-abcdefgh-us-east-2a.sqs.us-east-2.vpce.amazonaws.com/111122223333/jobs')).toEqual(arn('us-east-2'));
+    // Anything else is unknown, never a wrong queue.
+    for (const url of [
+      'http://localhost:4566/111122223333/jobs',
+      'https://sqs.amazonaws.com/111122223333/jobs',
+      'https://proxy.example.com/sqs.us-east-1.amazonaws.com/111122223333/jobs',
+      'https://sqs.us-east-1.amazonaws.com.evil.example/111122223333/jobs',
+      'https://sqs.us-east-1.amazonaws.com/111122223333/jobs/extra',
+      'https://sqs.us-east-1.amazonaws.com/1111/jobs',
+      'https://sqs.us-east-1.amazonaws.com/111122223333/jo:bs',
+    ]) {
+      expect({ url, resources: queue(url) }).toEqual({ url, resources: [] });
+    }
+  });
+
+  test('a denial carries the policy type its message says denied it', () => {
+    const denied = (errorMessage: string | undefined) => {
+      const m = mapEvent({ ...byName('DeleteRole'), errorMessage });
+      if (!('outcome' in m)) throw new Error(JSON.stringify(m));
+      return m.deniedBy;
+    };
+    const pre = 'User: arn:aws:iam::111122223333:user/alice is not authorized to perform: iam:DeleteRole on resource: arn:aws:iam::111122223333:role/admin';
+    expect(denied(`${pre} because no identity-based policy allows the iam:DeleteRole action`)).toBe('identity');
+    expect(denied(`${pre} with an explicit deny in an identity-based policy`)).toBe('identity-explicit');
+    expect(denied(`${pre} because no service control policy allows the iam:DeleteRole action`)).toBe('scp');
+    expect(denied(`${pre} with an explicit deny in a service control policy`)).toBe('scp-explicit');
+    expect(denied(`${pre} due to an explicit deny in a Service Control Policy`)).toBe('scp-explicit');
+    expect(denied(`${pre} with an explicit deny in a resource control policy`)).toBe('rcp-explicit');
+    expect(denied(`${pre} because no permissions boundary allows the iam:DeleteRole action`)).toBe('boundary');
+    expect(denied(`${pre} with an explicit deny in a permissions boundary`)).toBe('boundary-explicit');
+    expect(denied(`${pre} because no session policy allows the iam:DeleteRole action`)).toBe('session');
+    expect(denied(`${pre} with an explicit deny in a resource-based policy`)).toBe('resource-explicit');
+    expect(denied(`${pre} because no VPC endpoint policy allows the iam:DeleteRole action`)).toBe('vpce');
+    expect(denied(`${pre} with an explicit deny in a VPC endpoint policy: arn:aws:ec2:us-east-1:111122223333:vpc-endpoint/vpce-1`)).toBe('vpce-explicit');
+    // No type named (or one not known here): none, as before.
+    expect(denied(pre)).toBeUndefined();
+    expect(denied('Access Denied')).toBeUndefined();
+    expect(denied(undefined)).toBeUndefined();
+    expect(denied(`${pre} because no sprocket policy allows the iam:DeleteRole action`)).toBeUndefined();
+    // Only denials carry one.
+    const m = mapEvent({ ...byName('DeleteRole'), errorCode: 'NoSuchEntity', errorMessage: 'The role admin, with an explicit deny in a service control policy, cannot be found' });
+    expect('outcome' in m && [m.outcome, m.deniedBy]).toEqual(['error', undefined]);
+  });
+
   test('dynamodb ExecuteStatement maps by statement verb', () => {
     const base = { ...byName('GetItem'), eventName: 'ExecuteStatement' };
     const m = mapEvent({ ...base, requestParameters: { statement: 'UPDATE "Orders" SET a=1' } });
@@ -349,7 +465,7 @@ describe('mapEvent on untrusted input', () => {
           fc.record({ type: fc.constantFrom('IAMUser', 'AssumedRole', 'Root', 'FederatedUser', 'AWSService', 'AWSAccount', 'IdentityCenterUser'), arn: fc.anything(), accountId: fc.anything(), sessionContext: fc.anything(), invokedBy: fc.anything(), onBehalfOf: fc.anything() }, { requiredKeys: ['type'] }),
           fc.anything(),
         ),
-        requestParameters: fc.oneof(fc.record({ bucketName: fc.anything(), key: fc.anything(), 'x-amz-copy-source': fc.anything(), tableName: fc.anything(), functionName: fc.anything(), queueUrl: fc.anything(), destinationKeyId: fc.anything(), statement: fc.anything() }), fc.anything()),
+        requestParameters: fc.oneof(fc.record({ bucketName: fc.anything(), key: fc.anything(), 'x-amz-copy-source': fc.anything(), tableName: fc.anything(), indexName: fc.anything(), 'x-amz-acl': fc.anything(), 'x-amz-tagging': fc.anything(), functionName: fc.anything(), queueUrl: fc.anything(), destinationKeyId: fc.anything(), statement: fc.anything() }), fc.anything()),
         resources: fc.anything(),
         errorCode: fc.anything(),
         errorMessage: fc.anything(),

@@ -62,6 +62,97 @@ describe('readLocalLogs', () => {
     }
   });
 
+  /** Events by one role in the trail's layout, read with and without a worker: `action resource outcome count` rows. */
+  const readRows = async (records: unknown[]) => {
+    writeFileSync(join(tmp, 'a.json'), JSON.stringify({ Records: records }));
+    const out: string[][] = [];
+    for (const workers of [0, 1]) {
+      const s = await readLocalLogs([tmp], { workers });
+      out.push(s.records.map((r) => `${r.action} ${r.resource ?? `(${r.bucket ?? '?'})`} ${r.outcome}${r.deniedBy ? `/${r.deniedBy}` : ''} ${r.count}`).sort());
+    }
+    expect(out[1]).toEqual(out[0]);
+    return out[0];
+  };
+  const appUi = { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/app/s', accountId: '111122223333', sessionContext: { sessionIssuer: { type: 'Role', arn: 'arn:aws:iam::111122223333:role/app', accountId: '111122223333' } } };
+  const appEvent = (i: number, eventSource: string, eventName: string, rp: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    eventVersion: '1.09', eventSource, eventName, eventTime: `2024-05-01T10:${String(i).padStart(2, '0')}:00Z`, eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    awsRegion: 'us-east-1', recipientAccountId: '111122223333', eventType: 'AwsApiCall', sourceIPAddress: '10.0.0.1', userIdentity: appUi, requestParameters: rp, ...extra,
+  });
+
+  test('a DynamoDB Query or Scan on an index counts on the index ARN, on every path (text, parsed, workers)', async () => {
+    const table = 'arn:aws:dynamodb:us-east-1:111122223333:table/orders';
+    const rows = await readRows([
+      // The table first, repeated: the text path knows the signature of a query on the table, then meets indexed ones.
+      ...[0, 1, 2].map((i) => appEvent(i, 'dynamodb.amazonaws.com', 'Query', { tableName: 'orders', keyConditionExpression: 'pk = :p' })),
+      ...[3, 4, 5].map((i) => appEvent(i, 'dynamodb.amazonaws.com', 'Query', { tableName: 'orders', indexName: 'by-date', keyConditionExpression: 'd = :d' })),
+      // A backslash sends the record through JSON.parse: the same answer.
+      appEvent(6, 'dynamodb.amazonaws.com', 'Query', { tableName: 'orders', indexName: 'by-date', keyConditionExpression: 'd = \\:d' }),
+      ...[7, 8].map((i) => appEvent(i, 'dynamodb.amazonaws.com', 'Scan', { tableName: 'orders', indexName: 'by-customer' })),
+    ]);
+    expect(rows).toEqual([`dynamodb:Query ${table} allowed 3`, `dynamodb:Query ${table}/index/by-date allowed 4`, `dynamodb:Scan ${table}/index/by-customer allowed 2`]);
+  });
+
+  test('an S3 write with ACL or tagging headers counts as s3:PutObjectAcl / s3:PutObjectTagging too, on every path', async () => {
+    const obj = 'arn:aws:s3:::lake/raw/a.csv';
+    const put = (i: number, rp: Record<string, unknown>, eventName = 'PutObject') => appEvent(i, 's3.amazonaws.com', eventName, { bucketName: 'lake', key: 'raw/a.csv', 'x-amz-server-side-encryption': 'AES256', ...rp });
+    const rows = await readRows([
+      // Plain writes first, repeated: the text path knows their signature, then meets writes with headers.
+      ...[0, 1, 2].map((i) => put(i, {})),
+      ...[3, 4, 5].map((i) => put(i, { 'x-amz-acl': 'bucket-owner-full-control' })),
+      ...[6, 7].map((i) => put(i, { 'x-amz-grant-read': 'id="abc"' })),
+      ...[8, 9, 10].map((i) => put(i, { 'x-amz-tagging': 'team=data' }, 'CreateMultipartUpload')),
+      // A backslash: parsed.
+      put(11, { 'x-amz-tagging': 'team=d\\ata' }),
+      // Empty or listed (re-exported logs) headers: the text path reads them as the parsed path does.
+      ...[12, 13].map((i) => put(i, { 'x-amz-acl': '' })),
+      ...[14, 15].map((i) => put(i, { 'x-amz-grant-full-control': ['id="abc"'] })),
+    ]);
+    expect(rows).toEqual([
+      `s3:PutObject ${obj} allowed 16`,
+      `s3:PutObjectAcl ${obj} allowed 7`,
+      `s3:PutObjectTagging ${obj} allowed 4`,
+    ]);
+  });
+
+  test('SQS calls on legacy and VPC endpoint queue URLs count on the queue in its region, on every path', async () => {
+    const send = (i: number, queueUrl: string) => appEvent(i, 'sqs.amazonaws.com', 'SendMessage', { queueUrl, messageBody: 'x' });
+    const rows = await readRows([
+      ...[0, 1, 2].map((i) => send(i, 'https://sqs.us-east-1.amazonaws.com/111122223333/jobs')),
+      ...[3, 4].map((i) => send(i, 'https://queue.amazonaws.com/111122223333/jobs')),
+      ...[5, 6].map((i) => send(i, 'https://eu-west-1.queue.amazonaws.com/111122223333/jobs')),
+      ...[7, 8].map((i) => send(i, 'https://vpce-0abc-defg.sqs.eu-west-1.vpce.amazonaws.com/111122223333/jobs')),
+      // A backslash: parsed.
+      { ...send(9, 'https://vpce-0abc-defg.sqs.eu-west-1.vpce.amazonaws.com/111122223333/jobs'), userAgent: 'a \\ b' },
+      ...[10, 11].map((i) => send(i, 'http://localhost:9324/111122223333/jobs')),
+    ]);
+    expect(rows).toEqual([
+      'sqs:SendMessage (?) allowed 2',
+      'sqs:SendMessage arn:aws:sqs:eu-west-1:111122223333:jobs allowed 5',
+      'sqs:SendMessage arn:aws:sqs:us-east-1:111122223333:jobs allowed 5',
+    ]);
+  });
+
+  test('denials keep the policy type their message names: one record per type, on every path', async () => {
+    const pre = 'User: arn:aws:sts::111122223333:assumed-role/app/s is not authorized to perform: dynamodb:GetItem on resource: arn:aws:dynamodb:us-east-1:111122223333:table/orders';
+    const get = (i: number, errorMessage?: string) =>
+      appEvent(i, 'dynamodb.amazonaws.com', 'GetItem', { tableName: 'orders' }, errorMessage === undefined ? {} : { errorCode: 'AccessDeniedException', errorMessage });
+    const rows = await readRows([
+      ...[0, 1, 2].map((i) => get(i)),
+      ...[3, 4].map((i) => get(i, `${pre} because no identity-based policy allows the dynamodb:GetItem action`)),
+      ...[5, 6, 7].map((i) => get(i, `${pre} with an explicit deny in a service control policy`)),
+      get(8, `${pre} because no VPC endpoint policy allows the dynamodb:GetItem action`),
+      get(9, pre),
+    ]);
+    const table = 'arn:aws:dynamodb:us-east-1:111122223333:table/orders';
+    expect(rows).toEqual([
+      `dynamodb:GetItem ${table} allowed 3`,
+      `dynamodb:GetItem ${table} denied 1`,
+      `dynamodb:GetItem ${table} denied/identity 2`,
+      `dynamodb:GetItem ${table} denied/scp-explicit 3`,
+      `dynamodb:GetItem ${table} denied/vpce 1`,
+    ]);
+  });
+
   test('reads a folder of .json.gz and JSON lines; skips the digest file and says so; dedupes', async () => {
     const notes: string[] = [];
     const problems: string[] = [];

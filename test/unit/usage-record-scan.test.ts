@@ -30,6 +30,12 @@ const SLOT_PATHS: [number, string[]][] = [
   [F.RP_BUCKET_NAME, ['requestParameters', 'bucketName']],
   [F.RP_KEY, ['requestParameters', 'key']],
   [F.RP_VERSION_ID, ['requestParameters', 'versionId']],
+  [F.RP_ACL, ['requestParameters', 'x-amz-acl']],
+  [F.RP_GRANT_FULL_CONTROL, ['requestParameters', 'x-amz-grant-full-control']],
+  [F.RP_GRANT_READ, ['requestParameters', 'x-amz-grant-read']],
+  [F.RP_GRANT_READ_ACP, ['requestParameters', 'x-amz-grant-read-acp']],
+  [F.RP_GRANT_WRITE_ACP, ['requestParameters', 'x-amz-grant-write-acp']],
+  [F.RP_TAGGING, ['requestParameters', 'x-amz-tagging']],
 ];
 
 /** The value at `path` when every parent is an object (as JSON.parse leaves it: last duplicate wins). */
@@ -63,7 +69,10 @@ function jsonArrayOfObjects(text: string): unknown[] | undefined {
 
 // ---------- random JSON ----------
 
-const KEYS = [...F.FIELD_NAMES, 'type', 'arn', 'accountId', 'sessionContext', 'sessionIssuer', 'invokedBy', 'identityProvider', 'bucketName', 'key', 'versionId', 'userAgent', 'x', 'eventVersion'];
+const KEYS = [
+  ...F.FIELD_NAMES, 'type', 'arn', 'accountId', 'sessionContext', 'sessionIssuer', 'invokedBy', 'identityProvider', 'bucketName', 'key', 'versionId', 'userAgent', 'x', 'eventVersion',
+  'x-amz-acl', 'x-amz-grant-read', 'x-amz-tagging',
+];
 const CHARS = ['a', 'Z', '0', ' ', '"', '\\', '/', '{', '}', '[', ']', ':', ',', 'é', '\u2028', '\n', '\u0001'];
 
 function randomString(rand: () => number): string {
@@ -149,6 +158,21 @@ describe('scanRecords against JSON.parse', () => {
       expect({ edited, ok: scanAll(edited).ok }).toEqual({ edited, ok: want });
     }
     expect(rejected).toBeGreaterThan(5000);
+  });
+
+  test("the S3 ACL and tagging headers of requestParameters each have a slot (theirs only, the last duplicate's value)", () => {
+    const headers = { 'x-amz-acl': 'private', 'x-amz-grant-full-control': 'id="f"', 'x-amz-grant-read': 'id="r"', 'x-amz-grant-read-acp': 'id="ra"', 'x-amz-grant-write-acp': 'id="wa"', 'x-amz-tagging': 'a=b' };
+    const rp = { bucketName: 'b', ...headers, 'x-amz-grant-write': 'id="w"', 'x-amz-copy-source': 'src/k', nested: headers };
+    // Duplicates before the last: JSON.parse keeps the last.
+    const text = JSON.stringify([{ eventName: 'PutObject', requestParameters: rp, responseElements: headers }]).replace('"bucketName":"b"', '"bucketName":"b","x-amz-tagging":"first","x-amz-acl":""');
+    const { ok, records } = scanAll(text);
+    expect(ok).toBe(true);
+    const slots = records[0].slots;
+    expect([F.RP_ACL, F.RP_GRANT_FULL_CONTROL, F.RP_GRANT_READ, F.RP_GRANT_READ_ACP, F.RP_GRANT_WRITE_ACP, F.RP_TAGGING].map((s) => slots.get(s))).toEqual(Object.values(headers));
+    // Not at the top level, nor in another object; a later requestParameters replaces them all.
+    const other = scanAll(JSON.stringify([{ 'x-amz-acl': 'private', requestParameters: rp }]).replace(/}]$/, ',"requestParameters":{"key":"k"}}]'));
+    expect(other.records[0].slots.has(F.RP_ACL)).toBe(false);
+    expect(other.records[0].slots.get(F.RP_KEY)).toBe('k');
   });
 
   test('numbers, literals and whitespace as JSON has them; too deep a nesting is refused, not thrown', () => {
@@ -297,6 +321,67 @@ const EDITS: ((e: Obj) => void)[] = [
     e.requestParameters = { statement: 'SELECT * FROM "t"' };
   },
   (e) => (e.responseElements = { deep: [[[{ a: [1, -2.5e3, true, null] }]]] }),
+  // S3 writes with ACL and tagging headers (s3:PutObjectAcl, s3:PutObjectTagging), in every shape a header may take.
+  ...[
+    { 'x-amz-acl': 'bucket-owner-full-control' },
+    { 'x-amz-acl': '' },
+    { 'x-amz-acl': null },
+    { 'x-amz-acl': ['private'] },
+    { 'x-amz-acl': [] },
+    { 'x-amz-acl': 5 },
+    { 'x-amz-grant-read': 'id="a"', 'x-amz-acl': '' },
+    { 'x-amz-grant-full-control': 'id="a"' },
+    { 'x-amz-grant-read-acp': 'id="a"' },
+    { 'x-amz-grant-write-acp': 'id="a"' },
+    { 'x-amz-grant-write': 'id="a"' },
+    { 'x-amz-tagging': 'a=b' },
+    { 'x-amz-tagging': '' },
+    { 'x-amz-tagging': { a: 'b' } },
+    { 'x-amz-tagging': 'a=b', 'x-amz-grant-read': 'id="a"' },
+    { 'X-Amz-Acl': 'private' },
+  ].flatMap((headers): ((e: Obj) => void)[] =>
+    ['PutObject', 'CreateMultipartUpload', 'CopyObject', 'UploadPart'].map((eventName) => (e: Obj) => {
+      e.eventSource = 's3.amazonaws.com';
+      e.eventName = eventName;
+      e.requestParameters = { bucketName: 'b', key: 'k', ...(eventName === 'CopyObject' ? { 'x-amz-copy-source': 'src/s' } : {}), ...headers };
+    }),
+  ),
+  (e) => {
+    e.eventSource = 's3.amazonaws.com';
+    e.eventName = 'PutBucketAcl';
+    e.requestParameters = { bucketName: 'b', acl: '', 'x-amz-acl': 'private' };
+  },
+  // DynamoDB calls on an index; SQS queue URLs of every form.
+  ...[
+    { tableName: 'orders', indexName: 'by-date' },
+    { tableName: 'orders', indexName: 'a/b' },
+    { tableName: 'orders', indexName: null },
+    { tableName: 'orders', indexName: 5 },
+  ].flatMap((rp): ((e: Obj) => void)[] =>
+    ['Query', 'Scan', 'GetItem'].map((eventName) => (e: Obj) => {
+      e.eventSource = 'dynamodb.amazonaws.com';
+      e.eventName = eventName;
+      e.requestParameters = rp;
+    }),
+  ),
+  ...[
+    'https://queue.amazonaws.com/111122223333/q',
+    'https://eu-west-1.queue.amazonaws.com/111122223333/q',
+    'https://vpce-0abc-defg.sqs.eu-west-1.vpce.amazonaws.com/111122223333/q',
+    'https://sqs.eu-west-1.amazonaws.com/111122223333/q.fifo',
+    'http://localhost:9324/111122223333/q',
+  ].map((queueUrl) => (e: Obj) => {
+    e.eventSource = 'sqs.amazonaws.com';
+    e.eventName = 'SendMessage';
+    e.requestParameters = { queueUrl };
+  }),
+  // Denials naming the policy type that denied them.
+  ...['because no identity-based policy allows the s3:GetObject action', 'with an explicit deny in a service control policy', 'because no VPC endpoint policy allows the s3:GetObject action'].map(
+    (why) => (e: Obj) => {
+      e.errorCode = 'AccessDenied';
+      e.errorMessage = `User: x is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::b/k ${why}`;
+    },
+  ),
 ];
 
 /** Text-level edits: duplicate keys (the last wins), escapes, whitespace. */
@@ -426,6 +511,55 @@ describe('recordText (the scanned record) gives what record (the parsed record) 
       expect(byText.summary.records.length).toBeGreaterThan(100);
       expect(parsedCalls).toBeLessThan(all.length * 0.75);
     }
+  });
+
+  test('S3 write headers, DynamoDB indexes and SQS URL forms: the text path answers as the parsed path, once it knows the call', () => {
+    const event = (i: number, eventSource: string, eventName: string, rp: Obj) =>
+      JSON.stringify({
+        eventVersion: '1.09',
+        userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/app/s', accountId: '111122223333', sessionContext: { sessionIssuer: { type: 'Role', arn: 'arn:aws:iam::111122223333:role/app', accountId: '111122223333' } } },
+        eventTime: new Date(Date.UTC(2024, 4, 1) + i * 1000).toISOString().replace('.000', ''),
+        eventSource,
+        eventName,
+        awsRegion: 'us-east-1',
+        sourceIPAddress: '10.0.0.1',
+        requestParameters: rp,
+        eventID: `00000000-0000-4000-a000-${String(i).padStart(12, '0')}`,
+        eventType: 'AwsApiCall',
+        recipientAccountId: '111122223333',
+      });
+    const shapes: [string, string, Obj][] = [
+      ['s3.amazonaws.com', 'PutObject', { bucketName: 'b', key: 'k', 'x-amz-server-side-encryption': 'AES256' }],
+      ['s3.amazonaws.com', 'PutObject', { bucketName: 'b', key: 'k', 'x-amz-server-side-encryption': 'AES256', 'x-amz-acl': 'bucket-owner-full-control' }],
+      ['s3.amazonaws.com', 'PutObject', { bucketName: 'b', key: 'k', 'x-amz-grant-read-acp': 'id="a"', 'x-amz-tagging': 'a=b' }],
+      ['s3.amazonaws.com', 'PutObject', { bucketName: 'b', key: 'k', 'x-amz-tagging': ['a=b'] }],
+      ['s3.amazonaws.com', 'CreateMultipartUpload', { bucketName: 'b', key: 'k', 'x-amz-tagging': 'a=b' }],
+      ['s3.amazonaws.com', 'CopyObject', { bucketName: 'b', key: 'k', 'x-amz-copy-source': 'src/s', 'x-amz-grant-full-control': 'id="a"' }],
+      ['dynamodb.amazonaws.com', 'Query', { tableName: 'orders' }],
+      ['dynamodb.amazonaws.com', 'Query', { tableName: 'orders', indexName: 'by-date' }],
+      ['sqs.amazonaws.com', 'SendMessage', { queueUrl: 'https://sqs.us-east-1.amazonaws.com/111122223333/q' }],
+      ['sqs.amazonaws.com', 'SendMessage', { queueUrl: 'https://eu-west-1.queue.amazonaws.com/111122223333/q' }],
+    ];
+    // Each shape 20 times, interleaved: after the first of each, the text path meets known calls.
+    const texts = Array.from({ length: 20 * shapes.length }, (_, i) => event(i, ...shapes[i % shapes.length]));
+    const slow = jest.spyOn(EventProcessor.prototype, 'record');
+    const byText = summaryOf(texts, [], true);
+    const parsedCalls = slow.mock.calls.length;
+    slow.mockRestore();
+    const byObject = summaryOf(texts, [], false);
+    expect(byText).toEqual(byObject);
+    expect(parsedCalls).toBeLessThan(texts.length / 2);
+    const counts = Object.fromEntries(byText.summary.records.map((r) => [`${r.action} ${r.resource}`, r.count]));
+    expect(counts).toEqual({
+      's3:PutObject arn:aws:s3:::b/k': 120,
+      's3:PutObjectAcl arn:aws:s3:::b/k': 60,
+      's3:PutObjectTagging arn:aws:s3:::b/k': 60,
+      's3:GetObject arn:aws:s3:::src/s': 20,
+      'dynamodb:Query arn:aws:dynamodb:us-east-1:111122223333:table/orders': 20,
+      'dynamodb:Query arn:aws:dynamodb:us-east-1:111122223333:table/orders/index/by-date': 20,
+      'sqs:SendMessage arn:aws:sqs:us-east-1:111122223333:q': 20,
+      'sqs:SendMessage arn:aws:sqs:eu-west-1:111122223333:q': 20,
+    });
   });
 
   test('a window: records outside it are read, not counted, on both paths', () => {

@@ -4,7 +4,7 @@ import { GetBucketPolicyCommand, GetBucketRequestPaymentCommand, GetObjectComman
 import { mockClient } from 'aws-sdk-client-mock';
 import { UsageAggregator } from '../../src/usage/aggregator.js';
 import { spawnSync } from 'node:child_process';
-import { addRows, aggregateQuery, boundContextValues, eventFromRow, NOT_AUTHORIZED } from '../../src/usage/sources/aggregate-sql.js';
+import { addRows, aggregateQuery, boundContextValues, DENIED_BY, eventFromRow, NOT_AUTHORIZED } from '../../src/usage/sources/aggregate-sql.js';
 import { mapEvent } from '../../src/usage/map-event.js';
 import { parseCsv, partitionFilter } from '../../src/usage/sources/athena.js';
 import { makeContext } from '../../src/usage/sources/common.js';
@@ -133,7 +133,7 @@ describe('aggregate SQL', () => {
     expect(sql).toContain("element_at(requestParameters, 'bucketName') AS rp_bucketname");
     expect(sql).toContain('sourceIPAddress AS ctx_sourceip');
     expect(sql).toMatch(/count\(\*\) AS event_count,\n {2}min\(eventTime\) AS first_seen,\n {2}max\(eventTime\) AS last_seen/);
-    expect(sql).toMatch(/GROUP BY 1, 2, 3, .*, 23\n {2}\) AS g\n\) AS ranked\nGROUP BY 1, 2, .*, 23$/);
+    expect(sql).toMatch(/GROUP BY 1, 2, 3, .*, 25\n {2}\) AS g\n\) AS ranked\nGROUP BY 1, 2, .*, 25$/);
     // The condition-key column is bounded: 1,000 values per group of the other columns, the rest unknown.
     expect(sql).toContain('dense_rank() OVER (PARTITION BY ui_type, ui_arn, ui_account, ui_issuer, ui_invokedby, ui_provider, event_source,');
     expect(sql).toContain('ORDER BY ctx_sourceip NULLS LAST) AS r_ctx_sourceip');
@@ -267,16 +267,31 @@ describe('aggregate SQL', () => {
       ['ForbiddenException', 'User: arn:aws:sts::111122223333:assumed-role/app/s3 is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:111122223333:abc/prod/GET/x'],
     ];
     const ui = { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/app/s', accountId: '111122223333', sessionContext: { sessionIssuer: { arn: 'arn:aws:iam::111122223333:role/app' } } };
-    const pick = (m: ReturnType<typeof mapEvent>) => ('targets' in m ? { targets: m.targets, outcome: m.outcome } : m);
+    const deniedBy = (m: string) => new RegExp(DENIED_BY).exec(m)?.[0];
+    const pick = (m: ReturnType<typeof mapEvent>) => ('targets' in m ? { targets: m.targets, outcome: m.outcome, deniedBy: m.deniedBy } : m);
     for (const [code, message] of cases) {
       const ev = { eventSource: 'dynamodb.amazonaws.com', eventName: 'GetItem', eventTime: '2024-05-01T10:00:00Z', awsRegion: 'us-east-1', errorCode: code, errorMessage: message, userIdentity: ui, requestParameters: { tableName: 'orders' } };
-      const fromRow = eventFromRow(row({ ui_type: 'AssumedRole', ui_issuer: 'arn:aws:iam::111122223333:role/app', ui_account: '111122223333', event_source: 'dynamodb.amazonaws.com', event_name: 'GetItem', error_code: code, error_message: extract(message) as string, rp_tablename: 'orders' }));
+      const columns = { error_message: extract(message), denied_by: deniedBy(message) };
+      const fromRow = eventFromRow(row({ ui_type: 'AssumedRole', ui_issuer: 'arn:aws:iam::111122223333:role/app', ui_account: '111122223333', event_source: 'dynamodb.amazonaws.com', event_name: 'GetItem', error_code: code, ...(columns as Record<string, string>), rp_tablename: 'orders' }));
       expect(pick(mapEvent(fromRow))).toEqual(pick(mapEvent(ev)));
     }
-    // Two sessions' denials of one call are one row.
+    // Two sessions' denials of one call by one policy type are one row; the policy type is a column of its own.
     expect(extract(cases[0][1])).toBe(extract(cases[1][1]));
     expect(extract(cases[0][1])).toBe(`is not authorized to perform: dynamodb:GetItem on resource: ${table}`);
+    expect(deniedBy(cases[0][1])).toBe('because no identity-based policy allows');
+    expect(deniedBy(cases[1][1])).toBe('with an explicit deny in a service control policy');
+    expect(deniedBy('... due to an explicit deny in a Service Control Policy')).toBe('due to an explicit deny in a Service Control Policy');
+    expect(pick(mapEvent(eventFromRow(row({ ui_type: 'AssumedRole', ui_issuer: 'arn:aws:iam::111122223333:role/app', ui_account: '111122223333', event_source: 'dynamodb.amazonaws.com', event_name: 'GetItem', error_code: 'AccessDeniedException', denied_by: deniedBy(cases[1][1]) as string, rp_tablename: 'orders' }))))).toMatchObject({ outcome: 'denied', deniedBy: 'scp-explicit' });
     expect(pick(mapEvent(eventFromRow(row({ ui_type: 'AssumedRole', ui_issuer: 'arn:aws:iam::111122223333:role/app', ui_account: '111122223333', event_source: 'dynamodb.amazonaws.com', event_name: 'GetItem', error_code: 'ForbiddenException', error_message: extract(cases[6][1]) as string }))))).toMatchObject({ outcome: 'denied', targets: [{ action: 'execute-api:Invoke' }] });
+  });
+
+  test('a query on an index comes back on the index ARN (indexName is a column)', () => {
+    const { sql } = aggregateQuery({ dialect: 'athena', from: 'x', since, contextKeys: [] });
+    expect(sql).toContain("json_extract_scalar(requestparameters, '$.indexName') AS rp_indexname");
+    const agg = new UsageAggregator();
+    const ui = { ui_type: 'AssumedRole', ui_issuer: 'arn:aws:iam::111122223333:role/app', ui_account: '111122223333', event_source: 'dynamodb.amazonaws.com', event_name: 'Query', rp_tablename: 'orders' };
+    addRows(agg, [row(ui), row({ ...ui, rp_indexname: 'by-date' })], [], 'q');
+    expect(agg.summary().records.map((r) => r.resource)).toEqual(['arn:aws:dynamodb:us-east-1:111122223333:table/orders', 'arn:aws:dynamodb:us-east-1:111122223333:table/orders/index/by-date']);
   });
 
   test('PartiQL rows carry only the statement verb, which decides the action', () => {

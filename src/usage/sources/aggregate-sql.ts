@@ -23,7 +23,7 @@ const rp = (key: string): Column => {
 };
 
 /** Request parameters the resource mapping reads (resources.ts), object keys excepted: those are O(objects). */
-export const RESOURCE_PARAMETERS = ['bucketName', 'tableName', 'functionName', 'queueUrl', 'topicArn', 'secretId', 'destinationKeyId', 'statement'];
+export const RESOURCE_PARAMETERS = ['bucketName', 'tableName', 'indexName', 'functionName', 'queueUrl', 'topicArn', 'secretId', 'destinationKeyId', 'statement'];
 
 /**
  * The part of a denial's message that the mapping reads (map-event.ts: "is not authorized to perform: <action> on
@@ -31,6 +31,13 @@ export const RESOURCE_PARAMETERS = ['bucketName', 'tableName', 'functionName', '
  * grouping by it would make a row per session (an ECS task, an instance) for every denied call.
  */
 export const NOT_AUTHORIZED = `is not authorized to perform(?::? [a-z0-9-]+:[A-Za-z0-9*]+(?: on resource:? arn:[^\\s"]+)?)?`;
+
+/**
+ * The part of a denial's message that names the policy type that denied it (map-event.ts, deniedBy): "because no
+ * <type> allows" or "with an explicit deny in a <type>" (SCPs: "due to an explicit deny in a Service Control
+ * Policy"). A column of its own: the denials of one call by an SCP and by the identity policy are different rows.
+ */
+export const DENIED_BY = `(because no [A-Za-z -]+ allows|(with|due to) an explicit deny in [A-Za-z -]*([Pp]olicy|[Bb]oundary))`;
 
 /**
  * The identity columns: enough to normalise any principal type (principal.ts) without grouping by session:
@@ -60,6 +67,7 @@ const EVENT: Column[] = [
   { alias: 'error_code', lake: 'errorCode', athena: 'errorcode' },
   // Only what a denial's message says of the action IAM checked. Other messages would split rows for nothing.
   { alias: 'error_message', lake: `regexp_extract(errorMessage, '${NOT_AUTHORIZED}')`, athena: `regexp_extract(errormessage, '${NOT_AUTHORIZED}')` },
+  { alias: 'denied_by', lake: `regexp_extract(errorMessage, '${DENIED_BY}')`, athena: `regexp_extract(errormessage, '${DENIED_BY}')` },
   { alias: 'region', lake: 'awsRegion', athena: 'awsregion' },
   { alias: 'recipient_account', lake: 'recipientAccountId', athena: 'recipientaccountid' },
   // The first resource, except an object's: S3 data events list the object first ("AWS::S3::Object", its ARN
@@ -207,7 +215,8 @@ export function eventFromRow(row: Record<string, string | undefined>): Record<st
     eventType: v('event_type'),
     eventTime: v('first_seen'),
     errorCode: v('error_code'),
-    errorMessage: v('error_message'),
+    // What the query kept of a denial's message: the action and resource, then the policy type that denied it.
+    errorMessage: [v('error_message'), v('denied_by')].filter((x) => x !== undefined).join(' ') || undefined,
     awsRegion: v('region'),
     recipientAccountId: v('recipient_account'),
     sourceIPAddress: v('ctx_sourceip'),
