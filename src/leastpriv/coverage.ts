@@ -2,7 +2,7 @@
 // sources said about trails. Event selectors are not in the logs themselves; we infer from what arrived.
 import { arnMatches } from '../analysis/evaluate/match.js';
 import type { UsageSourceReport, UsageSummary } from '../model.js';
-import { dataFamily, dataResourceKey, type DataFamily } from './families.js';
+import { accountWide, dataFamily, dataResourceKey, isDataEvent, loggedBy, type DataFamily } from './families.js';
 import type { LogCoverage } from './types.js';
 
 /**
@@ -23,21 +23,29 @@ export interface DataEventIndex {
 
 const MAX_LISTED = 50;
 
+/**
+ * The families schemas/report.schema.json enumerates for `coverage.dataEvents[].family`. Events of the other families
+ * still decide unknown versus unused (and the "why" says so); they are listed here once the schema names them.
+ */
+const SCHEMA_FAMILIES = new Set<DataFamily>(['s3-object', 'lambda-invoke', 'dynamodb-item', 'sqs-message', 'sns-publish']);
+
 export function indexDataEvents(usage: UsageSummary): DataEventIndex {
   const seen = new Map<DataFamily, Set<string>>();
   for (const r of usage.records) {
     const family = dataFamily(r.action);
+    if (!family || !isDataEvent(family, r.eventName)) continue;
     // An object call whose key is not known still shows that the bucket's data events were logged.
-    const resource = r.resource ?? r.bucket;
-    if (!family || !resource) continue;
+    const resource = accountWide(family) ? '*' : (r.resource ?? r.bucket);
+    if (!resource) continue;
     let set = seen.get(family);
     if (!set) seen.set(family, (set = new Set()));
     set.add(dataResourceKey(family, resource));
   }
   const dataEvents = [...seen.entries()]
+    .filter(([family]) => SCHEMA_FAMILIES.has(family))
     .map(([family, set]) => ({ family, resources: [...set].sort().slice(0, MAX_LISTED) }))
     .sort((a, b) => a.family.localeCompare(b.family));
-    const scoped = usage.sources.some((s) => (s.skipped ?? 0) > 0);
+  const scoped = usage.sources.some((s) => (s.skipped ?? 0) > 0);
   const trails = trailLines(usage.sources);
   if (scoped) trails.push('records naming none of the change\'s subjects or data resources were read but not mapped (cloudtrail.scope: subjects): data events seen are those on the change\'s resources');
   return { seen, coverage: { sources: usage.sources.map((s) => s.id), dataEvents, trails }, scoped };
@@ -63,32 +71,23 @@ function trailLines(sources: UsageSourceReport[]): string[] {
 
 /**
  * Whether data events of `family` were logged for everything a grant pattern names: true only when
- * the pattern names one resource (no wildcard in its name) and events for it arrived.
+ * the pattern names one resource (no wildcard in its name) and events for it arrived (or, for types without
+ * resource ARNs, when any event of the family arrived).
  */
 export function dataEventsLoggedFor(index: DataEventIndex, family: DataFamily, pattern: string): boolean {
-  const seen = index.seen.get(family);
-  if (!seen || !seen.size) return false;
+  const sets = loggedBy(family)
+    .map((f) => index.seen.get(f))
+    .filter((s): s is Set<string> => !!s?.size);
+  if (!sets.length) return false;
+  if (accountWide(family)) return true;
   if (family === 's3-object') {
     const bucket = /^arn:[^:]*:s3:::([^/]*)/.exec(pattern)?.[1];
-    return !!bucket && !/[*?$]/.test(bucket) && seen.has(bucket);
+    return !!bucket && !/[*?$]/.test(bucket) && sets.some((s) => s.has(bucket));
   }
   const key = dataResourceKey(family, pattern);
   if (/[*?$]/.test(key)) return false;
-  for (const k of seen) if (k === key || arnMatches(key, k)) return true;
+  for (const seen of sets) for (const k of seen) if (k === key || arnMatches(key, k)) return true;
   return false;
 }
 
-export function familyLabel(family: DataFamily): string {
-  switch (family) {
-    case 's3-object':
-      return 'S3 object-level (data) events';
-    case 'lambda-invoke':
-      return 'Lambda Invoke (data) events';
-    case 'dynamodb-item':
-      return 'DynamoDB item-level (data) events';
-    case 'sqs-message':
-      return 'SQS message (data) events';
-    case 'sns-publish':
-      return 'SNS Publish (data) events';
-  }
-}
+export { familyLabel } from './families.js';

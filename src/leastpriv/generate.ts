@@ -11,7 +11,7 @@ import { leastPrivilege } from './index.js';
 import type { SuggestedPolicyType } from './types.js';
 
 export const GENERATE_HELP = `generate options (a least-privilege policy for one principal from its usage):
-  --subject <arn>        the role, user or group (as mapped by the config's subjects)
+  --subject <arn>        the role or user (as mapped by the config's subjects; a group's usage is unknown)
   --policies <dir>       a folder of policies (its .iam-policy-gate.yml is the config), or
   --base/--head          a change, as for check (the subject's head policies are the current ones)
   --cloudtrail <path>    CloudTrail log file or folder; repeatable (or cloudtrail path sources in the config)
@@ -86,7 +86,13 @@ export async function generateCommand(args: string[], out: (s: string) => void, 
     }
     const { suggestion, unused } = leastPrivilege(s, usage, { ...config.leastPrivilege, policyType, includeNew: true });
     if (!suggestion) {
-      const why = !['role', 'user', 'group'].includes(s.subject.type) ? `is a ${s.subject.type}: suggestions are for roles, users and groups` : unused ? 'has no usage in the window' : 'has no identity policy on the head side';
+      const why = !['role', 'user', 'group'].includes(s.subject.type)
+        ? `is a ${s.subject.type}: suggestions are for roles and users`
+        : s.subject.type === 'group'
+          ? "is a group: its members make the calls, under their own ARNs, and group membership is not known, so its usage is unknown (suggest for each member user or role instead)"
+          : unused
+            ? 'has no usage in the window'
+            : 'has no identity policy on the head side';
       throw new UsageError(`${s.subject.id} ${why}: nothing to suggest`);
     }
 

@@ -40,6 +40,8 @@ export function leastPrivilege(s: SubjectPolicies, usage: UsageSummary, opts: Le
   const records = recordsFor(s.subject, usage.records);
   const unused = unusedAccess(s.subject, compileDocuments(grants), records, usage, dataEventIndex(usage));
   if (!PRINCIPALS.has(s.subject.type)) return { unused };
+  // A group's usage is unknown (its members make the calls): a suggestion from it would remove access they use.
+  if (s.subject.type === 'group') return { unused };
   const identity = ofKind(s.head, 'identity');
   if (!identity.length || !records.length) return { unused };
   const guards = [...(s.guards?.head ?? []), ...s.head];

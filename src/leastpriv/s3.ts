@@ -110,6 +110,22 @@ function callerIs(entry: PrincipalEntry, r: UsageRecord): boolean {
   return r.principal === entry.value;
 }
 
+/**
+ * The account of a caller known only by its account: cross-account events whose `userIdentity.type` is
+ * "AWSAccount" carry no ARN and are read as the account root (usage/principal.ts). Such a caller may be any role
+ * or user of that account. A real root caller (type "Root") is not one.
+ */
+function accountOnlyCaller(r: UsageRecord): string | undefined {
+  if (r.principalType === 'Root' || !r.principal.endsWith(':root')) return undefined;
+  return accountOf(r.principal);
+}
+
+/** The account of a role or user ARN a bucket policy names (not an account or its root). */
+function principalAccount(entry: PrincipalEntry): string | undefined {
+  if (entry.type !== 'AWS' || accountOf(entry.value)) return undefined;
+  return /^arn:[^:]*:(?:iam|sts)::(\d{12}):/.exec(entry.value)?.[1];
+}
+
 /** Bucket policies: the bucket itself, and each principal the Allow statements name. */
 export function s3BucketPolicyUse(subject: SubjectRef, grants: CompiledStatement[], records: UsageRecord[], index: DataEventIndex): S3UnusedReport | undefined {
   const bucket = subject.arn ? bucketOf(subject.arn) : undefined;
@@ -129,14 +145,33 @@ export function s3BucketPolicyUse(subject: SubjectRef, grants: CompiledStatement
       grant(p.tally, s);
     }
   }
+  // Calls by callers known only by their account: each may be any principal of that account.
+  const byAccount = new Map<string, Tally>();
   for (const r of records) {
     use(whole, r);
     for (const p of byPrincipal.values()) if (callerIs(p.entry, r)) use(p.tally, r);
+    const account = accountOnlyCaller(r);
+    if (account) {
+      const t = byAccount.get(account) ?? newTally();
+      byAccount.set(account, t);
+      use(t, r);
+    }
   }
   const principals: S3PrincipalUse[] = [...byPrincipal.values()]
     .map(({ entry, tally }) => {
       const granted = [...tally.granted.values()].flatMap((s) => [...s]);
-      const status: S3PrincipalUse['status'] = tally.calls > 0 ? 'active' : dataSeen || granted.every((a) => !dataFamily(a)) ? 'stale' : 'unknown';
+      const account = principalAccount(entry);
+      const byItsAccount = account ? byAccount.get(account) : undefined;
+      let status: S3PrincipalUse['status'] = tally.calls > 0 ? 'active' : dataSeen || granted.every((a) => !dataFamily(a)) ? 'stale' : 'unknown';
+      let why = status === 'unknown' ? `no S3 object-level (data) events were seen for ${bucket}: its object calls cannot be known` : undefined;
+      if (status !== 'active' && byItsAccount) {
+        // Never stale: the calls its account made may be its own.
+        status = 'unknown';
+        const classes = sortClasses(byItsAccount.used);
+        why =
+          `account ${account} made ${byItsAccount.calls} call(s) on ${bucket}${classes.length ? ` (${classes.join(', ')})` : ''}` +
+          `${byItsAccount.lastSeen ? `, last ${byItsAccount.lastSeen.slice(0, 10)}` : ''}, logged by account only (userIdentity type AWSAccount): they may be this principal's`;
+      }
       return {
         principal: entry.value,
         granted: sortClasses(tally.granted.keys()),
@@ -144,7 +179,7 @@ export function s3BucketPolicyUse(subject: SubjectRef, grants: CompiledStatement
         calls: tally.calls,
         ...(tally.lastSeen ? { lastSeen: tally.lastSeen } : {}),
         status,
-        ...(status === 'unknown' ? { why: `no S3 object-level (data) events were seen for ${bucket}: its object calls cannot be known` } : {}),
+        ...(why ? { why } : {}),
       };
     })
     .sort((a, b) => a.principal.localeCompare(b.principal));

@@ -2,6 +2,9 @@
 // is kept, on the resource the event named (generalised only as generalise.ts documents), under the
 // conditions of the statement that granted it. Calls the current policy, an SCP or a boundary denies
 // are never suggested; config `exclude` patterns are dropped and `allow` patterns kept as granted now.
+// A call CloudTrail shows succeeded was not denied by the identity policy in force then: when the current
+// policy as evaluated denies it, either the change narrows it or the model misreads the call (its resource or
+// context), so the current statements that may grant it are kept as written rather than the call dropped.
 import { ActionSet, lookupAction } from '../catalog/catalog.js';
 import { compileDocuments, conditionText } from '../analysis/compile.js';
 import { evaluate, type EvaluationInput, type StatementHit } from '../analysis/evaluate/evaluate.js';
@@ -64,8 +67,31 @@ export function suggestPolicy(input: SuggestInput): SuggestedPolicy {
     return e;
   };
 
-  const tally = { denied: new Map<string, number>(), guardDenied: new Map<string, number>(), excluded: new Map<string, number>(), noResource: new Set<string>() };
+  const tally = {
+    denied: new Map<string, number>(),
+    guardDenied: new Map<string, number>(),
+    excluded: new Map<string, number>(),
+    noResource: new Set<string>(),
+    keptAsWritten: new Map<string, number>(),
+    grantedElsewhere: new Map<string, number>(),
+  };
   const bump = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n);
+  const compiled = compileDocuments(current);
+  /** A successful call the model denies: keep every Allow statement naming its action, as written. */
+  const keepGranting = (action: string, count: number) => {
+    const index = lookupAction(action)?.index;
+    const granting = index === undefined ? [] : compiled.filter((s) => s.effect === 'Allow' && s.actions.has(index));
+    if (!granting.length) {
+      // No identity statement names it: a resource policy naming the principal granted it, or the policy in force is not this one.
+      bump(tally.grantedElsewhere, action, count);
+      return;
+    }
+    bump(tally.keptAsWritten, action, count);
+    for (const s of granting) {
+      if (s.notResource) entryOf(groupFor(s.stmt.conditions, 'not', s.resources), action);
+      else for (const r of s.resources) entryOf(groupFor(s.stmt.conditions, 'resources'), action).kept.add(r);
+    }
+  };
   const pairs = new Set<string>();
 
   for (const record of input.records) {
@@ -78,8 +104,10 @@ export function suggestPolicy(input: SuggestInput): SuggestedPolicy {
     }
     const request = requestFor(record, keys);
     const result = evaluate(request, { identity: current });
+    const succeeded = record.outcome === 'allowed';
     if (isDenied(result.decision)) {
-      bump(tally.denied, action, record.count);
+      if (succeeded) keepGranting(action, record.count);
+      else bump(tally.denied, action, record.count);
       continue;
     }
     if (guarded && isDenied(evaluate(request, guardInput()).decision)) {
@@ -193,7 +221,14 @@ function keptDenies(current: PolicyDocument[], allows: SuggestedStatement[]): Su
 }
 
 function notesFor(
-  t: { denied: Map<string, number>; guardDenied: Map<string, number>; excluded: Map<string, number>; noResource: Set<string> },
+  t: {
+    denied: Map<string, number>;
+    guardDenied: Map<string, number>;
+    excluded: Map<string, number>;
+    noResource: Set<string>;
+    keptAsWritten: Map<string, number>;
+    grantedElsewhere: Map<string, number>;
+  },
   allowListed: string[],
   documents: number,
   policyType: SuggestedPolicyType,
@@ -209,6 +244,18 @@ function notesFor(
   else if (!documents) notes.push('no call in the window is allowed by the current policy: nothing to suggest');
   if (t.denied.size) notes.push(`${calls(t.denied)} call(s) the current policy denies are not suggested: ${list(t.denied)}`);
   if (t.guardDenied.size) notes.push(`${calls(t.guardDenied)} call(s) an SCP or the permissions boundary denies are not suggested: ${list(t.guardDenied)}`);
+  if (t.keptAsWritten.size) {
+    notes.push(
+      `${calls(t.keptAsWritten)} call(s) CloudTrail shows succeeded are denied by the current policy as evaluated here (the change narrows that access, ` +
+        `or the call's resource or context is misread): the statements that may grant them are kept as written: ${list(t.keptAsWritten)}`,
+    );
+  }
+  if (t.grantedElsewhere.size) {
+    notes.push(
+      `${calls(t.grantedElsewhere)} call(s) CloudTrail shows succeeded are named by no Allow statement of the current policy ` +
+        `(a resource policy naming the principal granted them, another policy did, or the change removes them): not suggested: ${list(t.grantedElsewhere)}`,
+    );
+  }
   if (t.excluded.size) notes.push(`${calls(t.excluded)} call(s) left out by least-privilege.exclude: ${list(t.excluded)}`);
   if (t.noResource.size) notes.push(`the events do not name a resource for ${list(t.noResource)}: the current statement's resources are kept`);
   if (allowListed.length) notes.push(`kept by least-privilege.allow as currently granted: ${list(allowListed)}`);

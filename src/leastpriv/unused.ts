@@ -1,6 +1,7 @@
 // Granted but unused access over the CloudTrail window, per subject. An action counts as used when the
 // subject called it at least once, whatever the outcome (a denied call still shows the need). Actions the
-// logs cannot show (data events not seen, never-logged actions) are "unknown", not "unused".
+// logs cannot show (data events not seen, never-logged actions) are "unknown", not "unused"; so is everything a
+// group grants, since its members make the calls and membership is not known.
 import { actionById, lookupAction } from '../catalog/catalog.js';
 import { allowedActions, type CompiledStatement } from '../analysis/compile.js';
 import type { AccessLevel, SubjectRef, UsageRecord, UsageSummary } from '../model.js';
@@ -28,8 +29,13 @@ export function grantedResources(stmts: CompiledStatement[]): Map<number, Set<st
   return out;
 }
 
+/** Why a group's grants are all unknown. */
+export const GROUP_WHY =
+  'a group makes no calls of its own: its members do, under their own user ARNs, and group membership is not known here, so this access may be in use';
+
 /** Why a granted, never-called action may still be in use, or undefined when "unused" is a fair claim. */
 function unknownWhy(action: string, patterns: Iterable<string>, index: DataEventIndex, subject: SubjectRef): string | undefined {
+  if (subject.type === 'group') return GROUP_WHY;
   const never = neverRecorded(action);
   if (never) return never;
   const family = dataFamily(action);
@@ -92,9 +98,11 @@ export function unusedAccess(subject: SubjectRef, grants: CompiledStatement[], r
     }
   }
   const notes: string[] = [];
+  if (subject.type === 'group') notes.push("the subject is a group: its members' calls are not attributed to it (membership is not known), so none of its access is reported unused");
   if (!usage.complete) notes.push('the usage is incomplete (a source failed or was cut short): unused may be overstated');
   const window = usage.window;
-  const s3 = subject.type === 'bucket' ? s3BucketPolicyUse(subject, grants, records, index) : s3IdentityUse(grants, records, index);
+  const s3 =
+    subject.type === 'bucket' ? s3BucketPolicyUse(subject, grants, records, index) : subject.type === 'group' ? undefined : s3IdentityUse(grants, records, index);
   return {
     window: { ...(window.start ? { start: window.start } : {}), ...(window.end ? { end: window.end } : {}) },
     grantedActions: resources.size,
