@@ -164,6 +164,37 @@ export function accountOnlyCover(principal: PrincipalBlock | undefined, head: Pr
   return { what, account };
 }
 
+/**
+ * Does NotPrincipal entry `outer` leave out every caller `inner` leaves out? Only the same entry (an account
+ * id and its `:root` ARN are the same) or "*": leaving out is by exact name, never by account or role.
+ */
+function sameNotPrincipalEntry(outer: PrincipalEntry, inner: PrincipalEntry): boolean {
+  const ov = outer.value.trim();
+  const iv = inner.value.trim();
+  if (outer.type === 'AWS' && ov === '*') return true;
+  if (outer.type !== inner.type) return false;
+  if (outer.type === 'Service') return ov.toLowerCase() === iv.toLowerCase();
+  if (ov === iv) return true;
+  const acct = outer.type === 'AWS' ? accountEntry(ov) : undefined;
+  return acct !== undefined && accountEntry(iv) === acct;
+}
+
+const ROLE_ENTRY = /^arn:([a-z-]+):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/;
+const SESSION_ENTRY = /^arn:([a-z-]+):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/;
+
+/**
+ * A role ARN in a NotPrincipal that names no session of the role leaves no caller out: every call a role makes
+ * is made by one of its sessions, which only its own ARN leaves out (the role is only checked beside it).
+ */
+function idleRoleEntry(e: PrincipalEntry, all: PrincipalEntry[]): boolean {
+  const r = e.type === 'AWS' ? ROLE_ENTRY.exec(e.value.trim()) : null;
+  if (!r) return false;
+  return !all.some((x) => {
+    const m = x.type === 'AWS' ? SESSION_ENTRY.exec(x.value.trim()) : null;
+    return !!m && m[1] === r[1] && m[2] === r[2] && m[3] === r[3];
+  });
+}
+
 /** Could one caller match both entries? Sound: true unless provably not. */
 function entriesMayOverlap(a: PrincipalEntry, b: PrincipalEntry): boolean {
   if ((a.type === 'AWS' && a.value.trim() === '*') || (b.type === 'AWS' && b.value.trim() === '*')) return true;
@@ -190,10 +221,13 @@ export function principalCovers(principal: PrincipalBlock | undefined, notPrinci
   }
   if (notPrincipal) {
     if (notPrincipal.any) return false;
-    // Everyone but N covers the head's callers when none of them can be in N. Which callers each
-    // NotPrincipal leaves out is a match, not a grant: an account leaves out its principals.
+    // Everyone but N covers the head's callers when none of them can be in N. A NotPrincipal leaves out
+    // only the callers it names themselves (an account only its root, a role none of its sessions:
+    // evaluate/principal.ts matchNotPrincipal), so everyone but N covers everyone but H only when H
+    // names every entry of N that can leave someone out (a role ARN does only beside a session of it).
     if (head.any || head.except) {
-      return !!head.except && notPrincipal.entries.every((n) => head.except!.some((x) => entryCovers(x, n, { match: true })));
+      const n = notPrincipal.entries;
+      return !!head.except && n.every((e) => idleRoleEntry(e, n) || head.except!.some((x) => sameNotPrincipalEntry(x, e)));
     }
     return !!head.entry && notPrincipal.entries.every((n) => !entriesMayOverlap(n, head.entry!));
   }

@@ -1,7 +1,9 @@
+import { inertActions } from './applicable.js';
 import { ActionSet, actionById, allActionCount } from '../catalog/catalog.js';
 import type { NewAccessItem, PolicyDocument, SubjectRef } from '../model.js';
 import { compileDocuments, renderConditions, type CompiledStatement } from './compile.js';
 import { parseOperator } from './evaluate/conditions.js';
+import { RCP_SERVICES } from './evaluate/rcp-services.js';
 import { hasWildcard } from './evaluate/glob.js';
 import { actionMatches, arnMatches, globContains, splitArn } from './evaluate/match.js';
 import { hasVariables } from './evaluate/variables.js';
@@ -134,6 +136,8 @@ export function compareAccess(
     const c = g.stmt;
     const denied = coveringDenies(headDenies, g);
     let live = isEmptySet(denied) ? c.actions : c.actions.minus(denied);
+    // Actions the grant's resource cannot name (s3:GetObject on a bucket ARN) grant nothing there (applicable.ts).
+    if (g.resource.kind === 'in') live = live.minus(inertActions(live, g.resource.pattern));
     if (isEmptySet(live)) continue;
     if (guards) {
       let blocked = live;
@@ -444,6 +448,12 @@ function witness(resource: ResourceScope, near: CompiledStatement[]): string | u
 
 const noGuards: CompiledGuards = { scps: [], rcps: [], boundary: [] };
 
+/** The catalogue actions of the services RCPs govern (rcp-services.ts): an RCP denies nothing else. */
+let rcpActionSet: ActionSet | undefined;
+function rcpActions(): ActionSet {
+  return (rcpActionSet ??= ActionSet.fromPatterns(RCP_SERVICES.map((s) => `${s}:*`)).set);
+}
+
 /** A grant of an identity policy (no principal): the subject's own requests, which SCPs and boundaries govern. */
 function ownGrant(g: Grant): boolean {
   return !g.principal.any && !g.principal.entry && !g.principal.except;
@@ -453,7 +463,7 @@ function ownGrant(g: Grant): boolean {
  * Guards (SCPs, RCPs, permissions boundary) deny an action of the grant for every request.
  * Allow-lists: a boundary allows only what its Allows name; an SCP level too, but one with no Allow
  * at all is read as holding FullAWSAccess; an RCP level always holds RCPFullAWSAccess (customer
- * RCPs can only Deny), so only its Denies count.
+ * RCPs can only Deny), so only its Denies count, and only on the services RCPs govern (RCP_SERVICES).
  */
 function guardDenied(guards: CompiledGuards, g: Grant): ActionSet {
   const identity = ownGrant(g);
@@ -461,14 +471,17 @@ function guardDenied(guards: CompiledGuards, g: Grant): ActionSet {
   // resource by other principals, but never AWS service principals, which "*" and NotPrincipal include.
   const e = g.principal.entry;
   const rcpApplies = !!e && e.type !== 'Service' && !(e.type === 'AWS' && e.value.trim() === '*');
-  const layers = [
+  const layers: Array<{ layer: CompiledStatement[]; allowList: boolean; only?: ActionSet }> = [
     ...(identity ? [{ layer: guards.scps, allowList: guards.scps.some((x) => x.effect === 'Allow') }, { layer: guards.boundary, allowList: true }] : []),
-    ...(rcpApplies ? [{ layer: guards.rcps, allowList: false }] : []),
+    ...(rcpApplies ? [{ layer: guards.rcps, allowList: false, only: rcpActions() }] : []),
   ].filter((l) => l.layer.length > 0);
   let denied = ActionSet.empty();
-  for (const { layer, allowList } of layers) {
-    // An explicit Deny in the layer that covers the grant.
-    for (const d of layer) if (d.effect === 'Deny' && meets(d.actions, g.stmt.actions) && guardStatementCovers(d, g)) denied = denied.union(d.actions);
+  for (const { layer, allowList, only } of layers) {
+    // An explicit Deny in the layer that covers the grant; an RCP's only on the services RCPs govern.
+    for (const d of layer) {
+      if (d.effect !== 'Deny' || !meets(d.actions, g.stmt.actions) || !guardStatementCovers(d, g)) continue;
+      denied = denied.union(only ? d.actions.intersect(only) : d.actions);
+    }
     // An allow-list layer: what no Allow of the layer might allow is denied.
     if (!allowList) continue;
     let mayAllow = ActionSet.empty();

@@ -70,7 +70,8 @@ function inputFor(subject: SubjectRef, docs: PolicyDocument[], record: UsageReco
   };
   if (subject.type === 'bucket') {
     const bucketAccount = subject.arn?.split(':')[4] || undefined;
-    return { identity: [], resource: docs, rcps: level('rcp'), principalAccount: record.account, resourceAccount: bucketAccount || record.account };
+    // The caller's permissions boundary is not known here (a Deny with NotPrincipal always denies a caller with one).
+    return { identity: [], resource: docs, rcps: level('rcp'), principalAccount: record.account, resourceAccount: bucketAccount || record.account, callerBoundary: 'unknown' };
   }
   return { identity: docs, scps: level('scp'), boundary: guards.filter((d) => d.kind === 'boundary') };
 }
@@ -80,18 +81,29 @@ export function requestFor(record: UsageRecord, keys: string[]): RequestContext 
   const context: RequestContext['context'] = {};
   // Keys the policies test that the event did not carry are unknown, not absent: the log cannot tell.
   for (const k of keys) context[k] = Object.prototype.hasOwnProperty.call(record.context, k) ? record.context[k] : undefined;
+  const service = record.principalType === 'AWSService';
   return {
     action: record.action,
     resource: record.resource,
-    principal: { arn: record.principal, account: record.account, type: record.principalType === 'AWSService' ? 'Service' : 'AWS' },
+    principal: { arn: record.principal, account: record.account, type: service ? 'Service' : 'AWS', ...(service ? {} : { caller: callerOf(record) }) },
     context,
   };
 }
 
 /**
+ * Whether the record's principal is the caller itself, for NotPrincipal: a user or the root is; an assumed-role
+ * record is normalised to its role, which the evaluator reads as a session of the role with an unknown name (the
+ * caller NotPrincipal must name). Any other record (federated, cross-account, unknown) only stands for its caller.
+ */
+function callerOf(record: UsageRecord): 'exact' | 'unknown' {
+  return record.principalType === 'IAMUser' || record.principalType === 'Root' || record.principalType === 'AssumedRole' ? 'exact' : 'unknown';
+}
+
+/**
  * Replays a subject's usage against its base and head policies.
  * - allowed calls that base allows and head does not: predicted new AccessDenied;
- * - denied calls that head allows: fixed denials;
+ * - denied calls that head allows: fixed denials, unless the denial's message names a policy type the subject's
+ *   policies are not (an SCP, a permissions boundary ...: see unfixableDenial), which are said as undecided;
  * - either side undecided (a condition the log cannot evaluate, an unknown resource): undecided, never "allowed".
  * For a bucket policy, a same-account caller may also be allowed by its own identity policy, which
  * the gate does not see: such predictions are marked as depending on it.
@@ -119,8 +131,8 @@ export function replay(
     }
     return resource;
   };
-  const add = (list: ReplayItem[], it: ReplayItem, pattern: string | undefined) => {
-    const key = `${it.kind}|${it.principal}|${it.action}|${pattern ?? ''}|${it.base}|${it.head}`;
+  const add = (list: ReplayItem[], it: ReplayItem, pattern: string | undefined, apart = '') => {
+    const key = `${it.kind}|${it.principal}|${it.action}|${pattern ?? ''}|${it.base}|${it.head}|${apart}`;
     const g = groups.get(key);
     if (!g) {
       const entry = { ...it, resource: pattern, resources: new Set(it.resource ? [it.resource] : []) };
@@ -188,8 +200,13 @@ export function replay(
       else add(summary.predicted, item('predicted-denied', withError(sameAccountNote(subject, record, h.decision))), pattern);
     } else if (record.outcome === 'denied') {
       const pattern = patternOf(h.deciding, record.resource, 'head');
-      if (h.decision === 'allow' && b.decision !== 'allow') add(summary.fixed, item('fixed-denied'), pattern);
-      else if (h.decision === 'undecided' && b.decision !== 'allow') add(summary.undecided, item('undecided', h.reason), pattern);
+      if (b.decision === 'allow' || (h.decision !== 'allow' && h.decision !== 'undecided')) continue;
+      // The message names the policy type that denied the call: one this change does not touch (an SCP, a
+      // permissions boundary ...) denies it still, whatever head allows. Said, never counted as fixed.
+      const notFixable = unfixableDenial(subject, record.deniedBy);
+      if (notFixable) add(summary.undecided, item('undecided', notFixable), pattern, record.deniedBy);
+      else if (h.decision === 'allow') add(summary.fixed, item('fixed-denied'), pattern);
+      else add(summary.undecided, item('undecided', h.reason), pattern);
     }
   }
   for (const g of groups.values()) {
@@ -201,6 +218,34 @@ export function replay(
   summary.fixed.sort(order);
   summary.undecided.sort(order);
   return summary;
+}
+
+const DENYING_POLICY: Record<string, string> = {
+  identity: 'identity-based policy',
+  scp: 'service control policy',
+  rcp: 'resource control policy',
+  boundary: 'permissions boundary',
+  session: 'session policy',
+  resource: 'resource-based policy',
+  vpce: 'VPC endpoint policy',
+};
+
+/**
+ * Why a past denial cannot be fixed by a change to this subject's policies, or undefined when it may be: the
+ * denying policy type its message names is not the subject's kind. A principal's (identity) policies fix denials
+ * by an identity-based policy; a bucket's (resource) policy fixes those by a resource-based policy and, for a caller
+ * of its own account, "no identity-based policy allows" (the bucket policy alone can grant it). A denial whose
+ * message names no type may be fixable (as before the type was read).
+ */
+export function unfixableDenial(subject: SubjectRef, deniedBy: UsageRecord['deniedBy']): string | undefined {
+  if (deniedBy === undefined) return undefined;
+  const explicit = deniedBy.endsWith('-explicit');
+  const type = explicit ? deniedBy.slice(0, -'-explicit'.length) : deniedBy;
+  const resourceSubject = subject.type === 'bucket' || subject.type === 'resource';
+  if (resourceSubject ? type === 'resource' || deniedBy === 'identity' : type === 'identity') return undefined;
+  const policy = DENYING_POLICY[type] ?? type;
+  const why = explicit ? `with an explicit deny in a${/^[aeiou]/i.test(policy) ? 'n' : ''} ${policy}` : `because no ${policy} allows it`;
+  return `denied ${why} (its error message says so): a change to this ${resourceSubject ? 'resource' : 'identity'} policy cannot fix it`;
 }
 
 /** A statement's meaning as text: positions, index and Sid left out. */

@@ -5,6 +5,7 @@ import { allowedActions, isBlanketDeny, type CompiledStatement } from './compile
 import { classifyResource } from './concreteness.js';
 import { arnContains, arnMatches } from './evaluate/match.js';
 import { globMatch } from './evaluate/glob.js';
+import { inertActions } from './applicable.js';
 
 let riskIndex: Map<number, RiskCategory[]> | undefined;
 let riskSet: ActionSet | undefined;
@@ -44,16 +45,19 @@ export function riskGrants(stmts: CompiledStatement[]): Map<string, RiskGrant> {
     if (s.effect !== 'Allow') continue;
     risky.assign(s.actions).retainAll(set).removeAll(denied);
     if (risky.isEmpty()) continue;
+    // Per resource, the actions it cannot name (s3:GetObject on a bucket ARN grants nothing: applicable.ts).
+    const inert = s.notResource ? [] : s.resources.map((r) => inertActions(risky, r));
     for (const i of risky.indices()) {
       const id = actionById(i).id;
       let grant = out.get(id);
       if (!grant) out.set(id, (grant = { action: id, categories: index.get(i)!, resources: new Map(), conditionalOnly: new Set() }));
-      for (const r of s.resources) {
+      for (const [ri, r] of s.resources.entries()) {
+        if (inert[ri]?.has(i)) continue;
         const key = s.notResource ? '*' : r;
         if (!grant.resources.has(key)) {
           grant.resources.set(key, s.loc);
           if (s.conditional) grant.conditionalOnly.add(key);
-        } else if (!s.conditional) grant.conditionalOnly.delete(key);
+        } else if (!s.conditional && grant.conditionalOnly.delete(key)) grant.resources.set(key, s.loc); // the grant without conditions is the one to show
       }
     }
   }

@@ -1,6 +1,7 @@
 import type { GateConfig } from '../config/types.js';
 import type { Finding, NewAccessItem, PolicyDocument, SubjectAnalysis, SubjectPolicies, UsageSummary } from '../model.js';
-import { compileDocuments } from './compile.js';
+import { allowedActions, compileDocuments, type CompiledStatement } from './compile.js';
+import { lookupAction } from '../catalog/catalog.js';
 import { classifyResource, concreteness } from './concreteness.js';
 import { actionDelta } from './delta.js';
 import { accessNotGranted, publicAccess } from './local-checks.js';
@@ -74,7 +75,7 @@ export function analyseSubject(s: SubjectPolicies, config: GateConfig, usage?: U
     });
   }
   for (const combo of newEscalationCombos(baseGrants, headGrants)) {
-    const loc = headGrants.find((st) => st.effect === 'Allow')?.loc;
+    const loc = completingStatement(combo.actions, baseGrants, headGrants)?.loc ?? headGrants.find((st) => st.effect === 'Allow')?.loc;
     findings.push({
       ruleId: 'privilege-escalation-path',
       severity: 'critical',
@@ -144,4 +145,16 @@ function newAccessFinding(subject: string, item: NewAccessItem): Finding {
     identity: `new-access|${subject}|${item.location.file}|${item.actions.join(',')}|${item.resource}|${item.principal ?? ''}|${item.certainty}${item.condition ? `|${item.condition}` : ''}`,
     origin: 'local',
   };
+}
+
+/**
+ * Where an escalation path was completed: the head Allow granting a combo action base did not grant (else, e.g. a
+ * PassRole condition dropped, one granting iam:PassRole), so the finding sits on the line the change added.
+ */
+function completingStatement(actions: string[], base: CompiledStatement[], head: CompiledStatement[]): CompiledStatement | undefined {
+  const ids = actions.map((a) => lookupAction(a)).filter((a): a is NonNullable<typeof a> => !!a);
+  const baseAllowed = allowedActions(base);
+  const added = ids.filter((a) => !baseAllowed.has(a.index));
+  const wanted = added.length ? added : ids.filter((a) => a.id === 'iam:PassRole');
+  return head.find((st) => st.effect === 'Allow' && wanted.some((a) => st.actions.has(a.index)));
 }

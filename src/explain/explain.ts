@@ -3,6 +3,7 @@ import { evaluate, type EvaluationInput, type RequestContext } from '../analysis
 import { evaluateCondition } from '../analysis/evaluate/conditions.js';
 import { evaluateStatement, type EvaluatedHit } from '../analysis/evaluate/statement.js';
 import type { RequestPrincipal } from '../analysis/evaluate/principal.js';
+import { rcpAppliesTo } from '../analysis/evaluate/rcp-services.js';
 import type { Decision, PolicyDocument, SubjectPolicies } from '../model.js';
 import { fullAccessDocument } from '../analysis/replay.js';
 import { subjectGlob } from '../review/match.js';
@@ -16,6 +17,34 @@ const grants = (docs: PolicyDocument[]) => docs.filter((d) => d.kind === 'identi
 export function findSubject(world: ExplainWorld, id: string | undefined): SubjectPolicies | undefined {
   if (!id) return undefined;
   return world.subjects.find((s) => s.subject.id === id || s.subject.arn === id);
+}
+
+const SESSION = /^arn:([a-z-]+):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/;
+const ROLE = /^arn:([a-z-]+):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/;
+
+/**
+ * The ARNs a caller goes by in the repository: itself and, for a role session, its role (the session ARN drops
+ * the role's path: a role subject of the same account and name, else the path-less role ARN).
+ */
+function callerNames(world: ExplainWorld, arn: string): string[] {
+  const m = SESSION.exec(arn);
+  if (!m) return [arn];
+  const sameRole = (x: string | undefined) => {
+    const r = x ? ROLE.exec(x) : null;
+    return !!r && r[1] === m[1] && r[2] === m[2] && r[3] === m[3];
+  };
+  const role = world.subjects.find((s) => s.subject.type !== 'bucket' && sameRole(s.subject.arn));
+  return [arn, role?.subject.arn ?? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}`];
+}
+
+/** The caller's own subject (its identity policies), through its role for a session. */
+function callerSubject(world: ExplainWorld, arn: string | undefined): SubjectPolicies | undefined {
+  if (!arn) return undefined;
+  for (const n of callerNames(world, arn)) {
+    const s = findSubject(world, n);
+    if (s) return s;
+  }
+  return undefined;
 }
 
 function isBucketArn(arn: string | undefined): boolean {
@@ -37,9 +66,10 @@ export function layersFor(c: ExplainCase, world: ExplainWorld, side: Side, opts:
   const subjectId = c.subject ?? c.principal;
   const subject = findSubject(world, subjectId);
   const input: EvaluationInput = { identity: [] };
-  if (subject?.subject.type === 'bucket' || isBucketArn(subjectId)) {
+  const bucketSubject = subject?.subject.type === 'bucket' || isBucketArn(subjectId);
+  if (bucketSubject) {
     input.resource = grants(subject?.[side] ?? []);
-    const caller = findSubject(world, c.principal);
+    const caller = callerSubject(world, c.principal);
     if (caller && caller.subject.type !== 'bucket') input.identity = grants(caller[side]);
   } else {
     input.identity = grants(subject?.[side] ?? []);
@@ -49,7 +79,9 @@ export function layersFor(c: ExplainCase, world: ExplainWorld, side: Side, opts:
     }
   }
   const docs = world.documents[side];
-  const boundary = world.context.boundaries.filter((b) => subjectId && subjectGlob(b.subject).test(subjectId)).flatMap((b) => docs.get(b.file) ?? []);
+  // The caller's permissions boundary: the subject's, or for a bucket the caller's (through its role for a session).
+  const names = bucketSubject ? (c.principal ? callerNames(world, c.principal) : []) : subjectId ? [subjectId] : [];
+  const boundary = world.context.boundaries.filter((b) => names.some((n) => subjectGlob(b.subject).test(n))).flatMap((b) => docs.get(b.file) ?? []);
   if (boundary.length) input.boundary = boundary;
   // Each SCP or RCP file is one level of the organization: every level must allow. An RCP level always holds
   // RCPFullAWSAccess (AWS attaches it, it cannot be detached); an SCP file with no Allow is read as sitting beside
@@ -64,12 +96,13 @@ export function layersFor(c: ExplainCase, world: ExplainWorld, side: Side, opts:
   return input;
 }
 
-function layerDocs(input: EvaluationInput): Array<[string, PolicyDocument[], boolean]> {
+/** The layers of the input; with `action`, RCP levels only when its service is one RCPs govern. */
+function layerDocs(input: EvaluationInput, action?: string): Array<[string, PolicyDocument[], boolean]> {
   const out: Array<[string, PolicyDocument[], boolean]> = [['identity', input.identity, false]];
   if (input.resource) out.push(['resource', input.resource, true]);
   if (input.boundary) out.push(['boundary', input.boundary, false]);
   (input.scps ?? []).forEach((l, i) => out.push([`scp:${i}`, l, false]));
-  (input.rcps ?? []).forEach((l, i) => out.push([`rcp:${i}`, l, false]));
+  if (action === undefined || rcpAppliesTo(action)) (input.rcps ?? []).forEach((l, i) => out.push([`rcp:${i}`, l, false]));
   return out;
 }
 
@@ -78,7 +111,7 @@ export function requestFor(c: ExplainCase, layers: EvaluationInput[]): RequestCo
   const context: RequestContext['context'] = {};
   const absent = new Set((c.absent ?? []).map((k) => k.toLowerCase()));
   for (const input of layers)
-    for (const [, docs] of layerDocs(input))
+    for (const [, docs] of layerDocs(input, c.action))
       for (const d of docs) for (const s of d.statements) for (const cl of s.conditions) if (!absent.has(cl.key.toLowerCase())) context[cl.key.toLowerCase()] = undefined;
   for (const [k, v] of Object.entries(c.context)) {
     if (!absent.has(k.toLowerCase())) context[k.toLowerCase()] = v === null ? undefined : v;
@@ -94,8 +127,9 @@ function statementOf(layer: string, h: EvaluatedHit | { documentId: string; sid?
 /** Conditions of the statements that apply to the request apart from their conditions: matched, failed or unknown. */
 function conditionsOf(request: RequestContext, input: EvaluationInput): ExplainCondition[] {
   const out: ExplainCondition[] = [];
-  const prepared = { request, lowerAction: request.action.toLowerCase() };
-  for (const [layer, docs, needsPrincipal] of layerDocs(input)) {
+  // As the evaluator prepares it: a caller with a boundary is one every Deny with NotPrincipal applies to.
+  const prepared = { request, lowerAction: request.action.toLowerCase(), bounded: !!input.boundary?.length };
+  for (const [layer, docs, needsPrincipal] of layerDocs(input, request.action)) {
     for (const doc of docs) {
       for (const st of doc.statements) {
         if (st.conditions.length === 0) continue;
@@ -125,15 +159,17 @@ function layerOfHit(input: EvaluationInput, h: EvaluatedHit): string {
 
 function explainSide(request: RequestContext, input: EvaluationInput): ExplainSide {
   const result = evaluate(request, input);
+  const rcpsApply = rcpAppliesTo(request.action);
   const layers = layerDocs(input)
     .filter(([name, docs]) => name === 'identity' || docs.length > 0 || name.startsWith('scp') || name.startsWith('rcp'))
-    .map(([name, docs]) => `${name} (${docs.length})`);
+    .map(([name, docs]) => `${name} (${docs.length}${name.startsWith('rcp') && !rcpsApply ? ', not applied' : ''})`);
   return {
     decision: result.decision,
     reason: result.reason,
     deciding: (result.deciding as EvaluatedHit[]).map((h) => statementOf(layerOfHit(input, h), h)),
     conditions: conditionsOf(request, input),
     layers,
+    ...(result.notes?.length ? { notes: result.notes } : {}),
   };
 }
 

@@ -26,6 +26,7 @@ function sideLines(name: string, s: ExplainSide): string[] {
   if (s.deciding.length > 10) lines.push(`      … ${s.deciding.length - 10} more statements`);
   for (const c of s.conditions.slice(0, 20)) lines.push(conditionLine(c));
   lines.push(`      layers: ${s.layers.join(', ')}`);
+  for (const n of s.notes ?? []) lines.push(`      note: ${safe(n)}`);
   return lines;
 }
 

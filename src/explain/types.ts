@@ -48,8 +48,10 @@ export interface ExplainSide {
   deciding: ExplainStatement[];
   /** Every condition of every statement that applies to the request apart from its conditions. */
   conditions: ExplainCondition[];
-  /** The layers evaluated, with their document counts, e.g. "identity (2)". */
+  /** The layers evaluated, with their document counts, e.g. "identity (2)"; "rcp:0 (2, not applied)" for a service RCPs do not govern. */
   layers: string[];
+  /** What the evaluator left out and why, e.g. RCPs for an action of a service they do not govern. */
+  notes?: string[];
 }
 
 export interface ExplainOutcome {

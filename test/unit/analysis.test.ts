@@ -146,6 +146,32 @@ describe('high-risk changes', () => {
   });
 });
 
+describe('actions a resource cannot name grant nothing there (S3 buckets and objects)', () => {
+  const list = 'arn:aws:s3:::acme-data';
+  const objects = 'arn:aws:s3:::acme-data/*';
+  const base = c(doc([allow('s3:ListBucket', list), allow('s3:GetObject', objects)]));
+
+  test('merging the usual list and get statements is no new access and no high-risk grant', () => {
+    const merged = c(doc([allow(['s3:ListBucket', 's3:GetObject'], [list, objects])]));
+    expect(newAccess(base, merged)).toEqual([]);
+    expect(riskChanges(base, merged).added).toEqual([]);
+  });
+
+  test('an object action on a bucket ARN (or a bucket action on objects) is inert; a pattern that may name either is not', () => {
+    expect(newAccess(base, c(doc([allow('s3:ListBucket', list), allow('s3:GetObject', objects), allow('s3:DeleteObject', list)])))).toEqual([]);
+    expect(newAccess(base, c(doc([allow('s3:ListBucket', list), allow(['s3:GetObject', 's3:PutBucketPolicy'], objects)])))).toEqual([]);
+    expect(newAccess(base, c(doc([allow('s3:ListBucket', list), allow('s3:GetObject', objects), allow('s3:ListAllMyBuckets', list)])))).toEqual([]);
+    // acme-data* names the bucket acme-data-2 and objects in it: new.
+    const wide = newAccess(base, c(doc([allow(['s3:ListBucket', 's3:GetObject'], 'arn:aws:s3:::acme-data*')])));
+    expect(wide.flatMap((i) => i.actions).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+    // s3:* on the bucket: only bucket actions are new; on "*" everything.
+    const star = newAccess(base, c(doc([allow('s3:*', list), allow('s3:GetObject', objects)])));
+    expect(star.flatMap((i) => i.actions)).not.toContain('s3:GetObject');
+    expect(star.flatMap((i) => i.actions)).toContain('s3:PutBucketPolicy');
+    expect(star.flatMap((i) => i.actions)).not.toContain('s3:PutObjectAcl');
+  });
+});
+
 describe('new access', () => {
   test('identical policies: nothing new', () => {
     const p = doc([allow('s3:Get*', 'arn:aws:s3:::b/*'), allow('sqs:SendMessage', 'arn:aws:sqs:us-east-1:1:q')]);
@@ -281,6 +307,59 @@ describe('replay of CloudTrail usage', () => {
     // Nothing changed for that bucket's objects, or the head allows them all: nothing to say.
     expect(replay(subject, base, base, [records[1]]).undecided).toEqual([]);
     expect(replay(subject, base, [doc([allow('s3:GetObject', 'arn:aws:s3:::*')])], [records[1]]).undecided).toEqual([]);
+  });
+
+  test('a past denial is fixed only when the policy type that denied it is the one this change edits', () => {
+    const table = 'arn:aws:dynamodb:us-east-1:123456789012:table/t';
+    const base = [doc([allow('s3:GetObject', 'arn:aws:s3:::b/*')])];
+    const head = [doc([allow(['s3:GetObject', 'dynamodb:Query'], ['arn:aws:s3:::b/*', table])])];
+    const denied = (deniedBy: UsageRecord['deniedBy'], count: number): UsageRecord => ({ ...record('dynamodb:Query', table, 'denied', count), ...(deniedBy ? { deniedBy } : {}) });
+    const r = replay(subject, base, head, [
+      denied(undefined, 1),
+      denied('identity', 2),
+      denied('identity-explicit', 3),
+      denied('scp', 4),
+      denied('scp-explicit', 5),
+      denied('rcp-explicit', 6),
+      denied('boundary', 7),
+      denied('session', 8),
+      denied('vpce-explicit', 9),
+      denied('resource', 10),
+    ]);
+    // An identity-policy change fixes what an identity policy denied (and, as before, a denial that does not say).
+    expect(r.fixed.map((f) => [f.action, f.count])).toEqual([['dynamodb:Query', 6]]);
+    // The others are denied still, whatever head allows: said, one row per policy type, with why.
+    const notes = Object.fromEntries(r.undecided.map((u) => [u.count, u.note]));
+    expect(Object.keys(notes).map(Number).sort((a, b) => a - b)).toEqual([4, 5, 6, 7, 8, 9, 10]);
+    expect(notes[4]).toBe('denied because no service control policy allows it (its error message says so): a change to this identity policy cannot fix it');
+    expect(notes[5]).toBe('denied with an explicit deny in a service control policy (its error message says so): a change to this identity policy cannot fix it');
+    expect(notes[6]).toMatch(/^denied with an explicit deny in a resource control policy/);
+    expect(notes[7]).toMatch(/^denied because no permissions boundary allows it/);
+    expect(notes[8]).toMatch(/^denied because no session policy allows it/);
+    expect(notes[9]).toMatch(/^denied with an explicit deny in a VPC endpoint policy/);
+    expect(notes[10]).toMatch(/^denied because no resource-based policy allows it/);
+    expect(r.undecided.every((u) => u.base === 'implicit-deny' && u.head === 'allow')).toBe(true);
+    // When head still denies them, or base allowed them, nothing changed: nothing to say.
+    expect(replay(subject, base, base, [denied('scp', 4)])).toMatchObject({ fixed: [], undecided: [] });
+    expect(replay(subject, head, head, [denied('scp', 4)])).toMatchObject({ fixed: [], undecided: [] });
+  });
+
+  test("a bucket policy's change fixes denials by a resource-based policy (and a same-account caller's missing identity grant), not others", () => {
+    const bucketSubject = { type: 'bucket' as const, arn: 'arn:aws:s3:::b', id: 'arn:aws:s3:::b' };
+    const policy = (actions: string[]) => doc([{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/app' }, Action: actions, Resource: 'arn:aws:s3:::b/*' }], 'b.json');
+    const denied = (deniedBy: UsageRecord['deniedBy'], count: number): UsageRecord => ({ ...record('s3:GetObject', 'arn:aws:s3:::b/k', 'denied', count), ...(deniedBy ? { deniedBy } : {}) });
+    const r = replay(bucketSubject, [policy(['s3:PutObject'])], [policy(['s3:GetObject', 's3:PutObject'])], [
+      denied('resource', 1),
+      denied('resource-explicit', 2),
+      denied('identity', 4),
+      denied('identity-explicit', 8),
+      denied('scp', 16),
+    ]);
+    expect(r.fixed.map((f) => f.count)).toEqual([7]);
+    expect(r.undecided.map((u) => [u.count, u.note])).toEqual([
+      [16, 'denied because no service control policy allows it (its error message says so): a change to this resource policy cannot fix it'],
+      [8, 'denied with an explicit deny in an identity-based policy (its error message says so): a change to this resource policy cannot fix it'],
+    ]);
   });
 
   test('a condition the log cannot evaluate is undecided, not allowed', () => {

@@ -44,6 +44,22 @@ describe('guards narrow new access, soundly', () => {
     const rcp = doc(policy([allow('*'), { Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: '*' }]), 'rcp', 'rcp.json');
     expect(compareAccess(b, h, { guards: compileGuards([rcp]) }).items).toHaveLength(1);
   });
+
+  // AWS Organizations User Guide, "List of AWS services that support RCPs": an RCP has no effect elsewhere.
+  test('an RCP Deny hides nothing on a service RCPs do not govern (Lambda, SNS), only on those they do', () => {
+    const fn = 'arn:aws:lambda:us-east-1:123456789012:function:payments';
+    const grant = (Action: string[], Resource: string[]) => [{ Sid: 'Partner', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999999999999:root' }, Action, Resource }];
+    const b = compileDocuments([doc(policy([{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'lambda:InvokeFunction', Resource: fn }]), 'resource', 'b.json')]);
+    const h = compileDocuments([doc(policy(grant(['lambda:InvokeFunction', 'sns:Publish', 'sqs:SendMessage'], [fn, 'arn:aws:sns:us-east-1:123456789012:t', 'arn:aws:sqs:us-east-1:123456789012:q'])), 'resource', 'h.json')]);
+    const rcp = doc(policy([{ Sid: 'OnlyOurAccount', Effect: 'Deny', Principal: '*', Action: '*', Resource: '*' }]), 'rcp', 'rcp.json');
+    const r = compareAccess(b, h, { guards: compileGuards([rcp]) });
+    const actions = [...new Set(r.items.flatMap((i) => i.actions))].sort();
+    expect(actions).toEqual(['lambda:InvokeFunction', 'sns:Publish']);
+    expect(r.notes.join()).toMatch(/sqs:SendMessage/);
+    // The same RCP in base only (removed by the change): what it denied on SQS is new; Lambda and SNS were never hidden.
+    const removed = compareAccess(h, h, { guards: compileGuards([rcp]), headGuards: compileGuards([]) });
+    expect([...new Set(removed.items.flatMap((i) => i.actions))]).toEqual(['sqs:SendMessage']);
+  });
 });
 
 describe('a guard the change removes or widens lets through what it denied', () => {

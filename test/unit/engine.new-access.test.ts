@@ -199,6 +199,24 @@ describe('new access: principals in resource policies', () => {
     expect(run([np({ AWS: 'arn:aws:iam::111122223333:role/r' })], [np({ AWS: '111122223333' })], 'bucket')).toEqual([]);
     expect(run([np({ AWS: '111122223333' })], [np({ AWS: 'arn:aws:iam::111122223333:role/r' })], 'bucket')).toHaveLength(1);
   });
+
+  // NotPrincipal spares only the callers it names themselves: an account only its root user, a role none of its
+  // sessions (evaluate/principal.ts). An account in one NotPrincipal does not contain a user or session in another.
+  test('NotPrincipal: an account does not stand for the users and sessions it holds', () => {
+    const ACCT = '111122223333';
+    const USER = `arn:aws:iam::${ACCT}:user/alice`;
+    const SESSION = `arn:aws:sts::${ACCT}:assumed-role/r/s`;
+    const ROLE = `arn:aws:iam::${ACCT}:role/r`;
+    const np = (v: unknown, Effect = 'Allow') => ({ Effect, Action: 's3:GetObject', Resource: `${S3}/*`, NotPrincipal: v });
+    // Head's Allow reaches alice (not named), base's spares her.
+    expect(run([np({ AWS: [USER, ACCT] })], [np({ AWS: ACCT })], 'bucket')).toHaveLength(1);
+    // Base's Deny denied every session but the account's root; head's spares session s: s gains GetObject.
+    const items = run([p('*'), np({ AWS: ACCT }, 'Deny')], [p('*'), np({ AWS: [SESSION, ROLE, ACCT] }, 'Deny')], 'bucket');
+    expect(items.length).toBeGreaterThan(0);
+    expect(items.map((i) => i.actions)).toContainEqual(['s3:GetObject']);
+    // Naming more in a head Deny's NotPrincipal than base's is new; naming the same, nothing.
+    expect(run([p('*'), np({ AWS: [ROLE, ACCT] }, 'Deny')], [p('*'), np({ AWS: [ROLE, ACCT] }, 'Deny')], 'bucket')).toEqual([]);
+  });
 });
 
 describe('new access: bound', () => {

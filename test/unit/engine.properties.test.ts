@@ -3,6 +3,7 @@
 // False alarms: head equal to base, or a strict narrowing of it, reports nothing.
 // Seeded (FC_SEED overrides); run counts are printed by the summary test at the end.
 import fc from 'fast-check';
+import { lookupAction } from '../../src/catalog/catalog.js';
 import { compileDocuments } from '../../src/analysis/compile.js';
 import { evaluate, evaluatePolicies } from '../../src/analysis/evaluate/evaluate.js';
 import type { RequestPrincipal } from '../../src/analysis/evaluate/principal.js';
@@ -48,7 +49,14 @@ const PRINCIPALS: unknown[] = [
   { AWS: ['arn:aws:iam::444455556666:role/r2', '111122223333'] },
   { Service: 's3.amazonaws.com' },
 ];
-const NOT_PRINCIPALS: unknown[] = [{ AWS: 'arn:aws:iam::111122223333:role/r1' }, { AWS: '444455556666' }];
+const NOT_PRINCIPALS: unknown[] = [
+  { AWS: 'arn:aws:iam::111122223333:role/r1' },
+  { AWS: '444455556666' },
+  // NotPrincipal spares only the caller's own ARN, with its account (and role): evaluate/principal.ts.
+  { AWS: ['arn:aws:iam::111122223333:role/r1', '111122223333'] },
+  { AWS: ['arn:aws:sts::111122223333:assumed-role/r1/s', 'arn:aws:iam::111122223333:role/r1', '111122223333'] },
+  { AWS: ['arn:aws:sts::111122223333:assumed-role/r1/s', '111122223333'] },
+];
 const CONDITIONS: Array<[string, string, string[]]> = [
   ['StringEquals', 'aws:username', ['alice']],
   ['StringEquals', 'aws:username', ['alice', 'bob']],
@@ -80,6 +88,7 @@ const REQUEST_PRINCIPALS: RequestPrincipal[] = [
   { arn: 'arn:aws:sts::111122223333:assumed-role/r1/s', type: 'AWS' },
   { arn: 'arn:aws:iam::444455556666:role/r2', type: 'AWS' },
   { arn: 's3.amazonaws.com', type: 'Service' },
+  { arn: 'arn:aws:iam::111122223333:root', type: 'AWS' },
 ];
 
 type Raw = Record<string, unknown>;
@@ -152,8 +161,20 @@ function requestsFor(docs: PolicyDocument[], mode: Mode, rnd: () => number): Con
   const out: ConcreteRequest[] = [];
   for (const action of REQUEST_ACTIONS)
     for (const resource of concreteResources(patterns))
-      for (const principal of principals) for (const context of ctxs) out.push({ action, resource, principal, context });
+      if (feasible(action, resource)) for (const principal of principals) for (const context of ctxs) out.push({ action, resource, principal, context });
   return out;
+}
+
+/**
+ * A request AWS can make: an S3 action's resource is of one of its resource types (GetObject names an object,
+ * `bucket/key`; ListBucket a bucket). The engine grants nothing for the other pairs (src/analysis/applicable.ts).
+ */
+function feasible(action: string, resource: string): boolean {
+  const m = /^arn:[^:]*:s3:::(.*)$/.exec(resource);
+  if (!m || !action.toLowerCase().startsWith('s3:')) return true;
+  const formats = (lookupAction(action)?.resourceTypes ?? []).flatMap((t) => t.arnFormats);
+  const wanted = m[1].includes('/') ? 'arn:${Partition}:s3:::${BucketName}/${ObjectName}' : 'arn:${Partition}:s3:::${BucketName}';
+  return formats.includes(wanted);
 }
 
 // ---------- checking ----------

@@ -74,6 +74,7 @@ interface Case {
   request: Partial<RequestContext> & { action?: string };
   principalAccount?: string;
   resourceAccount?: string;
+  callerBoundary?: boolean | 'unknown';
   expect: Decision;
 }
 
@@ -500,6 +501,32 @@ cases.push(
   { name: 'variable names are case-insensitive', source: `${VARS}#policy-vars-infoallreqs`, identity: home('arn:aws:s3:::b/${AWS:UserName}/*'), request: { resource: 'arn:aws:s3:::b/alice/x', context: { 'aws:username': 'alice' } }, expect: 'allow' },
 );
 
+// ---------- NotPrincipal with Deny: only the caller's own ARN spares it, with its account (and role) ----------
+const SESSION = `arn:aws:sts::${ACCT}:assumed-role/app/s1`;
+const ROOT = `arn:aws:iam::${ACCT}:root`;
+const notPrincipalRows: [string, string[], RequestContext['principal'], Decision, Partial<Case>?][] = [
+  ['a role ARN does not spare its sessions', [ROLE, ROOT], { arn: SESSION, type: 'AWS' }, 'explicit-deny'],
+  ['a role ARN does not spare the role (a session of it, name unknown)', [ROLE, ROOT], me, 'explicit-deny'],
+  ['the session ARN with its role and account spares the session', [SESSION, ROLE, ROOT], { arn: SESSION, type: 'AWS' }, 'allow'],
+  ['another session of the role is not spared', [SESSION, ROLE, ROOT], { arn: `arn:aws:sts::${ACCT}:assumed-role/app/s2`, type: 'AWS' }, 'explicit-deny'],
+  ['a named session, the caller a session of unknown name: undecided', [SESSION, ROLE, ROOT], me, 'undecided'],
+  ['the session ARN without its account: AWS may check the account first, undecided', [SESSION, ROLE], { arn: SESSION, type: 'AWS' }, 'undecided'],
+  ['the session ARN without its role: undecided', [SESSION, ROOT], { arn: SESSION, type: 'AWS' }, 'undecided'],
+  ['the user ARN and its account spare the user', [USER, ROOT], { arn: USER, type: 'AWS' }, 'allow'],
+  ['an account spares only its root user, not its users', [ACCT], { arn: USER, type: 'AWS' }, 'explicit-deny'],
+  ['an account spares its root user', [ACCT], { arn: ROOT, type: 'AWS' }, 'allow'],
+  [
+    'a caller with a permissions boundary is denied whatever NotPrincipal names',
+    [SESSION, ROLE, ROOT],
+    { arn: SESSION, type: 'AWS' },
+    'explicit-deny',
+    { source: 'access_policies_boundaries.md#access_policies_boundaries', boundary: [[{ Effect: 'Allow', Action: 's3:*', Resource: '*' }]] },
+  ],
+  ['a caller whose boundary is not known is undecided', [USER, ROOT], { arn: USER, type: 'AWS' }, 'undecided', { callerBoundary: 'unknown' }],
+  ['a caller the record only stands for (caller unknown) is undecided', [USER, ROOT], { arn: USER, type: 'AWS', caller: 'unknown' }, 'undecided'],
+  ['a caller of an account it names nothing of is denied, even if unknown', [`arn:aws:iam::${OTHER}:user/bob`, OTHER], { arn: USER, type: 'AWS', caller: 'unknown' }, 'explicit-deny'],
+];
+
 // ---------- Principal / NotPrincipal in resource policies ----------
 const PR = 'reference_policies_elements_principal.md';
 const NP = 'reference_policies_elements_notprincipal.md';
@@ -543,14 +570,15 @@ cases.push(
     resourceAccount: ACCT,
     expect: 'explicit-deny',
   },
-  {
-    name: 'NotPrincipal Deny spares the listed role',
-    source: `${NP}#specifying-notprincipal-allow`,
-    resource: [[{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: '*' }, { Effect: 'Deny', NotPrincipal: { AWS: [ROLE] }, Action: 's3:*', Resource: '*' }]],
-    request: { resource: OBJ, principal: me },
+  ...notPrincipalRows.map(([name, listed, who, expect, extra]) => ({
+    name: `NotPrincipal Deny: ${name}`,
+    source: `${NP}#notprincipal-key-points`,
+    resource: [[{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: '*' }, { Effect: 'Deny', NotPrincipal: { AWS: listed }, Action: 's3:*', Resource: '*' }]],
+    request: { resource: OBJ, principal: who },
     resourceAccount: ACCT,
-    expect: 'allow',
-  },
+    expect,
+    ...extra,
+  })),
   {
     name: 'NotPrincipal Deny with unknown caller is undecided',
     source: `${NP}#specifying-notprincipal-allow`,
@@ -565,6 +593,8 @@ cases.push(
 const EL = 'reference_policies_evaluation-logic.md';
 const XA = 'reference_policies_evaluation-logic-cross-account.md';
 const BND = 'access_policies_boundaries.md';
+/** AWS Organizations User Guide, "Resource control policies (RCPs)", "List of AWS services that support RCPs". */
+const RCP_DOC = 'orgs_manage_policies_rcps.md';
 const idAllow = [[allow('s3:GetObject', '*')]];
 cases.push(
   { name: 'identity allow', source: `${EL}#policy-eval-basics`, identity: idAllow, request: {}, expect: 'allow' },
@@ -634,6 +664,22 @@ cases.push(
   { name: 'RCP deny', source: `${EL}#policy-eval-denyallow`, identity: idAllow, rcps: [[[allow('*', '*', undefined, { Principal: '*' }), deny('s3:*', '*', undefined, { Principal: '*' })]]], request: {}, expect: 'explicit-deny' },
   { name: 'RCP level without allow', source: `${EL}#policy-eval-basics`, identity: idAllow, rcps: [[[allow('ec2:*', '*', undefined, { Principal: '*' })]]], request: {}, expect: 'implicit-deny' },
   { name: 'RCP allows', source: `${EL}#policy-eval-basics`, identity: idAllow, rcps: [[[allow('*', '*', undefined, { Principal: '*' })]]], request: {}, expect: 'allow' },
+  ...(['lambda:InvokeFunction', 'sns:Publish', 'dynamodb:GetItem', 's3express:CreateSession'] as const).map((action) => ({
+    name: `RCPs govern only the services that support them: not ${action}`,
+    source: `${RCP_DOC}#rcp-supported-services`,
+    identity: [[allow(action)]],
+    rcps: [[[allow('*', '*', undefined, { Principal: '*' }), deny('*', '*', undefined, { Principal: '*' })]]],
+    request: { action, resource: undefined },
+    expect: 'allow' as Decision,
+  })),
+  ...(['s3:GetObject', 'sts:AssumeRole', 'kms:Decrypt', 'sqs:SendMessage', 'secretsmanager:GetSecretValue'] as const).map((action) => ({
+    name: `RCPs govern ${action.split(':')[0]}`,
+    source: `${RCP_DOC}#rcp-supported-services`,
+    identity: [[allow(action)]],
+    rcps: [[[allow('*', '*', undefined, { Principal: '*' }), deny('*', '*', undefined, { Principal: '*' })]]],
+    request: { action, resource: undefined },
+    expect: 'explicit-deny' as Decision,
+  })),
   { name: 'undecided deny over a certain allow: undecided', source: `${EL}#policy-eval-denyallow`, identity: [[allow(), deny('s3:GetObject', '*', { StringEquals: { 'aws:username': 'x' } })]], request: { context: { 'aws:username': undefined } }, expect: 'undecided' },
   { name: 'undecided deny without any allow: implicit deny', source: `${EL}#policy-eval-basics`, identity: [[deny('s3:GetObject', '*', { StringEquals: { 'aws:username': 'x' } })]], request: { context: { 'aws:username': undefined } }, expect: 'implicit-deny' },
   { name: 'undecided allow only: undecided', source: `${EL}#policy-eval-basics`, identity: [[allow('s3:GetObject', '*', { StringEquals: { 'aws:username': 'x' } })]], request: { context: { 'aws:username': undefined } }, expect: 'undecided' },
@@ -663,6 +709,7 @@ function toInput(c: Case) {
     rcps: c.rcps?.map((lvl) => lvl.map((x) => doc(x, 'rcp'))),
     principalAccount: c.principalAccount,
     resourceAccount: c.resourceAccount,
+    callerBoundary: c.callerBoundary,
   };
 }
 

@@ -8,6 +8,7 @@ import type { ExplainCase, ExplainWorld } from '../../src/explain/types.js';
 import type { PolicyDocument, ReplayItem } from '../../src/model.js';
 import { readLocalLogs } from '../../src/usage/read-local.js';
 import { repoRoot } from '../../fixtures/report/validators.js';
+import { doc } from './engine-helpers.js';
 
 const dir = join(repoRoot, 'fixtures', 'review', 'explain');
 const APP = 'arn:aws:iam::123456789012:role/app';
@@ -165,5 +166,123 @@ describe('explain uses the gate evaluator: the demo CloudTrail replayed both way
     // The demo has a predicted denial (s3:PutObject) and a fixed one (dynamodb:Query); undecided calls are
     // compared the same way when there are any.
     expect(gateItems).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('explain: RCPs govern only the services that support them', () => {
+  // AWS Organizations User Guide, "List of AWS services that support RCPs": S3, STS, KMS, SQS, Secrets Manager (at launch).
+  let rcpWorld: ExplainWorld;
+  const FN = 'arn:aws:lambda:us-east-1:123456789012:function:payments';
+  const PARTNER = 'arn:aws:iam::999999999999:role/partner';
+  beforeAll(async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const root = mkdtempSync(join(tmpdir(), 'explain-rcp-'));
+    const pol = (...st: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: st });
+    for (const side of ['base', 'head']) {
+      mkdirSync(join(root, side, 'iam', 'roles', 'partner'), { recursive: true });
+      mkdirSync(join(root, side, 'org'), { recursive: true });
+      writeFileSync(join(root, side, '.iam-policy-gate.yml'), 'subjects:\n  - files: "iam/roles/{name}/*.json"\n    principal: "arn:aws:iam::999999999999:role/{name}"\ncontext:\n  rcps: [org/rcp.json]\n');
+      writeFileSync(join(root, side, 'iam', 'roles', 'partner', 'p.json'), pol({ Effect: 'Allow', Action: ['lambda:InvokeFunction', 'sqs:SendMessage'], Resource: '*' }));
+      writeFileSync(join(root, side, 'org', 'rcp.json'), pol({ Sid: 'OnlyOurAccount', Effect: 'Deny', Principal: '*', Action: '*', Resource: '*', Condition: { StringNotEquals: { 'aws:PrincipalAccount': '123456789012' } } }));
+    }
+    rcpWorld = (await loadWorld({ base: join(root, 'base'), head: join(root, 'head') })).world;
+  });
+  const ask = (action: string, resource: string) =>
+    explainCase({ subject: PARTNER, action, resource, context: { 'aws:PrincipalAccount': '999999999999' } }, rcpWorld);
+
+  test('an RCP is not applied to lambda:InvokeFunction, and the explanation says so', () => {
+    const o = ask('lambda:InvokeFunction', FN);
+    expect(o.head.decision).toBe('allow');
+    expect(o.head.layers).toContain('rcp:0 (2, not applied)');
+    expect(o.head.notes).toEqual([expect.stringMatching(/^RCPs not applied: lambda is not among the services RCPs apply to \(s3, sts, kms, sqs, secretsmanager\)/)]);
+    expect(o.head.conditions).toEqual([]);
+  });
+
+  test('an RCP still denies sqs:SendMessage, with no such note', () => {
+    const o = ask('sqs:SendMessage', 'arn:aws:sqs:us-east-1:123456789012:q');
+    expect(o.head.decision).toBe('explicit-deny');
+    expect(o.head.deciding[0]).toMatchObject({ sid: 'OnlyOurAccount', layer: 'rcp:0' });
+    expect(o.head.notes).toBeUndefined();
+  });
+});
+
+describe('explain and replay: a Deny with NotPrincipal', () => {
+  // IAM User Guide, "AWS JSON policy elements: NotPrincipal": the caller of a role's calls is its session, which
+  // must itself be named; and a Deny with NotPrincipal always denies a caller with a permissions boundary.
+  const APP_ROLE = 'arn:aws:iam::123456789012:role/app';
+  const SESSION = 'arn:aws:sts::123456789012:assumed-role/app/i-0abc';
+  const ROOT = 'arn:aws:iam::123456789012:root';
+  const bucketPolicy = (spared: string[]) => ({
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'AllowApp', Effect: 'Allow', Principal: { AWS: APP_ROLE }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::vault/*' },
+      { Sid: 'OnlyApp', Effect: 'Deny', NotPrincipal: { AWS: spared }, Action: 's3:*', Resource: ['arn:aws:s3:::vault', 'arn:aws:s3:::vault/*'] },
+    ],
+  });
+  async function worldWith(spared: string[], boundary: boolean): Promise<ExplainWorld> {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const root = mkdtempSync(join(tmpdir(), 'explain-notprincipal-'));
+    for (const side of ['base', 'head']) {
+      for (const d of ['buckets', 'guards', 'roles/app']) mkdirSync(join(root, side, d), { recursive: true });
+      const config = 'subjects:\n  - files: "roles/{name}/*.json"\n    principal: "arn:aws:iam::123456789012:role/{name}"\n  - files: "buckets/{name}.json"\n    bucket: "arn:aws:s3:::{name}"\n';
+      writeFileSync(join(root, side, '.iam-policy-gate.yml'), config + (boundary ? 'context:\n  boundaries:\n    - subject: "arn:aws:iam::123456789012:role/app"\n      file: guards/boundary.json\n' : ''));
+      writeFileSync(join(root, side, 'roles', 'app', 'policy.json'), JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::vault/*' }] }));
+      writeFileSync(join(root, side, 'guards', 'boundary.json'), JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }));
+      const policyNow = side === 'base' ? { Version: '2012-10-17', Statement: [bucketPolicy(spared).Statement[0]] } : bucketPolicy(spared);
+      writeFileSync(join(root, side, 'buckets', 'vault.json'), JSON.stringify(policyNow));
+    }
+    return (await loadWorld({ base: join(root, 'base'), head: join(root, 'head') })).world;
+  }
+  const askBucket = (w: ExplainWorld, principal: string) =>
+    explainCase({ subject: 'arn:aws:s3:::vault', principal, action: 's3:GetObject', resource: 'arn:aws:s3:::vault/x.csv', context: {} }, w);
+
+  test('naming the role and the account does not spare the role’s sessions: explicit deny', async () => {
+    const w = await worldWith([APP_ROLE, ROOT], false);
+    for (const who of [SESSION, APP_ROLE]) {
+      const o = askBucket(w, who);
+      expect(o.base.decision).toBe('allow');
+      expect(o.head.decision).toBe('explicit-deny');
+      expect(o.head.deciding[0]).toMatchObject({ sid: 'OnlyApp', effect: 'Deny' });
+    }
+  });
+
+  test('naming the session, its role and the account spares it; unless the role has a permissions boundary', async () => {
+    expect(askBucket(await worldWith([SESSION, APP_ROLE, ROOT], false), SESSION).head.decision).toBe('allow');
+    const bounded = askBucket(await worldWith([SESSION, APP_ROLE, ROOT], true), SESSION);
+    expect(bounded.head.decision).toBe('explicit-deny');
+    expect(bounded.head.reason).toMatch(/permissions boundary/);
+    expect(bounded.head.layers).toContain('boundary (1)');
+  });
+
+  test('replay: an assumed-role call is a session of the role, which naming the role does not spare', () => {
+    const subject = { type: 'bucket' as const, id: 'arn:aws:s3:::vault', arn: 'arn:aws:s3:::vault' };
+    const parse = (v: unknown): PolicyDocument[] => [doc(v, 'bucket', 'buckets/vault.json')];
+    const record = (principalType: string) => ({
+      principal: APP_ROLE,
+      principalType,
+      action: 's3:GetObject',
+      resource: 'arn:aws:s3:::vault/x.csv',
+      account: '123456789012',
+      outcome: 'allowed' as const,
+      count: 1,
+      firstSeen: '2026-11-10T10:00:00Z',
+      lastSeen: '2026-11-10T10:00:00Z',
+      context: {},
+      eventSource: 's3.amazonaws.com',
+      eventName: 'GetObject',
+    });
+    const base = parse({ Version: '2012-10-17', Statement: [bucketPolicy([]).Statement[0]] });
+    const spareRole = parse(bucketPolicy([APP_ROLE, ROOT]));
+    const session = replay(subject, base, spareRole, [record('AssumedRole')]);
+    expect(session.predicted).toEqual([expect.objectContaining({ action: 's3:GetObject', base: 'allow', head: 'explicit-deny' })]);
+    // A record that does not say it was a session (or which one): undecided, never spared.
+    const unknown = replay(subject, base, spareRole, [record('Unknown')]);
+    expect(unknown.predicted).toEqual([]);
+    expect(unknown.undecided).toEqual([expect.objectContaining({ action: 's3:GetObject', head: 'undecided' })]);
+    const namedSession = replay(subject, base, parse(bucketPolicy([SESSION, APP_ROLE, ROOT])), [record('AssumedRole')]);
+    expect(namedSession.predicted).toEqual([]);
+    expect(namedSession.undecided).toEqual([expect.objectContaining({ head: 'undecided' })]);
   });
 });

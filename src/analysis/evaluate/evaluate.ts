@@ -3,7 +3,8 @@
 // fourth outcome, 'undecided', when the request lacks what a deciding statement needs.
 
 import type { Decision, Effect, PolicyDocument, SourceLocation } from '../../model.js';
-import { principalAccount, type PrincipalVia, type RequestPrincipal } from './principal.js';
+import { principalAccount, type BoundaryState, type PrincipalVia, type RequestPrincipal } from './principal.js';
+import { rcpAppliesTo, rcpNotAppliedReason } from './rcp-services.js';
 import { evaluateStatement, type EvaluatedHit, type PreparedRequest } from './statement.js';
 import { splitArn } from './match.js';
 
@@ -53,9 +54,15 @@ export interface EvaluationInput {
   boundary?: PolicyDocument[];
   /** One array per level (root, OU..., account); each level must allow. An empty level allows nothing. */
   scps?: PolicyDocument[][];
+  /** Applied only to actions of the services RCPs govern (rcp-services.ts). */
   rcps?: PolicyDocument[][];
   principalAccount?: string;
   resourceAccount?: string;
+  /**
+   * Whether the caller has a permissions boundary, for NotPrincipal (a Deny with NotPrincipal always denies a
+   * caller with one). Default: true when `boundary` is given, else false. 'unknown' when the caller's is not known.
+   */
+  callerBoundary?: BoundaryState;
 }
 
 export interface EvaluationResult {
@@ -63,6 +70,8 @@ export interface EvaluationResult {
   reason: string;
   deciding: StatementHit[];
   layers: Record<string, PolicyEvaluation>;
+  /** What was left out and why (e.g. RCPs for a service they do not govern). */
+  notes?: string[];
 }
 
 // ---------- one layer ----------
@@ -162,24 +171,29 @@ function standsAlone(via: PrincipalVia | undefined, p: RequestPrincipal | undefi
 
 /** Evaluate one request against every policy layer that governs it. */
 export function evaluate(request: RequestContext, input: EvaluationInput): EvaluationResult {
-  const prepared = prepare(request);
+  const hasBoundaryDocs = !!input.boundary && input.boundary.length > 0;
+  const prepared: PreparedRequest = { ...prepare(request), bounded: input.callerBoundary ?? hasBoundaryDocs };
   const layers: Record<string, LayerResult> = {};
   const isService = request.principal?.type === 'Service';
+  // RCPs govern only the resources of the services that support them (rcp-services.ts).
+  const rcpsApply = rcpAppliesTo(request.action);
+  const notes = !isService && !rcpsApply && (input.rcps ?? []).length ? [rcpNotAppliedReason(request.action)] : undefined;
 
   // SCPs, RCPs and boundaries do not govern AWS service principals; identity policies cannot exist for them.
   const identity = (layers.identity = evaluateLayer(prepared, isService ? [] : input.identity, false));
   const hasResource = !!input.resource && input.resource.length > 0;
   const resource = hasResource ? (layers.resource = evaluateLayer(prepared, input.resource!, true)) : undefined;
-  const hasBoundary = !isService && !!input.boundary && input.boundary.length > 0;
+  const hasBoundary = !isService && hasBoundaryDocs;
   const boundary = hasBoundary ? (layers.boundary = evaluateLayer(prepared, input.boundary!, false)) : undefined;
   const scps = isService ? [] : (input.scps ?? []).map((lvl, i) => (layers[`scp:${i}`] = evaluateLayer(prepared, lvl, false)));
-  const rcps = isService ? [] : (input.rcps ?? []).map((lvl, i) => (layers[`rcp:${i}`] = evaluateLayer(prepared, lvl, false)));
+  const rcps = isService || !rcpsApply ? [] : (input.rcps ?? []).map((lvl, i) => (layers[`rcp:${i}`] = evaluateLayer(prepared, lvl, false)));
 
   // 1. An explicit deny in any policy wins (reference_policies_evaluation-logic.md#policy-eval-denyallow).
   const all = Object.values(layers);
   const certainDenies = all.flatMap((l) => l.denies);
   if (certainDenies.length) {
-    return done('explicit-deny', `explicitly denied by ${hitName(certainDenies[0])}`, certainDenies, layers);
+    const why = certainDenies[0].principalReason;
+    return done('explicit-deny', `explicitly denied by ${hitName(certainDenies[0])}${why ? ` (${why})` : ''}`, certainDenies, layers, notes);
   }
   const maybeDenies = all.flatMap((l) => l.undecided.filter((h) => h.effect === 'Deny'));
 
@@ -232,27 +246,28 @@ export function evaluate(request: RequestContext, input: EvaluationInput): Evalu
   const verdict = and(...components.map((c) => c.value));
   if (verdict === 'no') {
     const why = components.find((c) => c.value === 'no')!;
-    return done('implicit-deny', `implicitly denied: ${why.denial}`, [], layers);
+    return done('implicit-deny', `implicitly denied: ${why.denial}`, [], layers, notes);
   }
   if (maybeDenies.length) {
-    return done('undecided', `undecided: ${hitName(maybeDenies[0])} may deny (${unknownWhy(maybeDenies[0])})`, maybeDenies, layers);
+    return done('undecided', `undecided: ${hitName(maybeDenies[0])} may deny (${unknownWhy(maybeDenies[0])})`, maybeDenies, layers, notes);
   }
   if (verdict === 'maybe') {
     const maybeAllows = all.flatMap((l) => l.undecided.filter((h) => h.effect === 'Allow'));
     const first = maybeAllows[0];
-    return done('undecided', first ? `undecided: ${hitName(first)} may allow (${unknownWhy(first)})` : 'undecided', maybeAllows, layers);
+    return done('undecided', first ? `undecided: ${hitName(first)} may allow (${unknownWhy(first)})` : 'undecided', maybeAllows, layers, notes);
   }
   const deciding = components.flatMap((c) => c.hits);
-  return done('allow', deciding.length ? `allowed by ${hitName(deciding[0])}` : 'allowed', deciding, layers);
+  return done('allow', deciding.length ? `allowed by ${hitName(deciding[0])}` : 'allowed', deciding, layers, notes);
 }
 
 function unknownWhy(h: EvaluatedHit): string {
   const c = h.conditions.find((x) => x.result === 'unknown');
   if (c) return c.reason ?? `${c.operator} ${c.key} cannot be evaluated`;
+  if (h.principalReason) return h.principalReason;
   return 'the request does not say enough about the resource or principal';
 }
 
-function done(decision: Decision, reason: string, deciding: EvaluatedHit[], layers: Record<string, LayerResult>): EvaluationResult {
+function done(decision: Decision, reason: string, deciding: EvaluatedHit[], layers: Record<string, LayerResult>, notes?: string[]): EvaluationResult {
   // Hits keep their extra fields (label, via): structurally StatementHits, and no copying in the replay's hot path.
-  return { decision, reason, deciding, layers };
+  return notes ? { decision, reason, deciding, layers, notes } : { decision, reason, deciding, layers };
 }

@@ -5,12 +5,14 @@ import type { PolicyDocument, Statement } from '../../model.js';
 import { evaluateCondition, type Tri } from './conditions.js';
 import type { ConditionOutcome, RequestContext, StatementHit } from './evaluate.js';
 import { actionMatchesLower, arnMatches } from './match.js';
-import { matchNotPrincipal, matchPrincipal, type PrincipalVia } from './principal.js';
+import { matchNotPrincipal, matchPrincipal, type BoundaryState, type PrincipalVia } from './principal.js';
 import { resolveVariables } from './variables.js';
 
 /** A statement hit with how its principal matched (resource policies only). */
 export interface EvaluatedHit extends StatementHit {
   via?: PrincipalVia;
+  /** Why the principal part is unknown, or why a NotPrincipal applies although it names the caller. */
+  principalReason?: string;
   /** The document's label, for reasons. */
   label: string;
 }
@@ -19,6 +21,8 @@ export interface EvaluatedHit extends StatementHit {
 export interface PreparedRequest {
   request: RequestContext;
   lowerAction: string;
+  /** Whether the caller has a permissions boundary (a Deny with NotPrincipal always denies it); default false. */
+  bounded?: BoundaryState;
 }
 
 function actionApplies(st: Statement, lowerAction: string): boolean {
@@ -73,11 +77,15 @@ export function evaluateStatement(
   let certain = resource === 'match';
 
   let via: PrincipalVia | undefined;
+  let principalReason: string | undefined;
   if (st.principal || st.notPrincipal) {
-    const p = st.principal ? matchPrincipal(st.principal, req.principal) : matchNotPrincipal(st.notPrincipal!, req.principal);
+    const p = st.principal
+      ? matchPrincipal(st.principal, req.principal)
+      : matchNotPrincipal(st.notPrincipal!, req.principal, st.effect === 'Deny', prepared.bounded ?? false);
     if (p.result === 'no-match') return undefined;
     if (p.result === 'unknown') certain = false;
     via = p.via;
+    principalReason = p.reason;
   } else if (requirePrincipal) return undefined;
 
   const conditions: ConditionOutcome[] = [];
@@ -96,6 +104,7 @@ export function evaluateStatement(
     conditions,
     certain,
     via,
+    ...(principalReason ? { principalReason } : {}),
     label: doc.label,
   };
 }
