@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml';
 import { waiverProblems } from '../review/validate.js';
+import { ruleKeyProblem } from '../verdict/rules.js';
 import { CONFIG_SCHEMA } from './schema.js';
 import { globWithPlaceholders } from './subjects.js';
 import { defaultConfig, type GateConfig, type NeverGrant, type Waiver } from './types.js';
@@ -92,6 +93,10 @@ function semanticProblems(c: GateConfig): Array<{ pointer: string; message: stri
   // The defaults come first in the list; the config's own entries follow them.
   const builtIn = defaultConfig().policyFiles.exclude.length;
   c.policyFiles.exclude.slice(builtIn).forEach((g, i) => glob(`/policy-files/exclude/${i}`, g));
+  for (const key of Object.keys(c.rules)) {
+    const problem = ruleKeyProblem(key);
+    if (problem) out.push({ pointer: `/rules/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, message: problem });
+  }
   for (const [key, value] of [['since', c.cloudtrail.since], ['until', c.cloudtrail.until]] as const) {
     const problem = value === undefined ? undefined : windowBoundProblem(value, key === 'since');
     if (problem) out.push({ pointer: `/cloudtrail/${key}`, message: problem });

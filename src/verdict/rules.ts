@@ -318,3 +318,29 @@ export function resolveAction(ruleId: string, severity: Severity, rules: Record<
   if (ruleId.startsWith('validate/') && !byId.has(ruleId)) return SEVERITY_ORDER.indexOf(severity) >= SEVERITY_ORDER.indexOf('high') ? 'fail' : 'warn';
   return ruleInfo(ruleId).defaultAction;
 }
+
+/**
+ * Why a key of the config's `rules:` names nothing (undefined when it is fine): an id of this table, an Access
+ * Analyzer code (`validate/…`, `access-analyzer/…`: codes AWS adds), a glob of ids that matches something, or a
+ * severity threshold. A typo would otherwise leave the rule at its default without a word.
+ */
+export function ruleKeyProblem(key: string): string | undefined {
+  if (byId.has(key) || /^(validate|access-analyzer)\//.test(key)) return undefined;
+  if (key.startsWith('severity>=')) return SEVERITY_ORDER.includes(key.slice(10) as Severity) ? undefined : `is not a severity threshold (severity>=${SEVERITY_ORDER.join('|')})`;
+  if (/[*?]/.test(key)) {
+    const re = globToRegex(key);
+    return RULES.some((r) => re.test(r.id)) || re.test('validate/X') || re.test('access-analyzer/x') ? undefined : 'matches no rule id';
+  }
+  const near = RULES.map((r) => ({ id: r.id, d: editDistance(key, r.id) })).sort((a, b) => a.d - b.d)[0];
+  return `is not a rule id${near && near.d <= 3 ? ` (did you mean ${near.id}?)` : ''}; see \`iam-policy-gate rules\``;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
+}

@@ -54,6 +54,14 @@ describe('config file', () => {
     expect(errorsOf('rules:\n  a: fail\n  a: warn\n')[0]).toMatch(/:3:\d+: .*unique/i);
   });
 
+  test('a rules key that names no rule is an error at its line, with the nearest id', () => {
+    expect(errorsOf('rules:\n  new-acess: fail\n')).toEqual(['.iam-policy-gate.yml:2:1: /rules/new-acess is not a rule id (did you mean new-access?); see `iam-policy-gate rules`']);
+    expect(errorsOf('rules:\n  "nothing-*": off\n')).toEqual(['.iam-policy-gate.yml:2:1: /rules/nothing-* matches no rule id']);
+    expect(errorsOf('rules:\n  severity>=huge: fail\n')[0]).toMatch(/severity>=\(critical/);
+    // Ids, globs that match, thresholds and Access Analyzer codes (AWS adds them) are fine.
+    expect(parseConfig('rules:\n  iac-*: warn\n  severity>=high: fail\n  validate/NEW_CODE: warn\n  access-analyzer/public-access: fail\n  public-access-existing: off\n', 'x.yml').rules).toMatchObject({ 'iac-*': 'warn' });
+  });
+
   test('an empty file is the defaults', () => {
     expect(parseConfig('', 'x.yml').rules).toEqual({});
     expect(parseConfig('# nothing\n', 'x.yml').subjects).toEqual([]);
