@@ -378,8 +378,9 @@ function compareGrant(g: Grant, live: ActionSet, baseAllows: CompiledStatement[]
     const loosened = touching(dropped, fresh);
     const example = witness(g.resource, near);
     if (near.length && example !== undefined) item(fresh, 'new', `no base statement grants it on ${example}, for example`);
-    else if (near.length) item(fresh, 'possibly-new', `no single base statement covers it; ${refs(near)} grant part of it (another resource, principal or condition), and unions of base statements are not compared`);
-    else if (loosened.length) item(fresh, 'new', `${refs(loosened)} grant it only under conditions on keys that head does not constrain`);
+    else if (near.length === 1) item(fresh, 'possibly-new', `no base statement covers it; ${refs(near)} grants part of it (another resource, principal or condition)`);
+    else if (near.length) item(fresh, 'possibly-new', `no single base statement covers it; ${refs(near)} grant parts of it (another resource, principal or condition), and unions of base statements are not compared`);
+    else if (loosened.length) item(fresh, 'new', `${refs(loosened)} ${loosened.length === 1 ? 'grants' : 'grant'} it only under conditions on keys that head does not constrain`);
     else item(fresh, 'new', 'no base statement grants this');
   }
   const undecided = allCovered || isEmptySet(maybe) ? ActionSet.empty() : live.intersect(maybe).minus(covered);
@@ -438,12 +439,15 @@ function accountOnlyReason(g: Grant, b: CompiledStatement, refsText: string): st
 function witness(resource: ResourceScope, near: CompiledStatement[]): string | undefined {
   if (resource.kind !== 'in' || hasVariables(resource.pattern)) return undefined;
   const patterns = [resource.pattern, ...near.flatMap((b) => b.resources)];
-  const fill = ['~', '#', '^', '|', '§'].find((ch) => !patterns.some((p) => p.includes(ch)));
-  if (!fill) return undefined;
-  const example = resource.pattern.replace(/[*?]/g, fill);
-  const admits = (b: CompiledStatement) =>
-    b.notResource ? b.resources.some(hasVariables) || !b.resources.some((p) => arnMatches(p, example)) : b.resources.some((p) => arnMatches(widenVariables(p), example));
-  return near.some(admits) ? undefined : example;
+  // Readable fills first (a reviewer reads "role/example"); odd characters no pattern names as a last resort.
+  const fills = ['other-1', 'x', ...['~', '#', '^', '|', '§'].filter((ch) => !patterns.some((p) => p.includes(ch)))];
+  for (const fill of fills) {
+    const example = resource.pattern.replace(/\*/g, fill).replace(/\?/g, fill[0]);
+    const admits = (b: CompiledStatement) =>
+      b.notResource ? b.resources.some(hasVariables) || !b.resources.some((p) => arnMatches(p, example)) : b.resources.some((p) => arnMatches(widenVariables(p), example));
+    if (!near.some(admits)) return example;
+  }
+  return undefined;
 }
 
 const noGuards: CompiledGuards = { scps: [], rcps: [], boundary: [] };

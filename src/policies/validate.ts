@@ -235,7 +235,8 @@ function checkStatement(sink: FindingSink, node: LNode, index: number, kind: Pol
   const effect = entryOf(node, 'Effect');
   if (!effect) sink.grammar(`Statement ${index + 1} has no Effect; it must be "Allow" or "Deny".`, node.loc, `${where}|Effect|missing`);
   else if (effect.value.kind !== 'string' || (effect.value.value !== 'Allow' && effect.value.value !== 'Deny')) {
-    sink.grammar(`Effect must be "Allow" or "Deny".`, effect.value.loc, `${where}|Effect|value`);
+    const got = effect.value.kind === 'string' ? JSON.stringify(effect.value.value) : `a ${effect.value.kind}`;
+    sink.grammar(`Effect must be "Allow" or "Deny", not ${got}${effect.value.kind === 'string' && /^(allow|deny)$/i.test(effect.value.value) ? ' (the value is case-sensitive)' : ''}.`, effect.value.loc, `${where}|Effect|value`);
   }
   const sid = entryOf(node, 'Sid');
   if (sid && sid.value.kind !== 'string') sink.grammar('Sid must be a string.', sid.value.loc, `${where}|Sid|type`);

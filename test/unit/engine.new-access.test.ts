@@ -32,7 +32,7 @@ describe('new access: actions and resources', () => {
     expect(run([allow('s3:GetObject', `${S3}/*`)], [allow('s3:GetObject', `${S3}/logs/?/x*`)])).toEqual([]);
     const items = run([allow('s3:GetObject', `${S3}/logs/*`)], [allow('s3:GetObject', `${S3}/*`)]);
     expect(items.map((i) => [i.resource, i.certainty])).toEqual([[`${S3}/*`, 'new']]);
-    expect(items[0].reason).toMatch(/on arn:aws:s3:::b\/~, for example/);
+    expect(items[0].reason).toMatch(/on arn:aws:s3:::b\/other-1, for example/);
   });
 
   test('NotAction in head is compared as the complement of the catalogue', () => {

@@ -308,7 +308,7 @@ describe('bad inputs', () => {
     const got = f.findings.map((x) => `${x.ruleId}@${x.location?.line}:${x.location?.column} ${x.message}`);
     expect(got).toEqual([
       'invalid-grammar@3:3 Unknown top-level element "Statment": a policy has only Version, Id and Statement.',
-      'invalid-grammar@7:17 Effect must be "Allow" or "Deny".',
+      'invalid-grammar@7:17 Effect must be "Allow" or "Deny", not "allow" (the value is case-sensitive).',
       'invalid-grammar@6:14 Sid "Read Reports" may contain only letters and digits in an identity policy.',
       'invalid-grammar@9:19 "reports-bucket/*" is not a resource: expected "*" or "arn:partition:service:region:account:resource".',
       'invalid-grammar@11:5 Statement 2 has no Effect; it must be "Allow" or "Deny".',
