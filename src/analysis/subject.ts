@@ -139,12 +139,26 @@ function newAccessFinding(subject: string, item: NewAccessItem): Finding {
     severity: item.certainty === 'new' ? 'high' : 'medium',
     subject,
     location: item.location,
-    message: `${subject} ${item.certainty === 'new' ? 'gains' : 'may gain'} ${shown} on ${item.resource}${item.principal ? ` for ${item.principal}` : ''}${item.condition ? ` when ${item.condition}` : ''}: ${item.reason}`,
+    // A resource policy gives access to someone: say who, first (the resource does not gain anything).
+    message: item.principal
+      ? `${who(item.principal)} ${item.certainty === 'new' ? 'can now call' : 'may now be able to call'} ${shown} on ${item.resource} (${subject})${item.condition ? ` when ${item.condition}` : ''}: ${item.reason}`
+      : `${subject} ${item.certainty === 'new' ? 'gains' : 'may gain'} ${shown} on ${item.resource}${item.condition ? ` when ${item.condition}` : ''}: ${item.reason}`,
     evidence: { actions: item.actions, resource: item.resource, principal: item.principal, condition: item.condition, certainty: item.certainty },
     // The conditions are part of what is granted: a waiver by fingerprint must not follow a grant whose conditions change.
     identity: `new-access|${subject}|${item.location.file}|${item.actions.join(',')}|${item.resource}|${item.principal ?? ''}|${item.certainty}${item.condition ? `|${item.condition}` : ''}`,
     origin: 'local',
   };
+}
+
+/** A principal label of a resource-policy grant (`AWS:arn:aws:iam::1…:root`, `*`) in words. */
+function who(label: string): string {
+  if (label === '*' || label === 'AWS:*') return 'anyone';
+  const account = /^AWS:(?:arn:[^:]+:iam::(\d{12}):root|(\d{12}))$/.exec(label);
+  if (account) return `account ${account[1] ?? account[2]}`;
+  if (label.startsWith('AWS:')) return label.slice(4);
+  if (label.startsWith('Service:')) return `the service ${label.slice(8)}`;
+  if (label.startsWith('Federated:')) return `identities of ${label.slice(10)}`;
+  return label;
 }
 
 /**

@@ -139,3 +139,18 @@ describe('a head version that does not parse', () => {
     expect(s.limits.join('\n')).toMatch(/iam\/app.json: the head version could not be read; compared as its base version/);
   });
 });
+
+describe('resource-policy findings say who gains access', () => {
+  test('"account N can now call … on <resource>", not "<bucket> gains … for AWS:…"', () => {
+    const bucket = (principal: unknown) => enc({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: principal, Action: 's3:GetObject', Resource: 'arn:aws:s3:::logs/*' }] });
+    const changes: ChangeSet = {
+      baseLabel: 'base',
+      headLabel: 'head',
+      notes: [],
+      files: [{ path: 'buckets/logs.json', status: 'modified', base: bucket({ AWS: 'arn:aws:iam::111122223333:root' }), head: bucket({ AWS: ['arn:aws:iam::111122223333:root', 'arn:aws:iam::444455556666:root'] }) }],
+    };
+    const report = runGate({ changes, config: defaultConfig(), toolVersion: 't', now: new Date(0) });
+    const f = report.findings.find((x) => x.ruleId === 'new-access')!;
+    expect(f.message).toMatch(/^account 444455556666 can now call s3:GetObject on arn:aws:s3:::logs\/\* \(arn:aws:s3:::logs\): /);
+  });
+});
