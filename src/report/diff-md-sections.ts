@@ -89,7 +89,17 @@ export function metricsTable(report: Report): string {
     ['fixed AccessDenied', fixed],
     ['high-risk grants', risk],
   ];
-  if (t.newAccess > 0) rows.push(['new access', `**${plural(t.newAccess, 'item')}**`]);
+  const count = (ruleId: string, waived: boolean) => report.findings.filter((f) => f.ruleId === ruleId && !!f.evidence?.waiver === waived).length;
+  const exposed = count('public-access', false);
+  const stillExposed = count('public-access-existing', false);
+  if (exposed || stillExposed) {
+    const known = stillExposed ? `${plural(stillExposed, 'statement')} already in base` : '';
+    rows.push(['public or cross-account grants', exposed ? `**${plural(exposed, 'new statement')}**${known ? `, ${known}` : ''}` : known]);
+  }
+  if (t.newAccess > 0) {
+    const waived = count('new-access', true);
+    rows.push(['new access', waived >= t.newAccess ? `${plural(t.newAccess, 'item')} (all waived)` : `**${plural(t.newAccess, 'item')}**${waived ? ` (${waived} waived)` : ''}`]);
+  }
   return renderTable(['metric', 'base → head'], rows, undefined);
 }
 

@@ -1,4 +1,6 @@
 import type { Finding, RuleAction, Verdict, VerdictReason } from '../model.js';
+import { ActionSet } from '../catalog/catalog.js';
+import { riskActionSet } from '../catalog/risk.js';
 import { resolveAction } from './rules.js';
 
 const ORDER: Record<RuleAction, number> = { fail: 0, warn: 1, off: 2 };
@@ -28,6 +30,7 @@ export const reasonRank = (ruleId: string): number => {
 /** Findings → pass, warn or fail, with one reason per rule that fired (its count and first occurrence). */
 export function decide(findings: Finding[], rules: Record<string, RuleAction>, subjects: number): Verdict {
   const reasons = new Map<string, VerdictReason>();
+  const shownFinding = new Map<string, Finding>();
   const subjectsByRule = new Map<string, Set<string>>();
   for (const f of findings) {
     // A finding covered by a waiver stays in the report but does not count.
@@ -36,8 +39,13 @@ export function decide(findings: Finding[], rules: Record<string, RuleAction>, s
     if (action === 'off') continue;
     if (f.subject) subjectsByRule.set(f.ruleId, (subjectsByRule.get(f.ruleId) ?? new Set()).add(f.subject));
     const existing = reasons.get(f.ruleId);
-    if (existing) existing.count++;
-    else reasons.set(f.ruleId, { ruleId: f.ruleId, action, message: f.message, location: f.location, count: 1 });
+    if (!existing) reasons.set(f.ruleId, { ruleId: f.ruleId, action, message: f.message, location: f.location, count: 1 });
+    else {
+      existing.count++;
+      // The example a reviewer reads is the worst occurrence, not the first: iam:* before ec2:Attach….
+      if (worse(f, shownFinding.get(f.ruleId)!)) Object.assign(existing, { message: f.message, location: f.location });
+    }
+    if (!existing || worse(f, shownFinding.get(f.ruleId)!)) shownFinding.set(f.ruleId, f);
   }
   const list = [...reasons.values()].sort((a, b) => ORDER[a.action] - ORDER[b.action] || reasonRank(a.ruleId) - reasonRank(b.ruleId) || a.ruleId.localeCompare(b.ruleId));
   const fails = list.filter((r) => r.action === 'fail');
@@ -71,4 +79,26 @@ function headline(status: Verdict['status'], top: VerdictReason[], affected: num
   const rest = top.length - HEADLINE_RULES;
   const more = rest > 0 ? ` (+${rest} more ${rest === 1 ? 'rule' : 'rules'})` : '';
   return `${what}${scope}${more}`;
+}
+
+const SEVERITY_RANK: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
+
+/** More severe, or as severe and granting more of the actions that manage permissions or escalate privilege. */
+function worse(a: Finding, b: Finding): boolean {
+  const s = (SEVERITY_RANK[a.severity] ?? 0) - (SEVERITY_RANK[b.severity] ?? 0);
+  if (s !== 0) return s > 0;
+  return riskWeight(a) > riskWeight(b);
+}
+
+let dangerous: ActionSet | undefined;
+const weights = new WeakMap<Finding, number>();
+function riskWeight(f: Finding): number {
+  let w = weights.get(f);
+  if (w === undefined) {
+    const actions = Array.isArray(f.evidence?.actions) ? (f.evidence.actions as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+    dangerous ??= riskActionSet('privilege-escalation').union(riskActionSet('permissions-management'));
+    w = actions.length ? ActionSet.fromPatterns(actions).set.intersect(dangerous).size() : 0;
+    weights.set(f, w);
+  }
+  return w;
 }

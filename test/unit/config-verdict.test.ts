@@ -127,6 +127,12 @@ describe('verdict', () => {
     expect(decide([], {}, 0).headline).toBe('no policy changes');
   });
 
+  test('the reason shown for a rule is its worst finding: iam:* before ec2:*, certain before possible', () => {
+    const item = (actions: string[], severity: 'high' | 'medium', message: string): Finding => ({ ...f('new-access', severity), message, evidence: { actions } });
+    const v = decide([item(['ec2:AttachVolume'], 'high', 'ec2'), item(['iam:*'], 'medium', 'iam maybe'), item(['iam:*'], 'high', 'iam'), item(['s3:GetObject'], 'high', 's3')], {}, 1);
+    expect(v.reasons[0]).toMatchObject({ ruleId: 'new-access', count: 4, message: 'iam' });
+  });
+
   test('the headline names the deciding rules worst first: exposure and escalation before new access', () => {
     const v = decide([f('new-access'), f('high-risk-added'), f('privilege-escalation-path'), f('public-access', 'critical', 's2'), f('parse-error', 'high', 's3')], {}, 4);
     expect(v.reasons.map((r) => r.ruleId).slice(0, 3)).toEqual(['public-access', 'privilege-escalation-path', 'new-access']);

@@ -34,6 +34,20 @@ function expectWellFormed(md: string): void {
   expect(count(md, '<summary>')).toBe(count(md, '</summary>'));
 }
 
+describe('renderDiffMd: public access and waivers in the metrics', () => {
+  test('new and existing public or cross-account grants get a row; waived new access is said', () => {
+    const finding = (ruleId: string, waived = false) => ({ ruleId, severity: 'high' as const, message: ruleId, identity: ruleId + String(Math.random()), ...(waived ? { evidence: { waiver: { reason: 'ok' } } } : {}) });
+    const withPublic: Report = { ...basicReport, findings: [...basicReport.findings, finding('public-access'), finding('public-access-existing'), finding('public-access-existing')] };
+    expect(renderDiffMd(withPublic, {})).toContain('| public or cross-account grants | **1 new statement**, 2 statements already in base |');
+    const onlyExisting: Report = { ...basicReport, findings: [...basicReport.findings, finding('public-access-existing')] };
+    expect(renderDiffMd(onlyExisting, {})).toContain('| public or cross-account grants | 1 statement already in base |');
+    const waived: Report = { ...basicReport, totals: { ...basicReport.totals, newAccess: 2 }, findings: [...basicReport.findings.filter((f) => f.ruleId !== 'new-access'), finding('new-access', true), finding('new-access')] };
+    expect(renderDiffMd(waived, {})).toContain('| new access | **2 items** (1 waived) |');
+    const allWaived: Report = { ...basicReport, totals: { ...basicReport.totals, newAccess: 1 }, findings: [...basicReport.findings.filter((f) => f.ruleId !== 'new-access'), finding('new-access', true)] };
+    expect(renderDiffMd(allWaived, {})).toContain('| new access | 1 item (all waived) |');
+  });
+});
+
 describe('renderDiffMd: the basic report', () => {
   const md = renderDiffMd(basicReport, { linkBase: LINK_BASE });
   const lines = md.split('\n');
