@@ -23,12 +23,6 @@ export interface DataEventIndex {
 
 const MAX_LISTED = 50;
 
-/**
- * The families schemas/report.schema.json enumerates for `coverage.dataEvents[].family`. Events of the other families
- * still decide unknown versus unused (and the "why" says so); they are listed here once the schema names them.
- */
-const SCHEMA_FAMILIES = new Set<DataFamily>(['s3-object', 'lambda-invoke', 'dynamodb-item', 'sqs-message', 'sns-publish']);
-
 export function indexDataEvents(usage: UsageSummary): DataEventIndex {
   const seen = new Map<DataFamily, Set<string>>();
   for (const r of usage.records) {
@@ -42,7 +36,6 @@ export function indexDataEvents(usage: UsageSummary): DataEventIndex {
     set.add(dataResourceKey(family, resource));
   }
   const dataEvents = [...seen.entries()]
-    .filter(([family]) => SCHEMA_FAMILIES.has(family))
     .map(([family, set]) => ({ family, resources: [...set].sort().slice(0, MAX_LISTED) }))
     .sort((a, b) => a.family.localeCompare(b.family));
   const scoped = usage.sources.some((s) => (s.skipped ?? 0) > 0);

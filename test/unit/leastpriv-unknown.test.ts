@@ -45,6 +45,8 @@ describe('data-event-only actions beyond S3, Lambda, DynamoDB, SQS and SNS', () 
     expect(unusedActions(logged)).toEqual(['kinesis:GetRecords', 'kinesis:PutRecord']);
     expect(logged.unusedServices).toEqual([{ service: 's3express', actions: 1 }]);
     expect(unknownActions(logged)).toEqual([]);
+    // The report lists every family seen (report.schema.json takes any family name).
+    expect(logged.coverage.dataEvents.map((d) => d.family)).toEqual(expect.arrayContaining(['kinesis-stream', 's3express-object']));
   });
 
   test('a management event does not show a family is logged, nor does a stream-only selector show item events are', () => {
