@@ -41,7 +41,10 @@ export function analyseSubject(s: SubjectPolicies, config: GateConfig, usage?: U
   const items = compared.items;
   limits.push(...compared.notes);
   let replaySummary;
-  if (usage) {
+  if (usage && s.subject.type === 'group') {
+    // A group never calls: its members do, and CloudTrail does not say which groups a user is in.
+    limits.push("CloudTrail replay not run: a group's calls are made by its members, whom the logs do not tie to the group (removing access members use is not predicted)");
+  } else if (usage) {
     if (s.subject.arn) replaySummary = replay(s.subject, grants(s.base), grants(s.head), recordsFor(s.subject, usage.records), guardDocs);
   }
   // Unused access and a suggested policy ([least-privilege]): only where usage exists for a known subject.

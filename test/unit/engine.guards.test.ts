@@ -154,3 +154,23 @@ describe('resource-policy findings say who gains access', () => {
     expect(f.message).toMatch(/^account 444455556666 can now call s3:GetObject on arn:aws:s3:::logs\/\* \(arn:aws:s3:::logs\): /);
   });
 });
+
+describe('group subjects and CloudTrail', () => {
+  test('replay is not run for a group (its members call), and the subject says so instead of "0 predicted"', async () => {
+    const { usageOf, record } = await import('../../fixtures/leastpriv/build.js');
+    const config = defaultConfig();
+    config.subjects = [{ files: 'groups/{g}.json', principal: 'arn:aws:iam::123456789012:group/{g}' }];
+    const changes: ChangeSet = {
+      baseLabel: 'base',
+      headLabel: 'head',
+      notes: [],
+      files: [{ path: 'groups/devs.json', status: 'modified', base: enc(policy([allow(['ec2:DescribeInstances', 'cloudwatch:GetMetricData'])])), head: enc(policy([allow('ec2:DescribeInstances')])) }],
+    };
+    const usage = usageOf([record('cloudwatch:GetMetricData', undefined, { principal: 'arn:aws:iam::123456789012:user/alice', principalType: 'IAMUser' })]);
+    const report = runGate({ changes, config, usage, toolVersion: 't', now: new Date(0) });
+    const s = report.subjects[0];
+    expect(s.subject.type).toBe('group');
+    expect(s.replay).toBeUndefined();
+    expect(s.limits.join('\n')).toMatch(/CloudTrail replay not run: a group's calls are made by its members/);
+  });
+});
