@@ -1,7 +1,8 @@
 import type { GateConfig } from '../config/types.js';
-import type { Finding, NewAccessItem, PolicyDocument, SubjectAnalysis, SubjectPolicies, UsageSummary } from '../model.js';
+import type { Finding, NewAccessItem, PolicyDocument, RiskCategory, SubjectAnalysis, SubjectPolicies, UsageSummary } from '../model.js';
 import { allowedActions, compileDocuments, type CompiledStatement } from './compile.js';
-import { lookupAction } from '../catalog/catalog.js';
+import { ActionSet, lookupAction } from '../catalog/catalog.js';
+import { riskActionSet } from '../catalog/risk.js';
 import { classifyResource, concreteness } from './concreteness.js';
 import { actionDelta } from './delta.js';
 import { accessNotGranted, publicAccess } from './local-checks.js';
@@ -135,8 +136,34 @@ export function analyseSubject(s: SubjectPolicies, config: GateConfig, usage?: U
   };
 }
 
+/** Risk categories that make an action worth naming first in a message, worst first. */
+const NAMED_FIRST: RiskCategory[] = ['privilege-escalation', 'permissions-management', 'credentials-exposure', 'resource-exposure'];
+let rankSets: ActionSet[] | undefined;
+
+/**
+ * A few actions in words: all when there are at most four, else their number and the three most dangerous
+ * (escalation and permissions management before the rest), so the resource after them stays in view.
+ */
+function actionsText(actions: string[]): string {
+  if (actions.length <= 4) return actions.join(', ');
+  rankSets ??= NAMED_FIRST.map((c) => riskActionSet(c));
+  const score = (a: string) => {
+    const set = ActionSet.fromPatterns([a]).set;
+    const i = rankSets!.findIndex((r) => r.intersects(set));
+    // The worst category first; within it, the entry holding most of its actions (iam:* before apprunner:*).
+    return i < 0 ? { r: NAMED_FIRST.length, n: 0 } : { r: i, n: set.intersect(rankSets![i]).size() };
+  };
+  const named = actions
+    .map((a) => ({ a, ...score(a) }))
+    .sort((x, y) => x.r - y.r || y.n - x.n)
+    .slice(0, 3)
+    .map((x) => x.a);
+  const total = ActionSet.fromPatterns(actions).set.size();
+  return `${total} actions (${named.join(', ')}, …)`;
+}
+
 function newAccessFinding(subject: string, item: NewAccessItem): Finding {
-  const shown = item.actions.slice(0, 8).join(', ') + (item.actions.length > 8 ? ` and ${item.actions.length - 8} more` : '');
+  const shown = actionsText(item.actions);
   return {
     ruleId: 'new-access',
     severity: item.certainty === 'new' ? 'high' : 'medium',

@@ -174,3 +174,14 @@ describe('group subjects and CloudTrail', () => {
     expect(s.limits.join('\n')).toMatch(/CloudTrail replay not run: a group's calls are made by its members/);
   });
 });
+
+describe('new-access messages keep the resource in view', () => {
+  test('more than four actions: their number and the three most dangerous first', () => {
+    const changes = (head: unknown): ChangeSet => ({ baseLabel: 'b', headLabel: 'h', notes: [], files: [{ path: 'iam/app.json', status: 'modified', base: enc(policy([allow('sqs:SendMessage')])), head: enc(head) }] });
+    const many = runGate({ changes: changes(policy([allow(['sqs:SendMessage', 'ec2:DescribeInstances', 'ec2:DescribeVolumes', 's3:GetObject', 's3:ListBucket', 'iam:PassRole'])])), config: defaultConfig(), toolVersion: 't', now: new Date(0) });
+    const m = many.findings.find((f) => f.ruleId === 'new-access')!.message;
+    expect(m).toMatch(/ gains 5 actions \(iam:PassRole, .*…\) on \*: /);
+    const few = runGate({ changes: changes(policy([allow(['sqs:SendMessage', 's3:GetObject', 's3:ListBucket'])])), config: defaultConfig(), toolVersion: 't', now: new Date(0) });
+    expect(few.findings.find((f) => f.ruleId === 'new-access')!.message).toMatch(/ gains s3:GetObject, s3:ListBucket on \*: /);
+  });
+});
