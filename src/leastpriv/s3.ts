@@ -3,7 +3,7 @@
 import { actionById } from '../catalog/catalog.js';
 import type { CompiledStatement } from '../analysis/compile.js';
 import type { PrincipalEntry, SubjectRef, UsageRecord } from '../model.js';
-import type { DataEventIndex } from './coverage.js';
+import { eventKind, type DataEventIndex } from './coverage.js';
 import { bucketOf, dataFamily, s3Class, sortClasses } from './families.js';
 import type { S3AccessClass, S3BucketUse, S3PrincipalUse, S3UnusedReport } from './types.js';
 
@@ -44,16 +44,17 @@ function use(t: Tally, r: UsageRecord): void {
 }
 
 /** Absence of calls means something only when every one of them would have been logged. */
-function claimable(actions: Iterable<string>, dataSeen: boolean): boolean {
-  if (dataSeen) return true;
-  for (const a of actions) if (dataFamily(a)) return false;
+/** Whether the logs can show `actions` unused: no data-event action among them, or data events of its kind seen. */
+function claimable(actions: Iterable<string>, seenKinds: number): boolean {
+  for (const a of actions) if (dataFamily(a) && (seenKinds & eventKind(a)) === 0) return false;
   return true;
 }
 
-function bucketUse(bucket: string, t: Tally, dataSeen: boolean): S3BucketUse {
+function bucketUse(bucket: string, t: Tally, seenKinds: number): S3BucketUse {
+  const dataSeen = seenKinds !== 0;
   const granted = sortClasses(t.granted.keys());
   const used = sortClasses(t.used);
-  const unusedClasses = granted.filter((c) => !t.used.has(c) && claimable(t.granted.get(c)!, dataSeen));
+  const unusedClasses = granted.filter((c) => !t.used.has(c) && claimable(t.granted.get(c)!, seenKinds));
   const allGranted = [...t.granted.values()].flatMap((s) => [...s]);
   const writes = [...(t.granted.get('write') ?? []), ...(t.granted.get('delete') ?? [])];
   return {
@@ -64,8 +65,8 @@ function bucketUse(bucket: string, t: Tally, dataSeen: boolean): S3BucketUse {
     calls: t.calls,
     ...(t.lastSeen ? { lastSeen: t.lastSeen } : {}),
     dataEvents: dataSeen ? 'seen' : 'not-seen',
-    neverAccessed: t.calls === 0 && claimable(allGranted, dataSeen),
-    onlyReadsUsed: writes.length > 0 && used.length > 0 && used.every((c) => c === 'read' || c === 'list') && claimable(writes, dataSeen),
+    neverAccessed: t.calls === 0 && claimable(allGranted, seenKinds),
+    onlyReadsUsed: writes.length > 0 && used.length > 0 && used.every((c) => c === 'read' || c === 'list') && claimable(writes, seenKinds),
   };
 }
 
@@ -88,10 +89,9 @@ export function s3IdentityUse(grants: CompiledStatement[], records: UsageRecord[
     const t = bucket ? tallies.get(bucket) : undefined;
     if (t) use(t, r);
   }
-  const seen = index.seen.get('s3-object');
   const buckets = [...tallies.entries()]
     .filter(([, t]) => t.granted.size > 0)
-    .map(([b, t]) => bucketUse(b, t, !!seen?.has(b)))
+    .map(([b, t]) => bucketUse(b, t, s3Kinds(index, b)))
     .sort((a, b) => a.bucket.localeCompare(b.bucket));
   return buckets.length ? { buckets } : undefined;
 }
@@ -130,7 +130,8 @@ function principalAccount(entry: PrincipalEntry): string | undefined {
 export function s3BucketPolicyUse(subject: SubjectRef, grants: CompiledStatement[], records: UsageRecord[], index: DataEventIndex): S3UnusedReport | undefined {
   const bucket = subject.arn ? bucketOf(subject.arn) : undefined;
   if (!bucket) return undefined;
-  const dataSeen = !!index.seen.get('s3-object')?.has(bucket);
+  const seenKinds = s3Kinds(index, bucket);
+  const dataSeen = seenKinds !== 0;
   const whole = newTally();
   const byPrincipal = new Map<string, { entry: PrincipalEntry; tally: Tally }>();
   for (const s of grants) {
@@ -183,5 +184,10 @@ export function s3BucketPolicyUse(subject: SubjectRef, grants: CompiledStatement
       };
     })
     .sort((a, b) => a.principal.localeCompare(b.principal));
-  return { buckets: whole.granted.size ? [bucketUse(bucket, whole, dataSeen)] : [], principals };
+  return { buckets: whole.granted.size ? [bucketUse(bucket, whole, seenKinds)] : [], principals };
+}
+
+/** The kinds of S3 object data event the logs show (READ_EVENTS, WRITE_EVENTS), when the bucket's were seen; else 0. */
+function s3Kinds(index: DataEventIndex, bucket: string): number {
+  return index.seen.get('s3-object')?.has(bucket) ? (index.kinds.get('s3-object') ?? 0) : 0;
 }

@@ -5,7 +5,7 @@
 import { actionById, lookupAction } from '../catalog/catalog.js';
 import { allowedActions, type CompiledStatement } from '../analysis/compile.js';
 import type { AccessLevel, SubjectRef, UsageRecord, UsageSummary } from '../model.js';
-import { dataEventsLoggedFor, familyLabel, type DataEventIndex } from './coverage.js';
+import { dataEventsLoggedFor, eventKind, familyLabel, READ_EVENTS, type DataEventIndex } from './coverage.js';
 import { dataFamily, neverRecorded } from './families.js';
 import { s3BucketPolicyUse, s3IdentityUse } from './s3.js';
 import type { UnknownUse, UnusedAccessReport, UnusedActionGroup, UnusedService } from './types.js';
@@ -41,11 +41,13 @@ function unknownWhy(action: string, patterns: Iterable<string>, index: DataEvent
   const family = dataFamily(action);
   if (!family) return undefined;
   const list = subject.type === 'bucket' && subject.arn ? [subject.arn] : [...patterns];
-  const blind = list.filter((p) => !dataEventsLoggedFor(index, family, p));
+  const kind = eventKind(action);
+  const blind = list.filter((p) => !dataEventsLoggedFor(index, family, p, kind));
   if (!blind.length) return undefined;
   const shown = blind.slice(0, 3).join(', ') + (blind.length > 3 ? ` and ${blind.length - 3} more` : '');
   // A scoped read mapped only the records naming the change's resources: it cannot say whether others were seen.
   if (index.scoped) return `no ${familyLabel(family)} for ${shown} in the window (not logged by the trail?)`;
+  if (list.some((p) => dataEventsLoggedFor(index, family, p))) return `no ${kind === READ_EVENTS ? 'read-only' : 'write'} ${familyLabel(family)} arrived at all, only ${kind === READ_EVENTS ? 'write' : 'read-only'} ones (the trail may log one kind only): ${shown}`;
   return index.seen.get(family)?.size
     ? `${familyLabel(family)} were seen, but not for ${shown}`
     : `no ${familyLabel(family)} in the window (not logged by the trail?) for ${shown}`;

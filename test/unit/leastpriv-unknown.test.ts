@@ -67,8 +67,11 @@ describe('data-event-only actions beyond S3, Lambda, DynamoDB, SQS and SNS', () 
     const head = [policy([allow(['cloudwatch:PutMetricData', 'cloudwatch:GetMetricData', 'cloudwatch:DescribeAlarms'], '*')])];
     const none = leastPrivilege(roleSubject(head), usageOf([record('cloudwatch:DescribeAlarms')])).unused!;
     expect(unknownActions(none)).toEqual(['cloudwatch:GetMetricData', 'cloudwatch:PutMetricData']);
-    const seen = leastPrivilege(roleSubject(head), usageOf([record('cloudwatch:DescribeAlarms'), record('cloudwatch:PutMetricData')])).unused!;
+    const seen = leastPrivilege(roleSubject(head), usageOf([record('cloudwatch:DescribeAlarms'), record('cloudwatch:PutMetricData'), record('cloudwatch:GetMetricStatistics', undefined, { principal: OTHER })])).unused!;
     expect(unusedActions(seen)).toEqual(['cloudwatch:GetMetricData']);
+    // Only writes (PutMetricData) arrived: reads cannot be claimed unused.
+    const writesOnly = leastPrivilege(roleSubject(head), usageOf([record('cloudwatch:DescribeAlarms'), record('cloudwatch:PutMetricData')])).unused!;
+    expect(unknownActions(writesOnly)).toEqual(['cloudwatch:GetMetricData']);
   });
 
   test('every action the table lists is a catalogue action, in its casing', () => {

@@ -79,12 +79,13 @@ describe('unused access', () => {
         allow(['iam:PassRole', 'lambda:CreateFunction', 'lambda:InvokeFunction'], '*'),
       ]),
     ];
-    const usage = usageOf([record('s3:GetObject', 'arn:aws:s3:::data/a/1'), record('dynamodb:DescribeTable', TABLE)]);
+    // A write to another bucket by someone else shows the trail logs write events too.
+    const usage = usageOf([record('s3:GetObject', 'arn:aws:s3:::data/a/1'), record('dynamodb:DescribeTable', TABLE), record('s3:PutObject', 'arn:aws:s3:::other/x', { principal: 'arn:aws:iam::123456789012:role/writer' })]);
     const { unused } = leastPrivilege(roleSubject(head), usage);
     expect(unused).toBeDefined();
     expect(unused!.grantedActions).toBe(8);
     expect(unused!.usedActions).toBe(2);
-    // S3 data events were seen for "data": PutObject and ListBucket are really unused.
+    // S3 data events were seen for "data", reads and writes are logged: PutObject and ListBucket are really unused.
     expect(unused!.unusedActions).toEqual([
       { service: 's3', accessLevel: 'Write', actions: ['s3:PutObject'] },
       { service: 's3', accessLevel: 'List', actions: ['s3:ListBucket'] },
@@ -120,7 +121,7 @@ describe('unused access', () => {
         ],
         `${name}.json`,
       );
-    const usage = usageOf([record('s3:GetObject', 'arn:aws:s3:::logged/k')]);
+    const usage = usageOf([record('s3:GetObject', 'arn:aws:s3:::logged/k'), record('s3:PutObject', 'arn:aws:s3:::elsewhere/k', { principal: 'arn:aws:iam::123456789012:role/writer' })]);
     const logged = leastPrivilege(bucketSubject([bucketPolicy('logged')], 'logged'), usage).unused!;
     const status = Object.fromEntries(logged.s3!.principals!.map((p) => [p.principal, p.status]));
     expect(status).toEqual({ '444455556666': 'stale', [ROLE]: 'active', 'arn:aws:iam::111122223333:role/partner': 'stale' });
@@ -132,6 +133,24 @@ describe('unused access', () => {
     const quietStatus = Object.fromEntries(quiet.s3!.principals!.map((p) => [p.principal, p.status]));
     expect(quietStatus).toEqual({ '444455556666': 'stale', [ROLE]: 'unknown', 'arn:aws:iam::111122223333:role/partner': 'unknown' });
     expect(quiet.s3!.buckets[0]).toMatchObject({ neverAccessed: false, dataEvents: 'not-seen' });
+  });
+});
+
+describe('trails that log one kind of data event only', () => {
+  test('only write events arrived: read actions are unknown, not unused (and the other way round)', () => {
+    const head = [policy([allow(['s3:GetObject', 's3:PutObject'], 'arn:aws:s3:::ingest/*'), allow(['dynamodb:GetItem', 'dynamodb:PutItem'], TABLE)])];
+    const writesOnly = usageOf([record('s3:PutObject', 'arn:aws:s3:::ingest/a'), record('dynamodb:PutItem', TABLE)]);
+    const w = leastPrivilege(roleSubject(head), writesOnly);
+    expect(w.unused!.unusedActions).toEqual([]);
+    const unknown = Object.fromEntries(w.unused!.unknown.map((u) => [u.actions.join(), u.why]));
+    expect(unknown['s3:GetObject']).toMatch(/no read-only S3 object-level .* arrived at all, only write ones/);
+    expect(unknown['dynamodb:GetItem']).toMatch(/no read-only .*arrived at all/);
+    expect(w.unused!.s3!.buckets[0]).toMatchObject({ bucket: 'ingest', unusedClasses: [] });
+    expect(JSON.stringify(w.suggestion!.documents)).not.toContain('s3:GetObject');
+    expect(w.suggestion!.notes.join('\n')).toMatch(/logs cannot show they are unused: .*s3:GetObject/);
+    const readsOnly = usageOf([record('s3:GetObject', 'arn:aws:s3:::ingest/a')]);
+    const r = leastPrivilege(roleSubject(head), readsOnly).unused!;
+    expect(r.unknown.flatMap((u) => u.actions)).toContain('s3:PutObject');
   });
 });
 
