@@ -139,6 +139,7 @@ export function analyseSubject(s: SubjectPolicies, config: GateConfig, usage?: U
 /** Risk categories that make an action worth naming first in a message, worst first. */
 const NAMED_FIRST: RiskCategory[] = ['privilege-escalation', 'permissions-management', 'credentials-exposure', 'resource-exposure'];
 let rankSets: ActionSet[] | undefined;
+const scores = new Map<string, { r: number; n: number; size: number }>();
 
 /**
  * A few actions in words: all when there are at most four, else their number and the three most dangerous
@@ -148,17 +149,24 @@ function actionsText(actions: string[]): string {
   if (actions.length <= 4) return actions.join(', ');
   rankSets ??= NAMED_FIRST.map((c) => riskActionSet(c));
   const score = (a: string) => {
-    const set = ActionSet.fromPatterns([a]).set;
-    const i = rankSets!.findIndex((r) => r.intersects(set));
-    // The worst category first; within it, the entry holding most of its actions (iam:* before apprunner:*).
-    return i < 0 ? { r: NAMED_FIRST.length, n: 0 } : { r: i, n: set.intersect(rankSets![i]).size() };
+    let known = scores.get(a);
+    if (!known) {
+      const set = ActionSet.fromPatterns([a]).set;
+      const i = rankSets!.findIndex((r) => r.intersects(set));
+      // The worst category first; within it, the entry holding most of its actions (iam:* before apprunner:*).
+      known = i < 0 ? { r: NAMED_FIRST.length, n: 0, size: set.size() } : { r: i, n: set.intersect(rankSets![i]).size(), size: set.size() };
+      if (scores.size > 10_000) scores.clear();
+      scores.set(a, known);
+    }
+    return known;
   };
   const named = actions
     .map((a) => ({ a, ...score(a) }))
     .sort((x, y) => x.r - y.r || y.n - x.n)
     .slice(0, 3)
     .map((x) => x.a);
-  const total = ActionSet.fromPatterns(actions).set.size();
+  // Entries are compressed and disjoint (an action or a service's wildcard), so their sizes add up.
+  const total = actions.reduce((n, a) => n + score(a).size, 0);
   return `${total} actions (${named.join(', ')}, …)`;
 }
 

@@ -16,6 +16,8 @@ export interface CfnSettings {
 
 /** Stand-ins for pseudo parameters without a configured value: one fixed (unknown) value per stack. */
 export const PSEUDO_PLACEHOLDERS = { account: '{AccountId}', region: '{Region}', stackName: '{StackName}' } as const;
+/** A stand-in for a value the stack fixes but the template does not say (a pseudo parameter, a generated name). */
+const STAND_IN = /\{[A-Za-z][A-Za-z0-9.]*\}/;
 
 /** A value that could not be resolved and is analysed as "*". */
 export interface Placeholder {
@@ -189,11 +191,15 @@ export class CfnResolver {
     return undefined;
   }
 
-  /** Like scalar(), and whether it resolved without any placeholder. */
+  /**
+   * Like scalar(), and whether it resolved without any placeholder or stand-in: `{Region}`, `{AccountId}`,
+   * `{StackName}` and `{LogicalId}` names are one fixed value of the stack, but not a known one, so a condition
+   * comparing them (`!Equals [!Ref AWS::Region, eu-west-1]`) is undecided, never false.
+   */
   exactScalar(node: LNode): { value?: string; exact: boolean } {
     const before = this.placeholders.length;
     const value = this.scalar(node);
-    return { value, exact: this.placeholders.length === before && value !== undefined };
+    return { value, exact: this.placeholders.length === before && value !== undefined && !STAND_IN.test(value) };
   }
 
   /** The logical id a `Ref`/`GetAtt`/plain value points at, when it points at a resource of this template. */

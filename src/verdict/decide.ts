@@ -92,12 +92,19 @@ function worse(a: Finding, b: Finding): boolean {
 
 let dangerous: ActionSet | undefined;
 const weights = new WeakMap<Finding, number>();
+const weightByActions = new Map<string, number>();
 function riskWeight(f: Finding): number {
   let w = weights.get(f);
   if (w === undefined) {
     const actions = Array.isArray(f.evidence?.actions) ? (f.evidence.actions as unknown[]).filter((x): x is string => typeof x === 'string') : [];
     dangerous ??= riskActionSet('privilege-escalation').union(riskActionSet('permissions-management'));
-    w = actions.length ? ActionSet.fromPatterns(actions).set.intersect(dangerous).size() : 0;
+    const key = actions.join(',');
+    w = weightByActions.get(key);
+    if (w === undefined) {
+      w = actions.length ? ActionSet.fromPatterns(actions).set.intersect(dangerous).size() : 0;
+      if (weightByActions.size > 10_000) weightByActions.clear();
+      weightByActions.set(key, w);
+    }
     weights.set(f, w);
   }
   return w;

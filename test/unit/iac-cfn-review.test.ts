@@ -248,3 +248,21 @@ ${ROLE}      ManagedPolicyArns:
     expect(r.documents.find((d) => d.label === 'MP (mp)')?.subjectHint?.id).toBe('arn:aws:iam::123456789012:role/app');
   });
 });
+
+describe('conditions on pseudo parameters without config are undecided, never false', () => {
+  const tpl = (cond: string, settings = '') =>
+    `AWSTemplateFormatVersion: '2010-09-09'${settings}\nConditions:\n  Here: ${cond}\nResources:\n${ROLE}      Policies:\n        - PolicyName: p\n          PolicyDocument:\n            Version: '2012-10-17'\n            Statement: !If\n              - Here\n              - - Effect: Allow\n                  Action: '*'\n                  Resource: '*'\n              - - Effect: Allow\n                  Action: s3:GetObject\n                  Resource: arn:aws:s3:::fixed/*\n  Public:\n    Type: AWS::S3::BucketPolicy\n    Condition: Here\n    Properties:\n      Bucket: data\n      PolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Principal: '*'\n            Action: s3:GetObject\n            Resource: arn:aws:s3:::data/*\n`;
+
+  test.each([['!Equals [!Ref AWS::Region, eu-west-1]'], ['!Equals [!Ref AWS::StackName, prod]'], ['!Not [!Equals [!Sub "${AWS::Region}", us-east-1]]']])('%s: both branches and the conditional resource are analysed', (cond) => {
+    // No region or stack name configured (the account is: it is not what the condition tests).
+    const r = extract(tpl(cond));
+    expect(actions(byLabel(r, 'AppRole inline policy p'))).toEqual(expect.arrayContaining(['*', 's3:GetObject']));
+    expect(r.documents.some((d) => d.kind === 'bucket')).toBe(true);
+  });
+
+  test('a configured region decides it', () => {
+    const r = extractPolicies(FILE, new TextEncoder().encode(tpl('!Equals [!Ref AWS::Region, eu-west-1]')), { maxBytes: 2 << 20, side: 'head', iac: { cloudformation: { account: '123456789012', region: 'us-east-1', parameters: {} } } });
+    expect(actions(byLabel(r, 'AppRole inline policy p'))).toEqual(['s3:GetObject']);
+    expect(r.documents.some((d) => d.kind === 'bucket')).toBe(false);
+  });
+});
