@@ -171,9 +171,10 @@ export function groupBySubject(files: ExtractedChange[], config: GateConfig): Su
     const basePath = f.basePath ?? f.path;
     const baseDocs = f.base?.documents ?? [];
     // A head version that does not parse grants what nobody knows, which is not "nothing": it is compared as its
-    // base version (no phantom removals or predicted AccessDenied), and its parse error fails the run.
+    // base version's grants (no phantom removals or predicted AccessDenied), and its parse error fails the run. Its
+    // base Deny statements are left out: they may be gone in head, and must not hide what another file grants.
     const unreadable = baseDocs.length > 0 && f.status !== 'deleted' && (f.head?.status === 'error' || f.head?.status === 'not-policy') && (f.head?.documents.length ?? 0) === 0;
-    const headDocs = unreadable ? baseDocs.map((d) => ({ ...d, file: f.path })) : (f.head?.documents ?? []);
+    const headDocs = unreadable ? baseDocs.map((d) => ({ ...d, file: f.path, statements: d.statements.filter((st) => st.effect !== 'Deny') })) : (f.head?.documents ?? []);
     // Each side binds by its own path: a file moved into another principal's folder grants that principal what
     // it holds (binding base by the new path made the move look like no change).
     const baseRefs = baseDocs.map((d) => bindSubject({ ...d, file: basePath }, mappings));

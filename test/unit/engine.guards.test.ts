@@ -120,6 +120,27 @@ describe('context files through the pipeline', () => {
   });
 });
 
+describe('a head version that does not parse, its Deny statements', () => {
+  test('do not hide what another file grants (the Deny may be gone in head)', () => {
+    const config = defaultConfig();
+    config.rules = { 'parse-error': 'warn' };
+    config.subjects = [{ files: 'iam/{role}/*.json', principal: 'arn:aws:iam::123456789012:role/{role}' }];
+    const guard = policy([{ Effect: 'Deny', Action: 'iam:*', Resource: '*' }]);
+    const changes: ChangeSet = {
+      baseLabel: 'base',
+      headLabel: 'head',
+      notes: [],
+      files: [
+        { path: 'iam/app/guardrail.json', status: 'modified', base: enc(guard), head: new TextEncoder().encode('{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": ["ec2:*",], "Resource": "*"}]}') },
+        { path: 'iam/app/policy.json', status: 'modified', base: enc(policy([allow('s3:GetObject')])), head: enc(policy([allow(['s3:GetObject', 'iam:*'])])) },
+      ],
+    };
+    const report = runGate({ changes, config, toolVersion: 't', now: new Date(0) });
+    expect(report.findings.filter((f) => f.ruleId === 'new-access').flatMap((f) => f.evidence?.actions as string[])).toContain('iam:*');
+    expect(report.verdict.status).toBe('fail');
+  });
+});
+
 describe('a head version that does not parse', () => {
   test('is compared as its base version: no phantom removals, the parse error fails the run', () => {
     const config = defaultConfig();
