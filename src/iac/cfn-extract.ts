@@ -458,6 +458,11 @@ class TemplateExtraction {
   /** A resource policy of another service (KMS, SQS, SNS, OpenSearch, ...): kind resource, bound to the resource. */
   private resourcePolicy(r: CfnResource, spec: CfnResourcePolicySpec): void {
     const found = this.policyProperty(r, spec);
+    if (found.text) {
+      const what = spec.doc.split('/').slice(0, -1).join('.');
+      this.findings.push(iacFinding('iac-not-analysed', 'medium', `${this.file}:${found.text.line}: ${r.logicalId} (${r.type}): ${what} is text that names ${spec.doc.split('/').pop()}; a policy inside text is not analysed (write ${what} as a mapping)`, found.text, `text|${r.logicalId}|${spec.doc}`));
+      return;
+    }
     if (!found.doc) {
       // A key or repository without a policy has the service's default one; a policy resource must carry one.
       if (found.missing || spec.targets || spec.required) this.missingDocument(r, `no ${spec.doc.replace(/\//g, '.')}`, found.missing ?? r.props?.loc ?? r.keyLoc);
@@ -487,7 +492,7 @@ class TemplateExtraction {
    * as an intrinsic (`!If`) is resolved: the document then comes resolved, with its placeholders. `missing`: a
    * wrapper is there but the document is not.
    */
-  private policyProperty(r: CfnResource, spec: CfnResourcePolicySpec): { doc?: LNode; placeholders?: Placeholder[]; missing?: SourceLocation } {
+  private policyProperty(r: CfnResource, spec: CfnResourcePolicySpec): { doc?: LNode; placeholders?: Placeholder[]; missing?: SourceLocation; text?: SourceLocation } {
     const path = spec.doc.split('/');
     let node = r.props;
     let placeholders: Placeholder[] | undefined;
@@ -499,6 +504,8 @@ class TemplateExtraction {
         placeholders = [...(placeholders ?? []), ...this.cfn.placeholders.slice(before)];
         if (!node) return {}; // AWS::NoValue
       }
+      // A wrapper given as text (an OpenAPI Body as a JSON or YAML string, !Sub'd): the policy in it is not read here.
+      if (i > 0 && node.kind === 'string' && node.value.includes(key)) return { text: node.loc };
       const next = valueOf(node, key);
       if (!next && i > 0 && i === path.length - 1 && !spec.optional) return { missing: node.loc };
       node = next;

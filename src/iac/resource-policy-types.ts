@@ -25,6 +25,8 @@ export const RESOURCE_POLICY_TYPES: Readonly<Record<string, readonly CfnResource
   'AWS::ECR::Repository': [{ doc: 'RepositoryPolicyText', what: 'repository policy' }],
   'AWS::SQS::QueuePolicy': [{ doc: 'PolicyDocument', what: 'queue policy', targets: { prop: 'Queues', list: true, type: 'AWS::SQS::Queue' } }],
   'AWS::SNS::TopicPolicy': [{ doc: 'PolicyDocument', what: 'topic policy', targets: { prop: 'Topics', list: true, type: 'AWS::SNS::Topic' } }],
+  'AWS::SQS::QueueInlinePolicy': [{ doc: 'PolicyDocument', what: 'queue policy', targets: { prop: 'Queue', list: false, type: 'AWS::SQS::Queue' } }],
+  'AWS::SNS::TopicInlinePolicy': [{ doc: 'PolicyDocument', what: 'topic policy', targets: { prop: 'TopicArn', list: false, type: 'AWS::SNS::Topic' } }],
   'AWS::SecretsManager::ResourcePolicy': [{ doc: 'ResourcePolicy', what: 'secret policy', targets: { prop: 'SecretId', list: false, type: 'AWS::SecretsManager::Secret' } }],
   'AWS::OpenSearchService::Domain': [{ doc: 'AccessPolicies', what: 'domain access policy' }],
   'AWS::Elasticsearch::Domain': [{ doc: 'AccessPolicies', what: 'domain access policy' }],

@@ -987,3 +987,55 @@ describe('Terraform: more services with values unknown until apply', () => {
     expect(unresolved.sort()).toEqual(['aws_cloudwatch_event_permission.e: condition.key', 'aws_cloudwatch_event_permission.e: condition.type', 'aws_cloudwatch_event_permission.e: condition.value', 'aws_lambda_layer_version_permission.p: principal']);
   });
 });
+
+describe('CloudFormation: queue and topic inline policies, and policies inside text', () => {
+  const tpl = `AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: jobs
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: events
+  QueueOpen:
+    Type: AWS::SQS::QueueInlinePolicy
+    Properties:
+      Queue: !Ref Queue
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Principal: '*'
+            Action: 'sqs:*'
+            Resource: !GetAtt Queue.Arn
+  TopicOpen:
+    Type: AWS::SNS::TopicInlinePolicy
+    Properties:
+      TopicArn: !Ref Topic
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Principal: '*'
+            Action: 'sns:*'
+            Resource: !Ref Topic
+`;
+
+  test('AWS::SQS::QueueInlinePolicy and AWS::SNS::TopicInlinePolicy are read, bound to their queue and topic', () => {
+    const r = cfn(T, tpl, { account: '123456789012', region: 'us-east-1', parameters: {} });
+    expect(one(r, 'QueueOpen queue policy').subjectHint).toMatchObject({ arn: 'arn:aws:sqs:us-east-1:123456789012:jobs' });
+    expect(one(r, 'TopicOpen topic policy').subjectHint).toMatchObject({ arn: 'arn:aws:sns:us-east-1:123456789012:events' });
+    expect(actions(one(r, 'QueueOpen queue policy'))).toEqual(['sqs:*']);
+  });
+
+  test('an OpenAPI Body given as text that holds x-amazon-apigateway-policy fails closed (iac-not-analysed)', () => {
+    const api = `Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n    Properties:\n      Body: !Sub |\n        {"openapi": "3.0.1", "x-amazon-apigateway-policy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]}}\n`;
+    const r = cfn(T, api);
+    expect(r.findings.map((f) => f.ruleId)).toContain('iac-not-analysed');
+    expect(r.findings.find((f) => f.ruleId === 'iac-not-analysed')!.message).toMatch(/Body is text that names x-amazon-apigateway-policy/);
+    // Text without a policy in it is no policy.
+    expect(cfn(T, `Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n    Properties:\n      Body: '{"openapi": "3.0.1"}'\n`).findings).toEqual([]);
+  });
+});
