@@ -120,8 +120,10 @@ export interface ChangeSet {
   files: FileChange[];
   /** Files listed by the change that were not read at all (e.g. deleted symlinks), with the reason. */
   notes: string[];
-  /** Changed Terraform sources (.tf, .tfvars; git mode): read only through a plan. */
+  /** Changed Terraform sources (.tf, .tfvars, .tofu; git mode): read only through a plan. */
   terraformSources?: string[];
+  /** Plans given by the workflow (--plan, the action's plan input): not a plan the pull request commits. */
+  plansGiven?: number;
 }
 
 /** Policies extracted from one side of one file. */

@@ -213,7 +213,7 @@ export function runGate(input: GateInput): Report {
     findings.push(...subjectFindings);
   }
 
-  findings.push(...planMissing(input.changes, policyFiles));
+  findings.push(...planMissing(input.changes));
   const parseErrors = findings.filter((f) => f.ruleId === 'parse-error' || f.ruleId === 'unsupported-file').length;
   checks.push({
     id: 'policy-parse',
@@ -341,9 +341,12 @@ function totals(analyses: SubjectAnalysis[]): Totals {
  * Terraform sources changed, and no plan to read them from: what they grant is not analysed. A warning by default
  * (most Terraform changes touch no IAM), so the run is not a silent green.
  */
-function planMissing(changes: ChangeSet, files: ExtractedChange[]): Finding[] {
-  const sources = changes.terraformSources ?? [];
-  if (sources.length === 0 || files.some((f) => f.head?.format === 'terraform-plan' || f.base?.format === 'terraform-plan')) return [];
+function planMissing(changes: ChangeSet): Finding[] {
+  // JSON sources (.tf.json) pass the policy-name filter and are read as files: listed here too. A plan the pull
+  // request commits is not evidence (it could be anything); only one the workflow gives.
+  const json = changes.files.filter((f) => f.status !== 'unchanged' && /\.(tf|tfvars|tofu)\.json$/i.test(f.path)).map((f) => f.path);
+  const sources = [...(changes.terraformSources ?? []), ...json];
+  if (sources.length === 0 || (changes.plansGiven ?? 0) > 0) return [];
   const shown = sources.slice(0, 3).join(', ') + (sources.length > 3 ? ` and ${sources.length - 3} more` : '');
   return [
     {

@@ -189,7 +189,7 @@ async function readChanges(
 }
 
 /** Terraform sources: what they grant is read from a plan (`--plan`), never from the HCL. */
-const TERRAFORM_SOURCE = /\.(tf|tfvars)$/i;
+const TERRAFORM_SOURCE = /\.(tf|tfvars|tofu)$/i;
 
 /**
  * Changed symlinks and submodules whose own names the include filter rejects but that stand for

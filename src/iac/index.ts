@@ -119,7 +119,7 @@ export function withPlanFiles(changes: ChangeSet, plans: Array<{ path: string; b
     files[i] = { ...f, status: 'modified', base: f.head };
     notes.push(`${f.path}: a Terraform plan; its before/after values are compared, not its two git versions`);
   }
-  return { ...changes, files, notes };
+  return { ...changes, files, notes, ...(plans.length ? { plansGiven: plans.length } : {}) };
 }
 
 /** Whether bytes are JSON with a plan's shape (isTerraformPlan's test, on a plain parse). */

@@ -77,3 +77,22 @@ describe('Terraform sources without a plan', () => {
     expect(f.message).toMatch(/Terraform sources changed \(infra\/main.tf, infra\/prod.tfvars\) but no plan was given/);
   });
 });
+
+describe('Terraform sources without a plan: what counts', () => {
+  test('.tf.json sources count; a plan the pull request commits does not stand in for one the workflow gives', async () => {
+    const { runGate } = await import('../../src/pipeline.js');
+    const changes = {
+      baseLabel: 'b',
+      headLabel: 'h',
+      notes: [],
+      files: [
+        { path: 'infra/main.tf.json', status: 'modified' as const, base: new TextEncoder().encode('{}'), head: new TextEncoder().encode('{"resource": {}}') },
+        { path: 'docs/example-plan.json', status: 'added' as const, head: new TextEncoder().encode('{"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": []}') },
+      ],
+    };
+    const flagged = runGate({ changes, config: defaultConfig(), toolVersion: 't', now: new Date(0) });
+    expect(flagged.findings.find((f) => f.ruleId === 'iac-plan-missing')?.message).toMatch(/\(infra\/main.tf.json\)/);
+    const given = runGate({ changes: { ...changes, plansGiven: 1 }, config: defaultConfig(), toolVersion: 't', now: new Date(0) });
+    expect(given.findings.filter((f) => f.ruleId === 'iac-plan-missing')).toEqual([]);
+  });
+});
