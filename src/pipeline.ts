@@ -19,6 +19,7 @@ import type {
   UsageSummary,
 } from './model.js';
 import { analyseSubject } from './analysis/subject.js';
+import { guardChanges } from './analysis/guard-change.js';
 import { FOLDER_NOT_LISTED } from './changes/index.js';
 import { extractPolicies } from './policies/extract.js';
 import { PSEUDO_PLACEHOLDERS, type IacOptions } from './iac/index.js';
@@ -101,9 +102,14 @@ export function extractChanges(changes: ChangeSet, config: GateConfig, iac?: Iac
       continue;
     }
     const opts = { maxBytes: config.limits.maxFileBytes, forcePolicy, iac: { ...iac, cloudformation: config.cloudformation } };
+    // The mapping's `kind` (a permissions boundary reads like an identity policy): each side by its own path.
+    const kindOf = (p: string) => {
+      const kind = mappings.find((m) => m.mapping.kind && m.regex.test(p))?.mapping.kind;
+      return kind ? { kindHint: kind } : {};
+    };
     // A Terraform plan carries both sides: `side` picks before (base) or after (head).
-    const base = f.base ? extractPolicies(f.basePath ?? f.path, f.base, { ...opts, side: 'base' }) : undefined;
-    const head = f.head ? extractPolicies(f.path, f.head, { ...opts, side: 'head' }) : undefined;
+    const base = f.base ? extractPolicies(f.basePath ?? f.path, f.base, { ...opts, ...kindOf(f.basePath ?? f.path), side: 'base' }) : undefined;
+    const head = f.head ? extractPolicies(f.path, f.head, { ...opts, ...kindOf(f.path), side: 'head' }) : undefined;
     const isPolicy = (x?: ExtractedFile) => x !== undefined && x.status !== 'not-policy';
     if (!isPolicy(base) && !isPolicy(head)) {
       ignored++;
@@ -214,6 +220,8 @@ export function runGate(input: GateInput): Report {
   }
 
   findings.push(...planMissing(input.changes));
+  // Guard files changed by the pull request, compared on their own (a change to an SCP alone touches no subject).
+  findings.push(...guardChanges(input.guards));
   const parseErrors = findings.filter((f) => f.ruleId === 'parse-error' || f.ruleId === 'unsupported-file').length;
   checks.push({
     id: 'policy-parse',

@@ -157,6 +157,16 @@ export function compareAccess(
       items.push(makeItem(g, unblocked, certainty, `base's permissions boundary, SCP or RCP denied it and ${guardSize(opts.headGuards!) === 0 ? 'the change removes that guard' : "head's version of the guard no longer denies it for every request"}`));
       if (live.isEmpty()) continue;
     }
+    // A guard statement removed or changed that denied part of the grant (a resource or a condition), or an allow-list
+    // widened: what it let through cannot be told exactly, so it is possibly new, whatever base's statements grant.
+    if (opts.headGuards) {
+      const touched = guardChangeTouches(opts.guards ?? noGuards, opts.headGuards, g).intersect(live);
+      if (!touched.isEmpty()) {
+        live = live.minus(touched);
+        items.push(makeItem(g, touched, 'possibly-new', "a permissions boundary, SCP or RCP statement that restricted it in base is removed or changed in head (by resource, condition or allow-list): what head's guards let through is not compared exactly"));
+        if (live.isEmpty()) continue;
+      }
+    }
     items.push(...compareGrant(g, live, baseAllows, baseDenies, headDenies));
   }
   const unknown = unknownActionItems(base, head, deadline, opts.subject);
@@ -501,6 +511,55 @@ function unblockedActions(baseGuard: CompiledGuards, headGuard: CompiledGuards, 
   if (before.isEmpty()) return before;
   const headSize = headGuard.scps.length + headGuard.rcps.length + headGuard.boundary.length;
   return headSize === 0 ? before : before.minus(guardDenied(headGuard, g));
+}
+
+/** A guard statement's meaning, without its place: two versions of a guard are compared statement by statement. */
+function guardText(st: CompiledStatement): string {
+  const v = (xs?: Array<{ value: string }>) => xs?.map((x) => x.value);
+  const s = st.stmt;
+  return JSON.stringify([s.effect, v(s.actions), v(s.notActions), v(s.resources), v(s.notResources), s.principal ?? null, s.notPrincipal ?? null, s.conditions.map((c) => [c.operator, c.key.toLowerCase(), c.values])]);
+}
+
+/**
+ * Actions of the grant that a guard change may let through, beyond what guardDenied proves: a Deny of base's version
+ * (that may apply to the grant) which head's version does not hold word for word, an Allow of an allow-list that
+ * head's version adds, or an allow-list layer that head's version drops (an SCP level left without Allow statements
+ * is FullAWSAccess). Sound over-approximation: reported as possibly new.
+ */
+function guardChangeTouches(base: CompiledGuards, head: CompiledGuards, g: Grant): ActionSet {
+  const identity = ownGrant(g);
+  const e = g.principal.entry;
+  const rcpApplies = !!e && e.type !== 'Service' && !(e.type === 'AWS' && e.value.trim() === '*');
+  const layers: Array<{ b: CompiledStatement[]; h: CompiledStatement[]; allowList: (l: CompiledStatement[]) => boolean; only?: ActionSet }> = [
+    ...(identity
+      ? [
+          { b: base.scps, h: head.scps, allowList: (l: CompiledStatement[]) => l.some((x) => x.effect === 'Allow') },
+          { b: base.boundary, h: head.boundary, allowList: (l: CompiledStatement[]) => l.length > 0 },
+        ]
+      : []),
+    ...(rcpApplies ? [{ b: base.rcps, h: head.rcps, allowList: () => false, only: rcpActions() }] : []),
+  ];
+  const mayApply = (d: CompiledStatement) => meets(d.actions, g.stmt.actions) && scopesOf(d).some((r) => resourcesMayOverlap(r, g.resource));
+  let touched = ActionSet.empty();
+  for (const { b, h, allowList, only } of layers) {
+    if (b.length === 0) continue; // no guard in base: head's can only narrow
+    const headTexts = new Set(h.map(guardText));
+    const baseTexts = new Set(b.map(guardText));
+    for (const d of b) {
+      if (d.effect !== 'Deny' || headTexts.has(guardText(d)) || !mayApply(d)) continue;
+      touched = touched.union(only ? d.actions.intersect(only) : d.actions);
+    }
+    if (!allowList(b)) continue;
+    // What base's allow-list allowed for every request of the grant was allowed before: never new by this change.
+    let fully = ActionSet.empty();
+    for (const a of b) if (a.effect === 'Allow' && guardStatementCovers(a, g)) fully = fully.union(a.actions);
+    if (!allowList(h)) {
+      touched = touched.union(g.stmt.actions.minus(fully)); // the allow-list is gone: what it did not wholly allow may pass
+      continue;
+    }
+    for (const a of h) if (a.effect === 'Allow' && !baseTexts.has(guardText(a)) && mayApply(a)) touched = touched.union(a.actions.minus(fully));
+  }
+  return touched.intersect(g.stmt.actions);
 }
 
 /** A guard statement applies to every request of the grant. Guard statements name no principal, or "*". */

@@ -206,3 +206,48 @@ describe('new-access messages keep the resource in view', () => {
     expect(few.findings.find((f) => f.ruleId === 'new-access')!.message).toMatch(/ gains s3:GetObject, s3:ListBucket on \*: /);
   });
 });
+
+describe('guard files changed on their own (no subject touched)', () => {
+  test('an SCP Deny dropped, an RCP Deny dropped, a boundary widened: new access at the guard file; a narrowing or a reformat: nothing', async () => {
+    const { guardChanges } = await import('../../src/analysis/guard-change.js');
+    const scp = (stmts: object[]) => [doc(policy([allow('*'), ...stmts]), 'scp', 'org/scp.json')];
+    const denyIam = { Sid: 'NoIam', Effect: 'Deny', Action: 'iam:*', Resource: '*' };
+    const denySecrets = { Sid: 'Secrets', Effect: 'Deny', Action: 's3:*', Resource: ['arn:aws:s3:::secrets', 'arn:aws:s3:::secrets/*'] };
+    const g = (base: object[], head: object[]) => ({ scps: scp(base), rcps: [], boundaries: [], head: { scps: scp(head), rcps: [], boundaries: [] } });
+    const dropped = guardChanges(g([denyIam, denySecrets], [denySecrets]));
+    expect(dropped.map((f) => [f.ruleId, f.evidence?.actions])).toEqual([['new-access', ['iam:*']]]);
+    expect(dropped[0].location?.file).toBe('org/scp.json');
+    // A resource-scoped Deny dropped: possibly new.
+    expect(guardChanges(g([denySecrets], [])).map((f) => f.severity)).toEqual(['medium']);
+    // Narrowed (a Deny added) or only reformatted: nothing.
+    expect(guardChanges(g([denySecrets], [denySecrets, denyIam]))).toEqual([]);
+    expect(guardChanges(g([denySecrets], [{ ...denySecrets }]))).toEqual([]);
+    // An RCP Deny dropped, and a boundary widened.
+    const rcp = (stmts: object[]) => [doc(policy([allow('*'), ...stmts]), 'rcp', 'org/rcp.json')];
+    const rcpDeny = { Effect: 'Deny', Principal: '*', Action: ['s3:DeleteObject'], Resource: '*' };
+    expect(guardChanges({ scps: [], rcps: rcp([rcpDeny]), boundaries: [], head: { scps: [], rcps: rcp([]), boundaries: [] } }).flatMap((f) => f.evidence?.actions as string[])).toEqual(['s3:DeleteObject']);
+    const boundary = (actions: string[]) => [doc(policy([allow(actions)]), 'boundary', 'b/app.json')];
+    const widened = guardChanges({ scps: [], rcps: [], boundaries: [{ subject: 'arn:aws:iam::1:role/app', documents: boundary(['s3:*']) }], head: { scps: [], rcps: [], boundaries: [{ subject: 'arn:aws:iam::1:role/app', documents: boundary(['s3:*', 'sqs:*']) }] } });
+    expect(widened.flatMap((f) => f.evidence?.actions as string[])).toEqual(['sqs:*']);
+  });
+
+  test('a mapped file with kind: boundary is read as a boundary (a widened boundary is new access)', () => {
+    const config = defaultConfig();
+    config.subjects = [
+      { files: 'iam/{role}/*.json', principal: 'arn:aws:iam::123456789012:role/{role}' },
+      { files: 'boundaries/{role}.json', principal: 'arn:aws:iam::123456789012:role/{role}', kind: 'boundary' },
+    ];
+    const changes: ChangeSet = {
+      baseLabel: 'b',
+      headLabel: 'h',
+      notes: [],
+      files: [
+        { path: 'boundaries/app.json', status: 'modified', base: enc(policy([allow('s3:*', 'arn:aws:s3:::app-data/*')])), head: enc(policy([allow('s3:*', '*')])) },
+        { path: 'iam/app/policy.json', status: 'unchanged', base: enc(policy([allow('s3:*', '*')])), head: enc(policy([allow('s3:*', '*')])) },
+      ],
+    };
+    const report = runGate({ changes, config, toolVersion: 't', now: new Date(0) });
+    expect(report.verdict.status).toBe('fail');
+    expect(report.findings.filter((f) => f.ruleId === 'new-access').flatMap((f) => f.evidence?.actions as string[])).toContain('s3:*');
+  });
+});
