@@ -92,12 +92,17 @@ function resolve(root: LNode, pointer: string): LNode | undefined {
 /** Where the policies in a parsed file are; empty when the file is not a policy. */
 export function findPolicyCandidates(root: LNode): PolicyCandidate[] {
   if (root.kind !== 'object') return [];
+  // A bare document is the file; otherwise every wrapper that holds one (a create-role skeleton carries both a
+  // PolicyDocument and an AssumeRolePolicyDocument: reading only the first let the trust change pass unseen).
+  if (isPolicyObject(root)) return [{ pointer: '', node: root, encoded: false, kind: POLICY_WRAPPERS[0].kind, wrapper: false }];
+  const out: PolicyCandidate[] = [];
   for (const w of POLICY_WRAPPERS) {
-    const node = w.pointer === '' ? root : resolve(root, w.pointer);
-    if (isPolicyObject(node)) return [{ pointer: w.pointer, node: node as LNode, encoded: false, kind: w.kind, wrapper: w.pointer !== '' }];
-    if (w.pointer !== '' && isEncodedPolicy(node)) return [{ pointer: w.pointer, node, encoded: true, kind: w.kind, wrapper: true }];
+    if (w.pointer === '') continue;
+    const node = resolve(root, w.pointer);
+    if (isPolicyObject(node)) out.push({ pointer: w.pointer, node: node as LNode, encoded: false, kind: w.kind, wrapper: true });
+    else if (isEncodedPolicy(node)) out.push({ pointer: w.pointer, node, encoded: true, kind: w.kind, wrapper: true });
   }
-  return [];
+  return out;
 }
 
 /** Wrapper and policy keys whose presence in unparseable text suggests the author meant a policy. */

@@ -344,3 +344,15 @@ test('CRLF and lone-CR line endings give the same lines, also inside wrapper str
   const deep = '{\r\n"Statement":\r\n' + '['.repeat(70);
   expect(extractPolicies('d.json', enc(deep), OPTS).findings[0].location).toEqual({ file: 'd.json', line: 3, column: 64 }); // the root { is level 1
 });
+
+describe('a file with several wrappers', () => {
+  test('a create-role skeleton: both PolicyDocument and AssumeRolePolicyDocument are read', () => {
+    const text = JSON.stringify({
+      RoleName: 'app',
+      AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }] },
+      PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] },
+    });
+    const r = extractPolicies('role.json', new TextEncoder().encode(text), { maxBytes: 1 << 20 });
+    expect(r.documents.map((d) => [d.pointer, d.kind]).sort()).toEqual([['/AssumeRolePolicyDocument', 'trust'], ['/PolicyDocument', 'identity']]);
+  });
+});
