@@ -72,7 +72,7 @@ export interface PolicyCandidate {
   wrapper: boolean;
 }
 
-function isPolicyObject(node: LNode | undefined): boolean {
+export function isPolicyObject(node: LNode | undefined): boolean {
   return node?.kind === 'object' && entryOf(node, 'Statement') !== undefined;
 }
 

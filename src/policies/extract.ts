@@ -1,6 +1,6 @@
 // One side of one file -> its policy documents and located findings. Never throws on file content.
 import type { ExtractedFile, Finding, PolicyDocument, PolicyKind, SourceLocation } from '../model.js';
-import { findPolicyCandidates, looksLikePolicyText, type PolicyCandidate } from './detect.js';
+import { findPolicyCandidates, isPolicyObject, looksLikePolicyText, type PolicyCandidate } from './detect.js';
 import { documentFromValue } from './document.js';
 import { decodeText, embeddedStringMapper, parseLocatedJson, type JsonProblem, type PositionMapper } from './json-located.js';
 import type { LNode } from './located.js';
@@ -124,6 +124,10 @@ export function extractPolicies(path: string, bytes: Uint8Array, opts: ExtractOp
   if (iac) return { ...iac, findings: [...parsed.problems.map((p) => problemFinding(p, '')), ...iac.findings] };
   const candidates = findPolicyCandidates(parsed.root);
   if (candidates.length === 0) {
+    // A list of policy documents: a shape some tools read, not one IAM takes; never "not a policy" (fail closed).
+    if (parsed.root.kind === 'array' && parsed.root.items.some((x) => isPolicyObject(x))) {
+      return failed(path, [finding('unsupported-file', 'high', 'The file is a list of policy documents; a list is not read as policies here (one document per file, or a wrapper).', at(path), 'policy-list')]);
+    }
     if (!force) return notPolicy(path);
     return failed(path, [
       finding('unsupported-file', 'high', 'The configuration says this file is a policy, but it holds no policy document (no object with a Statement).', at(path), 'not-a-policy'),

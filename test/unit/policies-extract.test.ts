@@ -187,7 +187,7 @@ describe('not policies', () => {
     ['tsconfig.json', '{ // comments\n "compilerOptions": {} }'],
     ['README.md', '# hello'],
     ['iam-policy.yaml', 'Statement: []'],
-    ['list.json', '[{"Statement": []}]'],
+    ['list.json', '[1, 2, {"a": 1}]'],
     ['get-policy.json', '{"Policy": {"PolicyName": "x", "Arn": "arn:aws:iam::1:policy/x"}}'],
   ])('%s is not a policy', (path, text) => {
     expect(extractPolicies(path, enc(text), OPTS)).toEqual({ path, status: 'not-policy', documents: [], findings: [] });
@@ -354,5 +354,15 @@ describe('a file with several wrappers', () => {
     });
     const r = extractPolicies('role.json', new TextEncoder().encode(text), { maxBytes: 1 << 20 });
     expect(r.documents.map((d) => [d.pointer, d.kind]).sort()).toEqual([['/AssumeRolePolicyDocument', 'trust'], ['/PolicyDocument', 'identity']]);
+  });
+});
+
+describe('a list of policies', () => {
+  test('is an unsupported file (fails closed), not "not a policy"', () => {
+    const text = JSON.stringify([{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }]);
+    const r = extractPolicies('policies.json', new TextEncoder().encode(text), { maxBytes: 1 << 20 });
+    expect(r.status).toBe('error');
+    expect(r.findings.map((f) => f.ruleId)).toEqual(['unsupported-file']);
+    expect(extractPolicies('list.json', new TextEncoder().encode('[1, 2]'), { maxBytes: 1 << 20 }).status).toBe('not-policy');
   });
 });
