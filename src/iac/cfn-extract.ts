@@ -109,6 +109,7 @@ class TemplateExtraction {
     const managedAttachments = this.managedAttachments(live);
     for (const r of live) {
       if (READ_TYPES.has(r.type)) this.noteInclude(r);
+      this.noteOpaque(r);
       if (!this.readableProperties(r)) continue;
       switch (r.type) {
         case 'AWS::IAM::Role':
@@ -176,6 +177,62 @@ class TemplateExtraction {
     this.findings.push(
       iacFinding('iac-not-analysed', 'medium', `${this.file}:${t.loc.line}: Transform ${names.join(', ')} rewrites the template at deployment; resources it generates are not analysed (run the analysis on the processed template, e.g. cdk synth or sam build output)`, t.loc, `transform|${names.join(',')}`),
     );
+  }
+
+  /**
+   * Resources that grant access the extractor does not read: group membership, IAM deployed by another stack or
+   * stack set, custom resources naming policies, Identity Center permission sets, organization policies. Reported
+   * whenever present on head (fail closed), like SAM Policies and Transform; findings of unchanged files are not shown.
+   */
+  private noteOpaque(r: CfnResource): void {
+    const report = (what: string, loc: SourceLocation, key: string): void => void this.findings.push(iacFinding('iac-not-analysed', 'medium', `${this.file}:${loc.line}: ${r.logicalId} (${r.type}) ${what}`, loc, key));
+    const props = r.props?.kind === 'object' ? r.props : undefined;
+    const text = (n: LNode | undefined): string => {
+      if (!n) return '?';
+      const logical = this.cfn.referencedResource(n);
+      if (logical) return logical;
+      const before = this.cfn.placeholders.length;
+      const v = this.cfn.scalar(n);
+      const ph = this.cfn.placeholders.splice(before);
+      return ph.length ? ph.map((p) => p.expr).join(' ') : (v ?? '?');
+    };
+    if (r.type === 'AWS::IAM::UserToGroupAddition') {
+      const group = props ? valueOf(props, 'GroupName') : undefined;
+      const users = props ? valueOf(props, 'Users') : undefined;
+      const names = users?.kind === 'array' ? users.items.map(text) : [text(users)];
+      for (const user of names) report(`adds user ${user} to group ${text(group)}; a user gains every policy of its groups, and group membership is not analysed`, r.keyLoc, `membership|${r.logicalId}|${user}`);
+      return;
+    }
+    if (r.type === 'AWS::IAM::User') {
+      const groups = props ? valueOf(props, 'Groups') : undefined;
+      if (!groups) return;
+      const items = groups.kind === 'array' ? groups.items : [groups];
+      for (const g of items) report(`joins group ${text(g)} (Groups); a user gains every policy of its groups, and group membership is not analysed`, g.loc, `membership|${r.logicalId}|${text(g)}`);
+      return;
+    }
+    const opaque: Readonly<Record<string, string>> = {
+      'AWS::CloudFormation::StackSet': 'deploys a stack set; IAM in its template (TemplateBody or TemplateURL) and the parameters passed to it are not analysed',
+      'AWS::CloudFormation::Stack': 'is a nested stack; IAM in its template and the parameters passed to it are not analysed',
+      'AWS::SSO::PermissionSet': 'is an IAM Identity Center permission set; its InlinePolicy, managed policies and boundary grant access to every assigned user and are not analysed',
+      'AWS::Organizations::Policy': 'is an organization policy (SCP, RCP ...); a change to what it allows or denies is not analysed',
+    };
+    if (opaque[r.type]) return report(opaque[r.type], r.keyLoc, `opaque|${r.logicalId}`);
+    if (r.type.startsWith('Custom::') || r.type === 'AWS::CloudFormation::CustomResource') {
+      // A custom resource is code run at deployment: when its properties name policies, roles or IAM ARNs, fail closed.
+      let hit: string | undefined;
+      const walk = (n: LNode | undefined, depth: number): void => {
+        if (!n || hit || depth > 64) return;
+        if (n.kind === 'string' && /:iam::|Statement|Polic/.test(n.value)) hit = n.value.length > 80 ? `${n.value.slice(0, 80)}...` : n.value;
+        if (n.kind === 'array') n.items.forEach((i) => walk(i, depth + 1));
+        if (n.kind === 'object')
+          for (const e of n.entries) {
+            if (!hit && /Polic|Role|Principal|Permission|Statement/i.test(e.key)) hit = e.key;
+            walk(e.value, depth + 1);
+          }
+      };
+      walk(r.props, 0);
+      if (hit) report(`is a custom resource whose properties name IAM policies or principals (${hit}); what it grants at deployment is not analysed`, r.keyLoc, `opaque|${r.logicalId}`);
+    }
   }
 
   /** `Fn::Transform` (AWS::Include) inside a resource's Properties splices in text the gate does not have: fail closed. */
@@ -261,7 +318,23 @@ class TemplateExtraction {
     const logical = this.cfn.referencedResource(node);
     const res = logical ? this.cfn.resource(logical) : undefined;
     if (res && PRINCIPAL_TYPES[res.type]) return this.principalSubject(res);
+    const before = this.cfn.placeholders.length;
     const { value, exact } = this.cfn.exactScalar(node);
+    const unknown = this.cfn.placeholders.splice(before);
+    if (unknown.length) {
+      // Each unresolved principal is its own subject: one unknown name never stands for another.
+      const expr = unknown.map((p) => p.expr).join(' ');
+      const id = `${this.file}#unresolved:${type}:${value && value !== '*' ? `${value} ` : ''}${expr}`;
+      const key = `${node.loc.line}:${node.loc.column}|principal|${expr}`;
+      if (!this.seenPlaceholders.has(key)) {
+        this.seenPlaceholders.add(key);
+        const p = unknown[0];
+        this.findings.push(
+          iacFinding('iac-unresolved', 'low', `${this.file}:${node.loc.line}: ${expr} naming a ${type} cannot be resolved (${p.reason}); it is analysed as its own ${type} (${id})`, node.loc, `principal|${node.loc.line}|${expr}`, { placeholder: expr, analysedAs: id }, id),
+        );
+      }
+      return { type, id };
+    }
     if (!value) return undefined;
     const name = value.startsWith('arn:') ? value.split(/[:/]/).pop()! : value;
     if (exact && this.settings.account) {
@@ -360,8 +433,10 @@ class TemplateExtraction {
     }
     const what = kind === 'boundary' ? 'permissions boundary' : 'managed policy';
     const why = placeholders.length ? `its ARN is not known (${placeholders[0].expr})` : name ? 'it is an AWS-managed policy whose content the gate does not carry' : 'its content is not in this template';
+    // An unresolved ARN is named by its expression, so two different unknown ARNs never count as the same attachment.
+    const shown = placeholders.length ? `${arn === '*' ? '' : `${arn} `}(unresolved: ${placeholders.map((p) => p.expr).join(' ')})` : arn;
     this.findings.push(
-      iacFinding('iac-external-policy', 'medium', `${this.file}:${item.loc.line}: ${r.logicalId} attaches ${what} ${arn}; ${why}, so what it grants is not analysed`, item.loc, `${r.logicalId}|${arn}`, { arn, kind }, subject.id),
+      iacFinding('iac-external-policy', 'medium', `${this.file}:${item.loc.line}: ${r.logicalId} attaches ${what} ${shown}; ${why}, so what it grants is not analysed`, item.loc, `${r.logicalId}|${shown}`, { arn: shown, kind }, subject.id),
     );
   }
 

@@ -266,3 +266,59 @@ describe('conditions on pseudo parameters without config are undecided, never fa
     expect(r.documents.some((d) => d.kind === 'bucket')).toBe(false);
   });
 });
+
+describe('review round 2: unresolved principals, unresolved managed ARNs, membership, opaque deployment units', () => {
+  const POLICY = `    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Action: '*'\n            Resource: '*'\n`;
+  const subjects = (r: ExtractedFile) => [...new Set(r.documents.map((d) => d.subjectHint?.id))].sort();
+
+  test('each unresolved principal of Roles is its own subject, and iac-unresolved is reported for it', () => {
+    const yaml = `AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  AppRoleName: {Type: String}\nResources:\n  Admin:\n${POLICY}      Roles:\n        - !Ref AppRoleName\n        - !ImportValue CiRunnerRoleName\n`;
+    const r = extract(yaml);
+    const ids = subjects(r);
+    expect(ids).toHaveLength(2);
+    expect(ids.every((id) => id?.startsWith(`${FILE}#unresolved:role:`))).toBe(true);
+    expect(ids.some((id) => id === 'role/*')).toBe(false);
+    expect(rules(r, 'iac-unresolved').map((f) => f.evidence?.placeholder)).toEqual(expect.arrayContaining([expect.stringContaining('AppRoleName'), expect.stringContaining('CiRunnerRoleName')]));
+  });
+
+  test('a RolePolicy whose RoleName is an ImportValue gets its own subject', () => {
+    const yaml = `AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  P:\n    Type: AWS::IAM::RolePolicy\n    Properties:\n      PolicyName: p\n      RoleName: !ImportValue Other\n      PolicyDocument: {Version: '2012-10-17', Statement: [{Effect: Allow, Action: '*', Resource: '*'}]}\n`;
+    const r = extract(yaml);
+    expect(subjects(r)).toEqual([expect.stringMatching(/^stack\.yaml#unresolved:role:.*Other/)]);
+    expect(rules(r, 'iac-unresolved')).toHaveLength(1);
+  });
+
+  test('unresolved ManagedPolicyArns carry their expression, so two different ones never share the arn key', () => {
+    const yaml = `AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  ReadOnlyArn: {Type: String}\nResources:\n${ROLE}      ManagedPolicyArns:\n        - !Ref ReadOnlyArn\n        - !ImportValue SharedAdminPolicyArn\n`;
+    const arns = rules(extract(yaml), 'iac-external-policy').map((f) => String(f.evidence?.arn));
+    expect(arns).toHaveLength(2);
+    expect(new Set(arns).size).toBe(2);
+    expect(arns.find((a) => a.includes('SharedAdminPolicyArn'))).toBeDefined();
+    expect(arns.find((a) => a.includes('ReadOnlyArn'))).toBeDefined();
+  });
+
+  test('a user joining a group (Groups, UserToGroupAddition) is iac-not-analysed naming user and group', () => {
+    const yaml = `AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Admins:\n    Type: AWS::IAM::Group\n    Properties:\n      ManagedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]\n  Dev:\n    Type: AWS::IAM::User\n    Properties:\n      Groups: [!Ref Admins]\n  Add:\n    Type: AWS::IAM::UserToGroupAddition\n    Properties:\n      GroupName: !Ref Admins\n      Users: [ops]\n`;
+    const msgs = rules(extract(yaml), 'iac-not-analysed').map((f) => f.message);
+    expect(msgs).toHaveLength(2);
+    expect(msgs.some((m) => m.includes('Dev') && m.includes('Admins'))).toBe(true);
+    expect(msgs.some((m) => m.includes('ops') && m.includes('Admins'))).toBe(true);
+  });
+
+  test.each([
+    ['AWS::CloudFormation::StackSet', '      TemplateBody: "Resources: {}"\n'],
+    ['AWS::CloudFormation::Stack', '      TemplateURL: https://s3.amazonaws.com/b/t.yaml\n      Parameters: {PolicyArn: arn:aws:iam::aws:policy/AdministratorAccess}\n'],
+    ['Custom::AttachRolePolicy', '      ServiceToken: arn:aws:lambda:us-east-1:123456789012:function:f\n      PolicyArn: arn:aws:iam::aws:policy/AdministratorAccess\n'],
+    ['AWS::SSO::PermissionSet', '      Name: admin\n      InstanceArn: arn:aws:sso:::instance/ssoins-1\n'],
+    ['AWS::Organizations::Policy', '      Name: scp\n      Type: SERVICE_CONTROL_POLICY\n      Content: {}\n'],
+  ])('%s is iac-not-analysed', (type, props) => {
+    const yaml = `AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  X:\n    Type: ${type}\n    Properties:\n${props}`;
+    const [f] = rules(extract(yaml), 'iac-not-analysed');
+    expect(f?.message).toContain(`X (${type})`);
+  });
+
+  test('a custom resource whose properties name no IAM is not reported', () => {
+    const yaml = `AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  X:\n    Type: Custom::Seed\n    Properties:\n      ServiceToken: arn:aws:lambda:us-east-1:123456789012:function:f\n      Table: t\n`;
+    expect(rules(extract(yaml), 'iac-not-analysed')).toHaveLength(0);
+  });
+});
