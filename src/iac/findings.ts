@@ -7,7 +7,8 @@ import type { Finding, Severity, SourceLocation } from '../model.js';
  * - iac-unattached: a policy attached to nothing in the template or plan; analysed on its own.
  * - iac-external-policy: a managed policy named by ARN whose content is not in the input (the pipeline makes it
  *   iac-external-policy-added when base did not attach it).
- * - iac-not-analysed: a construct read but not expanded (SAM transform, nested stack parameters).
+ * - iac-not-analysed: a construct read but not expanded (SAM transform, nested stacks, stack sets, group membership,
+ *   custom resources naming IAM, permission sets, organization policies).
  */
 export const IAC_RULES = ['iac-unresolved', 'iac-unattached', 'iac-external-policy', 'iac-not-analysed'] as const;
 

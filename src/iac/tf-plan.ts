@@ -38,6 +38,8 @@ interface Change {
   afterUnknown: unknown;
   /** change.actions includes "create" (a create, or a replacement): computed attributes are unknown anyway. */
   creates: boolean;
+  /** change.actions includes create, update or delete (not a no-op or read). */
+  changes: boolean;
 }
 
 export function isTerraformPlan(root: LNode): boolean {
@@ -132,6 +134,11 @@ class PlanReader {
           const a = valueOf(change, 'actions');
           return a?.kind === 'array' ? a.items.some((x) => x.kind === 'string' && x.value === 'create') : !objectOrUndefined(valueOf(change, 'before'));
         })(),
+        changes: (() => {
+          const a = valueOf(change, 'actions');
+          if (a?.kind !== 'array') return true; // unknown actions: treated as a change (fails closed)
+          return a.items.some((x) => x.kind !== 'string' || !['no-op', 'read'].includes(x.value));
+        })(),
       };
       for (const sideName of ['before', 'after'] as const) {
         const v = valueOf(change, sideName);
@@ -155,6 +162,7 @@ class PlanReader {
     for (const c of this.changes) {
       if (c.mode === 'data' && c.type === 'aws_iam_policy_document') this.checkPolicyDocumentData(c);
       if (c.mode !== 'managed') continue;
+      if (side === 'head' && c.changes && NOT_ANALYSED[c.type]) this.notAnalysed(c);
       const values = side === 'base' ? c.before : c.after;
       if (!values) continue;
       switch (c.type) {
@@ -177,8 +185,19 @@ class PlanReader {
         case 'aws_iam_user_policy_attachment':
         case 'aws_iam_group_policy_attachment':
         case 'aws_iam_policy_attachment':
+          this.unknownPrincipals(c, values);
           this.externalAttachment(c, values);
           break;
+        case 'aws_ssoadmin_permission_set_inline_policy':
+          this.policyAttr(c, values, ['inline_policy'], { kind: 'identity', subject: this.permissionSetSubject(c, values), label: `${c.address} inline_policy`, sizeLimit: SIZE.inline });
+          break;
+        case 'aws_ssoadmin_managed_policy_attachment': {
+          const subject = this.permissionSetSubject(c, values);
+          const arn = this.unknown(c, 'managed_policy_arn') ? undefined : str(valueOf(values, 'managed_policy_arn'));
+          if (arn) this.managedArn(c, arn, subject, 'identity');
+          else this.unknownArn(c, subject, 'managed_policy_arn');
+          break;
+        }
         case 'aws_s3_bucket_policy':
           this.bucketPolicy(c, values, 'policy');
           break;
@@ -427,8 +446,11 @@ class PlanReader {
     const inline = valueOf(values, 'inline_policy');
     (inline?.kind === 'array' ? inline.items : []).forEach((block, i) => {
       const name = str(valueOf(block, 'name')) ?? `#${i}`;
-      // The provider mirrors aws_iam_role_policy resources into the role's computed inline_policy: count them once.
-      if (this.hasRolePolicy(c, name)) return;
+      // The provider mirrors aws_iam_role_policy resources into the role's computed inline_policy: count them once,
+      // but only when both carry the same document or the role's value is the unchanged mirror (else the role's own
+      // value is what apply sends: analyse both).
+      const twin = this.rolePolicyNamed(c, name);
+      if (twin && (this.sameDocument(c, ['inline_policy', i, 'policy'], valueOf(block, 'policy'), twin, ['policy'], this.sideValues(twin) && valueOf(this.sideValues(twin)!, 'policy')) || this.unchangedInline(c, name))) return;
       this.policyAttr(c, block, ['inline_policy', i, 'policy'], { kind: 'identity', subject, label: `${c.address} inline_policy ${name}`, sizeLimit: SIZE.inline });
     });
     if (!this.unknown(c, 'managed_policy_arns')) {
@@ -460,11 +482,43 @@ class PlanReader {
     return v.items.every((x) => x.kind === 'string') ? v.items.map((x) => (x as { value: string }).value) : undefined;
   }
 
-  /** An aws_iam_role_policy named `name` on this role exists on the side being read. */
-  private hasRolePolicy(role: Change, name: string): boolean {
+  /** Two policy attributes (on this side) that hold the same document once parsed; false when either is unknown or unreadable. */
+  private sameDocument(a: Change, aPath: (string | number)[], aNode: LNode | undefined, b: Change, bPath: (string | number)[], bNode: LNode | undefined): boolean {
+    if (this.unknown(a, ...aPath) || this.unknown(b, ...bPath)) return false;
+    const na = normalisedJson(aNode);
+    return na !== undefined && na === normalisedJson(bNode);
+  }
+
+  /**
+   * A policy attribute this plan does not change (same document before and after, known): the provider's mirror of
+   * what a separate policy resource set, which apply does not send.
+   */
+  private unchangedAttr(c: Change, attr: string): boolean {
+    if (!c.before || !c.after || this.unknownAfter(c, attr)) return false;
+    const b = normalisedJson(valueOf(c.before, attr));
+    return b !== undefined && b === normalisedJson(valueOf(c.after, attr));
+  }
+
+  /** A role's inline_policy block `name` that this plan does not change (see unchangedAttr). */
+  private unchangedInline(c: Change, name: string): boolean {
+    if (!c.before || !c.after || this.unknownAfter(c, 'inline_policy')) return false;
+    const u = c.afterUnknown as Plain | undefined;
+    const ui = u && typeof u === 'object' ? u.inline_policy : undefined;
+    if (Array.isArray(ui) && ui.some((x) => x === true || (x && typeof x === 'object' && (x as Plain).policy === true))) return false;
+    const doc = (v: LNode) => {
+      const list = valueOf(v, 'inline_policy');
+      const block = list?.kind === 'array' ? list.items.find((b) => str(valueOf(b, 'name')) === name) : undefined;
+      return normalisedJson(block && valueOf(block, 'policy'));
+    };
+    const b = doc(c.before);
+    return b !== undefined && b === doc(c.after);
+  }
+
+  /** The aws_iam_role_policy named `name` on this role on the side being read. */
+  private rolePolicyNamed(role: Change, name: string): Change | undefined {
     const sideOf = (x: Change) => (this.opts.side === 'base' ? x.before : x.after);
     const roleNames = [role.before, role.after].map((v) => v && str(valueOf(v, 'name'))).filter((n): n is string => !!n);
-    return this.changes.some((x) => {
+    return this.changes.find((x) => {
       const v = sideOf(x);
       return x.type === 'aws_iam_role_policy' && x.mode === 'managed' && !!v && str(valueOf(v, 'name')) === name && (roleNames.includes(str(valueOf(v, 'role')) ?? '') || this.references(x, 'role').includes(role));
     });
@@ -492,8 +546,88 @@ class PlanReader {
     const kinds = ATTACHMENT_TARGETS[c.type];
     for (const subject of this.attachmentPrincipals(c, values, kinds)) {
       if (arn) this.managedArn(c, arn, subject, 'identity');
-      else this.findings.push(iacFinding('iac-unresolved', 'medium', `${c.address}: policy_arn is known only after apply; the attached policy is not analysed`, this.resourceLoc(c), `arn|${c.address}`, { address: c.address }, subject.id));
+      else this.unknownArn(c, subject, 'policy_arn');
     }
+  }
+
+  /**
+   * A managed policy attached by an ARN known only after apply: what it grants is unknown and it can never be the
+   * policy base attached (base values are known), so it fails closed as a newly attached policy of unknown content.
+   */
+  private unknownArn(c: Change, subject: SubjectRef, attr: string): void {
+    this.findings.push(iacFinding('iac-external-policy-added', 'high', `${c.address} attaches a managed policy whose ARN (${attr}) is known only after apply and is not a policy of this plan; what it grants is not analysed (fails closed)`, this.resourceLoc(c), `arn|${c.address}`, { arn: `(${attr} of ${c.address}, known only after apply)`, address: c.address, kind: 'identity' }, subject.id));
+  }
+
+  /** What an attachment attaches, in words: the policy's ARN, the plan's policy, or an ARN known only after apply. */
+  private attachedWhat(c: Change, values: LNode): string {
+    const target = this.attachedPolicy(c, values);
+    if (target) return target.address;
+    const arn = this.unknown(c, 'policy_arn') ? undefined : str(valueOf(values, 'policy_arn'));
+    return arn ?? 'a policy whose ARN is known only after apply';
+  }
+
+  /**
+   * Principals of an attachment known only after apply (and not a reference to a role, user or group of the plan):
+   * the policy goes to a principal the gate cannot name, so nothing is analysed for it; fails closed.
+   */
+  private unknownPrincipals(c: Change, values: LNode): void {
+    if (this.opts.side !== 'head') return;
+    for (const [attr, type] of ATTACHMENT_TARGETS[c.type]) {
+      const v = valueOf(values, attr);
+      const missing: string[] = [];
+      if (this.unknown(c, attr)) {
+        if (!this.namedPrincipal(c, values, attr, type)) missing.push(attr);
+      } else if (v?.kind === 'array') {
+        v.items.forEach((_, i) => {
+          if (this.unknown(c, attr, i)) missing.push(`${attr}[${i}]`);
+        });
+      }
+      for (const m of missing) {
+        this.findings.push(iacFinding('check-not-run', 'high', `${c.address}: ${m} is known only after apply, so the ${type} that ${c.address} attaches ${this.attachedWhat(c, values)} to is unknown and what it gains could not be analysed (fails closed; name the ${type} with a constant or a reference to an aws_iam_${type} of this configuration)`, this.resourceLoc(c), `unknown|${c.address}.${m}`, { address: c.address, attaches: this.attachedWhat(c, values) }));
+      }
+    }
+  }
+
+  /** The permission set an aws_ssoadmin_* resource governs: its ARN when known, else the permission set resource or this address. */
+  private permissionSetSubject(c: Change, values: LNode): SubjectRef {
+    const arn = this.unknown(c, 'permission_set_arn') ? undefined : str(valueOf(values, 'permission_set_arn'));
+    if (arn) return { type: 'role', arn, id: arn };
+    const ref = this.references(c, 'permission_set_arn').find((x) => x.type === 'aws_ssoadmin_permission_set');
+    const refArn = ref && (str(ref.before && valueOf(ref.before, 'arn')) ?? (this.unknown(ref, 'arn') ? undefined : str(ref.after && valueOf(ref.after, 'arn'))));
+    if (refArn) return { type: 'role', arn: refArn, id: refArn };
+    return { type: 'role', id: `${this.file}#${ref?.address ?? c.address}` };
+  }
+
+  /** A change to a resource that grants or removes access which this reader does not expand: reported, fails by default. */
+  private notAnalysed(c: Change): void {
+    const values = c.after ?? c.before;
+    const list = (v: LNode | undefined, attr: string, x: Change): string[] => {
+      if (this.unknown(x, attr)) return ['(known only after apply)'];
+      const n = v ? valueOf(v, attr) : undefined;
+      if (n?.kind === 'array') return n.items.map((i, k) => (this.unknown(x, attr, k) ? '(known only after apply)' : str(i) ?? '?'));
+      return n?.kind === 'string' ? [n.value] : [];
+    };
+    let message: string | undefined;
+    if (c.type === 'aws_iam_user_group_membership' || c.type === 'aws_iam_group_membership') {
+      if (!c.after) return; // a membership removed takes access away
+      const [one, many] = c.type === 'aws_iam_user_group_membership' ? ['user', 'groups'] : ['group', 'users'];
+      const before = new Set(c.before ? list(c.before, many, { ...c, afterUnknown: {} }) : []);
+      const added = list(c.after, many, c).filter((m) => m.startsWith('(') || !before.has(m));
+      const oneValue = list(c.after, one, c)[0] ?? '?';
+      const oneBefore = c.before ? list(c.before, one, { ...c, afterUnknown: {} })[0] : undefined;
+      const members = oneBefore !== undefined && oneBefore !== oneValue ? list(c.after, many, c) : added;
+      if (members.length === 0) return;
+      message = c.type === 'aws_iam_user_group_membership'
+        ? `${c.address}: user ${oneValue} joins group ${members.join(', ')} and gains that group's policies; group membership is not analysed (fails closed; review what the group grants)`
+        : `${c.address}: user ${members.join(', ')} joins group ${oneValue} and gains that group's policies; group membership is not analysed (fails closed; review what the group grants)`;
+    } else if (c.type === 'aws_organizations_policy') {
+      const type = values ? str(valueOf(values, 'type')) : undefined;
+      if (type && type !== 'SERVICE_CONTROL_POLICY' && type !== 'RESOURCE_CONTROL_POLICY') return;
+      message = `${c.address}: ${type ? `a ${type}` : 'an organizations policy of unknown type'} is ${c.after ? (c.before ? 'changed' : 'created') : 'deleted'}; organization policies in Terraform are not analysed (fails closed; a guard that stops denying something grants access)`;
+    } else {
+      message = `${c.address}: ${NOT_ANALYSED[c.type]} is ${c.after ? (c.before ? 'changed' : 'created') : 'deleted'}; it is not analysed (fails closed)`;
+    }
+    this.findings.push(iacFinding('iac-not-analysed', 'high', message, this.resourceLoc(c), `not-analysed|${c.address}`, { address: c.address }));
   }
 
   private managedArn(c: Change, arn: string, subject: SubjectRef, kind: PolicyKind): void {
@@ -555,23 +689,26 @@ class PlanReader {
   private ownResourcePolicy(c: Change, values: LNode): void {
     const spec = OWN_POLICIES[c.type];
     if (!str(valueOf(values, spec.attr)) && !this.unknownSetting(c, spec.attr)) return;
-    if (this.mirroredPolicies().has(c)) return; // a separate policy resource governs it; the provider mirrors it here: counted once
+    // A separate policy resource governs it and the provider mirrors it here: counted once, but only when both
+    // carry the same document (else apply may send this resource's own value: analyse both).
+    const twins = this.mirroredPolicies().get(c) ?? [];
+    if (twins.length && (this.unchangedAttr(c, spec.attr) || twins.some((t) => this.sameDocument(c, [spec.attr], valueOf(values, spec.attr), t.change, [t.attr], valueOf(t.values, t.attr))))) return;
     const rewrite = spec.executeApi ? this.executeApiRewrite(c, undefined) : undefined;
     this.policyAttr(c, values, [spec.attr], { kind: 'resource', subject: this.resourceSubjectOf(c), label: `${c.address} ${spec.what}`, ...(spec.sizeLimit ? { sizeLimit: spec.sizeLimit } : {}), ...(rewrite ? { rewrite } : {}) });
   }
 
-  private mirrored?: Set<Change>;
+  private mirrored?: Map<Change, Array<{ change: Change; values: LNode; attr: string }>>;
 
   /** Resources whose policy a separate policy resource (aws_sqs_queue_policy ...) sets on this side. */
-  private mirroredPolicies(): Set<Change> {
+  private mirroredPolicies(): Map<Change, Array<{ change: Change; values: LNode; attr: string }>> {
     if (this.mirrored) return this.mirrored;
-    this.mirrored = new Set();
+    this.mirrored = new Map();
     for (const x of this.changes) {
       const spec = RESOURCE_POLICY_RESOURCES[x.type];
       const v = this.sideValues(x);
       if (!spec?.attr || !spec.target || x.mode !== 'managed' || !v) continue;
       const { target } = this.targetSubject(x, v, spec.attr, spec.target, spec.also);
-      if (target) this.mirrored.add(target);
+      if (target) this.mirrored.set(target, [...(this.mirrored.get(target) ?? []), { change: x, values: v, attr: spec.doc ?? 'policy' }]);
     }
     return this.mirrored;
   }
@@ -1003,6 +1140,14 @@ interface PlanDocMeta {
   rewrite?: (n: LNode) => LNode;
 }
 
+/** Resource types read but not expanded: a change to one is reported as iac-not-analysed (head side). */
+const NOT_ANALYSED: Readonly<Record<string, string>> = {
+  aws_iam_user_group_membership: 'group membership',
+  aws_iam_group_membership: 'group membership',
+  aws_ssoadmin_customer_managed_policy_attachment: 'an attachment of a customer managed policy (by name, in each account) to a permission set',
+  aws_organizations_policy: 'an organizations policy',
+};
+
 /** Attributes by which one resource names another (`domain_name` ... are added per policy resource). */
 const NAMING_ATTRS = ['arn', 'url', 'id', 'name', 'function_name', 'key_id'];
 
@@ -1022,6 +1167,23 @@ function kindOf(n: LNode): string {
   if (n.kind === 'array') return 'a list';
   if (n.kind === 'object') return 'an object';
   return n.kind === 'null' ? 'null' : `a ${n.kind}`;
+}
+
+/** A policy JSON string parsed and written back with sorted keys; undefined when not a string or not JSON. */
+function normalisedJson(n: LNode | undefined): string | undefined {
+  if (n?.kind !== 'string') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(n.value);
+  } catch {
+    return undefined;
+  }
+  const sort = (x: unknown, depth: number): unknown => {
+    if (depth > 64 || x === null || typeof x !== 'object') return x;
+    if (Array.isArray(x)) return x.map((i) => sort(i, depth + 1));
+    return Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort((x as Plain)[k], depth + 1)]));
+  };
+  return JSON.stringify(sort(v, 0));
 }
 
 function objectOrUndefined(n: LNode | undefined): LNode | undefined {

@@ -282,3 +282,84 @@ describe('source lines', () => {
     expect(head.documents[0].statements.map((s) => s.loc.line)).toEqual([9, 14]);
   });
 });
+
+describe('review round 2 (Terraform): unknown principals, shadowed documents, unknown ARNs, membership, SSO and SCPs', () => {
+  const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
+  const noop = (r: Plain): Plain => ({ ...r, change: { ...(r.change as Plain), actions: ['no-op'] } });
+
+  test('an attachment whose role is unknown until apply, or one of whose roles is, fails closed naming what it attaches', () => {
+    const one = plan([rc('aws_iam_role_policy_attachment.admin', 'aws_iam_role_policy_attachment', null, { policy_arn: ADMIN, role: null }, { id: true, role: true })]);
+    const f = rules(extract(one, 'head'), 'check-not-run');
+    expect(f).toHaveLength(1);
+    expect(f[0].message).toContain('aws_iam_role_policy_attachment.admin: role is known only after apply');
+    expect(f[0].message).toContain(ADMIN);
+    expect(rules(extract(one, 'base'), 'check-not-run')).toEqual([]);
+    const list = plan([rc('aws_iam_policy_attachment.admins', 'aws_iam_policy_attachment', null, { name: 'admins', policy_arn: ADMIN, roles: ['breakglass', null], users: [], groups: [] }, { id: true, roles: [false, true] })]);
+    const g = rules(extract(list, 'head'), 'check-not-run');
+    expect(g.map((x) => x.message.split(' is known')[0])).toEqual(['aws_iam_policy_attachment.admins: roles[1]']);
+    // a reference to a role of the plan is bound as before: no finding
+    const ref = plan(
+      [rc('aws_iam_role.app', 'aws_iam_role', ROLE, ROLE), rc('aws_iam_role_policy_attachment.a', 'aws_iam_role_policy_attachment', null, { policy_arn: ADMIN, role: null }, { id: true, role: true })],
+      { resources: [{ address: 'aws_iam_role_policy_attachment.a', mode: 'managed', type: 'aws_iam_role_policy_attachment', name: 'a', expressions: { role: { references: ['aws_iam_role.app.name', 'aws_iam_role.app'] } } }] },
+    );
+    expect(rules(extract(ref, 'head'), 'check-not-run')).toEqual([]);
+  });
+
+  test('a changed inline_policy block or resource policy attribute is analysed when its twin policy resource holds another document', () => {
+    const old = policy(allow('s3:GetObject', 'arn:aws:s3:::b/*'));
+    const p = plan([
+      rc('aws_iam_role.app', 'aws_iam_role', { ...ROLE, inline_policy: [{ name: 'admin', policy: old }] }, { ...ROLE, inline_policy: [{ name: 'admin', policy: policy(allow('*')) }] }),
+      noop(rc('aws_iam_role_policy.admin', 'aws_iam_role_policy', { name: 'admin', role: 'app', policy: old }, { name: 'admin', role: 'app', policy: old })),
+    ]);
+    const head = extract(p, 'head');
+    expect(docsOf(head, ROLE_ARN).flatMap((d) => actions(d))).toEqual(expect.arrayContaining(['*', 's3:GetObject']));
+    // the same document on both: counted once
+    expect(docsOf(extract(p, 'base'), ROLE_ARN)).toHaveLength(1);
+    const q = 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs';
+    const qp = policy({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sqs:SendMessage', Resource: '*' });
+    const open = policy({ Effect: 'Allow', Principal: '*', Action: 'sqs:*', Resource: '*' });
+    const sq = plan([
+      rc('aws_sqs_queue.jobs', 'aws_sqs_queue', { arn: 'arn:aws:sqs:us-east-1:123456789012:jobs', url: q, id: q, name: 'jobs', policy: qp }, { arn: 'arn:aws:sqs:us-east-1:123456789012:jobs', url: q, id: q, name: 'jobs', policy: open }),
+      noop(rc('aws_sqs_queue_policy.jobs', 'aws_sqs_queue_policy', { queue_url: q, policy: qp }, { queue_url: q, policy: qp })),
+    ]);
+    const h = extract(sq, 'head');
+    expect(h.documents.some((d) => d.id.endsWith('aws_sqs_queue.jobs.policy') && d.statements[0].principal?.any)).toBe(true);
+  });
+
+  test('a new attachment whose policy_arn is unknown until apply fails closed (iac-external-policy-added, never matched to base)', () => {
+    const p = plan([rc('aws_iam_role_policy_attachment.x', 'aws_iam_role_policy_attachment', null, { role: 'app', policy_arn: null }, { id: true, policy_arn: true })]);
+    const head = extract(p, 'head');
+    expect(rules(head, 'iac-unresolved')).toEqual([]);
+    const f = rules(head, 'iac-external-policy-added');
+    expect(f).toHaveLength(1);
+    expect(f[0].severity).toBe('high');
+    expect(String(f[0].evidence?.arn)).toContain('known only after apply');
+  });
+
+  test('users joining a group are reported as iac-not-analysed; removals and no-ops are not', () => {
+    const p = plan([
+      rc('aws_iam_user_group_membership.dev', 'aws_iam_user_group_membership', null, { user: 'dev', groups: ['admins'] }, { id: true }),
+      rc('aws_iam_group_membership.admins', 'aws_iam_group_membership', { name: 'm', group: 'admins', users: ['alice'] }, { name: 'm', group: 'admins', users: ['alice', 'mallory'] }),
+      rc('aws_iam_group_membership.gone', 'aws_iam_group_membership', { name: 'g', group: 'ops', users: ['bob'] }, null),
+      noop(rc('aws_iam_group_membership.same', 'aws_iam_group_membership', { name: 's', group: 'ops', users: ['bob'] }, { name: 's', group: 'ops', users: ['bob'] })),
+    ]);
+    const f = rules(extract(p, 'head'), 'iac-not-analysed');
+    expect(f.map((x) => x.message.split(' and gains')[0])).toEqual(['aws_iam_user_group_membership.dev: user dev joins group admins', 'aws_iam_group_membership.admins: user mallory joins group admins']);
+    expect(rules(extract(p, 'base'), 'iac-not-analysed')).toEqual([]);
+  });
+
+  test('permission set inline policies and managed attachments are read for the permission set; SCP changes are iac-not-analysed', () => {
+    const PS = 'arn:aws:sso:::permissionSet/ssoins-1/ps-1';
+    const p = plan([
+      rc('aws_ssoadmin_permission_set_inline_policy.p', 'aws_ssoadmin_permission_set_inline_policy', { instance_arn: 'i', permission_set_arn: PS, inline_policy: policy(allow('s3:GetObject')) }, { instance_arn: 'i', permission_set_arn: PS, inline_policy: policy(allow('*')) }),
+      rc('aws_ssoadmin_managed_policy_attachment.a', 'aws_ssoadmin_managed_policy_attachment', null, { instance_arn: 'i', permission_set_arn: PS, managed_policy_arn: ADMIN }, { id: true }),
+      rc('aws_ssoadmin_customer_managed_policy_attachment.c', 'aws_ssoadmin_customer_managed_policy_attachment', null, { instance_arn: 'i', permission_set_arn: PS, customer_managed_policy_reference: [{ name: 'x', path: '/' }] }, { id: true }),
+      rc('aws_organizations_policy.guard', 'aws_organizations_policy', { name: 'guard', type: 'SERVICE_CONTROL_POLICY', content: '{}' }, { name: 'guard', type: 'SERVICE_CONTROL_POLICY', content: '{"x":1}' }),
+      rc('aws_organizations_policy.tags', 'aws_organizations_policy', { name: 'tags', type: 'TAG_POLICY', content: '{}' }, { name: 'tags', type: 'TAG_POLICY', content: '{"x":1}' }),
+    ]);
+    const head = extract(p, 'head');
+    const docs = head.documents.filter((d) => d.subjectHint?.id === PS && d.kind === 'identity');
+    expect(docs.map((d) => d.label)).toEqual(expect.arrayContaining(['aws_ssoadmin_permission_set_inline_policy.p inline_policy', 'aws_ssoadmin_managed_policy_attachment.a AdministratorAccess (AWS managed)']));
+    expect(rules(head, 'iac-not-analysed').map((f) => f.message.split(':')[0])).toEqual(['aws_ssoadmin_customer_managed_policy_attachment.c', 'aws_organizations_policy.guard']);
+  });
+});
