@@ -46,6 +46,11 @@ export function extractIacText(path: string, text: string, opts: { forcePolicy?:
   }
   const shape = templateShape(parsed.root);
   if (shape.shape === 'not-cloudformation') {
+    // A policy document written in YAML (a tool converts it for IAM): not read here, and never "not a policy".
+    const statement = parsed.root.kind === 'object' ? parsed.root.entries.find((e) => e.key === 'Statement')?.value : undefined;
+    if (statement && ((statement.kind === 'array' && statement.items.length > 0) || statement.kind === 'object')) {
+      return { path, status: 'error', format: 'cloudformation', documents: [], findings: [iacFinding('unsupported-file', 'high', `${path}:1: a policy document in YAML is not analysed (IAM takes JSON: give the JSON a tool makes of it, or write it as JSON)`, at(path), 'yaml-policy')] };
+    }
     if (!opts.forcePolicy && !parsed.usesCfnTags) return undefined;
     const why = parsed.usesCfnTags ? 'it uses CloudFormation tags (!Ref, !Sub ...) but has no Resources with a Type' : 'it has no AWSTemplateFormatVersion and no Resources with a Type';
     return { path, status: 'error', format: 'cloudformation', documents: [], findings: [iacFinding('parse-error', 'high', `${path}:1: not a CloudFormation template: ${why}`, at(path), 'not-cfn')] };

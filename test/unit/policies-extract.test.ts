@@ -366,3 +366,12 @@ describe('a list of policies', () => {
     expect(extractPolicies('list.json', new TextEncoder().encode('[1, 2]'), { maxBytes: 1 << 20 }).status).toBe('not-policy');
   });
 });
+
+describe('a policy document written in YAML', () => {
+  test('is an unsupported file (fails closed), not "not a policy"', () => {
+    const r = extractPolicies('iam/app.yaml', new TextEncoder().encode("Version: '2012-10-17'\nStatement:\n  - Effect: Allow\n    Action: '*'\n    Resource: '*'\n"), { maxBytes: 1 << 20 });
+    expect(r.status).toBe('error');
+    expect(r.findings.map((f) => f.ruleId)).toEqual(['unsupported-file']);
+    expect(r.findings[0].message).toMatch(/a policy document in YAML is not analysed/);
+  });
+});
