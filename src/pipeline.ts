@@ -143,6 +143,15 @@ export function extractChanges(changes: ChangeSet, config: GateConfig, iac?: Iac
   // Across files: a role moved to another template keeps what base attached to it.
   const before = new Set(policyFiles.flatMap((f) => (f.base?.findings ?? []).filter((x) => x.ruleId === 'iac-external-policy').map(externalKey)));
   for (const f of policyFiles) f.findings = newlyAttachedExternal(f.findings, before);
+  // Exposing settings (public ACLs, public access blocks off, open function URLs) base had too are not new.
+  const exposedBefore = new Set(policyFiles.flatMap((f) => (f.base?.findings ?? []).filter((x) => x.identity.startsWith('public-setting|')).map((x) => x.identity)));
+  for (const f of policyFiles) {
+    f.findings = f.findings.map((x) =>
+      x.identity.startsWith('public-setting|') && exposedBefore.has(x.identity)
+        ? { ...x, ruleId: 'public-access-existing', severity: 'medium', message: `${x.message}; base had it already`, identity: `public-access-existing|${x.identity}` }
+        : x,
+    );
+  }
   return { policyFiles, ignored, excluded };
 }
 

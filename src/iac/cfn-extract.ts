@@ -5,7 +5,7 @@ import { parseLocatedJson } from '../policies/json-located.js';
 import { fromPlain, valueOf, type LEntry, type LNode } from '../policies/located.js';
 import { AWS_MANAGED_POLICIES, awsManagedName } from './aws-managed.js';
 import { CfnResolver, type CfnResource, type CfnSettings, type Placeholder } from './cfn-resolve.js';
-import { at, iacFinding } from './findings.js';
+import { at, exposureFinding, iacFinding, PUBLIC_ACLS } from './findings.js';
 import { dropImpliedResourceFindings, expandExecuteApi, isExactArn, lambdaFunctionArn, lambdaPermissionPolicy, lambdaPrincipal, oneStatementPolicy, resourceSubject, sqsQueueArnFromUrl, type LocatedText } from './resource-policies.js';
 import { RESOURCE_POLICY_TYPES, type CfnResourcePolicySpec } from './resource-policy-types.js';
 
@@ -110,6 +110,7 @@ class TemplateExtraction {
     for (const r of live) {
       if (READ_TYPES.has(r.type)) this.noteInclude(r);
       this.noteOpaque(r);
+      this.exposureSettings(r);
       if (!this.readableProperties(r)) continue;
       switch (r.type) {
         case 'AWS::IAM::Role':
@@ -146,6 +147,29 @@ class TemplateExtraction {
             this.findings.push(iacFinding('iac-not-analysed', 'medium', `${this.file}:${r.keyLoc.line}: ${r.logicalId} (${r.type}) declares SAM Policies, which are expanded by the SAM transform and not analysed here`, r.keyLoc, `sam|${r.logicalId}`));
           }
       }
+    }
+  }
+
+  /** Settings outside policies that expose a bucket or a function (see exposureFinding). */
+  private exposureSettings(r: CfnResource): void {
+    if (r.props?.kind !== 'object') return;
+    const text = (key: string, from: LNode | undefined = r.props) => {
+      const n = from ? valueOf(from, key) : undefined;
+      return n ? { value: this.cfn.scalar(n), loc: n.loc } : undefined;
+    };
+    if (r.type === 'AWS::S3::Bucket') {
+      const acl = text('AccessControl');
+      const why = acl?.value ? PUBLIC_ACLS[acl.value.toLowerCase()] : undefined;
+      if (acl && why) this.findings.push(exposureFinding(this.file, r.logicalId, `acl:${acl.value}`, `the bucket's ACL ${acl.value}: ${why}`, acl.loc));
+      const block = valueOf(r.props, 'PublicAccessBlockConfiguration');
+      if (block?.kind === 'object') {
+        const off = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'].filter((k) => text(k, block)?.value === 'false');
+        if (off.length) this.findings.push(exposureFinding(this.file, r.logicalId, `public-access-block:${off.join(',')}`, `the bucket's public access block is turned off (${off.join(', ')} false): a public policy or ACL takes effect`, block.loc));
+      }
+    }
+    if (r.type === 'AWS::Lambda::Url') {
+      const auth = text('AuthType');
+      if (auth?.value === 'NONE') this.findings.push(exposureFinding(this.file, r.logicalId, 'function-url:NONE', 'a function URL without authentication (AuthType NONE): with a matching permission anyone can invoke the function', auth.loc));
     }
   }
 

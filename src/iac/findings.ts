@@ -35,3 +35,31 @@ export function iacFinding(
 }
 
 export const at = (file: string, line = 1, column = 1): SourceLocation => ({ file, line, column });
+
+/** Canned ACLs that open a bucket to everyone or to every AWS account. */
+export const PUBLIC_ACLS: Readonly<Record<string, string>> = {
+  'public-read': 'anyone can read it',
+  'public-read-write': 'anyone can read and write it',
+  'authenticated-read': 'every AWS account can read it',
+  publicread: 'anyone can read it',
+  publicreadwrite: 'anyone can read and write it',
+  authenticatedread: 'every AWS account can read it',
+};
+
+/**
+ * A setting outside any policy that exposes a resource (a public canned ACL, a public access block turned off, a
+ * function URL without authentication): reported as public-access on the head side; the pipeline makes it
+ * public-access-existing when base had the same setting (identity `public-setting|<subject>|<setting>`).
+ */
+export function exposureFinding(_file: string, subject: string, setting: string, message: string, location: SourceLocation): Finding {
+  return {
+    ruleId: 'public-access',
+    severity: 'critical',
+    subject,
+    message: `${subject}: ${message}`,
+    location: { file: location.file, line: location.line, column: location.column },
+    evidence: { setting },
+    identity: `public-setting|${subject}|${setting}`,
+    origin: 'local',
+  };
+}

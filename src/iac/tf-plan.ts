@@ -5,7 +5,7 @@ import { documentFromValue } from '../policies/document.js';
 import { embeddedStringMapper, parseLocatedJson } from '../policies/json-located.js';
 import { fromPlain, toPlain, valueOf, type LNode } from '../policies/located.js';
 import { AWS_MANAGED_POLICIES, awsManagedName } from './aws-managed.js';
-import { at, iacFinding } from './findings.js';
+import { at, exposureFinding, iacFinding, PUBLIC_ACLS } from './findings.js';
 import { keyValue, parseModulePath } from './tf-address.js';
 import { lineWithin, moduleDirOf, type TfSourceIndex } from './tf-sources.js';
 import { dropImpliedResourceFindings, expandExecuteApi, isExactArn, lambdaFunctionArn, lambdaPermissionPolicy, lambdaPrincipal, oneStatementPolicy, resourceSubject, sqsQueueArnFromUrl, type LocatedText } from './resource-policies.js';
@@ -150,6 +150,30 @@ class PlanReader {
     this.findAccount();
   }
 
+  /** Settings outside policies that expose a bucket or a function (see exposureFinding). */
+  private exposureSettings(c: Change, values: LNode): void {
+    const text = (key: string) => {
+      const n = valueOf(values, key);
+      return n?.kind === 'string' ? n.value : n?.kind === 'boolean' ? String(n.value) : undefined;
+    };
+    const at = this.resourceLoc(c);
+    if (c.type === 'aws_s3_bucket_acl' || c.type === 'aws_s3_bucket') {
+      const acl = text('acl');
+      const why = acl ? PUBLIC_ACLS[acl.toLowerCase()] : undefined;
+      if (acl && why) this.findings.push(exposureFinding(this.file, c.address, `acl:${acl}`, `the bucket's ACL ${acl}: ${why}`, at));
+      const grants = JSON.stringify(toPlain(valueOf(values, 'access_control_policy') ?? { kind: 'null', loc: values.loc }) ?? null);
+      const group = /acs\/groups\/global\/(AllUsers|AuthenticatedUsers)/.exec(grants)?.[1];
+      if (group) this.findings.push(exposureFinding(this.file, c.address, `acl-grant:${group}`, `the bucket's ACL grants ${group === 'AllUsers' ? 'anyone' : 'every AWS account'} access`, at));
+    }
+    if (c.type === 'aws_s3_bucket_public_access_block') {
+      const off = ['block_public_acls', 'ignore_public_acls', 'block_public_policy', 'restrict_public_buckets'].filter((k) => text(k) === 'false');
+      if (off.length) this.findings.push(exposureFinding(this.file, c.address, `public-access-block:${off.join(',')}`, `the bucket's public access block is turned off (${off.join(', ')} false): a public policy or ACL takes effect`, at));
+    }
+    if (c.type === 'aws_lambda_function_url' && text('authorization_type') === 'NONE') {
+      this.findings.push(exposureFinding(this.file, c.address, 'function-url:NONE', 'a function URL without authentication (authorization_type NONE): with a matching permission anyone can invoke the function', at));
+    }
+  }
+
   /** A part of the plan this reader could not make sense of: located, fails closed. */
   private structureProblem(loc: SourceLocation, message: string, what: string): void {
     const where = startLoc(loc);
@@ -164,7 +188,12 @@ class PlanReader {
       if (c.mode !== 'managed') continue;
       if (side === 'head' && c.changes && NOT_ANALYSED[c.type]) this.notAnalysed(c);
       const values = side === 'base' ? c.before : c.after;
+      // A bucket's public access block deleted: public policies and ACLs take effect.
+      if (!values && side === 'head' && c.type === 'aws_s3_bucket_public_access_block' && c.before) {
+        this.findings.push(exposureFinding(this.file, c.address, 'public-access-block:removed', 'the bucket\'s public access block is removed: a public policy or ACL takes effect', this.resourceLoc(c)));
+      }
       if (!values) continue;
+      this.exposureSettings(c, values);
       switch (c.type) {
         case 'aws_iam_role':
           this.role(c, values);

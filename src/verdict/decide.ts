@@ -75,7 +75,8 @@ function headline(status: Verdict['status'], top: VerdictReason[], affected: num
   if (status === 'pass') return subjects ? `no new access for ${subjects} ${subjects === 1 ? 'subject' : 'subjects'}` : 'no policy changes';
   const words = top.slice(0, HEADLINE_RULES).map((r) => RULE_WORDS[r.ruleId] ?? r.ruleId.replace(/[-/]/g, ' '));
   const what = words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}` : words[0];
-  const scope = affected ? ` for ${affected} of ${subjects} ${subjects === 1 ? 'subject' : 'subjects'}` : '';
+  // Settings outside policies (a public ACL) name resources that are not subjects: counted on their own.
+  const scope = !affected ? '' : affected <= subjects ? ` for ${affected} of ${subjects} ${subjects === 1 ? 'subject' : 'subjects'}` : ` for ${affected} ${affected === 1 ? 'resource' : 'resources'}`;
   const rest = top.length - HEADLINE_RULES;
   const more = rest > 0 ? ` (+${rest} more ${rest === 1 ? 'rule' : 'rules'})` : '';
   return `${what}${scope}${more}`;

@@ -1039,3 +1039,40 @@ Resources:
     expect(cfn(T, `Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n    Properties:\n      Body: '{"openapi": "3.0.1"}'\n`).findings).toEqual([]);
   });
 });
+
+describe('settings outside policies that expose a resource', () => {
+  const gate = (files: ChangeSet['files'], plans = 0) => runGate({ changes: { baseLabel: 'b', headLabel: 'h', notes: [], files, ...(plans ? { plansGiven: plans } : {}) }, config: defaultConfig(), toolVersion: 't', now: new Date(0) });
+  const bucket = (props: string) => `Resources:\n  Data:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: data\n${props}`;
+
+  test('CloudFormation: a public canned ACL, a public access block turned off, a function URL without auth fail; what base had warns', () => {
+    const acl = bucket('      AccessControl: PublicReadWrite\n      PublicAccessBlockConfiguration:\n        BlockPublicAcls: false\n        BlockPublicPolicy: true\n');
+    const head = gate([{ path: T, status: 'modified', base: enc(bucket('      VersioningConfiguration: {Status: Enabled}\n')), head: enc(acl) }]);
+    const exposed = head.findings.filter((f) => f.ruleId === 'public-access');
+    expect(exposed.map((f) => f.evidence?.setting).sort()).toEqual(['acl:PublicReadWrite', 'public-access-block:BlockPublicAcls']);
+    expect(head.verdict.status).toBe('fail');
+    // Unchanged exposure (the file changed elsewhere): a warning.
+    const same = gate([{ path: T, status: 'modified', base: enc(acl), head: enc(`${acl}      Tags: [{Key: a, Value: b}]\n`) }]);
+    expect(same.findings.filter((f) => f.ruleId === 'public-access')).toEqual([]);
+    expect(same.findings.filter((f) => f.ruleId === 'public-access-existing')).toHaveLength(2);
+    const url = `Resources:\n  Url:\n    Type: AWS::Lambda::Url\n    Properties:\n      TargetFunctionArn: arn:aws:lambda:us-east-1:123456789012:function:f\n      AuthType: NONE\n`;
+    expect(gate([{ path: T, status: 'added', head: enc(url) }]).findings.map((f) => f.evidence?.setting)).toContain('function-url:NONE');
+  });
+
+  test('Terraform: a public ACL, a public access block removed, a function URL without auth fail', () => {
+    const P = 'plan.json';
+    const rc = (type: string, name: string, actions: string[], before: unknown, after: unknown) => ({ address: `${type}.${name}`, mode: 'managed', type, name, change: { actions, before, after, after_unknown: {} } });
+    const plan = {
+      format_version: '1.2',
+      terraform_version: '1.9.0',
+      resource_changes: [
+        rc('aws_s3_bucket_acl', 'data', ['update'], { bucket: 'data', acl: 'private' }, { bucket: 'data', acl: 'public-read' }),
+        rc('aws_s3_bucket_public_access_block', 'data', ['delete'], { bucket: 'data', block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true }, null),
+        rc('aws_lambda_function_url', 'f', ['create'], null, { function_name: 'f', authorization_type: 'NONE' }),
+      ],
+    };
+    const bytes = enc(JSON.stringify(plan));
+    const report = gate([{ path: P, status: 'modified', base: bytes, head: bytes }], 1);
+    expect(report.findings.filter((f) => f.ruleId === 'public-access').map((f) => f.evidence?.setting).sort()).toEqual(['acl:public-read', 'function-url:NONE', 'public-access-block:removed']);
+    expect(report.verdict.headline).toMatch(/^public access for 3 resources/);
+  });
+});
