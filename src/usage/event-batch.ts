@@ -10,7 +10,7 @@ import { isS3ObjectAction, type ActionLookup, type ActionResolution } from './ev
 import { resourcesFor, type ResourceContext } from './resources.js';
 import { uuidWords } from './event-id-set.js';
 import * as F from './record-scan.js';
-import type { ScannedRecord } from './record-scan.js';
+import type { CompositeIds, ScannedRecord } from './record-scan.js';
 
 /** What a signature stands for. */
 export type SigDef =
@@ -162,6 +162,21 @@ export class BatchBuilder {
     }
   }
 
+  /** push() for an id already read as a UUID: its words are `words[at, at + 4)`. */
+  pushUuid(sig: number, timeMs: number, words: Uint32Array, at: number): void {
+    const i = this.count++;
+    if (i === this.sigs.length) this.grow();
+    this.sigs[i] = sig;
+    this.times[i] = timeMs;
+    this.idKinds[i] = ID_UUID;
+    const ids = this.ids;
+    const j = i * 4;
+    ids[j] = words[at];
+    ids[j + 1] = words[at + 1];
+    ids[j + 2] = words[at + 2];
+    ids[j + 3] = words[at + 3];
+  }
+
   private grow(): void {
     const n = this.sigs.length * 2;
     const sigs = new Uint32Array(n);
@@ -265,6 +280,10 @@ interface KeptDetails {
   /** By condition key (the processor's key order on the fast path, the key itself on the general path). */
   context: Map<string, Set<string>>;
 }
+/** Flags of an answer kept by composite id (EventProcessor.answers). */
+const KEY_FOLDED = 1;
+const VALUE_NOT_KEPT = 2;
+
 interface FastGroup extends KeptDetails {
   sigs: Map<string, number>;
 }
@@ -433,9 +452,14 @@ export class EventProcessor {
     b.records++;
     this.originText(r, b);
     if (sig === -1) return; // outside the window
+    // The id: sharedEventID, else eventID; as words when the scanner read it as a UUID.
+    const uuids = r.uuids;
+    if (uuids !== undefined && (uuids[0] & 2) !== 0) return b.pushUuid(sig, this.textTime, uuids, 5);
     const shared = r.string(F.SHARED_EVENT_ID);
+    if (shared !== undefined && shared !== '') return b.push(sig, this.textTime, shared);
+    if (uuids !== undefined && (uuids[0] & 1) !== 0) return b.pushUuid(sig, this.textTime, uuids, 1);
     const id = r.string(F.EVENT_ID);
-    b.push(sig, this.textTime, shared !== undefined && shared !== '' ? shared : id !== undefined && id !== '' ? id : undefined);
+    b.push(sig, this.textTime, id !== undefined && id !== '' ? id : undefined);
   }
 
   /** skip() for a scanned record. */
@@ -468,12 +492,34 @@ export class EventProcessor {
    */
   private textSignature(r: ScannedRecord): number {
     if (!this.textContext) return -2;
-    const rawTime = r.string(F.EVENT_TIME);
-    if (rawTime === undefined) return -2;
-    const t = this.time(rawTime);
-    if (t !== t) return -2;
+    let t = r.eventTime !== undefined ? r.eventTime[0] : NaN;
+    if (t !== t) {
+      const rawTime = r.string(F.EVENT_TIME);
+      if (rawTime === undefined) return -2;
+      t = this.time(rawTime);
+      if (t !== t) return -2;
+    }
     this.textTime = t;
     if (t < this.sinceMs || t > this.untilMs) return -1;
+    // What follows reads only the fields of the record's composite (wasm/record-scan.ts): an answer given before for
+    // an equal composite is given again, without reading them.
+    const composites = r.composites;
+    let cid = 0;
+    if (composites !== undefined) {
+      cid = composites.compositeId();
+      if (composites !== this.answersOf || composites.epoch !== this.answersEpoch) {
+        if (this.answers.length <= composites.maxId) this.answers = new Int32Array(composites.maxId + 1);
+        this.answers.fill(-1);
+        this.answersOf = composites;
+        this.answersEpoch = composites.epoch;
+      }
+      const a = this.answers[cid];
+      if (a >= 0) {
+        this.textKeyFolded = (a & KEY_FOLDED) !== 0;
+        this.textValueNotKept = (a & VALUE_NOT_KEPT) !== 0;
+        return a >>> 2;
+      }
+    }
     const eventSource = r.string(F.EVENT_SOURCE);
     const eventName = r.string(F.EVENT_NAME);
     if (eventSource === undefined || eventName === undefined || eventSource === '' || eventName === '') return -2;
@@ -488,6 +534,8 @@ export class EventProcessor {
     const principal = this.textPrincipal(r, uiArn);
     if (!principal) return -2;
     if (eventName === 'ExecuteStatement' && eventSource === 'dynamodb.amazonaws.com') return -2;
+    const group = this.fast.get(principal)?.get(resolved);
+    if (group === undefined) return -2;
     let rest = '';
     let region: string | undefined;
     // Where the S3 object key lies in `rest` (-1: none), as in fastSignature.
@@ -566,12 +614,20 @@ export class EventProcessor {
         rest += `\u0001${v ?? '\u0007'}`;
       }
     }
-    const group = this.fast.get(principal)?.get(resolved);
-    if (group === undefined) return -2;
-    const sig = group.sigs.get(rest);
-    if (sig !== undefined) return sig;
-    return 'actions' in resolved ? this.textFolded(r, region, principal, group, rest, keyStart, key) : -2;
+    const found = group.sigs.get(rest);
+    const sig = found !== undefined ? found : 'actions' in resolved ? this.textFolded(r, region, principal, group, rest, keyStart, key) : -2;
+    // Kept once the group defines it: a signature never changes, and folding, once the limits are reached, neither.
+    if (cid > 0 && sig >= 0 && sig < 2 ** 29) this.answers[cid] = sig * 4 + (this.textKeyFolded ? KEY_FOLDED : 0) + (this.textValueNotKept ? VALUE_NOT_KEPT : 0);
+    return sig;
   }
+
+  /**
+   * textSignature's answers by composite id (see record-scan-wasm.ts), for the ids of `answersEpoch`: the signature
+   * times 4 plus KEY_FOLDED and VALUE_NOT_KEPT; -1: none yet (index 0, no id, is never set).
+   */
+  private answers = new Int32Array(0);
+  private answersOf: CompositeIds | undefined;
+  private answersEpoch = -1;
 
   /**
    * defineFast's folding, for a key textSignature did not find, where it only folds: past the limits an object key

@@ -12,6 +12,7 @@ import type { BatchBuilder, EventProcessor } from './event-batch.js';
 import type { LogInput } from './worker-entry.js';
 import { RecordSplitter } from './record-stream.js';
 import { ScannedRecord, scanRecords } from './record-scan.js';
+import { WasmRecordScanner } from './record-scan-wasm.js';
 
 /** Decompressed size up to which an object is parsed whole. */
 export const MAX_WHOLE_BYTES = 64 * 1024 * 1024;
@@ -218,6 +219,20 @@ const JSON_RECORDS_TAIL = /^\][ \t\n\r]*\}[ \t\n\r]*$/;
 const CHUNK_BYTES = 32 * 1024;
 
 const scanned = new ScannedRecord();
+/** This thread's WebAssembly scanner, made on first use (undefined: not available). */
+let wasmScanner: WasmRecordScanner | undefined;
+let wasmTried = false;
+function wasmScan(): WasmRecordScanner | undefined {
+  if (!wasmTried) {
+    wasmTried = true;
+    wasmScanner = WasmRecordScanner.create();
+  }
+  return wasmScanner;
+}
+
+/** A chunk's scanner: the WebAssembly one for ASCII text (byte offsets are character offsets), else the JS one. */
+type ChunkScan = (chunk: string, visit: (r: ScannedRecord) => void) => boolean;
+const jsScan: ChunkScan = (chunk, visit) => scanRecords(chunk, scanned, visit);
 
 /**
  * CloudTrail's own layout, a few dozen records at a time: cut the Records array at record boundaries into
@@ -233,6 +248,7 @@ function parseInChunks(proc: EventProcessor, b: BatchBuilder, text: Buffer, open
   if (end <= open || !JSON_RECORDS_TAIL.test(text.toString('latin1', end, Math.min(text.length, end + 64))) || text.length - end > 64) return false;
   const mark = b.mark();
   const map = (r: ScannedRecord) => proc.recordText(r, b);
+  const wasm = encoding === 'latin1' ? wasmScan() : undefined;
   let i = open; // the chunk's first byte: the array's '[' or the ',' before the chunk's first record
   for (;;) {
     const j = i + CHUNK_BYTES < end ? text.indexOf(RECORD_SEPARATOR, i + CHUNK_BYTES) : -1;
@@ -252,9 +268,12 @@ function parseInChunks(proc: EventProcessor, b: BatchBuilder, text: Buffer, open
       text[i] = first;
       text[stop] = after;
     }
+    const from = i;
+    // A chunk the WebAssembly memory cannot grow to hold (a record of hundreds of MB) is scanned in JavaScript.
+    const scan: ChunkScan = wasm && wasm.fits(stop + 1 - from) ? (c, visit) => wasm.scan(text, from, stop + 1, c, visit) : jsScan;
     let ok: boolean;
     try {
-      ok = proc.scope ? scanInScope(proc, b, chunk, proc.scope) : scanRecords(chunk, scanned, map);
+      ok = proc.scope ? scanInScope(proc, b, chunk, proc.scope, scan) : scan(chunk, map);
     } catch (e) {
       // A record the scan let through that JSON.parse rejects (a raw control character in a string).
       if (!(e instanceof SyntaxError)) throw e;
@@ -275,10 +294,10 @@ function parseInChunks(proc: EventProcessor, b: BatchBuilder, text: Buffer, open
  * quotes. So the next match, searched from a record's start, says which record it is in; it stays valid for the
  * records up to that one.
  */
-function scanInScope(proc: EventProcessor, b: BatchBuilder, chunk: string, scope: readonly string[]): boolean {
+function scanInScope(proc: EventProcessor, b: BatchBuilder, chunk: string, scope: readonly string[], scan: ChunkScan): boolean {
   const re = namePattern(scope);
   let matchLast = -1; // the last character of the next match (Infinity: none left)
-  return scanRecords(chunk, scanned, (r) => {
+  return scan(chunk, (r) => {
     if (matchLast < r.start) {
       re.lastIndex = r.start;
       matchLast = re.test(chunk) ? re.lastIndex - 1 : Infinity;

@@ -48,7 +48,7 @@ export const RP_GRANT_READ = 30;
 export const RP_GRANT_READ_ACP = 31;
 export const RP_GRANT_WRITE_ACP = 32;
 export const RP_TAGGING = 33;
-const SLOTS = 34;
+export const SLOTS = 34;
 /** objectEnd's owner for a record itself (its keys are told by topSlot). */
 const RECORD = SLOTS;
 
@@ -61,6 +61,18 @@ export const FIELD_NAMES: readonly string[] = [
 
 
 /**
+ * Ids of records' composites (wasm/record-scan.ts, composite()): equal ids in one epoch, equal composites. The
+ * epoch changes when the ids are renumbered; ids of an earlier epoch mean nothing.
+ */
+export interface CompositeIds {
+  /** The id of the record being visited (0: none, too large). */
+  compositeId(): number;
+  readonly epoch: number;
+  /** Ids are at most this. */
+  readonly maxId: number;
+}
+
+/**
  * Where one record's needed values lie in the scanned text: `from[slot]` is the value's first character (-1:
  * absent), `to[slot]` one past its last. Reused from record to record: copy what must outlive the visit.
  */
@@ -71,8 +83,23 @@ export class ScannedRecord {
   end = 0;
   /** The record holds a backslash: its strings are not their text (read it with JSON.parse instead). */
   escaped = false;
-  readonly from = new Int32Array(SLOTS).fill(-1);
-  readonly to = new Int32Array(SLOTS);
+  readonly from: Int32Array;
+  readonly to: Int32Array;
+  /** The WebAssembly scanner's composite ids of its records (undefined: this scanner has none). */
+  composites?: CompositeIds;
+  /**
+   * Read by the WebAssembly scanner (undefined: not by this one): `uuids[0]` flags eventID (1) and sharedEventID
+   * (2) as UUIDs, whose words are uuids[1..5) and uuids[5..9); `eventTime[0]` is eventTime in epoch ms when it is
+   * CloudTrail's own form (else NaN).
+   */
+  uuids?: Uint32Array;
+  eventTime?: Float64Array;
+
+  /** `from` and `to`: where a scanner writes them (the WebAssembly one's memory); new arrays by default. */
+  constructor(from?: Int32Array, to?: Int32Array) {
+    this.from = from ?? new Int32Array(SLOTS).fill(-1);
+    this.to = to ?? new Int32Array(SLOTS);
+  }
 
   /** The record's JSON text. */
   source(): string {
@@ -93,6 +120,12 @@ export class ScannedRecord {
   isObject(slot: number): boolean {
     const f = this.from[slot];
     return f >= 0 && this.text.charCodeAt(f) === OPEN_BRACE;
+  }
+
+  /** The value's JSON text, or '\u0001' when absent. */
+  raw(slot: number): string {
+    const f = this.from[slot];
+    return f >= 0 ? this.text.slice(f, this.to[slot]) : '\u0001';
   }
 
   /** The value parsed (undefined when absent). */
