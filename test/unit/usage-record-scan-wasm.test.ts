@@ -15,10 +15,10 @@ import { ScannedRecord, scanRecords } from '../../src/usage/record-scan.js';
 import { WasmRecordScanner } from '../../src/usage/record-scan-wasm.js';
 import { SigRegistry, SourceTally } from '../../src/usage/tally.js';
 import { closeBatch } from '../../src/usage/worker-entry.js';
+import { isObj, SLOT_PATHS, valueAt } from '../support/record-slots.js';
 
 type Obj = Record<string, unknown>;
 type Rand = () => number;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 // Math held in module constants: a global lookup is slow in Jest's VM context (bench/cloudtrail-gen.ts's prng spent
 // most of this file's time on `Math.imul`).
 const { floor, imul } = Math;
@@ -192,35 +192,6 @@ function report(failing: string[], bad: (t: string) => boolean, describe: (t: st
 
 // ---------- generators ----------
 
-/** Each slot's path in a record (the inner slots under their parents). */
-const SLOT_PATHS: [number, string[]][] = [
-  ...F.FIELD_NAMES.map((name, slot): [number, string[]] => [slot, [name]]),
-  [F.UI_TYPE, ['userIdentity', 'type']],
-  [F.UI_ACCOUNT_ID, ['userIdentity', 'accountId']],
-  [F.UI_ARN, ['userIdentity', 'arn']],
-  [F.UI_SESSION_CONTEXT, ['userIdentity', 'sessionContext']],
-  [F.UI_ISSUER, ['userIdentity', 'sessionContext', 'sessionIssuer']],
-  [F.UI_ISSUER_ARN, ['userIdentity', 'sessionContext', 'sessionIssuer', 'arn']],
-  [F.UI_INVOKED_BY, ['userIdentity', 'invokedBy']],
-  [F.UI_IDENTITY_PROVIDER, ['userIdentity', 'identityProvider']],
-  [F.RP_BUCKET_NAME, ['requestParameters', 'bucketName']],
-  [F.RP_KEY, ['requestParameters', 'key']],
-  [F.RP_VERSION_ID, ['requestParameters', 'versionId']],
-  [F.RP_ACL, ['requestParameters', 'x-amz-acl']],
-  [F.RP_GRANT_FULL_CONTROL, ['requestParameters', 'x-amz-grant-full-control']],
-  [F.RP_GRANT_READ, ['requestParameters', 'x-amz-grant-read']],
-  [F.RP_GRANT_READ_ACP, ['requestParameters', 'x-amz-grant-read-acp']],
-  [F.RP_GRANT_WRITE_ACP, ['requestParameters', 'x-amz-grant-write-acp']],
-  [F.RP_TAGGING, ['requestParameters', 'x-amz-tagging']],
-];
-
-function at(v: unknown, path: string[]): { found: boolean; value?: unknown } {
-  for (const k of path) {
-    if (!isObj(v) || !Object.prototype.hasOwnProperty.call(v, k)) return { found: false };
-    v = v[k];
-  }
-  return { found: true, value: v };
-}
 
 /** How a value is written: whitespace between tokens, escapes in strings, other spellings of numbers, duplicate keys. */
 interface Style {
@@ -425,7 +396,7 @@ describe('WasmRecordScanner gives what scanRecords gives (ASCII text)', () => {
           return; // its slots are not read: the processor parses the record
         }
         for (const [slot, path] of SLOT_PATHS) {
-          const want = at(parsed[k], path);
+          const want = valueAt(parsed[k], path);
           const got = r.slots[slot];
           if ((got !== null) !== want.found) problems.push({ source, slot, found: got !== null });
           else if (got !== null) {

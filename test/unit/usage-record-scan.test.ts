@@ -12,40 +12,10 @@ import * as F from '../../src/usage/record-scan.js';
 import { ScannedRecord, scanRecords } from '../../src/usage/record-scan.js';
 import { SigRegistry, SourceTally } from '../../src/usage/tally.js';
 import { closeBatch } from '../../src/usage/worker-entry.js';
+import { isObj, SLOT_PATHS, valueAt } from '../support/record-slots.js';
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Each slot's path in the record (the inner slots under their parents). */
-const SLOT_PATHS: [number, string[]][] = [
-  ...F.FIELD_NAMES.map((name, slot): [number, string[]] => [slot, [name]]),
-  [F.UI_TYPE, ['userIdentity', 'type']],
-  [F.UI_ACCOUNT_ID, ['userIdentity', 'accountId']],
-  [F.UI_ARN, ['userIdentity', 'arn']],
-  [F.UI_SESSION_CONTEXT, ['userIdentity', 'sessionContext']],
-  [F.UI_ISSUER, ['userIdentity', 'sessionContext', 'sessionIssuer']],
-  [F.UI_ISSUER_ARN, ['userIdentity', 'sessionContext', 'sessionIssuer', 'arn']],
-  [F.UI_INVOKED_BY, ['userIdentity', 'invokedBy']],
-  [F.UI_IDENTITY_PROVIDER, ['userIdentity', 'identityProvider']],
-  [F.RP_BUCKET_NAME, ['requestParameters', 'bucketName']],
-  [F.RP_KEY, ['requestParameters', 'key']],
-  [F.RP_VERSION_ID, ['requestParameters', 'versionId']],
-  [F.RP_ACL, ['requestParameters', 'x-amz-acl']],
-  [F.RP_GRANT_FULL_CONTROL, ['requestParameters', 'x-amz-grant-full-control']],
-  [F.RP_GRANT_READ, ['requestParameters', 'x-amz-grant-read']],
-  [F.RP_GRANT_READ_ACP, ['requestParameters', 'x-amz-grant-read-acp']],
-  [F.RP_GRANT_WRITE_ACP, ['requestParameters', 'x-amz-grant-write-acp']],
-  [F.RP_TAGGING, ['requestParameters', 'x-amz-tagging']],
-];
-
-/** The value at `path` when every parent is an object (as JSON.parse leaves it: last duplicate wins). */
-function at(v: unknown, path: string[]): { found: boolean; value?: unknown } {
-  for (const k of path) {
-    if (!isObj(v) || !Object.prototype.hasOwnProperty.call(v, k)) return { found: false };
-    v = v[k];
-  }
-  return { found: true, value: v };
-}
 
 /** Every record `scanRecords` visits, as what its slots say (parsed), with its text and escaped flag. */
 function scanAll(text: string): { ok: boolean; records: { text: string; escaped: boolean; slots: Map<number, unknown> }[] } {
@@ -129,7 +99,7 @@ describe('scanRecords against JSON.parse', () => {
         expect(r.escaped).toBe(r.text.includes('\\'));
         if (r.escaped) return; // its slots are not read: the processor parses the record
         for (const [slot, path] of SLOT_PATHS) {
-          const want = at(parsed[k], path);
+          const want = valueAt(parsed[k], path);
           expect({ slot, found: r.slots.has(slot) }).toEqual({ slot, found: want.found });
           if (want.found) {
             expect(r.slots.get(slot)).toEqual(want.value);
