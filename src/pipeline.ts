@@ -152,6 +152,9 @@ export function extractChanges(changes: ChangeSet, config: GateConfig, iac?: Iac
         : x,
     );
   }
+  // Access keys base had already (the same key resource, user and active state) are not the change's.
+  const keysBefore = new Set(policyFiles.flatMap((f) => (f.base?.findings ?? []).filter((x) => x.identity.startsWith('access-key|')).map((x) => x.identity)));
+  for (const f of policyFiles) f.findings = f.findings.filter((x) => !(x.identity.startsWith('access-key|') && keysBefore.has(x.identity)));
   return { policyFiles, ignored, excluded };
 }
 

@@ -5,7 +5,7 @@ import { parseLocatedJson } from '../policies/json-located.js';
 import { fromPlain, valueOf, type LEntry, type LNode } from '../policies/located.js';
 import { AWS_MANAGED_POLICIES, awsManagedName } from './aws-managed.js';
 import { CfnResolver, type CfnResource, type CfnSettings, type Placeholder } from './cfn-resolve.js';
-import { at, exposureFinding, iacFinding, PUBLIC_ACLS } from './findings.js';
+import { accessKeyFinding, at, exposureFinding, iacFinding, PUBLIC_ACLS } from './findings.js';
 import { dropImpliedResourceFindings, expandExecuteApi, isExactArn, lambdaFunctionArn, lambdaPermissionPolicy, lambdaPrincipal, oneStatementPolicy, resourceSubject, sqsQueueArnFromUrl, type LocatedText } from './resource-policies.js';
 import { RESOURCE_POLICY_TYPES, type CfnResourcePolicySpec } from './resource-policy-types.js';
 
@@ -166,6 +166,10 @@ class TemplateExtraction {
         const off = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'].filter((k) => text(k, block)?.value === 'false');
         if (off.length) this.findings.push(exposureFinding(this.file, r.logicalId, `public-access-block:${off.join(',')}`, `the bucket's public access block is turned off (${off.join(', ')} false): a public policy or ACL takes effect`, block.loc));
       }
+    }
+    if (r.type === 'AWS::IAM::AccessKey' && text('Status')?.value !== 'Inactive') {
+      const user = text('UserName');
+      this.findings.push(accessKeyFinding(r.logicalId, user?.value || undefined, user?.loc ?? r.keyLoc));
     }
     if (r.type === 'AWS::Lambda::Url') {
       const auth = text('AuthType');

@@ -47,6 +47,26 @@ export const PUBLIC_ACLS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * A long-term access key for an IAM user (`AWS::IAM::AccessKey`, `aws_iam_access_key`), active: a credential that
+ * signs requests as the user from anywhere and never expires, created outside every policy the gate compares.
+ * Reported as access-key-added on the head side; the pipeline drops it when base had the same active key
+ * (identity `access-key|<key resource>|<user>`), so only a key the change creates, activates or moves is reported.
+ */
+export function accessKeyFinding(keyResource: string, user: string | undefined, location: SourceLocation): Finding {
+  const who = user ? `IAM user ${user}` : 'an IAM user the gate cannot name';
+  return {
+    ruleId: 'access-key-added',
+    severity: 'medium',
+    subject: keyResource,
+    message: `${keyResource}: a long-term access key for ${who}: it signs requests as the user from anywhere and does not expire (prefer roles and short-term credentials)`,
+    location: { file: location.file, line: location.line, column: location.column },
+    evidence: { resource: keyResource, ...(user ? { user } : {}) },
+    identity: `access-key|${keyResource}|${user ?? ''}`,
+    origin: 'local',
+  };
+}
+
+/**
  * A setting outside any policy that exposes a resource (a public canned ACL, a public access block turned off, a
  * function URL without authentication): reported as public-access on the head side; the pipeline makes it
  * public-access-existing when base had the same setting (identity `public-setting|<subject>|<setting>`).

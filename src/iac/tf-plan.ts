@@ -5,7 +5,7 @@ import { documentFromValue } from '../policies/document.js';
 import { embeddedStringMapper, parseLocatedJson } from '../policies/json-located.js';
 import { fromPlain, toPlain, valueOf, type LNode } from '../policies/located.js';
 import { AWS_MANAGED_POLICIES, awsManagedName } from './aws-managed.js';
-import { at, exposureFinding, iacFinding, PUBLIC_ACLS } from './findings.js';
+import { accessKeyFinding, at, exposureFinding, iacFinding, PUBLIC_ACLS } from './findings.js';
 import { keyValue, parseModulePath } from './tf-address.js';
 import { lineWithin, moduleDirOf, type TfSourceIndex } from './tf-sources.js';
 import { dropImpliedResourceFindings, expandExecuteApi, isExactArn, lambdaFunctionArn, lambdaPermissionPolicy, lambdaPrincipal, oneStatementPolicy, resourceSubject, sqsQueueArnFromUrl, type LocatedText } from './resource-policies.js';
@@ -169,6 +169,7 @@ class PlanReader {
       const off = ['block_public_acls', 'ignore_public_acls', 'block_public_policy', 'restrict_public_buckets'].filter((k) => text(k) === 'false');
       if (off.length) this.findings.push(exposureFinding(this.file, c.address, `public-access-block:${off.join(',')}`, `the bucket's public access block is turned off (${off.join(', ')} false): a public policy or ACL takes effect`, at));
     }
+    if (c.type === 'aws_iam_access_key' && text('status') !== 'Inactive') this.findings.push(accessKeyFinding(c.address, text('user'), at));
     if (c.type === 'aws_lambda_function_url' && text('authorization_type') === 'NONE') {
       this.findings.push(exposureFinding(this.file, c.address, 'function-url:NONE', 'a function URL without authentication (authorization_type NONE): with a matching permission anyone can invoke the function', at));
     }

@@ -65,6 +65,7 @@ const RULE_WORDS: Readonly<Record<string, string>> = {
   'iac-not-analysed': 'template part not analysed',
   'iac-external-policy-added': 'managed policy of unknown content attached',
   'public-access-existing': 'existing public or cross-account access',
+  'access-key-added': 'access key created',
 };
 
 /**

@@ -77,6 +77,15 @@ export const RULES: RuleInfo[] = [
     defaultAction: 'warn',
   },
   {
+    id: 'access-key-added',
+    name: 'AccessKeyCreated',
+    shortDescription: 'A template or plan creates (or activates) a long-term access key for an IAM user.',
+    help: 'An access key signs requests as its user from anywhere and does not expire; it sits outside every policy, so no policy comparison shows it. Prefer a role with short-term credentials (OIDC for CI, IAM Identity Center for people); if a key is needed, keep its secret out of outputs and state and plan its rotation.',
+    severity: 'medium',
+    securitySeverity: 5.0,
+    defaultAction: 'warn',
+  },
+  {
     id: 'iac-plan-missing',
     name: 'TerraformPlanMissing',
     shortDescription: 'Terraform sources changed and no plan was given: IAM policies in them were not analysed.',

@@ -1076,3 +1076,41 @@ describe('settings outside policies that expose a resource', () => {
     expect(report.verdict.headline).toMatch(/^public access for 3 resources/);
   });
 });
+
+describe('long-term access keys', () => {
+  const gate = (files: ChangeSet['files'], plans = 0) => runGate({ changes: { baseLabel: 'b', headLabel: 'h', notes: [], files, ...(plans ? { plansGiven: plans } : {}) }, config: defaultConfig(), toolVersion: 't', now: new Date(0) });
+  const keyTpl = (status = '', user = 'deployer') => `Resources:\n  User:\n    Type: AWS::IAM::User\n    Properties:\n      UserName: ${user}\n  Key:\n    Type: AWS::IAM::AccessKey\n    Properties:\n      UserName: !Ref User\n${status ? `      Status: ${status}\n` : ''}`;
+  const noKey = `Resources:\n  User:\n    Type: AWS::IAM::User\n    Properties:\n      UserName: deployer\n`;
+  const keys = (r: ReturnType<typeof gate>) => r.findings.filter((f) => f.ruleId === 'access-key-added');
+
+  test('CloudFormation: a key the change creates or activates warns, at its line; one base had, or an inactive one, does not', () => {
+    const added = gate([{ path: T, status: 'modified', base: enc(noKey), head: enc(keyTpl()) }]);
+    expect(keys(added)).toHaveLength(1);
+    expect(keys(added)[0]).toMatchObject({ severity: 'medium', subject: 'Key', location: { file: T, line: 9 } });
+    expect(keys(added)[0].message).toMatch(/^Key: a long-term access key for IAM user deployer/);
+    expect(added.verdict.status).toBe('warn');
+    expect(added.verdict.headline).toMatch(/access key created/);
+    // Unchanged (the file changed elsewhere), created inactive: nothing to report.
+    expect(keys(gate([{ path: T, status: 'modified', base: enc(keyTpl()), head: enc(`${keyTpl()}      Serial: 1\n`) }]))).toEqual([]);
+    expect(keys(gate([{ path: T, status: 'modified', base: enc(noKey), head: enc(keyTpl('Inactive')) }]))).toEqual([]);
+    // Turned on: reported; moved to another user: reported.
+    expect(keys(gate([{ path: T, status: 'modified', base: enc(keyTpl('Inactive')), head: enc(keyTpl('Active')) }]))).toHaveLength(1);
+    expect(keys(gate([{ path: T, status: 'modified', base: enc(keyTpl()), head: enc(keyTpl('', 'other')) }]))).toHaveLength(1);
+    // The rule can fail the gate.
+    const strict = runGate({ changes: { baseLabel: 'b', headLabel: 'h', notes: [], files: [{ path: T, status: 'added', head: enc(keyTpl()) }] }, config: { ...defaultConfig(), rules: { 'access-key-added': 'fail' } }, toolVersion: 't', now: new Date(0) });
+    expect(strict.verdict.status).toBe('fail');
+  });
+
+  test('Terraform: aws_iam_access_key created warns; one the plan leaves in place does not; an unknown user is said so', () => {
+    const P = 'plan.json';
+    const rc = (name: string, actions: string[], before: unknown, after: unknown) => ({ address: `aws_iam_access_key.${name}`, mode: 'managed', type: 'aws_iam_access_key', name, change: { actions, before, after, after_unknown: {} } });
+    const plan = (...changes: unknown[]) => enc(JSON.stringify({ format_version: '1.2', terraform_version: '1.9.0', resource_changes: changes }));
+    const created = gate([{ path: P, status: 'modified', base: plan(rc('ci', ['create'], null, { user: 'ci-bot', status: 'Active' })), head: plan(rc('ci', ['create'], null, { user: 'ci-bot', status: 'Active' })) }], 1);
+    expect(keys(created).map((f) => [f.subject, f.evidence?.user])).toEqual([['aws_iam_access_key.ci', 'ci-bot']]);
+    const kept = gate([{ path: P, status: 'modified', base: plan(rc('ci', ['no-op'], { user: 'ci-bot', status: 'Active' }, { user: 'ci-bot', status: 'Active' })), head: plan(rc('ci', ['no-op'], { user: 'ci-bot', status: 'Active' }, { user: 'ci-bot', status: 'Active' })) }], 1);
+    expect(keys(kept)).toEqual([]);
+    const unknownUser = gate([{ path: P, status: 'added', head: plan(rc('x', ['create'], null, {})) }], 1);
+    expect(keys(unknownUser)[0].message).toMatch(/an IAM user the gate cannot name/);
+    expect(keys(gate([{ path: P, status: 'added', head: plan(rc('x', ['create'], null, { user: 'u', status: 'Inactive' })) }], 1))).toEqual([]);
+  });
+});
