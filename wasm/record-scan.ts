@@ -79,7 +79,7 @@ const ARENA: usize = TABLE + (<usize>TABLE_SLOTS << 3);
 /** The last record's composite parts: address (u32) and length (u32) per slot of COMPOSITE_SLOTS. */
 const PARTS: usize = ARENA + ARENA_BYTES;
 const ABSENT: usize = 0xffffffff;
-/** An arena entry: hash, size of its parts, id (u32 each, then 4 bytes of padding), then its parts (8-aligned). */
+/** An arena entry: hash, size of its parts, id, the slots left out (u32 each), then its parts (8-aligned). */
 const ENTRY_HEADER: usize = 16;
 
 let arenaTop: usize = 0;
@@ -481,18 +481,20 @@ function arnPart(f: usize, n: usize): usize {
 /**
  * The id of the last record's composite: equal ids, equal composites (compared byte for byte, never by hash alone).
  * Ids count from 1 in an epoch; when the table is full it is emptied and a new epoch begins: the id is then returned
- * negated, so the caller forgets the ids it knew. 0: the composite is too large to keep (over 64 KB).
+ * negated, so the caller forgets the ids it knew. 0: the composite is too large to keep (over 64 KB). `without`:
+ * slots (bit = slot number, below 32) the caller does not read, left out (a source address when no policy tests
+ * aws:SourceIp); it is part of the composite, so composites made without different slots never match.
  */
-export function composite(): i32 {
-  // The composite's parts, in place: per slot, its bytes' address and length (ABSENT: no such field).
-  let h = seed;
+export function composite(without: u32): i32 {
+  // The composite's parts, in place: per slot, its bytes' address and length (ABSENT: no such field, or left out).
+  let h = seed ^ <u64>without;
   let total: usize = 0;
   for (let i = 0; i < COMPOSITE_SLOTS.length; i++) {
     const slot = unchecked(COMPOSITE_SLOTS[i]);
     const f = load<i32>(FROM + (<usize>slot << 2));
     let n: usize = ABSENT;
     let p: usize = 0;
-    if (f >= 0) {
+    if (f >= 0 && ((without >> <u32>slot) & 1) == 0) {
       p = base + <usize>f;
       n = <usize>(load<i32>(TO + (<usize>slot << 2)) - f);
       if (slot == TLS_DETAILS || slot == USER_IDENTITY) n = 1;
@@ -518,7 +520,7 @@ export function composite(): i32 {
     if (at == 0) break;
     if (load<u32>(TABLE + (<usize>i << 3), 4) == hash) {
       const e = ARENA + <usize>(at - 1);
-      if (<usize>load<u32>(e, 4) == total && sameParts(e + ENTRY_HEADER)) return <i32>load<u32>(e, 8);
+      if (<usize>load<u32>(e, 4) == total && load<u32>(e, 12) == without && sameParts(e + ENTRY_HEADER)) return <i32>load<u32>(e, 8);
     }
     i = (i + 1) & mask;
   }
@@ -537,6 +539,7 @@ export function composite(): i32 {
   store<u32>(e, hash);
   store<u32>(e, <u32>total, 4);
   store<u32>(e, <u32>id, 8);
+  store<u32>(e, without, 12);
   // Per part: its length (8 bytes) and its bytes, zero-padded to whole words.
   let w = e + ENTRY_HEADER;
   for (let k = 0; k < COMPOSITE_SLOTS.length; k++) {

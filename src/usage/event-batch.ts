@@ -403,6 +403,8 @@ export class EventProcessor {
     this.contextKeys = new Set((opts.contextKeys ?? []).map((k) => k.toLowerCase()));
     this.contextKeyList = [...this.contextKeys];
     this.textContext = this.contextKeyList.every((k) => TEXT_CONTEXT_KEYS.has(k));
+    const unread = (key: string, slot: number) => (this.contextKeys.has(key) ? 0 : 1 << slot);
+    this.compositeWithout = unread('aws:sourceip', F.SOURCE_IP_ADDRESS) | unread('aws:sourcevpce', F.VPC_ENDPOINT_ID) | unread('aws:securetransport', F.TLS_DETAILS);
     this.sinceMs = opts.since ? Date.parse(opts.since) : -Infinity;
     this.untilMs = opts.until ? Date.parse(opts.until) : Infinity;
     this.lookup = opts.lookup;
@@ -506,7 +508,7 @@ export class EventProcessor {
     const composites = r.composites;
     let cid = 0;
     if (composites !== undefined) {
-      cid = composites.compositeId();
+      cid = composites.compositeId(this.compositeWithout);
       if (composites !== this.answersOf || composites.epoch !== this.answersEpoch) {
         if (this.answers.length <= composites.maxId) this.answers = new Int32Array(composites.maxId + 1);
         this.answers.fill(-1);
@@ -626,6 +628,12 @@ export class EventProcessor {
    * times 4 plus KEY_FOLDED and VALUE_NOT_KEPT; -1: none yet (index 0, no id, is never set).
    */
   private answers = new Int32Array(0);
+  /**
+   * Slots (bit = slot number) textSignature never reads with this processor's condition keys, left out of
+   * composites: a source address, VPC endpoint or TLS detail no policy tests would make every caller's calls
+   * from new addresses miss.
+   */
+  private readonly compositeWithout: number;
   private answersOf: CompositeIds | undefined;
   private answersEpoch = -1;
 

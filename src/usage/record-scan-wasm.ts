@@ -14,7 +14,7 @@ interface ScannerExports {
   inputPtr(): number;
   begin(start: number, length: number): number;
   next(): number;
-  composite(): number;
+  composite(without: number): number;
   maxId(): number;
   setSeed(lo: number, hi: number): void;
 }
@@ -38,8 +38,8 @@ export class WasmRecordScanner implements CompositeIds {
     this.views();
   }
 
-  compositeId(): number {
-    const id = this.x.composite();
+  compositeId(without: number): number {
+    const id = this.x.composite(without);
     if (id >= 0) return id;
     this.epoch++;
     return -id;

@@ -65,8 +65,8 @@ export const FIELD_NAMES: readonly string[] = [
  * epoch changes when the ids are renumbered; ids of an earlier epoch mean nothing.
  */
 export interface CompositeIds {
-  /** The id of the record being visited (0: none, too large). */
-  compositeId(): number;
+  /** The id of the record being visited (0: none, too large), without the slots whose bits `without` sets. */
+  compositeId(without: number): number;
   readonly epoch: number;
   /** Ids are at most this. */
   readonly maxId: number;

@@ -652,7 +652,7 @@ describe('chunks larger than the scanner memory', () => {
     const text = `[{"requestParameters":"${big}","eventName":"after","eventSource":"s"},{"eventName":"small","eventSource":"s"}]`;
     const data = Buffer.from(text, 'latin1');
     const got: { name: string | null; ids: number }[] = [];
-    const ok = wasm().scan(data, 0, data.length, text, (r) => got.push({ name: r.raw(F.EVENT_NAME), ids: wasm().compositeId() }));
+    const ok = wasm().scan(data, 0, data.length, text, (r) => got.push({ name: r.raw(F.EVENT_NAME), ids: wasm().compositeId(0) }));
     expect(ok).toBe(true);
     expect(got.map((g) => g.name)).toEqual(['"after"', '"small"']);
     expect(got[0].ids).toBe(0);
@@ -662,8 +662,11 @@ describe('chunks larger than the scanner memory', () => {
 
 // ---------- 5. composite ids ----------
 
-/** The composite ids of records scanned together (one chunk), with the epoch; scanned again if the epoch changed meanwhile. */
-function compositeIds(records: string[]): number[] {
+/**
+ * The composite ids of records scanned together (one chunk), with the epoch; scanned again if the epoch changed
+ * meanwhile. `without`: slots left out (bit = slot number).
+ */
+function compositeIds(records: string[], without = 0): number[] {
   for (let attempt = 0; attempt < 2; attempt++) {
     const text = `[${records.join(',')}]`;
     const data = Buffer.from(text, 'latin1');
@@ -672,7 +675,7 @@ function compositeIds(records: string[]): number[] {
     const ids: number[] = [];
     expect(s.scan(data, 0, data.length, text, (r) => {
       expect(r.composites).toBe(s);
-      ids.push(s.compositeId());
+      ids.push(s.compositeId(without));
     })).toBe(true);
     if (s.epoch === epoch) return ids;
   }
@@ -896,6 +899,22 @@ describe('composite ids', () => {
   });
 
   // Ids hold across scans in one epoch (the processor keeps answers from chunk to chunk).
+  test('slots left out (the condition keys no policy tests) do not split composites, and are part of them', () => {
+    const ip = (a: string) => JSON.stringify({ ...ROLE_SESSION, sourceIPAddress: a, tlsDetails: a === '10.0.0.1' ? { tlsVersion: 'TLSv1.3' } : undefined });
+    const without = (1 << F.SOURCE_IP_ADDRESS) | (1 << F.TLS_DETAILS);
+    const [a, b] = compositeIds([ip('10.0.0.1'), ip('10.0.0.2')]);
+    expect(a).not.toBe(b);
+    const [c, d] = compositeIds([ip('10.0.0.1'), ip('10.0.0.2')], without);
+    expect(c).toBe(d);
+    // The same bytes with other slots left out are another composite.
+    expect(c).not.toBe(a);
+    const [e] = compositeIds([ip('10.0.0.1')], 1 << F.SOURCE_IP_ADDRESS);
+    expect([a, c]).not.toContain(e);
+    // Anything not left out still counts.
+    const [f, g] = compositeIds([ip('10.0.0.1'), JSON.stringify({ ...JSON.parse(ip('10.0.0.1')), awsRegion: 'eu-west-3' })], without);
+    expect(f).not.toBe(g);
+  });
+
   test('the same composite in a later scan keeps its id', () => {
     const base = JSON.stringify(ROLE_SESSION);
     const [first] = compositeIds([base]);
@@ -935,7 +954,7 @@ describe('composite ids', () => {
     const epochs = new Int32Array(n);
     let i = 0;
     expect(s.scan(data, 0, data.length, text, () => {
-      ids[i] = s.compositeId();
+      ids[i] = s.compositeId(0);
       epochs[i] = s.epoch;
       i++;
     })).toBe(true);
@@ -1285,9 +1304,10 @@ describe('readLogObject (WASM scanner, composite cache) gives what record(JSON.p
           eventSource: 's3.amazonaws.com',
           eventName: pick(rand, actions),
           awsRegion: 'us-east-1',
-          // A new address per record (a new composite: ~18,000 of these fill the table), then a few hundred (repeated ones).
+          // A new address and object key per record (a new composite with or without the address: ~18,000 of these
+          // fill the table), then a few hundred of each (repeated ones).
           sourceIPAddress: i < 40_000 ? `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` : `10.200.0.${i % 200}`,
-          requestParameters: { bucketName: `bucket-${floor(rand() * 4)}`, key: `k${floor(rand() * 3)}` },
+          requestParameters: { bucketName: `bucket-${floor(rand() * 4)}`, key: i < 40_000 ? `k-${i}` : `k${floor(rand() * 3)}` },
           eventID: `00000000-0000-4000-a000-${String(i).padStart(12, '0')}`,
           eventType: 'AwsApiCall',
           recipientAccountId: '111122223333',
@@ -1300,8 +1320,8 @@ describe('readLogObject (WASM scanner, composite cache) gives what record(JSON.p
     // The epoch at each compositeId call of the reader's scanner (log-object.ts's own).
     const epochs: number[] = [];
     const compositeId = WasmRecordScanner.prototype.compositeId;
-    const ids = jest.spyOn(WasmRecordScanner.prototype, 'compositeId').mockImplementation(function (this: WasmRecordScanner) {
-      const id = compositeId.call(this);
+    const ids = jest.spyOn(WasmRecordScanner.prototype, 'compositeId').mockImplementation(function (this: WasmRecordScanner, without: number) {
+      const id = compositeId.call(this, without);
       epochs.push(this.epoch);
       return id;
     });
