@@ -79,7 +79,7 @@ const ARENA: usize = TABLE + (<usize>TABLE_SLOTS << 3);
 /** The last record's composite parts: address (u32) and length (u32) per slot of COMPOSITE_SLOTS. */
 const PARTS: usize = ARENA + ARENA_BYTES;
 const ABSENT: usize = 0xffffffff;
-/** An arena entry: hash, size of its parts, id, the slots left out (u32 each), then its parts (8-aligned). */
+/** An arena entry's header: hash, the parts' byte count, id, the slots left out (u32 each). */
 const ENTRY_HEADER: usize = 16;
 
 let arenaTop: usize = 0;
@@ -488,7 +488,7 @@ function arnPart(f: usize, n: usize): usize {
 export function composite(without: u32): i32 {
   // The composite's parts, in place: per slot, its bytes' address and length (ABSENT: no such field, or left out).
   let h = seed ^ <u64>without;
-  let total: usize = 0;
+  let bytes: usize = 0;
   for (let i = 0; i < COMPOSITE_SLOTS.length; i++) {
     const slot = unchecked(COMPOSITE_SLOTS[i]);
     const f = load<i32>(FROM + (<usize>slot << 2));
@@ -500,8 +500,8 @@ export function composite(without: u32): i32 {
       if (slot == TLS_DETAILS || slot == USER_IDENTITY) n = 1;
       else if (slot == UI_ARN) n = arnPart(<usize>f, n);
       h = hashBytes(h, p, n);
-      total += 8 + ((n + 7) & ~7);
-    } else total += 8;
+      bytes += n;
+    }
     store<usize>(PARTS + (<usize>i << 3), p);
     store<u32>(PARTS + (<usize>i << 3), <u32>n, 4);
     h = (h ^ <u64>n) * 0x9e3779b97f4a7c15;
@@ -510,7 +510,7 @@ export function composite(without: u32): i32 {
   h *= 0xc4ceb9fe1a85ec53;
   h ^= h >> 32;
   const hash = <u32>h;
-  if (total > MAX_COMPOSITE) return 0;
+  if (bytes > MAX_COMPOSITE) return 0;
   const mask = <u32>(TABLE_SLOTS - 1);
   let i = hash & mask;
   while (true) {
@@ -520,13 +520,15 @@ export function composite(without: u32): i32 {
     if (at == 0) break;
     if (load<u32>(TABLE + (<usize>i << 3), 4) == hash) {
       const e = ARENA + <usize>(at - 1);
-      if (<usize>load<u32>(e, 4) == total && load<u32>(e, 12) == without && sameParts(e + ENTRY_HEADER)) return <i32>load<u32>(e, 8);
+      if (<usize>load<u32>(e, 4) == bytes && load<u32>(e, 12) == without && sameParts(e + ENTRY_HEADER)) return <i32>load<u32>(e, 8);
     }
     i = (i + 1) & mask;
   }
-  // New: kept, in a new epoch if this one is full.
+  // New: kept, in a new epoch if this one is full. The entry: its header, the parts' lengths (u32 each), then their
+  // bytes one after the other, the whole zero-padded to 8 bytes.
   let sign: i32 = 1;
-  const size = ENTRY_HEADER + total;
+  const lengths = <usize>COMPOSITE_SLOTS.length << 2;
+  const size = (ENTRY_HEADER + lengths + bytes + 7) & ~7;
   if (entries >= MAX_ENTRIES || arenaTop + size > ARENA_BYTES) {
     memory.fill(TABLE, 0, <usize>TABLE_SLOTS << 3);
     arenaTop = 0;
@@ -537,21 +539,17 @@ export function composite(without: u32): i32 {
   const e = ARENA + arenaTop;
   const id = ++entries;
   store<u32>(e, hash);
-  store<u32>(e, <u32>total, 4);
+  store<u32>(e, <u32>bytes, 4);
   store<u32>(e, <u32>id, 8);
   store<u32>(e, without, 12);
-  // Per part: its length (8 bytes) and its bytes, zero-padded to whole words.
-  let w = e + ENTRY_HEADER;
+  store<u64>(e + size - 8, 0);
+  let w = e + ENTRY_HEADER + lengths;
   for (let k = 0; k < COMPOSITE_SLOTS.length; k++) {
     const n = <usize>load<u32>(PARTS + (<usize>k << 3), 4);
-    store<u64>(w, <u64>n);
-    w += 8;
+    store<u32>(e + ENTRY_HEADER + (<usize>k << 2), <u32>n);
     if (n == ABSENT) continue;
-    const words = (n + 7) >> 3;
-    if (words == 0) continue;
-    store<u64>(w + ((words - 1) << 3), 0);
     memory.copy(w, <usize>load<u32>(PARTS + (<usize>k << 3)), n);
-    w += words << 3;
+    w += n;
   }
   store<u32>(TABLE + (<usize>i << 3), <u32>(arenaTop + 1));
   store<u32>(TABLE + (<usize>i << 3), hash, 4);
@@ -559,19 +557,19 @@ export function composite(without: u32): i32 {
   return id * sign;
 }
 
-/** The parts (PARTS) against an entry's, a word at a time. */
+/** The parts (PARTS) against an entry's lengths and bytes (from `w`), 8 bytes at a time where they can be. */
 function sameParts(w: usize): bool {
-  for (let k = 0; k < COMPOSITE_SLOTS.length; k++) {
+  const count = COMPOSITE_SLOTS.length;
+  for (let k = 0; k < count; k++) if (load<u32>(w + (<usize>k << 2)) != load<u32>(PARTS + (<usize>k << 3), 4)) return false;
+  let b = w + (<usize>count << 2);
+  for (let k = 0; k < count; k++) {
     const n = <usize>load<u32>(PARTS + (<usize>k << 3), 4);
-    if (load<u64>(w) != <u64>n) return false;
-    w += 8;
     if (n == ABSENT) continue;
     const p = <usize>load<u32>(PARTS + (<usize>k << 3));
-    const full = n >> 3;
-    for (let j: usize = 0; j < full; j++) if (load<u64>(w + (j << 3)) != load<u64>(p + (j << 3))) return false;
-    const tail = n & 7;
-    if (tail != 0 && load<u64>(w + (full << 3)) != (load<u64>(p + (full << 3)) & ((<u64>1 << (<u64>tail << 3)) - 1))) return false;
-    w += ((n + 7) >> 3) << 3;
+    let j: usize = 0;
+    for (; j + 8 <= n; j += 8) if (load<u64>(b + j) != load<u64>(p + j)) return false;
+    for (; j < n; j++) if (load<u8>(b + j) != load<u8>(p + j)) return false;
+    b += n;
   }
   return true;
 }
