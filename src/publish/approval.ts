@@ -80,6 +80,9 @@ export async function findApproval(api: GitHubApi, ctx: ApprovalContext): Promis
       at = last?.at || undefined;
     }
     if (!by) return { note: `label '${ctx.label}' is set but the pull request's events do not say who set it; approval not applied.` };
+    // An app's bot account (github-actions[bot] and every other GitHub App) has whatever access its installation
+    // or token grants: a workflow the pull request itself adds could label it. Approval is a person's.
+    if (/\[bot\]$/i.test(by)) return { note: `label '${ctx.label}' was set by ${by}, an app's bot account; approval needs a person with write access.` };
     if (ctx.prAuthor && by.toLowerCase() === ctx.prAuthor.toLowerCase()) {
       return { note: `label '${ctx.label}' was set by the pull request's author; approval needs someone else with write access.` };
     }

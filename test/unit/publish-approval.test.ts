@@ -109,6 +109,8 @@ describe('findApproval', () => {
   test.each([
     ['the author', [{ event: 'labeled', label: 'iam-approved', actor: 'dev-alice', at: '' }], { 'dev-alice': 'admin' }, /pull request's author/],
     ['a triager', [{ event: 'labeled', label: 'iam-approved', actor: 'tri', at: '' }], { tri: 'triage' }, /tri, who has triage access; approval needs write access/],
+    // A workflow in the pull request can label it with the job's token, which has write access.
+    ['a bot', [{ event: 'labeled', label: 'iam-approved', actor: 'github-actions[bot]', at: '' }], { 'github-actions[bot]': 'write' }, /github-actions\[bot\], an app's bot account; approval needs a person/],
     ['nobody known', [], {}, /do not say who set it/],
     ['a failing permission call', [{ event: 'labeled', label: 'iam-approved', actor: 'ghost', at: '' }], {}, /could not check who set label 'iam-approved' \(HTTP 404/],
   ] as const)('a label set by %s does not approve, with a note', async (_name, events, permissions, note) => {
