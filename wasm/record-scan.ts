@@ -96,6 +96,12 @@ export function maxId(): i32 {
   return MAX_ENTRIES;
 }
 
+/** Bits of the hash kept (tests keep none: every composite then collides, and byte compares alone tell them apart). */
+let hashMask: u32 = 0xffffffff;
+export function setHashMask(mask: u32): void {
+  hashMask = mask;
+}
+
 /** The hash seed (from the caller's random numbers: a log cannot be written to collide on purpose). */
 export function setSeed(lo: u32, hi: u32): void {
   seed = ((<u64>hi << 32) | <u64>lo) | 1;
@@ -148,18 +154,20 @@ export function next(): i32 {
   return 1;
 }
 
-/** `count` hex digits at `p` as a number; -1: not all hex digits. */
-function hexRun(p: usize, count: usize): i64 {
+/** Hex digits' values by byte (0-9, a-f, A-F), 0xff for any other byte. */
+const HEX: usize = memory.data(256);
+for (let c: u32 = 0; c < 256; c++) store<u8>(HEX + <usize>c, c - 48 < 10 ? c - 48 : (c | 0x20) - 97 < 6 ? (c | 0x20) - 87 : 0xff);
+
+/** `count` hex digits at `p` as a number; -1: not all hex digits. Branch-free: a table look-up a byte. */
+@inline function hexRun(p: usize, count: usize): i64 {
   let v: i64 = 0;
+  let bad: u32 = 0;
   for (let k: usize = 0; k < count; k++) {
-    const c = at(p + k);
-    let d: u32;
-    if (c - 48 < 10) d = c - 48;
-    else if ((c | 0x20) - 97 < 6) d = (c | 0x20) - 87;
-    else return -1;
-    v = (v << 4) | <i64>d;
+    const d = <u32>load<u8>(HEX + <usize>at(p + k));
+    bad |= d;
+    v = (v << 4) | <i64>(d & 15);
   }
-  return v;
+  return bad > 15 ? -1 : v;
 }
 
 /**
@@ -284,11 +292,19 @@ function numberEnd(p: usize): usize {
   return p;
 }
 
-/** True when the `n` bytes at `p` are the ASCII string `s` (a literal: its UTF-16 code units read directly). */
-@inline function is(p: usize, n: i32, s: string): bool {
-  const chars = changetype<usize>(s);
-  for (let k = 0; k < n; k++) if (at(p + <usize>k) != <u32>load<u16>(chars + (<usize>k << 1))) return false;
-  return true;
+/**
+ * True when the `n` bytes at `p` are an ASCII key or literal whose bytes, as little-endian words, are `a` (bytes
+ * 0-7, zero-padded), `m` (8-15, for one over 16 bytes) and `z` (the last 8, for one over 8): two or three word
+ * compares (n is a constant where this is inlined), where a loop over the characters took ~14% of the scan. A word
+ * may run past the bytes compared (masked, or overlapping the first): a key or literal is followed by more of its
+ * record, and a chunk by 32 bytes of tail, so the read stays inside the chunk.
+ */
+@inline function isWords(p: usize, n: usize, a: u64, m: u64, z: u64): bool {
+  if (n < 8) return (load<u64>(p) & ((<u64>1 << (<u64>n << 3)) - 1)) == a;
+  if (load<u64>(p) != a) return false;
+  if (n == 8) return true;
+  if (n <= 16) return load<u64>(p + n - 8) == z;
+  return load<u64>(p + 8) == m && load<u64>(p + n - 8) == z;
 }
 
 function valueEnd(p: usize): usize {
@@ -296,9 +312,9 @@ function valueEnd(p: usize): usize {
   if (c == 0x22) return stringEnd(p + 1);
   if (c == 0x7b) return objectEnd(p, NONE);
   if (c == 0x5b) return arrayEnd(p);
-  if (c == 0x74) return is(p, 4, 'true') ? p + 4 : 0;
-  if (c == 0x66) return is(p, 5, 'false') ? p + 5 : 0;
-  if (c == 0x6e) return is(p, 4, 'null') ? p + 4 : 0;
+  if (c == 0x74) return isWords(p, 4, 0x65757274, 0x0, 0x0) /* true */ ? p + 4 : 0;
+  if (c == 0x66) return isWords(p, 5, 0x65736c6166, 0x0, 0x0) /* false */ ? p + 5 : 0;
+  if (c == 0x6e) return isWords(p, 4, 0x6c6c756e, 0x0, 0x0) /* null */ ? p + 4 : 0;
   return numberEnd(p);
 }
 
@@ -382,42 +398,42 @@ function clearSlots(first: i32, last: i32): void {
 function topSlot(k: usize, n: i32): i32 {
   switch (n) {
     case 7:
-      return is(k, 7, 'eventID') ? 9 : NONE;
+      return isWords(k, 7, 0x4449746e657665, 0x0, 0x0) /* eventID */ ? 9 : NONE;
     case 9: {
       const c = at(k + 5);
-      if (c == 78) return is(k, 9, 'eventName') ? 1 : NONE;
-      if (c == 84) return at(k + 6) == 105 ? (is(k, 9, 'eventTime') ? 3 : NONE) : is(k, 9, 'eventType') ? 2 : NONE;
-      if (c == 67) return is(k, 9, 'errorCode') ? 5 : NONE;
-      if (c == 103) return is(k, 9, 'awsRegion') ? 7 : NONE;
-      if (c == 114) return is(k, 9, 'resources') ? 16 : NONE;
+      if (c == 78) return isWords(k, 9, 0x6d614e746e657665, 0x0, 0x656d614e746e6576) /* eventName */ ? 1 : NONE;
+      if (c == 84) return at(k + 6) == 105 ? (isWords(k, 9, 0x6d6954746e657665, 0x0, 0x656d6954746e6576) /* eventTime */ ? 3 : NONE) : isWords(k, 9, 0x707954746e657665, 0x0, 0x65707954746e6576) /* eventType */ ? 2 : NONE;
+      if (c == 67) return isWords(k, 9, 0x646f43726f727265, 0x0, 0x65646f43726f7272) /* errorCode */ ? 5 : NONE;
+      if (c == 103) return isWords(k, 9, 0x6f69676552737761, 0x0, 0x6e6f696765527377) /* awsRegion */ ? 7 : NONE;
+      if (c == 114) return isWords(k, 9, 0x656372756f736572, 0x0, 0x73656372756f7365) /* resources */ ? 16 : NONE;
       return NONE;
     }
     case 10: {
       const c = at(k);
-      if (c == 116) return is(k, 10, 'tlsDetails') ? 13 : NONE;
-      if (c == 64) return is(k, 10, '@timestamp') ? 4 : NONE;
+      if (c == 116) return isWords(k, 10, 0x6961746544736c74, 0x0, 0x736c696174654473) /* tlsDetails */ ? 13 : NONE;
+      if (c == 64) return isWords(k, 10, 0x617473656d697440, 0x0, 0x706d617473656d69) /* @timestamp */ ? 4 : NONE;
       return NONE;
     }
     case 11:
-      return is(k, 11, 'eventSource') ? 0 : NONE;
+      return isWords(k, 11, 0x756f53746e657665, 0x0, 0x656372756f53746e) /* eventSource */ ? 0 : NONE;
     case 12: {
       const c = at(k);
-      if (c == 117) return is(k, 12, 'userIdentity') ? USER_IDENTITY : NONE;
-      if (c == 101) return is(k, 12, 'errorMessage') ? 6 : NONE;
+      if (c == 117) return isWords(k, 12, 0x6e65644972657375, 0x0, 0x797469746e656449) /* userIdentity */ ? USER_IDENTITY : NONE;
+      if (c == 101) return isWords(k, 12, 0x73654d726f727265, 0x0, 0x6567617373654d72) /* errorMessage */ ? 6 : NONE;
       return NONE;
     }
     case 13: {
       const c = at(k);
-      if (c == 115) return is(k, 13, 'sharedEventID') ? 10 : NONE;
-      if (c == 118) return is(k, 13, 'vpcEndpointId') ? 12 : NONE;
+      if (c == 115) return isWords(k, 13, 0x7645646572616873, 0x0, 0x4449746e65764564) /* sharedEventID */ ? 10 : NONE;
+      if (c == 118) return isWords(k, 13, 0x6f70646e45637076, 0x0, 0x6449746e696f7064) /* vpcEndpointId */ ? 12 : NONE;
       return NONE;
     }
     case 15:
-      return is(k, 15, 'sourceIPAddress') ? 11 : NONE;
+      return isWords(k, 15, 0x5049656372756f73, 0x0, 0x7373657264644150) /* sourceIPAddress */ ? 11 : NONE;
     case 17:
-      return is(k, 17, 'requestParameters') ? REQUEST_PARAMETERS : NONE;
+      return isWords(k, 17, 0x5074736575716572, 0x726574656d617261, 0x73726574656d6172) /* requestParameters */ ? REQUEST_PARAMETERS : NONE;
     case 18:
-      return is(k, 18, 'recipientAccountId') ? 8 : NONE;
+      return isWords(k, 18, 0x6e65697069636572, 0x746e756f63634174, 0x6449746e756f6363) /* recipientAccountId */ ? 8 : NONE;
   }
   return NONE;
 }
@@ -425,25 +441,25 @@ function topSlot(k: usize, n: i32): i32 {
 /** The slot of a key of `n` bytes at `k` inside the object `owner` (NONE: not read). */
 function innerSlot(owner: i32, k: usize, n: i32): i32 {
   if (owner == USER_IDENTITY) {
-    if (n == 4) return is(k, 4, 'type') ? UI_TYPE : NONE;
-    if (n == 3) return is(k, 3, 'arn') ? UI_ARN : NONE;
-    if (n == 9) return at(k) == 97 ? (is(k, 9, 'accountId') ? UI_ACCOUNT_ID : NONE) : is(k, 9, 'invokedBy') ? UI_INVOKED_BY : NONE;
-    if (n == 16) return is(k, 16, 'identityProvider') ? UI_IDENTITY_PROVIDER : NONE;
-    return n == 14 && is(k, 14, 'sessionContext') ? UI_SESSION_CONTEXT : NONE;
+    if (n == 4) return isWords(k, 4, 0x65707974, 0x0, 0x0) /* type */ ? UI_TYPE : NONE;
+    if (n == 3) return isWords(k, 3, 0x6e7261, 0x0, 0x0) /* arn */ ? UI_ARN : NONE;
+    if (n == 9) return at(k) == 97 ? (isWords(k, 9, 0x49746e756f636361, 0x0, 0x6449746e756f6363) /* accountId */ ? UI_ACCOUNT_ID : NONE) : isWords(k, 9, 0x4264656b6f766e69, 0x0, 0x794264656b6f766e) /* invokedBy */ ? UI_INVOKED_BY : NONE;
+    if (n == 16) return isWords(k, 16, 0x797469746e656469, 0x0, 0x72656469766f7250) /* identityProvider */ ? UI_IDENTITY_PROVIDER : NONE;
+    return n == 14 && isWords(k, 14, 0x436e6f6973736573, 0x0, 0x747865746e6f436e) /* sessionContext */ ? UI_SESSION_CONTEXT : NONE;
   }
-  if (owner == UI_SESSION_CONTEXT) return n == 13 && is(k, 13, 'sessionIssuer') ? UI_ISSUER : NONE;
-  if (owner == UI_ISSUER) return n == 3 && is(k, 3, 'arn') ? UI_ISSUER_ARN : NONE;
+  if (owner == UI_SESSION_CONTEXT) return n == 13 && isWords(k, 13, 0x496e6f6973736573, 0x0, 0x7265757373496e6f) /* sessionIssuer */ ? UI_ISSUER : NONE;
+  if (owner == UI_ISSUER) return n == 3 && isWords(k, 3, 0x6e7261, 0x0, 0x0) /* arn */ ? UI_ISSUER_ARN : NONE;
   if (owner != REQUEST_PARAMETERS) return NONE;
-  if (n == 3) return is(k, 3, 'key') ? RP_KEY : NONE;
-  if (n == 10) return is(k, 10, 'bucketName') ? RP_BUCKET_NAME : NONE;
-  if (n == 9) return at(k) == 118 ? (is(k, 9, 'versionId') ? RP_VERSION_ID : NONE) : is(k, 9, 'x-amz-acl') ? RP_ACL : NONE;
+  if (n == 3) return isWords(k, 3, 0x79656b, 0x0, 0x0) /* key */ ? RP_KEY : NONE;
+  if (n == 10) return isWords(k, 10, 0x614e74656b637562, 0x0, 0x656d614e74656b63) /* bucketName */ ? RP_BUCKET_NAME : NONE;
+  if (n == 9) return at(k) == 118 ? (isWords(k, 9, 0x496e6f6973726576, 0x0, 0x64496e6f69737265) /* versionId */ ? RP_VERSION_ID : NONE) : isWords(k, 9, 0x63612d7a6d612d78, 0x0, 0x6c63612d7a6d612d) /* x-amz-acl */ ? RP_ACL : NONE;
   // The S3 headers of a write that set the object's ACL or tags (the other x-amz-… headers cost no compare).
   if (n < 13 || at(k) != 120) return NONE;
-  if (n == 13) return is(k, 13, 'x-amz-tagging') ? RP_TAGGING : NONE;
-  if (n == 16) return is(k, 16, 'x-amz-grant-read') ? RP_GRANT_READ : NONE;
-  if (n == 20) return is(k, 20, 'x-amz-grant-read-acp') ? RP_GRANT_READ_ACP : NONE;
-  if (n == 21) return is(k, 21, 'x-amz-grant-write-acp') ? RP_GRANT_WRITE_ACP : NONE;
-  if (n == 24) return is(k, 24, 'x-amz-grant-full-control') ? RP_GRANT_FULL_CONTROL : NONE;
+  if (n == 13) return isWords(k, 13, 0x61742d7a6d612d78, 0x0, 0x676e69676761742d) /* x-amz-tagging */ ? RP_TAGGING : NONE;
+  if (n == 16) return isWords(k, 16, 0x72672d7a6d612d78, 0x0, 0x646165722d746e61) /* x-amz-grant-read */ ? RP_GRANT_READ : NONE;
+  if (n == 20) return isWords(k, 20, 0x72672d7a6d612d78, 0x646165722d746e61, 0x7063612d64616572) /* x-amz-grant-read-acp */ ? RP_GRANT_READ_ACP : NONE;
+  if (n == 21) return isWords(k, 21, 0x72672d7a6d612d78, 0x746972772d746e61, 0x7063612d65746972) /* x-amz-grant-write-acp */ ? RP_GRANT_WRITE_ACP : NONE;
+  if (n == 24) return isWords(k, 24, 0x72672d7a6d612d78, 0x6c6c75662d746e61, 0x6c6f72746e6f632d) /* x-amz-grant-full-control */ ? RP_GRANT_FULL_CONTROL : NONE;
   return NONE;
 }
 
@@ -467,13 +483,13 @@ function arnPart(f: usize, n: usize): usize {
   const account = load<i32>(FROM + (<usize>UI_ACCOUNT_ID << 2));
   const issuer = load<i32>(FROM + (<usize>UI_ISSUER_ARN << 2));
   if (type < 0 || account < 0 || issuer < 0) return n;
-  if (load<i32>(TO + (<usize>UI_TYPE << 2)) - type != 13 || !is(base + <usize>type, 13, '"AssumedRole"')) return n;
+  if (load<i32>(TO + (<usize>UI_TYPE << 2)) - type != 13 || !isWords(base + <usize>type, 13, 0x64656d7573734122, 0x0, 0x22656c6f5264656d) /* "AssumedRole" */) return n;
   // Non-empty strings: more than their two quotes.
   if (load<i32>(TO + (<usize>UI_ACCOUNT_ID << 2)) - account <= 2 || at(base + <usize>account) != 0x22) return n;
   if (load<i32>(TO + (<usize>UI_ISSUER_ARN << 2)) - issuer <= 2 || at(base + <usize>issuer) != 0x22) return n;
   // `"arn:<partition>:`, up to the second colon.
   const p = base + f;
-  if (n < 6 || !is(p, 5, '"arn:')) return n;
+  if (n < 6 || !isWords(p, 5, 0x3a6e726122, 0x0, 0x0) /* "arn: */) return n;
   for (let k: usize = 5; k < n; k++) if (at(p + k) == 0x3a) return k + 1;
   return n;
 }
@@ -509,7 +525,7 @@ export function composite(without: u32): i32 {
   h ^= h >> 29;
   h *= 0xc4ceb9fe1a85ec53;
   h ^= h >> 32;
-  const hash = <u32>h;
+  const hash = <u32>h & hashMask;
   if (bytes > MAX_COMPOSITE) return 0;
   const mask = <u32>(TABLE_SLOTS - 1);
   let i = hash & mask;
@@ -568,7 +584,10 @@ function sameParts(w: usize): bool {
     const p = <usize>load<u32>(PARTS + (<usize>k << 3));
     let j: usize = 0;
     for (; j + 8 <= n; j += 8) if (load<u64>(b + j) != load<u64>(p + j)) return false;
-    for (; j < n; j++) if (load<u8>(b + j) != load<u8>(p + j)) return false;
+    // The last 1-7 bytes as one word, the bytes past them masked off (both sides can be read 8 bytes on: an entry
+    // is followed by others or the free arena, a part by the rest of its chunk and the chunk's tail).
+    const tail = n - j;
+    if (tail != 0 && ((load<u64>(b + j) ^ load<u64>(p + j)) & ((<u64>1 << (<u64>tail << 3)) - 1)) != 0) return false;
     b += n;
   }
   return true;

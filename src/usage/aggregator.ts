@@ -38,57 +38,54 @@ export class UsageAggregator {
    * query (Lake, Athena) or a worker's per-signature tally returns. `ev.time` is ignored.
    */
   addCounted(ev: CountedEvent, count: number, first: string, last: string): void {
+    this.addPlanned(planRecords(ev, this.contextKeys), count, first, last);
+  }
+
+  /** The context keys this aggregator keeps (sorted, lower-cased): planRecords' second argument. */
+  get keptContextKeys(): readonly string[] {
+    return this.contextKeys;
+  }
+
+  /** addCounted with the records planned already (planRecords with keptContextKeys). */
+  addPlanned(plan: RecordPlan, count: number, first: string, last: string): void {
     if (!(count > 0)) return;
     this.mappedEvents += count;
     this.widenWindow(first, last);
-    const context: Record<string, string> = {};
-    let contextKey = '';
-    for (const k of this.contextKeys) {
-      const v = ev.context[k];
-      if (v === undefined) continue;
-      context[k] = v;
-      contextKey += `${SEP}${k}=${v}`;
-    }
-    // A denial's policy type keeps its own record (an SCP's denials are not an identity policy's).
-    const tail = `${ev.outcome}${SEP}${ev.errorCode ?? ''}${ev.deniedBy ? `${SEP}\u0002${ev.deniedBy}` : ''}${contextKey}`;
-    for (const t of ev.targets) {
-      const resources = t.resources.length > 0 ? t.resources : [undefined];
-      const bucket = t.resources.length > 0 ? undefined : t.bucket;
-      for (const resource of resources) {
-        // Fields in the summary's sort order: the keys sort the records (see summary). An outcome never starts
-        // with U+0001, so a bucket's unknown objects get a key of their own.
-        const key = `${ev.principal}${SEP}${t.action}${SEP}${resource ?? ''}${SEP}${bucket ? `\u0001${bucket}${SEP}` : ''}${tail}`;
-        const existing = this.records.get(key);
-        if (existing) {
-          existing.count += count;
-          if (first < existing.firstSeen || (first === existing.firstSeen && ev.eventName < existing.eventName)) {
-            // Order-independent (files are read concurrently): the earliest event names the record.
-            existing.firstSeen = first;
-            existing.eventSource = ev.eventSource;
-            existing.eventName = ev.eventName;
-          }
-          if (last > existing.lastSeen) existing.lastSeen = last;
-          continue;
+    const { eventSource, eventName, entries } = plan;
+    for (let i = 0; i < entries.length; i += 4) {
+      const key = entries[i]!;
+      const existing = this.records.get(key);
+      if (existing) {
+        existing.count += count;
+        if (first < existing.firstSeen || (first === existing.firstSeen && eventName < existing.eventName)) {
+          // Order-independent (files are read concurrently): the earliest event names the record.
+          existing.firstSeen = first;
+          existing.eventSource = eventSource;
+          existing.eventName = eventName;
         }
-        const record: UsageRecord = {
-          principal: ev.principal,
-          principalType: ev.principalType,
-          action: t.action,
-          outcome: ev.outcome,
-          count,
-          firstSeen: first,
-          lastSeen: last,
-          context: { ...context },
-          eventSource: ev.eventSource,
-          eventName: ev.eventName,
-        };
-        if (resource !== undefined) record.resource = resource;
-        else if (bucket !== undefined) record.bucket = bucket;
-        if (ev.account !== undefined) record.account = ev.account;
-        if (ev.errorCode !== undefined) record.errorCode = ev.errorCode;
-        if (ev.deniedBy !== undefined) record.deniedBy = ev.deniedBy;
-        this.records.set(flatKey(key), record);
+        if (last > existing.lastSeen) existing.lastSeen = last;
+        continue;
       }
+      const record: UsageRecord = {
+        principal: plan.principal,
+        principalType: plan.principalType,
+        action: entries[i + 1]!,
+        outcome: plan.outcome,
+        count,
+        firstSeen: first,
+        lastSeen: last,
+        context: { ...plan.context },
+        eventSource,
+        eventName,
+      };
+      const resource = entries[i + 2];
+      const bucket = entries[i + 3];
+      if (resource !== undefined) record.resource = resource;
+      else if (bucket !== undefined) record.bucket = bucket;
+      if (plan.account !== undefined) record.account = plan.account;
+      if (plan.errorCode !== undefined) record.errorCode = plan.errorCode;
+      if (plan.deniedBy !== undefined) record.deniedBy = plan.deniedBy;
+      this.records.set(key, record);
     }
   }
 
@@ -184,5 +181,60 @@ export class UsageAggregator {
     if (this.end === undefined || end > this.end) this.end = end;
   }
 }
+
+/**
+ * The records events mapping like one event count into: what they share, then per record its key (the summary's
+ * sort key), action, resource and bucket, flattened (4 entries a record: a signature's plan is kept for the whole
+ * read, see tally.ts, so it is kept small).
+ */
+export interface RecordPlan extends Pick<UsageRecord, 'principal' | 'principalType' | 'outcome' | 'context' | 'account' | 'errorCode' | 'deniedBy' | 'eventSource' | 'eventName'> {
+  entries: Array<string | undefined>;
+}
+
+/**
+ * The records `ev` counts into: one per (action, resource) target, split by the values of `contextKeys` (sorted,
+ * lower-cased: UsageAggregator.keptContextKeys). `share` may return an equal string already kept (the same
+ * principals and actions recur in thousands of plans). Made once per signature (tally.ts), while logs are read.
+ */
+export function planRecords(ev: CountedEvent, contextKeys: readonly string[], share: (s: string) => string = (s) => s): RecordPlan {
+  let context: Record<string, string> = NO_CONTEXT;
+  let contextKey = '';
+  for (const k of contextKeys) {
+    const v = ev.context[k];
+    if (v === undefined) continue;
+    if (context === NO_CONTEXT) context = {};
+    context[k] = share(v);
+    contextKey += `${SEP}${k}=${v}`;
+  }
+  // A denial's policy type keeps its own record (an SCP's denials are not an identity policy's).
+  const tail = `${ev.outcome}${SEP}${ev.errorCode ?? ''}${ev.deniedBy ? `${SEP}\u0002${ev.deniedBy}` : ''}${contextKey}`;
+  const entries: Array<string | undefined> = [];
+  for (const t of ev.targets) {
+    const resources = t.resources.length > 0 ? t.resources : [undefined];
+    const bucket = t.resources.length > 0 ? undefined : t.bucket;
+    for (const resource of resources) {
+      // Fields in the summary's sort order: the keys sort the records (see summary). An outcome never starts
+      // with U+0001, so a bucket's unknown objects get a key of their own.
+      const key = `${ev.principal}${SEP}${t.action}${SEP}${resource ?? ''}${SEP}${bucket ? `\u0001${bucket}${SEP}` : ''}${tail}`;
+      entries.push(flatKey(key), share(t.action), resource, bucket === undefined ? undefined : share(bucket));
+    }
+  }
+  const plan: RecordPlan = {
+    principal: share(ev.principal),
+    principalType: ev.principalType,
+    outcome: ev.outcome,
+    context,
+    eventSource: share(ev.eventSource),
+    eventName: share(ev.eventName),
+    entries,
+  };
+  if (ev.account !== undefined) plan.account = share(ev.account);
+  if (ev.errorCode !== undefined) plan.errorCode = share(ev.errorCode);
+  if (ev.deniedBy !== undefined) plan.deniedBy = ev.deniedBy;
+  return plan;
+}
+
+/** The context of a record no kept condition key splits (never changed: records get copies). */
+const NO_CONTEXT: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -17,6 +17,7 @@ interface ScannerExports {
   composite(without: number): number;
   maxId(): number;
   setSeed(lo: number, hi: number): void;
+  setHashMask(mask: number): void;
 }
 
 /** Bytes past a chunk: its 0 terminator and the SIMD loads that may read up to 16 bytes beyond it. */
@@ -36,6 +37,11 @@ export class WasmRecordScanner implements CompositeIds {
     const seed = randomBytes(8);
     x.setSeed(seed.readUInt32LE(0), seed.readUInt32LE(4));
     this.views();
+  }
+
+  /** Tests: keep only the hash bits of `mask` (0: every composite collides, so byte compares alone tell them apart). */
+  hashMask(mask: number): void {
+    this.x.setHashMask(mask >>> 0);
   }
 
   compositeId(without: number): number {

@@ -4,6 +4,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { BatchBuffers, BatchBuilder, EventProcessor, transferables, type EventBatch, type ProcessorOptions } from './event-batch.js';
 import { readLogFile, readLogObject } from './log-object.js';
+import { catalogActionIds } from '../catalog/catalog.js';
 
 export const USAGE_WORKER_FLAG = '__iamPolicyGateUsageWorker';
 
@@ -19,15 +20,6 @@ export interface WorkerInit {
   [USAGE_WORKER_FLAG]: true;
   options: Omit<ProcessorOptions, 'lookup'>;
   maxWholeBytes?: number;
-}
-
-/**
- * A worker's first message: the catalogue's action ids (a worker needs only these, not the whole decoded catalogue,
- * ~40 MB each). Sent after the worker was started, so that its start-up overlaps the main thread decoding the
- * catalogue. A worker sent a task first maps with the catalogue itself.
- */
-export interface WorkerSetup {
-  actionIds: string[];
 }
 
 /** An action lookup over a list of ids, case-insensitive like the catalogue's. */
@@ -87,20 +79,17 @@ function startIfWorker(): boolean {
   if (started) return true;
   started = true;
   const init = workerData as WorkerInit;
-  let proc: EventProcessor | undefined;
+  // A worker maps against the catalogue's action ids alone (catalogActionIds: ~15 ms, while the main thread lists
+  // and reads the first objects), never the whole decoded catalogue (~70 ms and ~40 MB a thread).
+  const p = new EventProcessor({ ...init.options, lookup: idLookup(catalogActionIds()) });
   const port = parentPort;
   const spare = new BatchBuffers();
-  port.on('message', (m: LogTask | WorkerSetup | BuffersBack) => {
+  port.on('message', (m: LogTask | BuffersBack) => {
     if ('buffers' in m) {
       spare.give(m.buffers);
       return;
     }
-    if ('actionIds' in m) {
-      proc ??= new EventProcessor({ ...init.options, lookup: idLookup(m.actionIds) });
-      return;
-    }
     const task = m;
-    const p = (proc ??= new EventProcessor(init.options));
     void readTask(p, task, init.maxWholeBytes).then((b) => {
       const batch = closeBatch(p, b, spare);
       port.postMessage({ id: task.id, batch }, transferables(batch));

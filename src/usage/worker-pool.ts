@@ -3,11 +3,10 @@
 // under ts-jest) or `workers: 0`, the same code runs in-process.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { actionById, allActionCount } from '../catalog/catalog.js';
 import { EventProcessor, transferables, type EventBatch, type ProcessorOptions } from './event-batch.js';
 import { inflateInput, ownsWholeBuffer } from './log-object.js';
 import { SigInterner, SigRegistry } from './tally.js';
-import { bundleCanStartWorkers, closeBatch, readTask, USAGE_WORKER_FLAG, type BuffersBack, type LogInput, type LogTask, type WorkerInit, type WorkerSetup } from './worker-entry.js';
+import { bundleCanStartWorkers, closeBatch, readTask, USAGE_WORKER_FLAG, type BuffersBack, type LogInput, type LogTask, type WorkerInit } from './worker-entry.js';
 
 export type { LogInput };
 
@@ -88,9 +87,10 @@ export class LogReaderPool {
   private local?: { proc: EventProcessor; registry: SigRegistry };
   private closed = false;
   /** One for all producers: the workers define the same signatures, which are kept once. */
-  private readonly interner = new SigInterner();
+  private readonly interner: SigInterner;
 
   constructor(private readonly opts: PoolOptions = {}) {
+    this.interner = new SigInterner(opts.contextKeys);
     const count = opts.workers ?? defaultWorkerCount();
     const script = count > 0 && !opts.lookup ? (opts.workerScript ?? defaultWorkerScript()) : undefined;
     if (!script) return;
@@ -107,15 +107,6 @@ export class LogReaderPool {
       worker.on('exit', (code) => this.onDeath(slot, new Error(`exited with code ${code}`)));
       this.slots.push(slot);
     }
-    // The workers start up while the catalogue is decoded here (the first use decodes it: ~65 ms).
-    let setup: WorkerSetup;
-    try {
-      setup = { actionIds: Array.from({ length: allActionCount() }, (_, i) => actionById(i).id) };
-    } catch (e) {
-      for (const s of this.slots) void s.worker.terminate(); // nobody could close this pool
-      throw e;
-    }
-    for (const s of this.slots) s.worker.postMessage(setup);
   }
 
   /** Worker threads in use (0 when reading in-process). */

@@ -232,6 +232,38 @@ describe('EventProcessor + SourceTally agree with mapEvent + UsageAggregator', (
     expect(tally.into(new UsageAggregator()).summary()).toEqual(reference(events, []));
   });
 
+  // Signatures are planned (their records keyed) when interned, for the pool's condition keys; a fold for other keys
+  // plans them again for those, and any interleaving of intern and fold gives the reference.
+  test('planned signatures: the interner\'s condition keys or another aggregator\'s, the same records as the reference', () => {
+    const events = generated(400, 11);
+    const produced = (keys: string[]) => {
+      const proc = new EventProcessor({ contextKeys: keys });
+      const b = new BatchBuilder('x');
+      for (const r of events) proc.record(r, b);
+      return closeBatch(proc, b);
+    };
+    const producerKeys = ['aws:SourceIp', 'aws:SecureTransport', 'aws:RequestedRegion'];
+    const batch = produced(producerKeys);
+    for (const [internerKeys, aggKeys] of [
+      [producerKeys, producerKeys],
+      [['aws:securetransport', 'aws:sourceip', 'aws:requestedregion'], ['AWS:SOURCEIP', 'aws:requestedregion', 'aws:securetransport', 'aws:sourceip']],
+      [[], ['aws:sourceip']],
+      [producerKeys, []],
+      [['aws:sourceip'], ['aws:securetransport']],
+    ]) {
+      const interner = new SigInterner(internerKeys);
+      const registry = new SigRegistry(interner);
+      const tally = new SourceTally(new EventLedger());
+      registry.register(batch);
+      tally.add(batch, registry);
+      expect({ internerKeys, aggKeys, summary: tally.into(new UsageAggregator({ contextKeys: aggKeys })).summary() }).toEqual({
+        internerKeys,
+        aggKeys,
+        summary: reference(events, aggKeys.filter((k) => producerKeys.some((p) => p.toLowerCase() === k.toLowerCase()))),
+      });
+    }
+  });
+
   test('IdTable agrees with a Set<string>: UUIDs as words, the all-zero UUID, ids differing in one word, reuse', () => {
     const rand = prng(11);
     const hex = (n: number) => Array.from({ length: n }, () => ((rand() * 16) | 0).toString(16)).join('');

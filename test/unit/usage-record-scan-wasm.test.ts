@@ -8,6 +8,7 @@ import { ACCOUNTS, trailEvent, uuid } from '../../bench/cloudtrail-gen.js';
 import { UsageAggregator } from '../../src/usage/aggregator.js';
 import { BatchBuilder, EventProcessor, ID_UUID, mayName, type EventBatch } from '../../src/usage/event-batch.js';
 import { EventLedger } from '../../src/usage/event-ledger.js';
+import { uuidWords } from '../../src/usage/event-id-set.js';
 import { readLogObject } from '../../src/usage/log-object.js';
 import { MapMemo } from '../../src/usage/map-event.js';
 import * as F from '../../src/usage/record-scan.js';
@@ -409,6 +410,43 @@ describe('WasmRecordScanner gives what scanRecords gives (ASCII text)', () => {
     expect(problems.slice(0, 5)).toEqual([]);
     expect(slotsChecked).toBeGreaterThan(30_000);
     expect(escaped).toBeGreaterThan(500);
+  });
+
+  // Keys are told by two or three word compares (isWords): every byte of every noted key, and of true/false/null, counts.
+  test('each noted key (and literal) with any one byte changed is not noted, at the key\'s end of a chunk too', () => {
+    const problems: unknown[] = [];
+    let variants = 0;
+    for (const [slot, path] of SLOT_PATHS) {
+      const key = path[path.length - 1];
+      for (let i = 0; i < key.length; i++) {
+        for (const c of new Set([key.charCodeAt(i) ^ 0x20, key.charCodeAt(i) + 1, 0x5f])) {
+          const spelt = key.slice(0, i) + String.fromCharCode(c) + key.slice(i + 1);
+          if (spelt === key || c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) continue;
+          // The misspelt key holds the value; the parents stay (an inner key needs its parent to be noted).
+          const record: Obj = { eventVersion: '1.08' };
+          let at = record;
+          for (const k of path.slice(0, -1)) at = (at[k] = {}) as Obj;
+          at[spelt] = 'v';
+          for (const text of [`[${JSON.stringify(record)}]`, `[${JSON.stringify(record).slice(0, -1)}, "${spelt}": true}]`]) {
+            variants++;
+            const { scan, problem } = compareWithJs(text);
+            if (problem) problems.push(problem);
+            if (!scan.ok || scan.records[0].slots[slot] !== null) problems.push({ text, slot, ok: scan.ok });
+          }
+        }
+      }
+    }
+    for (const literal of ['true', 'false', 'null']) {
+      for (let i = 0; i < literal.length; i++) {
+        const text = `[{"eventName":${literal.slice(0, i)}${literal[i] === 'e' ? 'E' : 'e'}${literal.slice(i + 1)}}]`;
+        variants++;
+        if (scanWasm(text).ok) problems.push({ text });
+      }
+      // At the very end of the bytes (the 32-byte tail past a chunk is zeros): still read right.
+      expect(scanWasm(`[{"a":${literal}}]`).ok).toBe(true);
+    }
+    expect(problems.slice(0, 5)).toEqual([]);
+    expect(variants).toBeGreaterThan(1500);
   });
 
   // Random JSON (ASCII): keys the scanners note, at and away from where they note them.
@@ -923,6 +961,73 @@ describe('composite ids', () => {
     compositeIds(fillers);
     const [again] = compositeIds([base]);
     if (wasm().epoch === epoch) expect(again).toBe(first);
+  });
+
+  // Equal hashes are told apart by comparing bytes, a word at a time with the last 1-7 bytes masked: force every hash
+  // equal and change one byte anywhere in parts of every length around a word.
+  test('with every hash equal, byte compares alone tell composites apart (parts of 1-20 bytes, any byte)', () => {
+    const s = wasm();
+    s.hashMask(0);
+    try {
+      const texts: string[] = [];
+      const expected: string[] = [];
+      for (let n = 1; n <= 20; n++) {
+        const base = 'abcdefghijklmnopqrstuvwxyz'.slice(0, n);
+        for (let i = 0; i < n; i++) {
+          const changed = base.slice(0, i) + base[i].toUpperCase() + base.slice(i + 1);
+          for (const v of [base, changed]) {
+            // In the middle of the composite (errorCode) and in its last part (identityProvider).
+            texts.push(JSON.stringify({ ...ROLE_SESSION, errorCode: v }), JSON.stringify({ ...ROLE_SESSION, userIdentity: { ...ROLE_SESSION.userIdentity, identityProvider: v } }));
+            expected.push(`e:${v}`, `i:${v}`);
+          }
+        }
+      }
+      const ids = compositeIds(texts);
+      const idOf = new Map<string, number>();
+      const problems: unknown[] = [];
+      ids.forEach((id, k) => {
+        const known = idOf.get(expected[k]);
+        if (known === undefined) idOf.set(expected[k], id);
+        else if (known !== id) problems.push({ value: expected[k], id, known });
+      });
+      // Distinct values, distinct ids (and none is 0).
+      expect(problems).toEqual([]);
+      expect(new Set(idOf.values()).size).toBe(idOf.size);
+      expect([...idOf.values()].every((id) => id > 0)).toBe(true);
+    } finally {
+      s.hashMask(0xffffffff);
+    }
+  });
+
+  // eventID and sharedEventID read as UUID words during the scan (a hex table look-up a byte): as uuidWords reads them.
+  test('UUIDs in eventID and sharedEventID: the words uuidWords gives, and none for any non-hex byte', () => {
+    const rand = prng(77);
+    const hex = '0123456789abcdefABCDEF';
+    const ids: string[] = [];
+    for (let k = 0; k < 200; k++) ids.push([8, 4, 4, 4, 12].map((n) => Array.from({ length: n }, () => pick(rand, [...hex])).join('')).join('-'));
+    // One byte of a valid id made a non-hex character, at every position (the dashes made a digit or an 'x').
+    const base = ids[0];
+    for (let i = 0; i < base.length; i++) for (const c of ['g', 'G', '/', ':', '@', '`', 'x', '0']) if (c !== base[i]) ids.push(base.slice(0, i) + c + base.slice(i + 1));
+    const records = ids.map((id, k) => JSON.stringify(k % 2 ? { eventID: id } : { eventID: 'not-a-uuid', sharedEventID: id }));
+    const text = `[${records.join(',')}]`;
+    const data = Buffer.from(text, 'latin1');
+    const want = new Uint32Array(4);
+    const problems: unknown[] = [];
+    let k = 0;
+    let valid = 0;
+    expect(wasm().scan(data, 0, data.length, text, (r) => {
+      const id = ids[k];
+      const flag = k % 2 ? 1 : 2;
+      const words = Array.from(r.uuids!.subarray(flag === 1 ? 1 : 5, flag === 1 ? 5 : 9));
+      const isUuid = uuidWords(id, want);
+      if (isUuid) valid++;
+      if (((r.uuids![0] & flag) !== 0) !== isUuid || (isUuid && words.join() !== Array.from(want).join())) problems.push({ id, flags: r.uuids![0], words, want: isUuid ? Array.from(want) : null });
+      k++;
+    })).toBe(true);
+    expect(k).toBe(ids.length);
+    expect(problems.slice(0, 5)).toEqual([]);
+    expect(valid).toBeGreaterThan(200);
+    expect(ids.length - valid).toBeGreaterThan(200);
   });
 
   // Over 64 KB of composite: no id (0), in any field, and nothing is kept for it.

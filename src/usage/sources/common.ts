@@ -73,14 +73,15 @@ export function makeContext(opts: ContextOptions = {}): SourceContext & { close(
     onNote: opts.onNote,
     log: opts.log,
     close: async () => {
-      const closing = pool;
+      const closing = pool?.close();
       pool = undefined;
-      await closing?.close();
-      // Reading is over: count the deferred events (and free the ledger) before the aggregates are made.
+      // Reading is over: count the deferred events (and free the ledger) while the workers stop, before the
+      // aggregates are made (their memory is gone by then).
       try {
         ledger.settle();
       } finally {
         if (ledger.spillError) opts.onNote?.(`cloudtrail: ${ledger.spillError}`);
+        await closing;
       }
     },
   };
