@@ -207,25 +207,53 @@ function readTime(): f64 {
   const f = load<i32>(FROM + (<usize>EVENT_TIME << 2));
   if (f < 0 || load<i32>(TO + (<usize>EVENT_TIME << 2)) - f != 22) return NaN;
   const p = base + <usize>f + 1;
-  if (at(p - 1) != 0x22 || at(p + 4) != 0x2d || at(p + 7) != 0x2d || at(p + 10) != 0x54 || at(p + 13) != 0x3a || at(p + 16) != 0x3a || at(p + 19) != 0x5a) return NaN;
-  for (let k: usize = 0; k < 19; k++) {
-    if (k == 4 || k == 7 || k == 10 || k == 13 || k == 16) continue;
+  if (at(p - 1) != 0x22 || at(p + 10) != 0x54 || at(p + 13) != 0x3a || at(p + 16) != 0x3a || at(p + 19) != 0x5a) return NaN;
+  // The day ("YYYY-MM-D" and "D") as the last record's, already checked and counted: a log object's events are of
+  // one day or two.
+  const dayWord = load<u64>(p);
+  const dayTail = <u32>at(p + 8) | (<u32>at(p + 9) << 8);
+  let dayMs = lastDayMs;
+  if (dayWord != lastDayWord || dayTail != lastDayTail) {
+    dayMs = dayStart(p);
+    if (isNaN(dayMs)) return NaN;
+    lastDayWord = dayWord;
+    lastDayTail = dayTail;
+    lastDayMs = dayMs;
+  }
+  for (let k: usize = 11; k < 19; k++) {
+    if (k == 13 || k == 16) continue;
+    if (at(p + k) - 48 >= 10) return NaN;
+  }
+  const hour = <i32>two(p + 11);
+  const minute = <i32>two(p + 14);
+  const second = <i32>two(p + 17);
+  if (hour > 23 || minute > 59 || second > 60) return NaN;
+  return dayMs + <f64>(hour * 3600 + minute * 60 + second) * 1000;
+}
+
+/** The last eventTime's day, as its first 8 bytes and the next 2, and that day's start in epoch ms. */
+let lastDayWord: u64 = 0;
+let lastDayTail: u32 = 0;
+let lastDayMs: f64 = NaN;
+
+/** The start (epoch ms) of the day "YYYY-MM-DD" at `p`; NaN when it is not one (digits, dashes and ranges checked). */
+function dayStart(p: usize): f64 {
+  if (at(p + 4) != 0x2d || at(p + 7) != 0x2d) return NaN;
+  for (let k: usize = 0; k < 10; k++) {
+    if (k == 4 || k == 7) continue;
     if (at(p + k) - 48 >= 10) return NaN;
   }
   const year = <i32>(two(p) * 100 + two(p + 2));
   const month = <i32>two(p + 5);
   const day = <i32>two(p + 8);
-  const hour = <i32>two(p + 11);
-  const minute = <i32>two(p + 14);
-  const second = <i32>two(p + 17);
-  if (year < 100 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return NaN;
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > 31) return NaN;
   // Days since 1970-01-01 of the month's first day (Hinnant's days_from_civil), then the day as an offset.
   const y = month <= 2 ? year - 1 : year;
   const era = y / 400;
   const yoe = y - era * 400;
   const doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5;
   const days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468 + day - 1;
-  return <f64>days * 86400000 + <f64>(hour * 3600 + minute * 60 + second) * 1000;
+  return <f64>days * 86400000;
 }
 
 /**

@@ -386,7 +386,7 @@ export class EventProcessor {
   /** General-path object keys and condition-key values kept, per principal and action. */
   private readonly generalKept = new Map<string, KeptDetails>();
 
-  private pendingSigs: string[] = [];
+  private readonly pendingSigs: string[] = [];
   private nextSig = 0;
   private readonly contextKeys: ReadonlySet<string>;
   private readonly contextKeyList: readonly string[];
@@ -509,14 +509,12 @@ export class EventProcessor {
     let cid = 0;
     if (composites !== undefined) {
       cid = composites.compositeId(this.compositeWithout);
-      if (composites !== this.answersOf || composites.epoch !== this.answersEpoch) {
-        if (this.answers.length <= composites.maxId) this.answers = new Int32Array(composites.maxId + 1);
-        this.answers.fill(-1);
-        this.answersOf = composites;
-        this.answersEpoch = composites.epoch;
-      }
-      const a = this.answers[cid];
-      if (a >= 0) {
+      if (composites !== this.answersOf) this.answersFor(composites);
+      // Only an answer given in this epoch: an id of an earlier one named another composite. (Tagging answers with
+      // their epoch, rather than clearing them when it changes, leaves no branch that first runs ~30k records in,
+      // which would make V8 throw this function's optimised code away for lack of type feedback.)
+      if (this.answerEpochs[cid] === composites.epoch) {
+        const a = this.answers[cid];
         this.textKeyFolded = (a & KEY_FOLDED) !== 0;
         this.textValueNotKept = (a & VALUE_NOT_KEPT) !== 0;
         return a >>> 2;
@@ -619,15 +617,20 @@ export class EventProcessor {
     const found = group.sigs.get(rest);
     const sig = found !== undefined ? found : 'actions' in resolved ? this.textFolded(r, region, principal, group, rest, keyStart, key) : -2;
     // Kept once the group defines it: a signature never changes, and folding, once the limits are reached, neither.
-    if (cid > 0 && sig >= 0 && sig < 2 ** 29) this.answers[cid] = sig * 4 + (this.textKeyFolded ? KEY_FOLDED : 0) + (this.textValueNotKept ? VALUE_NOT_KEPT : 0);
+    if (cid > 0 && sig >= 0 && sig < 2 ** 29) {
+      this.answers[cid] = sig * 4 + (this.textKeyFolded ? KEY_FOLDED : 0) + (this.textValueNotKept ? VALUE_NOT_KEPT : 0);
+      this.answerEpochs[cid] = composites!.epoch;
+    }
     return sig;
   }
 
   /**
-   * textSignature's answers by composite id (see record-scan-wasm.ts), for the ids of `answersEpoch`: the signature
-   * times 4 plus KEY_FOLDED and VALUE_NOT_KEPT; -1: none yet (index 0, no id, is never set).
+   * textSignature's answers by composite id (see record-scan-wasm.ts): the signature times 4 plus KEY_FOLDED and
+   * VALUE_NOT_KEPT, valid where `answerEpochs` holds the scanner's current epoch (-1: none; index 0, no id, is never
+   * set).
    */
   private answers = new Int32Array(0);
+  private answerEpochs = new Int32Array(0);
   /**
    * Slots (bit = slot number) textSignature never reads with this processor's condition keys, left out of
    * composites: a source address, VPC endpoint or TLS detail no policy tests would make every caller's calls
@@ -635,7 +638,16 @@ export class EventProcessor {
    */
   private readonly compositeWithout: number;
   private answersOf: CompositeIds | undefined;
-  private answersEpoch = -1;
+
+  /** Answers for another scanner (its ids mean nothing to the last one's). */
+  private answersFor(composites: CompositeIds): void {
+    if (this.answers.length <= composites.maxId) {
+      this.answers = new Int32Array(composites.maxId + 1);
+      this.answerEpochs = new Int32Array(composites.maxId + 1);
+    }
+    this.answerEpochs.fill(-1);
+    this.answersOf = composites;
+  }
 
   /**
    * defineFast's folding, for a key textSignature did not find, where it only folds: past the limits an object key
@@ -648,7 +660,8 @@ export class EventProcessor {
     let valueNotKept = false;
     if (keys.length > 0) {
       // The values end `rest`, in key order; folded from the last, so earlier positions stay right (as defineFast).
-      const values = keys.map((k) => this.contextText(r, region, principal, k));
+      const values: Array<string | undefined> = [];
+      for (let i = 0; i < keys.length; i++) values.push(this.contextText(r, region, principal, keys[i])); // a loop: see defineFast
       let end = rest.length;
       for (let i = keys.length - 1; i >= 0; i--) {
         const v = values[i];
@@ -871,12 +884,19 @@ export class EventProcessor {
     if (withContext) {
       // The values end `rest`, in key order: computed again here, which the hot path need not track (tracking their
       // positions for every event cost ~3%).
-      const values = keys.map((k) => contextValue(ev, ui, principal, k, this.ipMemo));
+      // Loops, not Array#map and #reduce (see mapEvent's targets: V8 threw this function's optimised code away).
+      const values: Array<string | undefined> = [];
+      let length = 0;
+      for (let i = 0; i < keys.length; i++) {
+        const v = contextValue(ev, ui, principal, keys[i], this.ipMemo);
+        values.push(v);
+        length += 1 + (v ?? '\u0007').length;
+      }
       const starts: number[] = [];
-      let at = rest.length - values.reduce((n, v) => n + 1 + (v ?? '\u0007').length, 0);
-      for (const v of values) {
+      let at = rest.length - length;
+      for (let i = 0; i < values.length; i++) {
         starts.push(at + 1);
-        at += 1 + (v ?? '\u0007').length;
+        at += 1 + (values[i] ?? '\u0007').length;
       }
       for (let i = keys.length - 1; i >= 0; i--) {
         const v = values[i];
@@ -926,8 +946,9 @@ export class EventProcessor {
 
   /** Signatures defined since the last call (each batch carries the ones it introduced). */
   takeNewSigs(): { newSigs: string[]; firstSig: number } {
-    const newSigs = this.pendingSigs;
-    this.pendingSigs = [];
+    // The same array kept (a new empty one is another elements kind until its first push: define's code was thrown
+    // away for it).
+    const newSigs = this.pendingSigs.splice(0);
     return { newSigs, firstSig: this.nextSig - newSigs.length };
   }
 

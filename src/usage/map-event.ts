@@ -490,11 +490,15 @@ export function mapEvent(record: unknown, lookup: ActionLookup = lookupAction, o
     requestParameters: rp,
     resources: ev.resources,
   };
-  let targets: ActionTarget[] = actions.map((action, i) => {
+  // A loop, not Array#map: V8's optimised map makes arrays of another elements kind than the unoptimised one, and the
+  // code below, optimised for one, was thrown away at the first of the other (one compile of mapEvent a worker).
+  let targets: ActionTarget[] = [];
+  for (let i = 0; i < actions.length; i++) {
+    const action = actions[i];
     const resources = deniedAction && denied.resource ? [denied.resource] : resourcesFor(rctx, action, i);
     const bucket = resources.length ? undefined : objectBucketArn(rctx, action, i);
-    return bucket ? { action, resources, bucket } : { action, resources };
-  });
+    targets.push(bucket ? { action, resources, bucket } : { action, resources });
+  }
   // The iam:PassRole a call implies is used only when the call names a role ARN (an optional role left out passes
   // none; an aggregate row cannot say): never "PassRole on an unknown resource".
   if (!deniedAction && targets.length > 1 && targets.some((t) => t.action === 'iam:PassRole' && t.resources.length === 0)) {

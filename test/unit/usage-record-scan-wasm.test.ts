@@ -10,7 +10,7 @@ import { BatchBuilder, EventProcessor, ID_UUID, mayName, type EventBatch } from 
 import { EventLedger } from '../../src/usage/event-ledger.js';
 import { uuidWords } from '../../src/usage/event-id-set.js';
 import { readLogObject } from '../../src/usage/log-object.js';
-import { MapMemo } from '../../src/usage/map-event.js';
+import { MapMemo, timeMs } from '../../src/usage/map-event.js';
 import * as F from '../../src/usage/record-scan.js';
 import { ScannedRecord, scanRecords } from '../../src/usage/record-scan.js';
 import { WasmRecordScanner } from '../../src/usage/record-scan-wasm.js';
@@ -1028,6 +1028,43 @@ describe('composite ids', () => {
     expect(problems.slice(0, 5)).toEqual([]);
     expect(valid).toBeGreaterThan(200);
     expect(ids.length - valid).toBeGreaterThan(200);
+  });
+
+  // eventTime read in the scan (the day kept from the record before): what the JS path reads from the text, record
+  // after record, across days that differ in any digit and among strings that are not CloudTrail's form.
+  test('eventTime as epoch ms: timeMs of the text, or NaN where JS must read it (any order of days, bad forms)', () => {
+    const rand = prng(5);
+    const canonical = (t: string) => {
+      if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(t)) return false;
+      const n = (i: number) => Number(t.slice(i, i + 2));
+      return Number(t.slice(0, 4)) >= 100 && n(5) >= 1 && n(5) <= 12 && n(8) >= 1 && n(8) <= 31 && n(11) <= 23 && n(14) <= 59 && n(17) <= 60;
+    };
+    const times: string[] = [];
+    const pad = (v: number, w: number) => String(v).padStart(w, '0');
+    for (let k = 0; k < 3000; k++) {
+      const year = pick(rand, [2024, 2024, 2025, 1999, 100, 99, 9999, 2000]);
+      const t = `${pad(year, 4)}-${pad(1 + floor(rand() * 13), 2)}-${pad(floor(rand() * 33), 2)}T${pad(floor(rand() * 25), 2)}:${pad(floor(rand() * 61), 2)}:${pad(floor(rand() * 62), 2)}Z`;
+      times.push(t);
+      // The next day's or month's same time (one digit of the day apart), and a damaged copy.
+      times.push(t.slice(0, 9) + String((Number(t[9]) + 1) % 10) + t.slice(10));
+      const i = floor(rand() * 20);
+      times.push(t.slice(0, i) + pick(rand, ['x', '/', ':', '-', 'T', '9']) + t.slice(i + 1));
+    }
+    const text = `[${times.map((t) => JSON.stringify({ eventTime: t })).join(',')}]`;
+    const data = Buffer.from(text, 'latin1');
+    const problems: unknown[] = [];
+    let k = 0;
+    let read = 0;
+    expect(wasm().scan(data, 0, data.length, text, (r) => {
+      const t = times[k++];
+      const want = canonical(t) ? timeMs(t) : NaN;
+      const got = r.eventTime![0];
+      if (!Object.is(got, want)) problems.push({ t, got, want });
+      if (got === got) read++;
+    })).toBe(true);
+    expect(problems.slice(0, 5)).toEqual([]);
+    expect(read).toBeGreaterThan(2000);
+    expect(times.length - read).toBeGreaterThan(2000);
   });
 
   // Over 64 KB of composite: no id (0), in any field, and nothing is kept for it.
