@@ -3,11 +3,11 @@
 // per worker and sent once. The main thread dedupes ids and counts signatures (see tally.ts), so workers never
 // need to share state and a batch costs ~30 bytes per event to send.
 import type { CountedEvent } from './aggregator.js';
-import { contextValue, flatKey, isS3WriteWithHeaders, MapMemo, namesVersion, s3HeaderBits, s3HeaderSent, timeMs, mapEvent, outcomeOf, partitionOf, type ActionTarget, type MapResult } from './map-event.js';
+import { contextValue, flatKey, isS3WriteWithHeaders, MapMemo, namesVersion, s3HeaderBits, s3HeaderSent, timeMs, mapEvent, outcomeOf, partitionOf, type ActionTarget, type MappedEvent, type MapResult } from './map-event.js';
 import { lookupAction as defaultLookup } from '../catalog/catalog.js';
 import { roleArnFromSessionArn, type NormalisedPrincipal } from './principal.js';
 import { isS3ObjectAction, type ActionLookup, type ActionResolution } from './event-actions.js';
-import { resourcesFor, type ResourceContext } from './resources.js';
+import { objectBucketArn, resourcesFor, type ResourceContext } from './resources.js';
 import { uuidWords } from './event-id-set.js';
 import * as F from './record-scan.js';
 import type { CompositeIds, ScannedRecord } from './record-scan.js';
@@ -283,6 +283,13 @@ interface KeptDetails {
 /** Flags of an answer kept by composite id (EventProcessor.answers). */
 const KEY_FOLDED = 1;
 const VALUE_NOT_KEPT = 2;
+/**
+ * textSignature's answer for a denial: take record() (the general path: the message names the action and the
+ * resource). What record() then counts depends only on fields of the record's composite (the message, the request,
+ * the caller as the memo resolved it from the composite's identity fields), and on processor state that only grows
+ * (signatures never change; folding past the limits never undoes itself), so recordText keeps it by composite id.
+ */
+const DENIED = -3;
 
 interface FastGroup extends KeptDetails {
   sigs: Map<string, number>;
@@ -293,6 +300,37 @@ function keep(kept: Set<string>, value: string, max: number): boolean {
   if (kept.has(value)) return true;
   if (kept.size >= max) return false;
   kept.add(value);
+  return true;
+}
+
+/**
+ * mapEvent's targets for textDefine's calls (not denied): the usual S3 call's one target from its bucket and key
+ * (resources.ts, s3Resources and objectBucketArn for a plain bucket name in the aws partition), or each action's
+ * resources from `rctx`, without an iam:PassRole that names no role when there are other actions.
+ */
+function textTargets(actions: readonly string[], bucket: string | undefined, rctx: ResourceContext | undefined, key: string | undefined): ActionTarget[] {
+  if (bucket !== undefined) {
+    const action = actions[0];
+    const bucketArn = `arn:aws:s3:::${bucket}`;
+    if (!isS3ObjectAction(action)) return [{ action, resources: [bucketArn] }];
+    return key !== undefined ? [{ action, resources: [`${bucketArn}/${key}`] }] : [{ action, resources: [], bucket: bucketArn }];
+  }
+  let targets: ActionTarget[] = [];
+  for (let i = 0; i < actions.length; i++) {
+    const action = actions[i];
+    const resources = resourcesFor(rctx!, action, i);
+    const onBucket = resources.length ? undefined : objectBucketArn(rctx!, action, i);
+    targets.push(onBucket ? { action, resources, bucket: onBucket } : { action, resources });
+  }
+  if (targets.length > 1 && targets.some((t) => t.action === 'iam:PassRole' && t.resources.length === 0)) targets = targets.filter((t) => t.action !== 'iam:PassRole' || t.resources.length > 0);
+  return targets;
+}
+
+/** keep() for a value sliced from a chunk's text: a copy is kept. */
+function keepCopy(kept: Set<string>, value: string, max: number): boolean {
+  if (kept.has(value)) return true;
+  if (kept.size >= max) return false;
+  kept.add(copyString(value));
   return true;
 }
 
@@ -356,9 +394,13 @@ function textHeaderSent(r: ScannedRecord, slot: number): boolean {
   return v !== undefined ? v !== '' : s3HeaderSent(r.parse(slot));
 }
 
-/** A copy of `s` that does not share its characters (a slice of a large string keeps all of it alive). */
+/**
+ * A copy of `s` that does not share its characters (a slice of a large string keeps all of it alive). V8 copies a
+ * slice under 13 characters anyway; a longer one is prefixed and flattened into a string of its own, then sliced
+ * past the prefix (one byte a character stays one: a round trip through UTF-16 made every copy two).
+ */
 function copyString(s: string): string {
-  return s.length < 13 ? s : Buffer.from(s, 'utf16le').toString('utf16le');
+  return s.length < 13 ? s : flatKey(`\u0000${s}`).slice(1);
 }
 
 /** Everything the aggregate keys on, as one string (the general path's signature key). */
@@ -411,19 +453,19 @@ export class EventProcessor {
     this.scope = opts.scope ? [...new Set(opts.scope.filter((n) => typeof n === 'string' && n !== ''))] : undefined;
   }
 
-  /** Adds one record (already known to be a JSON object) to the batch. */
-  record(ev: Obj, b: BatchBuilder): void {
+  /** Adds one record (already known to be a JSON object) to the batch: its signature, or -1 when none was counted. */
+  record(ev: Obj, b: BatchBuilder): number {
     b.records++;
     this.origin(ev, b);
     const t = this.time(ev.eventTime ?? ev['@timestamp']);
-    if (t < this.sinceMs || t > this.untilMs) return;
+    if (t < this.sinceMs || t > this.untilMs) return -1;
     let sig = t === t ? this.fastSignature(ev, b) : -1;
     if (sig < 0) {
       const mapped = mapEvent(ev, this.lookup, { contextKeys: this.contextKeys, memo: this.memo });
       if ('bad' in mapped) {
         b.badRecords++;
         b.problem(mapped.bad);
-        return;
+        return -1;
       }
       sig = this.signature(mapped, b);
     }
@@ -431,6 +473,7 @@ export class EventProcessor {
     const shared = ev.sharedEventID;
     const eventId = typeof shared === 'string' && shared !== '' ? shared : typeof ev.eventID === 'string' && ev.eventID !== '' ? ev.eventID : undefined;
     b.push(sig, t, eventId);
+    return sig;
   }
 
   /**
@@ -445,8 +488,17 @@ export class EventProcessor {
     this.textKeyFolded = false;
     this.textValueNotKept = false;
     const sig = r.escaped ? -2 : this.textSignature(r);
-    if (sig === -2) {
-      this.record(JSON.parse(r.source()) as Obj, b);
+    if (sig === -2 || sig === DENIED) {
+      const folded = b.folded;
+      const notKept = b.contextNotKept;
+      const counted = this.record(JSON.parse(r.source()) as Obj, b);
+      // A denial's signature is a function of its composite too (see DENIED): kept for the next equal one, with
+      // whether its object key or a condition-key value was folded.
+      const cid = this.deniedCid;
+      if (sig === DENIED && counted >= 0 && counted < 2 ** 29 && cid > 0 && r.composites !== undefined) {
+        this.answers[cid] = counted * 4 + (b.folded > folded ? KEY_FOLDED : 0) + (b.contextNotKept > notKept ? VALUE_NOT_KEPT : 0);
+        this.answerEpochs[cid] = r.composites.epoch;
+      }
       return;
     }
     if (this.textKeyFolded) b.folded++;
@@ -534,24 +586,38 @@ export class EventProcessor {
     const principal = this.textPrincipal(r, uiArn);
     if (!principal) return -2;
     if (eventName === 'ExecuteStatement' && eventSource === 'dynamodb.amazonaws.com') return -2;
-    const group = this.fast.get(principal)?.get(resolved);
-    if (group === undefined) return -2;
     let rest = '';
     let region: string | undefined;
     // Where the S3 object key lies in `rest` (-1: none), as in fastSignature.
     let keyStart = -1;
     let key = '';
+    // The outcome and error code, for textDefine: mapEvent's (an empty code is none).
+    let outcome: MappedEvent['outcome'] = 'allowed';
+    let errorCode: string | undefined;
     if (r.has(F.ERROR_CODE)) {
-      const errorCode = r.string(F.ERROR_CODE);
-      if (errorCode === undefined) return -2;
-      if (errorCode !== '') {
+      const code = r.string(F.ERROR_CODE);
+      if (code === undefined) return -2;
+      if (code !== '') {
         const message = r.string(F.ERROR_MESSAGE);
         if (message === undefined && r.has(F.ERROR_MESSAGE)) return -2;
-        const outcome = outcomeOf(errorCode, message);
-        if (outcome === 'denied') return -2;
-        rest = `${outcome}\u0000${errorCode}`;
+        outcome = outcomeOf(code, message);
+        if (outcome === 'denied') {
+          // The general path (the message names the action and resource), whose answer recordText keeps by composite.
+          this.deniedCid = cid;
+          return DENIED;
+        }
+        errorCode = code;
+        rest = `${outcome}\u0000${code}`;
       }
     }
+    // After the denials: a caller denied an action has no fast-path group for it (fastSignature makes none).
+    const group = this.fast.get(principal)?.get(resolved);
+    if (group === undefined) return -2;
+    // The usual S3 call without ACL or tagging headers: a new key of it is defined from the text (textDefine).
+    let simpleBucket: string | undefined;
+    let headers = false;
+    // Any other service's call: its resources' context, for textDefine.
+    let general: ResourceContext | undefined;
     if ('actions' in resolved) {
       if (eventSource === 's3.amazonaws.com') {
         // A call on an object version maps to another action (mapEvent): never answered from the text.
@@ -560,6 +626,7 @@ export class EventProcessor {
         if (isS3WriteWithHeaders(eventName)) {
           const bits = textHeaderBits(r);
           if (bits !== 0) rest += `\u000b${bits}`;
+          headers = bits !== 0;
         }
       }
       region = r.string(F.AWS_REGION);
@@ -581,6 +648,7 @@ export class EventProcessor {
         !bucket.startsWith('arn:')
       ) {
         // fastSignature's usual S3 call (simpleBucket).
+        if (!headers && actions[0].startsWith('s3:')) simpleBucket = bucket;
         const k = r.string(F.RP_KEY);
         if (!isS3ObjectAction(actions[0])) rest += `\u0002\u0004${bucket}`;
         else if (k !== undefined && k !== '') {
@@ -607,6 +675,7 @@ export class EventProcessor {
           rest += '\u0002';
           for (const res of resourcesFor(rctx, actions[i], i)) rest += `\u0003${res}`;
         }
+        if (eventSource !== 's3.amazonaws.com') general = rctx;
       }
       const keys = this.contextKeyList;
       for (let i = 0; i < keys.length; i++) {
@@ -615,7 +684,10 @@ export class EventProcessor {
       }
     }
     const found = group.sigs.get(rest);
-    const sig = found !== undefined ? found : 'actions' in resolved ? this.textFolded(r, region, principal, group, rest, keyStart, key) : -2;
+    let sig = found !== undefined ? found : 'actions' in resolved ? this.textFolded(r, region, principal, group, rest, keyStart, key) : -2;
+    if (sig === -2 && (simpleBucket !== undefined || general !== undefined) && 'actions' in resolved) {
+      sig = this.textDefine(r, region, principal, group, rest, keyStart, key, { eventSource, eventName, actions: resolved.actions, bucket: simpleBucket, rctx: general, outcome, errorCode });
+    }
     // Kept once the group defines it: a signature never changes, and folding, once the limits are reached, neither.
     if (cid > 0 && sig >= 0 && sig < 2 ** 29) {
       this.answers[cid] = sig * 4 + (this.textKeyFolded ? KEY_FOLDED : 0) + (this.textValueNotKept ? VALUE_NOT_KEPT : 0);
@@ -631,6 +703,8 @@ export class EventProcessor {
    */
   private answers = new Int32Array(0);
   private answerEpochs = new Int32Array(0);
+  /** The composite id of the denial textSignature last answered DENIED. */
+  private deniedCid = 0;
   /**
    * Slots (bit = slot number) textSignature never reads with this processor's condition keys, left out of
    * composites: a source address, VPC endpoint or TLS detail no policy tests would make every caller's calls
@@ -647,6 +721,84 @@ export class EventProcessor {
     }
     this.answerEpochs.fill(-1);
     this.answersOf = composites;
+  }
+
+  /**
+   * defineFast from the text, for a call that is not denied and is either the usual S3 call (one S3 action on a
+   * bucket named plainly, in the aws partition, no ACL or tagging headers: `bucket`) or any other service's
+   * (`rctx`, its resources' context as textSignature made it): keeps the new object key and condition-key values
+   * (or folds them past the limits), then defines the signature as mapEvent would map the call, without parsing the
+   * record. In the bench's logs ~5% of records are a new key or value: each cost ~11 µs through record() (the whole
+   * record parsed, then mapped). Strings kept (keys, values) are copies: slices would keep the chunk's text alive.
+   */
+  private textDefine(
+    r: ScannedRecord,
+    region: string | undefined,
+    principal: NormalisedPrincipal,
+    group: FastGroup,
+    rest: string,
+    keyStart: number,
+    key: string,
+    call: {
+      eventSource: string;
+      eventName: string;
+      actions: readonly string[];
+      bucket: string | undefined;
+      rctx: ResourceContext | undefined;
+      outcome: MappedEvent['outcome'];
+      errorCode: string | undefined;
+    },
+  ): number {
+    const keys = this.contextKeyList;
+    const context: Record<string, string> = {};
+    let valueNotKept = false;
+    if (keys.length > 0) {
+      // The values end `rest`, in key order; folded from the last, so earlier positions stay right (as defineFast).
+      const values: Array<string | undefined> = [];
+      for (let i = 0; i < keys.length; i++) values.push(this.contextText(r, region, principal, keys[i]));
+      let end = rest.length;
+      const kept: boolean[] = [];
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const v = values[i];
+        const start = end - (v ?? '\u0007').length;
+        end = start - 1;
+        if (v === undefined) continue;
+        let inKey = group.context.get(keys[i]);
+        if (!inKey) group.context.set(keys[i], (inKey = new Set()));
+        if (keepCopy(inKey, v, MAX_CONTEXT_VALUES)) {
+          kept[i] = true;
+          continue;
+        }
+        rest = `${rest.slice(0, start)}\u0007${rest.slice(start + v.length)}`;
+        valueNotKept = true;
+      }
+      // mapEvent's context: the keys in order, each value the event has (and that is kept).
+      for (let i = 0; i < keys.length; i++) if (kept[i]) context[keys[i]] = copyString(values[i]!);
+    }
+    let keyFolded = false;
+    if (keyStart >= 0 && !keepCopy(group.keys, key, MAX_OBJECT_KEYS)) {
+      rest = `${rest.slice(0, keyStart)}\u0008${rest.slice(keyStart + key.length)}`;
+      keyFolded = true;
+    }
+    this.textKeyFolded = keyFolded;
+    this.textValueNotKept = valueNotKept;
+    if (keyFolded || valueNotKept) {
+      const sig = group.sigs.get(rest);
+      if (sig !== undefined) return sig;
+    }
+    const sig = this.defineCounted({
+      principal: principal.principal,
+      principalType: principal.type,
+      account: principal.account,
+      targets: textTargets(call.actions, call.bucket, call.rctx, keyStart >= 0 && !keyFolded ? key : undefined),
+      outcome: call.outcome,
+      errorCode: call.errorCode,
+      eventSource: call.eventSource,
+      eventName: call.eventName,
+      context,
+    });
+    group.sigs.set(flatKey(rest), sig);
+    return sig;
   }
 
   /**
@@ -1012,8 +1164,15 @@ export class EventProcessor {
         context: m.context,
       };
       if (m.deniedBy !== undefined) event.deniedBy = m.deniedBy;
-      def = { kind: 'mapped', event };
+      return this.defineCounted(event);
     }
+    this.pendingSigs.push(JSON.stringify(def));
+    return this.nextSig++;
+  }
+
+  /** A mapped signature: its definition, the fields in define's order (equal events, equal strings). */
+  private defineCounted(event: CountedEvent): number {
+    const def: SigDef = { kind: 'mapped', event };
     this.pendingSigs.push(JSON.stringify(def));
     return this.nextSig++;
   }

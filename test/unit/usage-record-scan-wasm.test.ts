@@ -3,6 +3,7 @@
 // growth; the composite ids EventProcessor.textSignature caches its answers by; and the processor reading logs through
 // it (log-object.ts, readLogObject) against the parsed path (EventProcessor.record).
 import { gzipSync } from 'node:zlib';
+import type { UsageSummary } from '../../src/model.js';
 import { jest } from '@jest/globals';
 import { ACCOUNTS, trailEvent, uuid } from '../../bench/cloudtrail-gen.js';
 import { UsageAggregator } from '../../src/usage/aggregator.js';
@@ -1422,6 +1423,114 @@ describe('readLogObject (WASM scanner, composite cache) gives what record(JSON.p
     }
     expectSameOutcome(collectors[0].outcome(), byParse(halves[0], []));
     expectSameOutcome(collectors[1].outcome(), byParse(halves[1], ['aws:sourceip', 'aws:securetransport']));
+  });
+
+  // Denials take record() (the general path), and its answer is kept by composite: past the limits of kept object
+  // keys and condition-key values, equal denials must be answered with the folding counted again.
+  test('denials answered by composite: the same signatures, and keys and values folded past the limits counted', async () => {
+    const rand = prng(63);
+    const texts: string[] = [];
+    const n = 9_000;
+    for (let i = 0; i < n; i++) {
+      // First distinct keys and addresses (past MAX_OBJECT_KEYS and MAX_CONTEXT_VALUES), then a few repeated.
+      const key = i < 3_000 ? `k-${i}` : `k-${i % 7}`;
+      const ip = i < 3_000 ? `10.1.${i >> 8}.${i & 255}` : i < 6_000 ? `10.2.0.${i % 5}` : `10.1.${(i % 2_500) >> 8}.${(i % 2_500) & 255}`;
+      const action = pick(rand, ['GetObject', 'PutObject']);
+      texts.push(
+        JSON.stringify({
+          eventVersion: '1.09',
+          userIdentity: {
+            type: 'AssumedRole',
+            arn: `arn:aws:sts::111122223333:assumed-role/app/s${i % 3}`,
+            accountId: '111122223333',
+            sessionContext: { sessionIssuer: { type: 'Role', arn: 'arn:aws:iam::111122223333:role/app', accountId: '111122223333' } },
+          },
+          eventTime: new Date(Date.UTC(2024, 4, 1) + i * 1000).toISOString().replace('.000', ''),
+          eventSource: 's3.amazonaws.com',
+          eventName: action,
+          awsRegion: 'us-east-1',
+          sourceIPAddress: ip,
+          requestParameters: { bucketName: 'data', key },
+          errorCode: 'AccessDenied',
+          errorMessage: `User: arn:aws:sts::111122223333:assumed-role/app/s${i % 3} is not authorized to perform: s3:${action} on resource: arn:aws:s3:::data/${key} because no identity-based policy allows the s3:${action} action`,
+          eventID: `00000000-0000-4000-a000-${String(i).padStart(12, '0')}`,
+          eventType: 'AwsApiCall',
+          recipientAccountId: '111122223333',
+        }),
+      );
+    }
+    const objs: string[][] = [];
+    for (let i = 0; i < n; i += 1_500) objs.push(texts.slice(i, i + 1_500));
+    const slow = jest.spyOn(EventProcessor.prototype, 'record');
+    let reader: Outcome;
+    let parsed: number;
+    try {
+      reader = await byReader(objs, ['aws:sourceip']);
+      parsed = slow.mock.calls.length;
+    } finally {
+      slow.mockRestore();
+    }
+    const parse = byParse(objs, ['aws:sourceip']);
+    expectSameOutcome(reader, parse);
+    // Folding happened (so the kept flags matter), and repeated denials were answered without record().
+    expect(parse.folded).toBeGreaterThan(500);
+    expect(parse.contextNotKept).toBeGreaterThan(500);
+    expect(parsed).toBeLessThan(n - 2_000);
+  });
+
+  // New signatures of other services are defined from the text (textDefine): each action's resources, and the
+  // iam:PassRole a call implies only where it names a role.
+  test('other services\' new resources defined from the text: PassRole named or left out, several actions', async () => {
+    const rand = prng(64);
+    const texts: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const withRole = rand() < 0.5;
+      const kind = floor(rand() * 3);
+      const requestParameters =
+        kind === 0
+          ? { stackName: `stack-${i % 150}`, ...(withRole ? { roleARN: `arn:aws:iam::111122223333:role/cfn-${i % 4}` } : {}) }
+          : kind === 1
+            ? { TableName: `t-${i % 90}`, Key: { id: { S: `${i}` } } }
+            : { functionName: `fn-${i % 70}` };
+      const [eventSource, eventName] = kind === 0 ? ['cloudformation.amazonaws.com', 'CreateStack'] : kind === 1 ? ['dynamodb.amazonaws.com', 'GetItem'] : ['lambda.amazonaws.com', 'Invoke'];
+      texts.push(
+        JSON.stringify({
+          eventVersion: '1.09',
+          userIdentity: {
+            type: 'AssumedRole',
+            arn: 'arn:aws:sts::111122223333:assumed-role/deployer/s',
+            accountId: '111122223333',
+            sessionContext: { sessionIssuer: { type: 'Role', arn: 'arn:aws:iam::111122223333:role/deployer', accountId: '111122223333' } },
+          },
+          eventTime: new Date(Date.UTC(2024, 4, 1) + i * 1000).toISOString().replace('.000', ''),
+          eventSource,
+          eventName,
+          awsRegion: pick(rand, ['us-east-1', 'eu-west-1']),
+          sourceIPAddress: `10.0.0.${i % 9}`,
+          requestParameters,
+          eventID: `00000000-0000-4000-b000-${String(i).padStart(12, '0')}`,
+          eventType: 'AwsApiCall',
+          recipientAccountId: '111122223333',
+        }),
+      );
+    }
+    const objs = [texts.slice(0, 300), texts.slice(300)];
+    const slow = jest.spyOn(EventProcessor.prototype, 'record');
+    let reader: Outcome;
+    let parsed: number;
+    try {
+      reader = await byReader(objs, ['aws:sourceip', 'aws:requestedregion']);
+      parsed = slow.mock.calls.length;
+    } finally {
+      slow.mockRestore();
+    }
+    const parse = byParse(objs, ['aws:sourceip', 'aws:requestedregion']);
+    expectSameOutcome(reader, parse);
+    const passRoles = (parse.summary as UsageSummary).records.filter((r) => r.action === 'iam:PassRole');
+    expect(passRoles.length).toBeGreaterThan(0);
+    expect(passRoles.every((r) => r.resource?.startsWith('arn:aws:iam::111122223333:role/cfn-'))).toBe(true);
+    // Most new resources were defined from the text, not through record().
+    expect(parsed).toBeLessThan(100);
   });
 
   // More distinct composites than the table holds: the scanner starts new epochs while the processor caches; ids
