@@ -1,8 +1,9 @@
 // AssemblyScript (compiled to WebAssembly by `npm run build:wasm`, not by tsc): the CloudTrail record scanner of
 // src/usage/record-scan.ts over bytes instead of a JS string. Same contract, same slots, same answers (tested
 // against both JSON.parse and the JS scanner in test/unit/usage-record-scan.test.ts), but it looks for quotes,
-// backslashes and control characters 16 bytes at a time (SIMD) and walks the structure in compiled code: ~0.8 µs
-// a record on the bench's logs, where the JS scanner takes ~2.3 µs. It is used for ASCII text only (log-object.ts),
+// backslashes and control characters 16 bytes at a time (SIMD), tells keys by word compares (isWords) and walks the
+// structure in compiled code: ~0.7 µs a record on the bench's logs (~1.0 µs with its composite id), where the JS
+// scanner takes ~2.3 µs. It is used for ASCII text only (log-object.ts),
 // so that a byte offset is a character offset of the chunk's latin1 string the processor slices.
 // Stricter than the JS scanner in one way: a raw control character inside a string is rejected, as JSON.parse does.
 //
@@ -325,7 +326,10 @@ function numberEnd(p: usize): usize {
  * 0-7, zero-padded), `m` (8-15, for one over 16 bytes) and `z` (the last 8, for one over 8): two or three word
  * compares (n is a constant where this is inlined), where a loop over the characters took ~14% of the scan. A word
  * may run past the bytes compared (masked, or overlapping the first): a key or literal is followed by more of its
- * record, and a chunk by 32 bytes of tail, so the read stays inside the chunk.
+ * record, and a chunk by 32 bytes of tail, so the read stays inside the chunk. Each call names its literal in a
+ * comment; its words are the literal's bytes read little-endian (in Node: `Buffer.from(s.padEnd(8, '\0'))
+ * .readBigUInt64LE(0)` for `a`, the same at 8 for `m` and at length - 8 for `z`), and a test changes every byte of
+ * every key to check them.
  */
 @inline function isWords(p: usize, n: usize, a: u64, m: u64, z: u64): bool {
   if (n < 8) return (load<u64>(p) & ((<u64>1 << (<u64>n << 3)) - 1)) == a;
