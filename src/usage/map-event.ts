@@ -92,7 +92,7 @@ export function namesVersion(eventName: string, rp: Record<string, unknown> | un
 }
 
 /** "... is not authorized to perform: iam:DeleteRole on resource: arn:... because ..." */
-function deniedDetails(message: string | undefined): { action?: string; resource?: string } {
+export function deniedDetails(message: string | undefined): { action?: string; resource?: string } {
   if (!message) return {};
   const m = /not authorized to perform:? ([a-z0-9-]+:[A-Za-z0-9*]+)(?: on resource:? (arn:[^\s"]+?))?(?:[\s.,;]|$)/.exec(message);
   return m ? { action: m[1], resource: m[2] } : {};
