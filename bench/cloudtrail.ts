@@ -302,7 +302,7 @@ export async function benchCloudTrail(): Promise<BenchResult[]> {
       name: 'cloudtrail 2 workers, busiest thread\'s CPU vs baseline time',
       value: base.seconds / busiest,
       unit: 'x',
-      note: `the ratio if every thread had a core (a bound, not a measurement of such a machine); CPU of the busiest threads (2 workers, main, libuv pool): ${(traced.threads ?? [])
+      note: `the ratio if every thread had a core (a bound, not a measurement of such a machine); CPU of the busiest threads (2 workers, which gunzip too with a worker per core; main; then V8's helpers and the libuv pool): ${(traced.threads ?? [])
         .slice(0, 6)
         .map((x) => `${x.cpu.toFixed(2)} s`)
         .join(', ')}; ${traced.seconds.toFixed(2)} s wall`,

@@ -4565,25 +4565,36 @@ class WasmRecordScanner {
 
 
 
+
 /** Decompressed size up to which an object is parsed whole. */
 const MAX_WHOLE_BYTES = 64 * 1024 * 1024;
 const log_object_RECORDS_HEAD = /^\s*\{\s*"Records"\s*:\s*\[/;
 const log_object_isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 /**
- * Gunzips on the libuv pool in (nearly) one piece: the output chunk is sized from the gzip trailer's ISIZE (the
- * uncompressed size mod 2^32; untrusted, so clamped), instead of 16 KB chunks that each cost a round trip to JS.
+ * Where a thread gunzips and reads files. A worker thread does it itself, synchronously: it has nothing else to do
+ * meanwhile, and with a worker per core, handing it to the libuv pool cost ~0.5 s of CPU a million events (thread
+ * hand-offs, the main thread's promises and streams, more busy threads than cores). The main thread, reading
+ * in-process, keeps it on the libuv pool, where it overlaps with its own parsing. (With fewer workers than cores the
+ * pool gunzips before a worker gets the object: LogReaderPool, inflateInput.)
  */
-function gunzipWhole(data, max) {
+const INFLATE_HERE = !external_node_worker_threads_namespaceObject.isMainThread;
+/**
+ * Gunzips in (nearly) one piece: the output chunk is sized from the gzip trailer's ISIZE (the uncompressed size
+ * mod 2^32; untrusted, so clamped), instead of 16 KB chunks that each cost a round trip to JS. `here`: on this
+ * thread, else on the libuv pool.
+ */
+async function gunzipWhole(data, max, here) {
     const n = data.length;
     const isize = n >= 18 ? (data[n - 4] | (data[n - 3] << 8) | (data[n - 2] << 16) | (data[n - 1] << 24)) >>> 0 : 0;
-    const chunkSize = Math.min(sizeClass(isize + 1024), max, 32 * 1024 * 1024);
-    return new Promise((resolve, reject) => (0,external_node_zlib_namespaceObject.gunzip)(data, { maxOutputLength: max, chunkSize }, (e, out) => (e ? reject(e) : resolve(out))));
+    const opts = { maxOutputLength: max, chunkSize: Math.min(sizeClass(isize + 1024), max, 32 * 1024 * 1024) };
+    if (here)
+        return (0,external_node_zlib_namespaceObject.gunzipSync)(data, opts);
+    return new Promise((resolve, reject) => (0,external_node_zlib_namespaceObject.gunzip)(data, opts, (e, out) => (e ? reject(e) : resolve(out))));
 }
 /**
  * The output buffer's size: at least 64 KB, else rounded up to the next quarter of its power of two (1.4 MB -> 1.5 MiB).
- * Buffers are allocated here and freed by a worker's GC; of a few sizes only, freed ones are reused as they are,
- * where sizes that each object's ISIZE decides fragment malloc's heap: at 3M events peak RSS was ~30 MB higher
- * and still climbing (README, Benchmarks).
+ * Of a few sizes only, freed buffers are reused by malloc as they are, where sizes that each object's ISIZE decides
+ * fragment its heap: at 3M events peak RSS was ~30 MB higher and still climbing (README, Benchmarks).
  */
 function sizeClass(bytes) {
     if (bytes <= 64 * 1024)
@@ -4593,10 +4604,9 @@ function sizeClass(bytes) {
 }
 /**
  * Buffers for compressed local files, reused: a file's bytes are read into one (of its size class) and it is given
- * back once the gunzip is done. Allocating one per file, with the file's own size, and freeing it on another thread
- * (a worker's) or at the main thread's rare GCs let malloc's heap grow with the number of files read: at a fixed
- * answer, peak RSS rose from 190 to 236 MB between 1M and 3M events with one worker; with reuse it stays flat.
- * Main thread only; at most POOLED_BYTES are kept.
+ * back once the object is read. Allocating one per file, with the file's own size, let malloc's heap grow with the
+ * number of files read: at a fixed answer, peak RSS rose from 190 to 236 MB between 1M and 3M events with one
+ * worker; with reuse it stays flat. One pool per thread; at most POOLED_BYTES are kept.
  */
 class ReadBuffers {
     limit;
@@ -4629,32 +4639,43 @@ class ReadBuffers {
 }
 const POOLED_BYTES = 16 * 1024 * 1024;
 const readBuffers = new ReadBuffers();
-/** A whole file into a pooled buffer (`readBuffers.give` it back when done). */
-async function readPooled(path, size) {
+/** A whole file into a pooled buffer (`readBuffers.give` it back when done). `here`: read synchronously. */
+async function readPooled(path, size, here) {
     const buf = readBuffers.take(size);
-    const fh = await open(path, 'r');
+    let got = 0;
     try {
-        let got = 0;
-        while (got < size) {
-            const { bytesRead } = await fh.read(buf, got, size - got, got);
-            if (bytesRead === 0)
-                break; // shrank while being read: take what is there
-            got += bytesRead;
+        if (here) {
+            const fd = (0,external_node_fs_namespaceObject.openSync)(path, 'r');
+            try {
+                for (let n = -1; got < size && n !== 0; got += n)
+                    n = (0,external_node_fs_namespaceObject.readSync)(fd, buf, got, size - got, got);
+            }
+            finally {
+                (0,external_node_fs_namespaceObject.closeSync)(fd);
+            }
         }
-        return got === size ? buf : buf.subarray(0, got);
+        else {
+            const fh = await (0,promises_namespaceObject.open)(path, 'r');
+            try {
+                for (let n = -1; got < size && n !== 0; got += n)
+                    n = (await fh.read(buf, got, size - got, got)).bytesRead;
+            }
+            finally {
+                await fh.close();
+            }
+        }
     }
     catch (e) {
         readBuffers.give(buf);
         throw e;
     }
-    finally {
-        await fh.close();
-    }
+    return got === size ? buf : buf.subarray(0, got); // shrank while being read: take what is there
 }
 /**
- * Reads (and gunzips) an input on the libuv pool before it goes to a worker, so the worker only parses and never
- * waits for I/O. Inputs to stream (too large) or that fail to gunzip are returned as they are: the worker streams
- * them and reports the damage, keeping the records before it.
+ * Reads and gunzips an input on the libuv pool before it goes to a worker: the pool's choice when it has fewer
+ * workers than cores (see LogReaderPool), so gunzip runs on a core no worker uses. Inputs to stream (too large) or
+ * that fail to gunzip are returned as they are: the worker streams them and reports the damage, keeping the records
+ * before it.
  */
 async function inflateInput(input, maxWhole = MAX_WHOLE_BYTES) {
     if ('file' in input) {
@@ -4663,44 +4684,47 @@ async function inflateInput(input, maxWhole = MAX_WHOLE_BYTES) {
         try {
             const size = (await stat(input.file)).size;
             if (size > (gz ? maxWhole / 3 : maxWhole))
-                return { ready: input };
+                return input;
             if (!gz)
-                return { ready: { name: input.name, data: await readFile(input.file), gz: false } };
-            data = await readPooled(input.file, size);
+                return { name: input.name, data: await readFile(input.file), gz: false };
+            data = await readPooled(input.file, size, false);
         }
         catch {
-            return { ready: input }; // the worker says what is wrong with it
+            return input; // the worker says what is wrong with it
         }
         try {
-            const out = await gunzipWhole(data, maxWhole);
+            const out = await gunzipWhole(data, maxWhole, false);
             readBuffers.give(data);
-            return { ready: { name: input.name, data: out, gz: false, compressedBytes: data.length, owned: true } };
+            return { name: input.name, data: out, gz: false, compressedBytes: data.length, owned: true };
         }
         catch {
             // Damaged: the worker streams the bytes (a copy of them: the pooled buffer stays here) and says what is wrong.
-            return { ready: { name: input.name, data: data.slice(), gz: true } };
+            return { name: input.name, data: data.slice(), gz: true };
         }
     }
     if (!input.gz)
-        return { ready: { name: input.name, data: input.data, gz: false } };
+        return input;
     try {
-        return { ready: { name: input.name, data: await gunzipWhole(input.data, maxWhole), gz: false, compressedBytes: input.data.length, owned: true } };
+        return { name: input.name, data: await gunzipWhole(input.data, maxWhole, false), gz: false, compressedBytes: input.data.length, owned: true };
     }
     catch {
-        return { ready: { name: input.name, data: input.data, gz: true } };
+        return input;
     }
 }
 /** True when the view spans its whole ArrayBuffer (not a slice of Node's shared pool or of a larger buffer). */
 function ownsWholeBuffer(data) {
     return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer);
 }
-/** Reads an object held in memory. `gz`: gzip-compressed (by name or magic bytes). */
-async function readLogObject(proc, b, data, gz, maxWhole = MAX_WHOLE_BYTES, compressedBytes) {
+/**
+ * Reads an object held in memory. `gz`: gzip-compressed (by name or magic bytes). `here`: see INFLATE_HERE.
+ * `compressedBytes`: its size as stored, when it was gunzipped before (inflateInput).
+ */
+async function readLogObject(proc, b, data, gz, maxWhole = MAX_WHOLE_BYTES, here = INFLATE_HERE, compressedBytes) {
     b.bytes += compressedBytes ?? data.length;
     let text;
     if (gz) {
         try {
-            text = await gunzipWhole(data, maxWhole);
+            text = await gunzipWhole(data, maxWhole, here);
         }
         catch {
             // Too large to hold, or damaged: stream it, which keeps what precedes the damage and says what it was.
@@ -4718,22 +4742,35 @@ async function readLogObject(proc, b, data, gz, maxWhole = MAX_WHOLE_BYTES, comp
     if (!parseWhole(proc, b, text))
         splitBuffer(proc, b, text);
 }
-/** Reads a local file: whole when small enough, streamed otherwise. */
-async function readLogFile(proc, b, path, maxWhole = MAX_WHOLE_BYTES) {
+/** Reads a local file: whole when small enough, streamed otherwise. `here`: see INFLATE_HERE. */
+async function readLogFile(proc, b, path, maxWhole = MAX_WHOLE_BYTES, here = INFLATE_HERE) {
     const gz = /\.gz$/i.test(path);
+    let data;
     try {
-        const size = (await (0,promises_namespaceObject.stat)(path)).size;
+        const size = (here ? (0,external_node_fs_namespaceObject.statSync)(path) : await (0,promises_namespaceObject.stat)(path)).size;
         // A gzip object is at most ~1/3 of its JSON; beyond that the whole-object path could not hold it anyway.
-        if (size <= (gz ? maxWhole / 3 : maxWhole))
-            return await readLogObject(proc, b, await (0,promises_namespaceObject.readFile)(path), gz, maxWhole);
+        if (size > (gz ? maxWhole / 3 : maxWhole))
+            return await streamFile(proc, b, path, gz);
+        // Compressed bytes are only read by gunzip (or the stream of a damaged object), done before readLogObject
+        // returns: their buffer is reused. A JSON file's text may be kept in parts (problems, the splitter): its own.
+        data = gz ? await readPooled(path, size, here) : here ? (0,external_node_fs_namespaceObject.readFileSync)(path) : await (0,promises_namespaceObject.readFile)(path);
     }
     catch (e) {
         b.problem(`cannot read (${e.message})`);
         return;
     }
+    try {
+        await readLogObject(proc, b, data, gz, maxWhole, here);
+    }
+    finally {
+        if (gz)
+            readBuffers.give(data);
+    }
+}
+function streamFile(proc, b, path, gz) {
     const input = (0,external_node_fs_namespaceObject.createReadStream)(path, { highWaterMark: 256 * 1024 });
     input.on('data', (c) => (b.bytes += c.length));
-    await streamRecords(proc, b, input, gz);
+    return streamRecords(proc, b, input, gz);
 }
 /** `{"Records":[...]}` parsed in one go; false when the text is another shape or not valid JSON. */
 function parseWhole(proc, b, text) {
@@ -4962,7 +4999,7 @@ async function readTask(proc, task, maxWholeBytes) {
         if ('file' in task)
             await readLogFile(proc, b, task.file, maxWholeBytes);
         else
-            await readLogObject(proc, b, task.data, task.gz, maxWholeBytes, task.compressedBytes);
+            await readLogObject(proc, b, task.data, task.gz, maxWholeBytes, undefined, task.compressedBytes);
     }
     catch (e) {
         // Reading code must never kill the worker: the object is reported, the rest goes on.

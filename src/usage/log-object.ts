@@ -3,11 +3,12 @@
 // of records (parseInChunks): memory is O(largest object), not O(events). Anything else goes through the streaming
 // RecordSplitter: objects above MAX_WHOLE_BYTES, JSON lines and other shapes, and damaged input (it keeps the
 // records before the damage).
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { isAscii } from 'node:buffer';
 import { Readable } from 'node:stream';
-import { createGunzip, gunzip } from 'node:zlib';
+import { createGunzip, gunzip, gunzipSync } from 'node:zlib';
+import { isMainThread } from 'node:worker_threads';
 import type { BatchBuilder, EventProcessor } from './event-batch.js';
 import type { LogInput } from './worker-entry.js';
 import { RecordSplitter } from './record-stream.js';
@@ -23,21 +24,31 @@ type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
- * Gunzips on the libuv pool in (nearly) one piece: the output chunk is sized from the gzip trailer's ISIZE (the
- * uncompressed size mod 2^32; untrusted, so clamped), instead of 16 KB chunks that each cost a round trip to JS.
+ * Where a thread gunzips and reads files. A worker thread does it itself, synchronously: it has nothing else to do
+ * meanwhile, and with a worker per core, handing it to the libuv pool cost ~0.5 s of CPU a million events (thread
+ * hand-offs, the main thread's promises and streams, more busy threads than cores). The main thread, reading
+ * in-process, keeps it on the libuv pool, where it overlaps with its own parsing. (With fewer workers than cores the
+ * pool gunzips before a worker gets the object: LogReaderPool, inflateInput.)
  */
-function gunzipWhole(data: Uint8Array, max: number): Promise<Buffer> {
+export const INFLATE_HERE = !isMainThread;
+
+/**
+ * Gunzips in (nearly) one piece: the output chunk is sized from the gzip trailer's ISIZE (the uncompressed size
+ * mod 2^32; untrusted, so clamped), instead of 16 KB chunks that each cost a round trip to JS. `here`: on this
+ * thread, else on the libuv pool.
+ */
+async function gunzipWhole(data: Uint8Array, max: number, here: boolean): Promise<Buffer> {
   const n = data.length;
   const isize = n >= 18 ? (data[n - 4] | (data[n - 3] << 8) | (data[n - 2] << 16) | (data[n - 1] << 24)) >>> 0 : 0;
-  const chunkSize = Math.min(sizeClass(isize + 1024), max, 32 * 1024 * 1024);
-  return new Promise((resolve, reject) => gunzip(data, { maxOutputLength: max, chunkSize }, (e, out) => (e ? reject(e) : resolve(out))));
+  const opts = { maxOutputLength: max, chunkSize: Math.min(sizeClass(isize + 1024), max, 32 * 1024 * 1024) };
+  if (here) return gunzipSync(data, opts);
+  return new Promise((resolve, reject) => gunzip(data, opts, (e, out) => (e ? reject(e) : resolve(out))));
 }
 
 /**
  * The output buffer's size: at least 64 KB, else rounded up to the next quarter of its power of two (1.4 MB -> 1.5 MiB).
- * Buffers are allocated here and freed by a worker's GC; of a few sizes only, freed ones are reused as they are,
- * where sizes that each object's ISIZE decides fragment malloc's heap: at 3M events peak RSS was ~30 MB higher
- * and still climbing (README, Benchmarks).
+ * Of a few sizes only, freed buffers are reused by malloc as they are, where sizes that each object's ISIZE decides
+ * fragment its heap: at 3M events peak RSS was ~30 MB higher and still climbing (README, Benchmarks).
  */
 export function sizeClass(bytes: number): number {
   if (bytes <= 64 * 1024) return 64 * 1024;
@@ -47,10 +58,9 @@ export function sizeClass(bytes: number): number {
 
 /**
  * Buffers for compressed local files, reused: a file's bytes are read into one (of its size class) and it is given
- * back once the gunzip is done. Allocating one per file, with the file's own size, and freeing it on another thread
- * (a worker's) or at the main thread's rare GCs let malloc's heap grow with the number of files read: at a fixed
- * answer, peak RSS rose from 190 to 236 MB between 1M and 3M events with one worker; with reuse it stays flat.
- * Main thread only; at most POOLED_BYTES are kept.
+ * back once the object is read. Allocating one per file, with the file's own size, let malloc's heap grow with the
+ * number of files read: at a fixed answer, peak RSS rose from 190 to 236 MB between 1M and 3M events with one
+ * worker; with reuse it stays flat. One pool per thread; at most POOLED_BYTES are kept.
  */
 export class ReadBuffers {
   private readonly free = new Map<number, ArrayBuffer[]>();
@@ -83,57 +93,65 @@ export class ReadBuffers {
 const POOLED_BYTES = 16 * 1024 * 1024;
 const readBuffers = new ReadBuffers();
 
-/** A whole file into a pooled buffer (`readBuffers.give` it back when done). */
-async function readPooled(path: string, size: number): Promise<Uint8Array> {
+/** A whole file into a pooled buffer (`readBuffers.give` it back when done). `here`: read synchronously. */
+async function readPooled(path: string, size: number, here: boolean): Promise<Uint8Array> {
   const buf = readBuffers.take(size);
-  const fh = await open(path, 'r');
+  let got = 0;
   try {
-    let got = 0;
-    while (got < size) {
-      const { bytesRead } = await fh.read(buf, got, size - got, got);
-      if (bytesRead === 0) break; // shrank while being read: take what is there
-      got += bytesRead;
+    if (here) {
+      const fd = openSync(path, 'r');
+      try {
+        for (let n = -1; got < size && n !== 0; got += n) n = readSync(fd, buf, got, size - got, got);
+      } finally {
+        closeSync(fd);
+      }
+    } else {
+      const fh = await open(path, 'r');
+      try {
+        for (let n = -1; got < size && n !== 0; got += n) n = (await fh.read(buf, got, size - got, got)).bytesRead;
+      } finally {
+        await fh.close();
+      }
     }
-    return got === size ? buf : buf.subarray(0, got);
   } catch (e) {
     readBuffers.give(buf);
     throw e;
-  } finally {
-    await fh.close();
   }
+  return got === size ? buf : buf.subarray(0, got); // shrank while being read: take what is there
 }
 
 /**
- * Reads (and gunzips) an input on the libuv pool before it goes to a worker, so the worker only parses and never
- * waits for I/O. Inputs to stream (too large) or that fail to gunzip are returned as they are: the worker streams
- * them and reports the damage, keeping the records before it.
+ * Reads and gunzips an input on the libuv pool before it goes to a worker: the pool's choice when it has fewer
+ * workers than cores (see LogReaderPool), so gunzip runs on a core no worker uses. Inputs to stream (too large) or
+ * that fail to gunzip are returned as they are: the worker streams them and reports the damage, keeping the records
+ * before it.
  */
-export async function inflateInput(input: LogInput, maxWhole = MAX_WHOLE_BYTES): Promise<{ ready: LogInput }> {
+export async function inflateInput(input: LogInput, maxWhole = MAX_WHOLE_BYTES): Promise<LogInput> {
   if ('file' in input) {
     const gz = /\.gz$/i.test(input.file);
     let data: Uint8Array;
     try {
       const size = (await stat(input.file)).size;
-      if (size > (gz ? maxWhole / 3 : maxWhole)) return { ready: input };
-      if (!gz) return { ready: { name: input.name, data: await readFile(input.file), gz: false } };
-      data = await readPooled(input.file, size);
+      if (size > (gz ? maxWhole / 3 : maxWhole)) return input;
+      if (!gz) return { name: input.name, data: await readFile(input.file), gz: false };
+      data = await readPooled(input.file, size, false);
     } catch {
-      return { ready: input }; // the worker says what is wrong with it
+      return input; // the worker says what is wrong with it
     }
     try {
-      const out = await gunzipWhole(data, maxWhole);
+      const out = await gunzipWhole(data, maxWhole, false);
       readBuffers.give(data);
-      return { ready: { name: input.name, data: out, gz: false, compressedBytes: data.length, owned: true } };
+      return { name: input.name, data: out, gz: false, compressedBytes: data.length, owned: true };
     } catch {
       // Damaged: the worker streams the bytes (a copy of them: the pooled buffer stays here) and says what is wrong.
-      return { ready: { name: input.name, data: data.slice(), gz: true } };
+      return { name: input.name, data: data.slice(), gz: true };
     }
   }
-  if (!input.gz) return { ready: { name: input.name, data: input.data, gz: false } };
+  if (!input.gz) return input;
   try {
-    return { ready: { name: input.name, data: await gunzipWhole(input.data, maxWhole), gz: false, compressedBytes: input.data.length, owned: true } };
+    return { name: input.name, data: await gunzipWhole(input.data, maxWhole, false), gz: false, compressedBytes: input.data.length, owned: true };
   } catch {
-    return { ready: { name: input.name, data: input.data, gz: true } };
+    return input;
   }
 }
 
@@ -142,13 +160,16 @@ export function ownsWholeBuffer(data: Uint8Array): boolean {
   return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer);
 }
 
-/** Reads an object held in memory. `gz`: gzip-compressed (by name or magic bytes). */
-export async function readLogObject(proc: EventProcessor, b: BatchBuilder, data: Uint8Array, gz: boolean, maxWhole = MAX_WHOLE_BYTES, compressedBytes?: number): Promise<void> {
+/**
+ * Reads an object held in memory. `gz`: gzip-compressed (by name or magic bytes). `here`: see INFLATE_HERE.
+ * `compressedBytes`: its size as stored, when it was gunzipped before (inflateInput).
+ */
+export async function readLogObject(proc: EventProcessor, b: BatchBuilder, data: Uint8Array, gz: boolean, maxWhole = MAX_WHOLE_BYTES, here = INFLATE_HERE, compressedBytes?: number): Promise<void> {
   b.bytes += compressedBytes ?? data.length;
   let text: Buffer;
   if (gz) {
     try {
-      text = await gunzipWhole(data, maxWhole);
+      text = await gunzipWhole(data, maxWhole, here);
     } catch {
       // Too large to hold, or damaged: stream it, which keeps what precedes the damage and says what it was.
       await streamRecords(proc, b, Readable.from([Buffer.from(data.buffer, data.byteOffset, data.byteLength)]), true);
@@ -164,20 +185,32 @@ export async function readLogObject(proc: EventProcessor, b: BatchBuilder, data:
   if (!parseWhole(proc, b, text)) splitBuffer(proc, b, text);
 }
 
-/** Reads a local file: whole when small enough, streamed otherwise. */
-export async function readLogFile(proc: EventProcessor, b: BatchBuilder, path: string, maxWhole = MAX_WHOLE_BYTES): Promise<void> {
+/** Reads a local file: whole when small enough, streamed otherwise. `here`: see INFLATE_HERE. */
+export async function readLogFile(proc: EventProcessor, b: BatchBuilder, path: string, maxWhole = MAX_WHOLE_BYTES, here = INFLATE_HERE): Promise<void> {
   const gz = /\.gz$/i.test(path);
+  let data: Uint8Array;
   try {
-    const size = (await stat(path)).size;
+    const size = (here ? statSync(path) : await stat(path)).size;
     // A gzip object is at most ~1/3 of its JSON; beyond that the whole-object path could not hold it anyway.
-    if (size <= (gz ? maxWhole / 3 : maxWhole)) return await readLogObject(proc, b, await readFile(path), gz, maxWhole);
+    if (size > (gz ? maxWhole / 3 : maxWhole)) return await streamFile(proc, b, path, gz);
+    // Compressed bytes are only read by gunzip (or the stream of a damaged object), done before readLogObject
+    // returns: their buffer is reused. A JSON file's text may be kept in parts (problems, the splitter): its own.
+    data = gz ? await readPooled(path, size, here) : here ? readFileSync(path) : await readFile(path);
   } catch (e) {
     b.problem(`cannot read (${(e as Error).message})`);
     return;
   }
+  try {
+    await readLogObject(proc, b, data, gz, maxWhole, here);
+  } finally {
+    if (gz) readBuffers.give(data);
+  }
+}
+
+function streamFile(proc: EventProcessor, b: BatchBuilder, path: string, gz: boolean): Promise<void> {
   const input = createReadStream(path, { highWaterMark: 256 * 1024 });
   input.on('data', (c) => (b.bytes += c.length));
-  await streamRecords(proc, b, input, gz);
+  return streamRecords(proc, b, input, gz);
 }
 
 /** `{"Records":[...]}` parsed in one go; false when the text is another shape or not valid JSON. */

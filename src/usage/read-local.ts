@@ -10,6 +10,7 @@ import type { ActionLookup } from './event-actions.js';
 import { forEachLimit, makeContext, ReportBuilder, type SourceContext, type SourceRun } from './sources/common.js';
 import { SourceTally } from './tally.js';
 import type { LedgerOptions } from './event-ledger.js';
+import type { PoolOptions } from './worker-pool.js';
 
 export interface ReadLocalOptions {
   /** Lower-cased condition keys the policies use; only these split usage records. */
@@ -28,13 +29,15 @@ export interface ReadLocalOptions {
   ledger?: LedgerOptions;
   /** Names to read records for (ProcessorOptions.scope); default: every record. */
   scope?: readonly string[];
+  /** The worker pool's other settings (tests: where gunzip runs). */
+  pool?: Pick<PoolOptions, 'inflateFirst'>;
 }
 
 const LOG_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 
 /** Reads files and folders (recursively) of CloudTrail logs: `.json`, `.json.gz`, JSON lines. */
 export async function readLocalLogs(paths: string[], opts: ReadLocalOptions = {}): Promise<UsageSummary> {
-  const ctx = makeContext({ ...opts, pool: opts.lookup ? { lookup: opts.lookup } : undefined });
+  const ctx = makeContext({ ...opts, pool: { ...opts.pool, ...(opts.lookup ? { lookup: opts.lookup } : {}) } });
   try {
     const runs = [];
     for (const path of paths) runs.push(await readLocalSource(path, ctx));

@@ -9,8 +9,8 @@ import { catalogActionIds } from '../catalog/catalog.js';
 export const USAGE_WORKER_FLAG = '__iamPolicyGateUsageWorker';
 
 /**
- * A local file, or an object's bytes (`compressedBytes`: its size before main-thread gunzip, for the report;
- * `owned`: its ArrayBuffer was made for it alone and may be handed to a worker without a copy).
+ * A local file, or an object's bytes (`gz`: gzip-compressed; `compressedBytes`: its size as stored, when the main
+ * thread gunzipped it; `owned`: its ArrayBuffer was made for it alone and may be handed to a worker without a copy).
  */
 export type LogInput = { name: string; file: string } | { name: string; data: Uint8Array; gz: boolean; compressedBytes?: number; owned?: boolean };
 /** What a worker is sent. */
@@ -33,7 +33,7 @@ export async function readTask(proc: EventProcessor, task: LogInput, maxWholeByt
   const b = new BatchBuilder(task.name);
   try {
     if ('file' in task) await readLogFile(proc, b, task.file, maxWholeBytes);
-    else await readLogObject(proc, b, task.data, task.gz, maxWholeBytes, task.compressedBytes);
+    else await readLogObject(proc, b, task.data, task.gz, maxWholeBytes, undefined, task.compressedBytes);
   } catch (e) {
     // Reading code must never kill the worker: the object is reported, the rest goes on.
     b.problem(`cannot read (${(e as Error).message})`);

@@ -54,23 +54,26 @@ process.stdout.write(JSON.stringify({ workers, out }));`,
     `import { readLocalLogs } from './build/src/usage/read-local.js';
 const problems = [];
 const scope = process.argv[4] ? JSON.parse(process.argv[4]) : undefined;
-const s = await readLocalLogs([process.argv[2]], { workers: Number(process.argv[3]), contextKeys: ['aws:sourceip'], scope, onProblem: (m) => problems.push(m) });
+const pool = process.argv[5] ? { inflateFirst: process.argv[5] === 'main' } : undefined;
+const s = await readLocalLogs([process.argv[2]], { workers: Number(process.argv[3]), contextKeys: ['aws:sourceip'], scope, pool, onProblem: (m) => problems.push(m) });
 process.stdout.write(JSON.stringify({ s, problems }));`,
   );
 }, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const run = (workers: number, scope?: string[]) =>
-  JSON.parse(execFileSync(process.execPath, [join(work, 'child.mjs'), join(work, 'logs'), String(workers), ...(scope ? [JSON.stringify(scope)] : [])], { encoding: 'utf8' }));
+const run = (workers: number, scope?: string[], inflate?: 'main' | 'worker') =>
+  JSON.parse(execFileSync(process.execPath, [join(work, 'child.mjs'), join(work, 'logs'), String(workers), scope ? JSON.stringify(scope) : '', ...(inflate ? [inflate] : [])], { encoding: 'utf8' }));
 
-test('2 worker threads and in-process reading give the same summary', () => {
-  const threaded = run(2);
+test('2 worker threads and in-process reading give the same summary, whichever thread gunzips', () => {
   const inProcess = run(0);
-  expect(threaded.s).toEqual(inProcess.s);
-  expect(threaded.s.duplicateEvents).toBe(200);
-  expect(threaded.s.sources[0]).toMatchObject({ status: 'partial', objects: 14 });
-  expect(threaded.problems).toEqual([expect.stringMatching(/broken\.json\.gz: corrupt gzip/)]);
-  expect(threaded.s.totalEvents + threaded.s.badRecords).toBe(12 * 200);
+  for (const inflate of ['main', 'worker'] as const) {
+    const threaded = run(2, undefined, inflate);
+    expect(threaded.s).toEqual(inProcess.s);
+    expect(threaded.s.duplicateEvents).toBe(200);
+    expect(threaded.s.sources[0]).toMatchObject({ status: 'partial', objects: 14 });
+    expect(threaded.problems).toEqual([expect.stringMatching(/broken\.json\.gz: corrupt gzip/)]);
+    expect(threaded.s.totalEvents + threaded.s.badRecords).toBe(12 * 200);
+  }
 }, 60_000);
 
 test('the workers get the scope: they skip the same records as in-process reading', () => {

@@ -10,7 +10,7 @@ import { UsageAggregator } from '../../src/usage/aggregator.js';
 import { BatchBuffers, BatchBuilder, EventProcessor, MAX_OBJECT_KEYS, MAX_CONTEXT_VALUES, type SigDef } from '../../src/usage/event-batch.js';
 import { IdTable, uuidWords } from '../../src/usage/event-id-set.js';
 import { EventLedger } from '../../src/usage/event-ledger.js';
-import { inflateInput, ReadBuffers, readLogObject, sizeClass } from '../../src/usage/log-object.js';
+import { inflateInput, ReadBuffers, readLogFile, readLogObject, sizeClass } from '../../src/usage/log-object.js';
 import { isoTime, isoToMs, mapEvent, timeMs } from '../../src/usage/map-event.js';
 import { SigInterner, SigRegistry, SourceTally } from '../../src/usage/tally.js';
 import { closeBatch } from '../../src/usage/worker-entry.js';
@@ -355,7 +355,7 @@ describe('gunzip output sizes', () => {
     expect(pool.kept).toBe(b.buffer.byteLength + c.buffer.byteLength);
   });
 
-  test('local files: gzip inflated whole; a damaged one handed on as its own copy of the bytes', async () => {
+  test('inflateInput (fewer workers than cores): a local gzip inflated whole; a damaged one handed on as its own copy of the bytes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'inflate-'));
     try {
       const o = trailObject(12, ACCOUNTS[2], 'us-east-1', Date.UTC(2024, 4, 1), 120);
@@ -365,12 +365,12 @@ describe('gunzip output sizes', () => {
       const damaged = join(dir, 'b.json.gz');
       writeFileSync(damaged, gz.subarray(0, gz.length - 40));
       for (let round = 0; round < 3; round++) {
-        const { ready } = await inflateInput({ name: 'a', file: good });
+        const ready = await inflateInput({ name: 'a', file: good });
         if (!('data' in ready)) throw new Error('not inflated');
         expect(ready.gz).toBe(false);
         expect(ready.compressedBytes).toBe(gz.length);
         expect(Buffer.from(ready.data).equals(Buffer.from(o.json))).toBe(true);
-        const bad = (await inflateInput({ name: 'b', file: damaged })).ready;
+        const bad = await inflateInput({ name: 'b', file: damaged });
         if (!('data' in bad)) throw new Error('not read');
         expect(bad.gz).toBe(true);
         expect(Buffer.from(bad.data).equals(gz.subarray(0, gz.length - 40))).toBe(true);
@@ -381,14 +381,76 @@ describe('gunzip output sizes', () => {
     }
   });
 
-  test('an inflated object is whole and byte-identical in its size-classed buffer', async () => {
+  test('inflateInput: an inflated object is whole and byte-identical in its size-classed buffer', async () => {
     const o = trailObject(9, ACCOUNTS[1], 'us-east-1', Date.UTC(2024, 4, 1), 300);
     const gz = gzipSync(o.json);
-    const { ready } = await inflateInput({ name: 'x.json.gz', data: gz, gz: true });
+    const ready = await inflateInput({ name: 'x.json.gz', data: gz, gz: true });
     if (!('data' in ready)) throw new Error('not inflated');
     expect(ready.gz).toBe(false);
     expect(Buffer.from(ready.data).equals(Buffer.from(o.json))).toBe(true);
     expect(ready.data.buffer.byteLength).toBe(sizeClass(Buffer.byteLength(o.json) + 1024));
+  });
+
+  // A worker reads and gunzips on its own thread (here = true), the main thread on the libuv pool: both must give
+  // the same batch, and a file's pooled buffer, reused for the next file, must never change what was read.
+  test('local files: read and gunzipped on this thread or on the pool, the same batches; a damaged one keeps its head', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inflate-'));
+    try {
+      const objects = [12, 13, 14].map((seed) => trailObject(seed, ACCOUNTS[2], 'us-east-1', Date.UTC(2024, 4, 1), 120));
+      const files = objects.map((o, i) => {
+        const f = join(dir, `${i}.json.gz`);
+        writeFileSync(f, gzipSync(o.json));
+        return f;
+      });
+      const gz = gzipSync(objects[0].json);
+      const damaged = join(dir, 'bad.json.gz');
+      writeFileSync(damaged, gz.subarray(0, gz.length - 40));
+      const plain = join(dir, 'plain.json');
+      writeFileSync(plain, objects[1].json);
+      const readFile = async (file: string, here: boolean) => {
+        const proc = new EventProcessor();
+        const b = new BatchBuilder(file);
+        await readLogFile(proc, b, file, undefined, here);
+        return { b, batch: closeBatch(proc, b) };
+      };
+      const summary = ({ b, batch }: Awaited<ReturnType<typeof readFile>>) => ({ bytes: b.bytes, records: b.records, sigs: [...batch.sigs], times: [...batch.times], defs: batch.newSigs, problems: batch.problems });
+      const expected = await Promise.all(files.map(async (f) => summary(await readFile(f, false))));
+      expect(expected.map((e) => e.records)).toEqual([120, 120, 120]);
+      expect(expected[0].bytes).toBe(gz.length); // the object's size as stored
+      for (let round = 0; round < 3; round++) {
+        for (const here of [true, false]) {
+          for (let i = 0; i < files.length; i++) expect(summary(await readFile(files[i], here))).toEqual(expected[i]);
+          const bad = await readFile(damaged, here);
+          expect(bad.b.records).toBeGreaterThan(0);
+          expect(bad.b.records).toBeLessThan(120);
+          expect(bad.batch.problems).toEqual([expect.stringMatching(/corrupt gzip .*records before the damage were kept/)]);
+          expect(summary(await readFile(plain, here)).sigs).toEqual(expected[1].sigs);
+        }
+      }
+      const missing = await readFile(join(dir, 'gone.json.gz'), true);
+      expect(missing.batch.problems).toEqual([expect.stringMatching(/gone\.json\.gz: cannot read \(ENOENT/)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('objects in memory: gunzipped on this thread or on the pool, the same batch; the bytes are left as they were', async () => {
+    const o = trailObject(9, ACCOUNTS[1], 'us-east-1', Date.UTC(2024, 4, 1), 300);
+    const gz = gzipSync(o.json);
+    const copy = Buffer.from(gz);
+    const batches = [];
+    for (const here of [true, false]) {
+      const proc = new EventProcessor();
+      const b = new BatchBuilder('x.json.gz');
+      await readLogObject(proc, b, gz, true, undefined, here);
+      expect(b.bytes).toBe(gz.length);
+      batches.push(closeBatch(proc, b));
+    }
+    expect(batches[0].count).toBe(300);
+    expect([...batches[0].sigs]).toEqual([...batches[1].sigs]);
+    expect([...batches[0].times]).toEqual([...batches[1].times]);
+    expect(batches[0].newSigs).toEqual(batches[1].newSigs);
+    expect(gz.equals(copy)).toBe(true);
   });
 });
 
