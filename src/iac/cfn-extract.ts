@@ -7,7 +7,7 @@ import { AWS_MANAGED_POLICIES, awsManagedName } from './aws-managed.js';
 import { CfnResolver, type CfnResource, type CfnSettings, type Placeholder } from './cfn-resolve.js';
 import { accessKeyFinding, at, exposureFinding, iacFinding, PUBLIC_ACLS } from './findings.js';
 import { dropImpliedResourceFindings, expandExecuteApi, isExactArn, lambdaFunctionArn, lambdaPermissionPolicy, lambdaPrincipal, oneStatementPolicy, resourceSubject, sqsQueueArnFromUrl, type LocatedText } from './resource-policies.js';
-import { RESOURCE_POLICY_TYPES, type CfnResourcePolicySpec } from './resource-policy-types.js';
+import { GLOBAL_TABLE_REPLICA_POLICIES, RESOURCE_POLICY_TYPES, type CfnResourcePolicySpec } from './resource-policy-types.js';
 
 /** Quotas IAM applies per policy type (characters without whitespace). */
 const SIZE = { roleInline: 10240, userInline: 2048, groupInline: 5120, managed: 6144 };
@@ -53,7 +53,20 @@ const READ_TYPES = new Set([
   'AWS::Lambda::Permission',
   'AWS::Lambda::LayerVersionPermission',
   'AWS::Events::EventBusPolicy',
+  'AWS::DynamoDB::GlobalTable',
 ]);
+
+/** Where a resource policy is read from when it is not the resource's own property: an item of a list (a replica). */
+interface PolicyItem {
+  props: LNode;
+  /** The item's path under Properties (`Replicas`, 3). */
+  path: (string | number)[];
+  /** The item's name in labels and messages (its Region). */
+  name: string;
+  subject: SubjectRef;
+  /** `<file>#<LogicalId>[<name>]`: the subject's id when its ARN is not known, and the base of a part's (`.StreamArn`). */
+  id: string;
+}
 
 /** A node's kind in words, for messages. */
 function describe(n: LNode): string {
@@ -140,6 +153,9 @@ class TemplateExtraction {
           break;
         case 'AWS::Events::EventBusPolicy':
           this.eventBusPolicy(r);
+          break;
+        case 'AWS::DynamoDB::GlobalTable':
+          this.globalTableReplicas(r);
           break;
         default:
           for (const spec of RESOURCE_POLICY_TYPES[r.type] ?? []) this.resourcePolicy(r, spec);
@@ -559,26 +575,28 @@ class TemplateExtraction {
   }
 
   /** A resource policy of another service (KMS, SQS, SNS, OpenSearch, ...): kind resource, bound to the resource. */
-  private resourcePolicy(r: CfnResource, spec: CfnResourcePolicySpec): void {
-    const found = this.policyProperty(r, spec);
+  private resourcePolicy(r: CfnResource, spec: CfnResourcePolicySpec, item?: PolicyItem): void {
+    const found = this.policyProperty(item ? { ...r, props: item.props } : r, spec);
+    const where = [...(item?.path ?? []), ...spec.doc.split('/')];
     if (found.text) {
-      const what = spec.doc.split('/').slice(0, -1).join('.');
-      this.findings.push(iacFinding('iac-not-analysed', 'medium', `${this.file}:${found.text.line}: ${r.logicalId} (${r.type}): ${what} is text that names ${spec.doc.split('/').pop()}; a policy inside text is not analysed (write ${what} as a mapping)`, found.text, `text|${r.logicalId}|${spec.doc}`));
+      const what = where.slice(0, -1).join('.');
+      this.findings.push(iacFinding('iac-not-analysed', 'medium', `${this.file}:${found.text.line}: ${r.logicalId} (${r.type}): ${what} is text that names ${where[where.length - 1]}; a policy inside text is not analysed (write ${what} as a mapping)`, found.text, `text|${r.logicalId}|${where.join('/')}`));
       return;
     }
     if (!found.doc) {
       // A key or repository without a policy has the service's default one; a policy resource must carry one.
-      if (found.missing || spec.targets || spec.required) this.missingDocument(r, `no ${spec.doc.replace(/\//g, '.')}`, found.missing ?? r.props?.loc ?? r.keyLoc);
+      if (found.missing || spec.targets || spec.required) this.missingDocument(r, `no ${where.join('.')}`, found.missing ?? r.props?.loc ?? r.keyLoc);
       return;
     }
-    const own = spec.subjectSuffix ? { type: 'resource' as const, id: `${this.file}#${r.logicalId}${spec.subjectSuffix}` } : this.resourceSubjectOf(r, r.keyLoc);
+    const bound = item?.subject ?? this.resourceSubjectOf(r, r.keyLoc);
+    const own = spec.subjectSuffix ? { type: 'resource' as const, id: `${item?.id ?? `${this.file}#${r.logicalId}`}${spec.subjectSuffix}` } : bound;
     const targets = spec.targets ? this.policyTargets(r, spec.targets.prop, spec.targets.list, spec.targets.type) : [own];
     const [first, ...rest] = targets.length ? targets : [{ type: 'resource' as const, id: `${this.file}#${r.logicalId}` }];
     const before = this.findings.length;
     const apiArn = `arn:${this.cfn.partition}:execute-api:${this.cfn.region}:${this.cfn.account}:{${r.logicalId}}`;
     const meta: DocMeta = {
-      pointer: this.pointer(r, ...spec.doc.split('/')),
-      label: `${r.logicalId} ${spec.what}`,
+      pointer: this.pointer(r, ...where),
+      label: `${r.logicalId} ${spec.what}${item ? ` (${item.name})` : ''}`,
       kind: 'resource',
       subject: first,
       ...(spec.sizeLimit ? { sizeLimit: spec.sizeLimit } : {}),
@@ -588,6 +606,51 @@ class TemplateExtraction {
     if (found.placeholders) this.addResolved(found.doc, meta, found.placeholders, more);
     else this.add(found.doc, meta, more);
     if (r.type === 'AWS::ECR::Repository') dropImpliedResourceFindings(this.findings, before);
+  }
+
+  /**
+   * A global table's replicas: each may carry a table policy and a stream policy, bound to that replica (the table's
+   * ARN in the replica's Region when its name, the account and the Region are known, else `<file>#<LogicalId>[<Region>]`;
+   * a replica's stream as `<file>#<LogicalId>[<Region>].StreamArn`). A list or replica written as an intrinsic
+   * (`!If`) is resolved like any value; one that cannot be known fails closed.
+   */
+  private globalTableReplicas(r: CfnResource): void {
+    const raw = r.props ? valueOf(r.props, 'Replicas') : undefined;
+    if (!raw) return;
+    const list = this.resolvedNode(raw);
+    if (list === undefined) return; // AWS::NoValue
+    if (list.kind !== 'array') {
+      this.findings.push(iacFinding('iac-not-analysed', 'medium', `${this.file}:${raw.loc.line}: ${r.logicalId} (${r.type}): Replicas is ${describe(list)}, not a list; the replicas' resource policies are not analysed`, raw.loc, `replicas|${r.logicalId}`));
+      return;
+    }
+    list.items.forEach((raw, i) => {
+      const item = this.resolvedNode(raw);
+      if (item === undefined) return;
+      if (item.kind !== 'object') {
+        this.findings.push(iacFinding('iac-not-analysed', 'medium', `${this.file}:${raw.loc.line}: ${r.logicalId} (${r.type}): Replicas[${i}] is ${describe(item)}, not a mapping; its resource policies are not analysed`, raw.loc, `replica|${r.logicalId}|${i}`));
+        return;
+      }
+      const before = this.cfn.placeholders.length;
+      const regionNode = valueOf(item, 'Region');
+      const region = regionNode ? this.cfn.scalar(regionNode) : undefined;
+      const regionClean = this.cfn.placeholders.length === before && region !== undefined && /^[a-z0-9-]+$/.test(region);
+      const table = this.cfn.physicalName(r, r.keyLoc);
+      const clean = regionClean && this.cfn.placeholders.length === before;
+      this.cfn.placeholders.splice(before); // as for any resource's name: it matters for the subject, not for a statement
+      const name = regionClean ? region : `Replicas[${i}]`;
+      const arn = clean && this.settings.account !== undefined ? `arn:${this.cfn.partition}:dynamodb:${region}:${this.cfn.account}:table/${table}` : undefined;
+      const id = `${this.file}#${r.logicalId}[${name}]`;
+      for (const spec of GLOBAL_TABLE_REPLICA_POLICIES) this.resourcePolicy(r, spec, { props: item, path: ['Replicas', i], name, subject: resourceSubject(arn, id), id });
+    });
+  }
+
+  /** A node with an intrinsic at its top resolved (its placeholders dropped: they matter where values are read). */
+  private resolvedNode(n: LNode): LNode | undefined {
+    if (n.kind !== 'object' || n.entries.length !== 1 || !/^(Fn::|Ref$)/.test(n.entries[0].key)) return n;
+    const before = this.cfn.placeholders.length;
+    const v = this.cfn.resolve(n);
+    this.cfn.placeholders.splice(before);
+    return v;
   }
 
   /**

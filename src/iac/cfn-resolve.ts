@@ -80,6 +80,7 @@ const ARN_RULES: Readonly<Record<string, ArnRule>> = {
   'AWS::SQS::Queue': { name: 'QueueName', arn: (n, e) => `arn:${e.p}:sqs:${e.r}:${e.a}:${n}`, ref: (n, e) => `https://sqs.${e.r}.amazonaws.com/${e.a}/${n}` },
   'AWS::SNS::Topic': { name: 'TopicName', arn: (n, e) => `arn:${e.p}:sns:${e.r}:${e.a}:${n}`, ref: 'arn' },
   'AWS::DynamoDB::Table': { name: 'TableName', arn: (n, e) => `arn:${e.p}:dynamodb:${e.r}:${e.a}:table/${n}` },
+  'AWS::DynamoDB::GlobalTable': { name: 'TableName', arn: (n, e) => `arn:${e.p}:dynamodb:${e.r}:${e.a}:table/${n}` },
   'AWS::Lambda::Function': { name: 'FunctionName', arn: (n, e) => `arn:${e.p}:lambda:${e.r}:${e.a}:function:${n}` },
   'AWS::KMS::Key': { arn: (n, e) => `arn:${e.p}:kms:${e.r}:${e.a}:key/${n}` },
   'AWS::SecretsManager::Secret': { name: 'Name', arn: (n, e) => `arn:${e.p}:secretsmanager:${e.r}:${e.a}:secret:${n}`, ref: 'arn' },

@@ -48,6 +48,15 @@ export const RESOURCE_POLICY_TYPES: Readonly<Record<string, readonly CfnResource
   ],
 };
 
+/**
+ * CloudFormation: the policies each item of a global table's `Replicas` carries (relative to the item), each bound to
+ * that replica's table (or stream) in the item's Region.
+ */
+export const GLOBAL_TABLE_REPLICA_POLICIES: readonly CfnResourcePolicySpec[] = [
+  { doc: 'ResourcePolicy/PolicyDocument', what: 'table policy' },
+  { doc: 'ReplicaStreamSpecification/ResourcePolicy/PolicyDocument', what: 'stream policy', subjectSuffix: '.StreamArn' },
+];
+
 /** Terraform: a resource's own policy attribute (Optional + Computed when a separate `…_policy` resource can set it). */
 export const OWN_POLICIES: Readonly<Record<string, { attr: string; what: string; sizeLimit?: number; executeApi?: boolean }>> = {
   aws_kms_key: { attr: 'policy', what: 'key policy', sizeLimit: KMS_KEY_POLICY_SIZE },

@@ -1114,3 +1114,130 @@ describe('long-term access keys', () => {
     expect(keys(gate([{ path: P, status: 'added', head: plan(rc('x', ['create'], null, { user: 'u', status: 'Inactive' })) }], 1))).toEqual([]);
   });
 });
+
+// ---------- DynamoDB global tables: each replica's table and stream policies ----------
+
+const GT = 'infra/global.yaml';
+const globalTable = (partner: string) => `Parameters:
+  OtherRegion:
+    Type: String
+Resources:
+  Orders:
+    Type: AWS::DynamoDB::GlobalTable
+    Properties:
+      TableName: orders
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{ AttributeName: pk, AttributeType: S }]
+      KeySchema: [{ AttributeName: pk, KeyType: HASH }]
+      StreamSpecification: { StreamViewType: NEW_AND_OLD_IMAGES }
+      Replicas:
+        - Region: us-east-1
+          ResourcePolicy:
+            PolicyDocument:
+              Version: '2012-10-17'
+              Statement:
+                - Effect: Allow
+                  Principal: { AWS: arn:aws:iam::111122223333:role/app }
+                  Action: dynamodb:GetItem
+                  Resource: '*'
+        - Region: eu-west-1
+          ResourcePolicy:
+            PolicyDocument:
+              Version: '2012-10-17'
+              Statement:
+                - Effect: Allow
+                  Principal: { AWS: ${partner} }
+                  Action: [dynamodb:GetItem, dynamodb:Query]
+                  Resource: '*'
+          ReplicaStreamSpecification:
+            ResourcePolicy:
+              PolicyDocument:
+                Version: '2012-10-17'
+                Statement:
+                  - Effect: Allow
+                    Principal: { AWS: ${partner} }
+                    Action: dynamodb:GetRecords
+                    Resource: '*'
+        - Region: !Ref OtherRegion
+          ResourcePolicy:
+            PolicyDocument:
+              Statement:
+                - Effect: Allow
+                  Principal: { AWS: arn:aws:iam::111122223333:role/app }
+                  Action: dynamodb:PutItem
+                  Resource: '*'
+        - Region: ap-south-1
+  Reader:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Action: dynamodb:Query
+            Resource: !GetAtt Orders.Arn
+`;
+
+describe('CloudFormation: AWS::DynamoDB::GlobalTable replica policies', () => {
+  const configured = cfn(GT, globalTable('arn:aws:iam::111122223333:root'), { parameters: {}, account: '111122223333', region: 'us-east-1' });
+  const bare = cfn(GT, globalTable('arn:aws:iam::111122223333:root'));
+  const arn = (a: string) => ({ type: 'resource', arn: a, id: a });
+
+  test('each replica\'s table and stream policy is read as kind resource, bound to that replica, with its lines', () => {
+    const expected: Array<[string, unknown, string[], number[]]> = [
+      ['Orders table policy (us-east-1)', arn('arn:aws:dynamodb:us-east-1:111122223333:table/orders'), ['dynamodb:GetItem'], [19]],
+      ['Orders table policy (eu-west-1)', arn('arn:aws:dynamodb:eu-west-1:111122223333:table/orders'), ['dynamodb:GetItem', 'dynamodb:Query'], [28]],
+      ['Orders stream policy (eu-west-1)', { type: 'resource', id: `${GT}#Orders[eu-west-1].StreamArn` }, ['dynamodb:GetRecords'], [37]],
+      // A Region the template cannot know (a parameter without a value): the replica by its place in the list.
+      ['Orders table policy (Replicas[2])', { type: 'resource', id: `${GT}#Orders[Replicas[2]]` }, ['dynamodb:PutItem'], [45]],
+    ];
+    const replicaDocs = configured.documents.filter((d) => d.label.startsWith('Orders '));
+    expect(replicaDocs.map((d) => d.label).sort()).toEqual(expected.map((e) => e[0]).sort());
+    for (const [label, subject, acts, at] of expected) {
+      const d = one(configured, label);
+      expect([label, d.kind, d.subjectHint, actions(d), lines(d)]).toEqual([label, 'resource', subject, acts, at]);
+    }
+    // Without the account, no replica's ARN is exact: each by the template's name for it.
+    expect(one(bare, 'Orders table policy (us-east-1)').subjectHint).toEqual({ type: 'resource', id: `${GT}#Orders[us-east-1]` });
+    // The replica without policies has the service's default (none): no document, no finding.
+    expect(configured.findings.filter((f) => f.ruleId !== 'iac-unresolved' && f.ruleId !== 'iac-unattached')).toEqual([]);
+  });
+
+  test('GetAtt Arn of a global table is its ARN in the stack\'s Region', () => {
+    const reader = configured.documents.filter((d) => d.label.startsWith('Reader '));
+    expect(reader).toHaveLength(1);
+    expect(resources(reader[0])).toEqual(['arn:aws:dynamodb:us-east-1:111122223333:table/orders']);
+  });
+
+  test('a replica list or replica that is not one fails closed, naming it', () => {
+    const text = `Resources:
+  T:
+    Type: AWS::DynamoDB::GlobalTable
+    Properties:
+      Replicas: us-east-1
+  U:
+    Type: AWS::DynamoDB::GlobalTable
+    Properties:
+      Replicas: [us-east-1]
+`;
+    const r = cfn('bad.yaml', text);
+    expect(r.findings.map((f) => [f.ruleId, f.message])).toEqual([
+      ['iac-not-analysed', expect.stringMatching(/^bad\.yaml:5: T \(AWS::DynamoDB::GlobalTable\): Replicas is a string, not a list/)],
+      ['iac-not-analysed', expect.stringMatching(/^bad\.yaml:9: U \(AWS::DynamoDB::GlobalTable\): Replicas\[0\] is a string, not a mapping/)],
+    ]);
+  });
+
+  test('through the gate: a partner account added to one replica is new access for that replica\'s table and stream only', () => {
+    const changes: ChangeSet = {
+      baseLabel: 'base',
+      headLabel: 'head',
+      notes: [],
+      files: [{ path: GT, status: 'modified', base: enc(globalTable('arn:aws:iam::111122223333:root')), head: enc(globalTable('arn:aws:iam::444455556666:root')) }],
+    };
+    const report = runGate({ changes, config: defaultConfig(), toolVersion: 'test', now: new Date('2026-11-24T00:00:00Z') });
+    expect(report.verdict.status).toBe('fail');
+    const subjects = (rule: string) => [...new Set(report.findings.filter((f) => f.ruleId === rule).map((f) => f.subject))].sort();
+    expect(subjects('new-access')).toEqual([`${GT}#Orders[eu-west-1]`, `${GT}#Orders[eu-west-1].StreamArn`]);
+    const lines = report.findings.filter((f) => f.ruleId === 'new-access').map((f) => f.location?.line).sort();
+    expect(lines).toEqual([28, 37]);
+  });
+});
