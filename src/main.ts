@@ -70,7 +70,23 @@ function publishWarning(what: string, error: unknown): void {
   core.warning(`iam-policy-gate could not ${what}: ${messageOf(error)}.${hint}`);
 }
 
-async function publishComment(api: GitHubApi, ctx: RunContext, report: Report, marker: string, body: string, headSha: string, footer: string): Promise<PublishedExtras> {
+/**
+ * `runHead`: the pull request's head commit this run compared (from the event, not an explicit `head` input). When
+ * the pull request has moved past it (a push while this run was under way, without a `concurrency` group that
+ * cancels it), the run for the newer head writes the comment: this one must not overwrite it with a stale verdict.
+ * Asked just before writing; when GitHub cannot say (no such ref, no `contents: read`), the comment is written.
+ */
+async function publishComment(api: GitHubApi, ctx: RunContext, report: Report, marker: string, body: string, headSha: string, footer: string, runHead?: string): Promise<PublishedExtras> {
+  if (runHead) {
+    const current = await api.pullHead(ctx.prNumber!).catch((e) => {
+      core.info(`Could not read the pull request's current head (${messageOf(e)}): the comment is written.`);
+      return undefined;
+    });
+    if (current && current.toLowerCase() !== runHead.toLowerCase()) {
+      core.info(`PR comment: skipped (this run compared ${runHead.slice(0, 12)}; the pull request's head is now ${current.slice(0, 12)}, whose run writes the comment).`);
+      return {};
+    }
+  }
   const policyFree = report.change.policyFiles === 0 && report.verdict.status === 'pass';
   const outcome = await upsertSticky(api, {
     issue: ctx.prNumber!,
@@ -196,7 +212,8 @@ export async function run(): Promise<void> {
     const footer = `<sub>iam-policy-gate ${VERSION}${/^[0-9a-f]{40,64}$/i.test(headSha) ? ` · head ${headSha.slice(0, 12)}` : ''}${ctx.runUrl ? ` · [workflow run and full report](${ctx.runUrl})` : ''}</sub>`;
     if (inputs.comment && ctx.isPullRequest && api && canWrite) {
       try {
-        Object.assign(extras, await publishComment(api, ctx, report, marker, commentBody(report, { marker, linkBase, footer }), headSha, footer));
+        const runHead = !inputs.head && !directories && /^[0-9a-f]{40,64}$/i.test(headSha) ? headSha : undefined;
+        Object.assign(extras, await publishComment(api, ctx, report, marker, commentBody(report, { marker, linkBase, footer }), headSha, footer, runHead));
       } catch (e) {
         publishWarning('write the pull request comment', e);
       }

@@ -41,6 +41,8 @@ export interface GitHubApi {
   /** The token's own login, when the token may ask (GITHUB_TOKEN may not: undefined). */
   viewerLogin(): Promise<string | undefined>;
   listPullFiles(pr: number): Promise<{ files: string[]; truncated: boolean }>;
+  /** The pull request's head commit now (`refs/pull/N/head`), or undefined when GitHub has no such ref. */
+  pullHead(pr: number): Promise<string | undefined>;
   listLabelEvents(issue: number): Promise<LabelEvent[]>;
   permissionOf(login: string): Promise<{ permission: string; role: string }>;
   uploadSarif(request: SarifUploadRequest): Promise<{ id: string }>;
@@ -152,6 +154,15 @@ export function createGitHubApi(opts: ApiOptions): GitHubApi {
         return [];
       });
       return { files, truncated: files.length >= MAX_PR_FILES };
+    },
+    async pullHead(pr) {
+      try {
+        const { data } = await octokit.rest.git.getRef({ ...repo, ref: `pull/${pr}/head` });
+        return data.object.sha;
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
     },
     async listLabelEvents(issue) {
       const events = await octokit.paginate(octokit.rest.issues.listEvents, { ...repo, issue_number: issue, per_page: 100 });

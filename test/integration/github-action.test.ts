@@ -364,6 +364,45 @@ describe('other events', () => {
   });
 });
 
+describe('two runs racing (a push while a run is under way, no concurrency group)', () => {
+  test('the run for a head the pull request has moved past leaves the newer run\'s comment as it is', async () => {
+    const { repo, base, head } = makeRepo();
+    repos.push(repo);
+    // The push: a newer head that also grants sqs:PurgeQueue.
+    const newer = repo.commit('newer', { '.iam-policy-gate.yml': CONFIG, 'iam/roles/app/policy.json': policy(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:PurgeQueue']), 'README.md': 'infra\n' });
+    const server = await fake({ prFiles: { 42: ['iam/roles/app/policy.json'] }, pullHeads: { 42: newer } });
+    const current = await runAction({ repo, apiUrl: server.url, token: TOKEN, eventName: 'pull_request', payload: eventPayload('pull_request.synchronize.json', { base, head: newer }) });
+    expect(current.code).toBe(1);
+    const ours = () => server.comments.filter((c) => c.login === 'github-actions[bot]');
+    expect(ours()).toHaveLength(1);
+    const written = ours()[0].body;
+    expect(written).toContain('sqs:PurgeQueue');
+    expect(written).toContain(`head ${newer.slice(0, 12)}`);
+
+    // The older run finishes last: its verdict stands for its commit (exit code, outputs), but the comment is the newer run's.
+    const writesBefore = writes(server).length;
+    const stale = await runAction({ repo, apiUrl: server.url, token: TOKEN, eventName: 'pull_request', payload: eventPayload('pull_request.synchronize.json', { base, head }) });
+    expect(stale.code).toBe(1);
+    expect(stale.outputs.verdict).toBe('fail');
+    expect(stale.outputs['comment-id'] ?? '').toBe('');
+    expect(stale.stdout).toContain(`PR comment: skipped (this run compared ${head.slice(0, 12)}; the pull request's head is now ${newer.slice(0, 12)}`);
+    expect(ours()).toHaveLength(1);
+    expect(ours()[0].body).toBe(written);
+    expect(writes(server).length).toBe(writesBefore);
+    // Asked as GitHub describes it (the fake checks the request against the OpenAPI description).
+    expect(server.requests.filter((r) => r.operationId === 'git/get-ref').map((r) => r.status)).toEqual([200, 200]);
+
+    expect(server.violations).toEqual([]);
+    await server.close();
+    // Once the pull request's head is the run's again (a force-push back), the run writes.
+    const server2 = await fake({ prFiles: { 42: ['iam/roles/app/policy.json'] }, pullHeads: { 42: head }, comments: [{ issue: 42, body: written, login: 'github-actions[bot]', type: 'Bot' }] });
+    const back = await runAction({ repo, apiUrl: server2.url, token: TOKEN, eventName: 'pull_request', payload: eventPayload('pull_request.synchronize.json', { base, head }) });
+    expect(back.code).toBe(1);
+    expect(server2.comments[0].body).not.toBe(written);
+    expect(server2.comments[0].body).toContain(`head ${head.slice(0, 12)}`);
+  });
+});
+
 test('the e2e fixtures are where the harness expects them', () => {
   expect(existsSync(path.join(ROOT, 'fixtures/github/openapi-subset.json'))).toBe(true);
 });

@@ -33,6 +33,7 @@ describe('the OpenAPI subset', () => {
     expect(router.operations.map((o) => o.operationId).sort()).toEqual([
       'code-scanning/get-sarif',
       'code-scanning/upload-sarif',
+      'git/get-ref',
       'issues/create-comment',
       'issues/delete-comment',
       'issues/list-comments',

@@ -14,6 +14,7 @@ export const OPERATIONS = [
   'issues/delete-comment',
   'issues/list-events',
   'pulls/list-files',
+  'git/get-ref',
   'code-scanning/upload-sarif',
   'code-scanning/get-sarif',
   'repos/get-collaborator-permission-level',

@@ -38,6 +38,8 @@ export interface FakeOptions {
   /** operationIds whose first call gets a secondary rate limit (403 + retry-after). */
   rateLimitOnce?: string[];
   prFiles?: Record<number, string[]>;
+  /** Each pull request's current head commit (`refs/pull/N/head`); a pull request not listed has no such ref (404). */
+  pullHeads?: Record<number, string>;
   issueEvents?: Record<number, LabelEvent[]>;
   /** Repository permission per login (default: none). */
   permissions?: Record<string, 'admin' | 'write' | 'read' | 'none'>;
@@ -179,6 +181,12 @@ export async function startFakeGitHub(opts: FakeOptions): Promise<FakeGitHub> {
           contents_url: `${repoBase()}/contents/${filename}`,
         }));
         return { status: 200, ...page(files, query, pathname) };
+      }
+      case 'git/get-ref': {
+        const m = /^pull\/(\d+)\/head$/.exec(params.ref);
+        const sha = m ? opts.pullHeads?.[Number(m[1])] : undefined;
+        if (!sha) return notFound;
+        return { status: 200, body: { ref: `refs/${params.ref}`, node_id: `REF_${m![1]}`, url: `${repoBase()}/git/refs/${params.ref}`, object: { type: 'commit', sha, url: `${repoBase()}/git/commits/${sha}` } } };
       }
       case 'code-scanning/upload-sarif': {
         if (opts.readOnly) return forbidden;
