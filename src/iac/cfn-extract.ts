@@ -2,10 +2,10 @@
 import type { ExtractedFile, Finding, PolicyDocument, PolicyKind, SourceLocation, SubjectRef } from '../model.js';
 import { documentFromValue } from '../policies/document.js';
 import { parseLocatedJson } from '../policies/json-located.js';
-import { fromPlain, valueOf, type LEntry, type LNode } from '../policies/located.js';
+import { fromPlain, toPlain, valueOf, type LEntry, type LNode } from '../policies/located.js';
 import { AWS_MANAGED_POLICIES, awsManagedName } from './aws-managed.js';
 import { CfnResolver, type CfnResource, type CfnSettings, type Placeholder } from './cfn-resolve.js';
-import { accessKeyFinding, at, exposureFinding, iacFinding, PUBLIC_ACLS } from './findings.js';
+import { accessKeyFinding, at, exposureFinding, iacFinding, OPENAPI_IN_S3, PUBLIC_ACLS } from './findings.js';
 import { dropImpliedResourceFindings, expandExecuteApi, isExactArn, lambdaFunctionArn, lambdaPermissionPolicy, lambdaPrincipal, oneStatementPolicy, resourceSubject, sqsQueueArnFromUrl, type LocatedText } from './resource-policies.js';
 import { GLOBAL_TABLE_REPLICA_POLICIES, RESOURCE_POLICY_TYPES, type CfnResourcePolicySpec } from './resource-policy-types.js';
 
@@ -159,6 +159,7 @@ class TemplateExtraction {
           break;
         default:
           for (const spec of RESOURCE_POLICY_TYPES[r.type] ?? []) this.resourcePolicy(r, spec);
+          if (r.type === 'AWS::ApiGateway::RestApi') this.openApiInS3(r);
           if (r.type.startsWith('AWS::Serverless::') && r.props && valueOf(r.props, 'Policies')) {
             this.findings.push(iacFinding('iac-not-analysed', 'medium', `${this.file}:${r.keyLoc.line}: ${r.logicalId} (${r.type}) declares SAM Policies, which are expanded by the SAM transform and not analysed here`, r.keyLoc, `sam|${r.logicalId}`));
           }
@@ -606,6 +607,24 @@ class TemplateExtraction {
     if (found.placeholders) this.addResolved(found.doc, meta, found.placeholders, more);
     else this.add(found.doc, meta, more);
     if (r.type === 'AWS::ECR::Repository') dropImpliedResourceFindings(this.findings, before);
+  }
+
+  /**
+   * A REST API whose OpenAPI definition is in S3 (BodyS3Location) and whose Policy is not set: an API policy in that
+   * definition (x-amazon-apigateway-policy) cannot be read here, so it is iac-not-analysed (fails closed). The
+   * finding names the location: the pipeline drops it when base read the same one (openApiInS3Unchanged), so only a
+   * change that adds the API, moves its definition or removes its Policy is reported.
+   */
+  private openApiInS3(r: CfnResource): void {
+    const node = r.props ? valueOf(r.props, 'BodyS3Location') : undefined;
+    if (!node || valueOf(r.props!, 'Policy')) return;
+    const before = this.cfn.placeholders.length;
+    const resolved = this.cfn.resolve(node);
+    this.cfn.placeholders.splice(before);
+    const where = resolved ? JSON.stringify(toPlain(resolved)) : 'none';
+    this.findings.push(
+      iacFinding('iac-not-analysed', 'medium', `${this.file}:${node.loc.line}: ${r.logicalId} (${r.type}): its OpenAPI definition is read from S3 (BodyS3Location) and Policy is not set, so an API policy in that definition (x-amazon-apigateway-policy) is not analysed; set Policy in the template, or review the definition and waive this finding`, node.loc, `${OPENAPI_IN_S3}|${r.logicalId}|${where}`),
+    );
   }
 
   /**

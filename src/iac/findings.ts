@@ -34,6 +34,19 @@ export function iacFinding(
   return f;
 }
 
+/** The identity part of an API definition in S3 that is not read (see cfn-extract openApiInS3). */
+export const OPENAPI_IN_S3 = 'openapi-s3';
+
+/** Head findings without those base had too: the same API reading its definition from the same S3 location. */
+export function openApiInS3Unchanged(head: Finding[], base: Finding[]): Finding[] {
+  const key = (f: Finding) => {
+    const i = f.identity.indexOf(`|${OPENAPI_IN_S3}|`);
+    return i < 0 ? undefined : f.identity.slice(i);
+  };
+  const before = new Set(base.map(key).filter((k) => k !== undefined));
+  return before.size === 0 ? head : head.filter((f) => !before.has(key(f) ?? ''));
+}
+
 export const at = (file: string, line = 1, column = 1): SourceLocation => ({ file, line, column });
 
 /** Canned ACLs that open a bucket to everyone or to every AWS account. */

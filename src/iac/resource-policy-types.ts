@@ -58,7 +58,7 @@ export const GLOBAL_TABLE_REPLICA_POLICIES: readonly CfnResourcePolicySpec[] = [
 ];
 
 /** Terraform: a resource's own policy attribute (Optional + Computed when a separate `…_policy` resource can set it). */
-export const OWN_POLICIES: Readonly<Record<string, { attr: string; what: string; sizeLimit?: number; executeApi?: boolean }>> = {
+export const OWN_POLICIES: Readonly<Record<string, { attr: string; what: string; sizeLimit?: number; executeApi?: boolean; openApiBody?: string }>> = {
   aws_kms_key: { attr: 'policy', what: 'key policy', sizeLimit: KMS_KEY_POLICY_SIZE },
   aws_sqs_queue: { attr: 'policy', what: 'queue policy' },
   aws_sns_topic: { attr: 'policy', what: 'topic policy' },
@@ -66,7 +66,9 @@ export const OWN_POLICIES: Readonly<Record<string, { attr: string; what: string;
   aws_opensearch_domain: { attr: 'access_policies', what: 'domain access policy' },
   aws_elasticsearch_domain: { attr: 'access_policies', what: 'domain access policy' },
   aws_s3_access_point: { attr: 'policy', what: 'access point policy' },
-  aws_api_gateway_rest_api: { attr: 'policy', what: 'API policy', executeApi: true },
+  // `openApiBody`: an OpenAPI definition whose x-amazon-apigateway-policy is the policy when `attr` is not set (the
+  // provider's `policy` overrides it).
+  aws_api_gateway_rest_api: { attr: 'policy', what: 'API policy', executeApi: true, openApiBody: 'body' },
 };
 
 export interface TfPolicyResourceSpec {

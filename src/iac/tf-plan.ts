@@ -10,6 +10,7 @@ import { keyValue, parseModulePath } from './tf-address.js';
 import { lineWithin, moduleDirOf, type TfSourceIndex } from './tf-sources.js';
 import { dropImpliedResourceFindings, expandExecuteApi, isExactArn, lambdaFunctionArn, lambdaPermissionPolicy, lambdaPrincipal, oneStatementPolicy, resourceSubject, sqsQueueArnFromUrl, type LocatedText } from './resource-policies.js';
 import { OWN_POLICIES, RESOURCE_POLICY_RESOURCES } from './resource-policy-types.js';
+import { parseCfnYaml } from './cfn-yaml.js';
 
 export type PlanSide = 'base' | 'head';
 
@@ -718,13 +719,54 @@ class PlanReader {
   /** A resource's own policy attribute (KMS key, queue, domain, access point, REST API ...), Optional + Computed. */
   private ownResourcePolicy(c: Change, values: LNode): void {
     const spec = OWN_POLICIES[c.type];
-    if (!str(valueOf(values, spec.attr)) && !this.unknownSetting(c, spec.attr)) return;
     // A separate policy resource governs it and the provider mirrors it here: counted once, but only when both
     // carry the same document (else apply may send this resource's own value: analyse both).
     const twins = this.mirroredPolicies().get(c) ?? [];
+    if (!str(valueOf(values, spec.attr)) && !this.unknownSetting(c, spec.attr)) {
+      if (spec.openApiBody && twins.length === 0) this.openApiBodyPolicy(c, values, spec.openApiBody);
+      return;
+    }
     if (twins.length && (this.unchangedAttr(c, spec.attr) || twins.some((t) => this.sameDocument(c, [spec.attr], valueOf(values, spec.attr), t.change, [t.attr], valueOf(t.values, t.attr))))) return;
     const rewrite = spec.executeApi ? this.executeApiRewrite(c, undefined) : undefined;
     this.policyAttr(c, values, [spec.attr], { kind: 'resource', subject: this.resourceSubjectOf(c), label: `${c.address} ${spec.what}`, ...(spec.sizeLimit ? { sizeLimit: spec.sizeLimit } : {}), ...(rewrite ? { rewrite } : {}) });
+  }
+
+  /**
+   * A REST API's policy written in its OpenAPI definition (`body`, JSON or YAML text: x-amazon-apigateway-policy),
+   * read when `policy` is not set and no aws_api_gateway_rest_api_policy governs the API. A body known only after
+   * apply may hold one: that check could not run (fails closed).
+   */
+  private openApiBodyPolicy(c: Change, values: LNode, attr: string): void {
+    const subject = this.resourceSubjectOf(c);
+    const pointer = `${c.address}.${attr}.x-amazon-apigateway-policy`;
+    if (this.unknown(c, attr)) {
+      this.findings.push(
+        iacFinding('check-not-run', 'high', `${c.address}: ${attr} is known only after apply and policy is not set, so an API policy in its OpenAPI definition (x-amazon-apigateway-policy) for ${subject.id} could not be read (fails closed; set policy, or use aws_api_gateway_rest_api_policy)`, this.resourceLoc(c), `unknown|${pointer}`, { address: c.address }, subject.id),
+      );
+      return;
+    }
+    const node = valueOf(values, attr);
+    if (node?.kind !== 'string' || !node.value.includes('x-amazon-apigateway-policy')) return;
+    let root: LNode | undefined;
+    if (/^\s*\{/.test(node.value)) {
+      const parsed = parseLocatedJson(node.value, { file: this.file, mapPosition: this.mapperFor(node) });
+      for (const p of parsed.problems) this.findings.push(iacFinding('parse-error', 'high', `${c.address}: ${attr} is not valid JSON: ${p.message}; the API policy in it could not be read`, p.loc, `${pointer}|${p.code}`, { address: c.address }, subject.id));
+      root = parsed.root;
+    } else {
+      // YAML (yamlencode, a template file): its lines are the text's own, so everything is placed at the attribute.
+      const parsed = parseCfnYaml(node.value, this.file);
+      const at = startLoc(node.loc);
+      if (!parsed.root) {
+        this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${at.line}: ${c.address}: ${attr} is neither JSON nor YAML; the API policy in it (x-amazon-apigateway-policy) could not be read`, at, `${pointer}|yaml`, { address: c.address }, subject.id));
+        return;
+      }
+      root = placedAt(parsed.root, at);
+    }
+    const doc = root?.kind === 'object' ? valueOf(root, 'x-amazon-apigateway-policy') : undefined;
+    if (!doc) return;
+    const policy = doc.kind === 'string' ? parseLocatedJson(doc.value, { file: this.file, mapPosition: () => startLoc(doc.loc) }).root : doc;
+    if (!policy) return;
+    this.build(this.relocate(c, policy), { kind: 'resource', subject, label: `${c.address} API policy (OpenAPI body)`, pointer, rewrite: this.executeApiRewrite(c, undefined) });
   }
 
   private mirrored?: Map<Change, Array<{ change: Change; values: LNode; attr: string }>>;
@@ -1225,4 +1267,12 @@ function needles(stmt: LNode): string[] {
   const first = (n: LNode | undefined) => (n?.kind === 'string' ? n.value : n?.kind === 'array' && n.items[0]?.kind === 'string' ? n.items[0].value : undefined);
   const sid = first(valueOf(stmt, 'Sid'));
   return [sid ? `"${sid}"` : '', `"${first(valueOf(stmt, 'Action')) ?? first(valueOf(stmt, 'NotAction')) ?? '\u0000'}"`, `"${first(valueOf(stmt, 'Resource')) ?? '\u0000'}"`].filter(Boolean);
+}
+
+/** A tree with every location set to `loc` (text parsed on its own, whose own lines mean nothing in the file). */
+function placedAt(n: LNode, loc: SourceLocation, depth = 0): LNode {
+  if (depth > 64) return { ...n, loc } as LNode;
+  if (n.kind === 'object') return { kind: 'object', loc, entries: n.entries.map((e) => ({ key: e.key, keyLoc: loc, value: placedAt(e.value, loc, depth + 1) })) };
+  if (n.kind === 'array') return { kind: 'array', loc, items: n.items.map((i) => placedAt(i, loc, depth + 1)) };
+  return { ...n, loc } as LNode;
 }

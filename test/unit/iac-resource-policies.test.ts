@@ -1241,3 +1241,126 @@ describe('CloudFormation: AWS::DynamoDB::GlobalTable replica policies', () => {
     expect(lines).toEqual([28, 37]);
   });
 });
+
+// ---------- Terraform: a REST API's policy inside its OpenAPI body ----------
+
+describe('Terraform: aws_api_gateway_rest_api body with x-amazon-apigateway-policy', () => {
+  const API = 'arn:aws:apigateway:us-east-1::/restapis/abc123';
+  const EXEC = 'arn:aws:execute-api:us-east-1:123456789012:abc123';
+  const api = { arn: API, id: 'abc123', execution_arn: EXEC, name: 'pets' };
+  const policyDoc = (principal: unknown) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: principal, Action: 'execute-api:Invoke', Resource: 'execute-api:/prod/GET/pets' }] });
+  const jsonBody = (principal: unknown) => JSON.stringify({ openapi: '3.0.1', info: { title: 'pets', version: '1' }, paths: {}, 'x-amazon-apigateway-policy': policyDoc(principal) });
+  const yamlBody = (principal: string) => `openapi: 3.0.1
+info:
+  title: pets
+  version: '1'
+paths: {}
+x-amazon-apigateway-policy:
+  Version: '2012-10-17'
+  Statement:
+    - Effect: Allow
+      Principal: ${principal}
+      Action: execute-api:Invoke
+      Resource: execute-api:/prod/GET/pets
+`;
+  const planOf = (...changes: unknown[]) => ({ format_version: '1.2', resource_changes: changes });
+  const bodyDocs = (r: ExtractedFile) => r.documents.filter((d) => d.label.endsWith('API policy (OpenAPI body)'));
+
+  test('read when policy is not set: kind resource, bound to the API, execute-api:/ becomes the execution ARN', () => {
+    for (const body of [jsonBody('*'), yamlBody("'*'")]) {
+      const head = plan(P, planOf(rc('aws_api_gateway_rest_api.pets', 'aws_api_gateway_rest_api', { ...api, body: jsonBody(ROOT) }, { ...api, body })), 'head');
+      const docs = bodyDocs(head);
+      expect(docs).toHaveLength(1);
+      expect(docs[0].kind).toBe('resource');
+      expect(docs[0].subjectHint).toEqual({ type: 'resource', arn: API, id: API });
+      expect(resources(docs[0])).toEqual([`${EXEC}/prod/GET/pets`]);
+      expect(docs[0].statements[0].principal?.any).toBe(true);
+      expect(head.findings).toEqual([]);
+    }
+    const base = plan(P, planOf(rc('aws_api_gateway_rest_api.pets', 'aws_api_gateway_rest_api', { ...api, body: jsonBody(ROOT) }, { ...api, body: jsonBody('*') })), 'base');
+    expect(bodyDocs(base)[0].statements[0].principal?.any).toBe(false);
+  });
+
+  test('policy set (it overrides the body), or a separate aws_api_gateway_rest_api_policy: the body is not read', () => {
+    const withPolicy = plan(P, planOf(rc('aws_api_gateway_rest_api.pets', 'aws_api_gateway_rest_api', null, { ...api, body: jsonBody('*'), policy: pol(ROOT, 'execute-api:Invoke', 'execute-api:/*') })), 'head');
+    expect(bodyDocs(withPolicy)).toEqual([]);
+    expect(withPolicy.documents.map((d) => d.label)).toEqual(['aws_api_gateway_rest_api.pets API policy']);
+    const separate = plan(P, planOf(
+      rc('aws_api_gateway_rest_api.pets', 'aws_api_gateway_rest_api', null, { ...api, body: jsonBody('*') }),
+      rc('aws_api_gateway_rest_api_policy.pets', 'aws_api_gateway_rest_api_policy', null, { rest_api_id: 'abc123', policy: pol(ROOT, 'execute-api:Invoke', 'execute-api:/*') }),
+    ), 'head');
+    expect(bodyDocs(separate)).toEqual([]);
+    expect(separate.documents.map((d) => d.label)).toEqual(['aws_api_gateway_rest_api_policy.pets policy']);
+  });
+
+  test('a body without the extension gives nothing; one known only after apply fails closed; a broken one is named', () => {
+    const plain = plan(P, planOf(rc('aws_api_gateway_rest_api.pets', 'aws_api_gateway_rest_api', null, { ...api, body: JSON.stringify({ openapi: '3.0.1', paths: {} }) })), 'head');
+    expect(plain.documents).toEqual([]);
+    expect(plain.findings).toEqual([]);
+    const later = plan(P, planOf(rc('aws_api_gateway_rest_api.pets', 'aws_api_gateway_rest_api', null, { ...api }, { after_unknown: { body: true } })), 'head');
+    expect(later.documents).toEqual([]);
+    expect(later.findings.map((f) => [f.ruleId, f.message])).toEqual([['check-not-run', expect.stringMatching(/^aws_api_gateway_rest_api\.pets: body is known only after apply and policy is not set, so an API policy in its OpenAPI definition \(x-amazon-apigateway-policy\) for arn:aws:apigateway:us-east-1::\/restapis\/abc123 could not be read \(fails closed/)]]);
+    const broken = plan(P, planOf(rc('aws_api_gateway_rest_api.pets', 'aws_api_gateway_rest_api', null, { ...api, body: '{"x-amazon-apigateway-policy": {' })), 'head');
+    expect(broken.findings.map((f) => f.ruleId)).toContain('parse-error');
+    expect(broken.findings.find((f) => f.ruleId === 'parse-error')!.message).toMatch(/^aws_api_gateway_rest_api\.pets: body is not valid JSON/);
+  });
+
+  test('through the gate: the body\'s policy opened to everyone is new access and public access for the API', () => {
+    const value = planOf(rc('aws_api_gateway_rest_api.pets', 'aws_api_gateway_rest_api', { ...api, body: jsonBody(ROOT) }, { ...api, body: jsonBody('*') }));
+    const bytes = enc(JSON.stringify(value, null, 1));
+    const changes: ChangeSet = { baseLabel: 'base', headLabel: 'head', notes: [], files: [{ path: P, status: 'modified', base: bytes, head: bytes }] };
+    const report = runGate({ changes, config: defaultConfig(), toolVersion: 'test', now: new Date('2026-11-24T00:00:00Z') });
+    expect(report.verdict.status).toBe('fail');
+    const subjects = (rule: string) => [...new Set(report.findings.filter((f) => f.ruleId === rule).map((f) => f.subject))];
+    expect(subjects('new-access')).toEqual([API]);
+    expect(subjects('public-access')).toEqual([API]);
+  });
+});
+
+// ---------- CloudFormation: an API definition read from S3 ----------
+
+describe('CloudFormation: AWS::ApiGateway::RestApi with BodyS3Location', () => {
+  const template = (key: string, extra = '') => `Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Name: pets
+      BodyS3Location:
+        Bucket: api-definitions
+        Key: ${key}${extra}
+  Queue:
+    Type: AWS::SQS::Queue
+`;
+
+  test('without Policy it is not analysed (fails closed), naming the resource and the property; with Policy that is read instead', () => {
+    const r = cfn('api.yaml', template('pets-v1.yaml'));
+    expect(r.findings.map((f) => [f.ruleId, f.location?.line, f.message])).toEqual([
+      ['iac-not-analysed', 7, expect.stringMatching(/^api\.yaml:7: Api \(AWS::ApiGateway::RestApi\): its OpenAPI definition is read from S3 \(BodyS3Location\) and Policy is not set, so an API policy in that definition \(x-amazon-apigateway-policy\) is not analysed/)],
+    ]);
+    const withPolicy = cfn('api.yaml', template('pets-v1.yaml', `
+      Policy:
+        Statement: [{ Effect: Allow, Principal: '*', Action: execute-api:Invoke, Resource: 'execute-api:/*' }]`));
+    expect(withPolicy.findings).toEqual([]);
+    expect(withPolicy.documents.map((d) => d.label)).toEqual(['Api API policy']);
+  });
+
+  test('through the gate: reported when the change adds the API or moves its definition, not when base read the same one', () => {
+    const gate = (base: string | undefined, head: string) =>
+      runGate({
+        changes: { baseLabel: 'base', headLabel: 'head', notes: [], files: [{ path: 'api.yaml', status: base ? 'modified' : 'added', ...(base ? { base: enc(base) } : {}), head: enc(head) }] },
+        config: defaultConfig(),
+        toolVersion: 'test',
+        now: new Date('2026-11-24T00:00:00Z'),
+      });
+    const notAnalysed = (r: ReturnType<typeof gate>) => r.findings.filter((f) => f.ruleId === 'iac-not-analysed');
+    const unchanged = gate(template('pets-v1.yaml'), template('pets-v1.yaml').replace('Type: AWS::SQS::Queue', 'Type: AWS::SQS::Queue\n    Properties: { DelaySeconds: 5 }'));
+    expect(notAnalysed(unchanged)).toEqual([]);
+    expect(unchanged.verdict.status).toBe('pass');
+    const moved = gate(template('pets-v1.yaml'), template('pets-v2.yaml'));
+    expect(notAnalysed(moved)).toHaveLength(1);
+    expect(moved.verdict.status).toBe('fail');
+    const added = gate(undefined, template('pets-v1.yaml'));
+    expect(notAnalysed(added)).toHaveLength(1);
+    expect(added.verdict.status).toBe('fail');
+  });
+});
