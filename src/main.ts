@@ -9,7 +9,7 @@ import { resolveCommit } from './changes/git.js';
 import { ConfigError } from './config/load.js';
 import type { Report } from './model.js';
 import { pickAnnotations } from './publish/annotations.js';
-import { applyApproval, findApproval, type Approval } from './publish/approval.js';
+import { applyApproval, findApproval, findQueuedApproval, type Approval } from './publish/approval.js';
 import { commentBody, commentMarker, decoratedDiffMd, policyFreeBody, upsertSticky } from './publish/comment.js';
 import { runContext, sarifTarget, type RunContext } from './publish/context.js';
 import { createGitHubApi, messageOf, statusOf, type GitHubApi } from './publish/github-api.js';
@@ -180,6 +180,11 @@ export async function run(): Promise<void> {
     const label = inputs.approvalLabel ?? (await loadConfig(options)).approvals.label;
     if (label && api && ctx.isPullRequest) {
       const found = await findApproval(api, { label, prNumber: ctx.prNumber!, prAuthor: ctx.prAuthor, labels: ctx.labels, labeledNow: ctx.labeledNow });
+      if (found.note) core.notice(found.note);
+      approval = found.approval;
+    } else if (label && api && eventName === 'merge_group' && refs.prNumber !== undefined && !inputs.head) {
+      // The queue tests one pull request's changes on top of what is queued before it: its approval carries over.
+      const found = await findQueuedApproval(api, label, refs.prNumber);
       if (found.note) core.notice(found.note);
       approval = found.approval;
     }

@@ -95,3 +95,19 @@ export async function findApproval(api: GitHubApi, ctx: ApprovalContext): Promis
     return { note: `could not check who set label '${ctx.label}' (${messageOf(error)}); approval not applied.` };
   }
 }
+
+/**
+ * In the merge queue: the pull request the queue's branch names (`gh-readonly-queue/<base>/pr-<N>-<sha>`), whose
+ * changes alone the group's base and head hold. It is read as an issue for its author and current labels, then
+ * decided exactly as on the pull request (the label's last event, who put it on, their permission).
+ */
+export async function findQueuedApproval(api: GitHubApi, label: string, prNumber: number): Promise<ApprovalResult> {
+  let pr: { author?: string; labels: string[] } | undefined;
+  try {
+    pr = await api.pullAsIssue(prNumber);
+  } catch (e) {
+    return { note: `could not read pull request #${prNumber} for its label '${label}' (${messageOf(e)}); approval not applied.` };
+  }
+  if (!pr) return { note: `the merge queue names pull request #${prNumber}, which GitHub does not know as a pull request; approval not applied.` };
+  return findApproval(api, { label, prNumber, prAuthor: pr.author, labels: pr.labels });
+}

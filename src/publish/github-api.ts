@@ -41,6 +41,8 @@ export interface GitHubApi {
   /** The token's own login, when the token may ask (GITHUB_TOKEN may not: undefined). */
   viewerLogin(): Promise<string | undefined>;
   listPullFiles(pr: number): Promise<{ files: string[]; truncated: boolean }>;
+  /** A pull request read as an issue: its author and labels now (undefined: no such issue, or not a pull request). */
+  pullAsIssue(pr: number): Promise<{ author?: string; labels: string[] } | undefined>;
   /** The pull request's head commit now (`refs/pull/N/head`), or undefined when GitHub has no such ref. */
   pullHead(pr: number): Promise<string | undefined>;
   listLabelEvents(issue: number): Promise<LabelEvent[]>;
@@ -154,6 +156,17 @@ export function createGitHubApi(opts: ApiOptions): GitHubApi {
         return [];
       });
       return { files, truncated: files.length >= MAX_PR_FILES };
+    },
+    async pullAsIssue(pr) {
+      try {
+        const { data } = await octokit.rest.issues.get({ ...repo, issue_number: pr });
+        if (!data.pull_request) return undefined;
+        const labels = data.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))).filter((n) => n !== '');
+        return { author: data.user?.login, labels };
+      } catch (error) {
+        if (statusOf(error) === 404 || statusOf(error) === 410) return undefined;
+        throw error;
+      }
     },
     async pullHead(pr) {
       try {

@@ -262,6 +262,39 @@ describe('restricted environments', () => {
 });
 
 describe('approval label', () => {
+  test('in the merge queue: the approval of the pull request the queue names carries over; a self-approval or none does not', async () => {
+    const { repo, base, head } = makeRepo();
+    repos.push(repo);
+    const events = { 42: [{ event: 'labeled' as const, label: 'iam-approved', actor: 'lead-carol' }] };
+    const queue = (server: FakeGitHub) =>
+      runAction({ repo, apiUrl: server.url, token: TOKEN, eventName: 'merge_group', payload: eventPayload('merge_group.json', { base, head }), inputs: { 'approval-label': 'iam-approved' } });
+
+    const approved = await fake({ permissions: { 'lead-carol': 'admin' }, pulls: { 42: { author: 'dev-alice', labels: ['iam-approved'] } }, issueEvents: events });
+    const ok = await queue(approved);
+    expectNoLeaks(ok);
+    expect(ok.code).toBe(0);
+    expect(ok.outputs.verdict).toBe('warn');
+    expect(ok.outputs['approved-by']).toBe('lead-carol');
+    expect(approved.requests.map((r) => r.operationId)).toEqual(['issues/get', 'issues/list-events', 'repos/get-collaborator-permission-level']);
+    expect(writes(approved)).toEqual([]);
+    expect(approved.violations).toEqual([]);
+    await approved.close();
+
+    // The label's last event says the author put it on: no approval, the queue's check fails.
+    const self = await fake({ permissions: { 'dev-alice': 'write' }, pulls: { 42: { author: 'dev-alice', labels: ['iam-approved'] } }, issueEvents: { 42: [{ event: 'labeled', label: 'iam-approved', actor: 'dev-alice' }] } });
+    const selfRun = await queue(self);
+    expect(selfRun.code).toBe(1);
+    expect(selfRun.outputs['approved-by'] ?? '').toBe('');
+    expect(self.violations).toEqual([]);
+    await self.close();
+
+    // No label on the pull request: one read, no approval.
+    const none = await fake({ pulls: { 42: { author: 'dev-alice', labels: [] } } });
+    const noneRun = await queue(none);
+    expect(noneRun.code).toBe(1);
+    expect(none.requests.map((r) => r.operationId)).toEqual(['issues/get']);
+  });
+
   test('a labeled event by a maintainer turns new access into an approved warning', async () => {
     const { repo, base, head } = makeRepo();
     repos.push(repo);

@@ -36,6 +36,7 @@ describe('the OpenAPI subset', () => {
       'git/get-ref',
       'issues/create-comment',
       'issues/delete-comment',
+      'issues/get',
       'issues/list-comments',
       'issues/list-events',
       'issues/update-comment',

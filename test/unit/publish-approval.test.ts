@@ -52,7 +52,7 @@ describe('applyApproval', () => {
 function api(events: LabelEvent[], permissions: Record<string, string>, calls: string[] = []): GitHubApi {
   const no = () => Promise.reject(new Error('not used'));
   return {
-    listComments: no, createComment: no, updateComment: no, deleteComment: no, viewerLogin: no, listPullFiles: no, pullHead: no, uploadSarif: no, sarifStatus: no,
+    listComments: no, createComment: no, updateComment: no, deleteComment: no, viewerLogin: no, listPullFiles: no, pullHead: no, pullAsIssue: no, uploadSarif: no, sarifStatus: no,
     async listLabelEvents() {
       calls.push('events');
       return events;

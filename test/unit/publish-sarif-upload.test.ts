@@ -8,7 +8,7 @@ const request = { sarifText: '{"version":"2.1.0","runs":[]}', commitSha: SHA, re
 function api(upload: () => Promise<{ id: string }>, statuses: Array<SarifStatus | Error>, sent: SarifUploadRequest[] = []): GitHubApi {
   const no = () => Promise.reject(new Error('not used'));
   return {
-    listComments: no, createComment: no, updateComment: no, deleteComment: no, viewerLogin: no, listPullFiles: no, pullHead: no, listLabelEvents: no, permissionOf: no,
+    listComments: no, createComment: no, updateComment: no, deleteComment: no, viewerLogin: no, listPullFiles: no, pullHead: no, pullAsIssue: no, listLabelEvents: no, permissionOf: no,
     async uploadSarif(req) {
       sent.push(req);
       return upload();

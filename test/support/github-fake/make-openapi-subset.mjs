@@ -13,6 +13,7 @@ export const OPERATIONS = [
   'issues/update-comment',
   'issues/delete-comment',
   'issues/list-events',
+  'issues/get',
   'pulls/list-files',
   'git/get-ref',
   'code-scanning/upload-sarif',

@@ -38,6 +38,8 @@ export interface FakeOptions {
   /** operationIds whose first call gets a secondary rate limit (403 + retry-after). */
   rateLimitOnce?: string[];
   prFiles?: Record<number, string[]>;
+  /** Pull requests as issues (issues/get): author and labels now; one not listed is answered 404. */
+  pulls?: Record<number, { author: string; labels: string[] }>;
   /** Each pull request's current head commit (`refs/pull/N/head`); a pull request not listed has no such ref (404). */
   pullHeads?: Record<number, string>;
   issueEvents?: Record<number, LabelEvent[]>;
@@ -181,6 +183,24 @@ export async function startFakeGitHub(opts: FakeOptions): Promise<FakeGitHub> {
           contents_url: `${repoBase()}/contents/${filename}`,
         }));
         return { status: 200, ...page(files, query, pathname) };
+      }
+      case 'issues/get': {
+        const n = Number(params.issue_number);
+        const pr = opts.pulls?.[n];
+        if (!pr) return notFound;
+        const issueUrl = `${repoBase()}/issues/${n}`;
+        const html = `https://github.example.test/${opts.owner}/${opts.repo}/pull/${n}`;
+        return {
+          status: 200,
+          body: {
+            id: 80_000 + n, node_id: `PR_${n}`, url: issueUrl, repository_url: repoBase(), labels_url: `${issueUrl}/labels{/name}`,
+            comments_url: `${issueUrl}/comments`, events_url: `${issueUrl}/events`, html_url: html, number: n, state: 'open', locked: false,
+            title: `Pull request ${n}`, user: user(api, pr.author, userId(pr.author)),
+            labels: pr.labels.map((name, i) => ({ id: 70_000 + i, node_id: `LA_${i}`, url: `${repoBase()}/labels/${encodeURIComponent(name)}`, name, description: null, color: 'ededed', default: false })),
+            assignee: null, milestone: null, comments: 0, created_at: '2026-11-20T09:00:00Z', updated_at: '2026-11-20T10:00:00Z', closed_at: null,
+            pull_request: { url: `${repoBase()}/pulls/${n}`, html_url: html, diff_url: `${html}.diff`, patch_url: `${html}.patch`, merged_at: null },
+          },
+        };
       }
       case 'git/get-ref': {
         const m = /^pull\/(\d+)\/head$/.exec(params.ref);
