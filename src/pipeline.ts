@@ -23,7 +23,7 @@ import { guardChanges } from './analysis/guard-change.js';
 import { FOLDER_NOT_LISTED } from './changes/index.js';
 import { extractPolicies } from './policies/extract.js';
 import { PSEUDO_PLACEHOLDERS, type IacOptions } from './iac/index.js';
-import { openApiInS3Unchanged } from './iac/findings.js';
+import { unchangedOpaque } from './iac/findings.js';
 import { decide } from './verdict/decide.js';
 import { mergeAnalyzerResults } from './analyzer/merge.js';
 import type { AnalyzerOutcome } from './analyzer/types.js';
@@ -156,9 +156,10 @@ export function extractChanges(changes: ChangeSet, config: GateConfig, iac?: Iac
   // Access keys base had already (the same key resource, user and active state) are not the change's.
   const keysBefore = new Set(policyFiles.flatMap((f) => (f.base?.findings ?? []).filter((x) => x.identity.startsWith('access-key|')).map((x) => x.identity)));
   for (const f of policyFiles) f.findings = f.findings.filter((x) => !(x.identity.startsWith('access-key|') && keysBefore.has(x.identity)));
-  // An API definition in S3 that base read from the same place is not the change's.
+  // What the gate cannot read (an API definition in S3, group membership, a stack set ...) and base had unchanged
+  // is not the change's.
   const basesFindings = policyFiles.flatMap((f) => f.base?.findings ?? []);
-  for (const f of policyFiles) f.findings = openApiInS3Unchanged(f.findings, basesFindings);
+  for (const f of policyFiles) f.findings = unchangedOpaque(f.findings, basesFindings);
   return { policyFiles, ignored, excluded };
 }
 

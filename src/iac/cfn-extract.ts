@@ -1,11 +1,12 @@
 // CloudFormation template (JSON or YAML tree) -> policy documents bound to their principals and buckets.
+import { createHash } from 'node:crypto';
 import type { ExtractedFile, Finding, PolicyDocument, PolicyKind, SourceLocation, SubjectRef } from '../model.js';
 import { documentFromValue } from '../policies/document.js';
 import { parseLocatedJson } from '../policies/json-located.js';
 import { fromPlain, toPlain, valueOf, type LEntry, type LNode } from '../policies/located.js';
 import { AWS_MANAGED_POLICIES, awsManagedName } from './aws-managed.js';
 import { CfnResolver, type CfnResource, type CfnSettings, type Placeholder } from './cfn-resolve.js';
-import { accessKeyFinding, at, exposureFinding, iacFinding, OPENAPI_IN_S3, PUBLIC_ACLS } from './findings.js';
+import { accessKeyFinding, at, exposureFinding, iacFinding, PUBLIC_ACLS } from './findings.js';
 import { dropImpliedResourceFindings, expandExecuteApi, isExactArn, lambdaFunctionArn, lambdaPermissionPolicy, lambdaPrincipal, oneStatementPolicy, resourceSubject, sqsQueueArnFromUrl, type LocatedText } from './resource-policies.js';
 import { GLOBAL_TABLE_REPLICA_POLICIES, RESOURCE_POLICY_TYPES, type CfnResourcePolicySpec } from './resource-policy-types.js';
 
@@ -226,8 +227,9 @@ class TemplateExtraction {
 
   /**
    * Resources that grant access the extractor does not read: group membership, IAM deployed by another stack or
-   * stack set, custom resources naming policies, Identity Center permission sets, organization policies. Reported
-   * whenever present on head (fail closed), like SAM Policies and Transform; findings of unchanged files are not shown.
+   * stack set, custom resources naming policies, Identity Center permission sets, organization policies. Reported on
+   * head (fail closed) when the change adds or changes them: the identity names the user and group, or carries a
+   * digest of the resource's whole definition, and the pipeline drops those base had the same (unchangedOpaque).
    */
   private noteOpaque(r: CfnResource): void {
     const report = (what: string, loc: SourceLocation, key: string): void => void this.findings.push(iacFinding('iac-not-analysed', 'medium', `${this.file}:${loc.line}: ${r.logicalId} (${r.type}) ${what}`, loc, key));
@@ -261,7 +263,7 @@ class TemplateExtraction {
       'AWS::SSO::PermissionSet': 'is an IAM Identity Center permission set; its InlinePolicy, managed policies and boundary grant access to every assigned user and are not analysed',
       'AWS::Organizations::Policy': 'is an organization policy (SCP, RCP ...); a change to what it allows or denies is not analysed',
     };
-    if (opaque[r.type]) return report(opaque[r.type], r.keyLoc, `opaque|${r.logicalId}`);
+    if (opaque[r.type]) return report(opaque[r.type], r.keyLoc, `opaque|${r.logicalId}|${this.definitionDigest(r)}`);
     if (r.type.startsWith('Custom::') || r.type === 'AWS::CloudFormation::CustomResource') {
       // A custom resource is code run at deployment: when its properties name policies, roles or IAM ARNs, fail closed.
       let hit: string | undefined;
@@ -276,8 +278,21 @@ class TemplateExtraction {
           }
       };
       walk(r.props, 0);
-      if (hit) report(`is a custom resource whose properties name IAM policies or principals (${hit}); what it grants at deployment is not analysed`, r.keyLoc, `opaque|${r.logicalId}`);
+      if (hit) report(`is a custom resource whose properties name IAM policies or principals (${hit}); what it grants at deployment is not analysed`, r.keyLoc, `opaque|${r.logicalId}|${this.definitionDigest(r)}`);
     }
+  }
+
+  /**
+   * A resource's definition as a short digest: its type and condition, and its properties resolved (a parameter's
+   * new default, or another resource's new name, changes what a stack set deploys while its text stays the same).
+   */
+  private definitionDigest(r: CfnResource): string {
+    const before = this.cfn.placeholders.length;
+    const props = r.props ? this.cfn.resolve(r.props) : undefined;
+    const placeholders = this.cfn.placeholders.splice(before).map((p) => p.expr);
+    const condition = str(valueOf(r.node, 'Condition'));
+    const plain = { type: r.type, condition, props: props ? toPlain(props) : null, placeholders };
+    return createHash('sha256').update(JSON.stringify(plain)).digest('hex').slice(0, 16);
   }
 
   /** `Fn::Transform` (AWS::Include) inside a resource's Properties splices in text the gate does not have: fail closed. */
@@ -612,7 +627,7 @@ class TemplateExtraction {
   /**
    * A REST API whose OpenAPI definition is in S3 (BodyS3Location) and whose Policy is not set: an API policy in that
    * definition (x-amazon-apigateway-policy) cannot be read here, so it is iac-not-analysed (fails closed). The
-   * finding names the location: the pipeline drops it when base read the same one (openApiInS3Unchanged), so only a
+   * finding names the location: the pipeline drops it when base read the same one (unchangedOpaque), so only a
    * change that adds the API, moves its definition or removes its Policy is reported.
    */
   private openApiInS3(r: CfnResource): void {
@@ -623,7 +638,7 @@ class TemplateExtraction {
     this.cfn.placeholders.splice(before);
     const where = resolved ? JSON.stringify(toPlain(resolved)) : 'none';
     this.findings.push(
-      iacFinding('iac-not-analysed', 'medium', `${this.file}:${node.loc.line}: ${r.logicalId} (${r.type}): its OpenAPI definition is read from S3 (BodyS3Location) and Policy is not set, so an API policy in that definition (x-amazon-apigateway-policy) is not analysed; set Policy in the template, or review the definition and waive this finding`, node.loc, `${OPENAPI_IN_S3}|${r.logicalId}|${where}`),
+      iacFinding('iac-not-analysed', 'medium', `${this.file}:${node.loc.line}: ${r.logicalId} (${r.type}): its OpenAPI definition is read from S3 (BodyS3Location) and Policy is not set, so an API policy in that definition (x-amazon-apigateway-policy) is not analysed; set Policy in the template, or review the definition and waive this finding`, node.loc, `openapi-s3|${r.logicalId}|${where}`),
     );
   }
 
@@ -921,3 +936,4 @@ interface DocMeta {
   /** Applied to the document once read (API Gateway's `execute-api:/` resources). */
   rewrite?: (n: LNode) => LNode;
 }
+

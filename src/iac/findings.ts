@@ -34,17 +34,31 @@ export function iacFinding(
   return f;
 }
 
-/** The identity part of an API definition in S3 that is not read (see cfn-extract openApiInS3). */
-export const OPENAPI_IN_S3 = 'openapi-s3';
+/**
+ * What a template holds that the gate cannot read (an API definition in S3, a user's group membership, a stack set,
+ * a nested stack, a permission set, a custom resource naming IAM) is iac-not-analysed, with an identity that names
+ * the thing exactly (its location, its user and group, a digest of its whole definition). Only the change's own are
+ * reported: these kinds, when base had the very same, are dropped (unchangedOpaque).
+ */
+export const OPAQUE_KINDS = ['openapi-s3', 'membership', 'opaque'] as const;
 
-/** Head findings without those base had too: the same API reading its definition from the same S3 location. */
-export function openApiInS3Unchanged(head: Finding[], base: Finding[]): Finding[] {
-  const key = (f: Finding) => {
-    const i = f.identity.indexOf(`|${OPENAPI_IN_S3}|`);
-    return i < 0 ? undefined : f.identity.slice(i);
-  };
-  const before = new Set(base.map(key).filter((k) => k !== undefined));
-  return before.size === 0 ? head : head.filter((f) => !before.has(key(f) ?? ''));
+/** The identity's part after the rule and file (`<kind>|…`) when it is one of OPAQUE_KINDS, else undefined. */
+function opaqueKey(f: Finding): string | undefined {
+  if (f.ruleId !== 'iac-not-analysed' || !f.location) return undefined;
+  const prefix = `${f.ruleId}|${f.location.file}|`;
+  if (!f.identity.startsWith(prefix)) return undefined;
+  const key = f.identity.slice(prefix.length);
+  return OPAQUE_KINDS.some((k) => key.startsWith(`${k}|`)) ? key : undefined;
+}
+
+/** Head findings without the opaque ones base had too (the same thing, unchanged: not the change's). */
+export function unchangedOpaque(head: Finding[], base: Finding[]): Finding[] {
+  const before = new Set(base.map(opaqueKey).filter((k) => k !== undefined));
+  if (before.size === 0) return head;
+  return head.filter((f) => {
+    const key = opaqueKey(f);
+    return key === undefined || !before.has(key);
+  });
 }
 
 export const at = (file: string, line = 1, column = 1): SourceLocation => ({ file, line, column });

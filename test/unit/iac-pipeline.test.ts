@@ -81,3 +81,77 @@ describe('the demo: a CloudFormation change and a Terraform plan', () => {
     expect(report.change.files.find((f) => f.path === 'fixtures/demo/plan/tfplan.json')).toEqual({ path: 'fixtures/demo/plan/tfplan.json', status: 'modified', documents: { base: 2, head: 2 } });
   });
 });
+
+describe('what a template holds that the gate cannot read is reported when the change adds or changes it', () => {
+  const stack = (opts: { groups?: string[]; stackSetBody?: string; extra?: string } = {}) => `Resources:
+  Admins:
+    Type: AWS::IAM::Group
+  Ops:
+    Type: AWS::IAM::Group
+  Alice:
+    Type: AWS::IAM::User
+    Properties:
+      Groups: [${(opts.groups ?? ['!Ref Admins']).join(', ')}]
+  Baseline:
+    Type: AWS::CloudFormation::StackSet
+    Properties:
+      StackSetName: baseline
+      PermissionModel: SERVICE_MANAGED
+      TemplateBody: '${opts.stackSetBody ?? '{"Resources":{}}'}'
+  Rotate:
+    Type: Custom::KeyRotation
+    Properties:
+      ServiceToken: arn:aws:lambda:us-east-1:123456789012:function:rotate
+      RoleArn: arn:aws:iam::123456789012:role/rotator
+  Queue:
+    Type: AWS::SQS::Queue${opts.extra ?? ''}
+`;
+  const gate = (base: string | undefined, head: string) =>
+    runGate({
+      changes: { baseLabel: 'base', headLabel: 'head', notes: [], files: [{ path: 'stack.yaml', status: base ? 'modified' : 'added', ...(base ? { base: enc(base) } : {}), head: enc(head) }] },
+      config: defaultConfig(),
+      toolVersion: 'test',
+      now: new Date('2026-11-24T00:00:00Z'),
+    });
+  const notAnalysed = (r: ReturnType<typeof gate>) => r.findings.filter((f) => f.ruleId === 'iac-not-analysed').map((f) => f.message.replace(/^stack\.yaml:\d+: /, ''));
+
+  test('a new template: each of them, failing closed', () => {
+    const r = gate(undefined, stack());
+    expect(notAnalysed(r)).toEqual([
+      expect.stringMatching(/^Alice \(AWS::IAM::User\) joins group Admins \(Groups\)/),
+      expect.stringMatching(/^Baseline \(AWS::CloudFormation::StackSet\) deploys a stack set/),
+      expect.stringMatching(/^Rotate \(Custom::KeyRotation\) is a custom resource whose properties name IAM/),
+    ]);
+    expect(r.verdict.status).toBe('fail');
+  });
+
+  test('an unrelated edit of the same template: none of them (base had them the same), and the verdict passes', () => {
+    const r = gate(stack(), stack({ extra: '\n    Properties: { DelaySeconds: 5 }' }));
+    expect(notAnalysed(r)).toEqual([]);
+    expect(r.verdict.status).toBe('pass');
+  });
+
+  test('a user joining another group, or a stack set whose template changes: only that one', () => {
+    expect(notAnalysed(gate(stack(), stack({ groups: ['!Ref Admins', '!Ref Ops'] })))).toEqual([expect.stringMatching(/^Alice \(AWS::IAM::User\) joins group Ops \(Groups\)/)]);
+    const moved = gate(stack(), stack({ stackSetBody: '{"Resources":{"R":{"Type":"AWS::IAM::Role"}}}' }));
+    expect(notAnalysed(moved)).toEqual([expect.stringMatching(/^Baseline \(AWS::CloudFormation::StackSet\) deploys a stack set/)]);
+    expect(moved.verdict.status).toBe('fail');
+  });
+
+  test('the same text deploying something else (a parameter\'s new default) is a change too', () => {
+    const nested = (url: string) => `Parameters:
+  TemplateUrl:
+    Type: String
+    Default: ${url}
+Resources:
+  Network:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: !Ref TemplateUrl
+`;
+    expect(notAnalysed(gate(nested('https://example.s3.amazonaws.com/net-v1.yaml'), nested('https://example.s3.amazonaws.com/net-v1.yaml') + '# edited\n'))).toEqual([]);
+    expect(notAnalysed(gate(nested('https://example.s3.amazonaws.com/net-v1.yaml'), nested('https://example.s3.amazonaws.com/net-v2.yaml')))).toEqual([
+      expect.stringMatching(/^Network \(AWS::CloudFormation::Stack\) is a nested stack/),
+    ]);
+  });
+});
