@@ -110,6 +110,11 @@ class TemplateExtraction {
   readonly documents: PolicyDocument[] = [];
   readonly findings: Finding[] = [];
   private readonly seenPlaceholders = new Set<string>();
+  /**
+   * Group subject id -> the users in it (a user's Groups, AWS::IAM::UserToGroupAddition), for the groups of this
+   * template: a user gains every identity policy of its groups, so each of them is analysed for the members too.
+   */
+  private readonly members = new Map<string, Attachment[]>();
 
   constructor(
     private readonly file: string,
@@ -121,6 +126,7 @@ class TemplateExtraction {
     this.noteTransform(root);
     const live = this.cfn.allResources().filter((r) => this.exists(r));
     const managedAttachments = this.managedAttachments(live);
+    this.collectMembers(live);
     for (const r of live) {
       if (READ_TYPES.has(r.type)) this.noteInclude(r);
       this.noteOpaque(r);
@@ -243,18 +249,12 @@ class TemplateExtraction {
       const ph = this.cfn.placeholders.splice(before);
       return ph.length ? ph.map((p) => p.expr).join(' ') : (v ?? '?');
     };
-    if (r.type === 'AWS::IAM::UserToGroupAddition') {
-      const group = props ? valueOf(props, 'GroupName') : undefined;
-      const users = props ? valueOf(props, 'Users') : undefined;
-      const names = users?.kind === 'array' ? users.items.map(text) : [text(users)];
-      for (const user of names) report(`adds user ${user} to group ${text(group)}; a user gains every policy of its groups, and group membership is not analysed`, r.keyLoc, `membership|${r.logicalId}|${user}`);
-      return;
-    }
-    if (r.type === 'AWS::IAM::User') {
-      const groups = props ? valueOf(props, 'Groups') : undefined;
-      if (!groups) return;
-      const items = groups.kind === 'array' ? groups.items : [groups];
-      for (const g of items) report(`joins group ${text(g)} (Groups); a user gains every policy of its groups, and group membership is not analysed`, g.loc, `membership|${r.logicalId}|${text(g)}`);
+    if (r.type === 'AWS::IAM::UserToGroupAddition' || r.type === 'AWS::IAM::User') {
+      // A group of this template is analysed for its members (addResolved); one defined elsewhere is not known.
+      for (const m of this.memberships([r]).filter((x) => !this.isOurGroup(x.group))) {
+        if (r.type === 'AWS::IAM::User') report(`joins group ${text(m.groupText)} (Groups), which is not defined in this template; a user gains every policy of its groups, and that group's are not known`, m.loc, `membership|${r.logicalId}|${text(m.groupText)}`);
+        else report(`adds user ${m.user.id} to group ${text(m.groupText)}, which is not defined in this template; a user gains every policy of its groups, and that group's are not known`, m.loc, `membership|${r.logicalId}|${m.user.id}`);
+      }
       return;
     }
     const opaque: Readonly<Record<string, string>> = {
@@ -404,6 +404,47 @@ class TemplateExtraction {
     return { type, id: `${type}/${name}` };
   }
 
+  /** Each membership the template writes: the group (a subject), the user, where it is written, and whether the group is one of this template's. */
+  private memberships(live: CfnResource[]): Array<{ group: SubjectRef; user: SubjectRef; groupText: LNode; loc: SourceLocation; r: CfnResource; ours: boolean }> {
+    const ours = new Set(live.filter((r) => r.type === 'AWS::IAM::Group').map((r) => this.principalSubject(r).id));
+    const out: Array<{ group: SubjectRef; user: SubjectRef; groupText: LNode; loc: SourceLocation; r: CfnResource; ours: boolean }> = [];
+    for (const r of live) {
+      const props = r.props?.kind === 'object' ? r.props : undefined;
+      if (!props) continue;
+      if (r.type === 'AWS::IAM::User') {
+        const groups = valueOf(props, 'Groups');
+        if (!groups) continue;
+        const user = this.principalSubject(r);
+        for (const g of groups.kind === 'array' ? groups.items : [groups]) {
+          const group = this.namedPrincipal(g, 'group');
+          if (group) out.push({ group, user, groupText: g, loc: g.loc, r, ours: ours.has(group.id) });
+        }
+      } else if (r.type === 'AWS::IAM::UserToGroupAddition') {
+        const g = valueOf(props, 'GroupName');
+        const group = g ? this.namedPrincipal(g, 'group') : undefined;
+        const users = valueOf(props, 'Users');
+        for (const u of users?.kind === 'array' ? users.items : users ? [users] : []) {
+          const user = this.namedPrincipal(u, 'user');
+          if (group && user) out.push({ group, user, groupText: g!, loc: r.keyLoc, r, ours: ours.has(group.id) });
+        }
+      }
+    }
+    return out;
+  }
+
+  private isOurGroup(group: SubjectRef): boolean {
+    return this.cfn.allResources().some((r) => r.type === 'AWS::IAM::Group' && this.exists(r) && this.principalSubject(r).id === group.id);
+  }
+
+  private collectMembers(live: CfnResource[]): void {
+    for (const m of this.memberships(live)) {
+      if (!m.ours) continue;
+      const list = this.members.get(m.group.id) ?? [];
+      if (!list.some((a) => a.subject.id === m.user.id)) list.push({ subject: m.user, via: m.group.id });
+      this.members.set(m.group.id, list);
+    }
+  }
+
   private listedPrincipals(r: CfnResource): Attachment[] {
     const out: Attachment[] = [];
     for (const [prop, type] of [['Roles', 'role'], ['Users', 'user'], ['Groups', 'group']] as const) {
@@ -498,6 +539,14 @@ class TemplateExtraction {
     this.findings.push(
       iacFinding('iac-external-policy', 'medium', `${this.file}:${item.loc.line}: ${r.logicalId} attaches ${what} ${shown}; ${why}, so what it grants is not analysed`, item.loc, `${r.logicalId}|${shown}`, { arn: shown, kind }, subject.id),
     );
+    // Its members get it too: one finding each, so a user who joins the group in this change fails closed for it.
+    if (kind === 'identity' && subject.type === 'group') {
+      for (const m of this.members.get(subject.id) ?? []) {
+        this.findings.push(
+          iacFinding('iac-external-policy', 'medium', `${this.file}:${item.loc.line}: ${r.logicalId} attaches ${what} ${shown} to its member ${m.subject.id}; ${why}, so what it grants is not analysed`, item.loc, `${r.logicalId}|${shown}|member|${m.subject.id}`, { arn: shown, kind }, m.subject.id),
+        );
+      }
+    }
   }
 
   private policyResource(r: CfnResource, attached: Attachment[], sizeLimit: number): void {
@@ -889,12 +938,21 @@ class TemplateExtraction {
     }
     if (meta.rewrite) node = meta.rewrite(node);
     for (const p of placeholders) this.placeholderFinding(p, meta);
-    const targets = [{ subject: meta.subject, suffix: meta.idSuffix }, ...more.map((a) => ({ subject: a.subject, suffix: `@${a.subject.id}` }))];
+    const targets: Array<{ subject: SubjectRef; suffix?: string; group?: string }> = [{ subject: meta.subject, suffix: meta.idSuffix }, ...more.map((a) => ({ subject: a.subject, suffix: `@${a.subject.id}` }))];
+    // A group's identity policies apply to its members too (each analysed for the user, labelled with the group).
+    if (meta.kind === 'identity') {
+      for (const t of [...targets]) {
+        if (t.subject.type !== 'group') continue;
+        for (const m of this.members.get(t.subject.id) ?? []) {
+          if (!targets.some((x) => x.subject.id === m.subject.id)) targets.push({ subject: m.subject, suffix: `member@${m.subject.id}`, group: t.subject.id });
+        }
+      }
+    }
     targets.forEach((t, i) => {
       const built = documentFromValue(node!, {
         file: this.file,
         pointer: meta.pointer,
-        label: meta.label,
+        label: t.group ? `${meta.label} (via group ${t.group})` : meta.label,
         kindHint: meta.kind,
         subjectHint: t.subject,
         ...(meta.sizeLimit ? { sizeLimit: meta.sizeLimit } : {}),

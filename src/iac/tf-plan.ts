@@ -97,6 +97,11 @@ class PlanReader {
   readonly findings: Finding[] = [];
   private readonly changes: Change[] = [];
   private readonly byAddress = new Map<string, Change>();
+  /**
+   * Group subject id -> its users on this side (aws_iam_user_group_membership, aws_iam_group_membership), for the
+   * groups this plan manages: a user gains every identity policy of its groups, so each is analysed for them too.
+   */
+  private readonly members = new Map<string, SubjectRef[]>();
   private account?: string;
   private partition = 'aws';
   private readonly planDir: string;
@@ -185,6 +190,7 @@ class PlanReader {
   run(): void {
     const side = this.opts.side;
     const attached = this.policyAttachments();
+    this.collectMembers();
     for (const c of this.changes) {
       if (c.mode === 'data' && c.type === 'aws_iam_policy_document') this.checkPolicyDocumentData(c);
       if (c.mode !== 'managed') continue;
@@ -401,6 +407,39 @@ class PlanReader {
     const ref = this.references(c, attr).find((x) => x.type === tfType);
     if (ref) return this.principalSubject(type, ref, undefined);
     return undefined;
+  }
+
+  /** The aws_iam_group of this plan a group name names (on any side), if any. */
+  private planGroup(name: string): Change | undefined {
+    return this.changes.find((x) => x.type === 'aws_iam_group' && x.mode === 'managed' && [x.before, x.after].some((v) => v && (str(valueOf(v, 'name')) === name || str(valueOf(v, 'id')) === name)));
+  }
+
+  /** Each membership on this side whose group and user names are known: (group name, group subject, user subject). */
+  private membershipsOf(c: Change): Array<{ groupName: string; group: SubjectRef; user: SubjectRef }> {
+    const values = this.sideValues(c);
+    if (!values || c.mode !== 'managed') return [];
+    const names = (attr: string): string[] => {
+      if (this.unknown(c, attr)) return [];
+      const n = valueOf(values, attr);
+      const items = n?.kind === 'array' ? n.items.filter((_, k) => !this.unknown(c, attr, k)) : n ? [n] : [];
+      return items.map(str).filter((x): x is string => !!x);
+    };
+    const byName = (type: 'user' | 'group', name: string) => this.principalSubject(type, type === 'group' ? this.planGroup(name) : this.changes.find((x) => x.type === 'aws_iam_user' && x.mode === 'managed' && [x.before, x.after].some((v) => v && str(valueOf(v, 'name')) === name)), name);
+    const pairs: Array<[string, string]> = [];
+    if (c.type === 'aws_iam_user_group_membership') for (const u of names('user')) for (const g of names('groups')) pairs.push([g, u]);
+    if (c.type === 'aws_iam_group_membership') for (const g of names('group')) for (const u of names('users')) pairs.push([g, u]);
+    return pairs.map(([g, u]) => ({ groupName: g, group: byName('group', g), user: byName('user', u) }));
+  }
+
+  private collectMembers(): void {
+    for (const c of this.changes) {
+      for (const m of this.membershipsOf(c)) {
+        if (!this.planGroup(m.groupName)) continue; // a group this plan does not manage: its policies are not known
+        const list = this.members.get(m.group.id) ?? [];
+        if (!list.some((x) => x.id === m.user.id)) list.push(m.user);
+        this.members.set(m.group.id, list);
+      }
+    }
   }
 
   /** aws_iam_policy address -> principals it is attached to on this side (attachment resources and roles' managed_policy_arns). */
@@ -646,7 +685,10 @@ class PlanReader {
       const added = list(c.after, many, c).filter((m) => m.startsWith('(') || !before.has(m));
       const oneValue = list(c.after, one, c)[0] ?? '?';
       const oneBefore = c.before ? list(c.before, one, { ...c, afterUnknown: {} })[0] : undefined;
-      const members = oneBefore !== undefined && oneBefore !== oneValue ? list(c.after, many, c) : added;
+      let members = oneBefore !== undefined && oneBefore !== oneValue ? list(c.after, many, c) : added;
+      // A group this plan manages is analysed for its members (build); only the others' policies are unknown.
+      if (c.type === 'aws_iam_user_group_membership') members = members.filter((g) => g.startsWith('(') || !this.planGroup(g));
+      else if (!oneValue.startsWith('(') && this.planGroup(oneValue)) members = [];
       if (members.length === 0) return;
       message = c.type === 'aws_iam_user_group_membership'
         ? `${c.address}: user ${oneValue} joins group ${members.join(', ')} and gains that group's policies; group membership is not analysed (fails closed; review what the group grants)`
@@ -672,6 +714,12 @@ class PlanReader {
     }
     const why = name ? 'an AWS-managed policy whose content the gate does not carry' : 'a policy that is not in this plan';
     this.findings.push(iacFinding('iac-external-policy', 'medium', `${c.address} attaches ${arn} (${why}); what it grants is not analysed`, where, `${c.address}|${arn}`, { arn, address: c.address, kind }, subject.id));
+    // Its members get it too: one finding each, so a user who joins the group in this change fails closed for it.
+    if (kind === 'identity' && subject.type === 'group') {
+      for (const user of this.members.get(subject.id) ?? []) {
+        this.findings.push(iacFinding('iac-external-policy', 'medium', `${c.address} attaches ${arn} (${why}) to group ${subject.id}, whose member ${user.id} gets it; what it grants is not analysed`, where, `${c.address}|${arn}|member|${user.id}`, { arn, address: c.address, kind }, user.id));
+      }
+    }
   }
 
   private bucketPolicy(c: Change, values: LNode, attr: string): void {
@@ -980,6 +1028,16 @@ class PlanReader {
   }
 
   private build(node: LNode, meta: PlanDocMeta & { pointer: string }): void {
+    // A group's identity policies apply to its members too (each analysed for the user, labelled with the group).
+    if (meta.kind === 'identity' && meta.subject.type === 'group') {
+      for (const user of this.members.get(meta.subject.id) ?? []) {
+        this.buildOne(node, { ...meta, subject: user, quiet: true, label: `${meta.label} (via group ${meta.subject.id})`, idSuffix: `${meta.idSuffix ?? ''}member@${user.id}` });
+      }
+    }
+    this.buildOne(node, meta);
+  }
+
+  private buildOne(node: LNode, meta: PlanDocMeta & { pointer: string }): void {
     const built = documentFromValue(meta.rewrite ? meta.rewrite(node) : node, {
       file: this.file,
       pointer: meta.pointer,

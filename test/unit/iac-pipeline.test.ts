@@ -91,7 +91,7 @@ describe('what a template holds that the gate cannot read is reported when the c
   Alice:
     Type: AWS::IAM::User
     Properties:
-      Groups: [${(opts.groups ?? ['!Ref Admins']).join(', ')}]
+      Groups: [${(opts.groups ?? ['platform-admins']).join(', ')}]
   Baseline:
     Type: AWS::CloudFormation::StackSet
     Properties:
@@ -118,7 +118,7 @@ describe('what a template holds that the gate cannot read is reported when the c
   test('a new template: each of them, failing closed', () => {
     const r = gate(undefined, stack());
     expect(notAnalysed(r)).toEqual([
-      expect.stringMatching(/^Alice \(AWS::IAM::User\) joins group Admins \(Groups\)/),
+      expect.stringMatching(/^Alice \(AWS::IAM::User\) joins group platform-admins \(Groups\), which is not defined in this template/),
       expect.stringMatching(/^Baseline \(AWS::CloudFormation::StackSet\) deploys a stack set/),
       expect.stringMatching(/^Rotate \(Custom::KeyRotation\) is a custom resource whose properties name IAM/),
     ]);
@@ -132,10 +132,42 @@ describe('what a template holds that the gate cannot read is reported when the c
   });
 
   test('a user joining another group, or a stack set whose template changes: only that one', () => {
-    expect(notAnalysed(gate(stack(), stack({ groups: ['!Ref Admins', '!Ref Ops'] })))).toEqual([expect.stringMatching(/^Alice \(AWS::IAM::User\) joins group Ops \(Groups\)/)]);
+    expect(notAnalysed(gate(stack(), stack({ groups: ['platform-admins', 'platform-ops'] })))).toEqual([expect.stringMatching(/^Alice \(AWS::IAM::User\) joins group platform-ops \(Groups\)/)]);
     const moved = gate(stack(), stack({ stackSetBody: '{"Resources":{"R":{"Type":"AWS::IAM::Role"}}}' }));
     expect(notAnalysed(moved)).toEqual([expect.stringMatching(/^Baseline \(AWS::CloudFormation::StackSet\) deploys a stack set/)]);
     expect(moved.verdict.status).toBe('fail');
+  });
+
+  test('a user joining a group of this template: the group\'s grants are new access for the user, at the group policy\'s lines', () => {
+    const groups = (dev: string) => `Resources:
+  Readers:
+    Type: AWS::IAM::Group
+    Properties:
+      Policies:
+        - PolicyName: read
+          PolicyDocument:
+            Statement: [{ Effect: Allow, Action: sqs:ReceiveMessage, Resource: arn:aws:sqs:us-east-1:123456789012:jobs }]
+  Admins:
+    Type: AWS::IAM::Group
+    Properties:
+      Policies:
+        - PolicyName: admin
+          PolicyDocument:
+            Statement: [{ Effect: Allow, Action: 'sqs:*', Resource: '*' }]
+  Dev:
+    Type: AWS::IAM::User
+    Properties:
+      UserName: dev
+      Groups: [${dev}]
+`;
+    const r = gate(groups('!Ref Readers'), groups('!Ref Readers, !Ref Admins'));
+    expect(notAnalysed(r)).toEqual([]);
+    const newAccess = r.findings.filter((f) => f.ruleId === 'new-access');
+    expect([...new Set(newAccess.map((f) => f.subject))]).toEqual(['stack.yaml#Dev']);
+    expect(newAccess.every((f) => f.location?.line === 15)).toBe(true);
+    expect(r.verdict.status).toBe('fail');
+    // The same membership, the group's policy unchanged: nothing new.
+    expect(gate(groups('!Ref Readers, !Ref Admins'), groups('!Ref Readers, !Ref Admins') + '# edited\n').findings.filter((f) => f.ruleId === 'new-access')).toEqual([]);
   });
 
   test('the same text deploying something else (a parameter\'s new default) is a change too', () => {

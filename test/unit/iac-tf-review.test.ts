@@ -348,6 +348,30 @@ describe('review round 2 (Terraform): unknown principals, shadowed documents, un
     expect(rules(extract(p, 'base'), 'iac-not-analysed')).toEqual([]);
   });
 
+  test('a user joining a group this plan manages gets the group\'s policies (each labelled with the group); only groups managed elsewhere are iac-not-analysed', () => {
+    const GROUP = { name: 'admins', path: '/', arn: 'arn:aws:iam::123456789012:group/admins', id: 'admins' };
+    const p = plan([
+      rc('aws_iam_group.admins', 'aws_iam_group', GROUP, GROUP),
+      rc('aws_iam_group_policy.admins', 'aws_iam_group_policy', { name: 'admin', group: 'admins', policy: policy(allow('sqs:*')) }, { name: 'admin', group: 'admins', policy: policy(allow('sqs:*')) }),
+      rc('aws_iam_group_policy_attachment.custom', 'aws_iam_group_policy_attachment', { group: 'admins', policy_arn: 'arn:aws:iam::123456789012:policy/custom' }, { group: 'admins', policy_arn: 'arn:aws:iam::123456789012:policy/custom' }),
+      rc('aws_iam_user_group_membership.dev', 'aws_iam_user_group_membership', null, { user: 'dev', groups: ['admins', 'platform'] }, { id: true }),
+      rc('aws_iam_group_membership.admins', 'aws_iam_group_membership', { name: 'm', group: 'admins', users: ['alice'] }, { name: 'm', group: 'admins', users: ['alice', 'ops'] }),
+    ]);
+    const head = extract(p, 'head');
+    const base = extract(p, 'base');
+    const bySubject = (r: ExtractedFile, id: string) => r.documents.filter((d) => d.subjectHint?.id === id).map((d) => d.label);
+    const via = 'aws_iam_group_policy.admins policy (via group arn:aws:iam::123456789012:group/admins)';
+    expect(bySubject(head, 'arn:aws:iam::123456789012:user/dev')).toEqual([via]);
+    expect(bySubject(head, 'arn:aws:iam::123456789012:user/ops')).toEqual([via]);
+    expect(bySubject(head, 'arn:aws:iam::123456789012:user/alice')).toEqual([via]);
+    expect(bySubject(base, 'arn:aws:iam::123456789012:user/alice')).toEqual([via]);
+    expect(bySubject(base, 'arn:aws:iam::123456789012:user/dev')).toEqual([]);
+    expect(new Set(head.documents.map((d) => d.id)).size).toBe(head.documents.length);
+    // The group's external policy is each member's too; "platform" is not this plan's group: fails closed.
+    expect(rules(head, 'iac-external-policy').map((f) => f.subject).sort()).toEqual(['arn:aws:iam::123456789012:group/admins', 'arn:aws:iam::123456789012:user/alice', 'arn:aws:iam::123456789012:user/dev', 'arn:aws:iam::123456789012:user/ops']);
+    expect(rules(head, 'iac-not-analysed').map((x) => x.message.split(' and gains')[0])).toEqual(['aws_iam_user_group_membership.dev: user dev joins group platform']);
+  });
+
   test('permission set inline policies and managed attachments are read for the permission set; SCP changes are iac-not-analysed', () => {
     const PS = 'arn:aws:sso:::permissionSet/ssoins-1/ps-1';
     const p = plan([
