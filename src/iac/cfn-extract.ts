@@ -9,6 +9,8 @@ import { CfnResolver, type CfnResource, type CfnSettings, type Placeholder } fro
 import { accessKeyFinding, at, exposureFinding, iacFinding, PUBLIC_ACLS } from './findings.js';
 import { dropImpliedResourceFindings, expandExecuteApi, isExactArn, lambdaFunctionArn, lambdaPermissionPolicy, lambdaPrincipal, oneStatementPolicy, resourceSubject, sqsQueueArnFromUrl, type LocatedText } from './resource-policies.js';
 import { GLOBAL_TABLE_REPLICA_POLICIES, RESOURCE_POLICY_TYPES, type CfnResourcePolicySpec } from './resource-policy-types.js';
+import { asStackSets, innerPositions, movedTree } from './cfn-stackset.js';
+import { parseCfnYaml } from './cfn-yaml.js';
 
 /** Quotas IAM applies per policy type (characters without whitespace). */
 const SIZE = { roleInline: 10240, userInline: 2048, groupInline: 5120, managed: 6144 };
@@ -82,6 +84,9 @@ interface Attachment {
   /** Where the attachment is written (for the per-principal label). */
   via: string;
 }
+
+/** Stack set templates being read (one level: a stack set inside a stack set's template is not expanded). */
+let stackSetDepth = 0;
 
 export function extractCloudFormation(path: string, root: LNode, settings: CfnSettings, parseFindings: Finding[] = []): ExtractedFile {
   const shape = templateShape(root);
@@ -263,6 +268,14 @@ class TemplateExtraction {
       'AWS::SSO::PermissionSet': 'is an IAM Identity Center permission set; its InlinePolicy, managed policies and boundary grant access to every assigned user and are not analysed',
       'AWS::Organizations::Policy': 'is an organization policy (SCP, RCP ...); a change to what it allows or denies is not analysed',
     };
+    if (r.type === 'AWS::CloudFormation::StackSet' && this.stackSetTemplate(r)) {
+      // Its template is analysed; what each stack instance is given on top of it is not.
+      const overrides = props && valueOf(props, 'StackInstancesGroup');
+      if (overrides && JSON.stringify(toPlain(overrides)).includes('ParameterOverrides')) {
+        report('deploys a stack set whose stack instances override its parameters (ParameterOverrides); the template is analysed with the stack set\'s own parameters, the overrides are not', overrides.loc, `opaque|${r.logicalId}|overrides|${this.definitionDigest(r)}`);
+      }
+      return;
+    }
     if (opaque[r.type]) return report(opaque[r.type], r.keyLoc, `opaque|${r.logicalId}|${this.definitionDigest(r)}`);
     if (r.type.startsWith('Custom::') || r.type === 'AWS::CloudFormation::CustomResource') {
       // A custom resource is code run at deployment: when its properties name policies, roles or IAM ARNs, fail closed.
@@ -280,6 +293,50 @@ class TemplateExtraction {
       walk(r.props, 0);
       if (hit) report(`is a custom resource whose properties name IAM policies or principals (${hit}); what it grants at deployment is not analysed`, r.keyLoc, `opaque|${r.logicalId}|${this.definitionDigest(r)}`);
     }
+  }
+
+  /**
+   * A stack set's inline template (TemplateBody), analysed as a template of its own: with the stack set's
+   * Parameters, no account or region (it deploys to many), its subjects named `<file>#<StackSet>/<LogicalId>`.
+   * False when there is none to read (TemplateURL, a body that is not text, a stack set inside a stack set's template):
+   * the caller then reports the stack set as not analysed.
+   */
+  private stackSetTemplate(r: CfnResource): boolean {
+    const raw = r.props ? valueOf(r.props, 'TemplateBody') : undefined;
+    if (!raw || stackSetDepth > 0) return false;
+    const before = this.cfn.placeholders.length;
+    const text = this.cfn.scalar(raw);
+    const unknown = this.cfn.placeholders.splice(before).length > 0;
+    if (text === undefined || unknown) return false;
+    const body = raw.kind === 'string' ? raw : { kind: 'string' as const, value: text, loc: raw.loc };
+    const move = innerPositions(body);
+    const parsed = parseCfnYaml(text, this.file);
+    const parseFindings = parsed.findings.map((f) => (f.location ? { ...f, location: move({ ...f.location, file: this.file }) } : f));
+    const pointer = this.pointer(r, 'TemplateBody');
+    if (!parsed.root) {
+      const { findings } = asStackSets({ path: this.file, status: 'error', format: 'cloudformation', documents: [], findings: parseFindings }, this.file, r.logicalId, pointer);
+      this.findings.push(...findings);
+      return true;
+    }
+    const parameters: Record<string, string> = {};
+    const list = valueOf(r.props!, 'Parameters');
+    for (const p of list?.kind === 'array' ? list.items : []) {
+      const key = str(valueOf(p, 'ParameterKey'));
+      const valueNode = valueOf(p, 'ParameterValue');
+      const at = this.cfn.placeholders.length;
+      const value = valueNode ? this.cfn.scalar(valueNode) : undefined;
+      if (this.cfn.placeholders.splice(at).length === 0 && key && value !== undefined) parameters[key] = value;
+    }
+    stackSetDepth++;
+    try {
+      const inner = extractCloudFormation(this.file, movedTree(parsed.root, move), { partition: this.settings.partition, parameters }, parseFindings);
+      const { documents, findings } = asStackSets(inner, this.file, r.logicalId, pointer);
+      this.documents.push(...documents);
+      this.findings.push(...findings);
+    } finally {
+      stackSetDepth--;
+    }
+    return true;
   }
 
   /**

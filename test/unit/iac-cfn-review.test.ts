@@ -322,7 +322,7 @@ describe('review round 2: unresolved principals, unresolved managed ARNs, member
   });
 
   test.each([
-    ['AWS::CloudFormation::StackSet', '      TemplateBody: "Resources: {}"\n'],
+    ['AWS::CloudFormation::StackSet', '      TemplateURL: https://s3.amazonaws.com/b/baseline.yaml\n'],
     ['AWS::CloudFormation::Stack', '      TemplateURL: https://s3.amazonaws.com/b/t.yaml\n      Parameters: {PolicyArn: arn:aws:iam::aws:policy/AdministratorAccess}\n'],
     ['Custom::AttachRolePolicy', '      ServiceToken: arn:aws:lambda:us-east-1:123456789012:function:f\n      PolicyArn: arn:aws:iam::aws:policy/AdministratorAccess\n'],
     ['AWS::SSO::PermissionSet', '      Name: admin\n      InstanceArn: arn:aws:sso:::instance/ssoins-1\n'],

@@ -83,7 +83,7 @@ describe('the demo: a CloudFormation change and a Terraform plan', () => {
 });
 
 describe('what a template holds that the gate cannot read is reported when the change adds or changes it', () => {
-  const stack = (opts: { groups?: string[]; stackSetBody?: string; extra?: string } = {}) => `Resources:
+  const stack = (opts: { groups?: string[]; stackSetUrl?: string; extra?: string } = {}) => `Resources:
   Admins:
     Type: AWS::IAM::Group
   Ops:
@@ -97,7 +97,7 @@ describe('what a template holds that the gate cannot read is reported when the c
     Properties:
       StackSetName: baseline
       PermissionModel: SERVICE_MANAGED
-      TemplateBody: '${opts.stackSetBody ?? '{"Resources":{}}'}'
+      TemplateURL: ${opts.stackSetUrl ?? 'https://s3.amazonaws.com/templates/baseline-v1.yaml'}
   Rotate:
     Type: Custom::KeyRotation
     Properties:
@@ -133,7 +133,7 @@ describe('what a template holds that the gate cannot read is reported when the c
 
   test('a user joining another group, or a stack set whose template changes: only that one', () => {
     expect(notAnalysed(gate(stack(), stack({ groups: ['platform-admins', 'platform-ops'] })))).toEqual([expect.stringMatching(/^Alice \(AWS::IAM::User\) joins group platform-ops \(Groups\)/)]);
-    const moved = gate(stack(), stack({ stackSetBody: '{"Resources":{"R":{"Type":"AWS::IAM::Role"}}}' }));
+    const moved = gate(stack(), stack({ stackSetUrl: 'https://s3.amazonaws.com/templates/baseline-v2.yaml' }));
     expect(notAnalysed(moved)).toEqual([expect.stringMatching(/^Baseline \(AWS::CloudFormation::StackSet\) deploys a stack set/)]);
     expect(moved.verdict.status).toBe('fail');
   });
@@ -185,5 +185,74 @@ Resources:
     expect(notAnalysed(gate(nested('https://example.s3.amazonaws.com/net-v1.yaml'), nested('https://example.s3.amazonaws.com/net-v2.yaml')))).toEqual([
       expect.stringMatching(/^Network \(AWS::CloudFormation::Stack\) is a nested stack/),
     ]);
+  });
+});
+
+describe('a stack set\'s inline template (TemplateBody) is analysed as the stack set\'s', () => {
+  const stackSet = (action: string, extra = '') => `Parameters:
+  Trusted:
+    Type: String
+    Default: '444455556666'
+Resources:
+  Baseline:
+    Type: AWS::CloudFormation::StackSet
+    Properties:
+      StackSetName: baseline
+      PermissionModel: SERVICE_MANAGED
+      Parameters:
+        - ParameterKey: AuditAccount
+          ParameterValue: !Ref Trusted
+      TemplateBody: |
+        Parameters:
+          AuditAccount:
+            Type: String
+        Resources:
+          Audit:
+            Type: AWS::IAM::Role
+            Properties:
+              RoleName: audit
+              AssumeRolePolicyDocument:
+                Statement:
+                  - Effect: Allow
+                    Principal: { AWS: !Sub 'arn:aws:iam::\${AuditAccount}:root' }
+                    Action: sts:AssumeRole
+              Policies:
+                - PolicyName: read
+                  PolicyDocument:
+                    Statement:
+                      - Effect: Allow
+                        Action: ${action}
+                        Resource: '*'
+${extra}`;
+  const gate = (base: string, head: string) =>
+    runGate({ changes: { baseLabel: 'base', headLabel: 'head', notes: [], files: [{ path: 'stack.yaml', status: 'modified', base: enc(base), head: enc(head) }] }, config: defaultConfig(), toolVersion: 'test', now: new Date('2026-11-24T00:00:00Z') });
+
+  test('its role is a subject of the stack set, at the lines in the file, with the parameters the stack set passes', () => {
+    const r = gate(stackSet('s3:GetObject'), stackSet('s3:*'));
+    const newAccess = r.findings.filter((f) => f.ruleId === 'new-access');
+    expect([...new Set(newAccess.map((f) => f.subject))]).toEqual(['stack.yaml#Baseline/Audit']);
+    expect([...new Set(newAccess.map((f) => f.location?.line))]).toEqual([32]); // the statement's own line in the file
+    expect(r.findings.filter((f) => f.ruleId === 'iac-not-analysed')).toEqual([]);
+    expect(r.verdict.status).toBe('fail');
+    const audit = r.subjects.find((x) => x.subject.id === 'stack.yaml#Baseline/Audit');
+    expect(audit).toBeDefined();
+    // The trust policy got the account the stack set passes (its Parameters), not a placeholder.
+    const trust = r.findings.filter((f) => f.ruleId === 'iac-unresolved');
+    expect(trust).toEqual([]);
+    // Unchanged: nothing new.
+    expect(gate(stackSet('s3:GetObject'), stackSet('s3:GetObject') + '# edited\n').findings.filter((f) => f.ruleId === 'new-access')).toEqual([]);
+  });
+
+  test('per-instance parameter overrides are not analysed (fails closed when the change sets them); TemplateURL is not read', () => {
+    const overrides = `      StackInstancesGroup:
+        - DeploymentTargets: { OrganizationalUnitIds: [ou-abcd-12345678] }
+          Regions: [us-east-1]
+          ParameterOverrides:
+            - ParameterKey: AuditAccount
+              ParameterValue: '777788889999'
+`;
+    const withOverrides = stackSet('s3:GetObject').replace('      TemplateBody: |', `${overrides}      TemplateBody: |`);
+    const r = gate(stackSet('s3:GetObject'), withOverrides);
+    expect(r.findings.filter((f) => f.ruleId === 'iac-not-analysed').map((f) => f.message)).toEqual([expect.stringMatching(/^stack\.yaml:\d+: Baseline \(AWS::CloudFormation::StackSet\) deploys a stack set whose stack instances override its parameters/)]);
   });
 });
