@@ -3,13 +3,13 @@ import { createHash } from 'node:crypto';
 import type { ExtractedFile, Finding, PolicyDocument, PolicyKind, SourceLocation, SubjectRef } from '../model.js';
 import { documentFromValue } from '../policies/document.js';
 import { parseLocatedJson } from '../policies/json-located.js';
-import { fromPlain, toPlain, valueOf, type LEntry, type LNode } from '../policies/located.js';
+import { fromPlain, movedTree, toPlain, valueOf, type LEntry, type LNode } from '../policies/located.js';
 import { AWS_MANAGED_POLICIES, awsManagedName } from './aws-managed.js';
 import { CfnResolver, type CfnResource, type CfnSettings, type Placeholder } from './cfn-resolve.js';
 import { accessKeyFinding, at, exposureFinding, iacFinding, PUBLIC_ACLS } from './findings.js';
 import { dropImpliedResourceFindings, expandExecuteApi, isExactArn, lambdaFunctionArn, lambdaPermissionPolicy, lambdaPrincipal, oneStatementPolicy, resourceSubject, sqsQueueArnFromUrl, type LocatedText } from './resource-policies.js';
 import { GLOBAL_TABLE_REPLICA_POLICIES, RESOURCE_POLICY_TYPES, type CfnResourcePolicySpec } from './resource-policy-types.js';
-import { asStackSets, innerPositions, movedTree } from './cfn-stackset.js';
+import { asStackSets, innerPositions } from './cfn-stackset.js';
 import { parseCfnYaml } from './cfn-yaml.js';
 
 /** Quotas IAM applies per policy type (characters without whitespace). */

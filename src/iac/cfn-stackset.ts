@@ -16,15 +16,6 @@ export function innerPositions(body: Extract<LNode, { kind: 'string' }>): (loc: 
   return literal ? (loc) => ({ file: at.file, line: at.line + loc.line, column: 1 }) : () => ({ file: at.file, line: at.line, column: at.column });
 }
 
-/** A tree with every position moved by `move` (depth-bounded like the parsers' own trees). */
-export function movedTree(n: LNode, move: (loc: SourceLocation) => SourceLocation, depth = 0): LNode {
-  const loc = move(n.loc);
-  if (depth > 128) return { ...n, loc } as LNode;
-  if (n.kind === 'object') return { kind: 'object', loc, entries: n.entries.map((e) => ({ key: e.key, keyLoc: move(e.keyLoc), value: movedTree(e.value, move, depth + 1) })) };
-  if (n.kind === 'array') return { kind: 'array', loc, items: n.items.map((i) => movedTree(i, move, depth + 1)) };
-  return { ...n, loc } as LNode;
-}
-
 /**
  * The inner template's documents and findings as the stack set's: `<file>#X` ids become `<file>#<stackSet>/X`,
  * pointers and labels say where they are, and finding identities keep their kind first (so what cannot be read is

@@ -3,7 +3,7 @@
 import type { ExtractedFile, Finding, PolicyDocument, PolicyKind, SourceLocation, SubjectRef } from '../model.js';
 import { documentFromValue } from '../policies/document.js';
 import { embeddedStringMapper, parseLocatedJson } from '../policies/json-located.js';
-import { fromPlain, toPlain, valueOf, type LNode } from '../policies/located.js';
+import { fromPlain, movedTree, toPlain, valueOf, type LNode } from '../policies/located.js';
 import { AWS_MANAGED_POLICIES, awsManagedName } from './aws-managed.js';
 import { accessKeyFinding, at, exposureFinding, iacFinding, PUBLIC_ACLS } from './findings.js';
 import { keyValue, parseModulePath } from './tf-address.js';
@@ -808,7 +808,7 @@ class PlanReader {
         this.findings.push(iacFinding('parse-error', 'high', `${this.file}:${at.line}: ${c.address}: ${attr} is neither JSON nor YAML; the API policy in it (x-amazon-apigateway-policy) could not be read`, at, `${pointer}|yaml`, { address: c.address }, subject.id));
         return;
       }
-      root = placedAt(parsed.root, at);
+      root = movedTree(parsed.root, () => at);
     }
     const doc = root?.kind === 'object' ? valueOf(root, 'x-amazon-apigateway-policy') : undefined;
     if (!doc) return;
@@ -1325,12 +1325,4 @@ function needles(stmt: LNode): string[] {
   const first = (n: LNode | undefined) => (n?.kind === 'string' ? n.value : n?.kind === 'array' && n.items[0]?.kind === 'string' ? n.items[0].value : undefined);
   const sid = first(valueOf(stmt, 'Sid'));
   return [sid ? `"${sid}"` : '', `"${first(valueOf(stmt, 'Action')) ?? first(valueOf(stmt, 'NotAction')) ?? '\u0000'}"`, `"${first(valueOf(stmt, 'Resource')) ?? '\u0000'}"`].filter(Boolean);
-}
-
-/** A tree with every location set to `loc` (text parsed on its own, whose own lines mean nothing in the file). */
-function placedAt(n: LNode, loc: SourceLocation, depth = 0): LNode {
-  if (depth > 64) return { ...n, loc } as LNode;
-  if (n.kind === 'object') return { kind: 'object', loc, entries: n.entries.map((e) => ({ key: e.key, keyLoc: loc, value: placedAt(e.value, loc, depth + 1) })) };
-  if (n.kind === 'array') return { kind: 'array', loc, items: n.items.map((i) => placedAt(i, loc, depth + 1)) };
-  return { ...n, loc } as LNode;
 }

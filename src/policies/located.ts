@@ -75,3 +75,15 @@ export function fromPlain(value: unknown, loc: SourceLocation, depth = 0): LNode
 export function startOf(loc: SourceLocation): SourceLocation {
   return { file: loc.file, line: loc.line, column: loc.column };
 }
+
+/**
+ * A tree with every position moved by `move` (depth-bounded like the parsers' own trees): text parsed on its own
+ * (a template inside a string, an OpenAPI body) placed where it lies in its file.
+ */
+export function movedTree(n: LNode, move: (loc: SourceLocation) => SourceLocation, depth = 0): LNode {
+  const loc = move(n.loc);
+  if (depth > 128) return { ...n, loc } as LNode;
+  if (n.kind === 'object') return { kind: 'object', loc, entries: n.entries.map((e) => ({ key: e.key, keyLoc: move(e.keyLoc), value: movedTree(e.value, move, depth + 1) })) };
+  if (n.kind === 'array') return { kind: 'array', loc, items: n.items.map((i) => movedTree(i, move, depth + 1)) };
+  return { ...n, loc } as LNode;
+}
