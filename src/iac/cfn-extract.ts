@@ -257,8 +257,10 @@ class TemplateExtraction {
     if (r.type === 'AWS::IAM::UserToGroupAddition' || r.type === 'AWS::IAM::User') {
       // A group of this template is analysed for its members (addResolved); one defined elsewhere is not known.
       for (const m of this.memberships([r]).filter((x) => !this.isOurGroup(x.group))) {
-        if (r.type === 'AWS::IAM::User') report(`joins group ${text(m.groupText)} (Groups), which is not defined in this template; a user gains every policy of its groups, and that group's are not known`, m.loc, `membership|${r.logicalId}|${text(m.groupText)}`);
-        else report(`adds user ${m.user.id} to group ${text(m.groupText)}, which is not defined in this template; a user gains every policy of its groups, and that group's are not known`, m.loc, `membership|${r.logicalId}|${m.user.id}`);
+        // The identity names the user and the group as they resolve (see unchangedOpaque): another user (a new
+        // UserName) or another group under the same logical ids is a change.
+        if (r.type === 'AWS::IAM::User') report(`joins group ${text(m.groupText)} (Groups), which is not defined in this template; a user gains every policy of its groups, and that group's are not known`, m.loc, `membership|${r.logicalId}|${this.userName(r)}|${text(m.groupText)}`);
+        else report(`adds user ${m.user.id} to group ${text(m.groupText)}, which is not defined in this template; a user gains every policy of its groups, and that group's are not known`, m.loc, `membership|${r.logicalId}|${m.user.id}|${text(m.groupText)}`);
       }
       return;
     }
@@ -487,6 +489,14 @@ class TemplateExtraction {
       }
     }
     return out;
+  }
+
+  /** A user's name as it resolves (`{LogicalId}` when CloudFormation generates it), for identities. */
+  private userName(r: CfnResource): string {
+    const before = this.cfn.placeholders.length;
+    const name = this.cfn.physicalName(r, r.keyLoc);
+    const unknown = this.cfn.placeholders.splice(before).map((p) => p.expr);
+    return unknown.length ? unknown.join(' ') : name;
   }
 
   private isOurGroup(group: SubjectRef): boolean {

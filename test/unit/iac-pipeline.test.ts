@@ -133,6 +133,14 @@ describe('what a template holds that the gate cannot read is reported when the c
 
   test('a user joining another group, or a stack set whose template changes: only that one', () => {
     expect(notAnalysed(gate(stack(), stack({ groups: ['platform-admins', 'platform-ops'] })))).toEqual([expect.stringMatching(/^Alice \(AWS::IAM::User\) joins group platform-ops \(Groups\)/)]);
+    // Another user under the same logical id (a new UserName) joining the same group is a change too.
+    const renamed = stack().replace('      Groups: [', '      UserName: mallory\n      Groups: [');
+    expect(notAnalysed(gate(stack(), renamed))).toEqual([expect.stringMatching(/^Alice \(AWS::IAM::User\) joins group platform-admins \(Groups\)/)]);
+    expect(notAnalysed(gate(renamed, renamed + '# edited\n'))).toEqual([]);
+    // An addition moved to another group, its user unchanged: reported.
+    const addition = (group: string) => `Resources:\n  Add:\n    Type: AWS::IAM::UserToGroupAddition\n    Properties:\n      GroupName: ${group}\n      Users: [ops]\n`;
+    expect(notAnalysed(gate(addition('readers'), addition('admins')))).toEqual([expect.stringMatching(/^Add \(AWS::IAM::UserToGroupAddition\) adds user user\/ops to group admins/)]);
+    expect(notAnalysed(gate(addition('readers'), addition('readers') + '# edited\n'))).toEqual([]);
     const moved = gate(stack(), stack({ stackSetUrl: 'https://s3.amazonaws.com/templates/baseline-v2.yaml' }));
     expect(notAnalysed(moved)).toEqual([expect.stringMatching(/^Baseline \(AWS::CloudFormation::StackSet\) deploys a stack set/)]);
     expect(moved.verdict.status).toBe('fail');
