@@ -42,11 +42,18 @@ function signed(n: number, bold: boolean): string {
   return bold ? `**${text}**` : text;
 }
 
-function categoryCounts(counts: Partial<Record<string, number>>): string {
+/**
+ * Grants per category; `total` grants in all. An action can be in two categories (iam:PassRole is privilege
+ * escalation and permissions management), so when the categories add up to more than the total the reader is told,
+ * rather than left to wonder which number is wrong.
+ */
+function categoryCounts(counts: Partial<Record<string, number>>, total: number): string {
   const entries = Object.entries(counts)
     .filter(([, n]) => typeof n === 'number' && n > 0)
     .sort(([a, x], [b, y]) => (y as number) - (x as number) || compareText(a, b));
-  return entries.map(([category, n]) => `${formatCount(n as number)} ${escapeMarkdown(categoryLabel(category))}`).join(', ');
+  const sum = entries.reduce((a, [, n]) => a + (n as number), 0);
+  const text = entries.map(([category, n]) => `${formatCount(n as number)} ${escapeMarkdown(categoryLabel(category))}`).join(', ');
+  return sum > total && text ? `${text}; a grant can be in more than one` : text;
 }
 
 function concretenessMetric(totals: Totals): string {
@@ -79,8 +86,8 @@ export function metricsTable(report: Report): string {
   const fixed = !report.usage && t.fixedDenied.actions === 0
     ? 'not checked (no CloudTrail data)'
     : `${plural(t.fixedDenied.actions, 'action')}, ${plural(t.fixedDenied.denials, 'denial')}`;
-  const addedCats = categoryCounts(t.risk.byCategoryAdded);
-  const removedCats = categoryCounts(t.risk.byCategoryRemoved);
+  const addedCats = categoryCounts(t.risk.byCategoryAdded, t.risk.added);
+  const removedCats = categoryCounts(t.risk.byCategoryRemoved, t.risk.removed);
   const risk = `${signed(t.risk.added, t.risk.added > 0)}${addedCats ? ` (${addedCats})` : ''}, ${signed(-t.risk.removed, false)}${removedCats ? ` (${removedCats})` : ''}`;
   const rows: Cell[][] = [
     ['allowed actions', actions],

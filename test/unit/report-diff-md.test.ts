@@ -65,6 +65,11 @@ describe('renderDiffMd: the basic report', () => {
     expect(md).toContain('| high-risk grants | **+1** (1 privilege escalation), −2 (1 credentials exposure, 1 resource exposure) |');
   });
 
+  test('categories that add up to more than the grants (an action in two) say so', () => {
+    const overlap: Report = { ...basicReport, totals: { ...basicReport.totals, risk: { added: 1, removed: 2, byCategoryAdded: { 'privilege-escalation': 1, 'permissions-management': 1 }, byCategoryRemoved: { 'credentials-exposure': 1, 'resource-exposure': 1 } } } };
+    expect(renderDiffMd(overlap, { linkBase: LINK_BASE })).toContain('| high-risk grants | **+1** (1 permissions management, 1 privilege escalation; a grant can be in more than one), −2 (1 credentials exposure, 1 resource exposure) |');
+  });
+
   test('lists the reasons, failing rules first, with links', () => {
     const why = lines.slice(lines.indexOf('**Why**') + 1, lines.indexOf('**Why**') + 4);
     // New access first (the reading order of decide()), then the other failing rules.
